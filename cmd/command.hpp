@@ -1,0 +1,48 @@
+// The command table's vocabulary: what a subcommand needs, and how it is defined.
+#pragma once
+
+#include "config.hpp"
+#include "site.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace geo_ssf::cli {
+
+enum class ConfigNeed {
+    none,      // runs without a config (checksum)
+    optional,  // uses the config when one is found (generate)
+    required,  // a missing or broken config is an error, exit 3
+    located,   // is given the config's path and loads it itself (check reports it as a check)
+};
+
+// What main.cpp hands a command once the command line is parsed.
+struct Invocation {
+    std::optional<std::filesystem::path> config_file;  // where the config is, if anywhere
+    std::unique_ptr<Site> site;                        // set when the config was loaded
+
+    Site& required_site() { return *site; }
+};
+
+// Runs the command; returns the exit status (0, or 1 when some records or checks failed).
+using Runner = std::function<int(Invocation&)>;
+
+struct CommandSpec {
+    const char* name;
+    ConfigNeed config;
+    std::optional<Role> role;  // the only role that may run it; nullopt: either
+    // Declares the command's description, options and examples on APP; returns its runner.
+    Runner (*define)(CLI::App& app);
+};
+
+// One entry point per cmd/<name>.cpp.
+Runner define_check(CLI::App& app);
+Runner define_generate(CLI::App& app);
+Runner define_migrate(CLI::App& app);
+Runner define_replicables(CLI::App& app);
+
+}  // namespace geo_ssf::cli

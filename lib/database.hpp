@@ -1,0 +1,23 @@
+// Connections to the main and tracking databases.
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace geo_ssf {
+
+enum class Access { read_write, read_only };
+
+// Opens a connection with libpq's CONNINFO (so PG* variables, ~/.pgpass and service files
+// apply). A read-only connection refuses every write, so a secondary cannot change the
+// primary's database by mistake. Throws DatabaseError naming LABEL ("main", "geo").
+std::unique_ptr<pqxx::connection> connect_database(const std::string& conninfo, std::string_view label,
+                                                   Access access);
+
+// One line describing a libpqxx failure, for DatabaseError messages.
+std::string describe_database_error(const std::exception& e);
+
+}  // namespace geo_ssf

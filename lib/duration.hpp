@@ -1,0 +1,17 @@
+// Durations in config files and options: "90s", "5m", "8h", "7d", "1h30m", or plain seconds.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace geo_ssf {
+
+// nullopt when the text is not a duration; zero and negative durations are not durations.
+std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
+// The shortest text parse_duration reads back as the same value, for example "1h30m".
+std::string format_duration(std::chrono::seconds value);
+
+}  // namespace geo_ssf

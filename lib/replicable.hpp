@@ -1,0 +1,56 @@
+// A replicable type: its definition file (replicables/<name>.yml), as `generate` writes it.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace geo_ssf {
+
+// "cool_widgets/{id}.git": literal text and {column} placeholders over the model table.
+class RepositoryPathTemplate {
+public:
+    // Throws ConfigError-free std::invalid_argument with the reason; callers add the context.
+    static RepositoryPathTemplate parse(const std::string& text);
+
+    const std::string& text() const { return m_text; }
+    // The model columns the template reads, in order of appearance, without duplicates.
+    const std::vector<std::string>& columns() const { return m_columns; }
+    // The path for one record; VALUES holds one value per entry of columns().
+    std::string render(const std::vector<std::string>& values) const;
+
+private:
+    struct Part {
+        bool is_column;
+        std::string text;  // the literal, or the column name
+    };
+    std::string m_text;
+    std::vector<Part> m_parts;
+    std::vector<std::string> m_columns;
+};
+
+struct Replicable {
+    std::string name;          // cool_widget
+    std::string plural;        // cool_widgets
+    std::string class_name;    // CoolWidget
+    std::string title;         // Cool Widget
+    std::string title_plural;  // Cool Widgets
+    std::string kind = "repository";
+    std::string model_table;     // cool_widgets
+    std::string states_table;    // cool_widget_states (main database)
+    std::string registry_table;  // cool_widget_registry (tracking database)
+    std::string foreign_key;     // cool_widget_id
+    RepositoryPathTemplate repository_path;
+    std::string scope;  // SQL predicate over the model table; empty means every record
+    bool replication_enabled = true;
+    bool verification_enabled = true;
+    std::filesystem::path file;
+};
+
+Replicable load_replicable(const std::filesystem::path& file);
+
+// Every *.yml and *.yaml file in DIR, sorted by name; two files with one name are an error.
+// A missing directory gives no replicables.
+std::vector<Replicable> load_replicables(const std::filesystem::path& dir);
+
+}  // namespace geo_ssf

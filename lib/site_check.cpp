@@ -1,0 +1,123 @@
+#include "site_check.hpp"
+
+#include "config.hpp"
+#include "database.hpp"
+#include "error.hpp"
+#include "migrations.hpp"
+#include "paths.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+
+namespace geo_ssf {
+
+namespace {
+
+class Checker {
+public:
+    explicit Checker(const std::function<void(const CheckResult&)>& report) : m_report(report) {}
+
+    void record(std::string name, bool passed, std::string detail) {
+        CheckResult result{std::move(name), passed, std::move(detail)};
+        m_report(result);
+        m_results.push_back(std::move(result));
+    }
+
+    std::vector<CheckResult> results() && { return std::move(m_results); }
+
+private:
+    const std::function<void(const CheckResult&)>& m_report;
+    std::vector<CheckResult> m_results;
+};
+
+void check_storage_root(Checker& checker, const std::filesystem::path& root) {
+    const std::string name = "storage root present and writable";
+    std::error_code ec;
+    if (!std::filesystem::is_directory(root, ec)) {
+        checker.record(name, false, root.string() + " is not a folder");
+        return;
+    }
+    std::string probe = (root / ".geo-ssf-check-XXXXXX").string();
+    int fd = mkstemp(probe.data());
+    if (fd < 0) {
+        checker.record(name, false, "cannot create a file in " + root.string() + ": " + std::strerror(errno));
+        return;
+    }
+    close(fd);
+    unlink(probe.c_str());
+    checker.record(name, true, root.string());
+}
+
+void check_database(Checker& checker, const Config& config, DatabaseKind kind, const std::string& conninfo) {
+    const std::string label = database_kind_name(kind);
+    std::unique_ptr<pqxx::connection> connection;
+    try {
+        connection = connect_database(conninfo, label, Access::read_only);
+        checker.record(label + " database reachable", true,
+                       connection->dbname() + std::string(" on PostgreSQL ") +
+                           std::to_string(connection->server_version() / 10000) + "." +
+                           std::to_string(connection->server_version() % 10000));
+    } catch (const Error& e) {
+        checker.record(label + " database reachable", false, e.what());
+        return;
+    }
+
+    try {
+        auto all = discover_migrations(kind, builtin_migrations_dir(), config.migrations_dir);
+        auto pending = pending_migrations(*connection, all);
+        std::string names;
+        for (const auto& m : pending)
+            names += (names.empty() ? "" : ", ") + m.version + "_" + m.name;
+        checker.record(label + " database has no pending migrations", pending.empty(),
+                       pending.empty() ? std::to_string(all.size()) + " applied"
+                                       : std::to_string(pending.size()) + " pending: " + names +
+                                             " (run geo-ssf migrate --database " + label + ")");
+    } catch (const Error& e) {
+        checker.record(label + " database has no pending migrations", false, e.what());
+    } catch (const pqxx::failure& e) {
+        checker.record(label + " database has no pending migrations", false, describe_database_error(e));
+    }
+
+    if (kind != DatabaseKind::main)
+        return;
+    for (const auto& r : config.replicables) {
+        try {
+            pqxx::read_transaction tx(*connection);
+            bool exists = tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", r.model_table)[0].as<bool>();
+            checker.record("model table of " + r.name + " present", exists,
+                           exists ? r.model_table : r.model_table + " does not exist in the main database");
+        } catch (const pqxx::failure& e) {
+            checker.record("model table of " + r.name + " present", false, describe_database_error(e));
+        }
+    }
+}
+
+}  // namespace
+
+std::vector<CheckResult> check_site(const std::optional<std::filesystem::path>& config_file,
+                                    const std::function<void(const CheckResult&)>& report) {
+    Checker checker(report);
+    Config config;
+    try {
+        if (!config_file)
+            throw ConfigError("no config file: use --config, $GEO_SSF_CONFIG, ./geo-ssf.yml or /etc/geo-ssf/config.yml");
+        config = load_config(*config_file);
+        checker.record("configuration valid", true,
+                       config.file.string() + " (" + role_name(config.role) + " site " + config.site_name + ", " +
+                           std::to_string(config.replicables.size()) + " replicable(s))");
+    } catch (const Error& e) {
+        checker.record("configuration valid", false, e.what());
+        return std::move(checker).results();
+    }
+
+    check_database(checker, config, DatabaseKind::main, config.main_database);
+    if (config.role == Role::secondary)
+        check_database(checker, config, DatabaseKind::geo, *config.geo_database);
+    check_storage_root(checker, config.storage_root);
+    return std::move(checker).results();
+}
+
+}  // namespace geo_ssf

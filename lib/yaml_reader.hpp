@@ -1,0 +1,46 @@
+// Typed, validated access to one YAML mapping. Every error names the file, the key path and what
+// is wrong, for example "geo-ssf.yml: verification.jobs: must be a whole number from 1 to 64".
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <filesystem>
+#include <initializer_list>
+#include <optional>
+#include <string>
+
+namespace geo_ssf {
+
+class YamlReader {
+public:
+    // Parses FILE; a missing file, unreadable file, bad YAML or a top level that is not a
+    // mapping is a ConfigError.
+    static YamlReader load_file(const std::filesystem::path& file);
+
+    YamlReader(std::filesystem::path file, YAML::Node node, std::string prefix);
+
+    // Throws on any key not in ALLOWED, so typos never pass silently.
+    void allow_only(std::initializer_list<const char*> allowed) const;
+
+    bool has(const char* key) const;
+    std::optional<std::string> string(const char* key) const;
+    std::optional<bool> boolean(const char* key) const;
+    std::optional<long long> integer(const char* key, long long min, long long max) const;
+    std::optional<std::chrono::seconds> duration(const char* key) const;
+    // A nested mapping; absent keys give an empty mapping.
+    YamlReader mapping(const char* key) const;
+
+    [[noreturn]] void fail(const char* key, const std::string& what) const;
+    const std::filesystem::path& file() const { return m_file; }
+
+private:
+    std::string key_path(const char* key) const;
+    YAML::Node scalar(const char* key) const;
+
+    std::filesystem::path m_file;
+    YAML::Node m_node;
+    std::string m_prefix;
+};
+
+}  // namespace geo_ssf
