@@ -52,39 +52,38 @@ void YamlReader::allow_only(std::initializer_list<const char*> allowed) const {
     }
 }
 
-bool YamlReader::has(const char* key) const { return m_node[key] && !m_node[key].IsNull(); }
 
-YAML::Node YamlReader::scalar(const char* key) const {
-    YAML::Node value = m_node[key];
+std::optional<YAML::Node> YamlReader::scalar(const char* key) const {
+    const YAML::Node value = m_node[key];
     if (!value || value.IsNull())
-        return YAML::Node();
+        return std::nullopt;
     if (!value.IsScalar())
         fail(key, "expected a single value, not a list or mapping");
     return value;
 }
 
 std::optional<std::string> YamlReader::string(const char* key) const {
-    YAML::Node value = scalar(key);
+    auto value = scalar(key);
     if (!value)
         return std::nullopt;
-    return value.Scalar();
+    return value->Scalar();
 }
 
 std::optional<bool> YamlReader::boolean(const char* key) const {
-    YAML::Node value = scalar(key);
+    auto value = scalar(key);
     if (!value)
         return std::nullopt;
     bool result = false;
-    if (!YAML::convert<bool>::decode(value, result))
-        fail(key, "expected true or false, got \"" + value.Scalar() + "\"");
+    if (!YAML::convert<bool>::decode(*value, result))
+        fail(key, "expected true or false, got \"" + value->Scalar() + "\"");
     return result;
 }
 
 std::optional<long long> YamlReader::integer(const char* key, long long min, long long max) const {
-    YAML::Node value = scalar(key);
+    auto value = scalar(key);
     if (!value)
         return std::nullopt;
-    const std::string& text = value.Scalar();
+    const std::string& text = value->Scalar();
     long long result = 0;
     size_t used = 0;
     try {
@@ -109,7 +108,7 @@ std::optional<std::chrono::seconds> YamlReader::duration(const char* key) const 
 }
 
 YamlReader YamlReader::mapping(const char* key) const {
-    YAML::Node value = m_node[key];
+    const YAML::Node value = m_node[key];
     if (value && !value.IsNull() && !value.IsMap())
         fail(key, "expected a mapping of keys to values");
     return YamlReader(m_file, value && value.IsMap() ? value : YAML::Node(YAML::NodeType::Map),

@@ -23,7 +23,6 @@ public:
     // Throws on any key not in ALLOWED, so typos never pass silently.
     void allow_only(std::initializer_list<const char*> allowed) const;
 
-    bool has(const char* key) const;
     std::optional<std::string> string(const char* key) const;
     std::optional<bool> boolean(const char* key) const;
     std::optional<long long> integer(const char* key, long long min, long long max) const;
@@ -36,7 +35,8 @@ public:
 
 private:
     std::string key_path(const char* key) const;
-    YAML::Node scalar(const char* key) const;
+    // The scalar at KEY; nullopt when the key is absent or null.
+    std::optional<YAML::Node> scalar(const char* key) const;
 
     std::filesystem::path m_file;
     YAML::Node m_node;

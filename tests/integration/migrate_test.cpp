@@ -1,0 +1,363 @@
+// generate + migrate on a real PostgreSQL: the schema that lands must be exactly the seed's.
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include <thread>
+
+using namespace geo_ssf::test;
+
+namespace {
+
+struct Column {
+    std::string name, type, default_value, nullable;
+};
+
+std::vector<Column> columns_of(TestDatabase& db, const std::string& table) {
+    std::vector<Column> out;
+    for (const auto& row : db.exec("SELECT column_name, data_type, coalesce(column_default, ''), is_nullable "
+                                   "FROM information_schema.columns WHERE table_name = '" + table +
+                                   "' ORDER BY ordinal_position"))
+        out.push_back({row[0].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str()});
+    return out;
+}
+
+std::vector<std::string> index_definitions(TestDatabase& db, const std::string& table) {
+    std::vector<std::string> out;
+    for (const auto& row : db.exec("SELECT indexdef FROM pg_indexes WHERE tablename = '" + table + "' ORDER BY indexname"))
+        out.push_back(row[0].c_str());
+    return out;
+}
+
+std::vector<std::string> constraint_definitions(TestDatabase& db, const std::string& table) {
+    std::vector<std::string> out;
+    for (const auto& row : db.exec("SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint "
+                                   "WHERE conrelid = '" + table + "'::regclass ORDER BY conname"))
+        out.push_back(row[0].c_str());
+    return out;
+}
+
+// A primary config and a secondary config side by side, sharing one migrations folder.
+struct TwoSites {
+    TempDir dir;
+    TestDatabase main_db;
+    TestDatabase geo_db;
+    std::filesystem::path primary;
+    std::filesystem::path secondary;
+
+    TwoSites() {
+        primary = write_config(dir.path(), "primary", main_db.conninfo());
+        secondary = dir / "secondary.yml";
+        write_file(secondary, "site: {name: secondary, role: secondary}\n"
+                              "databases: {main: \"" + main_db.conninfo() + "\", geo: \"" + geo_db.conninfo() + "\"}\n"
+                              "storage: {root: secondary-repositories, primary_url: \"file:///nonexistent\"}\n");
+        std::filesystem::create_directories(dir / "secondary-repositories");
+    }
+    RunResult primary_run(std::vector<std::string> args) {
+        args.insert(args.begin(), {"-c", primary.string()});
+        return run_geo_ssf(args);
+    }
+    RunResult secondary_run(std::vector<std::string> args) {
+        args.insert(args.begin(), {"-c", secondary.string()});
+        return run_geo_ssf(args);
+    }
+    void generate_cool_widget() {
+        REQUIRE(primary_run({"generate", "replicable", "CoolWidget"}).status == 0);
+        main_db.exec("CREATE TABLE cool_widgets (id bigserial PRIMARY KEY, name text)");
+    }
+};
+
+}  // namespace
+
+TEST_SUITE("migrate") {
+
+TEST_CASE("migrate: the generated registry table is the seed's, to the last index") {
+    TwoSites sites;
+    sites.generate_cool_widget();
+    RunResult r = sites.secondary_run({"migrate"});
+    CAPTURE(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.out.find("applied geo 20260101000000_create_event_log_states") != std::string::npos);
+    CHECK(r.out.find("_create_cool_widget_registry") != std::string::npos);
+
+    TestDatabase& db = sites.geo_db;
+    const std::vector<Column> expected = {
+        {"id", "bigint", "nextval('cool_widget_registry_id_seq'::regclass)", "NO"},
+        {"cool_widget_id", "bigint", "", "NO"},
+        {"created_at", "timestamp with time zone", "", "NO"},
+        {"last_synced_at", "timestamp with time zone", "", "YES"},
+        {"retry_at", "timestamp with time zone", "", "YES"},
+        {"verified_at", "timestamp with time zone", "", "YES"},
+        {"verification_started_at", "timestamp with time zone", "", "YES"},
+        {"verification_retry_at", "timestamp with time zone", "", "YES"},
+        {"state", "smallint", "0", "NO"},
+        {"verification_state", "smallint", "0", "NO"},
+        {"retry_count", "smallint", "0", "NO"},
+        {"verification_retry_count", "smallint", "0", "NO"},
+        {"checksum_mismatch", "boolean", "false", "NO"},
+        {"missing_on_primary", "boolean", "false", "NO"},
+        {"verification_checksum", "bytea", "", "YES"},
+        {"verification_checksum_mismatched", "bytea", "", "YES"},
+        {"verification_failure", "text", "", "YES"},
+        {"last_sync_failure", "text", "", "YES"},
+    };
+    auto actual = columns_of(db, "cool_widget_registry");
+    REQUIRE(actual.size() == expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+        CAPTURE(expected[i].name);
+        CHECK(actual[i].name == expected[i].name);
+        CHECK(actual[i].type == expected[i].type);
+        CHECK(actual[i].default_value == expected[i].default_value);
+        CHECK(actual[i].nullable == expected[i].nullable);
+    }
+
+    CHECK(index_definitions(db, "cool_widget_registry") == std::vector<std::string>{
+        "CREATE INDEX cool_widget_registry_failed_verification ON public.cool_widget_registry USING btree (verification_retry_at NULLS FIRST) WHERE ((state = 2) AND (verification_state = 3))",
+        "CREATE INDEX cool_widget_registry_needs_verification ON public.cool_widget_registry USING btree (verification_state) WHERE ((state = 2) AND (verification_state = ANY (ARRAY[0, 3])))",
+        "CREATE INDEX cool_widget_registry_pending_verification ON public.cool_widget_registry USING btree (verified_at NULLS FIRST) WHERE ((state = 2) AND (verification_state = 0))",
+        "CREATE UNIQUE INDEX cool_widget_registry_pkey ON public.cool_widget_registry USING btree (id)",
+        "CREATE UNIQUE INDEX index_cool_widget_registry_on_cool_widget_id ON public.cool_widget_registry USING btree (cool_widget_id)",
+        "CREATE INDEX index_cool_widget_registry_on_retry_at ON public.cool_widget_registry USING btree (retry_at)",
+        "CREATE INDEX index_cool_widget_registry_on_state ON public.cool_widget_registry USING btree (state)",
+    });
+    // GitLab's constraint names are hashes of table and column; no foreign key.
+    auto constraints = constraint_definitions(db, "cool_widget_registry");
+    REQUIRE(constraints.size() == 3);
+    CHECK(constraints[0].find("CHECK ((char_length(") != std::string::npos);
+    CHECK(constraints[1].find("CHECK ((char_length(") != std::string::npos);
+    CHECK(constraints[2] == "cool_widget_registry_pkey PRIMARY KEY (id)");
+    CHECK(db.scalar("SELECT count(*) FROM pg_constraint WHERE contype = 'f'") == "0");
+    CHECK_THROWS(db.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at, last_sync_failure) "
+                         "VALUES (1, now(), repeat('x', 256))"));
+    CHECK_NOTHROW(db.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at, verification_failure) "
+                          "VALUES (1, now(), repeat('x', 255))"));
+    CHECK_THROWS(db.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at) VALUES (1, now())"));
+
+    CHECK(columns_of(db, "event_log_states").size() == 2);
+}
+
+TEST_CASE("migrate: the generated states table is the seed's, with its cascading foreign key") {
+    TwoSites sites;
+    sites.generate_cool_widget();
+    RunResult r = sites.primary_run({"migrate"});
+    CAPTURE(r.err);
+    REQUIRE(r.status == 0);
+    CHECK(r.out.find("applied main 20260101000000_create_geo_events") != std::string::npos);
+
+    TestDatabase& db = sites.main_db;
+    const std::vector<Column> expected = {
+        {"id", "bigint", "nextval('cool_widget_states_id_seq'::regclass)", "NO"},
+        {"verification_started_at", "timestamp with time zone", "", "YES"},
+        {"verification_retry_at", "timestamp with time zone", "", "YES"},
+        {"verified_at", "timestamp with time zone", "", "YES"},
+        {"cool_widget_id", "bigint", "", "NO"},
+        {"verification_state", "smallint", "0", "NO"},
+        {"verification_retry_count", "smallint", "0", "NO"},
+        {"verification_checksum", "bytea", "", "YES"},
+        {"verification_failure", "text", "", "YES"},
+    };
+    auto actual = columns_of(db, "cool_widget_states");
+    REQUIRE(actual.size() == expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+        CAPTURE(expected[i].name);
+        CHECK(actual[i].name == expected[i].name);
+        CHECK(actual[i].type == expected[i].type);
+        CHECK(actual[i].default_value == expected[i].default_value);
+        CHECK(actual[i].nullable == expected[i].nullable);
+    }
+    CHECK(index_definitions(db, "cool_widget_states") == std::vector<std::string>{
+        "CREATE UNIQUE INDEX cool_widget_states_pkey ON public.cool_widget_states USING btree (id)",
+        "CREATE INDEX index_cool_widget_states_failed_verification ON public.cool_widget_states USING btree (verification_retry_at NULLS FIRST) WHERE (verification_state = 3)",
+        "CREATE INDEX index_cool_widget_states_needs_verification ON public.cool_widget_states USING btree (verification_state) WHERE ((verification_state = 0) OR (verification_state = 3))",
+        "CREATE UNIQUE INDEX index_cool_widget_states_on_cool_widget_id ON public.cool_widget_states USING btree (cool_widget_id)",
+        "CREATE INDEX index_cool_widget_states_on_verification_state ON public.cool_widget_states USING btree (verification_state)",
+        "CREATE INDEX index_cool_widget_states_pending_verification ON public.cool_widget_states USING btree (verified_at NULLS FIRST) WHERE (verification_state = 0)",
+    });
+    auto constraints = constraint_definitions(db, "cool_widget_states");
+    REQUIRE(constraints.size() == 3);
+    CHECK(constraints[0].find("check_") == 0);
+    CHECK(constraints[0].find("CHECK ((char_length(verification_failure) <= 255))") != std::string::npos);
+    CHECK(constraints[1] == "cool_widget_states_pkey PRIMARY KEY (id)");
+    CHECK(constraints[2].find("fk_rails_") == 0);
+    CHECK(constraints[2].find("FOREIGN KEY (cool_widget_id) REFERENCES cool_widgets(id) ON DELETE CASCADE") != std::string::npos);
+
+    db.exec("INSERT INTO cool_widgets (id) VALUES (7)");
+    db.exec("INSERT INTO cool_widget_states (cool_widget_id) VALUES (7)");
+    db.exec("DELETE FROM cool_widgets WHERE id = 7");
+    CHECK(db.scalar("SELECT count(*) FROM cool_widget_states") == "0");
+
+    auto geo_events = columns_of(db, "geo_events");
+    REQUIRE(geo_events.size() == 5);
+    CHECK(geo_events[3].name == "payload");
+    CHECK(geo_events[3].type == "jsonb");
+}
+
+TEST_CASE("migrate: a second run applies nothing, and --status and --dry-run change nothing") {
+    TwoSites sites;
+    sites.generate_cool_widget();
+    RunResult dry = sites.primary_run({"migrate", "--dry-run"});
+    CHECK(dry.status == 0);
+    CHECK(dry.out.find("would apply main 20260101000000_create_geo_events") != std::string::npos);
+    CHECK(sites.main_db.scalar("SELECT to_regclass('geo_events')::text") == "");
+
+    RunResult status_before = sites.primary_run({"migrate", "--status"});
+    CHECK(status_before.status == 0);
+    CHECK(status_before.out.find("pending") != std::string::npos);
+    CHECK(sites.main_db.scalar("SELECT to_regclass('schema_migrations')::text") == "");
+
+    REQUIRE(sites.primary_run({"migrate"}).status == 0);
+    std::string applied = sites.main_db.scalar("SELECT count(*) FROM schema_migrations");
+    CHECK(applied == "2");
+    RunResult again = sites.primary_run({"migrate"});
+    CHECK(again.status == 0);
+    CHECK(again.out == "main: no pending migrations\n");
+    CHECK(sites.main_db.scalar("SELECT count(*) FROM schema_migrations") == applied);
+
+    RunResult status_after = sites.primary_run({"migrate", "--status"});
+    CHECK(status_after.out.find("pending") == std::string::npos);
+    CHECK(status_after.out.find("create_cool_widget_states") != std::string::npos);
+}
+
+TEST_CASE("migrate: concurrent runs apply each migration once") {
+    for (int round = 0; round < 3; ++round) {
+        TwoSites sites;
+        sites.generate_cool_widget();
+        RunResult a, b;
+        std::thread first([&] { a = sites.primary_run({"migrate"}); });
+        std::thread second([&] { b = sites.primary_run({"migrate"}); });
+        first.join();
+        second.join();
+        CAPTURE(a.err);
+        CAPTURE(b.err);
+        CHECK(a.status == 0);
+        CHECK(b.status == 0);
+        std::string both = a.out + b.out;
+        auto count = [&](const std::string& needle) {
+            size_t n = 0;
+            for (size_t at = both.find(needle); at != std::string::npos; at = both.find(needle, at + 1))
+                ++n;
+            return n;
+        };
+        CHECK(count("applied main 20260101000000_create_geo_events") == 1);
+        CHECK(count("_create_cool_widget_states") == 1);
+        CHECK(sites.main_db.scalar("SELECT count(*) FROM schema_migrations") == "2");
+    }
+}
+
+TEST_CASE("migrate: a failing migration leaves its database unchanged and names the file") {
+    TwoSites sites;
+    write_file(sites.dir / "migrations/main/20990101000000_broken.sql",
+               "-- migrate:up\nCREATE TABLE half_done (id int);\nCREATE TABLE oops (id nosuchtype);\n"
+               "-- migrate:down\nDROP TABLE half_done;\n");
+    RunResult r = sites.primary_run({"migrate"});
+    CHECK(r.status == 4);
+    CHECK(r.err.rfind("geo-ssf: error: migration ", 0) == 0);
+    CHECK(r.err.find("20990101000000_broken.sql failed") != std::string::npos);
+    CHECK(r.err.find("nosuchtype") != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(sites.main_db.scalar("SELECT to_regclass('half_done')::text") == "");
+    CHECK(sites.main_db.scalar("SELECT count(*) FROM schema_migrations WHERE version = '20990101000000'") == "0");
+    // The migrations before it were applied and stay so.
+    CHECK(sites.main_db.scalar("SELECT count(*) FROM schema_migrations") == "1");
+}
+
+TEST_CASE("migrate: malformed migration files are configuration errors") {
+    TwoSites sites;
+    SUBCASE("no up section") {
+        write_file(sites.dir / "migrations/main/20990101000000_no_marker.sql", "CREATE TABLE x (id int);\n");
+        RunResult r = sites.primary_run({"migrate"});
+        CHECK(r.status == 3);
+        CHECK(r.err.find("20990101000000_no_marker.sql: no \"-- migrate:up\" section") != std::string::npos);
+    }
+    SUBCASE("a bad file name") {
+        write_file(sites.dir / "migrations/main/create_things.sql", "-- migrate:up\nSELECT 1;\n");
+        RunResult r = sites.primary_run({"migrate"});
+        CHECK(r.status == 3);
+        CHECK(r.err.find("create_things.sql: a migration file is named") != std::string::npos);
+    }
+    SUBCASE("two files with one version") {
+        write_file(sites.dir / "migrations/main/20990101000000_a.sql", "-- migrate:up\nSELECT 1;\n");
+        write_file(sites.dir / "migrations/main/20990101000000_b.sql", "-- migrate:up\nSELECT 1;\n");
+        RunResult r = sites.primary_run({"migrate"});
+        CHECK(r.status == 3);
+        CHECK(r.err.find("version 20990101000000 is also used by") != std::string::npos);
+    }
+    CHECK(sites.main_db.scalar("SELECT to_regclass('schema_migrations')::text") == "");
+}
+
+TEST_CASE("migrate: every generated down section undoes its up section") {
+    TwoSites sites;
+    sites.generate_cool_widget();
+    REQUIRE(sites.primary_run({"migrate"}).status == 0);
+    REQUIRE(sites.secondary_run({"migrate"}).status == 0);
+    for (const auto& [db, sub] : {std::pair<TestDatabase*, std::string>{&sites.main_db, "main"}, {&sites.geo_db, "geo"}}) {
+        for (const auto& entry : std::filesystem::directory_iterator(sites.dir / "migrations" / sub)) {
+            std::string sql = read_file(entry.path());
+            std::string down = sql.substr(sql.find("-- migrate:down") + 15);
+            CAPTURE(entry.path());
+            CHECK_NOTHROW(db->exec(down));
+        }
+    }
+    CHECK(sites.main_db.scalar("SELECT to_regclass('cool_widget_states')::text") == "");
+    CHECK(sites.geo_db.scalar("SELECT to_regclass('cool_widget_registry')::text") == "");
+}
+
+TEST_CASE("migrate: a secondary never migrates the primary's main database") {
+    TwoSites sites;
+    sites.generate_cool_widget();
+    RunResult r = sites.secondary_run({"migrate", "--database", "main"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("the main database belongs to the primary") != std::string::npos);
+    CHECK(sites.main_db.scalar("SELECT to_regclass('schema_migrations')::text") == "");
+}
+
+TEST_CASE("check: passes on a ready site and names what is not ready") {
+    TwoSites sites;
+    sites.generate_cool_widget();
+    RunResult before = sites.primary_run({"check"});
+    CHECK(before.status == 1);
+    CHECK(before.out.find("passed  configuration valid") != std::string::npos);
+    CHECK(before.out.find("passed  main database reachable") != std::string::npos);
+    CHECK(before.out.find("FAILED  main database has no pending migrations: 2 pending") != std::string::npos);
+    CHECK(before.out.find("passed  storage root present and writable") != std::string::npos);
+
+    REQUIRE(sites.primary_run({"migrate"}).status == 0);
+    RunResult ready = sites.primary_run({"check"});
+    CAPTURE(ready.out);
+    CHECK(ready.status == 0);
+    CHECK(ready.out.find("FAILED") == std::string::npos);
+    CHECK(ready.out.find("passed  model table of cool_widget present") != std::string::npos);
+
+    RunResult secondary = sites.secondary_run({"check"});
+    CHECK(secondary.status == 1);
+    CHECK(secondary.out.find("FAILED  geo database has no pending migrations") != std::string::npos);
+    REQUIRE(sites.secondary_run({"migrate"}).status == 0);
+    CHECK(sites.secondary_run({"check"}).status == 0);
+
+    std::filesystem::remove_all(sites.dir / "repositories");
+    RunResult no_storage = sites.primary_run({"check"});
+    CHECK(no_storage.status == 1);
+    CHECK(no_storage.out.find("FAILED  storage root present and writable") != std::string::npos);
+
+    sites.main_db.exec("DROP TABLE cool_widget_states; DROP TABLE cool_widgets");
+    RunResult no_model = sites.primary_run({"check"});
+    CHECK(no_model.out.find("FAILED  model table of cool_widget present") != std::string::npos);
+}
+
+TEST_CASE("check: reports a broken config or an unreachable database as failed checks") {
+    TempDir dir;
+    write_file(dir / "geo-ssf.yml", "databases: {main: x}\n");
+    RunResult bad = run_geo_ssf({"-c", (dir / "geo-ssf.yml").string(), "check"});
+    CHECK(bad.status == 1);
+    CHECK(bad.out.find("FAILED  configuration valid: ") != std::string::npos);
+    CHECK(bad.out.find("storage.root: is required") != std::string::npos);
+
+    auto config = write_config(dir / "site", "primary", "host=127.0.0.1 port=1 dbname=none connect_timeout=5");
+    RunResult down = run_geo_ssf({"-c", config.string(), "check"});
+    CHECK(down.status == 1);
+    CHECK(down.out.find("FAILED  main database reachable: cannot connect to the main database") != std::string::npos);
+}
+
+}

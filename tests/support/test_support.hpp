@@ -1,0 +1,79 @@
+// What the tests share: temporary folders, running the real geo-ssf binary, throwaway
+// PostgreSQL databases and real Git repositories.
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace geo_ssf::test {
+
+// A fresh folder under $TMPDIR, removed with everything in it at the end of its scope
+// (kept, and named on stderr, when GEO_SSF_KEEP_TEST_DIRS is set).
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    const std::filesystem::path& path() const { return m_path; }
+    std::filesystem::path operator/(const std::string& name) const { return m_path / name; }
+
+private:
+    std::filesystem::path m_path;
+};
+
+void write_file(const std::filesystem::path& file, const std::string& content);
+std::string read_file(const std::filesystem::path& file);
+
+struct RunResult {
+    int status = -1;  // exit status, or 128 + signal number
+    std::string out;
+    std::string err;
+};
+
+struct RunOptions {
+    std::optional<std::filesystem::path> cwd;
+    std::map<std::string, std::string> env;  // added to (or replacing) the inherited environment
+    std::optional<std::string> input;        // standard input; empty when unset
+};
+
+// Runs the geo-ssf binary under test ($GEO_SSF_BINARY) with ARGS and waits for it.
+RunResult run_geo_ssf(const std::vector<std::string>& args, const RunOptions& options = {});
+// Runs any program (found on PATH) the same way.
+RunResult run_program(const std::string& program, const std::vector<std::string>& args, const RunOptions& options = {});
+// Runs a shell command line; throws if it fails, returns its stdout.
+std::string shell(const std::string& command_line, const std::optional<std::filesystem::path>& cwd = std::nullopt);
+
+// A new, empty database on the PostgreSQL server the PG* variables point at (pg_virtualenv
+// sets them), dropped at the end of its scope. Tests fail when no server is reachable.
+class TestDatabase {
+public:
+    TestDatabase();
+    ~TestDatabase();
+    TestDatabase(const TestDatabase&) = delete;
+    TestDatabase& operator=(const TestDatabase&) = delete;
+    const std::string& name() const { return m_name; }
+    std::string conninfo() const { return "dbname=" + m_name; }
+    pqxx::connection& connection();
+    // Runs SQL in its own transaction and returns the result.
+    pqxx::result exec(const std::string& sql);
+    // The first column of the first row as text ("" for NULL).
+    std::string scalar(const std::string& sql);
+
+private:
+    std::string m_name;
+    std::unique_ptr<pqxx::connection> m_connection;
+};
+
+// A site config file in DIR (geo-ssf.yml) for ROLE with the given databases; returns its path.
+std::filesystem::path write_config(const std::filesystem::path& dir, const std::string& role,
+                                   const std::string& main_conninfo,
+                                   const std::optional<std::string>& geo_conninfo = std::nullopt,
+                                   const std::string& extra = "");
+
+}  // namespace geo_ssf::test

@@ -1,0 +1,228 @@
+#include "config.hpp"
+#include "error.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace geo_ssf;
+using geo_ssf::test::TempDir;
+using geo_ssf::test::write_file;
+
+namespace {
+
+const char* k_minimal = "databases:\n  main: \"dbname=app\"\nstorage:\n  root: repos\n";
+
+const char* k_cool_widget = R"(name: cool_widget
+plural: cool_widgets
+class_name: CoolWidget
+title: Cool Widget
+title_plural: Cool Widgets
+kind: repository
+model_table: cool_widgets
+states_table: cool_widget_states
+registry_table: cool_widget_registry
+foreign_key: cool_widget_id
+repository_path: "cool_widgets/{id}.git"
+scope: ""
+replication_enabled: true
+verification_enabled: false
+)";
+
+std::string load_error(const std::filesystem::path& file) {
+    try {
+        load_config(file);
+    } catch (const ConfigError& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+std::string replace(std::string text, const std::string& from, const std::string& to) {
+    auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_SUITE("config") {
+
+TEST_CASE("config::load_config applies defaults and resolves paths against the config's folder") {
+    TempDir dir;
+    write_file(dir / "geo-ssf.yml", k_minimal);
+    Config c = load_config(dir / "geo-ssf.yml");
+    CHECK(c.role == Role::primary);
+    CHECK(c.site_name == "primary");
+    CHECK(c.main_database == "dbname=app");
+    CHECK_FALSE(c.geo_database.has_value());
+    CHECK(c.storage_root == dir.path() / "repos");
+    CHECK(c.replicables_dir == dir.path() / "replicables");
+    CHECK(c.migrations_dir == dir.path() / "migrations");
+    CHECK(c.verification.batch_size == 1000);
+    CHECK(c.verification.jobs == 2);
+    CHECK(c.verification.timeout == std::chrono::hours(8));
+    CHECK(c.reverification_interval == std::chrono::hours(7 * 24));
+    CHECK(c.sync.batch_size == 100);
+    CHECK(c.sync.timeout == std::chrono::hours(3));
+    CHECK(c.status_timeout == std::chrono::minutes(5));
+    CHECK(c.replicables.empty());
+}
+
+TEST_CASE("config::load_config reads every key") {
+    TempDir dir;
+    write_file(dir / "geo-ssf.yml", R"(site: {name: london, role: secondary}
+databases: {main: "host=db1 dbname=app", geo: "dbname=app_geo"}
+storage: {root: /srv/repos, primary_url: "https://primary.example.com/repos"}
+replicables: types
+migrations: /opt/migrations
+verification: {batch_size: 50, jobs: 4, timeout: 2h, reverification_interval: 1d}
+sync: {batch_size: 10, jobs: 8, timeout: 90m}
+status: {timeout: 30s}
+)");
+    write_file(dir / "types" / "cool_widget.yml", k_cool_widget);
+    Config c = load_config(dir / "geo-ssf.yml");
+    CHECK(c.site_name == "london");
+    CHECK(c.role == Role::secondary);
+    CHECK(c.geo_database == "dbname=app_geo");
+    CHECK(c.storage_root == "/srv/repos");
+    CHECK(c.primary_url == "https://primary.example.com/repos");
+    CHECK(c.migrations_dir == "/opt/migrations");
+    CHECK(c.verification.batch_size == 50);
+    CHECK(c.verification.jobs == 4);
+    CHECK(c.verification.timeout == std::chrono::hours(2));
+    CHECK(c.reverification_interval == std::chrono::hours(24));
+    CHECK(c.sync.jobs == 8);
+    CHECK(c.sync.timeout == std::chrono::minutes(90));
+    CHECK(c.status_timeout == std::chrono::seconds(30));
+    REQUIRE(c.replicables.size() == 1);
+    const Replicable& r = c.replicable("cool_widget");
+    CHECK(&r == &c.replicable("cool_widgets"));
+    CHECK(r.registry_table == "cool_widget_registry");
+    CHECK(r.repository_path.columns() == std::vector<std::string>{"id"});
+    CHECK(r.repository_path.render({"42"}) == "cool_widgets/42.git");
+    CHECK(r.replication_enabled);
+    CHECK_FALSE(r.verification_enabled);
+    CHECK_THROWS_WITH_AS(c.replicable("gadget"), doctest::Contains("unknown replicable \"gadget\" (known: cool_widget)"),
+                         UsageError);
+}
+
+TEST_CASE("config::load_config names the file, the key and what is wrong") {
+    TempDir dir;
+    auto file = dir / "geo-ssf.yml";
+    std::string minimal = k_minimal;
+
+    SUBCASE("missing file") {
+        CHECK(load_error(dir / "nope.yml").find("nope.yml: no such config file") != std::string::npos);
+    }
+    SUBCASE("malformed YAML, with its line") {
+        write_file(file, "storage: {root: r}\ndatabases: {main: x\n");
+        CHECK(load_error(file).find("invalid YAML") != std::string::npos);
+        CHECK(load_error(file).find("geo-ssf.yml:") != std::string::npos);
+    }
+    SUBCASE("not a mapping") {
+        write_file(file, "- a\n- b\n");
+        CHECK(load_error(file).find("expected a mapping") != std::string::npos);
+    }
+    SUBCASE("unknown top-level key") {
+        write_file(file, minimal + "databses: {}\n");
+        CHECK(load_error(file).find("geo-ssf.yml: databses: unknown key") != std::string::npos);
+    }
+    SUBCASE("unknown nested key") {
+        write_file(file, minimal + "sync: {batchsize: 3}\n");
+        CHECK(load_error(file).find("sync.batchsize: unknown key") != std::string::npos);
+    }
+    SUBCASE("main database missing") {
+        write_file(file, "storage: {root: r}\n");
+        CHECK(load_error(file).find("databases.main: is required") != std::string::npos);
+    }
+    SUBCASE("storage root missing") {
+        write_file(file, "databases: {main: x}\n");
+        CHECK(load_error(file).find("storage.root: is required") != std::string::npos);
+    }
+    SUBCASE("bad role") {
+        write_file(file, minimal + "site: {role: tertiary}\n");
+        CHECK(load_error(file).find("site.role: expected primary or secondary, got \"tertiary\"") != std::string::npos);
+    }
+    SUBCASE("secondary without a tracking database") {
+        write_file(file, replace(minimal, "root: repos", "root: repos\n  primary_url: /p") + "site: {role: secondary}\n");
+        CHECK(load_error(file).find("databases.geo: is required on a secondary") != std::string::npos);
+    }
+    SUBCASE("secondary without a primary URL") {
+        write_file(file, replace(minimal, "main: \"dbname=app\"", "main: a\n  geo: b") + "site: {role: secondary}\n");
+        CHECK(load_error(file).find("storage.primary_url: is required on a secondary") != std::string::npos);
+    }
+    SUBCASE("bad number") {
+        write_file(file, minimal + "verification: {jobs: many}\n");
+        CHECK(load_error(file).find("verification.jobs: expected a whole number from 1 to 256, got \"many\"") !=
+              std::string::npos);
+        write_file(file, minimal + "verification: {batch_size: 0}\n");
+        CHECK(load_error(file).find("verification.batch_size: expected a whole number") != std::string::npos);
+    }
+    SUBCASE("bad duration") {
+        write_file(file, minimal + "status: {timeout: soon}\n");
+        CHECK(load_error(file).find("status.timeout: expected a duration") != std::string::npos);
+    }
+    SUBCASE("a list where a value belongs") {
+        write_file(file, replace(minimal, "main: \"dbname=app\"", "main: [a, b]"));
+        CHECK(load_error(file).find("databases.main: expected a single value") != std::string::npos);
+    }
+}
+
+TEST_CASE("config::load_config validates replicable definitions") {
+    TempDir dir;
+    write_file(dir / "geo-ssf.yml", k_minimal);
+    auto def = dir / "replicables" / "cool_widget.yml";
+    std::string good = k_cool_widget;
+
+    SUBCASE("an identifier that is not one") {
+        write_file(def, replace(good, "model_table: cool_widgets", "model_table: \"cool_widgets; DROP TABLE x\""));
+        CHECK(load_error(dir / "geo-ssf.yml").find("cool_widget.yml: model_table: \"cool_widgets; DROP TABLE x\" is not") !=
+              std::string::npos);
+    }
+    SUBCASE("unknown key") {
+        write_file(def, good + "colour: blue\n");
+        CHECK(load_error(dir / "geo-ssf.yml").find("cool_widget.yml: colour: unknown key") != std::string::npos);
+    }
+    SUBCASE("a repository path that escapes the storage root") {
+        write_file(def, replace(good, "cool_widgets/{id}.git", "../{id}.git"));
+        CHECK(load_error(dir / "geo-ssf.yml").find("repository_path: may not contain '.' or '..'") != std::string::npos);
+        write_file(def, replace(good, "cool_widgets/{id}.git", "/srv/{id}.git"));
+        CHECK(load_error(dir / "geo-ssf.yml").find("repository_path: must be relative") != std::string::npos);
+    }
+    SUBCASE("a repository path without a placeholder") {
+        write_file(def, replace(good, "cool_widgets/{id}.git", "cool_widgets/all.git"));
+        CHECK(load_error(dir / "geo-ssf.yml").find("has no {column} placeholder") != std::string::npos);
+    }
+    SUBCASE("a bad placeholder") {
+        write_file(def, replace(good, "cool_widgets/{id}.git", "cool_widgets/{id; x}.git"));
+        CHECK(load_error(dir / "geo-ssf.yml").find("is not a column name") != std::string::npos);
+    }
+    SUBCASE("a name that does not match the file") {
+        write_file(dir / "replicables" / "other.yml", good);
+        CHECK(load_error(dir / "geo-ssf.yml").find("does not match the file name") != std::string::npos);
+    }
+    SUBCASE("an unsupported kind") {
+        write_file(def, replace(good, "kind: repository", "kind: blob"));
+        CHECK(load_error(dir / "geo-ssf.yml").find("kind: \"blob\" is not supported") != std::string::npos);
+    }
+    SUBCASE("a switch that is not a boolean") {
+        write_file(def, replace(good, "replication_enabled: true", "replication_enabled: maybe"));
+        CHECK(load_error(dir / "geo-ssf.yml").find("replication_enabled: expected true or false") != std::string::npos);
+    }
+}
+
+TEST_CASE("config::find_config_file follows the lookup order") {
+    TempDir dir;
+    CHECK(find_config_file(std::filesystem::path("/x/explicit.yml")) == std::filesystem::path("/x/explicit.yml"));
+    setenv("GEO_SSF_CONFIG", "/x/from-env.yml", 1);
+    CHECK(find_config_file(std::nullopt) == std::filesystem::path("/x/from-env.yml"));
+    CHECK(find_config_file(std::filesystem::path("/x/explicit.yml")) == std::filesystem::path("/x/explicit.yml"));
+    unsetenv("GEO_SSF_CONFIG");
+    auto previous = std::filesystem::current_path();
+    std::filesystem::current_path(dir.path());
+    write_file(dir / "geo-ssf.yml", k_minimal);
+    CHECK(find_config_file(std::nullopt) == std::filesystem::path("geo-ssf.yml"));
+    std::filesystem::current_path(previous);
+}
+
+}

@@ -1,0 +1,34 @@
+#include "duration.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace geo_ssf;
+using std::chrono::seconds;
+
+TEST_SUITE("duration") {
+
+TEST_CASE("duration::parse_duration reads units and sums") {
+    CHECK(parse_duration("90s") == seconds(90));
+    CHECK(parse_duration("5m") == seconds(300));
+    CHECK(parse_duration("8h") == seconds(8 * 3600));
+    CHECK(parse_duration("7d") == seconds(7 * 86400));
+    CHECK(parse_duration("1h30m") == seconds(5400));
+    CHECK(parse_duration("45") == seconds(45));
+}
+
+TEST_CASE("duration::parse_duration rejects what is not a duration") {
+    for (const char* bad : {"", "h", "5x", "-5m", "0", "0s", "1h30", "1.5h", " 5m", "99999999999d"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_duration(bad).has_value());
+    }
+}
+
+TEST_CASE("duration::format_duration round-trips") {
+    for (long long s : {1LL, 59LL, 60LL, 3600LL, 5400LL, 86400LL, 8 * 3600LL, 7 * 86400LL + 61}) {
+        CAPTURE(s);
+        CHECK(parse_duration(format_duration(seconds(s))) == seconds(s));
+    }
+    CHECK(format_duration(seconds(5400)) == "1h30m");
+}
+
+}
