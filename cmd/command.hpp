@@ -41,8 +41,12 @@ struct CommandSpec {
 
 // One entry point per cmd/<name>.cpp.
 Runner define_check(CLI::App& app);
+Runner define_checksum(CLI::App& app);
+Runner define_event(CLI::App& app);
 Runner define_generate(CLI::App& app);
 Runner define_migrate(CLI::App& app);
 Runner define_replicables(CLI::App& app);
+Runner define_reverify(CLI::App& app);
+Runner define_verify(CLI::App& app);
 
 }  // namespace geo_ssf::cli

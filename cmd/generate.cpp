@@ -39,7 +39,7 @@ Runner define_generate(CLI::App& app) {
     app.add_option("--plural", options->plural, "Plural of NAME when English rules get it wrong");
     app.add_option("--model-table", options->model_table, "Model table in the main database (default: the plural)");
     app.add_option("--repository-path", options->repository_path,
-                   "Repository path under the storage root, over the model's columns (default: <plural>/{id}.git)");
+                   "Repository path under the storage root, over the model's columns (default: <model table>/{id}.git)");
     app.add_option("--output-dir", options->output_dir,
                    "Write under this folder (default: the config file's folder, else the current one)");
     app.add_flag("--dry-run", options->dry_run, "Print what would be written; write nothing");

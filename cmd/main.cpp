@@ -22,6 +22,10 @@ const CommandSpec k_commands[] = {
     {"migrate", ConfigNeed::required, std::nullopt, define_migrate},
     {"replicables", ConfigNeed::required, std::nullopt, define_replicables},
     {"check", ConfigNeed::located, std::nullopt, define_check},
+    {"checksum", ConfigNeed::none, std::nullopt, define_checksum},
+    {"verify", ConfigNeed::required, std::nullopt, define_verify},
+    {"reverify", ConfigNeed::required, std::nullopt, define_reverify},
+    {"event", ConfigNeed::required, Role::primary, define_event},
 };
 
 int report(ExitStatus status, const std::string& message) {
@@ -42,6 +46,7 @@ public:
 int run(int argc, char** argv) {
     CLI::App app{"geo-ssf: replicate Git repositories between sites and prove each copy by checksum.", "geo-ssf"};
     app.require_subcommand(1);
+    app.fallthrough();  // global options may also follow the command: geo-ssf verify -v
     app.set_version_flag("--version", GEO_SSF_VERSION);
     app.footer("Run 'geo-ssf COMMAND --help' for a command's options and examples; see geo-ssf(1).");
 

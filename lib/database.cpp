@@ -2,10 +2,19 @@
 
 #include "error.hpp"
 
+#include <regex>
+
 namespace geo_ssf {
 
+std::string redact_passwords(const std::string& text) {
+    static const std::regex uri_password("(://[^:/@\\s\"]*):[^@\\s\"]*@");
+    static const std::regex keyword_password("(password\\s*=\\s*)('([^'\\\\]|\\\\.)*'|[^\\s]*)", std::regex::icase);
+    std::string out = std::regex_replace(text, uri_password, "$1:***@");
+    return std::regex_replace(out, keyword_password, "$1***");
+}
+
 std::string describe_database_error(const std::exception& e) {
-    std::string message = first_line(e.what());
+    std::string message = redact_passwords(first_line(e.what()));
     if (message.rfind("ERROR:  ", 0) == 0)
         message = message.substr(8);
     return message;
@@ -25,7 +34,7 @@ std::unique_ptr<pqxx::connection> connect_database(const std::string& conninfo, 
     } catch (const pqxx::failure& e) {
         throw DatabaseError("cannot use the " + std::string(label) + " database: " + describe_database_error(e));
     } catch (const std::invalid_argument& e) {
-        throw DatabaseError("cannot connect to the " + std::string(label) + " database: " + first_line(e.what()));
+        throw DatabaseError("cannot connect to the " + std::string(label) + " database: " + redact_passwords(first_line(e.what())));
     }
     return connection;
 }

@@ -17,7 +17,11 @@ enum class Access { read_write, read_only };
 std::unique_ptr<pqxx::connection> connect_database(const std::string& conninfo, std::string_view label,
                                                    Access access);
 
-// One line describing a libpqxx failure, for DatabaseError messages.
+// TEXT with every password in a connection URI or key=value string replaced by ***: libpq
+// repeats a malformed URI in its error message, and no password may reach a log.
+std::string redact_passwords(const std::string& text);
+
+// One line describing a libpqxx failure, for DatabaseError messages; passwords redacted.
 std::string describe_database_error(const std::exception& e);
 
 }  // namespace geo_ssf

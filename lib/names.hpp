@@ -40,7 +40,7 @@ bool is_sql_identifier(std::string_view text);
 std::string fit_identifier(std::string_view identifier);
 
 // Rails' names for constraints, which GitLab's schema keeps: check_<10 hex of SHA-256 of
-// "<table>_<column>_max_length"> and fk_rails_<10 hex of SHA-256 of "<table>_<column>_fk">.
+// "<table>_<column>_check_max_length"> and fk_rails_<10 hex of SHA-256 of "<table>_<column>_fk">.
 std::string text_limit_constraint_name(std::string_view table, std::string_view column);
 std::string foreign_key_constraint_name(std::string_view table, std::string_view column);
 

@@ -144,7 +144,7 @@ std::vector<Replicable> load_replicables(const std::filesystem::path& dir) {
     std::map<std::string, std::filesystem::path> seen_tables;
     for (const auto& file : files) {
         Replicable r = load_replicable(file);
-        for (const std::string& table : {r.name, r.registry_table, r.states_table}) {
+        for (const std::string& table : {r.name, r.plural, r.registry_table, r.states_table}) {
             auto [it, inserted] = seen_tables.emplace(table, file);
             if (!inserted && it->second != file)
                 throw ConfigError(file.string() + ": \"" + table + "\" is already used by " + it->second.string());

@@ -16,7 +16,7 @@ struct ScaffoldRequest {
     std::string name;
     std::optional<std::string> plural;
     std::optional<std::string> model_table;
-    std::optional<std::string> repository_path;  // default "<plural>/{id}.git"
+    std::optional<std::string> repository_path;  // default "<model table>/{id}.git"
     std::filesystem::path docs_root;        // gets db/geo/docs/ and db/docs/
     std::filesystem::path replicables_dir;
     std::filesystem::path migrations_dir;   // gets geo/ and main/

@@ -2,6 +2,7 @@
 
 #include "database.hpp"
 #include "error.hpp"
+#include "paths.hpp"
 
 namespace geo_ssf {
 
@@ -22,6 +23,16 @@ pqxx::connection& Site::geo_database() {
         m_geo = connect_database(*m_config.geo_database, "geo", Access::read_write);
     }
     return *m_geo;
+}
+
+void Site::require_migrated(DatabaseKind kind) {
+    pqxx::connection& db = kind == DatabaseKind::main ? main_database() : geo_database();
+    auto pending = pending_migrations(db, discover_migrations(kind, builtin_migrations_dir(), m_config.migrations_dir));
+    if (!pending.empty())
+        throw ConfigError(std::string("the ") + database_kind_name(kind) + " database has " +
+                          std::to_string(pending.size()) + " pending migration(s), the first " + pending.front().version +
+                          "_" + pending.front().name + "; run 'geo-ssf migrate'" +
+                          (kind == DatabaseKind::main && !is_primary() ? " on the primary" : ""));
 }
 
 }  // namespace geo_ssf

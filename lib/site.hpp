@@ -2,6 +2,7 @@
 #pragma once
 
 #include "config.hpp"
+#include "migrations.hpp"
 
 #include <pqxx/pqxx>
 
@@ -22,6 +23,10 @@ public:
     pqxx::connection& main_database();
     // The tracking database; a ConfigError on a site that has none configured.
     pqxx::connection& geo_database();
+
+    // A ConfigError unless every migration of KIND is applied: commands that use the schema
+    // say so plainly instead of failing on a missing table.
+    void require_migrated(DatabaseKind kind);
 
 private:
     Config m_config;

@@ -74,7 +74,9 @@ void check_database(Checker& checker, const Config& config, DatabaseKind kind, c
         checker.record(label + " database has no pending migrations", pending.empty(),
                        pending.empty() ? std::to_string(all.size()) + " applied"
                                        : std::to_string(pending.size()) + " pending: " + names +
-                                             " (run geo-ssf migrate --database " + label + ")");
+                                             (kind == DatabaseKind::main && config.role == Role::secondary
+                                                  ? " (run geo-ssf migrate on the primary)"
+                                                  : " (run geo-ssf migrate --database " + label + ")"));
     } catch (const Error& e) {
         checker.record(label + " database has no pending migrations", false, e.what());
     } catch (const pqxx::failure& e) {

@@ -1,5 +1,5 @@
 // Typed, validated access to one YAML mapping. Every error names the file, the key path and what
-// is wrong, for example "geo-ssf.yml: verification.jobs: must be a whole number from 1 to 64".
+// is wrong, for example "geo-ssf.yml: verification.jobs: expected a whole number from 1 to 256, got "many"".
 #pragma once
 
 #include <yaml-cpp/yaml.h>

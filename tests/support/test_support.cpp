@@ -1,5 +1,7 @@
 #include "test_support.hpp"
 
+#include "checksum.hpp"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -56,11 +58,12 @@ std::string read_file(const std::filesystem::path& file) {
     return text.str();
 }
 
-RunResult run_program(const std::string& program, const std::vector<std::string>& args, const RunOptions& options) {
-    TempDir io;
-    auto out_path = io / "stdout", err_path = io / "stderr", in_path = io / "stdin";
-    write_file(in_path, options.input.value_or(""));
+namespace {
 
+// Starts PROGRAM with ARGS, its standard streams redirected to files in IO.
+pid_t spawn(const std::string& program, const std::vector<std::string>& args, const RunOptions& options,
+            const std::filesystem::path& io) {
+    write_file(io / "stdin", options.input.value_or(""));
     std::map<std::string, std::string> env;
     for (char** e = environ; *e; ++e) {
         std::string entry(*e);
@@ -87,9 +90,9 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
 
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 0, (io / "stdin").c_str(), O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, (io / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, (io / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (options.cwd)
         posix_spawn_file_actions_addchdir_np(&actions, options.cwd->c_str());
     pid_t pid = 0;
@@ -97,21 +100,54 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
     posix_spawn_file_actions_destroy(&actions);
     if (rc != 0)
         throw std::runtime_error("cannot start " + program + ": " + std::strerror(rc));
+    return pid;
+}
+
+RunResult collect(pid_t pid, const std::filesystem::path& io) {
     int wstatus = 0;
     while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
     }
     RunResult result;
     result.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-    result.out = read_file(out_path);
-    result.err = read_file(err_path);
+    result.out = read_file(io / "stdout");
+    result.err = read_file(io / "stderr");
     return result;
 }
 
-RunResult run_geo_ssf(const std::vector<std::string>& args, const RunOptions& options) {
+std::string geo_ssf_binary() {
     const char* binary = std::getenv("GEO_SSF_BINARY");
     if (!binary || !*binary)
         throw std::runtime_error("GEO_SSF_BINARY is not set (meson test sets it)");
-    return run_program(binary, args, options);
+    return binary;
+}
+
+}  // namespace
+
+BackgroundRun::BackgroundRun(const std::vector<std::string>& args, const RunOptions& options)
+    : m_pid(spawn(geo_ssf_binary(), args, options, m_io.path())) {}
+
+BackgroundRun::~BackgroundRun() {
+    if (!m_result) {
+        kill(m_pid, SIGKILL);
+        collect(m_pid, m_io.path());
+    }
+}
+
+void BackgroundRun::signal(int signal_number) { kill(m_pid, signal_number); }
+
+RunResult BackgroundRun::wait() {
+    if (!m_result)
+        m_result = collect(m_pid, m_io.path());
+    return *m_result;
+}
+
+RunResult run_program(const std::string& program, const std::vector<std::string>& args, const RunOptions& options) {
+    TempDir io;
+    return collect(spawn(program, args, options, io.path()), io.path());
+}
+
+RunResult run_geo_ssf(const std::vector<std::string>& args, const RunOptions& options) {
+    return run_program(geo_ssf_binary(), args, options);
 }
 
 std::string shell(const std::string& command_line, const std::optional<std::filesystem::path>& cwd) {
@@ -189,6 +225,32 @@ std::filesystem::path write_config(const std::filesystem::path& dir, const std::
     auto file = dir / "geo-ssf.yml";
     write_file(file, text);
     return file;
+}
+
+RepositoryFactory::RepositoryFactory(const std::filesystem::path& work_dir) : m_template(work_dir / "template.git") {
+    // No template: hooks and samples would make every copy ten times slower.
+    shell("git init -q --bare --template= -b main '" + m_template.string() + "'");
+    shell("cd '" + m_template.string() + "' && "
+          "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com "
+          "GIT_AUTHOR_DATE='2020-01-01T00:00:00Z' GIT_COMMITTER_DATE='2020-01-01T00:00:00Z' && "
+          "tree=$(git hash-object -t tree -w /dev/null) && "
+          "c1=$(echo one | git commit-tree $tree) && c2=$(echo two | git commit-tree -p $c1 $tree) && "
+          "git update-ref refs/heads/main $c2 && git update-ref refs/heads/old $c1 && "
+          "git tag -a -m release v1 $c1 && git pack-refs --all && git repack -qad && git prune-packed");
+    m_head = shell("git -C '" + m_template.string() + "' rev-parse refs/heads/main");
+    m_head.erase(m_head.find_last_not_of("\n") + 1);
+}
+
+void RepositoryFactory::create(const std::filesystem::path& root, const std::string& relative, long long id) const {
+    auto target = root / relative;
+    std::filesystem::create_directories(target.parent_path());
+    std::filesystem::copy(m_template, target, std::filesystem::copy_options::recursive);
+    write_file(target / "refs" / "heads" / ("record-" + std::to_string(id)), m_head + "\n");
+}
+
+std::string show_ref_checksum(const std::filesystem::path& repository) {
+    // git lists the refs; the pure accumulator (unit-tested on Gitaly's vectors) sums them.
+    return checksum_of_show_ref(shell("git -C '" + repository.string() + "' show-ref --head"));
 }
 
 }  // namespace geo_ssf::test

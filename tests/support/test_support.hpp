@@ -46,6 +46,23 @@ struct RunOptions {
 RunResult run_geo_ssf(const std::vector<std::string>& args, const RunOptions& options = {});
 // Runs any program (found on PATH) the same way.
 RunResult run_program(const std::string& program, const std::vector<std::string>& args, const RunOptions& options = {});
+// geo-ssf running in the background, for tests that signal it mid-run.
+class BackgroundRun {
+public:
+    BackgroundRun(const std::vector<std::string>& args, const RunOptions& options = {});
+    ~BackgroundRun();
+    BackgroundRun(const BackgroundRun&) = delete;
+    BackgroundRun& operator=(const BackgroundRun&) = delete;
+    void signal(int signal_number);
+    // Waits for the process to end and returns what it did.
+    RunResult wait();
+
+private:
+    TempDir m_io;
+    int m_pid = -1;
+    std::optional<RunResult> m_result;
+};
+
 // Runs a shell command line; throws if it fails, returns its stdout.
 std::string shell(const std::string& command_line, const std::optional<std::filesystem::path>& cwd = std::nullopt);
 
@@ -75,5 +92,23 @@ std::filesystem::path write_config(const std::filesystem::path& dir, const std::
                                    const std::string& main_conninfo,
                                    const std::optional<std::string>& geo_conninfo = std::nullopt,
                                    const std::string& extra = "");
+
+// Bare repositories for records: a template repository with a few commits is made once with
+// git, and each record's repository is a copy of it with one extra branch named after the
+// record, so that every record has its own checksum.
+class RepositoryFactory {
+public:
+    explicit RepositoryFactory(const std::filesystem::path& work_dir);
+    // Creates ROOT/<relative> for the record ID.
+    void create(const std::filesystem::path& root, const std::string& relative, long long id) const;
+    const std::string& head_commit() const { return m_head; }
+
+private:
+    std::filesystem::path m_template;
+    std::string m_head;
+};
+
+// The checksum `git show-ref --head` gives for REPOSITORY, computed the Gitaly way.
+std::string show_ref_checksum(const std::filesystem::path& repository);
 
 }  // namespace geo_ssf::test

@@ -1,0 +1,111 @@
+// geo-ssf reverify: ask for records to be checksummed again.
+#include "command.hpp"
+#include "error.hpp"
+#include "model_table.hpp"
+#include "output.hpp"
+#include "record_ids.hpp"
+#include "states_table.hpp"
+#include "verifier.hpp"
+
+#include <iostream>
+
+namespace geo_ssf::cli {
+
+namespace {
+
+struct ReverifyOptions {
+    std::string replicable;
+    std::vector<std::string> ids;
+    bool all = false;
+    bool failed = false;
+    bool now = false;
+    bool dry_run = false;
+};
+
+constexpr int k_bulk_batch = 1000;
+
+int reverify_ids(Site& site, const Replicable& r, const ReverifyOptions& options) {
+    std::vector<long long> ids = parse_record_ids(options.ids);
+    {
+        pqxx::work tx(site.main_database());
+        auto missing = missing_model_ids(tx, r, ids);
+        if (!missing.empty()) {
+            std::string list;
+            for (long long id : missing)
+                list += (list.empty() ? "" : ", ") + std::to_string(id);
+            throw UsageError("no " + r.name + " record with id " + list + "; nothing was changed");
+        }
+        if (!options.now) {
+            long long changed = mark_ids_pending(tx, r, ids, options.dry_run);
+            tx.commit();
+            std::cout << (options.dry_run ? "would mark " : "marked ") << changed << " " << r.name
+                      << " record(s) for re-verification\n";
+            return 0;
+        }
+    }
+    if (options.dry_run) {
+        std::cout << "would checksum " << ids.size() << " " << r.name << " record(s) now\n";
+        return 0;
+    }
+    int failed = 0;
+    for (const auto& result : verify_primary_records(site, r.name, ids, site.config().verification.jobs)) {
+        if (result.succeeded) {
+            std::cout << result.id << " succeeded " << result.checksum << "\n";
+        } else {
+            std::cout << result.id << " failed " << result.failure << "\n";
+            ++failed;
+        }
+    }
+    return failed ? 1 : 0;
+}
+
+}  // namespace
+
+Runner define_reverify(CLI::App& app) {
+    auto options = std::make_shared<ReverifyOptions>();
+    app.description("Mark records for verification again, so the next verify run checksums them; --now checksums "
+                    "the given IDs at once and prints the results. --all and --failed work in batches of 1000 rows.");
+    app.add_option("replicable", options->replicable, "The type, e.g. cool_widget")->required();
+    app.add_option("ids", options->ids, "Record IDs");
+    auto all = app.add_flag("--all", options->all, "Every record of the type");
+    auto failed = app.add_flag("--failed", options->failed, "Every record whose verification failed");
+    all->excludes(failed);
+    app.add_flag("--now", options->now, "Checksum the given IDs now and print the results");
+    app.add_flag("--dry-run", options->dry_run, "Print how many records would change; change nothing");
+    app.footer(R"(Examples:
+  geo-ssf reverify cool_widget 42 43
+  geo-ssf reverify cool_widget 42 --now
+  geo-ssf reverify cool_widget --failed --dry-run
+  geo-ssf reverify cool_widget --all)");
+
+    return [options](Invocation& invocation) {
+        Site& site = invocation.required_site();
+        const Replicable& r = site.config().replicable(options->replicable);
+        bool bulk = options->all || options->failed;
+        if (bulk == !options->ids.empty())
+            throw UsageError("give either record IDs or one of --all and --failed");
+        if (options->now && bulk)
+            throw UsageError("--now takes record IDs, not --all or --failed");
+        if (!site.is_primary())
+            throw UsageError("reverify on a secondary site is not available in this version");
+        site.require_migrated(DatabaseKind::main);
+        if (!bulk)
+            return reverify_ids(site, r, *options);
+
+        Selection selection = options->all ? Selection::all : Selection::failed;
+        long long total = count_selection(site.main_database(), r, selection);
+        if (options->dry_run) {
+            std::cout << "would mark " << total << " " << r.name << " record(s) for re-verification\n";
+            return 0;
+        }
+        ProgressLine progress;
+        long long changed = mark_selection_pending(site.main_database(), r, selection, k_bulk_batch, [&](long long done) {
+            progress.show("marked " + std::to_string(done) + " of about " + std::to_string(total));
+        });
+        progress.finish();
+        std::cout << "marked " << changed << " " << r.name << " record(s) for re-verification\n";
+        return 0;
+    };
+}
+
+}  // namespace geo_ssf::cli

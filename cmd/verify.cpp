@@ -1,0 +1,90 @@
+// geo-ssf verify: checksum the repositories whose verification is due, and record the results.
+#include "command.hpp"
+#include "error.hpp"
+#include "output.hpp"
+#include "stop.hpp"
+#include "verifier.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <iostream>
+
+namespace geo_ssf::cli {
+
+namespace {
+
+struct VerifyOptions {
+    std::vector<std::string> replicables;
+    std::optional<int> batch_size;
+    std::optional<int> jobs;
+    std::optional<std::string> max_runtime;
+    std::string format = "table";
+};
+
+void print_totals(const std::vector<VerifyTotals>& totals, const std::string& format) {
+    long long claimed = 0, succeeded = 0, failed = 0;
+    for (const auto& t : totals) {
+        claimed += t.claimed;
+        succeeded += t.succeeded;
+        failed += t.failed;
+    }
+    if (format == "json") {
+        nlohmann::json out = {{"claimed", claimed}, {"succeeded", succeeded}, {"failed", failed},
+                              {"replicables", nlohmann::json::array()}};
+        for (const auto& t : totals) {
+            nlohmann::json failures = nlohmann::json::array();
+            for (const auto& f : t.failures)
+                failures.push_back({{"id", f.id}, {"reason", f.reason}});
+            out["replicables"].push_back({{"name", t.replicable}, {"claimed", t.claimed}, {"succeeded", t.succeeded},
+                                          {"failed", t.failed}, {"released", t.released}, {"failures", failures}});
+        }
+        std::cout << out.dump() << "\n";
+        return;
+    }
+    std::string line = "verify: " + std::to_string(claimed) + " claimed, " + std::to_string(succeeded) + " succeeded, " +
+                       std::to_string(failed) + " failed";
+    for (const auto& t : totals)
+        line += "; " + t.replicable + ": " + std::to_string(t.claimed) + " claimed, " + std::to_string(t.succeeded) +
+                " succeeded, " + std::to_string(t.failed) + " failed";
+    std::cout << line << "\n";
+}
+
+}  // namespace
+
+Runner define_verify(CLI::App& app) {
+    auto options = std::make_shared<VerifyOptions>();
+    app.description("Checksum the repositories whose verification is due (pending, failed and due for a retry, or "
+                    "due for re-verification) and record the results. On a primary every success publishes a "
+                    "checksum_succeeded event. Exit status 1 if any record failed.");
+    app.add_option("replicable", options->replicables, "Only these types (default: every verification-enabled type)");
+    app.add_option("--batch-size", options->batch_size, "Records claimed at a time (default: verification.batch_size)")
+        ->check(CLI::Range(1, 100000));
+    app.add_option("--jobs", options->jobs, "Repositories checksummed at once (default: verification.jobs)")
+        ->check(CLI::Range(1, 256));
+    app.add_option("--max-runtime", options->max_runtime, "Stop claiming after this long, e.g. 50s, 10m");
+    app.add_option("--format", options->format, "Summary format")->check(CLI::IsMember({"table", "json"}));
+    app.footer(R"(Examples:
+  geo-ssf verify
+  geo-ssf verify cool_widget --jobs 4 --max-runtime 55s
+  * * * * *  geo-ssf -q verify --max-runtime 55s --format json >>/var/log/geo-ssf/verify.log)");
+
+    return [options](Invocation& invocation) {
+        Site& site = invocation.required_site();
+        RunLimits limits;
+        limits.batch_size = options->batch_size.value_or(site.config().verification.batch_size);
+        limits.jobs = options->jobs.value_or(site.config().verification.jobs);
+        limits.max_runtime = duration_option(options->max_runtime, "--max-runtime");
+        if (!site.is_primary())
+            throw UsageError("verify on a secondary site is not available in this version");
+        site.require_migrated(DatabaseKind::main);
+        install_stop_handlers();
+        auto totals = verify_primary(site, options->replicables, limits);
+        print_totals(totals, options->format);
+        for (const auto& t : totals)
+            if (t.failed > 0)
+                return 1;
+        return 0;
+    };
+}
+
+}  // namespace geo_ssf::cli

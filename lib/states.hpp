@@ -1,0 +1,79 @@
+// The state machines of GitLab Geo's self-service framework, written once.
+//
+// Sync (registry `state`): pending 0, started 1, synced 2, failed 3.
+// Verification (`verification_state`, on a primary's states row and a secondary's registry row):
+// pending 0, started 1, succeeded 2, failed 3, disabled 4.
+//
+// A transition that depends on a single row's outcome (a checksum, a sync error) is pure C++
+// here and is persisted as computed. A transition applied to many rows at once (mark pending,
+// claim) is an SQL SET list, also here, so that every command uses the same one.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace geo_ssf {
+
+enum class SyncState : int16_t { pending = 0, started = 1, synced = 2, failed = 3 };
+enum class VerificationState : int16_t { pending = 0, started = 1, succeeded = 2, failed = 3, disabled = 4 };
+
+const char* sync_state_name(SyncState state);                  // "pending", "started", ...
+const char* verification_state_name(VerificationState state);  // "verification_pending", ...
+// Accepts "failed" or "sync_failed" / "verification_failed" or "failed", and the numbers.
+std::optional<SyncState> parse_sync_state(std::string_view text);
+std::optional<VerificationState> parse_verification_state(std::string_view text);
+
+// Failure messages and retry counts have the limits of their columns.
+inline constexpr size_t k_failure_max_chars = 255;
+inline constexpr int k_retry_count_max = 32767;  // smallint
+
+// TEXT cut to at most MAX_CHARS characters (code points), never inside a UTF-8 sequence.
+std::string truncate_utf8(std::string_view text, size_t max_chars = k_failure_max_chars);
+
+// Backoff, as GitLab's Delay: delay(n) = n^4 + 15 + rand(30) * (n + 1) seconds, and the next
+// retry after min(delay(n), cap + delay(1)). RANDOM_30 returns a number in [0, 30).
+inline constexpr std::chrono::seconds k_retry_cap{3600};
+inline constexpr std::chrono::seconds k_missing_on_primary_retry_cap{4 * 3600};
+std::chrono::seconds retry_delay(int retry_count, std::chrono::seconds cap, const std::function<int()>& random_30);
+// The same with a thread-local random generator.
+std::chrono::seconds retry_delay(int retry_count, std::chrono::seconds cap = k_retry_cap);
+
+// What a verification outcome writes on the primary's states row.
+struct VerificationOutcome {
+    VerificationState state = VerificationState::pending;
+    std::optional<std::string> checksum;  // hex; stored as bytea
+    std::optional<std::string> failure;
+    int retry_count = 0;
+    std::optional<std::chrono::seconds> retry_in;  // verification_retry_at = now() + retry_in
+};
+
+// started → succeeded: the checksum, verified_at = now(), failure fields cleared.
+VerificationOutcome verification_succeeded(std::string checksum);
+// any → failed: "Error during verification: <reason>" (255 characters at most), checksum
+// cleared, retry count + 1 (saturating), next retry with backoff, verified_at = now().
+VerificationOutcome verification_failed(int previous_retry_count, std::string_view reason,
+                                        const std::function<int()>& random_30);
+VerificationOutcome verification_failed(int previous_retry_count, std::string_view reason);
+
+namespace sql {
+
+// SET list for any → verification pending. From failed only the failure text is cleared, so
+// that the backoff stays progressive; from any other state the retry fields are reset too.
+// Registries also clear the mismatch fields.
+std::string verification_pending_assignments(bool registry);
+
+// SET list for claiming rows for verification by the run whose claim time is $CLAIM_TIME.
+std::string verification_started_assignments(std::string_view claim_time_param);
+
+// Rows whose verification is due: pending, or failed and past the retry time.
+inline constexpr const char* k_verification_pending = "verification_state = 0";
+inline constexpr const char* k_verification_failed_and_due =
+    "verification_state = 3 AND (verification_retry_at IS NULL OR verification_retry_at < now())";
+
+}  // namespace sql
+
+}  // namespace geo_ssf

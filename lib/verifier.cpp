@@ -1,0 +1,163 @@
+#include "verifier.hpp"
+
+#include "checksum.hpp"
+#include "error.hpp"
+#include "model_table.hpp"
+#include "parallel.hpp"
+#include "run_lock.hpp"
+#include "states_table.hpp"
+#include "stop.hpp"
+#include "storage.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace geo_ssf {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Checked {
+    bool attempted = false;
+    VerificationOutcome outcome;
+};
+
+// Checksums CLAIMED on JOBS threads. Records not started because a stop was requested stay
+// unattempted.
+std::vector<Checked> checksum_claimed(const Config& config, const std::vector<ClaimedRecord>& claimed, int jobs) {
+    std::vector<Checked> results(claimed.size());
+    parallel_for(claimed.size(), jobs, [&](size_t i) {
+        if (stop_requested())
+            return;
+        const ClaimedRecord& c = claimed[i];
+        results[i].attempted = true;
+        try {
+            if (!c.path_error.empty())
+                throw RuntimeError(c.path_error);
+            auto location = repository_location(config.storage_root, c.relative_path);
+            results[i].outcome = verification_succeeded(repository_checksum(location));
+        } catch (const std::exception& e) {
+            results[i].outcome = verification_failed(c.retry_count, e.what());
+        }
+    });
+    return results;
+}
+
+struct BatchResult {
+    long long recorded_succeeded = 0;
+    long long recorded_failed = 0;
+    std::vector<RecordFailure> failures;
+    std::vector<RecordResult> results;
+};
+
+// Checksums a claimed batch, records what was checksummed, and puts back what was not.
+BatchResult work_batch(Site& site, const Replicable& r, const std::string& claim_time,
+                       const std::vector<ClaimedRecord>& claimed, int jobs) {
+    auto checked = checksum_claimed(site.config(), claimed, jobs);
+    std::vector<std::pair<long long, VerificationOutcome>> outcomes;
+    std::vector<ClaimedRecord> unattempted;
+    BatchResult batch;
+    for (size_t i = 0; i < claimed.size(); ++i) {
+        if (!checked[i].attempted) {
+            unattempted.push_back(claimed[i]);
+            continue;
+        }
+        const auto& o = checked[i].outcome;
+        outcomes.emplace_back(claimed[i].id, o);
+        RecordResult result{claimed[i].id, o.state == VerificationState::succeeded, o.checksum.value_or(""),
+                            o.failure.value_or("")};
+        if (result.succeeded) {
+            ++batch.recorded_succeeded;
+        } else {
+            ++batch.recorded_failed;
+            batch.failures.push_back({claimed[i].id, result.failure});
+            spdlog::warn("{} {}: {}", r.name, claimed[i].id, result.failure);
+        }
+        batch.results.push_back(std::move(result));
+    }
+    record_verification_outcomes(site.main_database(), r, claim_time, outcomes, r.replication_enabled);
+    restore_claimed(site.main_database(), r, claim_time, unattempted);
+    return batch;
+}
+
+std::vector<const Replicable*> selected_types(const Config& config, const std::vector<std::string>& names) {
+    std::vector<const Replicable*> out;
+    if (names.empty()) {
+        for (const auto& r : config.replicables)
+            if (r.verification_enabled)
+                out.push_back(&r);
+        return out;
+    }
+    for (const auto& name : names) {
+        const Replicable& r = config.replicable(name);
+        if (!r.verification_enabled)
+            throw UsageError("verification of " + r.name + " is disabled in " + r.file.string());
+        out.push_back(&r);
+    }
+    return out;
+}
+
+}  // namespace
+
+std::vector<VerifyTotals> verify_primary(Site& site, const std::vector<std::string>& types, const RunLimits& limits) {
+    const Config& config = site.config();
+    auto started = Clock::now();
+    auto out_of_time = [&] { return limits.max_runtime && Clock::now() - started >= *limits.max_runtime; };
+    pqxx::connection& db = site.main_database();
+    RunLock run(db);
+
+    std::vector<VerifyTotals> all;
+    for (const Replicable* r : selected_types(config, types)) {
+        VerifyTotals totals;
+        totals.replicable = r->name;
+        if (stop_requested() || out_of_time()) {
+            all.push_back(std::move(totals));
+            continue;
+        }
+        auto backfill = backfill_state_rows(db, *r, 10000);
+        if (backfill.created || backfill.deleted)
+            spdlog::info("{}: created {} and deleted {} state rows", r->name, backfill.created, backfill.deleted);
+        totals.released = release_abandoned_verifications(db, *r, run.claim_time());
+        if (totals.released)
+            spdlog::info("{}: released {} rows left started by runs that are gone", r->name, totals.released);
+        if (long long timed_out = fail_timed_out_verifications(db, *r, config.verification.timeout))
+            spdlog::warn("{}: {} verifications timed out", r->name, timed_out);
+        mark_due_for_reverification(db, *r, config.reverification_interval, limits.batch_size);
+
+        while (!stop_requested() && !out_of_time()) {
+            auto claimed = claim_due_verifications(db, *r, run.claim_time(), limits.batch_size);
+            if (claimed.empty())
+                break;
+            totals.claimed += static_cast<long long>(claimed.size());
+            auto batch = work_batch(site, *r, run.claim_time(), claimed, limits.jobs);
+            totals.succeeded += batch.recorded_succeeded;
+            totals.failed += batch.recorded_failed;
+            std::move(batch.failures.begin(), batch.failures.end(), std::back_inserter(totals.failures));
+            if (static_cast<int>(claimed.size()) < limits.batch_size)
+                break;
+        }
+        all.push_back(std::move(totals));
+    }
+    return all;
+}
+
+std::vector<RecordResult> verify_primary_records(Site& site, const std::string& name, const std::vector<long long>& ids,
+                                                 int jobs) {
+    const Replicable& r = site.config().replicable(name);
+    pqxx::connection& db = site.main_database();
+    RunLock run(db);
+    auto claimed = claim_verifications(db, r, run.claim_time(), ids);
+    auto batch = work_batch(site, r, run.claim_time(), claimed, jobs);
+    std::vector<RecordResult> results = std::move(batch.results);
+    for (long long id : ids) {
+        bool seen = std::any_of(results.begin(), results.end(), [&](const RecordResult& x) { return x.id == id; });
+        if (!seen)
+            results.push_back({id, false, "", "another run is verifying this record right now"});
+    }
+    std::sort(results.begin(), results.end(), [](const RecordResult& a, const RecordResult& b) { return a.id < b.id; });
+    return results;
+}
+
+}  // namespace geo_ssf

@@ -1,0 +1,137 @@
+// Events from the primary's hooks, and reverify.
+#include "primary_fixture.hpp"
+
+using namespace geo_ssf::test;
+
+TEST_SUITE("event") {
+
+TEST_CASE("event: updated publishes GitLab's payload and marks the record for verification") {
+    PrimaryFixture site;
+    site.add_records(1, 3);
+    REQUIRE(site.run({"verify"}).status == 0);
+    RunResult r = site.run({"event", "cool_widget", "updated", "2", "3"});
+    CHECK(r.status == 0);
+    CHECK(r.out == "published 2 updated event(s) for cool_widget; 2 record(s) marked for verification\n");
+    CHECK(site.main_db.scalar("SELECT string_agg(payload::text, ' ' ORDER BY id) FROM geo_events WHERE event_name = 'updated'") ==
+          "{\"model_record_id\": 2} {\"model_record_id\": 3}");
+    CHECK(site.state_of(2, "verification_state") == "0");
+    CHECK(site.state_of(1, "verification_state") == "2");
+}
+
+TEST_CASE("event: created makes the state row when there is none") {
+    PrimaryFixture site;
+    site.add_records(1, 1);
+    CHECK(site.run({"event", "cool_widget", "created", "1"}).status == 0);
+    CHECK(site.state_of(1, "verification_state") == "0");
+}
+
+TEST_CASE("event: deleted carries the repository path, even once the record is gone") {
+    PrimaryFixture site;
+    site.add_records(1, 2);
+    CHECK(site.run({"event", "cool_widget", "deleted", "1"}).status == 0);
+    site.main_db.exec("DELETE FROM cool_widgets WHERE id = 2");
+    CHECK(site.run({"event", "cool_widget", "deleted", "2"}).status == 0);
+    CHECK(site.main_db.scalar("SELECT string_agg(payload->>'disk_path', ' ' ORDER BY id) FROM geo_events") ==
+          "cool_widgets/1.git cool_widgets/2.git");
+    CHECK(site.main_db.scalar("SELECT payload->>'model_record_id' FROM geo_events ORDER BY id LIMIT 1") == "1");
+}
+
+TEST_CASE("event: unknown records and bad IDs change nothing") {
+    PrimaryFixture site;
+    site.add_records(1, 2);
+    RunResult unknown = site.run({"event", "cool_widget", "updated", "1", "99"});
+    CHECK(unknown.status == 2);
+    CHECK(unknown.err == "geo-ssf: error: no cool_widget record with id 99\n");
+    RunResult bad = site.run({"event", "cool_widget", "updated", "1", "x1"});
+    CHECK(bad.status == 2);
+    CHECK(bad.err.find("invalid ID \"x1\"") != std::string::npos);
+    RunResult type = site.run({"event", "gadget", "updated", "1"});
+    CHECK(type.status == 2);
+    CHECK(type.err.find("unknown replicable \"gadget\"") != std::string::npos);
+    RunResult name = site.run({"event", "cool_widget", "renamed", "1"});
+    CHECK(name.status == 2);
+    CHECK(site.main_db.scalar("SELECT count(*) FROM geo_events") == "0");
+    CHECK(site.count("true") == 0);
+}
+
+TEST_CASE("event: '-' reads any number of IDs from standard input") {
+    PrimaryFixture site;
+    site.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1, 2500)");
+    std::string ids;
+    for (int i = 1; i <= 2500; ++i)
+        ids += std::to_string(i) + (i % 7 ? " " : "\n");
+    RunOptions input;
+    input.input = ids;
+    RunResult r = site.run({"event", "cool_widget", "updated", "-"}, input);
+    CHECK(r.status == 0);
+    CHECK(site.main_db.scalar("SELECT count(*) FROM geo_events") == "2500");
+    CHECK(site.count("verification_state = 0") == 2500);
+}
+
+TEST_CASE("event: a secondary does not publish") {
+    PrimaryFixture site;
+    TestDatabase geo;
+    auto secondary = site.dir / "secondary.yml";
+    write_file(secondary, "site: {role: secondary}\ndatabases: {main: \"" + site.main_db.conninfo() + "\", geo: \"" +
+                              geo.conninfo() + "\"}\nstorage: {root: repositories, primary_url: /x}\n");
+    RunResult r = run_geo_ssf({"-c", secondary.string(), "event", "cool_widget", "updated", "1"});
+    CHECK(r.status == 2);
+    CHECK(r.err.find("'event' runs on a primary site") != std::string::npos);
+}
+
+TEST_CASE("reverify: IDs, --failed, --all, --dry-run and --now") {
+    PrimaryFixture site;
+    site.add_records(1, 5);
+    std::filesystem::remove_all(site.repository(5));
+    CHECK(site.run({"verify"}).status == 1);
+
+    RunResult dry = site.run({"reverify", "cool_widget", "--failed", "--dry-run"});
+    CHECK(dry.out == "would mark 1 cool_widget record(s) for re-verification\n");
+    CHECK(site.state_of(5, "verification_state") == "3");
+
+    RunResult failed = site.run({"reverify", "cool_widget", "--failed"});
+    CHECK(failed.status == 0);
+    CHECK(failed.out == "marked 1 cool_widget record(s) for re-verification\n");
+    CHECK(site.state_of(5, "verification_state") == "0");
+    // From failed, the retry count stays so that the backoff keeps growing.
+    CHECK(site.state_of(5, "verification_retry_count") == "1");
+    CHECK(site.state_of(5, "verification_failure") == "");
+
+    CHECK(site.run({"reverify", "cool_widget", "1", "2"}).out == "marked 2 cool_widget record(s) for re-verification\n");
+    CHECK(site.state_of(1, "verification_state") == "0");
+    CHECK(site.state_of(3, "verification_state") == "2");
+
+    RunResult all = site.run({"reverify", "cool_widget", "--all"});
+    CHECK(all.out == "marked 2 cool_widget record(s) for re-verification\n");
+    CHECK(site.count("verification_state = 0") == 5);
+
+    site.repositories.create(site.storage, "cool_widgets/5.git", 5);
+    RunResult now = site.run({"reverify", "cool_widget", "5", "3", "--now"});
+    CAPTURE(now.err);
+    CHECK(now.status == 0);
+    CHECK(now.out == "3 succeeded " + show_ref_checksum(site.repository(3)) + "\n5 succeeded " +
+                         show_ref_checksum(site.repository(5)) + "\n");
+    CHECK(site.state_of(5, "verification_state") == "2");
+
+    std::filesystem::remove_all(site.repository(3));
+    RunResult broken = site.run({"reverify", "cool_widget", "3", "--now"});
+    CHECK(broken.status == 1);
+    CHECK(broken.out == "3 failed Error during verification: repository does not exist\n");
+}
+
+TEST_CASE("reverify: unknown IDs and bad arguments change nothing") {
+    PrimaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    RunResult unknown = site.run({"reverify", "cool_widget", "1", "42"});
+    CHECK(unknown.status == 2);
+    CHECK(unknown.err == "geo-ssf: error: no cool_widget record with id 42; nothing was changed\n");
+    CHECK(site.state_of(1, "verification_state") == "2");
+    CHECK(site.run({"reverify", "cool_widget"}).status == 2);
+    CHECK(site.run({"reverify", "cool_widget", "1", "--all"}).status == 2);
+    CHECK(site.run({"reverify", "cool_widget", "--all", "--failed"}).status == 2);
+    CHECK(site.run({"reverify", "cool_widget", "--all", "--now"}).status == 2);
+    CHECK(site.run({"reverify", "cool_widget", "0"}).status == 2);
+}
+
+}
