@@ -1,0 +1,60 @@
+#!/bin/sh
+# The quickstart's steps, run by scripts/quickstart.sh inside pg_virtualenv (which sets the
+# PG* variables). Each command is printed before it runs.
+set -eu
+work=$1
+cd "$work"
+geo_ssf() { "$GEO_SSF_BIN" "$@"; }
+step() { printf '\n== %s\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+sql() { printf '$ psql %s -c "%s"\n' "$1" "$2"; psql -X -q -d "$1" -c "$2"; }
+export GIT_AUTHOR_NAME=Quickstart GIT_AUTHOR_EMAIL=quickstart@example.com
+export GIT_COMMITTER_NAME=Quickstart GIT_COMMITTER_EMAIL=quickstart@example.com
+
+step "A primary site: its main database and storage root"
+createdb app
+mkdir -p primary/repositories
+cat > primary/geo-ssf.yml <<'YAML'
+site: {name: primary, role: primary}
+databases: {main: "dbname=app"}
+storage: {root: repositories}
+YAML
+run cat primary/geo-ssf.yml
+
+step "Scaffold a replicable type"
+run geo_ssf -c primary/geo-ssf.yml generate replicable CoolWidget
+run cat primary/replicables/cool_widget.yml
+
+step "The application's model table, then geo-ssf's migrations"
+sql app "CREATE TABLE cool_widgets (id bigserial PRIMARY KEY, name text NOT NULL)"
+run geo_ssf -c primary/geo-ssf.yml migrate
+run geo_ssf -c primary/geo-ssf.yml check
+
+step "Three records, each with a repository"
+for i in 1 2 3; do
+    git init -q --bare "primary/repositories/cool_widgets/$i.git"
+    git clone -q "primary/repositories/cool_widgets/$i.git" "checkout-$i" 2>/dev/null
+    echo "widget $i" > "checkout-$i/README"
+    git -C "checkout-$i" add README
+    git -C "checkout-$i" commit -q -m "widget $i"
+    git -C "checkout-$i" push -q origin HEAD
+done
+sql app "INSERT INTO cool_widgets (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three')"
+run geo_ssf -c primary/geo-ssf.yml event cool_widget created 1 2 3
+
+step "Checksum every repository and record the results"
+run geo_ssf -c primary/geo-ssf.yml verify
+run geo_ssf checksum primary/repositories/cool_widgets/1.git primary/repositories/cool_widgets/2.git primary/repositories/cool_widgets/3.git
+sql app "SELECT cool_widget_id, verification_state, encode(verification_checksum, 'hex') AS checksum FROM cool_widget_states ORDER BY 1"
+
+step "A push to widget 2: the hook publishes 'updated', the next verify re-checksums it"
+echo "more" >> checkout-2/README
+git -C checkout-2 commit -q -am "more"
+git -C checkout-2 push -q origin HEAD
+run geo_ssf -c primary/geo-ssf.yml event cool_widget updated 2
+run geo_ssf -c primary/geo-ssf.yml verify
+sql app "SELECT id, event_name, payload FROM geo_events ORDER BY id"
+
+step "Done: every record verified"
+test "$(psql -X -Atc 'SELECT count(*) FROM cool_widget_states WHERE verification_state = 2' app)" = 3
+echo "quickstart: ok"

@@ -1,0 +1,13 @@
+#!/bin/sh
+# The whole geo-ssf loop on a throwaway PostgreSQL (pg_virtualenv) and repositories it makes
+# in a temporary folder: scaffold a type, migrate, check, publish events, verify.
+#   scripts/quickstart.sh               install packages, build, run
+#   scripts/quickstart.sh --no-install  build and run only
+set -eu
+cd "$(dirname "$0")/.."
+[ "${1:-}" = "--no-install" ] || scripts/install-deps.sh
+[ -d build ] || meson setup build >/dev/null
+if ! log=$(ninja -C build 2>&1); then echo "$log"; exit 1; fi
+work=$(mktemp -d "${TMPDIR:-/tmp}/geo-ssf-quickstart-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+GEO_SSF_BIN="$PWD/build/cmd/geo-ssf" pg_virtualenv sh scripts/quickstart-steps.sh "$work"
