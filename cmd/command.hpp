@@ -46,7 +46,9 @@ Runner define_event(CLI::App& app);
 Runner define_generate(CLI::App& app);
 Runner define_migrate(CLI::App& app);
 Runner define_replicables(CLI::App& app);
+Runner define_resync(CLI::App& app);
 Runner define_reverify(CLI::App& app);
+Runner define_sync(CLI::App& app);
 Runner define_verify(CLI::App& app);
 
 }  // namespace geo_ssf::cli

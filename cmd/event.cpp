@@ -38,8 +38,7 @@ Runner define_event(CLI::App& app) {
 
     return [options](Invocation& invocation) {
         Site& site = invocation.required_site();
-        if (!site.is_primary())
-            throw UsageError("events are published on the primary; this is a secondary site");
+        const Replicable& r = site.config().replicable(options->replicable);
         EventName name = *parse_event_name(options->event);
         site.require_migrated(DatabaseKind::main);
         PublishResult total;
@@ -53,7 +52,7 @@ Runner define_event(CLI::App& app) {
         } else {
             publish(parse_record_ids(options->ids));
         }
-        std::cout << "published " << total.events << " " << options->event << " event(s) for " << options->replicable;
+        std::cout << "published " << total.events << " " << options->event << " event(s) for " << r.name;
         if (name != EventName::deleted)
             std::cout << "; " << total.marked_pending << " record(s) marked for verification";
         std::cout << "\n";

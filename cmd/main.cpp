@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -26,6 +27,8 @@ const CommandSpec k_commands[] = {
     {"verify", ConfigNeed::required, std::nullopt, define_verify},
     {"reverify", ConfigNeed::required, std::nullopt, define_reverify},
     {"event", ConfigNeed::required, Role::primary, define_event},
+    {"sync", ConfigNeed::required, Role::secondary, define_sync},
+    {"resync", ConfigNeed::required, Role::secondary, define_resync},
 };
 
 int report(ExitStatus status, const std::string& message) {
@@ -123,6 +126,8 @@ int run(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     using namespace geo_ssf;
+    // A closed pipe is an error to report (exit 5), not a silent death by SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
     try {
         return cli::run(argc, argv);
     } catch (const Error& e) {

@@ -4,6 +4,7 @@
 #include "model_table.hpp"
 #include "output.hpp"
 #include "record_ids.hpp"
+#include "registry_table.hpp"
 #include "states_table.hpp"
 #include "verifier.hpp"
 
@@ -27,28 +28,34 @@ constexpr int k_bulk_batch = 1000;
 int reverify_ids(Site& site, const Replicable& r, const ReverifyOptions& options) {
     std::vector<long long> ids = parse_record_ids(options.ids);
     {
-        pqxx::work tx(site.main_database());
-        auto missing = missing_model_ids(tx, r, ids);
+        pqxx::read_transaction main(site.main_database());
+        auto missing = missing_model_ids(main, r, ids);
         if (!missing.empty()) {
             std::string list;
             for (long long id : missing)
                 list += (list.empty() ? "" : ", ") + std::to_string(id);
             throw UsageError("no " + r.name + " record with id " + list + "; nothing was changed");
         }
-        if (!options.now) {
-            long long changed = mark_ids_pending(tx, r, ids, options.dry_run);
-            tx.commit();
-            std::cout << (options.dry_run ? "would mark " : "marked ") << changed << " " << r.name
-                      << " record(s) for re-verification\n";
-            return 0;
-        }
+    }
+    if (!options.now) {
+        pqxx::work tx(site.is_primary() ? site.main_database() : site.geo_database());
+        long long changed = site.is_primary()
+                                ? mark_ids_pending(tx, r, ids, options.dry_run)
+                                : mark_registry_ids(tx, r, RegistryMark::verification_pending, ids, options.dry_run);
+        tx.commit();
+        std::cout << (options.dry_run ? "would mark " : "marked ") << changed << " " << r.name
+                  << " record(s) for re-verification\n";
+        return 0;
     }
     if (options.dry_run) {
         std::cout << "would checksum " << ids.size() << " " << r.name << " record(s) now\n";
         return 0;
     }
     int failed = 0;
-    for (const auto& result : verify_primary_records(site, r.name, ids, site.config().verification.jobs)) {
+    int jobs = site.config().verification.jobs;
+    auto results = site.is_primary() ? verify_primary_records(site, r.name, ids, jobs)
+                                     : verify_secondary_records(site, r.name, ids, jobs);
+    for (const auto& result : results) {
         if (result.succeeded) {
             std::cout << result.id << " succeeded " << result.checksum << "\n";
         } else {
@@ -63,8 +70,9 @@ int reverify_ids(Site& site, const Replicable& r, const ReverifyOptions& options
 
 Runner define_reverify(CLI::App& app) {
     auto options = std::make_shared<ReverifyOptions>();
-    app.description("Mark records for verification again, so the next verify run checksums them; --now checksums "
-                    "the given IDs at once and prints the results. --all and --failed work in batches of 1000 rows.");
+    app.description("Mark records for verification again, so the next verify run checksums them (on a primary the "
+                    "states rows, on a secondary the registry rows of synced records); --now checksums the given IDs "
+                    "at once and prints the results. --all and --failed work in batches of 1000 rows.");
     app.add_option("replicable", options->replicable, "The type, e.g. cool_widget")->required();
     app.add_option("ids", options->ids, "Record IDs");
     auto all = app.add_flag("--all", options->all, "Every record of the type");
@@ -81,27 +89,35 @@ Runner define_reverify(CLI::App& app) {
     return [options](Invocation& invocation) {
         Site& site = invocation.required_site();
         const Replicable& r = site.config().replicable(options->replicable);
+        if (!r.verification_enabled)
+            throw UsageError("verification of " + r.name + " is disabled in " + r.file.string());
         bool bulk = options->all || options->failed;
         if (bulk == !options->ids.empty())
             throw UsageError("give either record IDs or one of --all and --failed");
         if (options->now && bulk)
             throw UsageError("--now takes record IDs, not --all or --failed");
-        if (!site.is_primary())
-            throw UsageError("reverify on a secondary site is not available in this version");
-        site.require_migrated(DatabaseKind::main);
+        site.require_migrated(site.is_primary() ? DatabaseKind::main : DatabaseKind::geo);
         if (!bulk)
             return reverify_ids(site, r, *options);
 
         Selection selection = options->all ? Selection::all : Selection::failed;
-        long long total = count_selection(site.main_database(), r, selection);
+        RegistrySelection registry_selection = options->all ? RegistrySelection::all : RegistrySelection::failed;
+        long long total = site.is_primary() ? count_selection(site.main_database(), r, selection)
+                                            : count_registry_selection(site.geo_database(), r,
+                                                                       RegistryMark::verification_pending,
+                                                                       registry_selection);
         if (options->dry_run) {
             std::cout << "would mark " << total << " " << r.name << " record(s) for re-verification\n";
             return 0;
         }
         ProgressLine progress;
-        long long changed = mark_selection_pending(site.main_database(), r, selection, k_bulk_batch, [&](long long done) {
+        auto show = [&](long long done) {
             progress.show("marked " + std::to_string(done) + " of about " + std::to_string(total));
-        });
+        };
+        long long changed = site.is_primary()
+                                ? mark_selection_pending(site.main_database(), r, selection, k_bulk_batch, show)
+                                : mark_registry_selection(site.geo_database(), r, RegistryMark::verification_pending,
+                                                          registry_selection, k_bulk_batch, show);
         progress.finish();
         std::cout << "marked " << changed << " " << r.name << " record(s) for re-verification\n";
         return 0;

@@ -53,9 +53,10 @@ void print_totals(const std::vector<VerifyTotals>& totals, const std::string& fo
 
 Runner define_verify(CLI::App& app) {
     auto options = std::make_shared<VerifyOptions>();
-    app.description("Checksum the repositories whose verification is due (pending, failed and due for a retry, or "
-                    "due for re-verification) and record the results. On a primary every success publishes a "
-                    "checksum_succeeded event. Exit status 1 if any record failed.");
+    app.description("Checksum the repositories whose verification is due and record the results. On a primary "
+                    "every success publishes a checksum_succeeded event; on a secondary each synced copy is compared "
+                    "with the primary's checksum, and a mismatch names the refs that differ and makes the next sync "
+                    "fetch it again. Exit status 1 if any record failed.");
     app.add_option("replicable", options->replicables, "Only these types (default: every verification-enabled type)");
     app.add_option("--batch-size", options->batch_size, "Records claimed at a time (default: verification.batch_size)")
         ->check(CLI::Range(1, 100000));
@@ -74,11 +75,10 @@ Runner define_verify(CLI::App& app) {
         limits.batch_size = options->batch_size.value_or(site.config().verification.batch_size);
         limits.jobs = options->jobs.value_or(site.config().verification.jobs);
         limits.max_runtime = duration_option(options->max_runtime, "--max-runtime");
-        if (!site.is_primary())
-            throw UsageError("verify on a secondary site is not available in this version");
-        site.require_migrated(DatabaseKind::main);
+        site.require_migrated(site.is_primary() ? DatabaseKind::main : DatabaseKind::geo);
         install_stop_handlers();
-        auto totals = verify_primary(site, options->replicables, limits);
+        auto totals = site.is_primary() ? verify_primary(site, options->replicables, limits)
+                                        : verify_secondary(site, options->replicables, limits);
         print_totals(totals, options->format);
         for (const auto& t : totals)
             if (t.failed > 0)

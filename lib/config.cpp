@@ -91,6 +91,8 @@ Config load_config(const std::filesystem::path& file) {
         storage.fail("root", "is required: the folder that holds this site's repositories");
     config.storage_root = resolve(base, *root);
     config.primary_url = storage.string("primary_url").value_or("");
+    if (!config.primary_url.empty() && config.primary_url.find("://") == std::string::npos)
+        config.primary_url = resolve(base, config.primary_url).string();  // a plain path
     if (config.role == Role::secondary && config.primary_url.empty())
         storage.fail("primary_url", "is required on a secondary: where the primary's repositories are fetched from");
 

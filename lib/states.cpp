@@ -100,7 +100,94 @@ VerificationOutcome verification_failed(int previous_retry_count, std::string_vi
     return verification_failed(previous_retry_count, reason, thread_random_30);
 }
 
+SyncOutcome sync_succeeded(bool missing_on_primary) {
+    SyncOutcome o;
+    o.state = SyncState::synced;
+    o.missing_on_primary = missing_on_primary;
+    return o;
+}
+
+SyncOutcome sync_failed(int previous_retry_count, std::string_view reason, const std::function<int()>& random_30) {
+    SyncOutcome o;
+    o.state = SyncState::failed;
+    o.failure = truncate_utf8("Error syncing repository: " + std::string(reason));
+    o.retry_count = std::min(std::max(previous_retry_count, 0) + 1, k_retry_count_max);
+    o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
+    return o;
+}
+
+SyncOutcome sync_failed(int previous_retry_count, std::string_view reason) {
+    return sync_failed(previous_retry_count, reason, thread_random_30);
+}
+
+namespace {
+
+// A failed verification on a registry: counts and backs off, and fails the sync too, with the
+// same retry count, so that the next sync fetches the repository again.
+RegistryVerificationOutcome registry_failure(int previous_retry_count, std::string failure,
+                                             const std::function<int()>& random_30) {
+    RegistryVerificationOutcome o;
+    o.state = VerificationState::failed;
+    o.failure = truncate_utf8(failure);
+    o.retry_count = std::min(std::max(previous_retry_count, 0) + 1, k_retry_count_max);
+    o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
+    o.resync = true;
+    o.sync_retry_count = o.retry_count;
+    o.sync_retry_in = retry_delay(o.sync_retry_count, k_retry_cap, random_30);
+    o.sync_failure = truncate_utf8("Verification failed with: " + *o.failure);
+    return o;
+}
+
+}  // namespace
+
+RegistryVerificationOutcome registry_verification_succeeded(std::string checksum) {
+    RegistryVerificationOutcome o;
+    o.state = VerificationState::succeeded;
+    o.checksum = std::move(checksum);
+    return o;
+}
+
+RegistryVerificationOutcome registry_verification_mismatched(int previous_retry_count, const std::string& checksum,
+                                                             const std::string& primary_checksum, long long registry_id,
+                                                             const std::function<int()>& random_30) {
+    // GitLab's text, with Ruby 3.4's Hash#inspect.
+    RegistryVerificationOutcome o = registry_failure(
+        previous_retry_count,
+        "Checksum does not match the primary checksum {checksum: \"" + checksum + "\", primary_checksum: \"" +
+            primary_checksum + "\", registry_id: " + std::to_string(registry_id) + "}",
+        random_30);
+    o.checksum = checksum;
+    o.checksum_mismatch = true;
+    o.checksum_mismatched = checksum;
+    return o;
+}
+
+RegistryVerificationOutcome registry_verification_mismatched(int previous_retry_count, const std::string& checksum,
+                                                             const std::string& primary_checksum, long long registry_id) {
+    return registry_verification_mismatched(previous_retry_count, checksum, primary_checksum, registry_id,
+                                            thread_random_30);
+}
+
+RegistryVerificationOutcome registry_verification_failed(int previous_retry_count, std::string_view reason,
+                                                         const std::function<int()>& random_30) {
+    return registry_failure(previous_retry_count, "Error during verification: " + std::string(reason), random_30);
+}
+
+RegistryVerificationOutcome registry_verification_failed(int previous_retry_count, std::string_view reason) {
+    return registry_verification_failed(previous_retry_count, reason, thread_random_30);
+}
+
+RegistryVerificationOutcome registry_verification_disabled() {
+    RegistryVerificationOutcome o;
+    o.state = VerificationState::disabled;
+    return o;
+}
+
 namespace sql {
+
+std::string sync_pending_assignments() {
+    return "state = 0, retry_at = NULL, retry_count = 0, verification_state = 4";
+}
 
 std::string verification_pending_assignments(bool registry) {
     std::string out =

@@ -59,12 +59,64 @@ VerificationOutcome verification_failed(int previous_retry_count, std::string_vi
                                         const std::function<int()>& random_30);
 VerificationOutcome verification_failed(int previous_retry_count, std::string_view reason);
 
+// What a sync outcome writes on a registry row.
+struct SyncOutcome {
+    SyncState state = SyncState::synced;
+    std::optional<std::string> failure;  // last_sync_failure
+    int retry_count = 0;
+    std::optional<std::chrono::seconds> retry_in;  // retry_at = now() + retry_in
+    bool missing_on_primary = false;
+};
+
+// started → synced: retry fields and failure cleared. Verification then becomes pending if the
+// primary's verification succeeded, else disabled (the recording SQL applies that part).
+SyncOutcome sync_succeeded(bool missing_on_primary);
+// any → failed: "Error syncing repository: <reason>" (255 characters at most), retry count + 1,
+// next retry with backoff (1 hour cap).
+SyncOutcome sync_failed(int previous_retry_count, std::string_view reason, const std::function<int()>& random_30);
+SyncOutcome sync_failed(int previous_retry_count, std::string_view reason);
+
+// What a secondary's verification writes on its registry row. A failure also fails the sync,
+// so the next sync fetches the repository again (reference §2.3).
+struct RegistryVerificationOutcome {
+    VerificationState state = VerificationState::succeeded;
+    std::optional<std::string> checksum;             // verification_checksum
+    std::optional<std::string> failure;              // verification_failure
+    int retry_count = 0;                             // verification_retry_count
+    std::optional<std::chrono::seconds> retry_in;    // verification_retry_at
+    bool checksum_mismatch = false;
+    std::optional<std::string> checksum_mismatched;  // verification_checksum_mismatched
+    // The resync that a failure forces: state failed, retry_count, retry_at, last_sync_failure.
+    bool resync = false;
+    int sync_retry_count = 0;
+    std::optional<std::chrono::seconds> sync_retry_in;
+    std::optional<std::string> sync_failure;
+};
+
+RegistryVerificationOutcome registry_verification_succeeded(std::string checksum);
+// The local checksum differs from the primary's.
+RegistryVerificationOutcome registry_verification_mismatched(int previous_retry_count, const std::string& checksum,
+                                                             const std::string& primary_checksum, long long registry_id,
+                                                             const std::function<int()>& random_30);
+RegistryVerificationOutcome registry_verification_mismatched(int previous_retry_count, const std::string& checksum,
+                                                             const std::string& primary_checksum, long long registry_id);
+// The local copy could not be checksummed.
+RegistryVerificationOutcome registry_verification_failed(int previous_retry_count, std::string_view reason,
+                                                         const std::function<int()>& random_30);
+RegistryVerificationOutcome registry_verification_failed(int previous_retry_count, std::string_view reason);
+// The primary has not verified the record yet: nothing to compare with.
+RegistryVerificationOutcome registry_verification_disabled();
+
 namespace sql {
 
 // SET list for any → verification pending. From failed only the failure text is cleared, so
 // that the backoff stays progressive; from any other state the retry fields are reset too.
 // Registries also clear the mismatch fields.
 std::string verification_pending_assignments(bool registry);
+
+// SET list for any → sync pending (GitLab's pending!): retry fields cleared, verification
+// disabled until the next successful sync.
+std::string sync_pending_assignments();
 
 // SET list for claiming rows for verification by the run whose claim time is $CLAIM_TIME.
 std::string verification_started_assignments(std::string_view claim_time_param);
@@ -73,6 +125,9 @@ std::string verification_started_assignments(std::string_view claim_time_param);
 inline constexpr const char* k_verification_pending = "verification_state = 0";
 inline constexpr const char* k_verification_failed_and_due =
     "verification_state = 3 AND (verification_retry_at IS NULL OR verification_retry_at < now())";
+// Registry rows whose sync is due: pending, or failed and past the retry time.
+inline constexpr const char* k_sync_pending = "state = 0";
+inline constexpr const char* k_sync_failed_and_due = "state = 3 AND (retry_at IS NULL OR retry_at < now())";
 
 }  // namespace sql
 

@@ -132,12 +132,13 @@ std::vector<ClaimedRecord> claim_verifications(pqxx::connection& connection, con
                                                const std::string& claim_time, const std::vector<long long>& ids) {
     pqxx::work tx(connection);
     tx.exec_params("INSERT INTO " + r.states_table + " (" + r.foreign_key + ") SELECT m.id FROM " + r.model_table +
-                       " m WHERE m.id = ANY($1::bigint[]) ON CONFLICT DO NOTHING",
+                       " m WHERE m.id = ANY($1::bigint[]) AND " + scope_predicate(r) + " ON CONFLICT DO NOTHING",
                    bigint_array(ids));
+    // A row already started belongs to a live run (or to a dead one the next verify releases).
     auto claimed = read_claims(
         r, tx.exec_params(claim_sql(r, "SELECT " + r.foreign_key + " AS fk, verification_state AS old_state FROM " +
                                            r.states_table + " WHERE " + r.foreign_key +
-                                           " = ANY($2::bigint[]) FOR UPDATE SKIP LOCKED"),
+                                           " = ANY($2::bigint[]) AND verification_state <> 1 FOR UPDATE SKIP LOCKED"),
                           claim_time, bigint_array(ids)));
     tx.commit();
     return claimed;
@@ -212,8 +213,8 @@ long long mark_selection_pending(pqxx::connection& connection, const Replicable&
         long long changed = row[0].as<long long>();
         done += changed;
         progress(done);
-        if (changed < batch || row[1].is_null())
-            break;
+        if (changed == 0 || row[1].is_null())
+            break;  // a short batch may only mean rows changed under it: stop when none is left
         cursor = row[1].as<long long>();
     }
     return done;

@@ -51,8 +51,8 @@ long long release_abandoned_verifications(pqxx::connection& connection, const Re
 std::vector<ClaimedRecord> claim_due_verifications(pqxx::connection& connection, const Replicable& replicable,
                                                    const std::string& claim_time, int limit);
 
-// Claims the rows of IDS whatever their state, except rows another live run holds; creates
-// state rows that are missing. Returns the claimed records.
+// Claims the rows of IDS whatever their state, except rows already started; creates the
+// missing state rows of records in scope. Returns the claimed records.
 std::vector<ClaimedRecord> claim_verifications(pqxx::connection& connection, const Replicable& replicable,
                                                const std::string& claim_time, const std::vector<long long>& ids);
 

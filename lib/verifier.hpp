@@ -36,6 +36,11 @@ struct VerifyTotals {
 // batch after batch, until nothing is due, LIMITS.max_runtime passes or a stop is requested.
 std::vector<VerifyTotals> verify_primary(Site& site, const std::vector<std::string>& types, const RunLimits& limits);
 
+// Verifies, on a secondary, the synced copies whose verification is due against the primary's
+// checksums: equal → succeeded; different → failed with checksum_mismatch, and the sync
+// fails too so the next sync fetches it again; primary not verified yet → disabled.
+std::vector<VerifyTotals> verify_secondary(Site& site, const std::vector<std::string>& types, const RunLimits& limits);
+
 struct RecordResult {
     long long id = 0;
     bool succeeded = false;
@@ -44,8 +49,11 @@ struct RecordResult {
 };
 
 // Checksums the records IDS of REPLICABLE at once (reverify --now) and records the results.
-// IDs held by another live run are reported as failed with that reason.
+// IDs already started by another run, or out of scope, are reported as failed with that reason.
 std::vector<RecordResult> verify_primary_records(Site& site, const std::string& replicable,
                                                  const std::vector<long long>& ids, int jobs);
+// The same on a secondary (reverify --now): the records must be synced.
+std::vector<RecordResult> verify_secondary_records(Site& site, const std::string& replicable,
+                                                   const std::vector<long long>& ids, int jobs);
 
 }  // namespace geo_ssf

@@ -10,4 +10,4 @@ cd "$(dirname "$0")/.."
 if ! log=$(ninja -C build 2>&1); then echo "$log"; exit 1; fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/geo-ssf-quickstart-XXXXXX")
 trap 'rm -rf "$work"' EXIT
-GEO_SSF_BIN="$PWD/build/cmd/geo-ssf" pg_virtualenv sh scripts/quickstart-steps.sh "$work"
+GEO_SSF_BIN="$PWD/build/cmd/geo-ssf" pg_virtualenv -t sh scripts/quickstart-steps.sh "$work"

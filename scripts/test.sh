@@ -16,9 +16,9 @@ run_suite() {  # build-dir, meson options...
         meson setup "$dir" "$@" >/dev/null
     fi
     ninja -C "$dir" >/dev/null
-    # pg_virtualenv refuses to run as root without a user to run the cluster as; it takes care
-    # of that itself, and sets the PG* variables the tests use.
-    pg_virtualenv sh -c "meson test -C '$dir' --print-errorlogs --no-rebuild" >"$dir/test-output.txt" 2>&1 || {
+    # pg_virtualenv sets the PG* variables the tests use; -t keeps its cluster in a temporary
+    # folder even as root, so that several runs on one machine do not collide.
+    pg_virtualenv -t sh -c "meson test -C '$dir' --print-errorlogs --no-rebuild" >"$dir/test-output.txt" 2>&1 || {
         cat "$dir/test-output.txt"
         return 1
     }

@@ -1,0 +1,45 @@
+// Mirroring one repository from the primary with libgit2: a bare mirror clone when it is
+// absent here, otherwise a forced, pruning fetch of every ref (+refs/*:refs/*); then HEAD
+// follows the primary's default branch.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace geo_ssf {
+
+// Where the primary's copy of RELATIVE_PATH is fetched from: PRIMARY_URL (file://, https://,
+// ssh://, or a plain path) joined with the relative path.
+std::string primary_repository_url(const std::string& primary_url, const std::string& relative_path);
+
+struct MirrorResult {
+    bool missing_on_primary = false;  // nothing to fetch: the primary has no such repository
+    bool cloned = false;              // made afresh rather than fetched into
+};
+
+// Brings TARGET (under STORAGE_ROOT) up to date with SOURCE_URL. A new or replaced copy is
+// built in STORAGE_ROOT/.geo-ssf-tmp and renamed into place, so TARGET is never a half-written
+// repository; a copy that a fetch cannot repair (corrupt, objects missing) is replaced by a
+// fresh clone. Throws GitError with the reason on failure.
+MirrorResult mirror_repository(const std::string& source_url, const std::filesystem::path& target,
+                               const std::filesystem::path& storage_root);
+
+// Removes what interrupted runs left in STORAGE_ROOT/.geo-ssf-tmp (folders of processes that
+// are gone). Returns how many were removed.
+int remove_abandoned_mirror_folders(const std::filesystem::path& storage_root);
+
+// Removes the repository at TARGET (under STORAGE_ROOT) if there is one.
+void remove_repository(const std::filesystem::path& target, const std::filesystem::path& storage_root);
+
+struct RefDifference {
+    std::string name;
+    std::string here;     // oid here, empty when the ref is missing here
+    std::string primary;  // oid on the primary, empty when missing there
+};
+
+// The refs that differ between the local repository and SOURCE_URL's, as listed by the
+// remote (no fetch). Only refs that count for the checksum are compared.
+std::vector<RefDifference> compare_refs(const std::filesystem::path& local, const std::string& source_url);
+
+}  // namespace geo_ssf

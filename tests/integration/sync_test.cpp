@@ -1,0 +1,326 @@
+// The secondary: events, registry consistency, mirroring, verification against the primary,
+// resync, and the runs' reliability.
+#include "secondary_fixture.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <thread>
+
+using namespace geo_ssf::test;
+
+namespace {
+
+// The refs of a repository as `git show-ref` prints them.
+std::string refs_of(const std::filesystem::path& repository) {
+    return shell("git -C '" + repository.string() + "' show-ref");
+}
+
+}  // namespace
+
+TEST_SUITE("sync") {
+
+TEST_CASE("sync: mirrors every record, then verify proves each copy by checksum") {
+    SecondaryFixture site;
+    site.add_records(1, 5);
+    REQUIRE(site.run({"verify"}).status == 0);
+    RunResult sync = site.secondary({"sync", "--format", "json"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    auto json = nlohmann::json::parse(sync.out);
+    CHECK(json["synced"] == 5);
+    CHECK(json["replicables"][0]["registry_created"] == 5);
+    for (long long id = 1; id <= 5; ++id) {
+        CAPTURE(id);
+        CHECK(refs_of(site.copy(id)) == refs_of(site.repository(id)));
+        CHECK(read_file(site.copy(id) / "HEAD") == "ref: refs/heads/main\n");
+        CHECK(site.registry(id, "state") == "2");
+        CHECK(site.registry(id, "verification_state") == "0");  // the primary has verified it
+        CHECK(site.registry(id, "last_synced_at IS NOT NULL") == "true");
+    }
+    RunResult verify = site.secondary({"verify"});
+    CHECK(verify.status == 0);
+    CHECK(verify.out == "verify: 5 claimed, 5 succeeded, 0 failed; cool_widget: 5 claimed, 5 succeeded, 0 failed\n");
+    CHECK(site.registry(3, "encode(verification_checksum, 'hex')") == show_ref_checksum(site.repository(3)));
+    CHECK(site.registry_count("verification_state = 2") == 5);
+}
+
+TEST_CASE("sync: verification waits for the primary's checksum") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    CHECK(site.registry(1, "verification_state") == "4");  // disabled: nothing to compare with yet
+    REQUIRE(site.run({"verify"}).status == 0);              // the primary checksums and publishes
+    REQUIRE(site.secondary({"sync"}).status == 0);          // checksum_succeeded → pending
+    CHECK(site.registry(1, "verification_state") == "0");
+    CHECK(site.secondary({"verify"}).status == 0);
+    CHECK(site.registry_count("verification_state = 2") == 2);
+}
+
+TEST_CASE("sync: a push and its updated event are mirrored, pruned refs included") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    shell("cd '" + site.repository(2).string() + "' && git update-ref -d refs/heads/old && "
+          "git update-ref refs/heads/feature $(git rev-parse main) && git symbolic-ref HEAD refs/heads/feature");
+    REQUIRE(site.run({"event", "cool_widget", "updated", "2"}).status == 0);
+    RunResult sync = site.secondary({"sync", "--format", "json"});
+    CHECK(sync.status == 0);
+    CHECK(nlohmann::json::parse(sync.out)["claimed"] == 1);
+    CHECK(refs_of(site.copy(2)) == refs_of(site.repository(2)));
+    CHECK(refs_of(site.copy(2)).find("refs/heads/old") == std::string::npos);
+    CHECK(read_file(site.copy(2) / "HEAD") == "ref: refs/heads/feature\n");
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    CHECK(site.secondary({"verify"}).status == 0);
+    CHECK(site.registry(2, "encode(verification_checksum, 'hex')") == show_ref_checksum(site.repository(2)));
+}
+
+TEST_CASE("sync: a mismatch names the refs that differ and the next sync repairs the copy") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    shell("git -C '" + site.copy(1).string() + "' update-ref -d refs/heads/record-1");
+    RunResult verify = site.secondary({"verify", "--format", "json"});
+    CHECK(verify.status == 1);
+    auto json = nlohmann::json::parse(verify.out);
+    CHECK(json["failed"] == 1);
+    CHECK(json["replicables"][0]["failures"][0]["reason"] ==
+          "checksum mismatch: refs differ: refs/heads/record-1 only on the primary");
+    CHECK(site.registry(1, "checksum_mismatch") == "true");
+    CHECK(site.registry(1, "verification_state") == "3");
+    CHECK(site.registry(1, "state") == "3");  // the sync failed too, so it is fetched again
+    CHECK(site.registry(1, "verification_failure").rfind("Checksum does not match the primary checksum {checksum: \"", 0) == 0);
+    CHECK(site.registry(1, "last_sync_failure").rfind("Verification failed with: Checksum does not match", 0) == 0);
+    CHECK(site.registry(1, "encode(verification_checksum_mismatched, 'hex')") ==
+          site.registry(1, "encode(verification_checksum, 'hex')"));
+    CHECK(site.registry(1, "retry_count") == site.registry(1, "verification_retry_count"));
+
+    site.geo_db.exec("UPDATE cool_widget_registry SET retry_at = now() - interval '1 second'");
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
+    CHECK(site.secondary({"verify"}).status == 0);
+    CHECK(site.registry(1, "verification_state") == "2");
+    CHECK(site.registry(1, "checksum_mismatch") == "false");
+}
+
+TEST_CASE("sync: copies corrupted or deleted by hand heal without manual steps") {
+    SecondaryFixture site;
+    site.add_records(1, 3);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    write_file(site.copy(1) / "packed-refs", "garbage\n");
+    std::filesystem::remove_all(site.copy(2));
+    shell("cd '" + site.copy(3).string() + "' && rm -rf objects/pack objects/??");
+    RunResult verify = site.secondary({"verify"});
+    CHECK(verify.status == 1);
+    CHECK(site.registry_count("state = 3") == 3);
+    site.geo_db.exec("UPDATE cool_widget_registry SET retry_at = now() - interval '1 second'");
+    RunResult sync = site.secondary({"sync"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(site.secondary({"verify"}).status == 0);
+    CHECK(site.registry_count("verification_state = 2") == 3);
+    CHECK(std::filesystem::is_empty(site.secondary_storage / ".geo-ssf-tmp"));
+}
+
+TEST_CASE("sync: a repository missing on the primary is synced as missing; an unreachable primary fails with backoff") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    std::filesystem::remove_all(site.repository(2));
+    CHECK(site.secondary({"sync"}).status == 0);
+    CHECK(site.registry(2, "state") == "2");
+    CHECK(site.registry(2, "missing_on_primary") == "true");
+    CHECK(site.registry(1, "missing_on_primary") == "false");
+
+    std::string text = read_file(site.secondary_config);
+    text.replace(text.find("file://"), 7, "http://127.0.0.1:1/");
+    write_file(site.secondary_config, text);
+    REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
+    RunResult sync = site.secondary({"sync"});
+    CHECK(sync.status == 1);
+    CHECK(site.registry(1, "state") == "3");
+    CHECK(site.registry(1, "last_sync_failure").rfind("Error syncing repository: ", 0) == 0);
+    CHECK(site.registry(1, "retry_count") == "1");
+    CHECK(site.registry(1, "retry_at BETWEEN now() + interval '15 seconds' AND now() + interval '75 seconds'") == "true");
+}
+
+TEST_CASE("sync: the registry follows the primary's records, and deletions remove the copies") {
+    SecondaryFixture site;
+    site.add_records(1, 4);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    CHECK(site.registry_count("true") == 4);
+    // Deleted with its event: the copy and the registry row go at once.
+    REQUIRE(site.run({"event", "cool_widget", "deleted", "1"}).status == 0);
+    site.main_db.exec("DELETE FROM cool_widgets WHERE id = 1");
+    // Deleted without an event: the consistency pass notices.
+    site.main_db.exec("DELETE FROM cool_widgets WHERE id = 2");
+    site.add_records(5, 5);
+    RunResult sync = site.secondary({"sync", "--format", "json"});
+    CHECK(sync.status == 0);
+    auto json = nlohmann::json::parse(sync.out);
+    CHECK(json["replicables"][0]["registry_deleted"] == 1);
+    CHECK(json["replicables"][0]["registry_created"] == 1);
+    CHECK(site.registry_count("true") == 3);
+    CHECK_FALSE(std::filesystem::exists(site.copy(1)));
+    CHECK_FALSE(std::filesystem::exists(site.copy(2)));
+    CHECK(std::filesystem::exists(site.copy(5)));
+}
+
+TEST_CASE("sync: events for unknown types and malformed payloads are skipped, not fatal") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    site.main_db.exec("INSERT INTO geo_events (replicable_name, event_name, payload, created_at) VALUES "
+                      "('gadget', 'updated', '{\"model_record_id\": 1}', now()),"
+                      "('cool_widget', 'updated', '{\"model_record_id\": \"x\"}', now()),"
+                      "('cool_widget', 'updated', '[]', now()),"
+                      "('cool_widget', 'renamed', '{\"model_record_id\": 1}', now())");
+    RunResult sync = site.secondary({"sync", "--format", "json"});
+    CHECK(sync.status == 0);
+    auto json = nlohmann::json::parse(sync.out);
+    CHECK(json["events"] == 4);
+    CHECK(json["events_skipped"] == 4);
+    CHECK(site.geo_db.scalar("SELECT event_id FROM event_log_states") ==
+          site.main_db.scalar("SELECT max(id) FROM geo_events"));
+    CHECK(site.registry(1, "state") == "2");
+}
+
+TEST_CASE("sync: a recent gap in the event ids waits; an old one is passed over") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    // Event 1 committed, 2 still in flight (a transaction not yet committed), 3 committed.
+    site.main_db.exec("INSERT INTO geo_events (id, replicable_name, event_name, payload, created_at) VALUES "
+                      "(1, 'cool_widget', 'updated', '{\"model_record_id\": 1}', now()),"
+                      "(3, 'cool_widget', 'updated', '{\"model_record_id\": 1}', now())");
+    auto sync = nlohmann::json::parse(site.secondary({"sync", "--format", "json"}).out);
+    CHECK(sync["events"] == 1);
+    CHECK(sync["last_event_id"] == 1);
+    site.main_db.exec("UPDATE geo_events SET created_at = now() - interval '11 minutes' WHERE id = 3");
+    sync = nlohmann::json::parse(site.secondary({"sync", "--format", "json"}).out);
+    CHECK(sync["events"] == 1);
+    CHECK(sync["last_event_id"] == 3);
+}
+
+TEST_CASE("sync: a path that leads out of the storage root is refused, and nothing outside is touched") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    TempDir outside;
+    write_file(outside / "keep" / "file", "precious\n");
+    std::filesystem::create_directories(site.secondary_storage);
+    std::filesystem::create_directory_symlink(outside / "keep", site.secondary_storage / "cool_widgets");
+    RunResult sync = site.secondary({"sync"});
+    CHECK(sync.status == 1);
+    CHECK(site.registry(1, "state") == "3");
+    CHECK(site.registry(1, "last_sync_failure").find("outside the storage root") != std::string::npos);
+    CHECK(read_file(outside / "keep" / "file") == "precious\n");
+    CHECK(std::distance(std::filesystem::directory_iterator(outside / "keep"), std::filesystem::directory_iterator()) == 1);
+}
+
+TEST_CASE("sync: a run killed with SIGKILL leaves nothing the next run cannot finish at once") {
+    SecondaryFixture site;
+    site.add_records(1, 120);
+    BackgroundRun run({"-c", site.secondary_config.string(), "sync", "--batch-size", "1", "--jobs", "1"});
+    while (site.registry_count("state = 2") < 30)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    run.signal(SIGKILL);
+    CHECK(run.wait().status == 128 + SIGKILL);
+    long long started = site.registry_count("state = 1");
+    RunResult next = site.secondary({"sync", "--format", "json"});
+    CAPTURE(next.err);
+    CHECK(next.status == 0);
+    CHECK(nlohmann::json::parse(next.out)["replicables"][0]["released"] == started);
+    CHECK(site.registry_count("state = 2") == 120);
+    for (long long id : {1LL, 60LL, 120LL})
+        CHECK(refs_of(site.copy(id)) == refs_of(site.repository(id)));
+    CHECK(std::filesystem::is_empty(site.secondary_storage / ".geo-ssf-tmp"));
+}
+
+TEST_CASE("sync: four runs at once fetch every record once") {
+    SecondaryFixture site;
+    site.add_records(1, 120);
+    site.geo_db.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at) SELECT generate_series(1, 120), now()");
+    std::vector<RunResult> results(4);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i)
+        threads.emplace_back([&, i] { results[i] = site.secondary({"sync", "--batch-size", "3", "--format", "json"}); });
+    for (auto& t : threads)
+        t.join();
+    long long claimed = 0;
+    for (const auto& r : results) {
+        CAPTURE(r.err);
+        CHECK(r.status == 0);
+        claimed += nlohmann::json::parse(r.out)["claimed"].get<long long>();
+    }
+    CHECK(claimed == 120);
+    CHECK(site.registry_count("state = 2") == 120);
+}
+
+TEST_CASE("sync: the tracking database going away mid-run is exit 4; the next run completes") {
+    SecondaryFixture site;
+    site.add_records(1, 120);
+    BackgroundRun run({"-c", site.secondary_config.string(), "sync", "--batch-size", "1", "--jobs", "1"});
+    while (site.registry_count("state = 2") < 10)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    site.geo_db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'geo-ssf' "
+                     "AND datname = current_database()");
+    RunResult lost = run.wait();
+    CHECK(lost.status == 4);
+    CHECK(lost.out.empty());
+    CHECK(site.secondary({"sync"}).status == 0);
+    CHECK(site.registry_count("state = 2") == 120);
+}
+
+TEST_CASE("resync and reverify on a secondary") {
+    SecondaryFixture site;
+    site.add_records(1, 3);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    REQUIRE(site.secondary({"verify"}).status == 0);
+
+    CHECK(site.secondary({"resync", "cool_widget", "--all", "--dry-run"}).out ==
+          "would mark 3 cool_widget record(s) for syncing\n");
+    CHECK(site.secondary({"resync", "cool_widget", "2"}).out == "marked 1 cool_widget record(s) for syncing\n");
+    CHECK(site.registry(2, "state") == "0");
+    CHECK(site.registry(2, "verification_state") == "4");
+    RunResult now = site.secondary({"resync", "cool_widget", "2", "--now"});
+    CHECK(now.status == 0);
+    CHECK(now.out == "2 synced\n");
+    CHECK(site.registry(2, "state") == "2");
+
+    CHECK(site.secondary({"reverify", "cool_widget", "1"}).out == "marked 1 cool_widget record(s) for re-verification\n");
+    CHECK(site.registry(1, "verification_state") == "0");
+    RunResult reverified = site.secondary({"reverify", "cool_widget", "1", "2", "--now"});
+    CHECK(reverified.status == 0);
+    CHECK(reverified.out == "1 succeeded " + show_ref_checksum(site.repository(1)) + "\n2 succeeded " +
+                                show_ref_checksum(site.repository(2)) + "\n");
+
+    RunResult unknown = site.secondary({"resync", "cool_widget", "9"});
+    CHECK(unknown.status == 2);
+    CHECK(unknown.err == "geo-ssf: error: no cool_widget record with id 9 on the primary; nothing was changed\n");
+    CHECK(site.secondary({"resync", "cool_widget"}).status == 2);
+    CHECK(site.run({"resync", "cool_widget", "1"}).status == 2);  // a primary has no registry
+}
+
+TEST_CASE("sync: the secondary never writes to the main database") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    std::string before = site.main_db.scalar("SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM "
+                                             "(SELECT * FROM cool_widget_states) t");
+    std::string events = site.main_db.scalar("SELECT count(*) FROM geo_events");
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    REQUIRE(site.secondary({"verify"}).status == 0);
+    REQUIRE(site.secondary({"reverify", "cool_widget", "--all"}).status == 0);
+    CHECK(site.main_db.scalar("SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM "
+                              "(SELECT * FROM cool_widget_states) t") == before);
+    CHECK(site.main_db.scalar("SELECT count(*) FROM geo_events") == events);
+    // The role itself could not have: it may only read.
+    pqxx::connection as_reader(site.main_db.conninfo() + " user=" + site.reader + " password=reader");
+    pqxx::work tx(as_reader);
+    CHECK_THROWS_AS(tx.exec("UPDATE cool_widget_states SET verification_state = 0"), pqxx::insufficient_privilege);
+}
+
+}
