@@ -80,8 +80,11 @@ BatchResult work_batch(Site& site, const Replicable& r, const std::string& claim
         }
         batch.results.push_back(std::move(result));
     }
+    auto record_started = Clock::now();
     record_verification_outcomes(site.main_database(), r, claim_time, outcomes, r.replication_enabled);
     restore_claimed(site.main_database(), r, claim_time, unattempted);
+    spdlog::debug("{}: recorded {} outcomes in {} ms", r.name, outcomes.size(),
+                  std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - record_started).count());
     return batch;
 }
 
@@ -119,7 +122,10 @@ std::vector<VerifyTotals> verify_primary(Site& site, const std::vector<std::stri
             all.push_back(std::move(totals));
             continue;
         }
+        auto backfill_started = Clock::now();
         auto backfill = backfill_state_rows(db, *r, 10000);
+        spdlog::debug("{}: state rows backfilled in {} ms", r->name,
+                      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - backfill_started).count());
         if (backfill.created || backfill.deleted)
             spdlog::info("{}: created {} and deleted {} state rows", r->name, backfill.created, backfill.deleted);
         totals.released = release_abandoned_verifications(db, *r, run.claim_time());
@@ -130,11 +136,16 @@ std::vector<VerifyTotals> verify_primary(Site& site, const std::vector<std::stri
         mark_due_for_reverification(db, *r, config.reverification_interval, limits.batch_size);
 
         while (!stop_requested() && !out_of_time()) {
+            auto claim_started = Clock::now();
             auto claimed = claim_due_verifications(db, *r, run.claim_time(), limits.batch_size);
             if (claimed.empty())
                 break;
             totals.claimed += static_cast<long long>(claimed.size());
+            auto work_started = Clock::now();
             auto batch = work_batch(site, *r, run.claim_time(), claimed, limits.jobs);
+            spdlog::debug("{}: claimed {} in {} ms, checksummed and recorded them in {} ms", r->name, claimed.size(),
+                          std::chrono::duration_cast<std::chrono::milliseconds>(work_started - claim_started).count(),
+                          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - work_started).count());
             totals.succeeded += batch.recorded_succeeded;
             totals.failed += batch.recorded_failed;
             std::move(batch.failures.begin(), batch.failures.end(), std::back_inserter(totals.failures));

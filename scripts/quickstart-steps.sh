@@ -55,6 +55,41 @@ run geo_ssf -c primary/geo-ssf.yml event cool_widget updated 2
 run geo_ssf -c primary/geo-ssf.yml verify
 sql app "SELECT id, event_name, payload FROM geo_events ORDER BY id"
 
-step "Done: every record verified"
-test "$(psql -X -Atc 'SELECT count(*) FROM cool_widget_states WHERE verification_state = 2' app)" = 3
+step "A secondary site: its own tracking database and storage, reading the primary's main database"
+createdb app_geo
+sql app "CREATE ROLE geo_reader LOGIN PASSWORD 'reader'; GRANT SELECT ON ALL TABLES IN SCHEMA public TO geo_reader"
+mkdir -p secondary/repositories
+cat > secondary/geo-ssf.yml <<YAML
+site: {name: secondary, role: secondary}
+databases:
+  main: "dbname=app user=geo_reader password=reader"   # read-only: SELECT is all it may do
+  geo: "dbname=app_geo"
+storage:
+  root: repositories
+  primary_url: "file://$work/primary/repositories"
+replicables: ../primary/replicables   # the same type definitions and migrations as the primary
+migrations: ../primary/migrations
+YAML
+run cat secondary/geo-ssf.yml
+run geo_ssf -c secondary/geo-ssf.yml migrate
+run geo_ssf -c secondary/geo-ssf.yml check
+
+step "The secondary mirrors every repository, then proves each copy against the primary's checksum"
+run geo_ssf -c secondary/geo-ssf.yml sync
+run geo_ssf -c secondary/geo-ssf.yml verify
+sql app_geo "SELECT cool_widget_id, state, verification_state, encode(verification_checksum, 'hex') AS checksum FROM cool_widget_registry ORDER BY 1"
+
+step "Another push on the primary reaches the secondary through the event log"
+echo "even more" >> checkout-3/README
+git -C checkout-3 commit -q -am "even more"
+git -C checkout-3 push -q origin HEAD
+run geo_ssf -c primary/geo-ssf.yml event cool_widget updated 3
+run geo_ssf -c primary/geo-ssf.yml verify
+run geo_ssf -c secondary/geo-ssf.yml sync
+run geo_ssf -c secondary/geo-ssf.yml verify
+run git -C secondary/repositories/cool_widgets/3.git log --oneline
+
+step "Done: every copy on the secondary matches the primary"
+test "$(psql -X -Atc 'SELECT count(*) FROM cool_widget_registry WHERE state = 2 AND verification_state = 2' app_geo)" = 3
+test "$(git -C secondary/repositories/cool_widgets/3.git rev-parse HEAD)" = "$(git -C primary/repositories/cool_widgets/3.git rev-parse HEAD)"
 echo "quickstart: ok"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # The whole geo-ssf loop on a throwaway PostgreSQL (pg_virtualenv) and repositories it makes
-# in a temporary folder: scaffold a type, migrate, check, publish events, verify.
+# in a temporary folder: a primary scaffolds a type, migrates, publishes events and verifies;
+# a secondary in another database and folder syncs, verifies, and follows a push.
 #   scripts/quickstart.sh               install packages, build, run
 #   scripts/quickstart.sh --no-install  build and run only
 set -eu

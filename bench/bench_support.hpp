@@ -1,0 +1,113 @@
+// What the benchmarks share: timing a child process with its peak memory, a scratch database,
+// and many small repositories made quickly.
+#pragma once
+
+#include <pqxx/pqxx>
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace bench {
+
+struct ProcessFigures {
+    int status = -1;
+    double seconds = 0;
+    long peak_kib = 0;  // maximum resident set size
+};
+
+// Runs ARGV[0] with ARGV, stdout and stderr to LOG, and measures it.
+inline ProcessFigures measure(const std::vector<std::string>& argv, const std::filesystem::path& log) {
+    std::vector<char*> args;
+    std::vector<std::string> copy = argv;
+    for (auto& a : copy)
+        args.push_back(a.data());
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    auto start = std::chrono::steady_clock::now();
+    pid_t pid = 0;
+    if (posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ) != 0)
+        throw std::runtime_error("cannot start " + argv[0]);
+    posix_spawn_file_actions_destroy(&actions);
+    int status = 0;
+    struct rusage usage {};
+    wait4(pid, &status, 0, &usage);
+    ProcessFigures f;
+    f.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    f.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    f.peak_kib = usage.ru_maxrss;
+    return f;
+}
+
+inline void run(const std::string& command) {
+    if (std::system(command.c_str()) != 0)
+        throw std::runtime_error("failed: " + command);
+}
+
+inline void write_file(const std::filesystem::path& file, const std::string& text) {
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream(file) << text;
+}
+
+// A database of its own on the PG* server, dropped and made anew.
+inline std::string scratch_database(const std::string& name) {
+    pqxx::connection server("dbname=postgres");
+    pqxx::nontransaction tx(server);
+    tx.exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+    tx.exec("CREATE DATABASE " + name);
+    return "dbname=" + name;
+}
+
+// A small bare repository (two commits, a tag, packed) to copy from.
+inline std::string make_template_repository(const std::filesystem::path& path) {
+    run("git init -q --bare --template= -b main '" + path.string() + "' && cd '" + path.string() +
+        "' && export GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@example.com GIT_COMMITTER_NAME=b "
+        "GIT_COMMITTER_EMAIL=b@example.com && tree=$(git hash-object -t tree -w /dev/null) && "
+        "c1=$(echo one | git commit-tree $tree) && c2=$(echo two | git commit-tree -p $c1 $tree) && "
+        "git update-ref refs/heads/main $c2 && git tag -a -m v1 v1 $c1 && git pack-refs --all && "
+        "git repack -qad && git prune-packed");
+    std::ifstream head(path / "packed-refs");
+    std::string line;
+    while (std::getline(head, line))
+        if (line.size() > 41 && line.substr(41) == "refs/heads/main")
+            return line.substr(0, 40);
+    throw std::runtime_error("template repository has no main branch");
+}
+
+// TARGET as a copy of TEMPLATE whose object files are hard links (they never change), plus a
+// branch of its own so that every copy has its own checksum.
+inline void copy_repository(const std::filesystem::path& templ, const std::filesystem::path& target,
+                            const std::string& head, long long id) {
+    std::filesystem::create_directories(target.parent_path());
+    std::filesystem::copy(templ, target,
+                          std::filesystem::copy_options::recursive | std::filesystem::copy_options::create_hard_links);
+    // packed-refs and HEAD are rewritten by git in place of the link, never modified through it.
+    write_file(target / "refs" / "heads" / ("record-" + std::to_string(id)), head + "\n");
+}
+
+inline std::string temporary_root(const std::string& name) {
+    const char* base = std::getenv("TMPDIR");
+    std::string root = std::string(base && *base ? base : (std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp")) +
+                       "/" + name;
+    std::filesystem::remove_all(root);
+    std::filesystem::create_directories(root);
+    return root;
+}
+
+}  // namespace bench
