@@ -3,6 +3,10 @@
 
 #include "duration.hpp"
 #include "error.hpp"
+#include "model_table.hpp"
+#include "site.hpp"
+
+#include <CLI/CLI.hpp>
 
 #include <unistd.h>
 
@@ -10,6 +14,7 @@
 #include <cstdio>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 
@@ -48,5 +53,47 @@ private:
     bool m_enabled;
     bool m_shown = false;
 };
+
+// What resync and reverify act on: record IDs, or every record (--all), or the failed ones.
+struct RecordSelection {
+    std::string replicable;
+    std::vector<std::string> ids;
+    bool all = false;
+    bool failed = false;
+    bool now = false;
+    bool dry_run = false;
+
+    bool bulk() const { return all || failed; }
+};
+
+inline void add_record_selection(CLI::App& app, RecordSelection& selection, const char* failed_help,
+                                 const char* now_help) {
+    app.add_option("replicable", selection.replicable, "The type, e.g. cool_widget")->required();
+    app.add_option("ids", selection.ids, "Record IDs");
+    auto all = app.add_flag("--all", selection.all, "Every record of the type");
+    auto failed = app.add_flag("--failed", selection.failed, failed_help);
+    all->excludes(failed);
+    app.add_flag("--now", selection.now, now_help);
+    app.add_flag("--dry-run", selection.dry_run, "Print how many records would change; change nothing");
+}
+
+inline void check_record_selection(const RecordSelection& selection) {
+    if (selection.bulk() == !selection.ids.empty())
+        throw UsageError("give either record IDs or one of --all and --failed");
+    if (selection.now && selection.bulk())
+        throw UsageError("--now takes record IDs, not --all or --failed");
+}
+
+// A UsageError naming the IDS that have no record in the primary's model table.
+inline void require_records(Site& site, const Replicable& r, const std::vector<long long>& ids, const char* where) {
+    pqxx::read_transaction main(site.main_database());
+    auto missing = missing_model_ids(main, r, ids);
+    if (missing.empty())
+        return;
+    std::string list;
+    for (long long id : missing)
+        list += (list.empty() ? "" : ", ") + std::to_string(id);
+    throw UsageError("no " + r.name + " record with id " + list + where + "; nothing was changed");
+}
 
 }  // namespace geo_ssf::cli

@@ -11,31 +11,12 @@
 
 namespace geo_ssf::cli {
 
-namespace {
-
-struct ResyncOptions {
-    std::string replicable;
-    std::vector<std::string> ids;
-    bool all = false;
-    bool failed = false;
-    bool now = false;
-    bool dry_run = false;
-};
-
-}  // namespace
-
 Runner define_resync(CLI::App& app) {
-    auto options = std::make_shared<ResyncOptions>();
+    auto options = std::make_shared<RecordSelection>();
     app.description("On a secondary: mark records for syncing again (pending, retries reset, verification disabled "
                     "until the sync), so the next sync run fetches them; --now syncs the given IDs at once and prints "
                     "the outcome. --all and --failed work in batches of 1000 rows.");
-    app.add_option("replicable", options->replicable, "The type, e.g. cool_widget")->required();
-    app.add_option("ids", options->ids, "Record IDs");
-    auto all = app.add_flag("--all", options->all, "Every record of the type");
-    auto failed = app.add_flag("--failed", options->failed, "Every record whose sync failed");
-    all->excludes(failed);
-    app.add_flag("--now", options->now, "Sync the given IDs now and print the outcome");
-    app.add_flag("--dry-run", options->dry_run, "Print how many records would change; change nothing");
+    add_record_selection(app, *options, "Every record whose sync failed", "Sync the given IDs now and print the outcome");
     app.footer(R"(Examples:
   geo-ssf resync cool_widget 42
   geo-ssf resync cool_widget 42 --now
@@ -45,13 +26,9 @@ Runner define_resync(CLI::App& app) {
     return [options](Invocation& invocation) {
         Site& site = invocation.required_site();
         const Replicable& r = site.config().replicable(options->replicable);
-        bool bulk = options->all || options->failed;
-        if (bulk == !options->ids.empty())
-            throw UsageError("give either record IDs or one of --all and --failed");
-        if (options->now && bulk)
-            throw UsageError("--now takes record IDs, not --all or --failed");
+        check_record_selection(*options);
         site.require_migrated(DatabaseKind::geo);
-        if (bulk) {
+        if (options->bulk()) {
             RegistrySelection selection = options->all ? RegistrySelection::all : RegistrySelection::failed;
             long long total = count_registry_selection(site.geo_database(), r, RegistryMark::sync_pending, selection);
             if (options->dry_run) {
@@ -69,16 +46,7 @@ Runner define_resync(CLI::App& app) {
             return 0;
         }
         std::vector<long long> ids = parse_record_ids(options->ids);
-        {
-            pqxx::read_transaction main(site.main_database());
-            auto missing = missing_model_ids(main, r, ids);
-            if (!missing.empty()) {
-                std::string list;
-                for (long long id : missing)
-                    list += (list.empty() ? "" : ", ") + std::to_string(id);
-                throw UsageError("no " + r.name + " record with id " + list + " on the primary; nothing was changed");
-            }
-        }
+        require_records(site, r, ids, " on the primary");
         if (!options->now) {
             pqxx::work tx(site.geo_database());
             long long changed = mark_registry_ids(tx, r, RegistryMark::sync_pending, ids, options->dry_run);

@@ -14,29 +14,11 @@ namespace geo_ssf::cli {
 
 namespace {
 
-struct ReverifyOptions {
-    std::string replicable;
-    std::vector<std::string> ids;
-    bool all = false;
-    bool failed = false;
-    bool now = false;
-    bool dry_run = false;
-};
-
 constexpr int k_bulk_batch = 1000;
 
-int reverify_ids(Site& site, const Replicable& r, const ReverifyOptions& options) {
+int reverify_ids(Site& site, const Replicable& r, const RecordSelection& options) {
     std::vector<long long> ids = parse_record_ids(options.ids);
-    {
-        pqxx::read_transaction main(site.main_database());
-        auto missing = missing_model_ids(main, r, ids);
-        if (!missing.empty()) {
-            std::string list;
-            for (long long id : missing)
-                list += (list.empty() ? "" : ", ") + std::to_string(id);
-            throw UsageError("no " + r.name + " record with id " + list + "; nothing was changed");
-        }
-    }
+    require_records(site, r, ids, "");
     if (!options.now) {
         pqxx::work tx(site.is_primary() ? site.main_database() : site.geo_database());
         long long changed = site.is_primary()
@@ -69,17 +51,12 @@ int reverify_ids(Site& site, const Replicable& r, const ReverifyOptions& options
 }  // namespace
 
 Runner define_reverify(CLI::App& app) {
-    auto options = std::make_shared<ReverifyOptions>();
+    auto options = std::make_shared<RecordSelection>();
     app.description("Mark records for verification again, so the next verify run checksums them (on a primary the "
                     "states rows, on a secondary the registry rows of synced records); --now checksums the given IDs "
                     "at once and prints the results. --all and --failed work in batches of 1000 rows.");
-    app.add_option("replicable", options->replicable, "The type, e.g. cool_widget")->required();
-    app.add_option("ids", options->ids, "Record IDs");
-    auto all = app.add_flag("--all", options->all, "Every record of the type");
-    auto failed = app.add_flag("--failed", options->failed, "Every record whose verification failed");
-    all->excludes(failed);
-    app.add_flag("--now", options->now, "Checksum the given IDs now and print the results");
-    app.add_flag("--dry-run", options->dry_run, "Print how many records would change; change nothing");
+    add_record_selection(app, *options, "Every record whose verification failed",
+                         "Checksum the given IDs now and print the results");
     app.footer(R"(Examples:
   geo-ssf reverify cool_widget 42 43
   geo-ssf reverify cool_widget 42 --now
@@ -91,11 +68,8 @@ Runner define_reverify(CLI::App& app) {
         const Replicable& r = site.config().replicable(options->replicable);
         if (!r.verification_enabled)
             throw UsageError("verification of " + r.name + " is disabled in " + r.file.string());
-        bool bulk = options->all || options->failed;
-        if (bulk == !options->ids.empty())
-            throw UsageError("give either record IDs or one of --all and --failed");
-        if (options->now && bulk)
-            throw UsageError("--now takes record IDs, not --all or --failed");
+        check_record_selection(*options);
+        bool bulk = options->bulk();
         site.require_migrated(site.is_primary() ? DatabaseKind::main : DatabaseKind::geo);
         if (!bulk)
             return reverify_ids(site, r, *options);

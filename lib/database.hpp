@@ -3,6 +3,7 @@
 
 #include <pqxx/pqxx>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -20,6 +21,13 @@ std::unique_ptr<pqxx::connection> connect_database(const std::string& conninfo, 
 // TEXT with every password in a connection URI or key=value string replaced by ***: libpq
 // repeats a malformed URI in its error message, and no password may reach a log.
 std::string redact_passwords(const std::string& text);
+
+// Applies SET_ASSIGNMENTS to the rows of TABLE that PREDICATE selects, BATCH rows per
+// transaction in KEY order, so that millions of rows neither lock the table nor bloat it in one
+// statement. Calls PROGRESS(done) after each batch; returns how many rows changed.
+long long update_in_batches(pqxx::connection& connection, const std::string& table, const std::string& key,
+                            const std::string& set_assignments, const std::string& predicate, int batch,
+                            const std::function<void(long long)>& progress);
 
 // One line describing a libpqxx failure, for DatabaseError messages; passwords redacted.
 std::string describe_database_error(const std::exception& e);

@@ -1,5 +1,6 @@
 #include "registry_table.hpp"
 
+#include "database.hpp"
 #include "duration.hpp"
 #include "model_table.hpp"
 #include "run_lock.hpp"
@@ -322,24 +323,8 @@ long long count_registry_selection(pqxx::connection& geo, const Replicable& r, R
 
 long long mark_registry_selection(pqxx::connection& geo, const Replicable& r, RegistryMark mark,
                                   RegistrySelection selection, int batch, const std::function<void(long long)>& progress) {
-    long long done = 0;
-    long long cursor = std::numeric_limits<long long>::min();
-    while (true) {
-        pqxx::work tx(geo);
-        auto row = tx.exec_params1("WITH changed AS (UPDATE " + r.registry_table + " SET " + mark_assignments(mark) +
-                                       " WHERE id IN (SELECT id FROM " + r.registry_table + " WHERE id > $1 AND " +
-                                       selection_predicate(mark, selection) +
-                                       " ORDER BY id LIMIT $2 FOR UPDATE) RETURNING id) SELECT count(*), max(id) FROM changed",
-                                   cursor, batch);
-        tx.commit();
-        long long changed = row[0].as<long long>();
-        done += changed;
-        progress(done);
-        if (changed == 0 || row[1].is_null())
-            break;  // a short batch may only mean rows changed under it: stop when none is left
-        cursor = row[1].as<long long>();
-    }
-    return done;
+    return update_in_batches(geo, r.registry_table, "id", mark_assignments(mark), selection_predicate(mark, selection),
+                             batch, progress);
 }
 
 long long mark_registry_ids(pqxx::transaction_base& tx, const Replicable& r, RegistryMark mark,

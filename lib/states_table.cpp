@@ -1,5 +1,6 @@
 #include "states_table.hpp"
 
+#include "database.hpp"
 #include "duration.hpp"
 #include "model_table.hpp"
 #include "run_lock.hpp"
@@ -198,26 +199,8 @@ long long count_selection(pqxx::connection& connection, const Replicable& r, Sel
 
 long long mark_selection_pending(pqxx::connection& connection, const Replicable& r, Selection selection, int batch,
                                  const std::function<void(long long)>& progress) {
-    long long done = 0;
-    long long cursor = std::numeric_limits<long long>::min();
-    while (true) {
-        pqxx::work tx(connection);
-        auto row = tx.exec_params1("WITH changed AS (UPDATE " + r.states_table + " SET " +
-                                       sql::verification_pending_assignments(false) + " WHERE " + r.foreign_key +
-                                       " IN (SELECT " + r.foreign_key + " FROM " + r.states_table + " WHERE " +
-                                       r.foreign_key + " > $1 AND " + selection_predicate(selection) + " ORDER BY " +
-                                       r.foreign_key + " LIMIT $2 FOR UPDATE) RETURNING " + r.foreign_key +
-                                       ") SELECT count(*), max(" + r.foreign_key + ") FROM changed",
-                                   cursor, batch);
-        tx.commit();
-        long long changed = row[0].as<long long>();
-        done += changed;
-        progress(done);
-        if (changed == 0 || row[1].is_null())
-            break;  // a short batch may only mean rows changed under it: stop when none is left
-        cursor = row[1].as<long long>();
-    }
-    return done;
+    return update_in_batches(connection, r.states_table, r.foreign_key, sql::verification_pending_assignments(false),
+                             selection_predicate(selection), batch, progress);
 }
 
 long long mark_ids_pending(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids,
