@@ -97,10 +97,48 @@ bool apply_event(Site& site, pqxx::work& tx, const Event& event) {
 
 }  // namespace
 
+namespace {
+
+// Only one run replays events at a time; the others skip this step rather than replay the same
+// events and move the cursor in a race.
+constexpr long long k_event_lock_key = 0x67656f2d65766eLL;  // "geo-evn"
+
+class EventLock {
+public:
+    explicit EventLock(pqxx::connection& geo) : m_geo(geo) {
+        m_held = pqxx::nontransaction(m_geo)
+                     .exec1("SELECT pg_try_advisory_lock(" + std::to_string(k_event_lock_key) + ")")[0]
+                     .as<bool>();
+    }
+    ~EventLock() {
+        if (!m_held)
+            return;
+        try {
+            pqxx::nontransaction(m_geo).exec("SELECT pg_advisory_unlock(" + std::to_string(k_event_lock_key) + ")");
+        } catch (...) {
+            // The connection is gone, and the lock with it.
+        }
+    }
+    EventLock(const EventLock&) = delete;
+    EventLock& operator=(const EventLock&) = delete;
+    bool held() const { return m_held; }
+
+private:
+    pqxx::connection& m_geo;
+    bool m_held = false;
+};
+
+}  // namespace
+
 EventCounts consume_events(Site& site, int batch) {
     EventCounts counts;
     pqxx::connection& geo = site.geo_database();
+    EventLock lock(geo);
     std::optional<long long> cursor = read_cursor(geo);
+    if (!lock.held()) {
+        counts.last_event_id = cursor.value_or(0);
+        return counts;
+    }
     counts.last_event_id = cursor.value_or(0);
     while (true) {
         auto events = read_events(site.main_database(), cursor.value_or(0), batch);

@@ -15,7 +15,8 @@ struct EventCounts {
 // Consumes the events after the cursor in batches of BATCH until none is left. An event id
 // missing from the sequence stops the run before it while the event after it is younger than
 // 10 minutes: it may belong to a transaction that has not committed yet (GitLab's gap
-// tracking). Older gaps are rolled-back transactions and are passed over.
+// tracking). Older gaps are rolled-back transactions and are passed over. While another run
+// is replaying events this one skips the step.
 EventCounts consume_events(Site& site, int batch);
 
 }  // namespace geo_ssf

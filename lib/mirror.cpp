@@ -153,9 +153,13 @@ void remove_repository(const std::filesystem::path& target, const std::filesyste
     if (!std::filesystem::exists(target, ec))
         return;
     // Renamed aside first, so a crash mid-removal leaves no half-deleted repository in place.
-    auto aside = new_temporary_folder(storage_root);
-    std::filesystem::rename(target, aside);
-    std::filesystem::remove_all(aside, ec);
+    try {
+        auto aside = new_temporary_folder(storage_root);
+        std::filesystem::rename(target, aside);
+        std::filesystem::remove_all(aside, ec);
+    } catch (const std::filesystem::filesystem_error& e) {
+        throw RuntimeError("cannot remove " + target.string() + ": " + e.code().message());
+    }
 }
 
 std::vector<RefDifference> compare_refs(const std::filesystem::path& local, const std::string& url) {

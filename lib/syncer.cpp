@@ -187,10 +187,16 @@ SyncRun sync_secondary(Site& site, const std::vector<std::string>& names, const 
     auto out_of_time = [&] { return limits.max_runtime && Clock::now() - started >= *limits.max_runtime; };
     auto types = replication_types(config, names);
     pqxx::connection& geo = site.geo_database();
-    RunLock run(geo);
     if (int removed = remove_abandoned_mirror_folders(config.storage_root))
         spdlog::info("removed {} folders left by interrupted syncs", removed);
 
+    if (config.primary_url.rfind("file://", 0) == 0 || config.primary_url.find("://") == std::string::npos) {
+        std::string base = config.primary_url.rfind("file://", 0) == 0 ? config.primary_url.substr(7) : config.primary_url;
+        std::error_code ec;
+        if (!std::filesystem::is_directory(base, ec))
+            throw RuntimeError("storage.primary_url " + config.primary_url +
+                               " is not a folder; is the primary's storage mounted?");
+    }
     SyncRun result;
     result.events = consume_events(site, k_event_batch);
     for (const Replicable* r : types) {
@@ -201,10 +207,11 @@ SyncRun sync_secondary(Site& site, const std::vector<std::string>& names, const 
             continue;
         }
         reconcile_registry(site, *r, totals);
-        totals.released = release_abandoned_syncs(geo, *r, run.claim_time());
+        totals.released = release_abandoned_syncs(geo, *r, "");
         if (long long timed_out = fail_timed_out_syncs(geo, *r, config.sync.timeout))
             spdlog::warn("{}: {} syncs timed out", r->name, timed_out);
         while (!stop_requested() && !out_of_time()) {
+            RunLock run(geo);  // a claim time of this batch's own, so timeouts count from the claim
             auto claims = claim_due_syncs(geo, *r, run.claim_time(), limits.batch_size);
             if (claims.empty())
                 break;

@@ -112,7 +112,6 @@ std::vector<VerifyTotals> verify_primary(Site& site, const std::vector<std::stri
     auto started = Clock::now();
     auto out_of_time = [&] { return limits.max_runtime && Clock::now() - started >= *limits.max_runtime; };
     pqxx::connection& db = site.main_database();
-    RunLock run(db);
 
     std::vector<VerifyTotals> all;
     for (const Replicable* r : selected_types(config, types)) {
@@ -128,7 +127,7 @@ std::vector<VerifyTotals> verify_primary(Site& site, const std::vector<std::stri
                       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - backfill_started).count());
         if (backfill.created || backfill.deleted)
             spdlog::info("{}: created {} and deleted {} state rows", r->name, backfill.created, backfill.deleted);
-        totals.released = release_abandoned_verifications(db, *r, run.claim_time());
+        totals.released = release_abandoned_verifications(db, *r, "");
         if (totals.released)
             spdlog::info("{}: released {} rows left started by runs that are gone", r->name, totals.released);
         if (long long timed_out = fail_timed_out_verifications(db, *r, config.verification.timeout))
@@ -137,6 +136,8 @@ std::vector<VerifyTotals> verify_primary(Site& site, const std::vector<std::stri
 
         while (!stop_requested() && !out_of_time()) {
             auto claim_started = Clock::now();
+            // Each batch has its own claim time, so timeouts count from when its rows were claimed.
+            RunLock run(db);
             auto claimed = claim_due_verifications(db, *r, run.claim_time(), limits.batch_size);
             if (claimed.empty())
                 break;
@@ -305,17 +306,17 @@ std::vector<VerifyTotals> verify_secondary(Site& site, const std::vector<std::st
     auto started = Clock::now();
     auto out_of_time = [&] { return limits.max_runtime && Clock::now() - started >= *limits.max_runtime; };
     pqxx::connection& geo = site.geo_database();
-    RunLock run(geo);
     std::vector<VerifyTotals> all;
     for (const Replicable* r : secondary_verification_types(config, types)) {
         VerifyTotals totals;
         totals.replicable = r->name;
         if (!stop_requested() && !out_of_time()) {
-            totals.released = release_abandoned_registry_verifications(geo, *r, run.claim_time());
+            totals.released = release_abandoned_registry_verifications(geo, *r, "");
             if (long long timed_out = fail_timed_out_registry_verifications(geo, *r, config.verification.timeout))
                 spdlog::warn("{}: {} verifications timed out", r->name, timed_out);
         }
         while (!stop_requested() && !out_of_time()) {
+            RunLock run(geo);  // a claim time of this batch's own
             auto claims = claim_due_registry_verifications(geo, *r, run.claim_time(), limits.batch_size);
             if (claims.empty())
                 break;

@@ -227,6 +227,8 @@ TEST_CASE("sync: a run killed with SIGKILL leaves nothing the next run cannot fi
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     run.signal(SIGKILL);
     CHECK(run.wait().status == 128 + SIGKILL);
+    site.geo_db.wait_for_geo_ssf_connections_to_end();
+    site.main_db.wait_for_geo_ssf_connections_to_end();
     long long started = site.registry_count("state = 1");
     RunResult next = site.secondary({"sync", "--format", "json"});
     CAPTURE(next.err);

@@ -160,6 +160,7 @@ TEST_CASE("verify: a run killed with SIGKILL at any moment leaves nothing the ne
         run.signal(SIGKILL);
         RunResult killed = run.wait();
         CHECK(killed.status == 128 + SIGKILL);
+        site.main_db.wait_for_geo_ssf_connections_to_end();
         long long started = site.count("verification_state = 1");
         long long done_before = site.count("verification_state = 2");
 

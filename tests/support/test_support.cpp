@@ -210,6 +210,12 @@ std::string TestDatabase::scalar(const std::string& sql) {
     return r[0][0].as<std::string>();
 }
 
+void TestDatabase::wait_for_geo_ssf_connections_to_end() {
+    while (scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'geo-ssf' AND datname = '" + m_name +
+                  "'") != "0")
+        usleep(1000);
+}
+
 std::filesystem::path write_config(const std::filesystem::path& dir, const std::string& role,
                                    const std::string& main_conninfo, const std::optional<std::string>& geo_conninfo,
                                    const std::string& extra) {

@@ -81,6 +81,9 @@ public:
     pqxx::result exec(const std::string& sql);
     // The first column of the first row as text ("" for NULL).
     std::string scalar(const std::string& sql);
+    // Waits until no geo-ssf connection to this database is left: the server side of a killed
+    // client may still be finishing (and committing) what the client last sent.
+    void wait_for_geo_ssf_connections_to_end();
 
 private:
     std::string m_name;

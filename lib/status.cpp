@@ -1,0 +1,322 @@
+#include "status.hpp"
+
+#include "database.hpp"
+#include "duration.hpp"
+#include "error.hpp"
+#include "id_set_difference.hpp"
+#include "model_table.hpp"
+#include "states.hpp"
+
+#include <chrono>
+#include <future>
+#include <regex>
+
+namespace geo_ssf {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A statement cancelled by statement_timeout (or by an administrator): the type is unknown.
+struct CountCancelled {
+    std::string reason;
+};
+
+// A read-only transaction with one snapshot, whose every statement may run only until the
+// deadline: statement_timeout is set to the time left before each statement.
+class TimedReader {
+public:
+    TimedReader(pqxx::connection& connection, Clock::time_point deadline, std::string timeout_text)
+        : m_tx(connection), m_deadline(deadline), m_timeout_text(std::move(timeout_text)) {}
+
+    template <typename... Args>
+    pqxx::result exec(const std::string& sql, Args&&... args) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - Clock::now()).count();
+        if (left < 1)
+            throw CountCancelled{timed_out()};
+        try {
+            m_tx.exec("SET LOCAL statement_timeout = " + std::to_string(left));
+            return m_tx.exec_params(sql, std::forward<Args>(args)...);
+        } catch (const pqxx::sql_error& e) {
+            if (e.sqlstate() != "57014")  // query_canceled
+                throw;
+            std::string message = describe_database_error(e);
+            throw CountCancelled{message.find("statement timeout") != std::string::npos ? timed_out() : message};
+        }
+    }
+
+private:
+    std::string timed_out() const { return "counting did not finish within status.timeout (" + m_timeout_text + ")"; }
+
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> m_tx;
+    Clock::time_point m_deadline;
+    std::string m_timeout_text;
+};
+
+long long as_count(const pqxx::field& field) { return field.is_null() ? 0 : field.as<long long>(); }
+
+// State numbers come from the enums, so that the predicates below say what they mean.
+std::string sync_is(SyncState state) { return "state = " + std::to_string(static_cast<int>(state)); }
+std::string verification_is(VerificationState state) {
+    return "verification_state = " + std::to_string(static_cast<int>(state));
+}
+std::string verification_is_not(VerificationState state) {
+    return "verification_state <> " + std::to_string(static_cast<int>(state));
+}
+std::string count_where(const std::string& predicate) { return "count(*) FILTER (WHERE " + predicate + ")"; }
+
+// The digest id_set_difference.hpp compares: how many ids, and the exact sum of their hashes.
+std::string digest_sql(const std::string& column) {
+    return "count(*), coalesce(sum(hashint8extended(" + column + ", 0)), 0)::text";
+}
+
+RangeDigest read_digest(const pqxx::row& row, int first) {
+    return {as_count(row[first]), row[first + 1].as<std::string>()};
+}
+
+// The ids of COLUMN in TABLE's rows that PREDICATE selects, read through one transaction.
+class TableIds : public IdSet {
+public:
+    TableIds(TimedReader& reader, std::string table, std::string column, std::string predicate)
+        : m_reader(reader), m_table(std::move(table)), m_column(std::move(column)), m_predicate(std::move(predicate)) {}
+
+    std::optional<IdRange> bounds() override {
+        auto row = m_reader.exec("SELECT min(" + m_column + "), max(" + m_column + ") FROM " + m_table + " WHERE " +
+                                 m_predicate)[0];
+        if (row[0].is_null())
+            return std::nullopt;
+        return IdRange{row[0].as<long long>(), row[1].as<long long>()};
+    }
+
+    std::vector<RangeDigest> digests(const std::vector<IdRange>& ranges) override {
+        std::vector<RangeDigest> out;
+        for (const auto& row : m_reader.exec(
+                 "SELECT d.* FROM " + ranges_sql() + " CROSS JOIN LATERAL (SELECT " + digest_sql(m_column) + " FROM " +
+                     m_table + " WHERE " + m_column + " BETWEEN geo_ssf_first AND geo_ssf_last AND " + m_predicate +
+                     ") d ORDER BY geo_ssf_n",
+                 firsts(ranges), lasts(ranges)))
+            out.push_back(read_digest(row, 0));
+        return out;
+    }
+
+    std::vector<long long> ids(const std::vector<IdRange>& ranges) override {
+        std::vector<long long> out;
+        for (const auto& row : m_reader.exec("SELECT x.id FROM " + ranges_sql() + " CROSS JOIN LATERAL (SELECT " +
+                                                 m_column + " AS id FROM " + m_table + " WHERE " + m_column +
+                                                 " BETWEEN geo_ssf_first AND geo_ssf_last AND " + m_predicate + ") x",
+                                             firsts(ranges), lasts(ranges)))
+            out.push_back(row[0].as<long long>());
+        return out;
+    }
+
+private:
+    // Odd names, so that a scope predicate's own column names never resolve to them.
+    static std::string ranges_sql() {
+        return "unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS geo_ssf_range(geo_ssf_first, geo_ssf_last, "
+               "geo_ssf_n)";
+    }
+    static std::string firsts(const std::vector<IdRange>& ranges) {
+        std::vector<long long> out;
+        for (const auto& r : ranges)
+            out.push_back(r.first);
+        return bigint_array(out);
+    }
+    static std::string lasts(const std::vector<IdRange>& ranges) {
+        std::vector<long long> out;
+        for (const auto& r : ranges)
+            out.push_back(r.last);
+        return bigint_array(out);
+    }
+
+    TimedReader& m_reader;
+    std::string m_table;
+    std::string m_column;
+    std::string m_predicate;
+};
+
+// The primary: records in scope from the model table, and one pass over the states table on
+// a second connection at the same time.
+StatusCounts count_on_primary(pqxx::connection& main, pqxx::connection& main_too, const Replicable& r,
+                              Clock::time_point deadline, const std::string& timeout_text) {
+    StatusCounts counts;
+    auto records = std::async(std::launch::async, [&] {
+        TimedReader reader(main, deadline, timeout_text);
+        return as_count(reader.exec("SELECT count(*) FROM " + r.model_table + " WHERE " + scope_predicate(r))[0][0]);
+    });
+    TimedReader reader(main_too, deadline, timeout_text);
+    // Without a scope every state row is a record's (its foreign key cascades), so the states
+    // table alone is GitLab's available_verifiables.
+    std::string rows = r.scope.empty() ? r.states_table
+                                       : r.states_table + " WHERE " + r.foreign_key + " IN (SELECT id FROM " +
+                                             r.model_table + " WHERE " + scope_predicate(r) + ")";
+    auto row = reader.exec("SELECT count(*), " + count_where(verification_is(VerificationState::succeeded)) + ", " +
+                           count_where(verification_is(VerificationState::failed)) + " FROM " + rows)[0];
+    counts.checksum_total = as_count(row[0]);
+    counts.checksummed = as_count(row[1]);
+    counts.checksum_failed = as_count(row[2]);
+    counts.count = records.get();
+    return counts;
+}
+
+// A secondary: one pass over the registry (which also digests its ids) and, at the same time,
+// a digest of the primary's records in scope; then the two id sets are compared where their
+// digests differ.
+StatusCounts count_on_secondary(pqxx::connection& main, pqxx::connection& geo, const Replicable& r,
+                                Clock::time_point deadline, const std::string& timeout_text) {
+    StatusCounts counts;
+    TimedReader main_reader(main, deadline, timeout_text);
+    TimedReader geo_reader(geo, deadline, timeout_text);
+    auto records = std::async(std::launch::async, [&] {
+        return read_digest(main_reader.exec("SELECT " + digest_sql("id") + " FROM " + r.model_table + " WHERE " +
+                                            scope_predicate(r))[0],
+                           0);
+    });
+    std::string synced = sync_is(SyncState::synced);
+    auto row = geo_reader.exec(
+        "SELECT " + count_where(synced) + ", " + count_where(sync_is(SyncState::failed)) + ", " +
+        count_where(synced + " AND " + verification_is_not(VerificationState::disabled)) + ", " +
+        count_where(synced + " AND " + verification_is(VerificationState::succeeded)) + ", " +
+        count_where(synced + " AND " + verification_is(VerificationState::failed)) + ", " + digest_sql(r.foreign_key) +
+        " FROM " + r.registry_table)[0];
+    RangeDigest registered = read_digest(row, 5);
+    RangeDigest wanted = records.get();
+    counts.registry = registered.count;
+    counts.count = registered.count;
+    counts.synced = as_count(row[0]);
+    counts.failed = as_count(row[1]);
+    if (r.verification_enabled) {
+        counts.verification_total = as_count(row[2]);
+        counts.verified = as_count(row[3]);
+        counts.verification_failed = as_count(row[4]);
+    }
+    TableIds wanted_ids(main_reader, r.model_table, "id", scope_predicate(r));
+    TableIds registered_ids(geo_reader, r.registry_table, r.foreign_key, "true");
+    counts.registry_missing = count_missing_ids(wanted_ids, registered_ids, wanted, registered);
+    return counts;
+}
+
+std::optional<EventMark> read_event(TimedReader& reader, const std::string& where) {
+    auto rows = reader.exec("SELECT id, to_json(created_at) #>> '{}', extract(epoch FROM created_at)::float8, "
+                            "extract(epoch FROM now() - created_at)::float8 FROM geo_events " + where);
+    if (rows.empty())
+        return std::nullopt;
+    EventMark mark;
+    mark.id = rows[0][0].as<long long>();
+    mark.date = rows[0][1].as<std::string>();
+    mark.unix_time = rows[0][2].as<double>();
+    mark.age_seconds = rows[0][3].as<double>();
+    return mark;
+}
+
+void read_events(Site& site, SiteStatus& status, Clock::time_point deadline, const std::string& timeout_text) {
+    try {
+        std::optional<long long> cursor;
+        if (!site.is_primary()) {
+            TimedReader geo(site.geo_database(), deadline, timeout_text);
+            auto row = geo.exec("SELECT max(event_id) FROM event_log_states")[0];
+            if (!row[0].is_null())
+                cursor = row[0].as<long long>();
+        }
+        TimedReader main(site.main_database(), deadline, timeout_text);
+        status.last_event = read_event(main, "ORDER BY id DESC LIMIT 1");
+        if (cursor) {
+            auto mark = read_event(main, "WHERE id = " + std::to_string(*cursor));
+            status.cursor_last_event = mark ? *mark : EventMark{*cursor, std::nullopt, std::nullopt, std::nullopt};
+        }
+    } catch (const CountCancelled& cancelled) {
+        status.events_known = false;
+        status.events_reason = cancelled.reason;
+    }
+}
+
+}  // namespace
+
+std::optional<double> synced_percentage(const StatusCounts& counts) {
+    if (!counts.registry || !counts.synced)
+        return std::nullopt;
+    return *counts.registry == 0 ? 0.0 : static_cast<double>(*counts.synced) / static_cast<double>(*counts.registry) * 100.0;
+}
+
+std::optional<double> verified_percentage(const StatusCounts& counts) {
+    if (!counts.registry || !counts.verified)
+        return std::nullopt;
+    return *counts.registry == 0 ? 0.0
+                                 : static_cast<double>(*counts.verified) / static_cast<double>(*counts.registry) * 100.0;
+}
+
+bool SiteStatus::complete() const {
+    if (!events_known)
+        return false;
+    for (const auto& t : types)
+        if (t.outcome == TypeOutcome::unknown)
+            return false;
+    return true;
+}
+
+std::vector<TypeStatus> select_status_types(const Config& config, const std::vector<std::string>& names) {
+    bool primary = config.role == Role::primary;
+    auto counted_here = [&](const Replicable& r) { return primary ? r.verification_enabled : r.replication_enabled; };
+    std::vector<TypeStatus> out;
+    if (names.empty()) {
+        for (const auto& r : config.replicables)
+            if (counted_here(r))
+                out.push_back({&r, TypeOutcome::counted, "", {}});
+        return out;
+    }
+    for (const auto& name : names) {
+        const Replicable& r = config.replicable(name);
+        bool seen = false;
+        for (const auto& t : out)
+            seen = seen || t.replicable == &r;
+        if (seen)
+            continue;
+        if (counted_here(r))
+            out.push_back({&r, TypeOutcome::counted, "", {}});
+        else
+            out.push_back({&r, TypeOutcome::disabled,
+                           std::string(primary ? "verification" : "replication") + " is disabled in " + r.file.string(),
+                           {}});
+    }
+    return out;
+}
+
+SiteStatus collect_status(Site& site, std::vector<TypeStatus> types) {
+    const Config& config = site.config();
+    SiteStatus status;
+    status.site = config.site_name;
+    status.role = config.role;
+    std::string timeout_text = format_duration(config.status_timeout);
+    read_events(site, status, Clock::now() + config.status_timeout, timeout_text);
+
+    std::unique_ptr<pqxx::connection> second_main;  // the primary's second lane, opened when needed
+    for (auto& t : types) {
+        if (t.outcome != TypeOutcome::counted)
+            continue;
+        auto deadline = Clock::now() + config.status_timeout;
+        try {
+            if (site.is_primary()) {
+                if (!second_main)
+                    second_main = connect_database(config.main_database, "main", Access::read_only);
+                t.counts = count_on_primary(site.main_database(), *second_main, *t.replicable, deadline, timeout_text);
+            } else {
+                t.counts = count_on_secondary(site.main_database(), site.geo_database(), *t.replicable, deadline,
+                                              timeout_text);
+            }
+        } catch (const CountCancelled& cancelled) {
+            t.outcome = TypeOutcome::unknown;
+            t.reason = cancelled.reason;
+            t.counts = {};
+        }
+    }
+    status.types = std::move(types);
+    return status;
+}
+
+std::string status_field_name(const std::string& plural, const std::string& field) { return plural + "_" + field; }
+
+std::string prometheus_gauge_name(const std::string& field_name) {
+    static const std::regex suffix("(_count|_total)$");
+    return "geo_" + std::regex_replace(field_name, suffix, "");
+}
+
+}  // namespace geo_ssf
