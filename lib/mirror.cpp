@@ -33,6 +33,14 @@ std::filesystem::path new_temporary_folder(const std::filesystem::path& storage_
     return dir / (std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" + std::to_string(random() % 1000000));
 }
 
+// ssh:// URLs authenticate with the keys of the running ssh-agent, as git does by default.
+int credentials_from_agent(git_credential** out, const char*, const char* username_from_url, unsigned int allowed,
+                           void*) {
+    if (allowed & GIT_CREDENTIAL_SSH_KEY)
+        return git_credential_ssh_key_from_agent(out, username_from_url ? username_from_url : "git");
+    return GIT_PASSTHROUGH;
+}
+
 git::Remote anonymous_remote(git_repository* repository, const std::string& url) {
     return git::make<git::Remote>(git_remote_create_anonymous, "cannot use " + url, repository, url.c_str());
 }
@@ -45,6 +53,8 @@ void fetch_mirror(git_repository* repository, const std::string& url) {
     options.prune = GIT_FETCH_PRUNE;
     options.update_fetchhead = 0;
     options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;  // the refspec already takes every tag
+    options.callbacks.credentials = credentials_from_agent;
+    options.proxy_opts.type = GIT_PROXY_AUTO;  // the http(s)_proxy variables and git config, as git
     char* refspecs[] = {k_mirror_refspec};
     git_strarray specs = {refspecs, 1};
     git::check(git_remote_fetch(remote.get(), &specs, &options, nullptr), "cannot fetch from " + url);
@@ -175,7 +185,11 @@ std::vector<RefDifference> compare_refs(const std::filesystem::path& local, cons
             refs[git_reference_name(ref.get())].first = git::oid_hex(*oid);
     }
     git::Remote remote = anonymous_remote(repository.get(), url);
-    git::check(git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, nullptr, nullptr, nullptr),
+    git_remote_callbacks callbacks = GIT_REMOTE_CALLBACKS_INIT;
+    callbacks.credentials = credentials_from_agent;
+    git_proxy_options proxy = GIT_PROXY_OPTIONS_INIT;
+    proxy.type = GIT_PROXY_AUTO;
+    git::check(git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr),
                "cannot connect to " + url);
     const git_remote_head** heads = nullptr;
     size_t count = 0;
