@@ -15,7 +15,11 @@ run_suite() {  # build-dir, meson options...
     if [ ! -d "$dir" ]; then
         meson setup "$dir" "$@" >/dev/null
     fi
-    ninja -C "$dir" >/dev/null
+    ninja -C "$dir" >"$dir/build-output.txt" 2>&1 || {
+        cat "$dir/build-output.txt"
+        echo "$dir: build failed"
+        return 1
+    }
     # pg_virtualenv sets the PG* variables the tests use; -t keeps its cluster in a temporary
     # folder even as root, so that several runs on one machine do not collide.
     pg_virtualenv -t sh -c "meson test -C '$dir' --print-errorlogs --no-rebuild" >"$dir/test-output.txt" 2>&1 || {
@@ -36,7 +40,10 @@ status=0
 run_suite build || status=1
 if [ "$quick" = no ]; then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-    run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false || status=1
+    # GCC 12 reports a false maybe-uninitialized inside libstdc++'s <regex> only when the
+    # sanitizers are on; the normal build keeps that warning.
+    run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false \
+        -Dcpp_args=-Wno-maybe-uninitialized || status=1
 fi
 passed=$(awk -F'|' '{gsub(/[^0-9]/, "", $2); p += $2} END {print p + 0}' "$summary")
 failed=$(awk -F'|' '{gsub(/[^0-9]/, "", $3); f += $3} END {print f + 0}' "$summary")
