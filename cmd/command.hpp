@@ -44,10 +44,13 @@ Runner define_check(CLI::App& app);
 Runner define_checksum(CLI::App& app);
 Runner define_event(CLI::App& app);
 Runner define_generate(CLI::App& app);
+Runner define_list(CLI::App& app);
 Runner define_migrate(CLI::App& app);
 Runner define_replicables(CLI::App& app);
 Runner define_resync(CLI::App& app);
 Runner define_reverify(CLI::App& app);
+Runner define_show(CLI::App& app);
+Runner define_status(CLI::App& app);
 Runner define_sync(CLI::App& app);
 Runner define_verify(CLI::App& app);
 

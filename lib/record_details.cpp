@@ -109,12 +109,21 @@ nlohmann::ordered_json json_row(const TableRow& row) {
     return out;
 }
 
-void add_row_lines(std::string& out, const TableRow& row) {
+// Every column of ROW, then EXTRA lines (what the columns mean: when the next retry is), names
+// and values aligned.
+void add_row_lines(std::string& out, const TableRow& row,
+                   const std::vector<std::pair<std::string, std::optional<std::string>>>& extra) {
+    std::vector<std::pair<std::string, std::string>> lines;
+    for (const auto& c : row.columns)
+        lines.emplace_back(c.name, readable_value(c));
+    for (const auto& [label, value] : extra)
+        if (value)
+            lines.emplace_back(label, *value);
     size_t width = 0;
-    for (const auto& c : row.columns)
-        width = std::max(width, c.name.size());
-    for (const auto& c : row.columns)
-        out += "  " + c.name + std::string(width - c.name.size() + 2, ' ') + readable_value(c) + "\n";
+    for (const auto& line : lines)
+        width = std::max(width, line.first.size());
+    for (const auto& [label, value] : lines)
+        out += "  " + label + std::string(width - label.size() + 2, ' ') + value + "\n";
 }
 
 std::optional<std::string> column_text(const std::optional<TableRow>& row, const std::string& name) {
@@ -156,9 +165,10 @@ RecordDetails record_details(Site& site, const std::string& replicable, long lon
 
 std::optional<std::string> next_retry(const TableRow& row, const std::string& state_column,
                                       const std::string& retry_column) {
+    static_assert(static_cast<int>(SyncState::failed) == static_cast<int>(VerificationState::failed));
     const ColumnValue* state = row.column(state_column);
     if (!state || !state->text || *state->text != std::to_string(static_cast<int>(SyncState::failed)))
-        return std::nullopt;  // failed is 3 in both machines
+        return std::nullopt;
     const ColumnValue* retry = row.column(retry_column);
     if (!retry || !retry->seconds_from_now)
         return retry_in_words(0);
@@ -185,25 +195,20 @@ std::string format_record_table(const RecordDetails& d) {
     }
     if (!d.secondary) {
         out += "\nstate (" + r.states_table + ")\n";
-        if (d.state) {
-            add_row_lines(out, *d.state);
-            if (auto retry = next_retry(*d.state, "verification_state", "verification_retry_at"))
-                out += "  next verification retry  " + *retry + "\n";
-        } else {
+        if (d.state)
+            add_row_lines(out, *d.state,
+                          {{"next verification retry", next_retry(*d.state, "verification_state", "verification_retry_at")}});
+        else
             out += "  no row yet: the next verify run creates it\n";
-        }
         return out;
     }
     out += "\nregistry (" + r.registry_table + ")\n";
-    if (d.registry) {
-        add_row_lines(out, *d.registry);
-        if (auto retry = next_retry(*d.registry, "state", "retry_at"))
-            out += "  next sync retry          " + *retry + "\n";
-        if (auto retry = next_retry(*d.registry, "verification_state", "verification_retry_at"))
-            out += "  next verification retry  " + *retry + "\n";
-    } else {
+    if (d.registry)
+        add_row_lines(out, *d.registry,
+                      {{"next sync retry", next_retry(*d.registry, "state", "retry_at")},
+                       {"next verification retry", next_retry(*d.registry, "verification_state", "verification_retry_at")}});
+    else
         out += "  no row yet: the next sync creates it\n";
-    }
     out += "\nprimary (" + r.states_table + ")\n";
     if (d.state) {
         const ColumnValue* state = d.state->column("verification_state");

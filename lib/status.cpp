@@ -7,7 +7,10 @@
 #include "model_table.hpp"
 #include "states.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
+#include <climits>
 #include <future>
 #include <regex>
 
@@ -35,7 +38,8 @@ public:
         if (left < 1)
             throw CountCancelled{timed_out()};
         try {
-            m_tx.exec("SET LOCAL statement_timeout = " + std::to_string(left));
+            // PostgreSQL takes at most INT_MAX milliseconds (24.8 days).
+            m_tx.exec("SET LOCAL statement_timeout = " + std::to_string(std::min<long long>(left, INT_MAX)));
             return m_tx.exec_params(sql, std::forward<Args>(args)...);
         } catch (const pqxx::sql_error& e) {
             if (e.sqlstate() != "57014")  // query_canceled
@@ -52,6 +56,10 @@ private:
     Clock::time_point m_deadline;
     std::string m_timeout_text;
 };
+
+long long milliseconds_since(Clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
 
 long long as_count(const pqxx::field& field) { return field.is_null() ? 0 : field.as<long long>(); }
 
@@ -89,6 +97,7 @@ public:
     }
 
     std::vector<RangeDigest> digests(const std::vector<IdRange>& ranges) override {
+        auto started = Clock::now();
         std::vector<RangeDigest> out;
         for (const auto& row : m_reader.exec(
                  "SELECT d.* FROM " + ranges_sql() + " CROSS JOIN LATERAL (SELECT " + digest_sql(m_column) + " FROM " +
@@ -96,16 +105,29 @@ public:
                      ") d ORDER BY geo_ssf_n",
                  firsts(ranges), lasts(ranges)))
             out.push_back(read_digest(row, 0));
+        spdlog::debug("{}: digests of {} id ranges in {} ms", m_table, ranges.size(), milliseconds_since(started));
         return out;
     }
 
     std::vector<long long> ids(const std::vector<IdRange>& ranges) override {
+        auto started = Clock::now();
         std::vector<long long> out;
         for (const auto& row : m_reader.exec("SELECT x.id FROM " + ranges_sql() + " CROSS JOIN LATERAL (SELECT " +
                                                  m_column + " AS id FROM " + m_table + " WHERE " + m_column +
                                                  " BETWEEN geo_ssf_first AND geo_ssf_last AND " + m_predicate + ") x",
                                              firsts(ranges), lasts(ranges)))
             out.push_back(row[0].as<long long>());
+        spdlog::debug("{}: {} ids of {} ranges in {} ms", m_table, out.size(), ranges.size(), milliseconds_since(started));
+        return out;
+    }
+
+    std::vector<std::pair<long long, long long>> members(const std::vector<long long>& ids) override {
+        std::vector<std::pair<long long, long long>> out;
+        for (const auto& row : m_reader.exec("SELECT " + m_column + ", hashint8extended(" + m_column + ", 0) FROM " +
+                                                 m_table + " WHERE " + m_column + " = ANY($1::bigint[]) AND " +
+                                                 m_predicate,
+                                             bigint_array(ids)))
+            out.emplace_back(row[0].as<long long>(), row[1].as<long long>());
         return out;
     }
 
@@ -158,18 +180,49 @@ StatusCounts count_on_primary(pqxx::connection& main, pqxx::connection& main_too
     return counts;
 }
 
+// The records of the events after CURSOR: what a secondary has probably not caught up with.
+// Only a hint for the missing-registry count, so a bounded number of events is read.
+std::vector<long long> records_of_recent_events(TimedReader& main, const Replicable& r, long long cursor) {
+    std::vector<long long> out;
+    for (const auto& row : main.exec("SELECT DISTINCT (payload->>'model_record_id')::bigint FROM (SELECT payload "
+                                     "FROM geo_events WHERE id > $1 AND replicable_name = $2 ORDER BY id LIMIT 10000) e "
+                                     "WHERE payload->>'model_record_id' ~ '^-?[0-9]{1,18}$'",
+                                     cursor, r.name))
+        out.push_back(row[0].as<long long>());
+    return out;
+}
+
 // A secondary: one pass over the registry (which also digests its ids) and, at the same time,
-// a digest of the primary's records in scope; then the two id sets are compared where their
-// digests differ.
+// a digest of the primary's records in scope, split at the registry's largest id: records
+// above it are missing without a doubt (new records not registered yet, the usual difference).
+// Below it the two digests are compared; where they differ, the records of the events this
+// secondary has not processed yet are looked up first, and the id ranges compared only if
+// they do not explain the difference.
 StatusCounts count_on_secondary(pqxx::connection& main, pqxx::connection& geo, const Replicable& r,
-                                Clock::time_point deadline, const std::string& timeout_text) {
+                                std::optional<long long> cursor, Clock::time_point deadline,
+                                const std::string& timeout_text) {
     StatusCounts counts;
     TimedReader main_reader(main, deadline, timeout_text);
     TimedReader geo_reader(geo, deadline, timeout_text);
+    TableIds wanted_ids(main_reader, r.model_table, "id", scope_predicate(r));
+    TableIds registered_ids(geo_reader, r.registry_table, r.foreign_key, "true");
+    auto started = Clock::now();
+    std::optional<IdRange> registered_bounds = registered_ids.bounds();
+    std::vector<long long> suspects;
     auto records = std::async(std::launch::async, [&] {
-        return read_digest(main_reader.exec("SELECT " + digest_sql("id") + " FROM " + r.model_table + " WHERE " +
-                                            scope_predicate(r))[0],
-                           0);
+        if (cursor)
+            suspects = records_of_recent_events(main_reader, r, *cursor);
+        if (!registered_bounds)
+            return std::make_pair(read_digest(main_reader.exec("SELECT " + digest_sql("id") + " FROM " +
+                                                               r.model_table + " WHERE " + scope_predicate(r))[0],
+                                              0),
+                                  RangeDigest{});
+        std::string below = " FILTER (WHERE id <= $1)";
+        auto row = main_reader.exec("SELECT count(*)" + below + ", coalesce(sum(hashint8extended(id, 0))" + below +
+                                        ", 0)::text, count(*) FILTER (WHERE id > $1) FROM " + r.model_table +
+                                        " WHERE " + scope_predicate(r),
+                                    registered_bounds->last)[0];
+        return std::make_pair(read_digest(row, 0), RangeDigest{as_count(row[2]), ""});
     });
     std::string synced = sync_is(SyncState::synced);
     auto row = geo_reader.exec(
@@ -179,7 +232,9 @@ StatusCounts count_on_secondary(pqxx::connection& main, pqxx::connection& geo, c
         count_where(synced + " AND " + verification_is(VerificationState::failed)) + ", " + digest_sql(r.foreign_key) +
         " FROM " + r.registry_table)[0];
     RangeDigest registered = read_digest(row, 5);
-    RangeDigest wanted = records.get();
+    spdlog::debug("{}: registry pass in {} ms", r.name, milliseconds_since(started));
+    auto [wanted_below, wanted_above] = records.get();
+    spdlog::debug("{}: registry pass and digest of the primary's ids in {} ms", r.name, milliseconds_since(started));
     counts.registry = registered.count;
     counts.count = registered.count;
     counts.synced = as_count(row[0]);
@@ -189,9 +244,18 @@ StatusCounts count_on_secondary(pqxx::connection& main, pqxx::connection& geo, c
         counts.verified = as_count(row[3]);
         counts.verification_failed = as_count(row[4]);
     }
-    TableIds wanted_ids(main_reader, r.model_table, "id", scope_predicate(r));
-    TableIds registered_ids(geo_reader, r.registry_table, r.foreign_key, "true");
-    counts.registry_missing = count_missing_ids(wanted_ids, registered_ids, wanted, registered);
+    std::vector<ComparedRange> start;
+    IdRange all = all_ids();
+    if (!registered_bounds) {
+        start.push_back({all, wanted_below, registered});
+    } else {
+        start.push_back({{all.first, registered_bounds->last}, wanted_below, registered});
+        if (registered_bounds->last < all.last)
+            start.push_back({{registered_bounds->last + 1, all.last}, wanted_above, RangeDigest{}});
+    }
+    counts.registry_missing = count_missing_ids(wanted_ids, registered_ids, std::move(start), suspects);
+    spdlog::debug("{}: {} missing registry rows counted in {} ms in all", r.name, *counts.registry_missing,
+                  milliseconds_since(started));
     return counts;
 }
 
@@ -299,8 +363,11 @@ SiteStatus collect_status(Site& site, std::vector<TypeStatus> types) {
                     second_main = connect_database(config.main_database, "main", Access::read_only);
                 t.counts = count_on_primary(site.main_database(), *second_main, *t.replicable, deadline, timeout_text);
             } else {
-                t.counts = count_on_secondary(site.main_database(), site.geo_database(), *t.replicable, deadline,
-                                              timeout_text);
+                std::optional<long long> cursor;
+                if (status.events_known)
+                    cursor = status.cursor_last_event ? status.cursor_last_event->id : 0;
+                t.counts = count_on_secondary(site.main_database(), site.geo_database(), *t.replicable, cursor,
+                                              deadline, timeout_text);
             }
         } catch (const CountCancelled& cancelled) {
             t.outcome = TypeOutcome::unknown;

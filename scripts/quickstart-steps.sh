@@ -89,6 +89,14 @@ run geo_ssf -c secondary/geo-ssf.yml sync
 run geo_ssf -c secondary/geo-ssf.yml verify
 run git -C secondary/repositories/cool_widgets/3.git log --oneline
 
+step "What an admin and a monitoring system see"
+run geo_ssf -c primary/geo-ssf.yml status
+run geo_ssf -c secondary/geo-ssf.yml status
+run geo_ssf -c secondary/geo-ssf.yml status --format prometheus --output secondary/geo-ssf.prom
+run cat secondary/geo-ssf.prom
+run geo_ssf -c secondary/geo-ssf.yml list cool_widget --verification-state succeeded
+run geo_ssf -c secondary/geo-ssf.yml show cool_widget 3
+
 step "Done: every copy on the secondary matches the primary"
 test "$(psql -X -Atc 'SELECT count(*) FROM cool_widget_registry WHERE state = 2 AND verification_state = 2' app_geo)" = 3
 test "$(git -C secondary/repositories/cool_widgets/3.git rev-parse HEAD)" = "$(git -C primary/repositories/cool_widgets/3.git rev-parse HEAD)"

@@ -1,0 +1,59 @@
+// geo-ssf list: the records of one type in a given state, a page at a time.
+#include "command.hpp"
+#include "record_list.hpp"
+
+#include <iostream>
+
+namespace geo_ssf::cli {
+
+namespace {
+
+struct ListOptions {
+    std::string replicable;
+    std::optional<std::string> sync_state;
+    std::optional<std::string> verification_state;
+    int limit = 100;
+    long long after = 0;
+    std::string format = "table";
+};
+
+}  // namespace
+
+Runner define_list(CLI::App& app) {
+    auto options = std::make_shared<ListOptions>();
+    app.description("List the records of one type, by id, optionally only those in a given sync or verification "
+                    "state: on a primary its state rows, on a secondary its registry rows. Pages of --limit "
+                    "records; --after ID starts after a record.");
+    app.add_option("replicable", options->replicable, "The type, e.g. cool_widget")->required();
+    app.add_option("--sync-state", options->sync_state,
+                   "Secondary only: pending, started, synced or failed");
+    app.add_option("--verification-state", options->verification_state,
+                   "pending, started, succeeded, failed or disabled (also verification_failed, ...)");
+    app.add_option("--limit", options->limit, "Records per page (default 100)")->check(CLI::Range(1, 100000));
+    app.add_option("--after", options->after, "Only records with a greater id (the next page)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--format", options->format, "Output format")->check(CLI::IsMember({"table", "json"}));
+    app.footer(R"(Examples:
+  geo-ssf list cool_widget --sync-state failed
+  geo-ssf list cool_widget --verification-state verification_failed --limit 20 --after 1200
+  geo-ssf list cool_widget --sync-state failed --format json | jq -r '.records[].id' | xargs geo-ssf resync cool_widget)");
+
+    return [options](Invocation& invocation) {
+        Site& site = invocation.required_site();
+        site.config().replicable(options->replicable);
+        ListQuery query;
+        if (options->sync_state)
+            query.sync_state = sync_state_option(*options->sync_state);
+        if (options->verification_state)
+            query.verification_state = verification_state_option(*options->verification_state);
+        query.limit = options->limit;
+        query.after = options->after;
+        auto page = list_records(site, options->replicable, query);
+        bool secondary = !site.is_primary();
+        std::cout << (options->format == "json" ? format_record_page_json(page, secondary)
+                                                : format_record_page_table(page, secondary));
+        return 0;
+    };
+}
+
+}  // namespace geo_ssf::cli

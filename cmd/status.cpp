@@ -1,0 +1,77 @@
+// geo-ssf status: GitLab's status fields per replicable, as a table, JSON or Prometheus text.
+#include "atomic_file.hpp"
+#include "command.hpp"
+#include "status.hpp"
+#include "status_format.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <iostream>
+
+namespace geo_ssf::cli {
+
+namespace {
+
+struct StatusOptions {
+    std::vector<std::string> replicables;
+    std::string format = "table";
+    std::optional<std::string> output;
+};
+
+double unix_now() {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Runner define_status(CLI::App& app) {
+    auto options = std::make_shared<StatusOptions>();
+    app.description("Print GitLab's status fields for each replicable: on a primary the records and their "
+                    "checksums, on a secondary the registry's sync and verification counts with percentages, the "
+                    "primary's records with no registry row yet, and the last event processed. Each type is "
+                    "counted within status.timeout; a type that is not is shown as unknown and the exit status "
+                    "is 1.");
+    app.add_option("replicable", options->replicables,
+                   "Only these types (default: every type with verification enabled on a primary, with "
+                   "replication enabled on a secondary)");
+    app.add_option("--format", options->format, "Output format")
+        ->check(CLI::IsMember({"table", "json", "prometheus"}));
+    app.add_option("--output", options->output,
+                   "Write to this file instead of stdout, atomically (a temporary file beside it, then a rename)");
+    app.footer(R"(Examples:
+  geo-ssf status
+  geo-ssf status cool_widget --format json | jq '.replicables[0]'
+  geo-ssf status --format prometheus
+  * * * * *  geo-ssf -q status --format prometheus --output /var/lib/prometheus/node-exporter/geo-ssf.prom)");
+
+    return [options](Invocation& invocation) {
+        Site& site = invocation.required_site();
+        auto types = select_status_types(site.config(), options->replicables);
+        if (!site.is_primary())
+            site.require_migrated(DatabaseKind::geo);
+        site.require_migrated(DatabaseKind::main);
+        SiteStatus status = collect_status(site, std::move(types));
+        for (const auto& t : status.types)
+            if (t.outcome == TypeOutcome::unknown)
+                spdlog::warn("{}: counts unknown: {}", t.replicable->name, t.reason);
+        if (!status.events_known)
+            spdlog::warn("event log position unknown: {}", status.events_reason);
+
+        std::string text;
+        if (options->format == "json")
+            text = format_status_json(status);
+        else if (options->format == "prometheus")
+            text = format_status_prometheus(status, unix_now(),
+                                            options->output ? read_file_if_exists(*options->output) : std::nullopt);
+        else
+            text = format_status_table(status);
+        if (options->output)
+            write_file_atomically(*options->output, text);
+        else
+            std::cout << text;
+        return status.complete() ? 0 : 1;
+    };
+}
+
+}  // namespace geo_ssf::cli

@@ -1,0 +1,77 @@
+// A primary and a secondary on throwaway databases, sharing one folder of replicables and
+// migrations: CoolWidget and Gadget generated, both databases migrated. Rows are seeded with
+// SQL (the secondary's registry too), so that status, show and list can be checked against
+// counts the tests compute themselves.
+#pragma once
+
+#include "exposition.hpp"
+#include "test_support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+namespace geo_ssf::test {
+
+struct TwoSitesFixture {
+    TempDir dir;
+    TestDatabase main_db;
+    TestDatabase geo_db;
+    std::filesystem::path primary;
+    std::filesystem::path secondary;
+
+    explicit TwoSitesFixture(const std::string& extra_config = "") {
+        primary = dir / "primary.yml";
+        secondary = dir / "secondary.yml";
+        write_file(primary, "site: {name: primary-site, role: primary}\n"
+                            "databases: {main: \"" + main_db.conninfo() + "\"}\n"
+                            "storage: {root: primary-repositories}\n" + extra_config);
+        write_file(secondary, "site: {name: secondary-site, role: secondary}\n"
+                              "databases: {main: \"" + main_db.conninfo() + "\", geo: \"" + geo_db.conninfo() + "\"}\n"
+                              "storage: {root: secondary-repositories, primary_url: \"file:///nonexistent\"}\n" +
+                                  extra_config);
+        std::filesystem::create_directories(dir / "primary-repositories");
+        std::filesystem::create_directories(dir / "secondary-repositories");
+        REQUIRE(primary_run({"generate", "replicable", "CoolWidget"}).status == 0);
+        REQUIRE(primary_run({"generate", "replicable", "Gadget"}).status == 0);
+        main_db.exec("CREATE TABLE cool_widgets (id bigserial PRIMARY KEY, name text)");
+        main_db.exec("CREATE TABLE gadgets (id bigserial PRIMARY KEY, name text)");
+        RunResult migrated = primary_run({"migrate"});
+        REQUIRE_MESSAGE(migrated.status == 0, migrated.err);
+        migrated = secondary_run({"migrate"});
+        REQUIRE_MESSAGE(migrated.status == 0, migrated.err);
+    }
+
+    RunResult primary_run(std::vector<std::string> args, const RunOptions& options = {}) {
+        args.insert(args.begin(), {"-c", primary.string()});
+        return run_geo_ssf(args, options);
+    }
+    RunResult secondary_run(std::vector<std::string> args, const RunOptions& options = {}) {
+        args.insert(args.begin(), {"-c", secondary.string()});
+        return run_geo_ssf(args, options);
+    }
+
+    // Sets KEY: VALUE in a replicable's definition file.
+    void set_definition(const std::string& name, const std::string& key, const std::string& value) {
+        auto file = dir / "replicables" / (name + ".yml");
+        std::string text = read_file(file);
+        auto at = text.find("\n" + key + ":");
+        REQUIRE(at != std::string::npos);
+        auto end = text.find('\n', at + 1);
+        text.replace(at + 1, end - at - 1, key + ": " + value);
+        write_file(file, text);
+    }
+};
+
+// Every error is one line on stderr starting "geo-ssf: error: ", with nothing on stdout.
+inline void check_one_line_error(const RunResult& r, int status, const std::string& fragment) {
+    CAPTURE(r.out);
+    CAPTURE(r.err);
+    CHECK(r.status == status);
+    CHECK(r.out.empty());
+    CHECK(r.err.rfind("geo-ssf: error: ", 0) == 0);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK(r.err.find(fragment) != std::string::npos);
+}
+
+}  // namespace geo_ssf::test

@@ -1,0 +1,248 @@
+#include "exposition.hpp"
+#include "status_format.hpp"
+#include "time_words.hpp"
+
+#include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
+
+using namespace geo_ssf;
+using geo_ssf::test::parse_exposition;
+
+namespace {
+
+Replicable make_type(const std::string& name, const std::string& plural, const std::string& title_plural) {
+    Replicable r;
+    r.name = name;
+    r.plural = plural;
+    r.title_plural = title_plural;
+    r.file = "replicables/" + name + ".yml";
+    return r;
+}
+
+const Replicable k_widgets = make_type("cool_widget", "cool_widgets", "Cool Widgets");
+const Replicable k_gadgets = make_type("gadget", "gadgets", "Gadgets");
+
+SiteStatus secondary_status() {
+    SiteStatus s;
+    s.site = "secondary \"eu\"\\west\nline";
+    s.role = Role::secondary;
+    s.last_event = EventMark{120, "2026-03-12T09:45:01.123456+00:00", 1773308701.123456, 180.0};
+    s.cursor_last_event = EventMark{100, "2026-03-12T09:40:00+00:00", 1773308400.0, 481.0};
+    TypeStatus widgets{&k_widgets, TypeOutcome::counted, "", {}};
+    auto& c = widgets.counts;
+    c.count = c.registry = 1000;
+    c.synced = 999;
+    c.failed = 1;
+    c.verification_total = 990;
+    c.verified = 900;
+    c.verification_failed = 0;
+    c.registry_missing = 7;
+    s.types.push_back(widgets);
+    return s;
+}
+
+}  // namespace
+
+TEST_SUITE("status_format") {
+
+TEST_CASE("status_format: GitLab's gauge names and field names") {
+    CHECK(prometheus_gauge_name(status_field_name("cool_widgets", "count")) == "geo_cool_widgets");
+    CHECK(prometheus_gauge_name("cool_widgets_checksum_total_count") == "geo_cool_widgets_checksum_total");
+    CHECK(prometheus_gauge_name("cool_widgets_checksummed_count") == "geo_cool_widgets_checksummed");
+    CHECK(prometheus_gauge_name("cool_widgets_verification_total_count") == "geo_cool_widgets_verification_total");
+    CHECK(prometheus_gauge_name("cool_widgets_registry_count") == "geo_cool_widgets_registry");
+    CHECK(prometheus_gauge_name("cool_widgets_registry_missing_count") == "geo_cool_widgets_registry_missing");
+}
+
+TEST_CASE("status_format: percentages are GitLab's, floored to one decimal in tables") {
+    StatusCounts c;
+    CHECK_FALSE(synced_percentage(c));
+    c.registry = 0;
+    c.synced = 0;
+    c.verified = 0;
+    CHECK(*synced_percentage(c) == 0.0);
+    CHECK(*verified_percentage(c) == 0.0);
+    c.registry = 3;
+    c.synced = 2;
+    c.verification_total = 1;
+    c.verified = 1;
+    CHECK(*synced_percentage(c) == doctest::Approx(66.6667));
+    CHECK(*verified_percentage(c) == doctest::Approx(33.3333));  // of the registry, not of verification_total
+    CHECK(format_percentage(66.6667) == "66.6%");
+    CHECK(format_percentage(99.96) == "99.9%");
+    CHECK(format_percentage(100.0) == "100.0%");
+    CHECK(format_percentage(0.0) == "0.0%");
+    CHECK(format_percentage(12.3) == "12.3%");
+}
+
+TEST_CASE("status_format: the Prometheus text is valid exposition format, escaped, with every gauge") {
+    SiteStatus s = secondary_status();
+    std::string text = format_status_prometheus(s, 1773308800.5, std::nullopt);
+    CAPTURE(text);
+    auto e = parse_exposition(text);
+    CHECK(e.errors.empty());
+    for (const auto& sample : e.samples) {
+        CAPTURE(sample.name);
+        CHECK(e.type.at(sample.name) == "gauge");
+        CHECK(e.help.count(sample.name) == 1);
+        CHECK(sample.labels.at("site") == s.site);  // escaped on the way out, the same on the way in
+        CHECK(sample.labels.size() == 1);
+    }
+    CHECK(e.value("geo_cool_widgets") == 1000);
+    CHECK(e.value("geo_cool_widgets_registry") == 1000);
+    CHECK(e.value("geo_cool_widgets_synced") == 999);
+    CHECK(e.value("geo_cool_widgets_failed") == 1);
+    CHECK(e.value("geo_cool_widgets_verification_total") == 990);
+    CHECK(e.value("geo_cool_widgets_verified") == 900);
+    CHECK(e.value("geo_cool_widgets_verification_failed") == 0);
+    CHECK(e.value("geo_cool_widgets_registry_missing") == 7);
+    CHECK(e.value("geo_last_event_id") == 120);
+    CHECK(e.value("geo_cursor_last_event_id") == 100);
+    CHECK(e.value("geo_cursor_last_event_timestamp") == 1773308400.0);
+    CHECK(e.value("geo_ssf_status_last_success_timestamp_seconds") == doctest::Approx(1773308800.5));
+    CHECK_FALSE(e.has("geo_cool_widgets_checksummed"));  // primary fields are not a secondary's
+    CHECK(e.help.at("geo_cool_widgets_synced") == "Number of syncable Cool Widgets synced on secondary");
+    CHECK(text.find("site=\"secondary \\\"eu\\\"\\\\west\\nline\"") != std::string::npos);
+}
+
+TEST_CASE("status_format: the strict reader rejects what the format forbids") {
+    CHECK(parse_exposition("# HELP a x\n# TYPE a gauge\na 1\n").errors.empty());
+    CHECK_FALSE(parse_exposition("a 1").errors.empty());                                  // no final newline
+    CHECK_FALSE(parse_exposition("1a 1\n").errors.empty());                               // metric name
+    CHECK_FALSE(parse_exposition("a{1b=\"x\"} 1\n").errors.empty());                      // label name
+    CHECK_FALSE(parse_exposition("a{b=\"x\\t\"} 1\n").errors.empty());                    // escape
+    CHECK_FALSE(parse_exposition("a{b=\"x} 1\n").errors.empty());                         // unclosed value
+    CHECK_FALSE(parse_exposition("a one\n").errors.empty());                              // value
+    CHECK_FALSE(parse_exposition("# TYPE a gauge\n# TYPE a gauge\na 1\n").errors.empty()); // two TYPEs
+    CHECK_FALSE(parse_exposition("a 1\n# TYPE a gauge\n").errors.empty());                // TYPE after samples
+    CHECK_FALSE(parse_exposition("a 1\nb 1\na{x=\"y\"} 2\n").errors.empty());             // family split
+    CHECK_FALSE(parse_exposition("a 1\na 2\n").errors.empty());                           // same series twice
+    CHECK_FALSE(parse_exposition("# TYPE a gauge\na 1\n").errors.empty());                // gauge without HELP
+    CHECK(parse_exposition("# a comment\na{b=\"q\\\"\\\\\\n\"} -1.5e3 1700000000000\n").errors.empty());
+}
+
+TEST_CASE("status_format: verification gauges are left out when verification is disabled") {
+    SiteStatus s = secondary_status();
+    s.types[0].counts.verification_total.reset();
+    s.types[0].counts.verified.reset();
+    s.types[0].counts.verification_failed.reset();
+    auto e = parse_exposition(format_status_prometheus(s, 1, std::nullopt));
+    CHECK(e.errors.empty());
+    CHECK(e.has("geo_cool_widgets_synced"));
+    CHECK_FALSE(e.has("geo_cool_widgets_verified"));
+    CHECK_FALSE(e.has("geo_cool_widgets_verification_total"));
+    CHECK_FALSE(e.has("geo_cool_widgets_verification_failed"));
+    std::string table = format_status_table(s);
+    CHECK(table.find("Verification") != std::string::npos);
+    CHECK(table.find("disabled") != std::string::npos);
+    auto json = nlohmann::json::parse(format_status_json(s));
+    CHECK(json["replicables"][0]["cool_widgets_verified_count"].is_null());
+    CHECK(json["replicables"][0]["cool_widgets_verified_in_percentage"].is_null());
+}
+
+TEST_CASE("status_format: an unknown type keeps the last success time of the file it replaces") {
+    SiteStatus s = secondary_status();
+    s.types.push_back({&k_gadgets, TypeOutcome::unknown, "counting did not finish within status.timeout (5m)", {}});
+    CHECK_FALSE(s.complete());
+    std::string earlier = format_status_prometheus(secondary_status(), 1700000000, std::nullopt);
+    auto kept = parse_exposition(format_status_prometheus(s, 1800000000, earlier));
+    CHECK(kept.errors.empty());
+    CHECK(kept.value("geo_ssf_status_last_success_timestamp_seconds") == 1700000000);
+    CHECK_FALSE(kept.has("geo_gadgets"));
+    CHECK(kept.has("geo_cool_widgets"));
+    // Nothing to keep: no last-success gauge at all rather than a wrong one.
+    auto none = parse_exposition(format_status_prometheus(s, 1800000000, std::nullopt));
+    CHECK(none.errors.empty());
+    CHECK_FALSE(none.has("geo_ssf_status_last_success_timestamp_seconds"));
+    // Another site's gauge in the old file is not ours.
+    SiteStatus other = secondary_status();
+    other.site = "elsewhere";
+    auto foreign = parse_exposition(format_status_prometheus(s, 1800000000, format_status_prometheus(other, 5, {})));
+    CHECK_FALSE(foreign.has("geo_ssf_status_last_success_timestamp_seconds"));
+}
+
+TEST_CASE("status_format: JSON has exactly GitLab's field names plus ours") {
+    SiteStatus s = secondary_status();
+    s.types.push_back({&k_gadgets, TypeOutcome::disabled, "replication is disabled in replicables/gadget.yml", {}});
+    auto json = nlohmann::json::parse(format_status_json(s));
+    CHECK(json["site"] == s.site);
+    CHECK(json["role"] == "secondary");
+    CHECK(json["last_event_id"] == 120);
+    CHECK(json["cursor_last_event_id"] == 100);
+    CHECK(json["cursor_last_event_date"] == "2026-03-12T09:40:00+00:00");
+    auto widgets = json["replicables"][0];
+    std::vector<std::string> keys;
+    for (auto it = widgets.begin(); it != widgets.end(); ++it)
+        keys.push_back(it.key());
+    std::sort(keys.begin(), keys.end());
+    std::vector<std::string> expected = {
+        "cool_widgets_count", "cool_widgets_failed_count", "cool_widgets_registry_count",
+        "cool_widgets_registry_missing_count", "cool_widgets_synced_count", "cool_widgets_synced_in_percentage",
+        "cool_widgets_verification_failed_count", "cool_widgets_verification_total_count", "cool_widgets_verified_count",
+        "cool_widgets_verified_in_percentage", "name", "status"};
+    CHECK(keys == expected);
+    CHECK(widgets["cool_widgets_synced_in_percentage"].get<double>() == doctest::Approx(99.9));
+    CHECK(widgets["cool_widgets_verified_in_percentage"].get<double>() == doctest::Approx(90.0));
+    CHECK(json["replicables"][1]["status"] == "disabled");
+    CHECK(json["replicables"][1]["gadgets_count"].is_null());
+    CHECK(json["replicables"][1]["reason"] == "replication is disabled in replicables/gadget.yml");
+}
+
+TEST_CASE("status_format: the table aligns numbers and marks failures") {
+    SiteStatus s = secondary_status();
+    s.site = "eu-west";
+    std::string table = format_status_table(s);
+    CAPTURE(table);
+    CHECK(table.find("eu-west (secondary site)\n") == 0);
+    CHECK(table.find("  Last event on the primary  120, 2026-03-12 09:45:01+00:00 (3 minutes ago)\n") !=
+          std::string::npos);
+    CHECK(table.find("  Last event processed       100, 2026-03-12 09:40:00+00:00 (8 minutes ago)\n") !=
+          std::string::npos);
+    CHECK(table.find("Cool Widgets (cool_widget)\n"
+                     "  In the registry      1000\n"
+                     "  Synced                999   99.9%\n"
+                     "  Failed to sync          1   FAILED\n"
+                     "  Available to verify   990\n"
+                     "  Verified              900   90.0%\n"
+                     "  Failed to verify        0\n"
+                     "  No registry row yet     7\n") != std::string::npos);
+
+    SiteStatus p;
+    p.site = "primary";
+    p.types.push_back({&k_widgets, TypeOutcome::counted, "", {}});
+    p.types[0].counts.count = 10;
+    p.types[0].counts.checksum_total = 8;
+    p.types[0].counts.checksummed = 6;
+    p.types[0].counts.checksum_failed = 2;
+    p.types.push_back({&k_gadgets, TypeOutcome::unknown, "counting did not finish within status.timeout (1s)", {}});
+    std::string primary = format_status_table(p);
+    CAPTURE(primary);
+    CHECK(primary.find("  Last event  none yet\n") != std::string::npos);
+    CHECK(primary.find("  Records                10\n"
+                       "  Available to checksum   8\n"
+                       "  Checksummed             6   75.0%\n"
+                       "  Failed to checksum      2   FAILED\n") != std::string::npos);
+    CHECK(primary.find("Gadgets (gadget)\n  unknown: counting did not finish within status.timeout (1s)\n") !=
+          std::string::npos);
+}
+
+TEST_CASE("time_words: spans, retries and timestamps in words") {
+    CHECK(duration_in_words(0) == "0 seconds");
+    CHECK(duration_in_words(1) == "1 second");
+    CHECK(duration_in_words(59.9) == "59 seconds");
+    CHECK(duration_in_words(60) == "1 minute");
+    CHECK(duration_in_words(3599) == "59 minutes");
+    CHECK(duration_in_words(7200) == "2 hours");
+    CHECK(duration_in_words(86400 * 3 + 5) == "3 days");
+    CHECK(retry_in_words(-5) == "due now");
+    CHECK(retry_in_words(0.4) == "due now");
+    CHECK(retry_in_words(185) == "in 3 minutes");
+    CHECK(relative_time_in_words(-7200) == "2 hours ago");
+    CHECK(relative_time_in_words(0.2) == "just now");
+    CHECK(relative_time_in_words(90) == "in 1 minute");
+    CHECK(readable_timestamp("2026-03-12T09:45:01.123456+00:00") == "2026-03-12 09:45:01+00:00");
+    CHECK(readable_timestamp("2026-03-12 09:45:01+01") == "2026-03-12 09:45:01+01");
+    CHECK(readable_timestamp("infinity") == "infinity");
+}
+
+}
