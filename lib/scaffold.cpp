@@ -17,7 +17,7 @@ namespace geo_ssf {
 
 namespace {
 
-using Clock = std::chrono::system_clock;
+using WallClock = std::chrono::system_clock;  // migration versions are UTC timestamps
 
 std::string read_text(const std::filesystem::path& file) {
     std::ifstream in(file);
@@ -35,8 +35,8 @@ std::string render(const std::filesystem::path& template_file, const kainjow::mu
     return tmpl.render(data);
 }
 
-std::string format_version(Clock::time_point when) {
-    std::time_t t = Clock::to_time_t(when);
+std::string format_version(WallClock::time_point when) {
+    std::time_t t = WallClock::to_time_t(when);
     std::tm utc{};
     gmtime_r(&t, &utc);
     char out[16];
@@ -44,10 +44,10 @@ std::string format_version(Clock::time_point when) {
     return out;
 }
 
-Clock::time_point parse_version(const std::string& version) {
+WallClock::time_point parse_version(const std::string& version) {
     std::tm utc{};
     strptime(version.c_str(), "%Y%m%d%H%M%S", &utc);
-    return Clock::from_time_t(timegm(&utc));
+    return WallClock::from_time_t(timegm(&utc));
 }
 
 struct MigrationFolder {
@@ -73,7 +73,7 @@ MigrationFolder scan_migrations(const std::filesystem::path& dir, const std::str
     return folder;
 }
 
-std::string next_version(const MigrationFolder& folder, Clock::time_point now) {
+std::string next_version(const MigrationFolder& folder, WallClock::time_point now) {
     std::string version = format_version(now);
     if (!folder.newest_version.empty() && version <= folder.newest_version)
         version = format_version(parse_version(folder.newest_version) + std::chrono::seconds(1));
@@ -88,7 +88,7 @@ bool file_exists(const std::filesystem::path& p) {
 }  // namespace
 
 Scaffold plan_scaffold(const ScaffoldRequest& request, const std::filesystem::path& templates,
-                       Clock::time_point now) {
+                       WallClock::time_point now) {
     Scaffold scaffold;
     scaffold.names = derive_names(request.name, request.plural);
     scaffold.schema = derive_schema_names(scaffold.names, request.model_table);
