@@ -22,7 +22,8 @@ run_suite() {  # build-dir, meson options...
     }
     # pg_virtualenv sets the PG* variables the tests use; -t keeps its cluster in a temporary
     # folder even as root, so that several runs on one machine do not collide.
-    pg_virtualenv -t sh -c "meson test -C '$dir' --print-errorlogs --no-rebuild" >"$dir/test-output.txt" 2>&1 || {
+    # Four at a time on any machine: the integration suites mostly wait.
+    pg_virtualenv -t sh -c "meson test -C '$dir' --num-processes 4 --print-errorlogs --no-rebuild" >"$dir/test-output.txt" 2>&1 || {
         # Without the server log pg_virtualenv prints on failure; then every failed check.
         grep -v '^....-..-.. ..:..:..\.... UTC \[' "$dir/test-output.txt"
         echo "$dir: failed checks (all of them are in $dir/meson-logs/testlog.txt):"

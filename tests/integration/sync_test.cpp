@@ -269,7 +269,7 @@ TEST_CASE("sync: the tracking database going away mid-run is exit 4; the next ru
     site.geo_db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'geo-ssf' "
                      "AND datname = current_database()");
     RunResult lost = run.wait();
-    CHECK(lost.status == 4);
+    CHECK_MESSAGE(lost.status == 4, lost.err);
     CHECK(lost.out.empty());
     CHECK(site.secondary({"sync"}).status == 0);
     CHECK(site.registry_count("state = 2") == 120);

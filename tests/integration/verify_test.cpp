@@ -225,7 +225,7 @@ TEST_CASE("verify: the database going away mid-run is exit 4, and the next run c
     site.main_db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'geo-ssf' "
                       "AND datname = current_database()");
     RunResult lost = run.wait();
-    CHECK(lost.status == 4);
+    CHECK_MESSAGE(lost.status == 4, lost.err);
     CHECK(lost.err.rfind("geo-ssf: error: ", 0) == 0);
     CHECK(lost.out.empty());
     RunResult next = site.run({"verify"});
