@@ -48,6 +48,7 @@ Runner define_status(CLI::App& app) {
     return [options](Invocation& invocation) {
         Site& site = invocation.required_site();
         auto types = select_status_types(site.config(), options->replicables);
+        site.open_databases();
         if (!site.is_primary())
             site.require_migrated(DatabaseKind::geo);
         site.require_migrated(DatabaseKind::main);

@@ -4,6 +4,8 @@
 #include "error.hpp"
 #include "paths.hpp"
 
+#include <future>
+
 namespace geo_ssf {
 
 Site::Site(Config config) : m_config(std::move(config)) {}
@@ -23,6 +25,18 @@ pqxx::connection& Site::geo_database() {
         m_geo = connect_database(*m_config.geo_database, "geo", Access::read_write);
     }
     return *m_geo;
+}
+
+void Site::open_databases() {
+    if (is_primary() || m_main || m_geo) {
+        main_database();
+        if (!is_primary())
+            geo_database();
+        return;
+    }
+    auto main = std::async(std::launch::async, [this] { main_database(); });
+    geo_database();
+    main.get();
 }
 
 void Site::require_migrated(DatabaseKind kind) {

@@ -24,6 +24,10 @@ public:
     // The tracking database; a ConfigError on a site that has none configured.
     pqxx::connection& geo_database();
 
+    // Opens the databases this role uses (main; and geo on a secondary) at the same time:
+    // each connection costs round trips of authentication, which are then paid once.
+    void open_databases();
+
     // A ConfigError unless every migration of KIND is applied: commands that use the schema
     // say so plainly instead of failing on a missing table.
     void require_migrated(DatabaseKind kind);

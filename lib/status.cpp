@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <future>
@@ -350,17 +351,23 @@ SiteStatus collect_status(Site& site, std::vector<TypeStatus> types) {
     status.site = config.site_name;
     status.role = config.role;
     std::string timeout_text = format_duration(config.status_timeout);
+    // The primary counts its records on a second connection while the first one passes over
+    // the states table; it is opened while the event log is read.
+    bool counting = std::any_of(types.begin(), types.end(), [](const auto& t) { return t.outcome == TypeOutcome::counted; });
+    std::future<std::unique_ptr<pqxx::connection>> opening;
+    if (site.is_primary() && counting)
+        opening = std::async(std::launch::async, [&config] {
+            return connect_database(config.main_database, "main", Access::read_only);
+        });
     read_events(site, status, Clock::now() + config.status_timeout, timeout_text);
+    std::unique_ptr<pqxx::connection> second_main = opening.valid() ? opening.get() : nullptr;
 
-    std::unique_ptr<pqxx::connection> second_main;  // the primary's second lane, opened when needed
     for (auto& t : types) {
         if (t.outcome != TypeOutcome::counted)
             continue;
         auto deadline = Clock::now() + config.status_timeout;
         try {
             if (site.is_primary()) {
-                if (!second_main)
-                    second_main = connect_database(config.main_database, "main", Access::read_only);
                 t.counts = count_on_primary(site.main_database(), *second_main, *t.replicable, deadline, timeout_text);
             } else {
                 std::optional<long long> cursor;
