@@ -1,4 +1,5 @@
 // The command line as users and scripts meet it: help, bad input, exit statuses.
+#include "one_line_error.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -6,21 +7,6 @@
 #include <algorithm>
 
 using namespace geo_ssf::test;
-
-namespace {
-
-// Every error is one line on stderr starting "geo-ssf: error: ", with nothing on stdout.
-void check_error(const RunResult& r, int status, const std::string& fragment) {
-    CAPTURE(r.out);
-    CAPTURE(r.err);
-    CHECK(r.status == status);
-    CHECK(r.out.empty());
-    CHECK(r.err.rfind("geo-ssf: error: ", 0) == 0);
-    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-    CHECK(r.err.find(fragment) != std::string::npos);
-}
-
-}  // namespace
 
 TEST_SUITE("cli") {
 
@@ -40,17 +26,17 @@ TEST_CASE("cli: --help on every command, with examples") {
 TEST_CASE("cli: usage errors exit 2") {
     TempDir dir;
     RunOptions in_dir{dir.path(), {}, {}};
-    check_error(run_geo_ssf({}, in_dir), 2, "subcommand");
-    check_error(run_geo_ssf({"frobnicate"}, in_dir), 2, "unknown command 'frobnicate'");
-    check_error(run_geo_ssf({"generate", "replicable", "CoolWidget", "--bogus"}, in_dir), 2, "--bogus");
-    check_error(run_geo_ssf({"generate", "widget", "CoolWidget"}, in_dir), 2, "replicable");
-    check_error(run_geo_ssf({"generate", "replicable", "Widget; DROP TABLE x"}, in_dir), 2, "';' is not allowed");
-    check_error(run_geo_ssf({"generate", "replicable", "Cool Widget!"}, in_dir), 2, "'!' is not allowed");
-    check_error(run_geo_ssf({"generate", "replicable", ""}, in_dir), 2, "NAME is empty");
-    check_error(run_geo_ssf({"generate", "replicable", std::string(60, 'a')}, in_dir), 2, "PostgreSQL keeps only 63");
-    check_error(run_geo_ssf({"generate", "replicable", "CoolWidget", "--repository-path", "../{id}"}, in_dir), 2,
+    check_one_line_error(run_geo_ssf({}, in_dir), 2, "subcommand");
+    check_one_line_error(run_geo_ssf({"frobnicate"}, in_dir), 2, "unknown command 'frobnicate'");
+    check_one_line_error(run_geo_ssf({"generate", "replicable", "CoolWidget", "--bogus"}, in_dir), 2, "--bogus");
+    check_one_line_error(run_geo_ssf({"generate", "widget", "CoolWidget"}, in_dir), 2, "replicable");
+    check_one_line_error(run_geo_ssf({"generate", "replicable", "Widget; DROP TABLE x"}, in_dir), 2, "';' is not allowed");
+    check_one_line_error(run_geo_ssf({"generate", "replicable", "Cool Widget!"}, in_dir), 2, "'!' is not allowed");
+    check_one_line_error(run_geo_ssf({"generate", "replicable", ""}, in_dir), 2, "NAME is empty");
+    check_one_line_error(run_geo_ssf({"generate", "replicable", std::string(60, 'a')}, in_dir), 2, "PostgreSQL keeps only 63");
+    check_one_line_error(run_geo_ssf({"generate", "replicable", "CoolWidget", "--repository-path", "../{id}"}, in_dir), 2,
                 "invalid --repository-path");
-    check_error(run_geo_ssf({"migrate", "--database", "both"}, in_dir), 2, "--database");
+    check_one_line_error(run_geo_ssf({"migrate", "--database", "both"}, in_dir), 2, "--database");
     CHECK_FALSE(std::filesystem::exists(dir / "replicables"));
     CHECK_FALSE(std::filesystem::exists(dir / "migrations"));
 }
@@ -68,7 +54,7 @@ TEST_CASE("cli: generate writes the type, refuses to overwrite it, and --force d
     CHECK(read_file(dir / "db/docs/cool_widget_states.yml").find("table_name: cool_widget_states") != std::string::npos);
 
     write_file(dir / "replicables/cool_widget.yml", "edited by hand\n");
-    check_error(run_geo_ssf({"generate", "replicable", "cool_widget"}, in_dir), 2, "already exists");
+    check_one_line_error(run_geo_ssf({"generate", "replicable", "cool_widget"}, in_dir), 2, "already exists");
     CHECK(read_file(dir / "replicables/cool_widget.yml") == "edited by hand\n");
 
     auto migrations_before = std::distance(std::filesystem::directory_iterator(dir / "migrations/geo"),
@@ -119,20 +105,20 @@ TEST_CASE("cli: generate picks a newer version for each new type") {
 TEST_CASE("cli: configuration errors exit 3") {
     TempDir dir;
     RunOptions in_dir{dir.path(), {}, {}};
-    check_error(run_geo_ssf({"replicables"}, in_dir), 3, "no config file");
-    check_error(run_geo_ssf({"-c", (dir / "missing.yml").string(), "replicables"}), 3, "missing.yml: no such config file");
+    check_one_line_error(run_geo_ssf({"replicables"}, in_dir), 3, "no config file");
+    check_one_line_error(run_geo_ssf({"-c", (dir / "missing.yml").string(), "replicables"}), 3, "missing.yml: no such config file");
     write_file(dir / "bad.yml", "databases: [\n");
-    check_error(run_geo_ssf({"-c", (dir / "bad.yml").string(), "replicables"}), 3, "invalid YAML");
+    check_one_line_error(run_geo_ssf({"-c", (dir / "bad.yml").string(), "replicables"}), 3, "invalid YAML");
     write_file(dir / "unknown.yml", "databases: {main: x}\nstorage: {root: r}\nsite: {nmae: x}\n");
-    check_error(run_geo_ssf({"-c", (dir / "unknown.yml").string(), "replicables"}), 3, "site.nmae: unknown key");
+    check_one_line_error(run_geo_ssf({"-c", (dir / "unknown.yml").string(), "replicables"}), 3, "site.nmae: unknown key");
     RunOptions with_env{dir.path(), {{"GEO_SSF_CONFIG", (dir / "bad.yml").string()}}, {}};
-    check_error(run_geo_ssf({"migrate"}, with_env), 3, "bad.yml");
+    check_one_line_error(run_geo_ssf({"migrate"}, with_env), 3, "bad.yml");
 }
 
 TEST_CASE("cli: an unreachable database exits 4") {
     TempDir dir;
     auto config = write_config(dir.path(), "primary", "host=127.0.0.1 port=1 dbname=none connect_timeout=5");
-    check_error(run_geo_ssf({"-c", config.string(), "migrate"}), 4, "cannot connect to the main database");
+    check_one_line_error(run_geo_ssf({"-c", config.string(), "migrate"}), 4, "cannot connect to the main database");
 }
 
 TEST_CASE("cli: replicables lists the types") {
