@@ -7,7 +7,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 [ "${1:-}" = "--no-install" ] || scripts/install-deps.sh
-[ -d build ] || meson setup build >/dev/null
+# Unity chunks of ten files, as scripts/test.sh builds: several times faster from scratch.
+[ -d build ] || meson setup build -Dunity=on -Dunity_size=10 >/dev/null
 if ! log=$(ninja -C build 2>&1); then echo "$log"; exit 1; fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/geo-ssf-quickstart-XXXXXX")
 trap 'rm -rf "$work"' EXIT
