@@ -5,6 +5,7 @@
 #include "error.hpp"
 #include "model_table.hpp"
 #include "site.hpp"
+#include "verifier.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -27,6 +28,29 @@ inline std::optional<std::chrono::seconds> duration_option(const std::optional<s
         throw UsageError(std::string("invalid ") + option + " \"" + *text + "\": expected a duration such as 90s, 5m or 1h");
     return value;
 }
+
+// --batch-size, --jobs and --max-runtime: how much one cron run of sync or verify does. Unset
+// options fall back to the config's SECTION (sync or verification).
+struct RunLimitOptions {
+    std::optional<int> batch_size;
+    std::optional<int> jobs;
+    std::optional<std::string> max_runtime;
+
+    void add_to(CLI::App& app, const std::string& section, const std::string& jobs_help) {
+        app.add_option("--batch-size", batch_size, "Records claimed at a time (default: " + section + ".batch_size)")
+            ->check(CLI::Range(1, 100000));
+        app.add_option("--jobs", jobs, jobs_help + " (default: " + section + ".jobs)")->check(CLI::Range(1, 256));
+        app.add_option("--max-runtime", max_runtime, "Stop claiming after this long, e.g. 50s, 10m");
+    }
+
+    RunLimits resolve(const BatchSettings& configured) const {
+        RunLimits limits;
+        limits.batch_size = batch_size.value_or(configured.batch_size);
+        limits.jobs = jobs.value_or(configured.jobs);
+        limits.max_runtime = duration_option(max_runtime, "--max-runtime");
+        return limits;
+    }
+};
 
 // A progress line on stderr, redrawn in place, shown only when stderr is a terminal.
 class ProgressLine {

@@ -15,9 +15,7 @@ namespace {
 
 struct SyncOptions {
     std::vector<std::string> replicables;
-    std::optional<int> batch_size;
-    std::optional<int> jobs;
-    std::optional<std::string> max_runtime;
+    RunLimitOptions limits;
     std::string format = "table";
 };
 
@@ -61,10 +59,7 @@ Runner define_sync(CLI::App& app) {
                     "records, and mirror every repository that is due (pending, or failed and due for a retry). "
                     "Exit status 1 if any record failed.");
     app.add_option("replicable", options->replicables, "Only these types (default: every replication-enabled type)");
-    app.add_option("--batch-size", options->batch_size, "Records claimed at a time (default: sync.batch_size)")
-        ->check(CLI::Range(1, 100000));
-    app.add_option("--jobs", options->jobs, "Repositories mirrored at once (default: sync.jobs)")->check(CLI::Range(1, 256));
-    app.add_option("--max-runtime", options->max_runtime, "Stop claiming after this long, e.g. 50s, 10m");
+    options->limits.add_to(app, "sync", "Repositories mirrored at once");
     app.add_option("--format", options->format, "Summary format")->check(CLI::IsMember({"table", "json"}));
     app.footer(R"(Examples:
   geo-ssf sync
@@ -73,10 +68,7 @@ Runner define_sync(CLI::App& app) {
 
     return [options](Invocation& invocation) {
         Site& site = invocation.required_site();
-        RunLimits limits;
-        limits.batch_size = options->batch_size.value_or(site.config().sync.batch_size);
-        limits.jobs = options->jobs.value_or(site.config().sync.jobs);
-        limits.max_runtime = duration_option(options->max_runtime, "--max-runtime");
+        RunLimits limits = options->limits.resolve(site.config().sync);
         site.require_migrated(DatabaseKind::geo);
         site.require_migrated(DatabaseKind::main);
         install_stop_handlers();

@@ -15,9 +15,7 @@ namespace {
 
 struct VerifyOptions {
     std::vector<std::string> replicables;
-    std::optional<int> batch_size;
-    std::optional<int> jobs;
-    std::optional<std::string> max_runtime;
+    RunLimitOptions limits;
     std::string format = "table";
 };
 
@@ -58,11 +56,7 @@ Runner define_verify(CLI::App& app) {
                     "with the primary's checksum, and a mismatch names the refs that differ and makes the next sync "
                     "fetch it again. Exit status 1 if any record failed.");
     app.add_option("replicable", options->replicables, "Only these types (default: every verification-enabled type)");
-    app.add_option("--batch-size", options->batch_size, "Records claimed at a time (default: verification.batch_size)")
-        ->check(CLI::Range(1, 100000));
-    app.add_option("--jobs", options->jobs, "Repositories checksummed at once (default: verification.jobs)")
-        ->check(CLI::Range(1, 256));
-    app.add_option("--max-runtime", options->max_runtime, "Stop claiming after this long, e.g. 50s, 10m");
+    options->limits.add_to(app, "verification", "Repositories checksummed at once");
     app.add_option("--format", options->format, "Summary format")->check(CLI::IsMember({"table", "json"}));
     app.footer(R"(Examples:
   geo-ssf verify
@@ -71,10 +65,7 @@ Runner define_verify(CLI::App& app) {
 
     return [options](Invocation& invocation) {
         Site& site = invocation.required_site();
-        RunLimits limits;
-        limits.batch_size = options->batch_size.value_or(site.config().verification.batch_size);
-        limits.jobs = options->jobs.value_or(site.config().verification.jobs);
-        limits.max_runtime = duration_option(options->max_runtime, "--max-runtime");
+        RunLimits limits = options->limits.resolve(site.config().verification);
         site.require_migrated(site.is_primary() ? DatabaseKind::main : DatabaseKind::geo);
         install_stop_handlers();
         auto totals = site.is_primary() ? verify_primary(site, options->replicables, limits)
