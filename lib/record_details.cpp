@@ -65,14 +65,12 @@ void read_model_row(pqxx::transaction_base& tx, const Replicable& r, RecordDetai
 }
 
 std::string state_name(const std::string& column, const std::string& value) {
-    try {
-        int n = std::stoi(value);
-        if (column == "state" && n >= 0 && n <= 3)
-            return sync_state_name(static_cast<SyncState>(n));
-        if (column == "verification_state" && n >= 0 && n <= 4)
-            return verification_state_name(static_cast<VerificationState>(n));
-    } catch (const std::exception&) {
-    }
+    if (column == "state")
+        if (auto state = parse_sync_state(value))
+            return sync_state_name(*state);
+    if (column == "verification_state")
+        if (auto state = parse_verification_state(value))
+            return verification_state_name(*state);
     return value;
 }
 

@@ -10,9 +10,6 @@ namespace geo_ssf {
 
 namespace {
 
-constexpr int k_sync_states = 4;
-constexpr int k_verification_states = 5;
-
 std::string accepted_words(const std::vector<std::string>& words) {
     std::string out;
     for (const auto& w : words)
@@ -59,8 +56,8 @@ SyncState sync_state_option(const std::string& text) {
     if (auto state = parse_sync_state(text))
         return *state;
     std::vector<std::string> words;
-    for (int i = 0; i < k_sync_states; ++i)
-        words.push_back(sync_state_name(static_cast<SyncState>(i)));
+    for (auto state : k_sync_states)
+        words.push_back(sync_state_name(state));
     throw UsageError("unknown sync state \"" + text + "\" (accepted: " + accepted_words(words) + ")");
 }
 
@@ -68,8 +65,8 @@ VerificationState verification_state_option(const std::string& text) {
     if (auto state = parse_verification_state(text))
         return *state;
     std::vector<std::string> words;
-    for (int i = 0; i < k_verification_states; ++i)
-        words.push_back(short_verification_name(static_cast<VerificationState>(i)));
+    for (auto state : k_verification_states)
+        words.push_back(short_verification_name(state));
     throw UsageError("unknown verification state \"" + text + "\" (accepted: " + accepted_words(words) +
                      ", or with the verification_ prefix)");
 }

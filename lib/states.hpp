@@ -20,6 +20,11 @@ namespace geo_ssf {
 
 enum class SyncState : int16_t { pending = 0, started = 1, synced = 2, failed = 3 };
 enum class VerificationState : int16_t { pending = 0, started = 1, succeeded = 2, failed = 3, disabled = 4 };
+inline constexpr SyncState k_sync_states[] = {SyncState::pending, SyncState::started, SyncState::synced,
+                                              SyncState::failed};
+inline constexpr VerificationState k_verification_states[] = {
+    VerificationState::pending, VerificationState::started, VerificationState::succeeded, VerificationState::failed,
+    VerificationState::disabled};
 
 const char* sync_state_name(SyncState state);                  // "pending", "started", ...
 const char* verification_state_name(VerificationState state);  // "verification_pending", ...
