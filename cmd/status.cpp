@@ -3,6 +3,7 @@
 #include "command.hpp"
 #include "status.hpp"
 #include "status_format.hpp"
+#include "tallies.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -17,10 +18,25 @@ struct StatusOptions {
     std::vector<std::string> replicables;
     std::string format = "table";
     std::optional<std::string> output;
+    bool recount = false;
 };
 
 double unix_now() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+void recount(Site& site, const std::vector<TypeStatus>& types) {
+    pqxx::connection& db = site.is_primary() ? site.main_database() : site.geo_database();
+    for (const auto& t : types) {
+        if (t.outcome != TypeOutcome::counted)
+            continue;
+        TalliedTable table = tallied_table_of(*t.replicable, site.config().role);
+        if (auto rows = recount_tallies(db, table))
+            spdlog::info("{}: recounted {} rows of {}", t.replicable->name, *rows, table.name);
+        else
+            spdlog::warn("{}: {} has no tally triggers; its rows are counted every time", t.replicable->name,
+                         table.name);
+    }
 }
 
 }  // namespace
@@ -39,6 +55,9 @@ Runner define_status(CLI::App& app) {
         ->check(CLI::IsMember({"table", "json", "prometheus"}));
     app.add_option("--output", options->output,
                    "Write to this file instead of stdout, atomically (a temporary file beside it, then a rename)");
+    app.add_flag("--recount", options->recount,
+                 "First replace the stored tallies the counts come from by counting every row (writers to each "
+                 "table wait meanwhile): for tallies `geo-ssf check` finds wrong");
     app.footer(R"(Examples:
   geo-ssf status
   geo-ssf status cool_widget --format json | jq '.replicables[0]'
@@ -52,6 +71,8 @@ Runner define_status(CLI::App& app) {
         if (!site.is_primary())
             site.require_migrated(DatabaseKind::geo);
         site.require_migrated(DatabaseKind::main);
+        if (options->recount)
+            recount(site, types);
         SiteStatus status = collect_status(site, std::move(types));
         for (const auto& t : status.types)
             if (t.outcome == TypeOutcome::unknown)

@@ -2,9 +2,11 @@
 
 #include "config.hpp"
 #include "database.hpp"
+#include "duration.hpp"
 #include "error.hpp"
 #include "migrations.hpp"
 #include "paths.hpp"
+#include "tallies.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -51,9 +53,40 @@ void check_storage_root(Checker& checker, const std::filesystem::path& root) {
     checker.record(name, true, root.string());
 }
 
+// The tallies status counts from against the rows themselves, in one snapshot.
+void check_tallies(Checker& checker, const Config& config, pqxx::connection& connection) {
+    for (const auto& r : config.replicables) {
+        if (!(config.role == Role::primary ? r.verification_enabled : r.replication_enabled))
+            continue;
+        TalliedTable table = tallied_table_of(r, config.role);
+        const std::string name = "tallies of " + table.name + " agree with its rows";
+        try {
+            TimedReader reader(connection, TimedReader::Clock::now() + config.status_timeout,
+                               format_duration(config.status_timeout));
+            auto tallies = read_tallies(reader, table);
+            if (!tallies) {
+                checker.record(name, true, "no tally triggers: status counts its rows every time");
+                continue;
+            }
+            TableTallies counted = count_tallies(reader, table, "true");
+            if (*tallies == counted)
+                checker.record(name, true, std::to_string(counted.ids.count) + " rows");
+            else
+                checker.record(name, false, describe_difference(*tallies, counted) + " (run geo-ssf status --recount)");
+        } catch (const CountCancelled& cancelled) {
+            checker.record(name, false, cancelled.reason);
+        } catch (const pqxx::failure& e) {
+            checker.record(name, false, describe_database_error(e));
+        }
+    }
+}
+
+void check_model_tables(Checker& checker, const Config& config, pqxx::connection& connection);
+
 void check_database(Checker& checker, const Config& config, DatabaseKind kind, const std::string& conninfo) {
     const std::string label = database_kind_name(kind);
     std::unique_ptr<pqxx::connection> connection;
+    bool migrated = false;
     try {
         connection = connect_database(conninfo, label, Access::read_only);
         checker.record(label + " database reachable", true,
@@ -68,6 +101,7 @@ void check_database(Checker& checker, const Config& config, DatabaseKind kind, c
     try {
         auto all = discover_migrations(kind, builtin_migrations_dir(), config.migrations_dir);
         auto pending = pending_migrations(*connection, all);
+        migrated = pending.empty();
         std::string names;
         for (const auto& m : pending)
             names += (names.empty() ? "" : ", ") + m.version + "_" + m.name;
@@ -83,11 +117,18 @@ void check_database(Checker& checker, const Config& config, DatabaseKind kind, c
         checker.record(label + " database has no pending migrations", false, describe_database_error(e));
     }
 
-    if (kind != DatabaseKind::main)
-        return;
+    if (kind == DatabaseKind::main)
+        check_model_tables(checker, config, *connection);
+    // The tallies live beside the tables this role counts: the states tables on a primary,
+    // the registry tables in the tracking database on a secondary.
+    if (migrated && (kind == DatabaseKind::main) == (config.role == Role::primary))
+        check_tallies(checker, config, *connection);
+}
+
+void check_model_tables(Checker& checker, const Config& config, pqxx::connection& connection) {
     for (const auto& r : config.replicables) {
         try {
-            pqxx::read_transaction tx(*connection);
+            pqxx::read_transaction tx(connection);
             bool exists = tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", r.model_table)[0].as<bool>();
             checker.record("model table of " + r.name + " present", exists,
                            exists ? r.model_table : r.model_table + " does not exist in the main database");

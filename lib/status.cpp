@@ -6,12 +6,14 @@
 #include "id_set_difference.hpp"
 #include "model_table.hpp"
 #include "states.hpp"
+#include "tallies.hpp"
+#include "timed_reader.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
-#include <climits>
+#include <functional>
 #include <future>
 #include <regex>
 
@@ -19,60 +21,13 @@ namespace geo_ssf {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-// A statement cancelled by statement_timeout (or by an administrator): the type is unknown.
-struct CountCancelled {
-    std::string reason;
-};
-
-// A read-only transaction with one snapshot, whose every statement may run only until the
-// deadline: statement_timeout is set to the time left before each statement.
-class TimedReader {
-public:
-    TimedReader(pqxx::connection& connection, Clock::time_point deadline, std::string timeout_text)
-        : m_tx(connection), m_deadline(deadline), m_timeout_text(std::move(timeout_text)) {}
-
-    template <typename... Args>
-    pqxx::result exec(const std::string& sql, Args&&... args) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(m_deadline - Clock::now()).count();
-        if (left < 1)
-            throw CountCancelled{timed_out()};
-        try {
-            // PostgreSQL takes at most INT_MAX milliseconds (24.8 days).
-            m_tx.exec("SET LOCAL statement_timeout = " + std::to_string(std::min<long long>(left, INT_MAX)));
-            return m_tx.exec_params(sql, std::forward<Args>(args)...);
-        } catch (const pqxx::sql_error& e) {
-            if (e.sqlstate() != "57014")  // query_canceled
-                throw;
-            std::string message = describe_database_error(e);
-            throw CountCancelled{message.find("statement timeout") != std::string::npos ? timed_out() : message};
-        }
-    }
-
-private:
-    std::string timed_out() const { return "counting did not finish within status.timeout (" + m_timeout_text + ")"; }
-
-    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> m_tx;
-    Clock::time_point m_deadline;
-    std::string m_timeout_text;
-};
+using Clock = TimedReader::Clock;
 
 long long milliseconds_since(Clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
 }
 
 long long as_count(const pqxx::field& field) { return field.is_null() ? 0 : field.as<long long>(); }
-
-// State numbers come from the enums, so that the predicates below say what they mean.
-std::string sync_is(SyncState state) { return "state = " + std::to_string(static_cast<int>(state)); }
-std::string verification_is(VerificationState state) {
-    return "verification_state = " + std::to_string(static_cast<int>(state));
-}
-std::string verification_is_not(VerificationState state) {
-    return "verification_state <> " + std::to_string(static_cast<int>(state));
-}
-std::string count_where(const std::string& predicate) { return "count(*) FILTER (WHERE " + predicate + ")"; }
 
 // The digest id_set_difference.hpp compares: how many ids, and the exact sum of their hashes.
 std::string digest_sql(const std::string& column) {
@@ -157,26 +112,43 @@ private:
     std::string m_predicate;
 };
 
-// The primary: records in scope from the model table, and one pass over the states table on
-// a second connection at the same time.
+long long tallied(const TableTallies& tallies, const std::function<bool(const Tally&)>& selected) {
+    long long sum = 0;
+    for (const auto& t : tallies.by_state)
+        if (selected(t))
+            sum += t.records;
+    return sum;
+}
+
+bool verification_is(const Tally& t, VerificationState state) {
+    return t.verification_state == static_cast<int>(state);
+}
+bool synced(const Tally& t) { return t.sync_state == static_cast<int>(SyncState::synced); }
+
+// The primary: records in scope from the model table, on a second connection at the same
+// time as the states table's tallies, which a scope makes counted from the rows in scope.
 StatusCounts count_on_primary(pqxx::connection& main, pqxx::connection& main_too, const Replicable& r,
                               Clock::time_point deadline, const std::string& timeout_text) {
-    StatusCounts counts;
     auto records = std::async(std::launch::async, [&] {
         TimedReader reader(main, deadline, timeout_text);
         return as_count(reader.exec("SELECT count(*) FROM " + r.model_table + " WHERE " + scope_predicate(r))[0][0]);
     });
     TimedReader reader(main_too, deadline, timeout_text);
+    TalliedTable states = states_tallied_table(r);
     // Without a scope every state row is a record's (its foreign key cascades), so the states
     // table alone is GitLab's available_verifiables.
-    std::string rows = r.scope.empty() ? r.states_table
-                                       : r.states_table + " WHERE " + r.foreign_key + " IN (SELECT id FROM " +
-                                             r.model_table + " WHERE " + scope_predicate(r) + ")";
-    auto row = reader.exec("SELECT count(*), " + count_where(verification_is(VerificationState::succeeded)) + ", " +
-                           count_where(verification_is(VerificationState::failed)) + " FROM " + rows)[0];
-    counts.checksum_total = as_count(row[0]);
-    counts.checksummed = as_count(row[1]);
-    counts.checksum_failed = as_count(row[2]);
+    std::optional<TableTallies> tallies;
+    if (r.scope.empty())
+        tallies = read_tallies(reader, states);
+    if (!tallies)
+        tallies = count_tallies(reader, states,
+                                r.scope.empty() ? "true"
+                                                : r.foreign_key + " IN (SELECT id FROM " + r.model_table + " WHERE " +
+                                                      scope_predicate(r) + ")");
+    StatusCounts counts;
+    counts.checksum_total = tallies->ids.count;
+    counts.checksummed = tallied(*tallies, [](const Tally& t) { return verification_is(t, VerificationState::succeeded); });
+    counts.checksum_failed = tallied(*tallies, [](const Tally& t) { return verification_is(t, VerificationState::failed); });
     counts.count = records.get();
     return counts;
 }
@@ -193,8 +165,8 @@ std::vector<long long> records_of_recent_events(TimedReader& main, const Replica
     return out;
 }
 
-// A secondary: one pass over the registry (which also digests its ids) and, at the same time,
-// a digest of the primary's records in scope, split at the registry's largest id: records
+// A secondary: the registry's tallies (which also digest its ids; a pass over its rows when it
+// has no tally triggers) and, at the same time, a digest of the primary's records in scope, split at the registry's largest id: records
 // above it are missing without a doubt (new records not registered yet, the usual difference).
 // Below it the two digests are compared; where they differ, the records of the events this
 // secondary has not processed yet are looked up first, and the id ranges compared only if
@@ -225,25 +197,30 @@ StatusCounts count_on_secondary(pqxx::connection& main, pqxx::connection& geo, c
                                     registered_bounds->last)[0];
         return std::make_pair(read_digest(row, 0), RangeDigest{as_count(row[2]), ""});
     });
-    std::string synced = sync_is(SyncState::synced);
-    auto row = geo_reader.exec(
-        "SELECT " + count_where(synced) + ", " + count_where(sync_is(SyncState::failed)) + ", " +
-        count_where(synced + " AND " + verification_is_not(VerificationState::disabled)) + ", " +
-        count_where(synced + " AND " + verification_is(VerificationState::succeeded)) + ", " +
-        count_where(synced + " AND " + verification_is(VerificationState::failed)) + ", " + digest_sql(r.foreign_key) +
-        " FROM " + r.registry_table)[0];
-    RangeDigest registered = read_digest(row, 5);
-    spdlog::debug("{}: registry pass in {} ms", r.name, milliseconds_since(started));
+    TalliedTable registry = registry_tallied_table(r);
+    std::optional<TableTallies> tallies = read_tallies(geo_reader, registry);
+    bool tallies_kept = tallies.has_value();
+    if (!tallies_kept)
+        tallies = count_tallies(geo_reader, registry, "true");
+    const RangeDigest& registered = tallies->ids;
+    spdlog::debug("{}: registry {} in {} ms", r.name, tallies_kept ? "tallies read" : "rows counted (no tally triggers)",
+                  milliseconds_since(started));
     auto [wanted_below, wanted_above] = records.get();
-    spdlog::debug("{}: registry pass and digest of the primary's ids in {} ms", r.name, milliseconds_since(started));
+    spdlog::debug("{}: registry counted and the primary's ids digested in {} ms", r.name, milliseconds_since(started));
     counts.registry = registered.count;
     counts.count = registered.count;
-    counts.synced = as_count(row[0]);
-    counts.failed = as_count(row[1]);
+    counts.synced = tallied(*tallies, synced);
+    counts.failed = tallied(*tallies, [](const Tally& t) { return t.sync_state == static_cast<int>(SyncState::failed); });
     if (r.verification_enabled) {
-        counts.verification_total = as_count(row[2]);
-        counts.verified = as_count(row[3]);
-        counts.verification_failed = as_count(row[4]);
+        counts.verification_total = tallied(*tallies, [](const Tally& t) {
+            return synced(t) && !verification_is(t, VerificationState::disabled);
+        });
+        counts.verified = tallied(*tallies, [](const Tally& t) {
+            return synced(t) && verification_is(t, VerificationState::succeeded);
+        });
+        counts.verification_failed = tallied(*tallies, [](const Tally& t) {
+            return synced(t) && verification_is(t, VerificationState::failed);
+        });
     }
     std::vector<ComparedRange> start;
     IdRange all = all_ids();

@@ -8,6 +8,7 @@
 #include "run_lock.hpp"
 #include "stop.hpp"
 #include "storage.hpp"
+#include "tallies.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -230,6 +231,7 @@ SyncRun sync_secondary(Site& site, const std::vector<std::string>& names, const 
         }
         result.types.push_back(std::move(totals));
     }
+    fold_tallies(geo);
     return result;
 }
 

@@ -9,6 +9,7 @@
 #include "parallel.hpp"
 #include "run_lock.hpp"
 #include "states_table.hpp"
+#include "tallies.hpp"
 #include "stop.hpp"
 #include "storage.hpp"
 
@@ -155,6 +156,7 @@ std::vector<VerifyTotals> verify_primary(Site& site, const std::vector<std::stri
         }
         all.push_back(std::move(totals));
     }
+    fold_tallies(db);
     return all;
 }
 
@@ -330,6 +332,7 @@ std::vector<VerifyTotals> verify_secondary(Site& site, const std::vector<std::st
         }
         all.push_back(std::move(totals));
     }
+    fold_tallies(geo);
     return all;
 }
 

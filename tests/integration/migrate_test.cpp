@@ -209,7 +209,7 @@ TEST_CASE("migrate: a second run applies nothing, and --status and --dry-run cha
 
     REQUIRE(sites.primary_run({"migrate"}).status == 0);
     std::string applied = sites.main_db.scalar("SELECT count(*) FROM schema_migrations");
-    CHECK(applied == "2");
+    CHECK(applied == "3");  // geo_events, geo_ssf_tallies, cool_widget_states
     RunResult again = sites.primary_run({"migrate"});
     CHECK(again.status == 0);
     CHECK(again.out == "main: no pending migrations\n");
@@ -242,7 +242,7 @@ TEST_CASE("migrate: concurrent runs apply each migration once") {
         };
         CHECK(count("applied main 20260101000000_create_geo_events") == 1);
         CHECK(count("_create_cool_widget_states") == 1);
-        CHECK(sites.main_db.scalar("SELECT count(*) FROM schema_migrations") == "2");
+        CHECK(sites.main_db.scalar("SELECT count(*) FROM schema_migrations") == "3");
     }
 }
 
@@ -260,7 +260,7 @@ TEST_CASE("migrate: a failing migration leaves its database unchanged and names 
     CHECK(sites.main_db.scalar("SELECT to_regclass('half_done')::text") == "");
     CHECK(sites.main_db.scalar("SELECT count(*) FROM schema_migrations WHERE version = '20990101000000'") == "0");
     // The migrations before it were applied and stay so.
-    CHECK(sites.main_db.scalar("SELECT count(*) FROM schema_migrations") == "1");
+    CHECK(sites.main_db.scalar("SELECT count(*) FROM schema_migrations") == "2");
 }
 
 TEST_CASE("migrate: malformed migration files are configuration errors") {
@@ -320,7 +320,7 @@ TEST_CASE("check: passes on a ready site and names what is not ready") {
     CHECK(before.status == 1);
     CHECK(before.out.find("passed  configuration valid") != std::string::npos);
     CHECK(before.out.find("passed  main database reachable") != std::string::npos);
-    CHECK(before.out.find("FAILED  main database has no pending migrations: 2 pending") != std::string::npos);
+    CHECK(before.out.find("FAILED  main database has no pending migrations: 3 pending") != std::string::npos);
     CHECK(before.out.find("passed  storage root present and writable") != std::string::npos);
 
     REQUIRE(sites.primary_run({"migrate"}).status == 0);

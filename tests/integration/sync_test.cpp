@@ -30,6 +30,7 @@ TEST_CASE("sync: mirrors every record, then verify proves each copy by checksum"
     auto json = nlohmann::json::parse(sync.out);
     CHECK(json["synced"] == 5);
     CHECK(json["replicables"][0]["registry_created"] == 5);
+    CHECK(tallies_folded(site.geo_db));
     for (long long id = 1; id <= 5; ++id) {
         CAPTURE(id);
         CHECK(refs_of(site.copy(id)) == refs_of(site.repository(id)));
@@ -43,6 +44,7 @@ TEST_CASE("sync: mirrors every record, then verify proves each copy by checksum"
     CHECK(verify.out == "verify: 5 claimed, 5 succeeded, 0 failed; cool_widget: 5 claimed, 5 succeeded, 0 failed\n");
     CHECK(site.registry(3, "encode(verification_checksum, 'hex')") == show_ref_checksum(site.repository(3)));
     CHECK(site.registry_count("verification_state = 2") == 5);
+    CHECK(tallies_folded(site.geo_db));
 }
 
 TEST_CASE("sync: verification waits for the primary's checksum") {

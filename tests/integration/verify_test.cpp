@@ -19,6 +19,7 @@ TEST_CASE("verify: checksums every record, stores it as GitLab does, and publish
     CHECK(r.status == 0);
     CHECK(r.out == "verify: 12 claimed, 12 succeeded, 0 failed; cool_widget: 12 claimed, 12 succeeded, 0 failed\n");
     CHECK(site.count("verification_state = 2") == 12);
+    CHECK(tallies_folded(site.main_db));
     for (long long id : {1LL, 7LL, 12LL}) {
         CAPTURE(id);
         std::string expected = show_ref_checksum(site.repository(id));

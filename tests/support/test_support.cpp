@@ -259,4 +259,9 @@ std::string show_ref_checksum(const std::filesystem::path& repository) {
     return checksum_of_show_ref(shell("git -C '" + repository.string() + "' show-ref --head"));
 }
 
+bool tallies_folded(TestDatabase& db) {
+    return db.scalar("SELECT (count(*) = (SELECT count(*) FROM (SELECT DISTINCT table_name, state, verification_state "
+                     "FROM geo_ssf_tallies) groups))::text FROM geo_ssf_tallies") == "true";
+}
+
 }  // namespace geo_ssf::test

@@ -90,6 +90,9 @@ private:
     std::unique_ptr<pqxx::connection> m_connection;
 };
 
+// Whether DB's tallies are folded (lib/tallies.hpp): one row per table and combination of states.
+bool tallies_folded(TestDatabase& db);
+
 // A site config file in DIR (geo-ssf.yml) for ROLE with the given databases; returns its path.
 std::filesystem::path write_config(const std::filesystem::path& dir, const std::string& role,
                                    const std::string& main_conninfo,
