@@ -35,6 +35,9 @@ struct CommandSpec {
     const char* name;
     ConfigNeed config;
     std::optional<Role> role;  // the only role that may run it; nullopt: either
+    // Whether it reads or writes repositories: only then is libgit2 set up (loading its
+    // certificates costs the quick commands, status from cron above all, a noticeable share).
+    bool uses_git;
     // Declares the command's description, options and examples on APP; returns its runner.
     Runner (*define)(CLI::App& app);
 };

@@ -4,9 +4,9 @@
 #include "command.hpp"
 #include "database.hpp"
 #include "error.hpp"
+#include "git.hpp"
 #include "logging.hpp"
 
-#include <git2.h>
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
@@ -19,19 +19,19 @@ namespace geo_ssf::cli {
 namespace {
 
 const CommandSpec k_commands[] = {
-    {"generate", ConfigNeed::optional, std::nullopt, define_generate},
-    {"migrate", ConfigNeed::required, std::nullopt, define_migrate},
-    {"replicables", ConfigNeed::required, std::nullopt, define_replicables},
-    {"check", ConfigNeed::located, std::nullopt, define_check},
-    {"checksum", ConfigNeed::none, std::nullopt, define_checksum},
-    {"status", ConfigNeed::required, std::nullopt, define_status},
-    {"show", ConfigNeed::required, std::nullopt, define_show},
-    {"list", ConfigNeed::required, std::nullopt, define_list},
-    {"verify", ConfigNeed::required, std::nullopt, define_verify},
-    {"reverify", ConfigNeed::required, std::nullopt, define_reverify},
-    {"event", ConfigNeed::required, Role::primary, define_event},
-    {"sync", ConfigNeed::required, Role::secondary, define_sync},
-    {"resync", ConfigNeed::required, Role::secondary, define_resync},
+    {"generate", ConfigNeed::optional, std::nullopt, false, define_generate},
+    {"migrate", ConfigNeed::required, std::nullopt, false, define_migrate},
+    {"replicables", ConfigNeed::required, std::nullopt, false, define_replicables},
+    {"check", ConfigNeed::located, std::nullopt, false, define_check},
+    {"checksum", ConfigNeed::none, std::nullopt, true, define_checksum},
+    {"status", ConfigNeed::required, std::nullopt, false, define_status},
+    {"show", ConfigNeed::required, std::nullopt, false, define_show},
+    {"list", ConfigNeed::required, std::nullopt, false, define_list},
+    {"verify", ConfigNeed::required, std::nullopt, true, define_verify},
+    {"reverify", ConfigNeed::required, std::nullopt, true, define_reverify},
+    {"event", ConfigNeed::required, Role::primary, false, define_event},
+    {"sync", ConfigNeed::required, Role::secondary, true, define_sync},
+    {"resync", ConfigNeed::required, Role::secondary, true, define_resync},
 };
 
 int report(ExitStatus status, const std::string& message) {
@@ -39,15 +39,6 @@ int report(ExitStatus status, const std::string& message) {
     std::cerr << "geo-ssf: error: " << first_line(message) << std::endl;
     return static_cast<int>(status);
 }
-
-// libgit2 is initialised once for the whole run, as its documentation asks.
-class Libgit2 {
-public:
-    Libgit2() { git_libgit2_init(); }
-    ~Libgit2() { git_libgit2_shutdown(); }
-    Libgit2(const Libgit2&) = delete;
-    Libgit2& operator=(const Libgit2&) = delete;
-};
 
 int run(int argc, char** argv) {
     CLI::App app{"geo-ssf: replicate Git repositories between sites and prove each copy by checksum.", "geo-ssf"};
@@ -114,7 +105,10 @@ int run(int argc, char** argv) {
                          invocation.site->config().file.string() + " is a " +
                          role_name(invocation.site->config().role));
 
-    Libgit2 libgit2;
+    // libgit2 is set up once for the whole run, as its documentation asks.
+    std::optional<git::Library> libgit2;
+    if (spec->uses_git)
+        libgit2.emplace();
     int status = (*runner)(invocation);
 
     // Like git: output that could not be written is a failure, not a silent success.
