@@ -16,8 +16,11 @@ CREATE INDEX index_geo_ssf_tallies_on_table_name ON geo_ssf_tallies USING btree 
 
 -- FOR EACH STATEMENT after INSERT (REFERENCING NEW TABLE AS new_rows), UPDATE (both), DELETE
 -- (OLD TABLE AS old_rows) and TRUNCATE. TG_ARGV[0] names the record id column, TG_ARGV[1] the
--- sync state column of a registry table (none for a states table).
-CREATE FUNCTION geo_ssf_tally() RETURNS trigger LANGUAGE plpgsql AS $$
+-- sync state column of a registry table (none for a states table). It runs as its owner, so
+-- that whoever changes the rows (the application deleting records, whose states rows cascade)
+-- needs no right to the tallies, with this migration's search_path.
+CREATE FUNCTION geo_ssf_tally() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path FROM CURRENT AS $$
 DECLARE
     state_column text := coalesce(quote_ident(TG_ARGV[1]), 'NULL::smallint');
     id_hash text := format('hashint8extended(%I, 0)::numeric', TG_ARGV[0]);
