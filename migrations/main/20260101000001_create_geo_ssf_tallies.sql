@@ -2,6 +2,7 @@
 -- state, and a digest of their record ids. Triggers on those tables add a row of differences in
 -- the same transaction as every change, so `geo-ssf status` sums a few rows instead of passing
 -- over millions; sync and verify fold the rows of differences together after each run.
+-- The same migration for both databases: migrations/geo/ links to this file.
 
 -- migrate:up
 CREATE TABLE geo_ssf_tallies (

@@ -27,6 +27,10 @@ TEST_CASE("install: the installed binary uses the installed templates and migrat
     REQUIRE(std::filesystem::exists(share / "templates" / "registry_migration.sql.mustache"));
     REQUIRE(std::filesystem::exists(share / "migrations" / "main" / "20260101000000_create_geo_events.sql"));
     CHECK(std::filesystem::exists(share.parent_path() / "man" / "man1" / "geo-ssf.1"));
+    // One migration serves both databases; the tracking database's is a link to the main one's.
+    const std::string tallies = "20260101000001_create_geo_ssf_tallies.sql";
+    CHECK(read_file(share / "migrations" / "geo" / tallies).find("CREATE TABLE geo_ssf_tallies") != std::string::npos);
+    CHECK(read_file(share / "migrations" / "geo" / tallies) == read_file(share / "migrations" / "main" / tallies));
 
     // Mark the installed copy, so the test can tell it from the source tree's.
     auto tmpl = share / "templates" / "registry_migration.sql.mustache";
@@ -50,6 +54,7 @@ TEST_CASE("install: the installed binary uses the installed templates and migrat
     CAPTURE(migrated.err);
     CHECK(migrated.status == 0);
     CHECK(migrated.out.find("applied main 20260101000000_create_geo_events") != std::string::npos);
+    CHECK(migrated.out.find("applied main 20260101000001_create_geo_ssf_tallies") != std::string::npos);
 }
 
 }
