@@ -82,8 +82,10 @@ std::string describe_difference(const TableTallies& stored, const TableTallies& 
 
 void fold_tallies(pqxx::connection& connection) {
     pqxx::work tx(connection);
-    // Folds and recounts take turns; writers only add rows, which this lock lets them do.
-    // (READ COMMITTED: a concurrent fold's deletions are skipped, its new rows not seen.)
+    // Folds, recounts and the truncate trigger, which all delete rows, take turns under this
+    // lock: one that deleted rows while another folded them would miss the folded rows (READ
+    // COMMITTED skips rows deleted meanwhile and does not see rows added). Writers only add
+    // rows, which the lock lets them do.
     tx.exec("LOCK TABLE geo_ssf_tallies IN SHARE UPDATE EXCLUSIVE MODE");
     tx.exec("WITH folded AS (DELETE FROM geo_ssf_tallies RETURNING *) "
             "INSERT INTO geo_ssf_tallies (table_name, state, verification_state, records, id_hash_sum) "

@@ -28,6 +28,8 @@ DECLARE
     changes text;
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
+        -- After any fold under way (lib/tallies.cpp), so that its new rows are deleted too.
+        LOCK TABLE geo_ssf_tallies IN SHARE UPDATE EXCLUSIVE MODE;
         DELETE FROM geo_ssf_tallies WHERE table_name = TG_TABLE_NAME;
         RETURN NULL;
     END IF;

@@ -149,6 +149,30 @@ TEST_CASE("tallies: a fold leaves one row per table and state and loses nothing,
     check_agree(sites.geo_db, registry_table(), 250);
 }
 
+TEST_CASE("tallies: a truncate while the tallies are folded leaves none behind") {
+    TwoSitesFixture sites;
+    for (int i = 0; i < 5; ++i)
+        sites.geo_db.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at) VALUES (" +
+                          std::to_string(i + 1) + ", now())");
+    // A fold half done: its lock taken, the rows of differences replaced, not committed yet.
+    pqxx::connection folder(sites.geo_db.conninfo());
+    pqxx::work fold(folder);
+    fold.exec("LOCK TABLE geo_ssf_tallies IN SHARE UPDATE EXCLUSIVE MODE");
+    fold.exec("WITH folded AS (DELETE FROM geo_ssf_tallies RETURNING *) INSERT INTO geo_ssf_tallies "
+              "SELECT table_name, state, verification_state, sum(records), sum(id_hash_sum) FROM folded "
+              "GROUP BY 1, 2, 3");
+    pqxx::connection truncator(sites.geo_db.conninfo());
+    std::thread truncate([&] { pqxx::nontransaction(truncator).exec("TRUNCATE cool_widget_registry"); });
+    // Commit the fold only once the truncate waits for it.
+    for (int i = 0; i < 600 && sites.geo_db.scalar("SELECT count(*) FROM pg_locks WHERE NOT granted") == "0"; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(sites.geo_db.scalar("SELECT count(*) FROM pg_locks WHERE NOT granted") != "0");
+    fold.commit();
+    truncate.join();
+    CHECK(tally_rows(sites.geo_db) == 0);
+    check_agree(sites.geo_db, registry_table(), 0);
+}
+
 TEST_CASE("tallies: check finds tallies that went wrong, status --recount puts them right") {
     TwoSitesFixture sites;
     sites.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1, 20)");
