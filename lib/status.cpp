@@ -125,15 +125,11 @@ bool verification_is(const Tally& t, VerificationState state) {
 }
 bool synced(const Tally& t) { return t.sync_state == static_cast<int>(SyncState::synced); }
 
-// The primary: records in scope from the model table, on a second connection at the same
-// time as the states table's tallies, which a scope makes counted from the rows in scope.
-StatusCounts count_on_primary(pqxx::connection& main, pqxx::connection& main_too, const Replicable& r,
-                              Clock::time_point deadline, const std::string& timeout_text) {
-    auto records = std::async(std::launch::async, [&] {
-        TimedReader reader(main, deadline, timeout_text);
-        return as_count(reader.exec("SELECT count(*) FROM " + r.model_table + " WHERE " + scope_predicate(r))[0][0]);
-    });
-    TimedReader reader(main_too, deadline, timeout_text);
+// The primary: the states table's tallies, which a scope (or missing triggers) makes counted
+// from the rows in scope, and the records in scope from the model table, in one snapshot.
+StatusCounts count_on_primary(pqxx::connection& main, const Replicable& r, Clock::time_point deadline,
+                              const std::string& timeout_text) {
+    TimedReader reader(main, deadline, timeout_text);
     TalliedTable states = states_tallied_table(r);
     // Without a scope every state row is a record's (its foreign key cascades), so the states
     // table alone is GitLab's available_verifiables.
@@ -149,7 +145,7 @@ StatusCounts count_on_primary(pqxx::connection& main, pqxx::connection& main_too
     counts.checksum_total = tallies->ids.count;
     counts.checksummed = tallied(*tallies, [](const Tally& t) { return verification_is(t, VerificationState::succeeded); });
     counts.checksum_failed = tallied(*tallies, [](const Tally& t) { return verification_is(t, VerificationState::failed); });
-    counts.count = records.get();
+    counts.count = as_count(reader.exec("SELECT count(*) FROM " + r.model_table + " WHERE " + scope_predicate(r))[0][0]);
     return counts;
 }
 
@@ -328,16 +324,7 @@ SiteStatus collect_status(Site& site, std::vector<TypeStatus> types) {
     status.site = config.site_name;
     status.role = config.role;
     std::string timeout_text = format_duration(config.status_timeout);
-    // The primary counts its records on a second connection while the first one passes over
-    // the states table; it is opened while the event log is read.
-    bool counting = std::any_of(types.begin(), types.end(), [](const auto& t) { return t.outcome == TypeOutcome::counted; });
-    std::future<std::unique_ptr<pqxx::connection>> opening;
-    if (site.is_primary() && counting)
-        opening = std::async(std::launch::async, [&config] {
-            return connect_database(config.main_database, "main", Access::read_only);
-        });
     read_events(site, status, Clock::now() + config.status_timeout, timeout_text);
-    std::unique_ptr<pqxx::connection> second_main = opening.valid() ? opening.get() : nullptr;
 
     for (auto& t : types) {
         if (t.outcome != TypeOutcome::counted)
@@ -345,7 +332,7 @@ SiteStatus collect_status(Site& site, std::vector<TypeStatus> types) {
         auto deadline = Clock::now() + config.status_timeout;
         try {
             if (site.is_primary()) {
-                t.counts = count_on_primary(site.main_database(), *second_main, *t.replicable, deadline, timeout_text);
+                t.counts = count_on_primary(site.main_database(), *t.replicable, deadline, timeout_text);
             } else {
                 std::optional<long long> cursor;
                 if (status.events_known)
