@@ -1,5 +1,5 @@
 // What `geo-ssf status` reports: GitLab's status fields for each replicable (reference §8),
-// counted in one pass per table, plus the event log's position.
+// read from the tallies the triggers keep (lib/tallies.hpp), plus the event log's position.
 #pragma once
 
 #include "config.hpp"
