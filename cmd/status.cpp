@@ -31,7 +31,8 @@ void recount(Site& site, const std::vector<TypeStatus>& types) {
         if (t.outcome != TypeOutcome::counted)
             continue;
         TalliedTable table = tallied_table_of(*t.replicable, site.config().role);
-        if (auto rows = recount_tallies(db, table))
+        auto lock_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(site.config().status_timeout);
+        if (auto rows = recount_tallies(db, table, lock_timeout))
             spdlog::info("{}: recounted {} rows of {}", t.replicable->name, *rows, table.name);
         else
             spdlog::warn("{}: {} has no tally triggers; its rows are counted every time", t.replicable->name,

@@ -125,6 +125,17 @@ bool verification_is(const Tally& t, VerificationState state) {
 }
 bool synced(const Tally& t) { return t.sync_state == static_cast<int>(SyncState::synced); }
 
+// TABLE's tallies, when status can use them; nullopt when its rows must be counted instead.
+std::optional<TableTallies> usable_tallies(TimedReader& reader, const TalliedTable& table) {
+    auto tallies = read_tallies(reader, table);
+    if (tallies && tallies->below_zero()) {
+        spdlog::warn("{}: its tallies are below zero, so its rows are counted; run geo-ssf status --recount",
+                     table.name);
+        return std::nullopt;
+    }
+    return tallies;
+}
+
 // The primary: the states table's tallies, which a scope (or missing triggers) makes counted
 // from the rows in scope, and the records in scope from the model table, in one snapshot.
 StatusCounts count_on_primary(pqxx::connection& main, const Replicable& r, Clock::time_point deadline,
@@ -135,7 +146,7 @@ StatusCounts count_on_primary(pqxx::connection& main, const Replicable& r, Clock
     // table alone is GitLab's available_verifiables.
     std::optional<TableTallies> tallies;
     if (r.scope.empty())
-        tallies = read_tallies(reader, states);
+        tallies = usable_tallies(reader, states);
     if (!tallies)
         tallies = count_tallies(reader, states,
                                 r.scope.empty() ? "true"
@@ -194,12 +205,12 @@ StatusCounts count_on_secondary(pqxx::connection& main, pqxx::connection& geo, c
         return std::make_pair(below, RangeDigest{above, ""});
     });
     TalliedTable registry = registry_tallied_table(r);
-    std::optional<TableTallies> tallies = read_tallies(geo_reader, registry);
+    std::optional<TableTallies> tallies = usable_tallies(geo_reader, registry);
     bool tallies_kept = tallies.has_value();
     if (!tallies_kept)
         tallies = count_tallies(geo_reader, registry, "true");
     const RangeDigest& registered = tallies->ids;
-    spdlog::debug("{}: registry {} in {} ms", r.name, tallies_kept ? "tallies read" : "rows counted (no tally triggers)",
+    spdlog::debug("{}: registry {} in {} ms", r.name, tallies_kept ? "tallies read" : "rows counted (no usable tallies)",
                   milliseconds_since(started));
     auto [wanted_below, wanted_above] = records.get();
     spdlog::debug("{}: registry counted and the primary's ids digested in {} ms", r.name, milliseconds_since(started));

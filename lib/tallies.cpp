@@ -1,5 +1,11 @@
 #include "tallies.hpp"
 
+#include "database.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
 namespace geo_ssf {
 
 namespace {
@@ -54,6 +60,10 @@ std::optional<TableTallies> read_tallies(TimedReader& reader, const TalliedTable
                                      table.name));
 }
 
+bool TableTallies::below_zero() const {
+    return std::any_of(by_state.begin(), by_state.end(), [](const Tally& t) { return t.records < 0; });
+}
+
 TableTallies count_tallies(TimedReader& reader, const TalliedTable& table, const std::string& where) {
     return parse_tallies(reader.exec("SELECT " + sync_state_column(table) +
                                      " AS state, verification_state, count(*), (sum(sum(hashint8extended(" +
@@ -80,7 +90,7 @@ std::string describe_difference(const TableTallies& stored, const TableTallies& 
     return "none";
 }
 
-void fold_tallies(pqxx::connection& connection) {
+void fold_tallies(pqxx::connection& connection) try {
     pqxx::work tx(connection);
     // Folds, recounts and the truncate trigger, which all delete rows, take turns under this
     // lock: one that deleted rows while another folded them would miss the folded rows (READ
@@ -92,12 +102,18 @@ void fold_tallies(pqxx::connection& connection) {
             "SELECT table_name, state, verification_state, sum(records), sum(id_hash_sum) FROM folded "
             "GROUP BY table_name, state, verification_state HAVING sum(records) <> 0 OR sum(id_hash_sum) <> 0");
     tx.commit();
+} catch (const pqxx::failure& e) {
+    // The run's own work is done and committed; unfolded rows only make status read more.
+    spdlog::warn("could not fold the tallies: {}", describe_database_error(e));
 }
 
-std::optional<long long> recount_tallies(pqxx::connection& connection, const TalliedTable& table) {
+std::optional<long long> recount_tallies(pqxx::connection& connection, const TalliedTable& table,
+                                        std::chrono::milliseconds lock_timeout) {
     pqxx::work tx(connection);
     if (!tx.exec_params1(k_tally_triggers_enabled, table.name)[0].as<bool>())
         return std::nullopt;
+    // Writers queue behind a lock that waits: give up rather than stall them for long.
+    tx.exec("SET LOCAL lock_timeout = " + std::to_string(std::max<long long>(lock_timeout.count(), 1)));
     // Writers wait (their triggers would change the tallies being replaced); readers do not.
     tx.exec("LOCK TABLE " + table.name + " IN SHARE MODE");
     tx.exec("LOCK TABLE geo_ssf_tallies IN SHARE UPDATE EXCLUSIVE MODE");

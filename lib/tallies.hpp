@@ -12,6 +12,7 @@
 
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,6 +45,9 @@ struct TableTallies {
     RangeDigest ids;              // of every record id in the table
 
     bool operator==(const TableTallies& other) const = default;
+    // Fewer than no rows somewhere: the tallies began after the table had rows (triggers
+    // attached by hand, say), and are no use until recounted.
+    bool below_zero() const;
 };
 
 // TABLE's tallies; nullopt when its tally triggers are missing or disabled (a type generated
@@ -58,12 +62,15 @@ TableTallies count_tallies(TimedReader& reader, const TalliedTable& table, const
 std::string describe_difference(const TableTallies& stored, const TableTallies& counted);
 
 // Folds the rows of differences in CONNECTION's database into one row per table and state.
-// Safe alongside writers and other folds.
+// Safe alongside writers and other folds. A failure is logged as a warning, not thrown: it
+// comes after a run's work is done.
 void fold_tallies(pqxx::connection& connection);
 
 // Replaces TABLE's tallies by counting its rows, for tallies that went wrong (rows restored with
 // triggers disabled, say), and returns how many rows it counted. Writers to the table wait
-// until it is done. nullopt, changing nothing, when the table has no tally triggers.
-std::optional<long long> recount_tallies(pqxx::connection& connection, const TalliedTable& table);
+// until it is done; it waits at most LOCK_TIMEOUT for writers under way (pqxx::sql_error).
+// nullopt, changing nothing, when the table has no tally triggers.
+std::optional<long long> recount_tallies(pqxx::connection& connection, const TalliedTable& table,
+                                         std::chrono::milliseconds lock_timeout);
 
 }  // namespace geo_ssf

@@ -17,20 +17,23 @@ CREATE INDEX index_geo_ssf_tallies_on_table_name ON geo_ssf_tallies USING btree 
 
 -- FOR EACH STATEMENT after INSERT (REFERENCING NEW TABLE AS new_rows), UPDATE (both), DELETE
 -- (OLD TABLE AS old_rows) and TRUNCATE. TG_ARGV[0] names the record id column, TG_ARGV[1] the
--- sync state column of a registry table (none for a states table). It runs as its owner, so
--- that whoever changes the rows (the application deleting records, whose states rows cascade)
--- needs no right to the tallies, with this migration's search_path.
+-- sync state column of a registry table (none for a states table). The tallies are the ones in
+-- the tallied table's schema, where geo-ssf migrate creates both.
+-- It runs as its owner, so that whoever changes the rows (the application deleting records,
+-- whose states rows cascade) needs no right to the tallies; so every name in it is qualified,
+-- and only its owner may attach it to a table.
 CREATE FUNCTION geo_ssf_tally() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path FROM CURRENT AS $$
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+    tallies text := format('%I.geo_ssf_tallies', TG_TABLE_SCHEMA);
     state_column text := coalesce(quote_ident(TG_ARGV[1]), 'NULL::smallint');
-    id_hash text := format('hashint8extended(%I, 0)::numeric', TG_ARGV[0]);
+    id_hash text := format('pg_catalog.hashint8extended(%I, 0::bigint)::numeric', TG_ARGV[0]);
     changes text;
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         -- After any fold under way (lib/tallies.cpp), so that its new rows are deleted too.
-        LOCK TABLE geo_ssf_tallies IN SHARE UPDATE EXCLUSIVE MODE;
-        DELETE FROM geo_ssf_tallies WHERE table_name = TG_TABLE_NAME;
+        EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', tallies);
+        EXECUTE format('DELETE FROM %s WHERE table_name = %L', tallies, TG_TABLE_NAME);
         RETURN NULL;
     END IF;
     changes := concat_ws(' UNION ALL ',
@@ -38,16 +41,20 @@ BEGIN
             format('SELECT %s AS state, verification_state, 1 AS records, %s AS id_hash FROM new_rows',
                    state_column, id_hash) END,
         CASE WHEN TG_OP <> 'INSERT' THEN
-            format('SELECT %s AS state, verification_state, -1 AS records, -%s AS id_hash FROM old_rows', state_column, id_hash) END);
+            format('SELECT %s AS state, verification_state, -1 AS records, -%s AS id_hash FROM old_rows',
+                   state_column, id_hash) END);
     -- An update that changes no state nets to nothing and adds no row.
-    EXECUTE format('INSERT INTO geo_ssf_tallies (table_name, state, verification_state, records, id_hash_sum) '
+    EXECUTE format('INSERT INTO %s (table_name, state, verification_state, records, id_hash_sum) '
                    'SELECT %L, state, verification_state, sum(records), sum(id_hash) FROM (%s) change '
                    'GROUP BY state, verification_state HAVING sum(records) <> 0 OR sum(id_hash) <> 0',
-                   TG_TABLE_NAME, changes);
+                   tallies, TG_TABLE_NAME, changes);
     RETURN NULL;
 END
 $$;
 
+REVOKE EXECUTE ON FUNCTION geo_ssf_tally() FROM PUBLIC;
+
 -- migrate:down
+-- The types' tally triggers go with the function; their tables are then counted row by row.
+DROP FUNCTION geo_ssf_tally() CASCADE;
 DROP TABLE geo_ssf_tallies;
-DROP FUNCTION geo_ssf_tally();

@@ -103,6 +103,64 @@ TEST_CASE("tallies: agree with a registry table's and a states table's rows thro
     CHECK_FALSE(reading.stored->by_state.front().sync_state.has_value());
 }
 
+TEST_CASE("tallies: only their owner may attach the trigger function, which runs as that owner") {
+    TwoSitesFixture sites;
+    std::string intruder = sites.geo_db.name() + "_intruder";
+    sites.geo_db.exec("CREATE ROLE " + intruder);
+    // A table of the registry's name in the intruder's temporary schema, to forge or wipe tallies.
+    pqxx::connection session(sites.geo_db.conninfo());
+    pqxx::nontransaction(session).exec("SET ROLE " + intruder +
+                                       "; CREATE TEMP TABLE cool_widget_registry (cool_widget_id bigint, "
+                                       "state smallint, verification_state smallint)");
+    try {
+        pqxx::nontransaction(session).exec(
+            "CREATE TRIGGER geo_ssf_tally_truncate AFTER TRUNCATE ON pg_temp.cool_widget_registry "
+            "FOR EACH STATEMENT EXECUTE FUNCTION geo_ssf_tally('cool_widget_id', 'state')");
+        FAIL("an intruder attached geo_ssf_tally()");
+    } catch (const pqxx::sql_error& e) {
+        CHECK(std::string(e.what()).find("permission denied for function geo_ssf_tally") != std::string::npos);
+    }
+    pqxx::nontransaction(session).exec("DROP TABLE pg_temp.cool_widget_registry; RESET ROLE");
+    session.disconnect();
+    sites.geo_db.exec("DROP OWNED BY " + intruder + "; DROP ROLE " + intruder);
+}
+
+TEST_CASE("tallies: below zero, status counts the rows instead and says to recount") {
+    TwoSitesFixture sites;
+    sites.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1, 10)");
+    // Rows from before the triggers were attached, then deleted with them in place.
+    sites.geo_db.exec("ALTER TABLE cool_widget_registry DISABLE TRIGGER geo_ssf_tally_insert; "
+                      "INSERT INTO cool_widget_registry (cool_widget_id, created_at, state) "
+                      "SELECT g, now(), 2 FROM generate_series(1, 10) g; "
+                      "ALTER TABLE cool_widget_registry ENABLE TRIGGER geo_ssf_tally_insert");
+    sites.geo_db.exec("DELETE FROM cool_widget_registry WHERE cool_widget_id > 6");
+    REQUIRE(read_both(sites.geo_db, registry_table()).stored->below_zero());
+    RunResult status = sites.secondary_run({"status", "--format", "json"});
+    CHECK(status.status == 0);
+    CHECK(status.err.find("cool_widget_registry: its tallies are below zero, so its rows are counted; run geo-ssf "
+                          "status --recount") != std::string::npos);
+    auto json = nlohmann::json::parse(status.out)["replicables"][0];
+    CHECK(json["cool_widgets_registry_count"] == 6);
+    CHECK(json["cool_widgets_synced_count"] == 6);
+    CHECK(json["cool_widgets_registry_missing_count"] == 4);
+    CHECK(sites.secondary_run({"status", "--recount"}).status == 0);
+    check_agree(sites.geo_db, registry_table(), 6);
+}
+
+TEST_CASE("tallies: status --recount gives up on a table a writer holds past status.timeout") {
+    TwoSitesFixture sites("status: {timeout: 1s}\n");
+    sites.geo_db.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at) VALUES (1, now())");
+    pqxx::connection writer(sites.geo_db.conninfo());
+    // Were the recount to wait for ever, the writer's end would let it go on (and this fail).
+    pqxx::nontransaction(writer).exec("SET idle_in_transaction_session_timeout = '30s'");
+    pqxx::work open_change(writer);
+    open_change.exec("UPDATE cool_widget_registry SET state = 2");
+    RunResult recount = sites.secondary_run({"status", "--recount"});
+    check_one_line_error(recount, 4, "lock timeout");
+    open_change.commit();
+    check_agree(sites.geo_db, registry_table(), 1);
+}
+
 TEST_CASE("tallies: a fold leaves one row per table and state and loses nothing, beside writers") {
     TwoSitesFixture sites;
     for (int i = 0; i < 50; ++i)
