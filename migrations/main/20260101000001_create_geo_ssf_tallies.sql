@@ -31,6 +31,12 @@ DECLARE
     changes text;
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
+        -- A snapshot older than this statement would not see, and so keep, tallies committed
+        -- since it was taken.
+        IF current_setting('transaction_isolation') <> 'read committed' THEN
+            RAISE EXCEPTION 'truncate % under READ COMMITTED: its tallies cannot be reset in an older snapshot',
+                TG_TABLE_NAME;
+        END IF;
         -- After any fold under way (lib/tallies.cpp), so that its new rows are deleted too.
         EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', tallies);
         EXECUTE format('DELETE FROM %s WHERE table_name = %L', tallies, TG_TABLE_NAME);

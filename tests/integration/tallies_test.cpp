@@ -88,6 +88,12 @@ TEST_CASE("tallies: agree with a registry table's and a states table's rows thro
                       "RESET ROLE");
     check_agree(sites.geo_db, registry_table(), 301 - 43 + 2);
     sites.geo_db.exec("DROP OWNED BY " + operator_role + "; DROP ROLE " + operator_role);
+    {
+        pqxx::transaction<pqxx::repeatable_read> older_snapshot(sites.geo_db.connection());
+        CHECK_THROWS_WITH(older_snapshot.exec("TRUNCATE cool_widget_registry"),
+                          doctest::Contains("truncate cool_widget_registry under READ COMMITTED"));
+    }
+    check_agree(sites.geo_db, registry_table(), 301 - 43 + 2);
     sites.geo_db.exec("TRUNCATE cool_widget_registry");
     check_agree(sites.geo_db, registry_table(), 0);
     CHECK(tally_rows(sites.geo_db) == 0);
