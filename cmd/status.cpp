@@ -63,6 +63,7 @@ Runner define_status(CLI::App& app) {
   geo-ssf status
   geo-ssf status cool_widget --format json | jq '.replicables[0]'
   geo-ssf status --format prometheus
+  geo-ssf -v status --recount      # after geo-ssf check finds tallies that disagree with their rows
   * * * * *  geo-ssf -q status --format prometheus --output /var/lib/prometheus/node-exporter/geo-ssf.prom)");
 
     return [options](Invocation& invocation) {
