@@ -27,11 +27,11 @@ double unix_now() {
 
 void recount(Site& site, const std::vector<TypeStatus>& types) {
     pqxx::connection& db = site.is_primary() ? site.main_database() : site.geo_database();
+    auto lock_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(site.config().status_timeout);
     for (const auto& t : types) {
         if (t.outcome != TypeOutcome::counted)
             continue;
         TalliedTable table = tallied_table_of(*t.replicable, site.config().role);
-        auto lock_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(site.config().status_timeout);
         if (auto rows = recount_tallies(db, table, lock_timeout))
             spdlog::info("{}: recounted {} rows of {}", t.replicable->name, *rows, table.name);
         else

@@ -6,6 +6,7 @@
 #include "error.hpp"
 #include "migrations.hpp"
 #include "paths.hpp"
+#include "status.hpp"
 #include "tallies.hpp"
 
 #include <fcntl.h>
@@ -56,7 +57,7 @@ void check_storage_root(Checker& checker, const std::filesystem::path& root) {
 // The tallies status counts from against the rows themselves, in one snapshot.
 void check_tallies(Checker& checker, const Config& config, pqxx::connection& connection) {
     for (const auto& r : config.replicables) {
-        if (!(config.role == Role::primary ? r.verification_enabled : r.replication_enabled))
+        if (!counted_in_status(r, config.role))
             continue;
         TalliedTable table = tallied_table_of(r, config.role);
         const std::string name = "tallies of " + table.name + " agree with its rows";
@@ -81,7 +82,18 @@ void check_tallies(Checker& checker, const Config& config, pqxx::connection& con
     }
 }
 
-void check_model_tables(Checker& checker, const Config& config, pqxx::connection& connection);
+void check_model_tables(Checker& checker, const Config& config, pqxx::connection& connection) {
+    for (const auto& r : config.replicables) {
+        try {
+            pqxx::read_transaction tx(connection);
+            bool exists = tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", r.model_table)[0].as<bool>();
+            checker.record("model table of " + r.name + " present", exists,
+                           exists ? r.model_table : r.model_table + " does not exist in the main database");
+        } catch (const pqxx::failure& e) {
+            checker.record("model table of " + r.name + " present", false, describe_database_error(e));
+        }
+    }
+}
 
 void check_database(Checker& checker, const Config& config, DatabaseKind kind, const std::string& conninfo) {
     const std::string label = database_kind_name(kind);
@@ -125,18 +137,6 @@ void check_database(Checker& checker, const Config& config, DatabaseKind kind, c
         check_tallies(checker, config, *connection);
 }
 
-void check_model_tables(Checker& checker, const Config& config, pqxx::connection& connection) {
-    for (const auto& r : config.replicables) {
-        try {
-            pqxx::read_transaction tx(connection);
-            bool exists = tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", r.model_table)[0].as<bool>();
-            checker.record("model table of " + r.name + " present", exists,
-                           exists ? r.model_table : r.model_table + " does not exist in the main database");
-        } catch (const pqxx::failure& e) {
-            checker.record("model table of " + r.name + " present", false, describe_database_error(e));
-        }
-    }
-}
 
 }  // namespace
 

@@ -31,7 +31,7 @@ long long as_count(const pqxx::field& field) { return field.is_null() ? 0 : fiel
 
 // The digest id_set_difference.hpp compares: how many ids, and the exact sum of their hashes.
 std::string digest_sql(const std::string& column) {
-    return "count(*), coalesce(sum(hashint8extended(" + column + ", 0)), 0)::text";
+    return "count(*), coalesce(sum(" + id_hash_sql(column) + "), 0)::text";
 }
 
 RangeDigest read_digest(const pqxx::row& row, int first) {
@@ -79,7 +79,7 @@ public:
 
     std::vector<std::pair<long long, long long>> members(const std::vector<long long>& ids) override {
         std::vector<std::pair<long long, long long>> out;
-        for (const auto& row : m_reader.exec("SELECT " + m_column + ", hashint8extended(" + m_column + ", 0) FROM " +
+        for (const auto& row : m_reader.exec("SELECT " + m_column + ", " + id_hash_sql(m_column) + " FROM " +
                                                  m_table + " WHERE " + m_column + " = ANY($1::bigint[]) AND " +
                                                  m_predicate,
                                              bigint_array(ids)))
@@ -173,8 +173,9 @@ std::vector<long long> records_of_recent_events(TimedReader& main, const Replica
 }
 
 // A secondary: the registry's tallies (which also digest its ids; a pass over its rows when it
-// has no tally triggers) and, at the same time, a digest of the primary's records in scope, split at the registry's largest id: records
-// above it are missing without a doubt (new records not registered yet, the usual difference).
+// has no usable tallies) and, at the same time, a digest of the primary's records in scope,
+// split at the registry's largest id: records above it are missing without a doubt (new
+// records not registered yet, the usual difference).
 // Below it the two digests are compared; where they differ, the records of the events this
 // secondary has not processed yet are looked up first, and the id ranges compared only if
 // they do not explain the difference.
@@ -302,13 +303,16 @@ bool SiteStatus::complete() const {
     return true;
 }
 
+bool counted_in_status(const Replicable& replicable, Role role) {
+    return role == Role::primary ? replicable.verification_enabled : replicable.replication_enabled;
+}
+
 std::vector<TypeStatus> select_status_types(const Config& config, const std::vector<std::string>& names) {
     bool primary = config.role == Role::primary;
-    auto counted_here = [&](const Replicable& r) { return primary ? r.verification_enabled : r.replication_enabled; };
     std::vector<TypeStatus> out;
     if (names.empty()) {
         for (const auto& r : config.replicables)
-            if (counted_here(r))
+            if (counted_in_status(r, config.role))
                 out.push_back({&r, TypeOutcome::counted, "", {}});
         return out;
     }
@@ -319,7 +323,7 @@ std::vector<TypeStatus> select_status_types(const Config& config, const std::vec
             seen = seen || t.replicable == &r;
         if (seen)
             continue;
-        if (counted_here(r))
+        if (counted_in_status(r, config.role))
             out.push_back({&r, TypeOutcome::counted, "", {}});
         else
             out.push_back({&r, TypeOutcome::disabled,

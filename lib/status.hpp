@@ -72,8 +72,12 @@ struct SiteStatus {
     bool complete() const;
 };
 
-// The types status covers: every type this role counts (on a primary those with verification
-// enabled, on a secondary those with replication enabled) when NAMES is empty; else the named
+// Whether a site of ROLE counts REPLICABLE in its status, as GitLab: on a primary when its
+// verification is enabled, on a secondary when its replication is.
+bool counted_in_status(const Replicable& replicable, Role role);
+
+// The types status covers: every type this role counts (counted_in_status) when NAMES is
+// empty; else the named
 // ones, in order, once each, those this role does not count marked disabled with the reason.
 // An unknown name is a UsageError.
 std::vector<TypeStatus> select_status_types(const Config& config, const std::vector<std::string>& names);

@@ -38,6 +38,8 @@ std::string sync_state_column(const TalliedTable& table) { return table.has_sync
 
 }  // namespace
 
+std::string id_hash_sql(const std::string& column) { return "hashint8extended(" + column + ", 0)"; }
+
 TalliedTable registry_tallied_table(const Replicable& replicable) {
     return {replicable.registry_table, replicable.foreign_key, true};
 }
@@ -66,9 +68,9 @@ bool TableTallies::below_zero() const {
 
 TableTallies count_tallies(TimedReader& reader, const TalliedTable& table, const std::string& where) {
     return parse_tallies(reader.exec("SELECT " + sync_state_column(table) +
-                                     " AS state, verification_state, count(*), (sum(sum(hashint8extended(" +
-                                     table.id_column + ", 0))) OVER ())::text FROM " + table.name + " WHERE " +
-                                     where + " GROUP BY 1, 2 ORDER BY 1, 2"));
+                                     " AS state, verification_state, count(*), (sum(sum(" +
+                                     id_hash_sql(table.id_column) + ")) OVER ())::text FROM " + table.name +
+                                     " WHERE " + where + " GROUP BY 1, 2 ORDER BY 1, 2"));
 }
 
 std::string describe_difference(const TableTallies& stored, const TableTallies& counted) {
@@ -118,13 +120,14 @@ std::optional<long long> recount_tallies(pqxx::connection& connection, const Tal
     tx.exec("LOCK TABLE " + table.name + " IN SHARE MODE");
     tx.exec("LOCK TABLE geo_ssf_tallies IN SHARE UPDATE EXCLUSIVE MODE");
     tx.exec_params("DELETE FROM geo_ssf_tallies WHERE table_name = $1", table.name);
-    tx.exec_params("INSERT INTO geo_ssf_tallies (table_name, state, verification_state, records, id_hash_sum) "
-                   "SELECT $1, " + sync_state_column(table) + ", verification_state, count(*), sum(hashint8extended(" +
-                       table.id_column + ", 0)) FROM " + table.name + " GROUP BY 2, 3",
-                   table.name);
-    long long counted = tx.exec_params1("SELECT coalesce(sum(records), 0) FROM geo_ssf_tallies WHERE table_name = $1",
-                                        table.name)[0]
-                            .as<long long>();
+    long long counted =
+        tx.exec_params1("WITH recounted AS (INSERT INTO geo_ssf_tallies (table_name, state, verification_state, "
+                        "records, id_hash_sum) SELECT $1, " + sync_state_column(table) +
+                            ", verification_state, count(*), sum(" + id_hash_sql(table.id_column) + ") FROM " +
+                            table.name + " GROUP BY 2, 3 RETURNING records) "
+                            "SELECT coalesce(sum(records), 0) FROM recounted",
+                        table.name)[0]
+            .as<long long>();
     tx.commit();
     return counted;
 }

@@ -19,6 +19,11 @@
 
 namespace geo_ssf {
 
+// SQL for the 64-bit hash of the record id in COLUMN that every digest of ids sums (see
+// id_set_difference.hpp). Digests made with it are compared with the tallied ones, which the
+// trigger function in the tallies migration sums with the same hash.
+std::string id_hash_sql(const std::string& column);
+
 // A table whose rows are tallied.
 struct TalliedTable {
     std::string name;       // cool_widget_registry
