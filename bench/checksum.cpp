@@ -6,8 +6,8 @@
 // Builds the repositories under $TMPDIR (objects with libgit2, one shared pack hard-linked into
 // each; refs written as files: 60 in packed-refs, 40 loose), measures with a warm cache, and
 // removes everything at the end. Targets: at least 5x faster than show-ref, at most 2x the floor.
-#include "checksum.hpp"
-#include "git.hpp"
+#include "repo/checksum.hpp"
+#include "repo/git.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

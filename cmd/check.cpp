@@ -1,6 +1,6 @@
 // geo-ssf check: is this site ready? Config, databases, migrations, storage.
 #include "command.hpp"
-#include "site_check.hpp"
+#include "report/check.hpp"
 
 #include <iostream>
 

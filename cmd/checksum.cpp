@@ -1,8 +1,8 @@
 // geo-ssf checksum PATH...: Gitaly's repository checksum of each repository, no config needed.
-#include "checksum.hpp"
+#include "repo/checksum.hpp"
 #include "command.hpp"
-#include "error.hpp"
-#include "git.hpp"
+#include "common/error.hpp"
+#include "repo/git.hpp"
 
 #include <iostream>
 

@@ -1,8 +1,8 @@
 // The command table's vocabulary: what a subcommand needs, and how it is defined.
 #pragma once
 
-#include "config.hpp"
-#include "site.hpp"
+#include "site/config.hpp"
+#include "site/site.hpp"
 
 #include <CLI/CLI.hpp>
 

@@ -1,8 +1,8 @@
 // geo-ssf event: what the primary's hooks call when records are created, updated or deleted.
 #include "command.hpp"
-#include "error.hpp"
-#include "events.hpp"
-#include "record_ids.hpp"
+#include "common/error.hpp"
+#include "db/event_log.hpp"
+#include "common/record_ids.hpp"
 
 #include <iostream>
 

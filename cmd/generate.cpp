@@ -1,8 +1,8 @@
 // geo-ssf generate replicable NAME: scaffold a new replicable type.
 #include "command.hpp"
-#include "error.hpp"
-#include "paths.hpp"
-#include "scaffold.hpp"
+#include "common/error.hpp"
+#include "common/paths.hpp"
+#include "scaffold/scaffold.hpp"
 
 #include <iostream>
 

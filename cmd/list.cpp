@@ -1,6 +1,6 @@
 // geo-ssf list: the records of one type in a given state, a page at a time.
 #include "command.hpp"
-#include "record_list.hpp"
+#include "report/list.hpp"
 
 #include <iostream>
 

@@ -2,10 +2,10 @@
 // messages and exit statuses.
 #include "build_config.hpp"
 #include "command.hpp"
-#include "database.hpp"
-#include "error.hpp"
-#include "git.hpp"
-#include "logging.hpp"
+#include "site/database.hpp"
+#include "common/error.hpp"
+#include "repo/git.hpp"
+#include "common/logging.hpp"
 
 #include <spdlog/spdlog.h>
 

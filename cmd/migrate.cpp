@@ -1,9 +1,9 @@
 // geo-ssf migrate: apply pending schema migrations, or show which are applied.
 #include "command.hpp"
-#include "error.hpp"
-#include "migrations.hpp"
-#include "paths.hpp"
-#include "text_table.hpp"
+#include "common/error.hpp"
+#include "site/migrations.hpp"
+#include "common/paths.hpp"
+#include "common/text_table.hpp"
 
 #include <iostream>
 #include <map>

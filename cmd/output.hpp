@@ -1,11 +1,11 @@
 // Output helpers the commands share.
 #pragma once
 
-#include "duration.hpp"
-#include "error.hpp"
-#include "model_table.hpp"
-#include "site.hpp"
-#include "verifier.hpp"
+#include "common/duration.hpp"
+#include "common/error.hpp"
+#include "db/model_table.hpp"
+#include "site/site.hpp"
+#include "primary/verify.hpp"
 
 #include <CLI/CLI.hpp>
 

@@ -1,6 +1,6 @@
 // geo-ssf replicables: the data types this site knows, and what is enabled for each.
 #include "command.hpp"
-#include "text_table.hpp"
+#include "common/text_table.hpp"
 
 #include <nlohmann/json.hpp>
 

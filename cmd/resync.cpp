@@ -1,11 +1,11 @@
 // geo-ssf resync: ask a secondary to fetch records again.
 #include "command.hpp"
-#include "error.hpp"
+#include "common/error.hpp"
 #include "output.hpp"
-#include "record_ids.hpp"
-#include "registry_table.hpp"
-#include "model_table.hpp"
-#include "syncer.hpp"
+#include "common/record_ids.hpp"
+#include "db/registry_table.hpp"
+#include "db/model_table.hpp"
+#include "secondary/sync.hpp"
 
 #include <iostream>
 

@@ -1,12 +1,12 @@
 // geo-ssf reverify: ask for records to be checksummed again.
 #include "command.hpp"
-#include "error.hpp"
-#include "model_table.hpp"
+#include "common/error.hpp"
+#include "db/model_table.hpp"
 #include "output.hpp"
-#include "record_ids.hpp"
-#include "registry_table.hpp"
-#include "states_table.hpp"
-#include "verifier.hpp"
+#include "common/record_ids.hpp"
+#include "db/registry_table.hpp"
+#include "db/states_table.hpp"
+#include "primary/verify.hpp"
 
 #include <iostream>
 

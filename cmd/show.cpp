@@ -1,7 +1,7 @@
 // geo-ssf show: everything this site knows about one record.
 #include "command.hpp"
-#include "record_details.hpp"
-#include "record_ids.hpp"
+#include "report/show.hpp"
+#include "common/record_ids.hpp"
 
 #include <iostream>
 

@@ -1,9 +1,9 @@
 // geo-ssf status: GitLab's status fields per replicable, as a table, JSON or Prometheus text.
-#include "atomic_file.hpp"
+#include "common/atomic_file.hpp"
 #include "command.hpp"
-#include "status.hpp"
-#include "status_format.hpp"
-#include "tallies.hpp"
+#include "report/status.hpp"
+#include "report/status_format.hpp"
+#include "db/tallies.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -1,9 +1,9 @@
 // geo-ssf sync: one sync run on a secondary.
 #include "command.hpp"
-#include "error.hpp"
+#include "common/error.hpp"
 #include "output.hpp"
-#include "stop.hpp"
-#include "syncer.hpp"
+#include "common/stop.hpp"
+#include "secondary/sync.hpp"
 
 #include <nlohmann/json.hpp>
 

@@ -1,9 +1,9 @@
 // geo-ssf verify: checksum the repositories whose verification is due, and record the results.
 #include "command.hpp"
-#include "error.hpp"
+#include "common/error.hpp"
 #include "output.hpp"
-#include "stop.hpp"
-#include "verifier.hpp"
+#include "common/stop.hpp"
+#include "primary/verify.hpp"
 
 #include <nlohmann/json.hpp>
 

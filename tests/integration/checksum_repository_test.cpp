@@ -1,8 +1,8 @@
 // repository_checksum and `geo-ssf checksum` on real repositories made with the git CLI:
 // Gitaly's end-to-end vector, agreement with `git show-ref --head` on varied repositories, and
 // every kind of broken repository.
-#include "checksum.hpp"
-#include "git.hpp"
+#include "repo/checksum.hpp"
+#include "repo/git.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>

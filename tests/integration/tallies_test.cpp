@@ -2,7 +2,7 @@
 // states tables: they must agree with the rows through every kind of change, through folds
 // that run beside writers, and be found out by check and put right by status --recount when
 // rows were written with the triggers off.
-#include "tallies.hpp"
+#include "db/tallies.hpp"
 #include "two_sites_fixture.hpp"
 
 #include <nlohmann/json.hpp>

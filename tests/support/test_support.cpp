@@ -1,6 +1,6 @@
 #include "test_support.hpp"
 
-#include "checksum.hpp"
+#include "repo/checksum.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>

@@ -1,5 +1,5 @@
-#include "atomic_file.hpp"
-#include "error.hpp"
+#include "common/atomic_file.hpp"
+#include "common/error.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>

@@ -1,6 +1,6 @@
 // The pure part of the Gitaly checksum: filter, SHA-1, XOR and formatting, against the vectors
 // of Gitaly's internal/git/checksum_test.go.
-#include "checksum.hpp"
+#include "repo/checksum.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
-#include "config.hpp"
-#include "error.hpp"
+#include "site/config.hpp"
+#include "common/error.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>

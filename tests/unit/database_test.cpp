@@ -1,4 +1,4 @@
-#include "database.hpp"
+#include "site/database.hpp"
 
 #include <doctest/doctest.h>
 

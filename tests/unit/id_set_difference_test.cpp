@@ -1,4 +1,4 @@
-#include "id_set_difference.hpp"
+#include "db/id_set_difference.hpp"
 
 #include <doctest/doctest.h>
 

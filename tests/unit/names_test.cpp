@@ -1,5 +1,5 @@
-#include "error.hpp"
-#include "names.hpp"
+#include "common/error.hpp"
+#include "site/names.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "states.hpp"
+#include "db/states.hpp"
 
 #include <doctest/doctest.h>
 

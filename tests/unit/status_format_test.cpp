@@ -1,6 +1,6 @@
 #include "exposition.hpp"
-#include "status_format.hpp"
-#include "time_words.hpp"
+#include "report/status_format.hpp"
+#include "common/time_words.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>

@@ -1,0 +1,105 @@
+#include "common/atomic_file.hpp"
+
+#include "common/error.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace geo_ssf {
+
+namespace {
+
+// Closes and, unless released, removes the temporary file.
+class TemporaryFile {
+public:
+    explicit TemporaryFile(const std::filesystem::path& target) {
+        auto folder = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+        m_path = (folder / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+        m_fd = mkstemp(m_path.data());
+        if (m_fd < 0)
+            throw_errno(target, "cannot create a temporary file beside it");
+    }
+    ~TemporaryFile() {
+        if (m_fd >= 0)
+            ::close(m_fd);
+        if (!m_released)
+            ::unlink(m_path.c_str());
+    }
+    TemporaryFile(const TemporaryFile&) = delete;
+    TemporaryFile& operator=(const TemporaryFile&) = delete;
+
+    int fd() const { return m_fd; }
+    const std::string& path() const { return m_path; }
+    void close(const std::filesystem::path& target) {
+        int fd = m_fd;
+        m_fd = -1;
+        if (::close(fd) != 0)
+            throw_errno(target, "cannot write it");
+    }
+    void release() { m_released = true; }
+
+    [[noreturn]] static void throw_errno(const std::filesystem::path& target, const std::string& what) {
+        throw RuntimeError(target.string() + ": " + what + ": " + std::strerror(errno));
+    }
+
+private:
+    std::string m_path;
+    int m_fd = -1;
+    bool m_released = false;
+};
+
+mode_t current_umask() {
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    return mask;
+}
+
+}  // namespace
+
+void write_file_atomically(const std::filesystem::path& file, std::string_view content) {
+    TemporaryFile temporary(file);
+    const char* data = content.data();
+    size_t left = content.size();
+    while (left > 0) {
+        ssize_t written = ::write(temporary.fd(), data, left);
+        if (written < 0 && errno == EINTR)
+            continue;
+        if (written < 0)
+            TemporaryFile::throw_errno(file, "cannot write it");
+        data += written;
+        left -= static_cast<size_t>(written);
+    }
+    // mkstemp makes the file 0600; a collector running as another user must be able to read it.
+    if (::fchmod(temporary.fd(), 0666 & ~current_umask()) != 0 || ::fsync(temporary.fd()) != 0)
+        TemporaryFile::throw_errno(file, "cannot write it");
+    temporary.close(file);
+    if (::rename(temporary.path().c_str(), file.c_str()) != 0)
+        TemporaryFile::throw_errno(file, "cannot replace it");
+    temporary.release();
+    // The rename itself is durable once the folder is.
+    auto folder = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+    int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+        ::fsync(dir);
+        ::close(dir);
+    }
+}
+
+std::optional<std::string> read_file_if_exists(const std::filesystem::path& file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in)
+        return std::nullopt;
+    std::stringstream text;
+    text << in.rdbuf();
+    if (in.bad())
+        return std::nullopt;
+    return text.str();
+}
+
+}  // namespace geo_ssf

@@ -1,0 +1,69 @@
+#include "db/model_table.hpp"
+
+#include "common/error.hpp"
+
+#include <limits>
+
+namespace geo_ssf {
+
+std::string scope_predicate(const Replicable& replicable) {
+    return replicable.scope.empty() ? "true" : "(" + replicable.scope + ")";
+}
+
+std::string repository_path_columns_sql(const Replicable& replicable, const std::string& alias) {
+    std::string out;
+    for (const auto& column : replicable.repository_path.columns())
+        out += (out.empty() ? "" : ", ") + alias + "." + column + "::text";
+    return out;
+}
+
+std::string repository_path_of(const Replicable& replicable, const pqxx::row& row, int first) {
+    const auto& columns = replicable.repository_path.columns();
+    std::vector<std::string> values;
+    for (size_t i = 0; i < columns.size(); ++i) {
+        const auto& field = row[static_cast<pqxx::row::size_type>(first + static_cast<int>(i))];
+        if (field.is_null())
+            throw RuntimeError("repository path column " + columns[i] + " is NULL");
+        values.push_back(field.as<std::string>());
+    }
+    return replicable.repository_path.render(values);
+}
+
+IdRanges::IdRanges(const Replicable& replicable, int batch) : m_replicable(replicable), m_batch(batch) {}
+
+std::optional<std::pair<long long, long long>> IdRanges::next(pqxx::transaction_base& tx) {
+    if (m_done)
+        return std::nullopt;
+    auto row = tx.exec_params1("SELECT max(id), count(*) FROM (SELECT id FROM " + m_replicable.model_table +
+                                   " WHERE id > $1 ORDER BY id LIMIT $2) batch",
+                               m_cursor, m_batch);
+    // The first range starts at the smallest id and the last one ends at the largest, so rows
+    // that refer to records gone from either end are covered too.
+    long long first = m_started ? m_cursor + 1 : std::numeric_limits<long long>::min();
+    m_started = true;
+    if (row[0].is_null() || row[1].as<long long>() < m_batch) {
+        m_done = true;
+        return std::make_pair(first, std::numeric_limits<long long>::max());
+    }
+    m_cursor = row[0].as<long long>();
+    return std::make_pair(first, m_cursor);
+}
+
+std::vector<long long> missing_model_ids(pqxx::transaction_base& tx, const Replicable& replicable,
+                                         const std::vector<long long>& ids) {
+    std::vector<long long> missing;
+    for (const auto& row : tx.exec_params("SELECT i FROM unnest($1::bigint[]) AS i WHERE NOT EXISTS (SELECT 1 FROM " +
+                                              replicable.model_table + " m WHERE m.id = i) ORDER BY i",
+                                          bigint_array(ids)))
+        missing.push_back(row[0].as<long long>());
+    return missing;
+}
+
+std::string bigint_array(const std::vector<long long>& ids) {
+    std::string out = "{";
+    for (size_t i = 0; i < ids.size(); ++i)
+        out += (i ? "," : "") + std::to_string(ids[i]);
+    return out + "}";
+}
+
+}  // namespace geo_ssf

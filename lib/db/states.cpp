@@ -1,0 +1,211 @@
+#include "db/states.hpp"
+
+#include <array>
+#include <random>
+
+namespace geo_ssf {
+
+namespace {
+
+constexpr std::array<const char*, 4> k_sync_names = {"pending", "started", "synced", "failed"};
+constexpr std::array<const char*, 5> k_verification_names = {
+    "verification_pending", "verification_started", "verification_succeeded", "verification_failed",
+    "verification_disabled"};
+
+std::optional<int> parse_number(std::string_view text, int max) {
+    if (text.size() != 1 || text[0] < '0' || text[0] > '0' + max)
+        return std::nullopt;
+    return text[0] - '0';
+}
+
+int thread_random_30() {
+    thread_local std::mt19937 generator{std::random_device{}()};
+    return std::uniform_int_distribution<int>(0, 29)(generator);
+}
+
+}  // namespace
+
+const char* sync_state_name(SyncState state) { return k_sync_names.at(static_cast<size_t>(state)); }
+
+const char* verification_state_name(VerificationState state) {
+    return k_verification_names.at(static_cast<size_t>(state));
+}
+
+std::optional<SyncState> parse_sync_state(std::string_view text) {
+    if (auto n = parse_number(text, 3))
+        return static_cast<SyncState>(*n);
+    if (text.rfind("sync_", 0) == 0)
+        text.remove_prefix(5);
+    for (size_t i = 0; i < k_sync_names.size(); ++i)
+        if (text == k_sync_names[i])
+            return static_cast<SyncState>(i);
+    return std::nullopt;
+}
+
+std::optional<VerificationState> parse_verification_state(std::string_view text) {
+    if (auto n = parse_number(text, 4))
+        return static_cast<VerificationState>(*n);
+    for (size_t i = 0; i < k_verification_names.size(); ++i)
+        if (text == k_verification_names[i] || text == std::string_view(k_verification_names[i]).substr(13))
+            return static_cast<VerificationState>(i);
+    return std::nullopt;
+}
+
+std::string truncate_utf8(std::string_view text, size_t max_chars) {
+    size_t chars = 0;
+    size_t i = 0;
+    while (i < text.size()) {
+        unsigned char lead = static_cast<unsigned char>(text[i]);
+        size_t length = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xe ? 3 : (lead >> 3) == 0x1e ? 4 : 1;
+        if (i + length > text.size())
+            break;  // a truncated sequence at the very end: drop it
+        if (chars == max_chars)
+            break;
+        i += length;
+        ++chars;
+    }
+    return std::string(text.substr(0, i));
+}
+
+std::chrono::seconds retry_delay(int retry_count, std::chrono::seconds cap, const std::function<int()>& random_30) {
+    auto delay = [&](long long n) { return n * n * n * n + 15 + random_30() * (n + 1); };
+    long long n = std::max(retry_count, 1);
+    long long first = delay(n);
+    long long capped = cap.count() + delay(1);
+    return std::chrono::seconds(std::min(first, capped));
+}
+
+std::chrono::seconds retry_delay(int retry_count, std::chrono::seconds cap) {
+    return retry_delay(retry_count, cap, thread_random_30);
+}
+
+VerificationOutcome verification_succeeded(std::string checksum) {
+    VerificationOutcome o;
+    o.state = VerificationState::succeeded;
+    o.checksum = std::move(checksum);
+    return o;
+}
+
+VerificationOutcome verification_failed(int previous_retry_count, std::string_view reason,
+                                        const std::function<int()>& random_30) {
+    VerificationOutcome o;
+    o.state = VerificationState::failed;
+    o.failure = truncate_utf8("Error during verification: " + std::string(reason));
+    o.retry_count = std::min(std::max(previous_retry_count, 0) + 1, k_retry_count_max);
+    o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
+    return o;
+}
+
+VerificationOutcome verification_failed(int previous_retry_count, std::string_view reason) {
+    return verification_failed(previous_retry_count, reason, thread_random_30);
+}
+
+SyncOutcome sync_succeeded(bool missing_on_primary) {
+    SyncOutcome o;
+    o.state = SyncState::synced;
+    o.missing_on_primary = missing_on_primary;
+    return o;
+}
+
+SyncOutcome sync_failed(int previous_retry_count, std::string_view reason, const std::function<int()>& random_30) {
+    SyncOutcome o;
+    o.state = SyncState::failed;
+    o.failure = truncate_utf8("Error syncing repository: " + std::string(reason));
+    o.retry_count = std::min(std::max(previous_retry_count, 0) + 1, k_retry_count_max);
+    o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
+    return o;
+}
+
+SyncOutcome sync_failed(int previous_retry_count, std::string_view reason) {
+    return sync_failed(previous_retry_count, reason, thread_random_30);
+}
+
+namespace {
+
+// A failed verification on a registry: counts and backs off, and fails the sync too, with the
+// same retry count, so that the next sync fetches the repository again.
+RegistryVerificationOutcome registry_failure(int previous_retry_count, std::string failure,
+                                             const std::function<int()>& random_30) {
+    RegistryVerificationOutcome o;
+    o.state = VerificationState::failed;
+    o.failure = truncate_utf8(failure);
+    o.retry_count = std::min(std::max(previous_retry_count, 0) + 1, k_retry_count_max);
+    o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
+    o.resync = true;
+    o.sync_retry_count = o.retry_count;
+    o.sync_retry_in = retry_delay(o.sync_retry_count, k_retry_cap, random_30);
+    o.sync_failure = truncate_utf8("Verification failed with: " + *o.failure);
+    return o;
+}
+
+}  // namespace
+
+RegistryVerificationOutcome registry_verification_succeeded(std::string checksum) {
+    RegistryVerificationOutcome o;
+    o.state = VerificationState::succeeded;
+    o.checksum = std::move(checksum);
+    return o;
+}
+
+RegistryVerificationOutcome registry_verification_mismatched(int previous_retry_count, const std::string& checksum,
+                                                             const std::string& primary_checksum, long long registry_id,
+                                                             const std::function<int()>& random_30) {
+    // GitLab's text, with Ruby 3.4's Hash#inspect.
+    RegistryVerificationOutcome o = registry_failure(
+        previous_retry_count,
+        "Checksum does not match the primary checksum {checksum: \"" + checksum + "\", primary_checksum: \"" +
+            primary_checksum + "\", registry_id: " + std::to_string(registry_id) + "}",
+        random_30);
+    o.checksum = checksum;
+    o.checksum_mismatch = true;
+    o.checksum_mismatched = checksum;
+    return o;
+}
+
+RegistryVerificationOutcome registry_verification_mismatched(int previous_retry_count, const std::string& checksum,
+                                                             const std::string& primary_checksum, long long registry_id) {
+    return registry_verification_mismatched(previous_retry_count, checksum, primary_checksum, registry_id,
+                                            thread_random_30);
+}
+
+RegistryVerificationOutcome registry_verification_failed(int previous_retry_count, std::string_view reason,
+                                                         const std::function<int()>& random_30) {
+    return registry_failure(previous_retry_count, "Error during verification: " + std::string(reason), random_30);
+}
+
+RegistryVerificationOutcome registry_verification_failed(int previous_retry_count, std::string_view reason) {
+    return registry_verification_failed(previous_retry_count, reason, thread_random_30);
+}
+
+RegistryVerificationOutcome registry_verification_disabled() {
+    RegistryVerificationOutcome o;
+    o.state = VerificationState::disabled;
+    return o;
+}
+
+namespace sql {
+
+std::string sync_pending_assignments() {
+    return "state = 0, retry_at = NULL, retry_count = 0, verification_state = 4";
+}
+
+std::string verification_pending_assignments(bool registry) {
+    std::string out =
+        "verification_state = 0, "
+        "verification_failure = NULL, "
+        "verification_retry_count = CASE WHEN verification_state = 3 THEN verification_retry_count ELSE 0 END, "
+        "verification_retry_at = CASE WHEN verification_state = 3 THEN verification_retry_at ELSE NULL END";
+    if (registry)
+        out += ", checksum_mismatch = CASE WHEN verification_state = 3 THEN checksum_mismatch ELSE false END, "
+               "verification_checksum_mismatched = CASE WHEN verification_state = 3 "
+               "THEN verification_checksum_mismatched ELSE NULL END";
+    return out;
+}
+
+std::string verification_started_assignments(std::string_view claim_time_param) {
+    return "verification_state = 1, verification_started_at = " + std::string(claim_time_param);
+}
+
+}  // namespace sql
+
+}  // namespace geo_ssf

@@ -1,0 +1,229 @@
+#include "db/states_table.hpp"
+
+#include "site/database.hpp"
+#include "common/duration.hpp"
+#include "db/model_table.hpp"
+#include "db/run_lock.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+namespace geo_ssf {
+
+namespace {
+
+std::vector<ClaimedRecord> read_claims(const Replicable& replicable, const pqxx::result& rows) {
+    std::vector<ClaimedRecord> out;
+    out.reserve(rows.size());
+    for (const auto& row : rows) {
+        ClaimedRecord c;
+        c.id = row[0].as<long long>();
+        c.previous_state = row[1].as<int16_t>();
+        c.retry_count = row[2].as<int>();
+        try {
+            c.relative_path = repository_path_of(replicable, row, 3);
+        } catch (const std::exception& e) {
+            c.path_error = e.what();
+        }
+        out.push_back(std::move(c));
+    }
+    std::sort(out.begin(), out.end(), [](const ClaimedRecord& a, const ClaimedRecord& b) { return a.id < b.id; });
+    return out;
+}
+
+// UPDATE ... RETURNING for the rows DUE_SQL selects (a query returning fk and the old state).
+std::string claim_sql(const Replicable& r, const std::string& due_sql) {
+    return "WITH due AS (" + due_sql + ") "
+           "UPDATE " + r.states_table + " s SET " + sql::verification_started_assignments("$1::timestamptz") +
+           " FROM due JOIN " + r.model_table + " m ON m.id = due.fk"
+           " WHERE s." + r.foreign_key + " = due.fk"
+           " RETURNING s." + r.foreign_key + ", due.old_state, s.verification_retry_count, " +
+           repository_path_columns_sql(r, "m");
+}
+
+std::string due_sql(const Replicable& r, const char* predicate, const char* order_column, const std::string& limit) {
+    return "SELECT " + r.foreign_key + " AS fk, verification_state AS old_state FROM " + r.states_table + " WHERE " +
+           predicate + " ORDER BY " + order_column + " ASC NULLS FIRST LIMIT " + limit + " FOR UPDATE SKIP LOCKED";
+}
+
+std::string selection_predicate(Selection selection) {
+    return selection == Selection::all ? "verification_state <> 0" : "verification_state = 3";
+}
+
+}  // namespace
+
+BackfillCounts backfill_state_rows(pqxx::connection& connection, const Replicable& r, int batch) {
+    BackfillCounts counts;
+    IdRanges ranges(r, batch);
+    while (true) {
+        pqxx::work tx(connection);
+        auto range = ranges.next(tx);
+        if (!range)
+            break;
+        counts.created +=
+            tx.exec_params("INSERT INTO " + r.states_table + " (" + r.foreign_key + ") SELECT m.id FROM " + r.model_table +
+                               " m WHERE m.id BETWEEN $1 AND $2 AND " + scope_predicate(r) +
+                               " AND NOT EXISTS (SELECT 1 FROM " + r.states_table + " s WHERE s." + r.foreign_key +
+                               " = m.id) ON CONFLICT DO NOTHING",
+                           range->first, range->second)
+                .affected_rows();
+        if (!r.scope.empty())
+            counts.deleted += tx.exec_params("DELETE FROM " + r.states_table + " s USING " + r.model_table +
+                                                 " m WHERE m.id = s." + r.foreign_key + " AND m.id BETWEEN $1 AND $2"
+                                                 " AND NOT " + scope_predicate(r),
+                                             range->first, range->second)
+                                  .affected_rows();
+        tx.commit();
+    }
+    return counts;
+}
+
+long long mark_due_for_reverification(pqxx::connection& connection, const Replicable& r, std::chrono::seconds interval,
+                                      int limit) {
+    pqxx::work tx(connection);
+    auto changed = tx.exec_params("UPDATE " + r.states_table + " SET " + sql::verification_pending_assignments(false) +
+                                      " WHERE " + r.foreign_key + " IN (SELECT " + r.foreign_key + " FROM " +
+                                      r.states_table + " WHERE verification_state = 2 AND verified_at < now() - "
+                                      "make_interval(secs => $1) ORDER BY verified_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                                  static_cast<double>(interval.count()), limit)
+                       .affected_rows();
+    tx.commit();
+    return changed;
+}
+
+long long fail_timed_out_verifications(pqxx::connection& connection, const Replicable& r, std::chrono::seconds timeout) {
+    pqxx::work tx(connection);
+    auto changed =
+        tx.exec_params("UPDATE " + r.states_table +
+                           " SET verification_state = 3, verification_failure = $1, verification_checksum = NULL,"
+                           " verification_retry_count = 1, verification_retry_at = now() + make_interval(secs => $2),"
+                           " verified_at = now()"
+                           " WHERE verification_state = 1 AND verification_started_at < now() - make_interval(secs => $3)",
+                       truncate_utf8("Verification timed out after " + format_duration(timeout)),
+                       static_cast<double>(retry_delay(1).count()), static_cast<double>(timeout.count()))
+            .affected_rows();
+    tx.commit();
+    return changed;
+}
+
+long long release_abandoned_verifications(pqxx::connection& connection, const Replicable& r,
+                                          const std::string& own_claim_time) {
+    // Back to pending, keeping the retry count, so this very run verifies them.
+    return release_abandoned_rows(connection, r.states_table, "verification_state", "verification_started_at",
+                                  "verification_state = 0", own_claim_time);
+}
+
+std::vector<ClaimedRecord> claim_due_verifications(pqxx::connection& connection, const Replicable& r,
+                                                   const std::string& claim_time, int limit) {
+    pqxx::work tx(connection);
+    auto claimed = read_claims(
+        r, tx.exec_params(claim_sql(r, due_sql(r, sql::k_verification_pending, "verified_at", "$2")), claim_time, limit));
+    if (static_cast<int>(claimed.size()) < limit) {
+        auto failed = read_claims(
+            r, tx.exec_params(claim_sql(r, due_sql(r, sql::k_verification_failed_and_due, "verification_retry_at", "$2")),
+                              claim_time, limit - static_cast<int>(claimed.size())));
+        claimed.insert(claimed.end(), failed.begin(), failed.end());
+    }
+    tx.commit();
+    return claimed;
+}
+
+std::vector<ClaimedRecord> claim_verifications(pqxx::connection& connection, const Replicable& r,
+                                               const std::string& claim_time, const std::vector<long long>& ids) {
+    pqxx::work tx(connection);
+    tx.exec_params("INSERT INTO " + r.states_table + " (" + r.foreign_key + ") SELECT m.id FROM " + r.model_table +
+                       " m WHERE m.id = ANY($1::bigint[]) AND " + scope_predicate(r) + " ON CONFLICT DO NOTHING",
+                   bigint_array(ids));
+    // A row already started belongs to a live run (or to a dead one the next verify releases).
+    auto claimed = read_claims(
+        r, tx.exec_params(claim_sql(r, "SELECT " + r.foreign_key + " AS fk, verification_state AS old_state FROM " +
+                                           r.states_table + " WHERE " + r.foreign_key +
+                                           " = ANY($2::bigint[]) AND verification_state <> 1 FOR UPDATE SKIP LOCKED"),
+                          claim_time, bigint_array(ids)));
+    tx.commit();
+    return claimed;
+}
+
+long long record_verification_outcomes(pqxx::connection& connection, const Replicable& r, const std::string& claim_time,
+                                       const std::vector<std::pair<long long, VerificationOutcome>>& outcomes,
+                                       bool publish_events) {
+    if (outcomes.empty())
+        return 0;
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& [id, o] : outcomes) {
+        nlohmann::json row = {{"id", id}, {"state", static_cast<int>(o.state)}, {"retry_count", o.retry_count}};
+        row["checksum"] = o.checksum ? nlohmann::json(*o.checksum) : nlohmann::json(nullptr);
+        row["failure"] = o.failure ? nlohmann::json(*o.failure) : nlohmann::json(nullptr);
+        row["retry_in"] = o.retry_in ? nlohmann::json(o.retry_in->count()) : nlohmann::json(nullptr);
+        rows.push_back(std::move(row));
+    }
+    pqxx::work tx(connection);
+    auto recorded = tx.exec_params1(
+        "WITH outcome AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(id bigint, state smallint, checksum text,"
+        " failure text, retry_count integer, retry_in double precision)),"
+        " updated AS (UPDATE " + r.states_table + " s SET verification_state = o.state,"
+        " verification_checksum = decode(o.checksum, 'hex'), verification_failure = o.failure,"
+        " verification_retry_count = o.retry_count,"
+        " verification_retry_at = now() + make_interval(secs => o.retry_in), verified_at = now()"
+        " FROM outcome o WHERE s." + r.foreign_key + " = o.id AND s.verification_state = 1"
+        " AND s.verification_started_at = $2::timestamptz RETURNING s." + r.foreign_key + " AS id, s.verification_state),"
+        " published AS (INSERT INTO geo_events (replicable_name, event_name, payload, created_at)"
+        " SELECT $3, 'checksum_succeeded', jsonb_build_object('model_record_id', id), now() FROM updated"
+        " WHERE verification_state = 2 AND $4 ORDER BY id RETURNING 1)"
+        " SELECT (SELECT count(*) FROM updated), (SELECT count(*) FROM published)",
+        rows.dump(), claim_time, r.name, publish_events);
+    tx.commit();
+    return recorded[0].as<long long>();
+}
+
+void restore_claimed(pqxx::connection& connection, const Replicable& r, const std::string& claim_time,
+                     const std::vector<ClaimedRecord>& records) {
+    if (records.empty())
+        return;
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& c : records)
+        rows.push_back({{"id", c.id}, {"state", c.previous_state}});
+    pqxx::work tx(connection);
+    tx.exec_params("UPDATE " + r.states_table + " s SET verification_state = o.state FROM jsonb_to_recordset($1::jsonb)"
+                   " AS o(id bigint, state smallint) WHERE s." + r.foreign_key + " = o.id AND s.verification_state = 1"
+                   " AND s.verification_started_at = $2::timestamptz",
+                   rows.dump(), claim_time);
+    tx.commit();
+}
+
+long long count_selection(pqxx::connection& connection, const Replicable& r, Selection selection) {
+    pqxx::read_transaction tx(connection);
+    return tx.exec1("SELECT count(*) FROM " + r.states_table + " WHERE " + selection_predicate(selection))[0].as<long long>();
+}
+
+long long mark_selection_pending(pqxx::connection& connection, const Replicable& r, Selection selection, int batch,
+                                 const std::function<void(long long)>& progress) {
+    return update_in_batches(connection, r.states_table, r.foreign_key, sql::verification_pending_assignments(false),
+                             selection_predicate(selection), batch, progress);
+}
+
+long long mark_ids_pending(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids,
+                           bool dry_run) {
+    std::string array = bigint_array(ids);
+    if (dry_run)
+        return tx.exec_params1("SELECT (SELECT count(*) FROM " + r.states_table + " WHERE " + r.foreign_key +
+                                   " = ANY($1::bigint[]) AND verification_state <> 0) + (SELECT count(*) FROM " +
+                                   r.model_table + " m WHERE m.id = ANY($1::bigint[]) AND " + scope_predicate(r) +
+                                   " AND NOT EXISTS (SELECT 1 FROM " + r.states_table + " s WHERE s." + r.foreign_key +
+                                   " = m.id))",
+                               array)[0]
+            .as<long long>();
+    long long changed = tx.exec_params("UPDATE " + r.states_table + " SET " + sql::verification_pending_assignments(false) +
+                                           " WHERE " + r.foreign_key + " = ANY($1::bigint[]) AND verification_state <> 0",
+                                       array)
+                            .affected_rows();
+    changed += tx.exec_params("INSERT INTO " + r.states_table + " (" + r.foreign_key + ") SELECT m.id FROM " +
+                                  r.model_table + " m WHERE m.id = ANY($1::bigint[]) AND " + scope_predicate(r) +
+                                  " ON CONFLICT DO NOTHING",
+                              array)
+                   .affected_rows();
+    return changed;
+}
+
+}  // namespace geo_ssf

@@ -1,0 +1,211 @@
+#include "repo/mirror.hpp"
+
+#include "repo/checksum.hpp"
+#include "repo/git.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <map>
+#include <random>
+
+namespace geo_ssf {
+
+namespace {
+
+const char* k_temporary_folder = ".geo-ssf-tmp";
+char k_mirror_refspec[] = "+refs/*:refs/*";
+
+bool has_scheme(const std::string& url) { return url.find("://") != std::string::npos; }
+
+std::string local_path_of(const std::string& url) {
+    if (url.rfind("file://", 0) == 0)
+        return url.substr(7);
+    return has_scheme(url) ? std::string() : url;
+}
+
+std::filesystem::path new_temporary_folder(const std::filesystem::path& storage_root) {
+    static std::atomic<unsigned> counter{0};
+    thread_local std::mt19937 random{std::random_device{}()};
+    auto dir = storage_root / k_temporary_folder;
+    std::filesystem::create_directories(dir);
+    return dir / (std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" + std::to_string(random() % 1000000));
+}
+
+// ssh:// URLs authenticate with the keys of the running ssh-agent, as git does by default.
+int credentials_from_agent(git_credential** out, const char*, const char* username_from_url, unsigned int allowed,
+                           void*) {
+    if (allowed & GIT_CREDENTIAL_SSH_KEY)
+        return git_credential_ssh_key_from_agent(out, username_from_url ? username_from_url : "git");
+    return GIT_PASSTHROUGH;
+}
+
+git::Remote anonymous_remote(git_repository* repository, const std::string& url) {
+    return git::make<git::Remote>(git_remote_create_anonymous, "cannot use " + url, repository, url.c_str());
+}
+
+// Fetches every ref of URL into REPOSITORY, deleting refs the primary no longer has, and points
+// HEAD at the primary's default branch.
+void fetch_mirror(git_repository* repository, const std::string& url) {
+    git::Remote remote = anonymous_remote(repository, url);
+    git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
+    options.prune = GIT_FETCH_PRUNE;
+    options.update_fetchhead = 0;
+    options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;  // the refspec already takes every tag
+    options.callbacks.credentials = credentials_from_agent;
+    options.proxy_opts.type = GIT_PROXY_AUTO;  // the http(s)_proxy variables and git config, as git
+    char* refspecs[] = {k_mirror_refspec};
+    git_strarray specs = {refspecs, 1};
+    git::check(git_remote_fetch(remote.get(), &specs, &options, nullptr), "cannot fetch from " + url);
+    git::Buffer head;
+    if (git_remote_default_branch(head.get(), remote.get()) == 0)
+        git::check(git_repository_set_head(repository, std::string(head.view()).c_str()), "cannot set HEAD");
+}
+
+bool is_missing_on_primary(const std::string& url) {
+    std::string path = local_path_of(url);
+    if (path.empty())
+        return false;
+    std::error_code ec;
+    return !std::filesystem::exists(path, ec);
+}
+
+bool looks_like_not_found(const std::string& message) {
+    for (const char* text : {"not found", "404", "does not appear to be a git repository", "does not exist"})
+        if (message.find(text) != std::string::npos)
+            return true;
+    return false;
+}
+
+MirrorResult clone_into_place(const std::string& url, const std::filesystem::path& target,
+                              const std::filesystem::path& storage_root) {
+    auto temporary = new_temporary_folder(storage_root);
+    try {
+        git::Repository repository = git::make<git::Repository>(git_repository_init, "cannot create a repository",
+                                                                temporary.c_str(), 1u);
+        fetch_mirror(repository.get(), url);
+    } catch (...) {
+        std::error_code ec;
+        std::filesystem::remove_all(temporary, ec);
+        throw;
+    }
+    std::filesystem::create_directories(target.parent_path());
+    std::error_code ec;
+    if (std::filesystem::exists(target, ec)) {
+        // Swap: the old copy goes aside first, so TARGET is always one whole repository or none.
+        auto old = new_temporary_folder(storage_root);
+        std::filesystem::rename(target, old);
+        std::filesystem::rename(temporary, target);
+        std::filesystem::remove_all(old, ec);
+    } else {
+        std::filesystem::rename(temporary, target);
+    }
+    return {false, true};
+}
+
+}  // namespace
+
+std::string primary_repository_url(const std::string& primary_url, const std::string& relative_path) {
+    std::string base = primary_url;
+    while (!base.empty() && base.back() == '/')
+        base.pop_back();
+    return base + "/" + relative_path;
+}
+
+MirrorResult mirror_repository(const std::string& url, const std::filesystem::path& target,
+                               const std::filesystem::path& storage_root) {
+    if (is_missing_on_primary(url))
+        return {true, false};
+    try {
+        std::error_code ec;
+        if (!std::filesystem::exists(target / "HEAD", ec))
+            return clone_into_place(url, target, storage_root);
+        try {
+            git::Repository repository = git::open_repository(target);
+            fetch_mirror(repository.get(), url);
+            repository_checksum(target);  // every ref readable and every tip present
+            return {false, false};
+        } catch (const GitError&) {
+            if (is_missing_on_primary(url))
+                return {true, false};
+            // The copy here is beyond what a fetch repairs: start again from the primary.
+            return clone_into_place(url, target, storage_root);
+        }
+    } catch (const GitError& e) {
+        if (local_path_of(url).empty() && looks_like_not_found(e.what()))
+            return {true, false};  // a remote primary answered that it has no such repository
+        throw;
+    } catch (const std::filesystem::filesystem_error& e) {
+        throw GitError(e.code().message() + ": " + e.path1().string());
+    }
+}
+
+int remove_abandoned_mirror_folders(const std::filesystem::path& storage_root) {
+    auto dir = storage_root / k_temporary_folder;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+        return 0;
+    int removed = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        std::string name = entry.path().filename().string();
+        long pid = std::atol(name.c_str());
+        if (pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM))
+            continue;  // its process is still working on it
+        std::filesystem::remove_all(entry.path(), ec);
+        ++removed;
+    }
+    return removed;
+}
+
+void remove_repository(const std::filesystem::path& target, const std::filesystem::path& storage_root) {
+    std::error_code ec;
+    if (!std::filesystem::exists(target, ec))
+        return;
+    // Renamed aside first, so a crash mid-removal leaves no half-deleted repository in place.
+    try {
+        auto aside = new_temporary_folder(storage_root);
+        std::filesystem::rename(target, aside);
+        std::filesystem::remove_all(aside, ec);
+    } catch (const std::filesystem::filesystem_error& e) {
+        throw RuntimeError("cannot remove " + target.string() + ": " + e.code().message());
+    }
+}
+
+std::vector<RefDifference> compare_refs(const std::filesystem::path& local, const std::string& url) {
+    git::Repository repository = git::open_repository(local);
+    std::map<std::string, std::pair<std::string, std::string>> refs;  // name → (here, primary)
+    git::ReferenceIterator iterator =
+        git::make<git::ReferenceIterator>(git_reference_iterator_new, "cannot list refs", repository.get());
+    git_reference* raw = nullptr;
+    while (git_reference_next(&raw, iterator.get()) == 0) {
+        git::Reference ref(raw);
+        const git_oid* oid = git_reference_target(ref.get());
+        if (oid && checksum_counts_line(std::string(git_reference_name(ref.get()))))
+            refs[git_reference_name(ref.get())].first = git::oid_hex(*oid);
+    }
+    git::Remote remote = anonymous_remote(repository.get(), url);
+    git_remote_callbacks callbacks = GIT_REMOTE_CALLBACKS_INIT;
+    callbacks.credentials = credentials_from_agent;
+    git_proxy_options proxy = GIT_PROXY_OPTIONS_INIT;
+    proxy.type = GIT_PROXY_AUTO;
+    git::check(git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr),
+               "cannot connect to " + url);
+    const git_remote_head** heads = nullptr;
+    size_t count = 0;
+    git::check(git_remote_ls(&heads, &count, remote.get()), "cannot list the refs of " + url);
+    for (size_t i = 0; i < count; ++i) {
+        std::string name = heads[i]->name;
+        if (name == "HEAD" || (name.size() > 3 && name.compare(name.size() - 3, 3, "^{}") == 0))
+            continue;
+        if (checksum_counts_line(name))
+            refs[name].second = git::oid_hex(heads[i]->oid);
+    }
+    std::vector<RefDifference> out;
+    for (const auto& [name, oids] : refs)
+        if (oids.first != oids.second)
+            out.push_back({name, oids.first, oids.second});
+    return out;
+}
+
+}  // namespace geo_ssf

@@ -1,0 +1,166 @@
+#include "report/check.hpp"
+
+#include "site/config.hpp"
+#include "site/database.hpp"
+#include "common/duration.hpp"
+#include "common/error.hpp"
+#include "site/migrations.hpp"
+#include "common/paths.hpp"
+#include "report/status.hpp"
+#include "db/tallies.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <memory>
+
+namespace geo_ssf {
+
+namespace {
+
+class Checker {
+public:
+    explicit Checker(const std::function<void(const CheckResult&)>& report) : m_report(report) {}
+
+    void record(std::string name, bool passed, std::string detail) {
+        CheckResult result{std::move(name), passed, std::move(detail)};
+        m_report(result);
+        m_results.push_back(std::move(result));
+    }
+
+    std::vector<CheckResult> results() && { return std::move(m_results); }
+
+private:
+    const std::function<void(const CheckResult&)>& m_report;
+    std::vector<CheckResult> m_results;
+};
+
+void check_storage_root(Checker& checker, const std::filesystem::path& root) {
+    const std::string name = "storage root present and writable";
+    std::error_code ec;
+    if (!std::filesystem::is_directory(root, ec)) {
+        checker.record(name, false, root.string() + " is not a folder");
+        return;
+    }
+    std::string probe = (root / ".geo-ssf-check-XXXXXX").string();
+    int fd = mkstemp(probe.data());
+    if (fd < 0) {
+        checker.record(name, false, "cannot create a file in " + root.string() + ": " + std::strerror(errno));
+        return;
+    }
+    close(fd);
+    unlink(probe.c_str());
+    checker.record(name, true, root.string());
+}
+
+// The tallies status counts from against the rows themselves, in one snapshot.
+void check_tallies(Checker& checker, const Config& config, pqxx::connection& connection) {
+    for (const auto& r : config.replicables) {
+        if (!counted_in_status(r, config.role))
+            continue;
+        TalliedTable table = tallied_table_of(r, config.role);
+        const std::string name = "tallies of " + table.name + " agree with its rows";
+        try {
+            TimedReader reader(connection, TimedReader::Clock::now() + config.status_timeout,
+                               format_duration(config.status_timeout));
+            auto tallies = read_tallies(reader, table);
+            if (!tallies) {
+                checker.record(name, true, "no tally triggers: status counts its rows every time");
+                continue;
+            }
+            TableTallies counted = count_tallies(reader, table, "true");
+            if (*tallies == counted)
+                checker.record(name, true, std::to_string(counted.ids.count) + " rows");
+            else
+                checker.record(name, false, describe_difference(*tallies, counted) + " (run geo-ssf status --recount)");
+        } catch (const CountCancelled& cancelled) {
+            checker.record(name, false, cancelled.reason);
+        } catch (const pqxx::failure& e) {
+            checker.record(name, false, describe_database_error(e));
+        }
+    }
+}
+
+void check_model_tables(Checker& checker, const Config& config, pqxx::connection& connection) {
+    for (const auto& r : config.replicables) {
+        try {
+            pqxx::read_transaction tx(connection);
+            bool exists = tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", r.model_table)[0].as<bool>();
+            checker.record("model table of " + r.name + " present", exists,
+                           exists ? r.model_table : r.model_table + " does not exist in the main database");
+        } catch (const pqxx::failure& e) {
+            checker.record("model table of " + r.name + " present", false, describe_database_error(e));
+        }
+    }
+}
+
+void check_database(Checker& checker, const Config& config, DatabaseKind kind, const std::string& conninfo) {
+    const std::string label = database_kind_name(kind);
+    std::unique_ptr<pqxx::connection> connection;
+    bool migrated = false;
+    try {
+        connection = connect_database(conninfo, label, Access::read_only);
+        checker.record(label + " database reachable", true,
+                       connection->dbname() + std::string(" on PostgreSQL ") +
+                           std::to_string(connection->server_version() / 10000) + "." +
+                           std::to_string(connection->server_version() % 10000));
+    } catch (const Error& e) {
+        checker.record(label + " database reachable", false, e.what());
+        return;
+    }
+
+    try {
+        auto all = discover_migrations(kind, builtin_migrations_dir(), config.migrations_dir);
+        auto pending = pending_migrations(*connection, all);
+        migrated = pending.empty();
+        std::string names;
+        for (const auto& m : pending)
+            names += (names.empty() ? "" : ", ") + m.version + "_" + m.name;
+        checker.record(label + " database has no pending migrations", pending.empty(),
+                       pending.empty() ? std::to_string(all.size()) + " applied"
+                                       : std::to_string(pending.size()) + " pending: " + names +
+                                             (kind == DatabaseKind::main && config.role == Role::secondary
+                                                  ? " (run geo-ssf migrate on the primary)"
+                                                  : " (run geo-ssf migrate --database " + label + ")"));
+    } catch (const Error& e) {
+        checker.record(label + " database has no pending migrations", false, e.what());
+    } catch (const pqxx::failure& e) {
+        checker.record(label + " database has no pending migrations", false, describe_database_error(e));
+    }
+
+    if (kind == DatabaseKind::main)
+        check_model_tables(checker, config, *connection);
+    // The tallies live beside the tables this role counts: the states tables on a primary,
+    // the registry tables in the tracking database on a secondary.
+    if (migrated && (kind == DatabaseKind::main) == (config.role == Role::primary))
+        check_tallies(checker, config, *connection);
+}
+
+
+}  // namespace
+
+std::vector<CheckResult> check_site(const std::optional<std::filesystem::path>& config_file,
+                                    const std::function<void(const CheckResult&)>& report) {
+    Checker checker(report);
+    Config config;
+    try {
+        if (!config_file)
+            throw ConfigError("no config file: use --config, $GEO_SSF_CONFIG, ./geo-ssf.yml or /etc/geo-ssf/config.yml");
+        config = load_config(*config_file);
+        checker.record("configuration valid", true,
+                       config.file.string() + " (" + role_name(config.role) + " site " + config.site_name + ", " +
+                           std::to_string(config.replicables.size()) + " replicable(s))");
+    } catch (const Error& e) {
+        checker.record("configuration valid", false, e.what());
+        return std::move(checker).results();
+    }
+
+    check_database(checker, config, DatabaseKind::main, config.main_database);
+    if (config.role == Role::secondary)
+        check_database(checker, config, DatabaseKind::geo, *config.geo_database);
+    check_storage_root(checker, config.storage_root);
+    return std::move(checker).results();
+}
+
+}  // namespace geo_ssf

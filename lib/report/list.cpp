@@ -1,0 +1,177 @@
+#include "report/list.hpp"
+
+#include "common/error.hpp"
+#include "common/text_table.hpp"
+#include "common/time_words.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace geo_ssf {
+
+namespace {
+
+std::string accepted_words(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words)
+        out += (out.empty() ? "" : ", ") + w;
+    return out;
+}
+
+// "verification_failed" → "failed".
+std::string short_verification_name(VerificationState state) {
+    return std::string(verification_state_name(state)).substr(std::string("verification_").size());
+}
+
+std::optional<std::string> optional_text(const pqxx::field& field) {
+    return field.is_null() ? std::nullopt : std::optional<std::string>(field.as<std::string>());
+}
+
+std::optional<double> optional_number(const pqxx::field& field) {
+    return field.is_null() ? std::nullopt : std::optional<double>(field.as<double>());
+}
+
+std::string timestamp_sql(const std::string& column) {
+    return "to_json(" + column + ") #>> '{}', extract(epoch FROM " + column + " - now())::float8";
+}
+
+std::string when(const std::optional<double>& seconds) {
+    return seconds ? relative_time_in_words(*seconds) : std::string("-");
+}
+
+// A failure message cut for a table column; `show` prints it whole.
+std::string cut(const std::optional<std::string>& text) {
+    if (!text)
+        return "";
+    std::string out = truncate_utf8(*text, 60);
+    return out.size() < text->size() ? out + "..." : out;
+}
+
+nlohmann::ordered_json optional_json(const std::optional<std::string>& value) {
+    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+}
+
+}  // namespace
+
+SyncState sync_state_option(const std::string& text) {
+    if (auto state = parse_sync_state(text))
+        return *state;
+    std::vector<std::string> words;
+    for (auto state : k_sync_states)
+        words.push_back(sync_state_name(state));
+    throw UsageError("unknown sync state \"" + text + "\" (accepted: " + accepted_words(words) + ")");
+}
+
+VerificationState verification_state_option(const std::string& text) {
+    if (auto state = parse_verification_state(text))
+        return *state;
+    std::vector<std::string> words;
+    for (auto state : k_verification_states)
+        words.push_back(short_verification_name(state));
+    throw UsageError("unknown verification state \"" + text + "\" (accepted: " + accepted_words(words) +
+                     ", or with the verification_ prefix)");
+}
+
+RecordPage list_records(Site& site, const std::string& replicable, const ListQuery& query) {
+    const Replicable& r = site.config().replicable(replicable);
+    bool secondary = !site.is_primary();
+    if (!secondary && query.sync_state)
+        throw UsageError("--sync-state lists a secondary's registry; a primary has only verification states");
+    site.require_migrated(secondary ? DatabaseKind::geo : DatabaseKind::main);
+    std::string where = r.foreign_key + " > $1";
+    if (query.sync_state)
+        where += " AND state = " + std::to_string(static_cast<int>(*query.sync_state));
+    if (query.verification_state)
+        where += " AND verification_state = " + std::to_string(static_cast<int>(*query.verification_state));
+    std::string failed = std::to_string(static_cast<int>(VerificationState::failed));
+    std::string sql =
+        "SELECT " + r.foreign_key + ", verification_state, " + timestamp_sql("verified_at") +
+        ", verification_retry_count, verification_failure, "
+        "CASE WHEN verification_state = " + failed +
+        " THEN coalesce(extract(epoch FROM verification_retry_at - now())::float8, 0) END";
+    if (secondary)
+        sql += ", state, " + timestamp_sql("last_synced_at") + ", retry_count, last_sync_failure, "
+               "CASE WHEN state = " + std::to_string(static_cast<int>(SyncState::failed)) +
+               " THEN coalesce(extract(epoch FROM retry_at - now())::float8, 0) END";
+    sql += " FROM " + (secondary ? r.registry_table : r.states_table) + " WHERE " + where + " ORDER BY " +
+           r.foreign_key + " LIMIT $2";
+
+    pqxx::read_transaction tx(secondary ? site.geo_database() : site.main_database());
+    auto rows = tx.exec_params(sql, query.after, query.limit + 1);
+    RecordPage page;
+    for (const auto& row : rows) {
+        if (static_cast<int>(page.records.size()) == query.limit) {
+            page.next_after = page.records.back().id;
+            break;
+        }
+        ListedRecord rec;
+        rec.id = row[0].as<long long>();
+        rec.verification_state = static_cast<VerificationState>(row[1].as<int>());
+        rec.verified_at = optional_text(row[2]);
+        rec.verified_seconds = optional_number(row[3]);
+        rec.verification_retry_count = row[4].is_null() ? 0 : row[4].as<int>();
+        rec.verification_failure = optional_text(row[5]);
+        if (!row[6].is_null())
+            rec.next_verification_retry = retry_in_words(row[6].as<double>());
+        if (secondary) {
+            rec.sync_state = static_cast<SyncState>(row[7].as<int>());
+            rec.last_synced_at = optional_text(row[8]);
+            rec.last_synced_seconds = optional_number(row[9]);
+            rec.retry_count = row[10].is_null() ? 0 : row[10].as<int>();
+            rec.last_sync_failure = optional_text(row[11]);
+            if (!row[12].is_null())
+                rec.next_sync_retry = retry_in_words(row[12].as<double>());
+        }
+        page.records.push_back(std::move(rec));
+    }
+    return page;
+}
+
+std::string format_record_page_table(const RecordPage& page, bool secondary) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& rec : page.records) {
+        std::string retry = rec.next_sync_retry.value_or(rec.next_verification_retry.value_or("-"));
+        std::string failure = cut(rec.last_sync_failure ? rec.last_sync_failure : rec.verification_failure);
+        if (secondary)
+            rows.push_back({std::to_string(rec.id), sync_state_name(*rec.sync_state),
+                            short_verification_name(rec.verification_state), when(rec.last_synced_seconds), retry,
+                            failure});
+        else
+            rows.push_back({std::to_string(rec.id), short_verification_name(rec.verification_state),
+                            when(rec.verified_seconds), retry, failure});
+    }
+    std::string out =
+        secondary ? format_table({"ID", "SYNC", "VERIFICATION", "LAST SYNCED", "NEXT RETRY", "FAILURE"}, rows)
+                  : format_table({"ID", "VERIFICATION", "VERIFIED", "NEXT RETRY", "FAILURE"}, rows);
+    if (page.records.empty())
+        out += "(no records)\n";
+    if (page.next_after)
+        out += "(more: add --after " + std::to_string(*page.next_after) + ")\n";
+    return out;
+}
+
+std::string format_record_page_json(const RecordPage& page, bool secondary) {
+    nlohmann::ordered_json records = nlohmann::ordered_json::array();
+    for (const auto& rec : page.records) {
+        nlohmann::ordered_json item;
+        item["id"] = rec.id;
+        if (secondary) {
+            item["state"] = sync_state_name(*rec.sync_state);
+            item["last_synced_at"] = optional_json(rec.last_synced_at);
+            item["retry_count"] = rec.retry_count;
+            item["next_sync_retry"] = optional_json(rec.next_sync_retry);
+            item["last_sync_failure"] = optional_json(rec.last_sync_failure);
+        }
+        item["verification_state"] = verification_state_name(rec.verification_state);
+        item["verified_at"] = optional_json(rec.verified_at);
+        item["verification_retry_count"] = rec.verification_retry_count;
+        item["next_verification_retry"] = optional_json(rec.next_verification_retry);
+        item["verification_failure"] = optional_json(rec.verification_failure);
+        records.push_back(std::move(item));
+    }
+    nlohmann::ordered_json out;
+    out["records"] = records;
+    out["next_after"] = page.next_after ? nlohmann::ordered_json(*page.next_after) : nlohmann::ordered_json(nullptr);
+    return out.dump(2) + "\n";
+}
+
+}  // namespace geo_ssf

@@ -1,0 +1,54 @@
+// The records of one type in a given state (`geo-ssf list`), GitLab's registry listing: on a
+// primary its state rows, on a secondary its registry rows, in pages ordered by record id.
+#pragma once
+
+#include "site/site.hpp"
+#include "db/states.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace geo_ssf {
+
+// State words as users type them; anything else is a UsageError listing the accepted words.
+// Sync: pending, started, synced, failed (also sync_failed, ...). Verification: pending,
+// started, succeeded, failed, disabled, also with the verification_ prefix.
+SyncState sync_state_option(const std::string& text);
+VerificationState verification_state_option(const std::string& text);
+
+struct ListQuery {
+    std::optional<SyncState> sync_state;  // secondary only
+    std::optional<VerificationState> verification_state;
+    int limit = 100;
+    long long after = 0;  // only records with a greater id
+};
+
+struct ListedRecord {
+    long long id = 0;
+    std::optional<SyncState> sync_state;  // secondary
+    VerificationState verification_state = VerificationState::pending;
+    std::optional<std::string> last_synced_at;  // secondary, ISO 8601
+    std::optional<double> last_synced_seconds;  // from now, negative in the past
+    std::optional<std::string> verified_at;
+    std::optional<double> verified_seconds;
+    std::optional<std::string> next_sync_retry;          // "in 3 minutes", "due now"; when sync failed
+    std::optional<std::string> next_verification_retry;  // when verification failed
+    int retry_count = 0;
+    int verification_retry_count = 0;
+    std::optional<std::string> last_sync_failure;
+    std::optional<std::string> verification_failure;
+};
+
+struct RecordPage {
+    std::vector<ListedRecord> records;
+    std::optional<long long> next_after;  // pass as after for the next page; nullopt on the last
+};
+
+// One page of REPLICABLE's records on SITE. A sync state on a primary is a UsageError.
+RecordPage list_records(Site& site, const std::string& replicable, const ListQuery& query);
+
+std::string format_record_page_table(const RecordPage& page, bool secondary);
+std::string format_record_page_json(const RecordPage& page, bool secondary);
+
+}  // namespace geo_ssf

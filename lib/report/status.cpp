@@ -1,0 +1,375 @@
+#include "report/status.hpp"
+
+#include "site/database.hpp"
+#include "common/duration.hpp"
+#include "common/error.hpp"
+#include "db/id_set_difference.hpp"
+#include "db/model_table.hpp"
+#include "db/states.hpp"
+#include "db/tallies.hpp"
+#include "db/timed_reader.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <regex>
+
+namespace geo_ssf {
+
+namespace {
+
+using Clock = TimedReader::Clock;
+
+long long milliseconds_since(Clock::time_point start) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+}
+
+long long as_count(const pqxx::field& field) { return field.is_null() ? 0 : field.as<long long>(); }
+
+// The digest id_set_difference.hpp compares: how many ids, and the exact sum of their hashes.
+std::string digest_sql(const std::string& column) {
+    return "count(*), coalesce(sum(" + id_hash_sql(column) + "), 0)::text";
+}
+
+RangeDigest read_digest(const pqxx::row& row, int first) {
+    return {as_count(row[first]), row[first + 1].as<std::string>()};
+}
+
+// The ids of COLUMN in TABLE's rows that PREDICATE selects, read through one transaction.
+class TableIds : public IdSet {
+public:
+    TableIds(TimedReader& reader, std::string table, std::string column, std::string predicate)
+        : m_reader(reader), m_table(std::move(table)), m_column(std::move(column)), m_predicate(std::move(predicate)) {}
+
+    std::optional<IdRange> bounds() override {
+        auto row = m_reader.exec("SELECT min(" + m_column + "), max(" + m_column + ") FROM " + m_table + " WHERE " +
+                                 m_predicate)[0];
+        if (row[0].is_null())
+            return std::nullopt;
+        return IdRange{row[0].as<long long>(), row[1].as<long long>()};
+    }
+
+    std::vector<RangeDigest> digests(const std::vector<IdRange>& ranges) override {
+        auto started = Clock::now();
+        std::vector<RangeDigest> out;
+        for (const auto& row : m_reader.exec(
+                 "SELECT d.* FROM " + ranges_sql() + " CROSS JOIN LATERAL (SELECT " + digest_sql(m_column) + " FROM " +
+                     m_table + " WHERE " + m_column + " BETWEEN geo_ssf_first AND geo_ssf_last AND " + m_predicate +
+                     ") d ORDER BY geo_ssf_n",
+                 firsts(ranges), lasts(ranges)))
+            out.push_back(read_digest(row, 0));
+        spdlog::debug("{}: digests of {} id ranges in {} ms", m_table, ranges.size(), milliseconds_since(started));
+        return out;
+    }
+
+    std::vector<long long> ids(const std::vector<IdRange>& ranges) override {
+        auto started = Clock::now();
+        std::vector<long long> out;
+        for (const auto& row : m_reader.exec("SELECT x.id FROM " + ranges_sql() + " CROSS JOIN LATERAL (SELECT " +
+                                                 m_column + " AS id FROM " + m_table + " WHERE " + m_column +
+                                                 " BETWEEN geo_ssf_first AND geo_ssf_last AND " + m_predicate + ") x",
+                                             firsts(ranges), lasts(ranges)))
+            out.push_back(row[0].as<long long>());
+        spdlog::debug("{}: {} ids of {} ranges in {} ms", m_table, out.size(), ranges.size(), milliseconds_since(started));
+        return out;
+    }
+
+    std::vector<std::pair<long long, long long>> members(const std::vector<long long>& ids) override {
+        std::vector<std::pair<long long, long long>> out;
+        for (const auto& row : m_reader.exec("SELECT " + m_column + ", " + id_hash_sql(m_column) + " FROM " +
+                                                 m_table + " WHERE " + m_column + " = ANY($1::bigint[]) AND " +
+                                                 m_predicate,
+                                             bigint_array(ids)))
+            out.emplace_back(row[0].as<long long>(), row[1].as<long long>());
+        return out;
+    }
+
+private:
+    // Odd names, so that a scope predicate's own column names never resolve to them.
+    static std::string ranges_sql() {
+        return "unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS geo_ssf_range(geo_ssf_first, geo_ssf_last, "
+               "geo_ssf_n)";
+    }
+    static std::string firsts(const std::vector<IdRange>& ranges) {
+        std::vector<long long> out;
+        for (const auto& r : ranges)
+            out.push_back(r.first);
+        return bigint_array(out);
+    }
+    static std::string lasts(const std::vector<IdRange>& ranges) {
+        std::vector<long long> out;
+        for (const auto& r : ranges)
+            out.push_back(r.last);
+        return bigint_array(out);
+    }
+
+    TimedReader& m_reader;
+    std::string m_table;
+    std::string m_column;
+    std::string m_predicate;
+};
+
+long long tallied(const TableTallies& tallies, const std::function<bool(const Tally&)>& selected) {
+    long long sum = 0;
+    for (const auto& t : tallies.by_state)
+        if (selected(t))
+            sum += t.records;
+    return sum;
+}
+
+bool verification_is(const Tally& t, VerificationState state) {
+    return t.verification_state == static_cast<int>(state);
+}
+bool synced(const Tally& t) { return t.sync_state == static_cast<int>(SyncState::synced); }
+
+// TABLE's tallies, when status can use them; nullopt when its rows must be counted instead.
+std::optional<TableTallies> usable_tallies(TimedReader& reader, const TalliedTable& table) {
+    auto tallies = read_tallies(reader, table);
+    if (tallies && tallies->below_zero()) {
+        spdlog::warn("{}: its tallies are below zero, so its rows are counted; run geo-ssf status --recount",
+                     table.name);
+        return std::nullopt;
+    }
+    return tallies;
+}
+
+// The primary: the states table's tallies, which a scope (or missing triggers) makes counted
+// from the rows in scope, and the records in scope from the model table, in one snapshot.
+StatusCounts count_on_primary(pqxx::connection& main, const Replicable& r, Clock::time_point deadline,
+                              const std::string& timeout_text) {
+    TimedReader reader(main, deadline, timeout_text);
+    TalliedTable states = states_tallied_table(r);
+    // Without a scope every state row is a record's (its foreign key cascades), so the states
+    // table alone is GitLab's available_verifiables.
+    std::optional<TableTallies> tallies;
+    if (r.scope.empty())
+        tallies = usable_tallies(reader, states);
+    if (!tallies)
+        tallies = count_tallies(reader, states,
+                                r.scope.empty() ? "true"
+                                                : r.foreign_key + " IN (SELECT id FROM " + r.model_table + " WHERE " +
+                                                      scope_predicate(r) + ")");
+    StatusCounts counts;
+    counts.checksum_total = tallies->ids.count;
+    counts.checksummed = tallied(*tallies, [](const Tally& t) { return verification_is(t, VerificationState::succeeded); });
+    counts.checksum_failed = tallied(*tallies, [](const Tally& t) { return verification_is(t, VerificationState::failed); });
+    counts.count = as_count(reader.exec("SELECT count(*) FROM " + r.model_table + " WHERE " + scope_predicate(r))[0][0]);
+    return counts;
+}
+
+// The records of the events after CURSOR: what a secondary has probably not caught up with.
+// Only a hint for the missing-registry count, so a bounded number of events is read.
+std::vector<long long> records_of_recent_events(TimedReader& main, const Replicable& r, long long cursor) {
+    std::vector<long long> out;
+    for (const auto& row : main.exec("SELECT DISTINCT (payload->>'model_record_id')::bigint FROM (SELECT payload "
+                                     "FROM geo_events WHERE id > $1 AND replicable_name = $2 ORDER BY id LIMIT 10000) e "
+                                     "WHERE payload->>'model_record_id' ~ '^-?[0-9]{1,18}$'",
+                                     cursor, r.name))
+        out.push_back(row[0].as<long long>());
+    return out;
+}
+
+// A secondary: the registry's tallies (which also digest its ids; a pass over its rows when it
+// has no usable tallies) and, at the same time, a digest of the primary's records in scope,
+// split at the registry's largest id: records above it are missing without a doubt (new
+// records not registered yet, the usual difference).
+// Below it the two digests are compared; where they differ, the records of the events this
+// secondary has not processed yet are looked up first, and the id ranges compared only if
+// they do not explain the difference.
+StatusCounts count_on_secondary(pqxx::connection& main, pqxx::connection& geo, const Replicable& r,
+                                std::optional<long long> cursor, Clock::time_point deadline,
+                                const std::string& timeout_text) {
+    StatusCounts counts;
+    TimedReader main_reader(main, deadline, timeout_text);
+    TimedReader geo_reader(geo, deadline, timeout_text);
+    TableIds wanted_ids(main_reader, r.model_table, "id", scope_predicate(r));
+    TableIds registered_ids(geo_reader, r.registry_table, r.foreign_key, "true");
+    auto started = Clock::now();
+    std::optional<IdRange> registered_bounds = registered_ids.bounds();
+    std::vector<long long> suspects;
+    auto records = std::async(std::launch::async, [&] {
+        if (cursor)
+            suspects = records_of_recent_events(main_reader, r, *cursor);
+        if (!registered_bounds)
+            return std::make_pair(read_digest(main_reader.exec("SELECT " + digest_sql("id") + " FROM " +
+                                                               r.model_table + " WHERE " + scope_predicate(r))[0],
+                                              0),
+                                  RangeDigest{});
+        // Two statements: a FILTER on each aggregate would cost every row a comparison more.
+        std::string in_scope = " FROM " + r.model_table + " WHERE " + scope_predicate(r);
+        auto below = read_digest(
+            main_reader.exec("SELECT " + digest_sql("id") + in_scope + " AND id <= $1", registered_bounds->last)[0], 0);
+        auto above = as_count(main_reader.exec("SELECT count(*)" + in_scope + " AND id > $1", registered_bounds->last)[0][0]);
+        return std::make_pair(below, RangeDigest{above, ""});
+    });
+    TalliedTable registry = registry_tallied_table(r);
+    std::optional<TableTallies> tallies = usable_tallies(geo_reader, registry);
+    bool tallies_kept = tallies.has_value();
+    if (!tallies_kept)
+        tallies = count_tallies(geo_reader, registry, "true");
+    const RangeDigest& registered = tallies->ids;
+    spdlog::debug("{}: registry {} in {} ms", r.name, tallies_kept ? "tallies read" : "rows counted (no usable tallies)",
+                  milliseconds_since(started));
+    auto [wanted_below, wanted_above] = records.get();
+    spdlog::debug("{}: registry counted and the primary's ids digested in {} ms", r.name, milliseconds_since(started));
+    counts.registry = registered.count;
+    counts.count = registered.count;
+    counts.synced = tallied(*tallies, synced);
+    counts.failed = tallied(*tallies, [](const Tally& t) { return t.sync_state == static_cast<int>(SyncState::failed); });
+    if (r.verification_enabled) {
+        counts.verification_total = tallied(*tallies, [](const Tally& t) {
+            return synced(t) && !verification_is(t, VerificationState::disabled);
+        });
+        counts.verified = tallied(*tallies, [](const Tally& t) {
+            return synced(t) && verification_is(t, VerificationState::succeeded);
+        });
+        counts.verification_failed = tallied(*tallies, [](const Tally& t) {
+            return synced(t) && verification_is(t, VerificationState::failed);
+        });
+    }
+    std::vector<ComparedRange> start;
+    IdRange all = all_ids();
+    if (!registered_bounds) {
+        start.push_back({all, wanted_below, registered});
+    } else {
+        start.push_back({{all.first, registered_bounds->last}, wanted_below, registered});
+        if (registered_bounds->last < all.last)
+            start.push_back({{registered_bounds->last + 1, all.last}, wanted_above, RangeDigest{}});
+    }
+    counts.registry_missing = count_missing_ids(wanted_ids, registered_ids, std::move(start), suspects);
+    spdlog::debug("{}: {} missing registry rows counted in {} ms in all", r.name, *counts.registry_missing,
+                  milliseconds_since(started));
+    return counts;
+}
+
+std::optional<EventMark> read_event(TimedReader& reader, const std::string& where) {
+    auto rows = reader.exec("SELECT id, to_json(created_at) #>> '{}', extract(epoch FROM created_at)::float8, "
+                            "extract(epoch FROM now() - created_at)::float8 FROM geo_events " + where);
+    if (rows.empty())
+        return std::nullopt;
+    EventMark mark;
+    mark.id = rows[0][0].as<long long>();
+    mark.date = rows[0][1].as<std::string>();
+    mark.unix_time = rows[0][2].as<double>();
+    mark.age_seconds = rows[0][3].as<double>();
+    return mark;
+}
+
+void read_events(Site& site, SiteStatus& status, Clock::time_point deadline, const std::string& timeout_text) {
+    try {
+        std::optional<long long> cursor;
+        if (!site.is_primary()) {
+            TimedReader geo(site.geo_database(), deadline, timeout_text);
+            auto row = geo.exec("SELECT max(event_id) FROM event_log_states")[0];
+            if (!row[0].is_null())
+                cursor = row[0].as<long long>();
+        }
+        TimedReader main(site.main_database(), deadline, timeout_text);
+        status.last_event = read_event(main, "ORDER BY id DESC LIMIT 1");
+        if (cursor) {
+            auto mark = read_event(main, "WHERE id = " + std::to_string(*cursor));
+            status.cursor_last_event = mark ? *mark : EventMark{*cursor, std::nullopt, std::nullopt, std::nullopt};
+        }
+    } catch (const CountCancelled& cancelled) {
+        status.events_known = false;
+        status.events_reason = cancelled.reason;
+    }
+}
+
+}  // namespace
+
+std::optional<double> synced_percentage(const StatusCounts& counts) {
+    if (!counts.registry || !counts.synced)
+        return std::nullopt;
+    return *counts.registry == 0 ? 0.0 : static_cast<double>(*counts.synced) / static_cast<double>(*counts.registry) * 100.0;
+}
+
+std::optional<double> verified_percentage(const StatusCounts& counts) {
+    if (!counts.registry || !counts.verified)
+        return std::nullopt;
+    return *counts.registry == 0 ? 0.0
+                                 : static_cast<double>(*counts.verified) / static_cast<double>(*counts.registry) * 100.0;
+}
+
+bool SiteStatus::complete() const {
+    if (!events_known)
+        return false;
+    for (const auto& t : types)
+        if (t.outcome == TypeOutcome::unknown)
+            return false;
+    return true;
+}
+
+bool counted_in_status(const Replicable& replicable, Role role) {
+    return role == Role::primary ? replicable.verification_enabled : replicable.replication_enabled;
+}
+
+std::vector<TypeStatus> select_status_types(const Config& config, const std::vector<std::string>& names) {
+    bool primary = config.role == Role::primary;
+    std::vector<TypeStatus> out;
+    if (names.empty()) {
+        for (const auto& r : config.replicables)
+            if (counted_in_status(r, config.role))
+                out.push_back({&r, TypeOutcome::counted, "", {}});
+        return out;
+    }
+    for (const auto& name : names) {
+        const Replicable& r = config.replicable(name);
+        bool seen = false;
+        for (const auto& t : out)
+            seen = seen || t.replicable == &r;
+        if (seen)
+            continue;
+        if (counted_in_status(r, config.role))
+            out.push_back({&r, TypeOutcome::counted, "", {}});
+        else
+            out.push_back({&r, TypeOutcome::disabled,
+                           std::string(primary ? "verification" : "replication") + " is disabled in " + r.file.string(),
+                           {}});
+    }
+    return out;
+}
+
+SiteStatus collect_status(Site& site, std::vector<TypeStatus> types) {
+    const Config& config = site.config();
+    SiteStatus status;
+    status.site = config.site_name;
+    status.role = config.role;
+    std::string timeout_text = format_duration(config.status_timeout);
+    read_events(site, status, Clock::now() + config.status_timeout, timeout_text);
+
+    for (auto& t : types) {
+        if (t.outcome != TypeOutcome::counted)
+            continue;
+        auto deadline = Clock::now() + config.status_timeout;
+        try {
+            if (site.is_primary()) {
+                t.counts = count_on_primary(site.main_database(), *t.replicable, deadline, timeout_text);
+            } else {
+                std::optional<long long> cursor;
+                if (status.events_known)
+                    cursor = status.cursor_last_event ? status.cursor_last_event->id : 0;
+                t.counts = count_on_secondary(site.main_database(), site.geo_database(), *t.replicable, cursor,
+                                              deadline, timeout_text);
+            }
+        } catch (const CountCancelled& cancelled) {
+            t.outcome = TypeOutcome::unknown;
+            t.reason = cancelled.reason;
+            t.counts = {};
+        }
+    }
+    status.types = std::move(types);
+    return status;
+}
+
+std::string status_field_name(const std::string& plural, const std::string& field) { return plural + "_" + field; }
+
+std::string prometheus_gauge_name(const std::string& field_name) {
+    static const std::regex suffix("(_count|_total)$");
+    return "geo_" + std::regex_replace(field_name, suffix, "");
+}
+
+}  // namespace geo_ssf

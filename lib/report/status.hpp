@@ -1,0 +1,96 @@
+// What `geo-ssf status` reports: GitLab's status fields for each replicable (reference §8),
+// read from the tallies the triggers keep (lib/tallies.hpp), plus the event log's position.
+#pragma once
+
+#include "site/config.hpp"
+#include "site/site.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace geo_ssf {
+
+// GitLab's fields of one type. A field this site's role does not count, or that disabled
+// verification leaves out, is nullopt (GitLab's nil).
+struct StatusCounts {
+    // <p>_count: the model records in scope on a primary; the registry rows on a secondary,
+    // where GitLab overwrites it with the registry count.
+    std::optional<long long> count;
+    // Primary: state rows of records in scope (available to checksum), succeeded, failed.
+    std::optional<long long> checksum_total;
+    std::optional<long long> checksummed;
+    std::optional<long long> checksum_failed;
+    // Secondary: registry rows, synced, failed; and of the synced ones, those available to
+    // verify (verification not disabled), verified, failed to verify.
+    std::optional<long long> registry;
+    std::optional<long long> synced;
+    std::optional<long long> failed;
+    std::optional<long long> verification_total;
+    std::optional<long long> verified;
+    std::optional<long long> verification_failed;
+    // Ours, secondary: records in scope on the primary that have no registry row yet.
+    std::optional<long long> registry_missing;
+};
+
+// GitLab's derived percentages: 0 when the registry is empty; the verified percentage is of
+// the registry count, not of verification_total. nullopt when the counts are.
+std::optional<double> synced_percentage(const StatusCounts& counts);
+std::optional<double> verified_percentage(const StatusCounts& counts);
+
+enum class TypeOutcome {
+    counted,    // the counts are known
+    unknown,    // counting did not finish within status.timeout (or was cancelled)
+    disabled,   // named on the command line, but this role does not count it
+};
+
+struct TypeStatus {
+    const Replicable* replicable = nullptr;
+    TypeOutcome outcome = TypeOutcome::counted;
+    std::string reason;  // why it is unknown or disabled
+    StatusCounts counts;
+};
+
+// An event of the primary's log: its id and when it was created.
+struct EventMark {
+    long long id = 0;
+    std::optional<std::string> date;         // ISO 8601; nullopt when the event is gone from the log
+    std::optional<double> unix_time;         // the same, in seconds since 1970
+    std::optional<double> age_seconds;       // how long ago, on the main database's clock
+};
+
+struct SiteStatus {
+    std::string site;
+    Role role = Role::primary;
+    std::optional<EventMark> last_event;         // the newest event on the primary
+    std::optional<EventMark> cursor_last_event;  // secondary: the last event it processed
+    bool events_known = true;                    // false when reading them timed out
+    std::string events_reason;
+    std::vector<TypeStatus> types;
+
+    // Whether everything that was asked for is known: no count and no event position timed out.
+    bool complete() const;
+};
+
+// Whether a site of ROLE counts REPLICABLE in its status, as GitLab: on a primary when its
+// verification is enabled, on a secondary when its replication is.
+bool counted_in_status(const Replicable& replicable, Role role);
+
+// The types status covers: every type this role counts (counted_in_status) when NAMES is
+// empty; else the named
+// ones, in order, once each, those this role does not count marked disabled with the reason.
+// An unknown name is a UsageError.
+std::vector<TypeStatus> select_status_types(const Config& config, const std::vector<std::string>& names);
+
+// Counts TYPES (from select_status_types) on SITE. Each type gets status.timeout: a count
+// that cannot finish within it leaves that type unknown and the others are still counted.
+// Other database errors are thrown.
+SiteStatus collect_status(Site& site, std::vector<TypeStatus> types);
+
+// GitLab's field names: status_field_name("cool_widgets", "synced_count") is
+// "cool_widgets_synced_count", and its Prometheus gauge is "geo_cool_widgets_synced"
+// ("geo_" + field without a final "_count" or "_total", as GitLab derives it).
+std::string status_field_name(const std::string& plural, const std::string& field);
+std::string prometheus_gauge_name(const std::string& field_name);
+
+}  // namespace geo_ssf

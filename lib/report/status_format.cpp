@@ -1,0 +1,368 @@
+#include "report/status_format.hpp"
+
+#include "common/time_words.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace geo_ssf {
+
+namespace {
+
+enum class Percentage { none, of_checksum_total, of_registry };
+
+// One of GitLab's integer fields, as each output shows it. {T} in HELP is the type's title.
+struct Field {
+    const char* name;  // after "<plural>_"
+    std::optional<long long> StatusCounts::*member;
+    const char* label;  // in the table; nullptr: not shown there
+    const char* help;
+    bool failure;       // "FAILED" in the table when above zero
+    Percentage percentage;
+};
+
+const Field k_primary_fields[] = {
+    {"count", &StatusCounts::count, "Records", "Number of {T} on primary", false, Percentage::none},
+    {"checksum_total_count", &StatusCounts::checksum_total, "Available to checksum",
+     "Number of {T} to checksum on primary", false, Percentage::none},
+    {"checksummed_count", &StatusCounts::checksummed, "Checksummed",
+     "Number of {T} that successfully calculated the checksum on primary", false, Percentage::of_checksum_total},
+    {"checksum_failed_count", &StatusCounts::checksum_failed, "Failed to checksum",
+     "Number of {T} that failed to calculate the checksum on primary", true, Percentage::none},
+};
+
+const Field k_secondary_fields[] = {
+    {"count", &StatusCounts::count, nullptr, "Number of {T} in the registry (GitLab's count on a secondary)", false,
+     Percentage::none},
+    {"registry_count", &StatusCounts::registry, "In the registry", "Number of {T} in the registry", false,
+     Percentage::none},
+    {"synced_count", &StatusCounts::synced, "Synced", "Number of syncable {T} synced on secondary", false,
+     Percentage::of_registry},
+    {"failed_count", &StatusCounts::failed, "Failed to sync", "Number of syncable {T} failed to sync on secondary", true,
+     Percentage::none},
+    {"verification_total_count", &StatusCounts::verification_total, "Available to verify",
+     "Number of {T} to attempt to verify on secondary", false, Percentage::none},
+    {"verified_count", &StatusCounts::verified, "Verified", "Number of {T} successfully verified on secondary", false,
+     Percentage::of_registry},
+    {"verification_failed_count", &StatusCounts::verification_failed, "Failed to verify",
+     "Number of {T} that failed verification on secondary", true, Percentage::none},
+    {"registry_missing_count", &StatusCounts::registry_missing, "No registry row yet",
+     "Number of {T} on primary with no registry row on secondary yet", false, Percentage::none},
+};
+
+template <size_t N>
+std::vector<Field> as_vector(const Field (&fields)[N]) {
+    return std::vector<Field>(fields, fields + N);
+}
+
+std::vector<Field> fields_for(Role role) {
+    return role == Role::primary ? as_vector(k_primary_fields) : as_vector(k_secondary_fields);
+}
+
+std::string help_for(const Field& field, const Replicable& r) {
+    std::string text = field.help;
+    text.replace(text.find("{T}"), 3, r.title_plural);
+    return text;
+}
+
+bool verification_field(const Field& field) {
+    return field.member == &StatusCounts::verification_total || field.member == &StatusCounts::verified ||
+           field.member == &StatusCounts::verification_failed;
+}
+
+// "label  value  note" lines with the labels and the values aligned.
+class AlignedLines {
+public:
+    void add(std::string label, std::string value, std::string note = "") {
+        m_lines.push_back({std::move(label), std::move(value), std::move(note)});
+    }
+    std::string render(bool right_align_values) const {
+        size_t label_width = 0, value_width = 0;
+        for (const auto& l : m_lines) {
+            label_width = std::max(label_width, l.label.size());
+            value_width = std::max(value_width, l.value.size());
+        }
+        std::string out;
+        for (const auto& l : m_lines) {
+            std::string line = "  " + l.label + std::string(label_width - l.label.size() + 2, ' ');
+            std::string padding(value_width - l.value.size(), ' ');
+            line += right_align_values ? padding + l.value : l.value + padding;
+            if (!l.note.empty())
+                line += "   " + l.note;
+            while (!line.empty() && line.back() == ' ')
+                line.pop_back();
+            out += line + "\n";
+        }
+        return out;
+    }
+
+private:
+    struct Line {
+        std::string label, value, note;
+    };
+    std::vector<Line> m_lines;
+};
+
+std::string one_line(std::string text) {
+    for (auto& c : text)
+        if (c == '\n' || c == '\r')
+            c = ' ';
+    return text;
+}
+
+std::string describe_event(const std::optional<EventMark>& mark) {
+    if (!mark)
+        return "none yet";
+    std::string out = std::to_string(mark->id);
+    if (mark->date) {
+        out += ", " + readable_timestamp(*mark->date);
+        if (mark->age_seconds)
+            out += " (" + relative_time_in_words(-*mark->age_seconds) + ")";
+    }
+    return out;
+}
+
+std::string type_heading(const Replicable& r) { return r.title_plural + " (" + r.name + ")\n"; }
+
+std::string type_block(const TypeStatus& t, Role role) {
+    const Replicable& r = *t.replicable;
+    if (t.outcome == TypeOutcome::disabled)
+        return type_heading(r) + "  not counted: " + one_line(t.reason) + "\n";
+    if (t.outcome == TypeOutcome::unknown)
+        return type_heading(r) + "  unknown: " + one_line(t.reason) + "\n";
+    AlignedLines lines;
+    bool verification_shown = false;
+    for (const auto& field : fields_for(role)) {
+        if (!field.label)
+            continue;
+        const auto& value = t.counts.*field.member;
+        if (!value) {
+            if (verification_field(field) && !verification_shown)
+                lines.add("Verification", "disabled");
+            verification_shown = verification_shown || verification_field(field);
+            continue;
+        }
+        std::string note;
+        if (field.failure && *value > 0)
+            note = "FAILED";
+        std::optional<double> percentage;
+        if (field.percentage == Percentage::of_registry)
+            percentage = field.member == &StatusCounts::synced ? synced_percentage(t.counts) : verified_percentage(t.counts);
+        if (field.percentage == Percentage::of_checksum_total && t.counts.checksum_total)
+            percentage = *t.counts.checksum_total == 0 ? 0.0
+                                                       : static_cast<double>(*value) /
+                                                             static_cast<double>(*t.counts.checksum_total) * 100.0;
+        if (percentage)
+            note = format_percentage(*percentage);
+        lines.add(field.label, std::to_string(*value), note);
+    }
+    return type_heading(r) + lines.render(true);
+}
+
+nlohmann::ordered_json optional_json(const std::optional<long long>& value) {
+    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+}
+
+nlohmann::ordered_json optional_json(const std::optional<double>& value) {
+    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+}
+
+const char* outcome_name(TypeOutcome outcome) {
+    switch (outcome) {
+    case TypeOutcome::counted:
+        return "ok";
+    case TypeOutcome::unknown:
+        return "unknown";
+    case TypeOutcome::disabled:
+        return "disabled";
+    }
+    return "unknown";
+}
+
+std::string format_number(double value) {
+    if (value == std::floor(value) && std::fabs(value) < 1e15)
+        return std::to_string(static_cast<long long>(value));
+    char text[64];
+    std::snprintf(text, sizeof text, "%.3f", value);
+    return text;
+}
+
+// Writes families of gauges, one sample each, all with the same label set.
+class Exposition {
+public:
+    explicit Exposition(const std::string& site) : m_labels("{site=\"" + escape_label_value(site) + "\"}") {}
+    const std::string& labels() const { return m_labels; }
+    void gauge(const std::string& name, const std::string& help, const std::string& value) {
+        m_text += "# HELP " + name + " " + escape_help_text(help) + "\n# TYPE " + name + " gauge\n" + name + m_labels +
+                  " " + value + "\n";
+    }
+    void comment(const std::string& text) { m_text += "# " + one_line(text) + "\n"; }
+    const std::string& text() const { return m_text; }
+
+private:
+    std::string m_labels;
+    std::string m_text;
+};
+
+// The value of the sample NAME{LABELS} in an earlier exposition TEXT.
+std::optional<std::string> previous_value(const std::string& text, const std::string& series) {
+    std::istringstream lines(text);
+    std::string line;
+    while (std::getline(lines, line)) {
+        if (line.rfind(series + " ", 0) != 0)
+            continue;
+        std::istringstream rest(line.substr(series.size() + 1));
+        std::string value;
+        rest >> value;
+        try {
+            size_t used = 0;
+            std::stod(value, &used);
+            if (used == value.size() && !value.empty())
+                return value;
+        } catch (const std::exception&) {
+        }
+    }
+    return std::nullopt;
+}
+
+constexpr const char* k_last_success = "geo_ssf_status_last_success_timestamp_seconds";
+
+}  // namespace
+
+std::string format_percentage(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.1f%%", std::floor(value * 10.0 + 1e-9) / 10.0);
+    return text;
+}
+
+std::string escape_label_value(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
+    }
+    return out;
+}
+
+std::string escape_help_text(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
+    }
+    return out;
+}
+
+std::string format_status_table(const SiteStatus& status) {
+    bool primary = status.role == Role::primary;
+    std::string out = status.site + " (" + role_name(status.role) + " site)\n";
+    AlignedLines events;
+    std::string unknown = "unknown: " + one_line(status.events_reason);
+    events.add(primary ? "Last event" : "Last event on the primary",
+               status.events_known ? describe_event(status.last_event) : unknown);
+    if (!primary)
+        events.add("Last event processed", status.events_known ? describe_event(status.cursor_last_event) : unknown);
+    out += events.render(false);
+    for (const auto& t : status.types)
+        out += "\n" + type_block(t, status.role);
+    if (status.types.empty())
+        out += std::string("\nNo replicable has ") + (primary ? "verification" : "replication") +
+               " enabled; see geo-ssf replicables.\n";
+    return out;
+}
+
+std::string format_status_json(const SiteStatus& status) {
+    bool primary = status.role == Role::primary;
+    nlohmann::ordered_json out;
+    out["site"] = status.site;
+    out["role"] = role_name(status.role);
+    auto put_event = [&](const std::string& prefix, const std::optional<EventMark>& mark) {
+        out[prefix + "_id"] = mark ? nlohmann::ordered_json(mark->id) : nlohmann::ordered_json(nullptr);
+        out[prefix + "_date"] = mark && mark->date ? nlohmann::ordered_json(*mark->date) : nlohmann::ordered_json(nullptr);
+    };
+    put_event("last_event", status.last_event);
+    if (!primary)
+        put_event("cursor_last_event", status.cursor_last_event);
+    if (!status.events_known)
+        out["events_reason"] = status.events_reason;
+    out["replicables"] = nlohmann::ordered_json::array();
+    for (const auto& t : status.types) {
+        const Replicable& r = *t.replicable;
+        nlohmann::ordered_json type;
+        type["name"] = r.name;
+        type["status"] = outcome_name(t.outcome);
+        if (t.outcome != TypeOutcome::counted)
+            type["reason"] = t.reason;
+        for (const auto& field : fields_for(status.role)) {
+            if (field.member == &StatusCounts::registry_missing) {
+                type[status_field_name(r.plural, "synced_in_percentage")] = optional_json(synced_percentage(t.counts));
+                type[status_field_name(r.plural, "verified_in_percentage")] =
+                    optional_json(verified_percentage(t.counts));
+            }
+            type[status_field_name(r.plural, field.name)] = optional_json(t.counts.*field.member);
+        }
+        out["replicables"].push_back(std::move(type));
+    }
+    return out.dump(2) + "\n";
+}
+
+std::string format_status_prometheus(const SiteStatus& status, double now, const std::optional<std::string>& previous) {
+    bool primary = status.role == Role::primary;
+    Exposition exposition(status.site);
+    for (const auto& t : status.types) {
+        const Replicable& r = *t.replicable;
+        if (t.outcome != TypeOutcome::counted) {
+            exposition.comment(r.name + ": " + outcome_name(t.outcome) + ", " + t.reason);
+            continue;
+        }
+        for (const auto& field : fields_for(status.role)) {
+            const auto& value = t.counts.*field.member;
+            if (value)
+                exposition.gauge(prometheus_gauge_name(status_field_name(r.plural, field.name)), help_for(field, r),
+                                 std::to_string(*value));
+        }
+    }
+    if (status.events_known) {
+        if (status.last_event) {
+            exposition.gauge("geo_last_event_id", "Database event ID on the primary",
+                             std::to_string(status.last_event->id));
+            if (status.last_event->unix_time)
+                exposition.gauge("geo_last_event_timestamp", "UNIX timestamp of the database event on the primary",
+                                 format_number(*status.last_event->unix_time));
+        }
+        if (!primary && status.cursor_last_event) {
+            exposition.gauge("geo_cursor_last_event_id", "Last database event ID processed by the secondary",
+                             std::to_string(status.cursor_last_event->id));
+            if (status.cursor_last_event->unix_time)
+                exposition.gauge("geo_cursor_last_event_timestamp",
+                                 "Last UNIX timestamp of a database event processed by the secondary",
+                                 format_number(*status.cursor_last_event->unix_time));
+        }
+    } else {
+        exposition.comment("event log: unknown, " + status.events_reason);
+    }
+    std::optional<std::string> last_success;
+    if (status.complete())
+        last_success = format_number(now);
+    else if (previous)
+        last_success = previous_value(*previous, k_last_success + exposition.labels());
+    if (last_success)
+        exposition.gauge(k_last_success, "Unix time of the last geo-ssf status run that counted every type",
+                         *last_success);
+    return exposition.text();
+}
+
+}  // namespace geo_ssf

@@ -1,0 +1,174 @@
+#include "secondary/event_replay.hpp"
+
+#include "common/error.hpp"
+#include "repo/mirror.hpp"
+#include "db/model_table.hpp"
+#include "db/registry_table.hpp"
+#include "repo/storage.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <optional>
+
+namespace geo_ssf {
+
+namespace {
+
+struct Event {
+    long long id = 0;
+    std::string replicable;
+    std::string name;
+    std::string payload;
+    bool gap_is_old = false;  // a gap just before this event would be a rolled-back transaction
+};
+
+std::optional<long long> read_cursor(pqxx::connection& geo) {
+    pqxx::read_transaction tx(geo);
+    auto row = tx.exec1("SELECT max(event_id) FROM event_log_states");
+    if (row[0].is_null())
+        return std::nullopt;
+    return row[0].as<long long>();
+}
+
+std::vector<Event> read_events(pqxx::connection& main, long long after, int batch) {
+    pqxx::read_transaction tx(main);
+    std::vector<Event> events;
+    for (const auto& row : tx.exec_params("SELECT id, replicable_name, event_name, payload::text,"
+                                          " created_at < now() - interval '10 minutes'"
+                                          " FROM geo_events WHERE id > $1 ORDER BY id LIMIT $2",
+                                          after, batch))
+        events.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                          row[3].as<std::string>(), row[4].as<bool>()});
+    return events;
+}
+
+// Applies one event to the tracking database (and, for deleted, the storage root).
+// Returns false when it was skipped.
+bool apply_event(Site& site, pqxx::work& tx, const Event& event) {
+    const Config& config = site.config();
+    const Replicable* r = nullptr;
+    for (const auto& candidate : config.replicables)
+        if (candidate.name == event.replicable)
+            r = &candidate;
+    if (!r || !r->replication_enabled) {
+        spdlog::info("event {}: {} {} skipped: {}", event.id, event.replicable, event.name,
+                     r ? "replication is disabled" : "unknown replicable");
+        return false;
+    }
+    nlohmann::json payload = nlohmann::json::parse(event.payload, nullptr, false);
+    if (payload.is_discarded() || !payload.is_object() || !payload.contains("model_record_id") ||
+        !payload["model_record_id"].is_number_integer()) {
+        spdlog::warn("event {}: {} {} skipped: malformed payload {}", event.id, event.replicable, event.name, event.payload);
+        return false;
+    }
+    long long id = payload["model_record_id"].get<long long>();
+    if (event.name == "created" || event.name == "updated") {
+        bool in_scope = false;
+        {
+            pqxx::read_transaction main(site.main_database());
+            in_scope = !main.exec_params("SELECT 1 FROM " + r->model_table + " WHERE id = $1 AND " + scope_predicate(*r), id)
+                            .empty();
+        }
+        if (!in_scope)
+            return true;  // not replicated here (out of scope, or gone since)
+        mark_registry_ids(tx, *r, RegistryMark::sync_pending, {id}, false);  // creates the row if missing
+        return true;
+    }
+    if (event.name == "deleted") {
+        if (payload.contains("disk_path") && payload["disk_path"].is_string()) {
+            try {
+                remove_repository(repository_location(config.storage_root, payload["disk_path"].get<std::string>()),
+                                  config.storage_root);
+            } catch (const RuntimeError& e) {
+                spdlog::warn("event {}: {} {} {}: repository not removed: {}", event.id, r->name, event.name, id, e.what());
+            }
+        }
+        delete_registry_rows(tx, *r, {id});
+        return true;
+    }
+    if (event.name == "checksum_succeeded") {
+        mark_registry_ids(tx, *r, RegistryMark::verification_pending, {id}, false);
+        return true;
+    }
+    spdlog::warn("event {}: {} {} skipped: unknown event", event.id, r->name, event.name);
+    return false;
+}
+
+}  // namespace
+
+namespace {
+
+// Only one run replays events at a time; the others skip this step rather than replay the same
+// events and move the cursor in a race.
+constexpr long long k_event_lock_key = 0x67656f2d65766eLL;  // "geo-evn"
+
+class EventLock {
+public:
+    explicit EventLock(pqxx::connection& geo) : m_geo(geo) {
+        m_held = pqxx::nontransaction(m_geo)
+                     .exec1("SELECT pg_try_advisory_lock(" + std::to_string(k_event_lock_key) + ")")[0]
+                     .as<bool>();
+    }
+    ~EventLock() {
+        if (!m_held)
+            return;
+        try {
+            pqxx::nontransaction(m_geo).exec("SELECT pg_advisory_unlock(" + std::to_string(k_event_lock_key) + ")");
+        } catch (...) {
+            // The connection is gone, and the lock with it.
+        }
+    }
+    EventLock(const EventLock&) = delete;
+    EventLock& operator=(const EventLock&) = delete;
+    bool held() const { return m_held; }
+
+private:
+    pqxx::connection& m_geo;
+    bool m_held = false;
+};
+
+}  // namespace
+
+EventCounts consume_events(Site& site, int batch) {
+    EventCounts counts;
+    pqxx::connection& geo = site.geo_database();
+    EventLock lock(geo);
+    std::optional<long long> cursor = read_cursor(geo);
+    if (!lock.held()) {
+        counts.last_event_id = cursor.value_or(0);
+        return counts;
+    }
+    counts.last_event_id = cursor.value_or(0);
+    while (true) {
+        auto events = read_events(site.main_database(), cursor.value_or(0), batch);
+        size_t usable = 0;
+        long long expected = cursor ? *cursor + 1 : (events.empty() ? 0 : events.front().id);
+        for (; usable < events.size(); ++usable) {
+            if (events[usable].id != expected && !events[usable].gap_is_old)
+                break;  // an event before it may still commit
+            expected = events[usable].id + 1;
+        }
+        if (usable == 0)
+            break;
+        pqxx::work tx(geo);
+        for (size_t i = 0; i < usable; ++i) {
+            if (!apply_event(site, tx, events[i]))
+                ++counts.skipped;
+        }
+        long long last = events[usable - 1].id;
+        tx.exec_params("DELETE FROM event_log_states WHERE event_id <> $1", last);
+        tx.exec_params("INSERT INTO event_log_states (event_id, created_at) VALUES ($1, now() AT TIME ZONE 'utc')"
+                       " ON CONFLICT (event_id) DO NOTHING",
+                       last);
+        tx.commit();
+        counts.processed += static_cast<long long>(usable);
+        counts.last_event_id = last;
+        cursor = last;
+        if (usable < events.size() || static_cast<int>(events.size()) < batch)
+            break;
+    }
+    return counts;
+}
+
+}  // namespace geo_ssf

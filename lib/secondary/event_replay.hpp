@@ -1,0 +1,22 @@
+// A secondary replays the primary's event log (geo_events) into its registries, in id order,
+// moving its cursor (event_log_states) in the same transaction as the changes it covers.
+#pragma once
+
+#include "site/site.hpp"
+
+namespace geo_ssf {
+
+struct EventCounts {
+    long long processed = 0;  // events the cursor moved past
+    long long skipped = 0;    // of those, unknown types, disabled types and malformed payloads
+    long long last_event_id = 0;
+};
+
+// Consumes the events after the cursor in batches of BATCH until none is left. An event id
+// missing from the sequence stops the run before it while the event after it is younger than
+// 10 minutes: it may belong to a transaction that has not committed yet (GitLab's gap
+// tracking). Older gaps are rolled-back transactions and are passed over. While another run
+// is replaying events this one skips the step.
+EventCounts consume_events(Site& site, int batch);
+
+}  // namespace geo_ssf

@@ -1,0 +1,120 @@
+#include "site/config.hpp"
+
+#include "common/error.hpp"
+#include "common/yaml_reader.hpp"
+
+#include <cstdlib>
+
+namespace geo_ssf {
+
+std::string role_name(Role role) { return role == Role::primary ? "primary" : "secondary"; }
+
+const Replicable& Config::replicable(const std::string& name) const {
+    for (const auto& r : replicables)
+        if (r.name == name || r.plural == name)
+            return r;
+    std::string known;
+    for (const auto& r : replicables)
+        known += (known.empty() ? "" : ", ") + r.name;
+    throw UsageError("unknown replicable \"" + name + "\"" +
+                     (known.empty() ? " (none is defined in " + replicables_dir.string() + ")"
+                                    : " (known: " + known + ")"));
+}
+
+std::optional<std::filesystem::path> find_config_file(const std::optional<std::filesystem::path>& explicit_path) {
+    if (explicit_path)
+        return explicit_path;
+    if (const char* env = std::getenv("GEO_SSF_CONFIG"); env && *env)
+        return std::filesystem::path(env);
+    for (const char* candidate : {"geo-ssf.yml", "/etc/geo-ssf/config.yml"}) {
+        std::error_code ec;
+        if (std::filesystem::exists(candidate, ec))
+            return std::filesystem::path(candidate);
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+BatchSettings read_batch(const YamlReader& section, BatchSettings settings) {
+    settings.batch_size = static_cast<int>(section.integer("batch_size", 1, 100000).value_or(settings.batch_size));
+    settings.jobs = static_cast<int>(section.integer("jobs", 1, 256).value_or(settings.jobs));
+    settings.timeout = section.duration("timeout").value_or(settings.timeout);
+    return settings;
+}
+
+std::filesystem::path resolve(const std::filesystem::path& base, const std::string& value) {
+    std::filesystem::path p(value);
+    return p.is_absolute() ? p : (base / p).lexically_normal();
+}
+
+}  // namespace
+
+Config load_config(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec))
+        throw ConfigError(file.string() + ": no such config file (see geo-ssf(1), CONFIGURATION)");
+    YamlReader yaml = YamlReader::load_file(file);
+    yaml.allow_only({"site", "databases", "storage", "replicables", "migrations", "verification", "sync", "status"});
+
+    Config config;
+    config.file = std::filesystem::absolute(file).lexically_normal();
+    std::filesystem::path base = config.file.parent_path();
+
+    YamlReader site = yaml.mapping("site");
+    site.allow_only({"name", "role"});
+    config.site_name = site.string("name").value_or("primary");
+    if (config.site_name.empty())
+        site.fail("name", "may not be empty");
+    std::string role = site.string("role").value_or("primary");
+    if (role == "primary")
+        config.role = Role::primary;
+    else if (role == "secondary")
+        config.role = Role::secondary;
+    else
+        site.fail("role", "expected primary or secondary, got \"" + role + "\"");
+
+    YamlReader databases = yaml.mapping("databases");
+    databases.allow_only({"main", "geo"});
+    auto main_database = databases.string("main");
+    if (!main_database)
+        databases.fail("main", "is required: a libpq connection string such as \"dbname=app\"");
+    config.main_database = *main_database;
+    config.geo_database = databases.string("geo");
+    if (config.role == Role::secondary && !config.geo_database)
+        databases.fail("geo", "is required on a secondary: the tracking database's connection string");
+
+    YamlReader storage = yaml.mapping("storage");
+    storage.allow_only({"root", "primary_url"});
+    auto root = storage.string("root");
+    if (!root || root->empty())
+        storage.fail("root", "is required: the folder that holds this site's repositories");
+    config.storage_root = resolve(base, *root);
+    config.primary_url = storage.string("primary_url").value_or("");
+    if (!config.primary_url.empty() && config.primary_url.find("://") == std::string::npos)
+        config.primary_url = resolve(base, config.primary_url).string();  // a plain path
+    if (config.role == Role::secondary && config.primary_url.empty())
+        storage.fail("primary_url", "is required on a secondary: where the primary's repositories are fetched from");
+
+    config.replicables_dir = resolve(base, yaml.string("replicables").value_or("replicables"));
+    config.migrations_dir = resolve(base, yaml.string("migrations").value_or("migrations"));
+
+    YamlReader verification = yaml.mapping("verification");
+    verification.allow_only({"batch_size", "jobs", "timeout", "reverification_interval"});
+    config.verification = read_batch(verification, config.verification);
+    config.reverification_interval =
+        verification.duration("reverification_interval").value_or(config.reverification_interval);
+
+    YamlReader sync = yaml.mapping("sync");
+    sync.allow_only({"batch_size", "jobs", "timeout"});
+    config.sync = read_batch(sync, config.sync);
+
+    YamlReader status = yaml.mapping("status");
+    status.allow_only({"timeout"});
+    config.status_timeout = status.duration("timeout").value_or(config.status_timeout);
+
+    config.replicables = load_replicables(config.replicables_dir);
+    return config;
+}
+
+}  // namespace geo_ssf

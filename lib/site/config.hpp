@@ -1,0 +1,52 @@
+// The site configuration (geo-ssf.yml) and where it is looked up.
+#pragma once
+
+#include "site/replicable.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace geo_ssf {
+
+enum class Role { primary, secondary };
+
+std::string role_name(Role role);
+
+struct BatchSettings {
+    int batch_size;
+    int jobs;
+    std::chrono::seconds timeout;  // a record `started` for longer than this was abandoned
+};
+
+struct Config {
+    std::filesystem::path file;
+    std::string site_name = "primary";
+    Role role = Role::primary;
+    std::string main_database;                 // libpq connection string or URI
+    std::optional<std::string> geo_database;   // the tracking database; secondaries only
+    std::filesystem::path storage_root;
+    std::string primary_url;                   // secondaries only
+    std::filesystem::path replicables_dir;
+    std::filesystem::path migrations_dir;      // with main/ and geo/
+    BatchSettings verification{1000, 2, std::chrono::hours(8)};
+    std::chrono::seconds reverification_interval = std::chrono::hours(24 * 7);
+    BatchSettings sync{100, 2, std::chrono::hours(3)};
+    std::chrono::seconds status_timeout = std::chrono::minutes(5);
+    std::vector<Replicable> replicables;
+
+    // The replicable called NAME (singular or plural); throws UsageError listing the known ones.
+    const Replicable& replicable(const std::string& name) const;
+};
+
+// Where the config is: EXPLICIT (--config), else $GEO_SSF_CONFIG, else ./geo-ssf.yml, else
+// /etc/geo-ssf/config.yml. nullopt when none of the implicit places has a file; an explicit
+// path is returned as given, to be reported by load_config if it is missing.
+std::optional<std::filesystem::path> find_config_file(const std::optional<std::filesystem::path>& explicit_path);
+
+// Reads and validates the config file and every replicable definition it points to.
+Config load_config(const std::filesystem::path& file);
+
+}  // namespace geo_ssf

@@ -1,0 +1,157 @@
+#include "site/replicable.hpp"
+
+#include "common/error.hpp"
+#include "site/names.hpp"
+#include "common/yaml_reader.hpp"
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+
+namespace geo_ssf {
+
+RepositoryPathTemplate RepositoryPathTemplate::parse(const std::string& text) {
+    RepositoryPathTemplate result;
+    result.m_text = text;
+    if (text.empty())
+        throw std::invalid_argument("is empty");
+    if (text.front() == '/')
+        throw std::invalid_argument("must be relative to the storage root, not start with '/'");
+    size_t i = 0;
+    std::string literal;
+    while (i < text.size()) {
+        char c = text[i];
+        if (c == '}')
+            throw std::invalid_argument("has a '}' without its '{'");
+        if (c != '{') {
+            if (static_cast<unsigned char>(c) < 0x20 || c == '\\' || c == '"')
+                throw std::invalid_argument("may not contain control characters, '\"' or '\\'");
+            literal += c;
+            ++i;
+            continue;
+        }
+        size_t end = text.find('}', i);
+        if (end == std::string::npos)
+            throw std::invalid_argument("has a '{' without its '}'");
+        std::string column = text.substr(i + 1, end - i - 1);
+        if (!is_sql_identifier(column))
+            throw std::invalid_argument("placeholder {" + column + "} is not a column name");
+        if (!literal.empty())
+            result.m_parts.push_back({false, literal});
+        literal.clear();
+        result.m_parts.push_back({true, column});
+        if (std::find(result.m_columns.begin(), result.m_columns.end(), column) == result.m_columns.end())
+            result.m_columns.push_back(column);
+        i = end + 1;
+    }
+    if (!literal.empty())
+        result.m_parts.push_back({false, literal});
+    if (result.m_columns.empty())
+        throw std::invalid_argument("has no {column} placeholder, so every record would share one path");
+    // A literal "..": segment could climb out of the storage root whatever the values are.
+    std::string segment;
+    for (size_t j = 0; j <= text.size(); ++j) {
+        if (j == text.size() || text[j] == '/') {
+            if (segment == ".." || segment == ".")
+                throw std::invalid_argument("may not contain '.' or '..' path segments");
+            segment.clear();
+        } else {
+            segment += text[j];
+        }
+    }
+    return result;
+}
+
+std::string RepositoryPathTemplate::render(const std::vector<std::string>& values) const {
+    std::string out;
+    for (const auto& part : m_parts) {
+        if (!part.is_column) {
+            out += part.text;
+            continue;
+        }
+        auto index = std::find(m_columns.begin(), m_columns.end(), part.text) - m_columns.begin();
+        out += values.at(static_cast<size_t>(index));
+    }
+    return out;
+}
+
+namespace {
+
+std::string required_identifier(const YamlReader& yaml, const char* key) {
+    auto value = yaml.string(key);
+    if (!value)
+        yaml.fail(key, "is required");
+    if (!is_sql_identifier(*value))
+        yaml.fail(key, "\"" + *value + "\" is not a lower-case SQL identifier of at most 63 bytes");
+    return *value;
+}
+
+std::string required_text(const YamlReader& yaml, const char* key) {
+    auto value = yaml.string(key);
+    if (!value || value->empty())
+        yaml.fail(key, "is required");
+    return *value;
+}
+
+}  // namespace
+
+Replicable load_replicable(const std::filesystem::path& file) {
+    YamlReader yaml = YamlReader::load_file(file);
+    yaml.allow_only({"name", "plural", "class_name", "title", "title_plural", "kind", "model_table",
+                     "states_table", "registry_table", "foreign_key", "repository_path", "scope",
+                     "replication_enabled", "verification_enabled"});
+    Replicable r;
+    r.file = file;
+    r.name = required_identifier(yaml, "name");
+    r.plural = required_identifier(yaml, "plural");
+    r.class_name = yaml.string("class_name").value_or(derive_names(r.name).class_name);
+    r.title = yaml.string("title").value_or(derive_names(r.name).title);
+    r.title_plural = yaml.string("title_plural").value_or(derive_names(r.name, r.plural).title_plural);
+    r.kind = yaml.string("kind").value_or("repository");
+    if (r.kind != "repository")
+        yaml.fail("kind", "\"" + r.kind + "\" is not supported; the only kind is repository");
+    r.model_table = required_identifier(yaml, "model_table");
+    r.states_table = required_identifier(yaml, "states_table");
+    r.registry_table = required_identifier(yaml, "registry_table");
+    r.foreign_key = required_identifier(yaml, "foreign_key");
+    try {
+        r.repository_path = RepositoryPathTemplate::parse(required_text(yaml, "repository_path"));
+    } catch (const std::invalid_argument& e) {
+        yaml.fail("repository_path", e.what());
+    }
+    r.scope = yaml.string("scope").value_or("");
+    r.replication_enabled = yaml.boolean("replication_enabled").value_or(true);
+    r.verification_enabled = yaml.boolean("verification_enabled").value_or(true);
+    if (file.stem() != r.name)
+        yaml.fail("name", "\"" + r.name + "\" does not match the file name; expected " + r.name + ".yml");
+    return r;
+}
+
+std::vector<Replicable> load_replicables(const std::filesystem::path& dir) {
+    std::vector<Replicable> out;
+    std::error_code ec;
+    if (!std::filesystem::exists(dir, ec))
+        return out;
+    if (!std::filesystem::is_directory(dir, ec))
+        throw ConfigError(dir.string() + ": expected a folder of replicable definitions");
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+        auto extension = entry.path().extension();
+        if (entry.is_regular_file() && (extension == ".yml" || extension == ".yaml"))
+            files.push_back(entry.path());
+    }
+    std::sort(files.begin(), files.end());
+    std::map<std::string, std::filesystem::path> seen_tables;
+    for (const auto& file : files) {
+        Replicable r = load_replicable(file);
+        for (const std::string& table : {r.name, r.plural, r.registry_table, r.states_table}) {
+            auto [it, inserted] = seen_tables.emplace(table, file);
+            if (!inserted && it->second != file)
+                throw ConfigError(file.string() + ": \"" + table + "\" is already used by " + it->second.string());
+        }
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+}  // namespace geo_ssf

@@ -1,0 +1,52 @@
+#include "site/site.hpp"
+
+#include "site/database.hpp"
+#include "common/error.hpp"
+#include "common/paths.hpp"
+
+#include <future>
+
+namespace geo_ssf {
+
+Site::Site(Config config) : m_config(std::move(config)) {}
+Site::~Site() = default;
+
+pqxx::connection& Site::main_database() {
+    if (!m_main)
+        m_main = connect_database(m_config.main_database, "main",
+                                  is_primary() ? Access::read_write : Access::read_only);
+    return *m_main;
+}
+
+pqxx::connection& Site::geo_database() {
+    if (!m_geo) {
+        if (!m_config.geo_database)
+            throw ConfigError(m_config.file.string() + ": databases.geo: is not set; only a secondary has a tracking database");
+        m_geo = connect_database(*m_config.geo_database, "geo", Access::read_write);
+    }
+    return *m_geo;
+}
+
+void Site::open_databases() {
+    if (is_primary() || m_main || m_geo) {
+        main_database();
+        if (!is_primary())
+            geo_database();
+        return;
+    }
+    auto main = std::async(std::launch::async, [this] { main_database(); });
+    geo_database();
+    main.get();
+}
+
+void Site::require_migrated(DatabaseKind kind) {
+    pqxx::connection& db = kind == DatabaseKind::main ? main_database() : geo_database();
+    auto pending = pending_migrations(db, discover_migrations(kind, builtin_migrations_dir(), m_config.migrations_dir));
+    if (!pending.empty())
+        throw ConfigError(std::string("the ") + database_kind_name(kind) + " database has " +
+                          std::to_string(pending.size()) + " pending migration(s), the first " + pending.front().version +
+                          "_" + pending.front().name + "; run 'geo-ssf migrate'" +
+                          (kind == DatabaseKind::main && !is_primary() ? " on the primary" : ""));
+}
+
+}  // namespace geo_ssf

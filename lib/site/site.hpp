@@ -1,0 +1,41 @@
+// One site as a command sees it: its config and its database connections, opened on first use.
+#pragma once
+
+#include "site/config.hpp"
+#include "site/migrations.hpp"
+
+#include <pqxx/pqxx>
+
+#include <memory>
+
+namespace geo_ssf {
+
+class Site {
+public:
+    explicit Site(Config config);
+    ~Site();
+
+    const Config& config() const { return m_config; }
+    bool is_primary() const { return m_config.role == Role::primary; }
+
+    // The main database: read-write on the primary, read-only on a secondary, which must never
+    // write to the primary's data.
+    pqxx::connection& main_database();
+    // The tracking database; a ConfigError on a site that has none configured.
+    pqxx::connection& geo_database();
+
+    // Opens the databases this role uses (main; and geo on a secondary) at the same time:
+    // each connection costs round trips of authentication, which are then paid once.
+    void open_databases();
+
+    // A ConfigError unless every migration of KIND is applied: commands that use the schema
+    // say so plainly instead of failing on a missing table.
+    void require_migrated(DatabaseKind kind);
+
+private:
+    Config m_config;
+    std::unique_ptr<pqxx::connection> m_main;
+    std::unique_ptr<pqxx::connection> m_geo;
+};
+
+}  // namespace geo_ssf
