@@ -9,4 +9,13 @@ std::string first_line(const std::string& message) {
     return line;
 }
 
+
+std::string printable(std::string_view name) {
+    std::string shown(name);
+    for (char& c : shown)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+            c = '?';
+    return shown;
+}
+
 }  // namespace geo_ssf

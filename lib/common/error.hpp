@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace geo_ssf {
 
@@ -53,5 +54,8 @@ public:
 // The first line of a (possibly multi-line) message, without trailing blanks: libpq and
 // PostgreSQL messages carry detail lines that do not belong in a one-line error.
 std::string first_line(const std::string& message);
+
+// A name as it may be shown in a one-line message: control characters become '?'.
+std::string printable(std::string_view name);
 
 }  // namespace geo_ssf

@@ -3,7 +3,7 @@
 // Over the lines `git show-ref --head` prints ("<hex oid> <refname>"), keep those the
 // unanchored regex HEAD|(refs/(heads|tags|keep-around|merge-requests|environments|notes)/)
 // matches, SHA-1 each line (no newline), XOR the digests, and print the XOR as lowercase hex
-// without its leading zero bytes (40 zeros when it is zero). See reference/ssf-behaviour.md §9.
+// without its leading zero bytes (40 zeros when it is zero): Gitaly's internal/git/checksum.go.
 #pragma once
 
 #include <openssl/types.h>

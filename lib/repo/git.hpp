@@ -19,6 +19,9 @@ public:
     explicit GitError(const std::string& message) : RuntimeError(message) {}
 };
 
+inline constexpr char k_hex_digits[] = "0123456789abcdef";
+inline constexpr size_t k_hex_size = 2 * GIT_OID_RAWSZ;  // a SHA-1 object id in hex
+
 namespace git {
 
 // libgit2's message for the last failure on this thread ("unknown libgit2 error" when it set
