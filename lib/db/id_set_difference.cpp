@@ -1,5 +1,7 @@
 #include "db/id_set_difference.hpp"
 
+#include "common/error.hpp"
+
 #include <algorithm>
 #include <future>
 #include <limits>
@@ -60,10 +62,10 @@ __int128 parse_hash_sum(const std::string& text) {
     __int128 value = 0;
     size_t i = text.empty() || text[0] != '-' ? 0 : 1;
     if (i == text.size())
-        throw std::invalid_argument("not a hash sum: \"" + text + "\"");
+        throw DatabaseError("not a hash sum: \"" + text + "\"");
     for (; i < text.size(); ++i) {
         if (text[i] < '0' || text[i] > '9')
-            throw std::invalid_argument("not a hash sum: \"" + text + "\"");
+            throw DatabaseError("not a hash sum: \"" + text + "\"");
         value = value * 10 + (text[i] - '0');
     }
     return text[0] == '-' ? -value : value;

@@ -3,9 +3,9 @@
 // A run stamps each batch of rows it claims with the batch's claim time
 // (verification_started_at, or last_synced_at for syncs) and, until the batch is recorded,
 // holds a PostgreSQL advisory lock named by that time. The lock goes when the run's connection
-// goes, however the run ends, even by kill -9. So a later run can tell an abandoned row (its lock is free) from one that a live
-// run is still working on (its lock is held), and finish abandoned rows at once instead of
-// waiting hours for a timeout as GitLab does.
+// goes, however the run ends, even by kill -9. So a later run can tell an abandoned row (its
+// lock is free) from one that a live run is still working on (its lock is held), and finish
+// abandoned rows at once instead of waiting hours for a timeout as GitLab does.
 #pragma once
 
 #include <pqxx/pqxx>

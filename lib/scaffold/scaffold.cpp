@@ -98,7 +98,7 @@ Scaffold plan_scaffold(const ScaffoldRequest& request, const std::filesystem::pa
     std::string repository_path = request.repository_path.value_or(s.model_table + "/{id}.git");
     try {
         RepositoryPathTemplate::parse(repository_path);
-    } catch (const std::invalid_argument& e) {
+    } catch (const ConfigError& e) {
         throw UsageError("invalid --repository-path \"" + repository_path + "\": " + e.what());
     }
 

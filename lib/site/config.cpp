@@ -48,19 +48,7 @@ std::filesystem::path resolve(const std::filesystem::path& base, const std::stri
     return p.is_absolute() ? p : (base / p).lexically_normal();
 }
 
-}  // namespace
-
-Config load_config(const std::filesystem::path& file) {
-    std::error_code ec;
-    if (!std::filesystem::exists(file, ec))
-        throw ConfigError(file.string() + ": no such config file (see geo-ssf(1), CONFIGURATION)");
-    YamlReader yaml = YamlReader::load_file(file);
-    yaml.allow_only({"site", "databases", "storage", "replicables", "migrations", "verification", "sync", "status"});
-
-    Config config;
-    config.file = std::filesystem::absolute(file).lexically_normal();
-    std::filesystem::path base = config.file.parent_path();
-
+void read_site(YamlReader& yaml, Config& config) {
     YamlReader site = yaml.mapping("site");
     site.allow_only({"name", "role"});
     config.site_name = site.string("name").value_or("primary");
@@ -73,7 +61,9 @@ Config load_config(const std::filesystem::path& file) {
         config.role = Role::secondary;
     else
         site.fail("role", "expected primary or secondary, got \"" + role + "\"");
+}
 
+void read_databases(YamlReader& yaml, Config& config) {
     YamlReader databases = yaml.mapping("databases");
     databases.allow_only({"main", "geo"});
     auto main_database = databases.string("main");
@@ -83,7 +73,9 @@ Config load_config(const std::filesystem::path& file) {
     config.geo_database = databases.string("geo");
     if (config.role == Role::secondary && !config.geo_database)
         databases.fail("geo", "is required on a secondary: the tracking database's connection string");
+}
 
+void read_storage(YamlReader& yaml, const std::filesystem::path& base, Config& config) {
     YamlReader storage = yaml.mapping("storage");
     storage.allow_only({"root", "primary_url"});
     auto root = storage.string("root");
@@ -95,10 +87,9 @@ Config load_config(const std::filesystem::path& file) {
         config.primary_url = resolve(base, config.primary_url).string();  // a plain path
     if (config.role == Role::secondary && config.primary_url.empty())
         storage.fail("primary_url", "is required on a secondary: where the primary's repositories are fetched from");
+}
 
-    config.replicables_dir = resolve(base, yaml.string("replicables").value_or("replicables"));
-    config.migrations_dir = resolve(base, yaml.string("migrations").value_or("migrations"));
-
+void read_runs(YamlReader& yaml, Config& config) {
     YamlReader verification = yaml.mapping("verification");
     verification.allow_only({"batch_size", "jobs", "timeout", "reverification_interval"});
     config.verification = read_batch(verification, config.verification);
@@ -112,7 +103,26 @@ Config load_config(const std::filesystem::path& file) {
     YamlReader status = yaml.mapping("status");
     status.allow_only({"timeout"});
     config.status_timeout = status.duration("timeout").value_or(config.status_timeout);
+}
 
+}  // namespace
+
+Config load_config(const std::filesystem::path& file) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec))
+        throw ConfigError(file.string() + ": no such config file (see geo-ssf(1), CONFIGURATION)");
+    YamlReader yaml = YamlReader::load_file(file);
+    yaml.allow_only({"site", "databases", "storage", "replicables", "migrations", "verification", "sync", "status"});
+
+    Config config;
+    config.file = std::filesystem::absolute(file).lexically_normal();
+    std::filesystem::path base = config.file.parent_path();
+    read_site(yaml, config);
+    read_databases(yaml, config);
+    read_storage(yaml, base, config);
+    config.replicables_dir = resolve(base, yaml.string("replicables").value_or("replicables"));
+    config.migrations_dir = resolve(base, yaml.string("migrations").value_or("migrations"));
+    read_runs(yaml, config);
     config.replicables = load_replicables(config.replicables_dir);
     return config;
 }

@@ -46,10 +46,6 @@ std::string foreign_key_constraint_name(std::string_view table, std::string_view
 
 std::string sha256_hex(std::string_view data);
 
-}  // namespace geo_ssf
-
-namespace geo_ssf {
-
 // Every table, column, index and constraint name that a type's two migrations create, each at
 // most 63 bytes and all different.
 struct SchemaNames {

@@ -14,28 +14,28 @@ RepositoryPathTemplate RepositoryPathTemplate::parse(const std::string& text) {
     RepositoryPathTemplate result;
     result.m_text = text;
     if (text.empty())
-        throw std::invalid_argument("is empty");
+        throw ConfigError("is empty");
     if (text.front() == '/')
-        throw std::invalid_argument("must be relative to the storage root, not start with '/'");
+        throw ConfigError("must be relative to the storage root, not start with '/'");
     size_t i = 0;
     std::string literal;
     while (i < text.size()) {
         char c = text[i];
         if (c == '}')
-            throw std::invalid_argument("has a '}' without its '{'");
+            throw ConfigError("has a '}' without its '{'");
         if (c != '{') {
             if (static_cast<unsigned char>(c) < 0x20 || c == '\\' || c == '"')
-                throw std::invalid_argument("may not contain control characters, '\"' or '\\'");
+                throw ConfigError("may not contain control characters, '\"' or '\\'");
             literal += c;
             ++i;
             continue;
         }
         size_t end = text.find('}', i);
         if (end == std::string::npos)
-            throw std::invalid_argument("has a '{' without its '}'");
+            throw ConfigError("has a '{' without its '}'");
         std::string column = text.substr(i + 1, end - i - 1);
         if (!is_sql_identifier(column))
-            throw std::invalid_argument("placeholder {" + column + "} is not a column name");
+            throw ConfigError("placeholder {" + column + "} is not a column name");
         if (!literal.empty())
             result.m_parts.push_back({false, literal});
         literal.clear();
@@ -47,13 +47,13 @@ RepositoryPathTemplate RepositoryPathTemplate::parse(const std::string& text) {
     if (!literal.empty())
         result.m_parts.push_back({false, literal});
     if (result.m_columns.empty())
-        throw std::invalid_argument("has no {column} placeholder, so every record would share one path");
+        throw ConfigError("has no {column} placeholder, so every record would share one path");
     // A literal "..": segment could climb out of the storage root whatever the values are.
     std::string segment;
     for (size_t j = 0; j <= text.size(); ++j) {
         if (j == text.size() || text[j] == '/') {
             if (segment == ".." || segment == ".")
-                throw std::invalid_argument("may not contain '.' or '..' path segments");
+                throw ConfigError("may not contain '.' or '..' path segments");
             segment.clear();
         } else {
             segment += text[j];
@@ -116,7 +116,7 @@ Replicable load_replicable(const std::filesystem::path& file) {
     r.foreign_key = required_identifier(yaml, "foreign_key");
     try {
         r.repository_path = RepositoryPathTemplate::parse(required_text(yaml, "repository_path"));
-    } catch (const std::invalid_argument& e) {
+    } catch (const ConfigError& e) {
         yaml.fail("repository_path", e.what());
     }
     r.scope = yaml.string("scope").value_or("");

@@ -10,7 +10,7 @@ namespace geo_ssf {
 // "cool_widgets/{id}.git": literal text and {column} placeholders over the model table.
 class RepositoryPathTemplate {
 public:
-    // Throws ConfigError-free std::invalid_argument with the reason; callers add the context.
+    // A ConfigError with the reason alone ("is empty"); callers add which file or option.
     static RepositoryPathTemplate parse(const std::string& text);
 
     const std::string& text() const { return m_text; }
