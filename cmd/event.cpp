@@ -1,7 +1,7 @@
 // geo-ssf event: what the primary's hooks call when records are created, updated or deleted.
 #include "command.hpp"
 #include "common/error.hpp"
-#include "db/event_log.hpp"
+#include "primary/publish.hpp"
 #include "common/record_ids.hpp"
 
 #include <iostream>
@@ -41,9 +41,9 @@ Runner define_event(CLI::App& app) {
         const Replicable& r = site.config().replicable(options->replicable);
         EventName name = *parse_event_name(options->event);
         site.require_migrated(DatabaseKind::main);
-        PublishResult total;
+        primary::PublishResult total;
         auto publish = [&](const std::vector<long long>& ids) {
-            PublishResult r = publish_events(site, options->replicable, name, ids);
+            primary::PublishResult r = primary::publish_events(site, options->replicable, name, ids);
             total.events += r.events;
             total.marked_pending += r.marked_pending;
         };

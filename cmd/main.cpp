@@ -129,10 +129,9 @@ int main(int argc, char** argv) {
         return cli::run(argc, argv);
     } catch (const Error& e) {
         return cli::report(e.status(), e.what());
-    } catch (const pqxx::broken_connection& e) {
-        return cli::report(ExitStatus::database, "lost the connection to the database: " + describe_database_error(e));
     } catch (const pqxx::failure& e) {
-        return cli::report(ExitStatus::database, "database query failed: " + describe_database_error(e));
+        DatabaseError error = database_error(e);
+        return cli::report(error.status(), error.what());
     } catch (const std::exception& e) {
         return cli::report(ExitStatus::runtime, e.what());
     }

@@ -24,16 +24,12 @@ std::vector<DatabaseKind> selected_databases(const std::string& choice, const Si
     if (choice == "geo")
         return {DatabaseKind::geo};
     // "all": the databases this site owns. A secondary's main database is the primary's.
-    return {site.is_primary() ? DatabaseKind::main : DatabaseKind::geo};
-}
-
-pqxx::connection& connection_for(Site& site, DatabaseKind kind) {
-    return kind == DatabaseKind::main ? site.main_database() : site.geo_database();
+    return {site.role_database_kind()};
 }
 
 void print_status(Site& site, DatabaseKind kind, const std::vector<Migration>& all) {
     std::map<std::string, AppliedMigration> applied;
-    for (auto& a : applied_migrations(connection_for(site, kind)))
+    for (auto& a : applied_migrations(site.database(kind)))
         applied.emplace(a.version, a);
     std::vector<std::vector<std::string>> rows;
     for (const auto& m : all) {
@@ -78,14 +74,14 @@ Runner define_migrate(CLI::App& app) {
             if (kind == DatabaseKind::main && !site.is_primary())
                 throw UsageError("the main database belongs to the primary; run 'geo-ssf migrate' on the primary site");
             if (options->dry_run) {
-                auto pending = pending_migrations(connection_for(site, kind), all);
+                auto pending = pending_migrations(site.database(kind), all);
                 for (const auto& m : pending)
                     std::cout << "would apply " << label << " " << m.version << "_" << m.name << "\n";
                 if (pending.empty())
                     std::cout << label << ": no pending migrations\n";
                 continue;
             }
-            auto applied = apply_pending_migrations(connection_for(site, kind), all, [&](const Migration& m) {
+            auto applied = apply_pending_migrations(site.database(kind), all, [&](const Migration& m) {
                 std::cout << "applied " << label << " " << m.version << "_" << m.name << std::endl;
             });
             if (applied.empty())

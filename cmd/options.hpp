@@ -1,18 +1,14 @@
-// Output helpers the commands share.
+// Options the commands share: run limits, and the records resync and reverify act on.
 #pragma once
 
 #include "common/duration.hpp"
 #include "common/error.hpp"
-#include "db/model_table.hpp"
-#include "site/site.hpp"
-#include "primary/verify.hpp"
+#include "run/run_loop.hpp"
+#include "site/config.hpp"
 
 #include <CLI/CLI.hpp>
 
-#include <unistd.h>
-
 #include <chrono>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,32 +48,6 @@ struct RunLimitOptions {
     }
 };
 
-// A progress line on stderr, redrawn in place, shown only when stderr is a terminal.
-class ProgressLine {
-public:
-    ProgressLine() : m_enabled(isatty(STDERR_FILENO) == 1) {}
-    ~ProgressLine() { finish(); }
-    ProgressLine(const ProgressLine&) = delete;
-    ProgressLine& operator=(const ProgressLine&) = delete;
-
-    void show(const std::string& text) {
-        if (!m_enabled)
-            return;
-        std::fprintf(stderr, "\r%s\033[K", text.c_str());
-        std::fflush(stderr);
-        m_shown = true;
-    }
-    void finish() {
-        if (m_shown)
-            std::fputc('\n', stderr);
-        m_shown = false;
-    }
-
-private:
-    bool m_enabled;
-    bool m_shown = false;
-};
-
 // What resync and reverify act on: record IDs, or every record (--all), or the failed ones.
 struct RecordSelection {
     std::string replicable;
@@ -106,18 +76,6 @@ inline void check_record_selection(const RecordSelection& selection) {
         throw UsageError("give either record IDs or one of --all and --failed");
     if (selection.now && selection.bulk())
         throw UsageError("--now takes record IDs, not --all or --failed");
-}
-
-// A UsageError naming the IDS that have no record in the primary's model table.
-inline void require_records(Site& site, const Replicable& r, const std::vector<long long>& ids, const char* where) {
-    pqxx::read_transaction main(site.main_database());
-    auto missing = missing_model_ids(main, r, ids);
-    if (missing.empty())
-        return;
-    std::string list;
-    for (long long id : missing)
-        list += (list.empty() ? "" : ", ") + std::to_string(id);
-    throw UsageError("no " + r.name + " record with id " + list + where + "; nothing was changed");
 }
 
 }  // namespace geo_ssf::cli

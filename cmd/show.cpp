@@ -33,7 +33,7 @@ Runner define_show(CLI::App& app) {
         Site& site = invocation.required_site();
         site.config().replicable(options->replicable);  // an unknown type before a bad id
         long long id = parse_record_id(options->id);
-        site.require_migrated(site.is_primary() ? DatabaseKind::main : DatabaseKind::geo);
+        site.require_migrated(site.role_database_kind());
         auto details = record_details(site, options->replicable, id);
         std::cout << (options->format == "json" ? format_record_json(details) : format_record_table(details));
         return 0;

@@ -3,7 +3,6 @@
 #include "command.hpp"
 #include "report/status.hpp"
 #include "report/status_format.hpp"
-#include "db/tallies.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -23,21 +22,6 @@ struct StatusOptions {
 
 double unix_now() {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-void recount(Site& site, const std::vector<TypeStatus>& types) {
-    pqxx::connection& db = site.is_primary() ? site.main_database() : site.geo_database();
-    auto lock_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(site.config().status_timeout);
-    for (const auto& t : types) {
-        if (t.outcome != TypeOutcome::counted)
-            continue;
-        TalliedTable table = tallied_table_of(*t.replicable, site.config().role);
-        if (auto rows = recount_tallies(db, table, lock_timeout))
-            spdlog::info("{}: recounted {} rows of {}", t.replicable->name, *rows, table.name);
-        else
-            spdlog::warn("{}: {} has no tally triggers; its rows are counted every time", t.replicable->name,
-                         table.name);
-    }
 }
 
 }  // namespace
@@ -74,7 +58,7 @@ Runner define_status(CLI::App& app) {
             site.require_migrated(DatabaseKind::geo);
         site.require_migrated(DatabaseKind::main);
         if (options->recount)
-            recount(site, types);
+            recount_tallies(site, types);
         SiteStatus status = collect_status(site, std::move(types));
         for (const auto& t : status.types)
             if (t.outcome == TypeOutcome::unknown)

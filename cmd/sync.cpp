@@ -1,11 +1,10 @@
 // geo-ssf sync: one sync run on a secondary.
 #include "command.hpp"
 #include "common/error.hpp"
-#include "output.hpp"
+#include "options.hpp"
 #include "common/stop.hpp"
+#include "report/run_summary.hpp"
 #include "secondary/sync.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <iostream>
 
@@ -18,38 +17,6 @@ struct SyncOptions {
     RunLimitOptions limits;
     std::string format = "table";
 };
-
-void print_run(const SyncRun& run, const std::string& format) {
-    long long claimed = 0, synced = 0, failed = 0;
-    for (const auto& t : run.types) {
-        claimed += t.claimed;
-        synced += t.synced;
-        failed += t.failed;
-    }
-    if (format == "json") {
-        nlohmann::json out = {{"events", run.events.processed},   {"events_skipped", run.events.skipped},
-                              {"last_event_id", run.events.last_event_id}, {"claimed", claimed},
-                              {"synced", synced},                  {"failed", failed},
-                              {"replicables", nlohmann::json::array()}};
-        for (const auto& t : run.types) {
-            nlohmann::json failures = nlohmann::json::array();
-            for (const auto& f : t.failures)
-                failures.push_back({{"id", f.id}, {"reason", f.reason}});
-            out["replicables"].push_back({{"name", t.replicable}, {"registry_created", t.registry_created},
-                                          {"registry_deleted", t.registry_deleted}, {"released", t.released},
-                                          {"claimed", t.claimed}, {"synced", t.synced}, {"failed", t.failed},
-                                          {"failures", failures}});
-        }
-        std::cout << out.dump() << "\n";
-        return;
-    }
-    std::string line = "sync: " + std::to_string(run.events.processed) + " events, " + std::to_string(claimed) +
-                       " claimed, " + std::to_string(synced) + " synced, " + std::to_string(failed) + " failed";
-    for (const auto& t : run.types)
-        line += "; " + t.replicable + ": " + std::to_string(t.claimed) + " claimed, " + std::to_string(t.synced) +
-                " synced, " + std::to_string(t.failed) + " failed";
-    std::cout << line << "\n";
-}
 
 }  // namespace
 
@@ -72,8 +39,8 @@ Runner define_sync(CLI::App& app) {
         site.require_migrated(DatabaseKind::geo);
         site.require_migrated(DatabaseKind::main);
         install_stop_handlers();
-        SyncRun run = sync_secondary(site, options->replicables, limits);
-        print_run(run, options->format);
+        secondary::SyncRun run = secondary::sync(site, options->replicables, limits);
+        std::cout << format_run_summary({"sync", "synced", run.types, &run.events}, options->format == "json") << "\n";
         for (const auto& t : run.types)
             if (t.failed > 0)
                 return 1;

@@ -1,11 +1,11 @@
 // geo-ssf verify: checksum the repositories whose verification is due, and record the results.
 #include "command.hpp"
 #include "common/error.hpp"
-#include "output.hpp"
+#include "options.hpp"
 #include "common/stop.hpp"
 #include "primary/verify.hpp"
-
-#include <nlohmann/json.hpp>
+#include "report/run_summary.hpp"
+#include "secondary/verify.hpp"
 
 #include <iostream>
 
@@ -18,34 +18,6 @@ struct VerifyOptions {
     RunLimitOptions limits;
     std::string format = "table";
 };
-
-void print_totals(const std::vector<VerifyTotals>& totals, const std::string& format) {
-    long long claimed = 0, succeeded = 0, failed = 0;
-    for (const auto& t : totals) {
-        claimed += t.claimed;
-        succeeded += t.succeeded;
-        failed += t.failed;
-    }
-    if (format == "json") {
-        nlohmann::json out = {{"claimed", claimed}, {"succeeded", succeeded}, {"failed", failed},
-                              {"replicables", nlohmann::json::array()}};
-        for (const auto& t : totals) {
-            nlohmann::json failures = nlohmann::json::array();
-            for (const auto& f : t.failures)
-                failures.push_back({{"id", f.id}, {"reason", f.reason}});
-            out["replicables"].push_back({{"name", t.replicable}, {"claimed", t.claimed}, {"succeeded", t.succeeded},
-                                          {"failed", t.failed}, {"released", t.released}, {"failures", failures}});
-        }
-        std::cout << out.dump() << "\n";
-        return;
-    }
-    std::string line = "verify: " + std::to_string(claimed) + " claimed, " + std::to_string(succeeded) + " succeeded, " +
-                       std::to_string(failed) + " failed";
-    for (const auto& t : totals)
-        line += "; " + t.replicable + ": " + std::to_string(t.claimed) + " claimed, " + std::to_string(t.succeeded) +
-                " succeeded, " + std::to_string(t.failed) + " failed";
-    std::cout << line << "\n";
-}
 
 }  // namespace
 
@@ -66,11 +38,11 @@ Runner define_verify(CLI::App& app) {
     return [options](Invocation& invocation) {
         Site& site = invocation.required_site();
         RunLimits limits = options->limits.resolve(site.config().verification);
-        site.require_migrated(site.is_primary() ? DatabaseKind::main : DatabaseKind::geo);
+        site.require_migrated(site.role_database_kind());
         install_stop_handlers();
-        auto totals = site.is_primary() ? verify_primary(site, options->replicables, limits)
-                                        : verify_secondary(site, options->replicables, limits);
-        print_totals(totals, options->format);
+        auto totals = site.is_primary() ? primary::verify(site, options->replicables, limits)
+                                        : secondary::verify(site, options->replicables, limits);
+        std::cout << format_run_summary({"verify", "succeeded", totals}, options->format == "json") << "\n";
         for (const auto& t : totals)
             if (t.failed > 0)
                 return 1;

@@ -1,11 +1,11 @@
-// The primary's event log (geo_events): what hooks publish for secondaries to replay.
+// The primary's event log (geo_events): its event names and its one writer.
 #pragma once
 
-#include "site/site.hpp"
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
 
 #include <optional>
 #include <string>
-#include <vector>
 
 namespace geo_ssf {
 
@@ -14,17 +14,16 @@ enum class EventName { created, updated, deleted, checksum_succeeded };
 const char* event_name_text(EventName name);
 std::optional<EventName> parse_event_name(const std::string& text);
 
-struct PublishResult {
-    long long events = 0;         // rows added to geo_events
-    long long marked_pending = 0; // state rows marked verification-pending
+// What a secondary's replay of the event log did.
+struct EventCounts {
+    long long processed = 0;  // events the cursor moved past
+    long long skipped = 0;    // of those, unknown types, disabled types and malformed payloads
+    long long last_event_id = 0;
 };
 
-// Publishes NAME for the records IDS of REPLICABLE in one transaction, with GitLab's payloads:
-// {"model_record_id": id}, and for `deleted` also the repository's relative path. For created
-// and updated the records' state rows are marked verification-pending, so the next verify run
-// checksums them again. Records that do not exist are a UsageError and nothing is written,
-// except for `deleted` when the path can be derived from the id alone. No events are written
-// for a type whose replication is disabled.
-PublishResult publish_events(Site& site, const std::string& replicable, EventName name, const std::vector<long long>& ids);
+// Appends one NAME event of REPLICABLE per element of PAYLOADS (a JSON array), in order, in TX.
+// Returns how many were appended.
+long long append_events(pqxx::transaction_base& tx, const std::string& replicable, EventName name,
+                        const nlohmann::json& payloads);
 
 }  // namespace geo_ssf

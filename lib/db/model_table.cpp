@@ -29,6 +29,30 @@ std::string repository_path_of(const Replicable& replicable, const pqxx::row& ro
     return replicable.repository_path.render(values);
 }
 
+RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& replicable,
+                                 const std::vector<long long>& ids) {
+    RepositoryPaths out;
+    if (ids.empty())
+        return out;
+    for (const auto& row : tx.exec_params("SELECT m.id, " + repository_path_columns_sql(replicable, "m") + " FROM " +
+                                              replicable.model_table + " m WHERE m.id = ANY($1::bigint[])",
+                                          bigint_array(ids))) {
+        long long id = row[0].as<long long>();
+        try {
+            out.paths[id] = repository_path_of(replicable, row, 1);
+        } catch (const Error& e) {
+            out.invalid[id] = e.what();
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> repository_path_from_id(const Replicable& replicable, long long id) {
+    if (replicable.repository_path.columns() != std::vector<std::string>{"id"})
+        return std::nullopt;
+    return replicable.repository_path.render({std::to_string(id)});
+}
+
 IdRanges::IdRanges(const Replicable& replicable, int batch) : m_replicable(replicable), m_batch(batch) {}
 
 std::optional<std::pair<long long, long long>> IdRanges::next(pqxx::transaction_base& tx) {
@@ -57,6 +81,18 @@ std::vector<long long> missing_model_ids(pqxx::transaction_base& tx, const Repli
                                           bigint_array(ids)))
         missing.push_back(row[0].as<long long>());
     return missing;
+}
+
+void require_records(pqxx::connection& main, const Replicable& replicable, const std::vector<long long>& ids,
+                     const char* where) {
+    pqxx::read_transaction tx(main);
+    auto missing = missing_model_ids(tx, replicable, ids);
+    if (missing.empty())
+        return;
+    std::string list;
+    for (long long id : missing)
+        list += (list.empty() ? "" : ", ") + std::to_string(id);
+    throw UsageError("no " + replicable.name + " record with id " + list + where + "; nothing was changed");
 }
 
 std::string bigint_array(const std::vector<long long>& ids) {

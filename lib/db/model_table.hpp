@@ -7,14 +7,15 @@
 #include <pqxx/pqxx>
 
 #include <limits>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace geo_ssf {
 
-// "(<scope>)", or "true" when the type replicates every record. ALIAS qualifies nothing: the
-// scope is written over the model table's own columns.
+// "(<scope>)", or "true" when the type replicates every record. The scope is written over the
+// model table's own columns, unqualified.
 std::string scope_predicate(const Replicable& replicable);
 
 // The SELECT list that reads a record's repository path columns as text, over alias ALIAS.
@@ -23,6 +24,18 @@ std::string repository_path_columns_sql(const Replicable& replicable, const std:
 // The repository path of one record from the columns repository_path_columns_sql selected,
 // starting at FIRST in ROW. A NULL column is a RuntimeError.
 std::string repository_path_of(const Replicable& replicable, const pqxx::row& row, int first);
+
+// The repository paths of records, read from their rows.
+struct RepositoryPaths {
+    std::map<long long, std::string> paths;    // records that exist and whose path renders
+    std::map<long long, std::string> invalid;  // records whose path cannot be rendered: why
+};
+// The repository paths of the records IDS; ids with no record are in neither map.
+RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& replicable,
+                                 const std::vector<long long>& ids);
+
+// The repository path of a record that is gone, when the template needs nothing but its id.
+std::optional<std::string> repository_path_from_id(const Replicable& replicable, long long id);
 
 // Walks the model table's ids in ranges of at most BATCH ids: [first, last] inclusive.
 class IdRanges {
@@ -42,6 +55,11 @@ private:
 // Of IDS, those that have no row in the model table, ascending.
 std::vector<long long> missing_model_ids(pqxx::transaction_base& tx, const Replicable& replicable,
                                          const std::vector<long long>& ids);
+
+// A UsageError naming the IDS that have no record in the primary's model table (read through
+// MAIN); WHERE ends the message's first part (" on the primary").
+void require_records(pqxx::connection& main, const Replicable& replicable, const std::vector<long long>& ids,
+                     const char* where);
 
 // "{1,2,3}": a PostgreSQL array literal of IDS, for $n::bigint[].
 std::string bigint_array(const std::vector<long long>& ids);

@@ -1,5 +1,6 @@
 #include "db/registry_table.hpp"
 
+#include "common/json.hpp"
 #include "site/database.hpp"
 #include "common/duration.hpp"
 #include "db/model_table.hpp"
@@ -10,24 +11,16 @@
 #include <algorithm>
 #include <limits>
 
-namespace geo_ssf {
+namespace geo_ssf::registry_table {
 
 namespace {
 
-nlohmann::json nullable(const std::optional<std::string>& value) {
-    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
-
-nlohmann::json nullable(const std::optional<std::chrono::seconds>& value) {
-    return value ? nlohmann::json(value->count()) : nlohmann::json(nullptr);
-}
-
-std::vector<RegistryClaim> read_claims(const pqxx::result& rows) {
-    std::vector<RegistryClaim> out;
+std::vector<Claim> read_claims(const pqxx::result& rows) {
+    std::vector<Claim> out;
     out.reserve(rows.size());
     for (const auto& row : rows)
         out.push_back({row[0].as<long long>(), row[1].as<long long>(), row[2].as<int16_t>(), row[3].as<int>()});
-    std::sort(out.begin(), out.end(), [](const RegistryClaim& a, const RegistryClaim& b) { return a.id < b.id; });
+    std::sort(out.begin(), out.end(), [](const Claim& a, const Claim& b) { return a.id < b.id; });
     return out;
 }
 
@@ -51,7 +44,7 @@ std::string ids_sql(const Replicable& r, const char* state_column, const char* n
 }
 
 void restore(pqxx::connection& geo, const Replicable& r, const char* state_column, const char* claim_column,
-             const std::string& claim_time, const std::vector<RegistryClaim>& claims) {
+             const std::string& claim_time, const std::vector<Claim>& claims) {
     if (claims.empty())
         return;
     nlohmann::json rows = nlohmann::json::array();
@@ -65,22 +58,22 @@ void restore(pqxx::connection& geo, const Replicable& r, const char* state_colum
     tx.commit();
 }
 
-std::string mark_assignments(RegistryMark mark) {
-    return mark == RegistryMark::sync_pending ? sql::sync_pending_assignments()
+std::string mark_assignments(Mark mark) {
+    return mark == Mark::sync_pending ? sql::sync_pending_assignments()
                                               : sql::verification_pending_assignments(true);
 }
 
-std::string selection_predicate(RegistryMark mark, RegistrySelection selection) {
-    if (mark == RegistryMark::sync_pending)
-        return selection == RegistrySelection::all ? "state <> 0" : "state = 3";
+std::string selection_predicate(Mark mark, BulkSelection selection) {
+    if (mark == Mark::sync_pending)
+        return selection == BulkSelection::all ? "state <> 0" : "state = 3";
     // Verification applies to synced rows only (GitLab's verification_not_pending).
-    return selection == RegistrySelection::all ? "state = 2 AND verification_state <> 0"
+    return selection == BulkSelection::all ? "state = 2 AND verification_state <> 0"
                                                : "state = 2 AND verification_state = 3";
 }
 
 }  // namespace
 
-long long insert_registry_rows(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids) {
+long long insert_rows(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids) {
     if (ids.empty())
         return 0;
     return tx.exec_params("INSERT INTO " + r.registry_table + " (" + r.foreign_key + ", created_at) SELECT i, now() "
@@ -89,7 +82,7 @@ long long insert_registry_rows(pqxx::transaction_base& tx, const Replicable& r, 
         .affected_rows();
 }
 
-std::vector<long long> registry_ids_in_range(pqxx::transaction_base& tx, const Replicable& r, long long first,
+std::vector<long long> ids_in_range(pqxx::transaction_base& tx, const Replicable& r, long long first,
                                              long long last) {
     std::vector<long long> out;
     for (const auto& row : tx.exec_params("SELECT " + r.foreign_key + " FROM " + r.registry_table + " WHERE " +
@@ -99,7 +92,7 @@ std::vector<long long> registry_ids_in_range(pqxx::transaction_base& tx, const R
     return out;
 }
 
-long long delete_registry_rows(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids) {
+long long delete_rows(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids) {
     if (ids.empty())
         return 0;
     return tx.exec_params("DELETE FROM " + r.registry_table + " WHERE " + r.foreign_key + " = ANY($1::bigint[])",
@@ -120,7 +113,7 @@ long long release_abandoned_syncs(pqxx::connection& geo, const Replicable& r, co
     return release_abandoned_rows(geo, r.registry_table, "state", "last_synced_at", "state = 0", own_claim_time);
 }
 
-long long release_abandoned_registry_verifications(pqxx::connection& geo, const Replicable& r,
+long long release_abandoned_verifications(pqxx::connection& geo, const Replicable& r,
                                                    const std::string& own_claim_time) {
     return release_abandoned_rows(geo, r.registry_table, "verification_state", "verification_started_at",
                                   "verification_state = 0", own_claim_time);
@@ -129,24 +122,23 @@ long long release_abandoned_registry_verifications(pqxx::connection& geo, const 
 long long fail_timed_out_syncs(pqxx::connection& geo, const Replicable& r, std::chrono::seconds timeout) {
     pqxx::work tx(geo);
     auto changed = tx.exec_params("UPDATE " + r.registry_table + " SET state = 3, last_sync_failure = $1,"
-                                  " retry_count = 1, retry_at = now() + make_interval(secs => $2)"
-                                  " WHERE state = 1 AND last_synced_at < now() - make_interval(secs => $3)",
-                                  truncate_utf8("Sync timed out after " + format_duration(timeout)),
+                                  " retry_count = 1, retry_at = now() + make_interval(secs => $2) WHERE " +
+                                      sql::started_before_sql("state", "last_synced_at", 3),
+                                  timed_out_failure("Sync", timeout),
                                   static_cast<double>(retry_delay(1).count()), static_cast<double>(timeout.count()))
                        .affected_rows();
     tx.commit();
     return changed;
 }
 
-long long fail_timed_out_registry_verifications(pqxx::connection& geo, const Replicable& r, std::chrono::seconds timeout) {
-    std::string failure = truncate_utf8("Verification timed out after " + format_duration(timeout));
+long long fail_timed_out_verifications(pqxx::connection& geo, const Replicable& r, std::chrono::seconds timeout) {
+    std::string failure = timed_out_failure("Verification", timeout);
     pqxx::work tx(geo);
     auto changed =
-        tx.exec_params("UPDATE " + r.registry_table + " SET verification_state = 3, verification_failure = $1,"
-                       " verification_checksum = NULL, verification_retry_count = 1,"
-                       " verification_retry_at = now() + make_interval(secs => $2), verified_at = now(),"
-                       " state = 3, last_sync_failure = $3, retry_count = 1, retry_at = now() + make_interval(secs => $2)"
-                       " WHERE verification_state = 1 AND verification_started_at < now() - make_interval(secs => $4)",
+        tx.exec_params("UPDATE " + r.registry_table + " SET " + sql::k_verification_timed_out_assignments +
+                           ", state = 3, last_sync_failure = $3, retry_count = 1,"
+                           " retry_at = now() + make_interval(secs => $2) WHERE " +
+                           sql::started_before_sql("verification_state", "verification_started_at", 4),
                        failure, static_cast<double>(retry_delay(1).count()),
                        truncate_utf8("Verification failed with: " + failure), static_cast<double>(timeout.count()))
             .affected_rows();
@@ -154,7 +146,7 @@ long long fail_timed_out_registry_verifications(pqxx::connection& geo, const Rep
     return changed;
 }
 
-std::vector<RegistryClaim> claim_due_syncs(pqxx::connection& geo, const Replicable& r, const std::string& claim_time,
+std::vector<Claim> claim_due_syncs(pqxx::connection& geo, const Replicable& r, const std::string& claim_time,
                                            int limit) {
     pqxx::work tx(geo);
     auto claimed = read_claims(tx.exec_params(
@@ -171,7 +163,7 @@ std::vector<RegistryClaim> claim_due_syncs(pqxx::connection& geo, const Replicab
     return claimed;
 }
 
-std::vector<RegistryClaim> claim_syncs(pqxx::connection& geo, const Replicable& r, const std::string& claim_time,
+std::vector<Claim> claim_syncs(pqxx::connection& geo, const Replicable& r, const std::string& claim_time,
                                        const std::vector<long long>& ids) {
     pqxx::work tx(geo);
     auto claimed = read_claims(tx.exec_params(claim_sql(r, ids_sql(r, "state", "state <> 1"), "state", "last_synced_at",
@@ -191,9 +183,9 @@ long long record_sync_outcomes(pqxx::connection& geo, const Replicable& r, const
         bool verified = std::binary_search(primary_verified.begin(), primary_verified.end(), id);
         rows.push_back({{"id", id},
                         {"state", static_cast<int>(o.state)},
-                        {"failure", nullable(o.failure)},
+                        {"failure", json_or_null(o.failure)},
                         {"retry_count", o.retry_count},
-                        {"retry_in", nullable(o.retry_in)},
+                        {"retry_in", json_or_null(o.retry_in)},
                         {"missing", o.missing_on_primary},
                         {"verify", o.state == SyncState::synced && verified}});
     }
@@ -226,11 +218,11 @@ long long record_sync_outcomes(pqxx::connection& geo, const Replicable& r, const
 }
 
 void restore_claimed_syncs(pqxx::connection& geo, const Replicable& r, const std::string& claim_time,
-                           const std::vector<RegistryClaim>& claims) {
+                           const std::vector<Claim>& claims) {
     restore(geo, r, "state", "last_synced_at", claim_time, claims);
 }
 
-std::vector<RegistryClaim> claim_due_registry_verifications(pqxx::connection& geo, const Replicable& r,
+std::vector<Claim> claim_due_verifications(pqxx::connection& geo, const Replicable& r,
                                                             const std::string& claim_time, int limit) {
     pqxx::work tx(geo);
     auto claimed = read_claims(tx.exec_params(
@@ -251,7 +243,7 @@ std::vector<RegistryClaim> claim_due_registry_verifications(pqxx::connection& ge
     return claimed;
 }
 
-std::vector<RegistryClaim> claim_registry_verifications(pqxx::connection& geo, const Replicable& r,
+std::vector<Claim> claim_verifications(pqxx::connection& geo, const Replicable& r,
                                                         const std::string& claim_time, const std::vector<long long>& ids) {
     pqxx::work tx(geo);
     auto claimed = read_claims(tx.exec_params(
@@ -262,7 +254,7 @@ std::vector<RegistryClaim> claim_registry_verifications(pqxx::connection& geo, c
     return claimed;
 }
 
-long long record_registry_verification_outcomes(
+long long record_verification_outcomes(
     pqxx::connection& geo, const Replicable& r, const std::string& claim_time,
     const std::vector<std::pair<long long, RegistryVerificationOutcome>>& outcomes) {
     if (outcomes.empty())
@@ -271,16 +263,16 @@ long long record_registry_verification_outcomes(
     for (const auto& [id, o] : outcomes)
         rows.push_back({{"id", id},
                         {"state", static_cast<int>(o.state)},
-                        {"checksum", nullable(o.checksum)},
-                        {"failure", nullable(o.failure)},
+                        {"checksum", json_or_null(o.checksum)},
+                        {"failure", json_or_null(o.failure)},
                         {"retry_count", o.retry_count},
-                        {"retry_in", nullable(o.retry_in)},
+                        {"retry_in", json_or_null(o.retry_in)},
                         {"mismatch", o.checksum_mismatch},
-                        {"mismatched", nullable(o.checksum_mismatched)},
+                        {"mismatched", json_or_null(o.checksum_mismatched)},
                         {"resync", o.resync},
                         {"sync_retry_count", o.sync_retry_count},
-                        {"sync_retry_in", nullable(o.sync_retry_in)},
-                        {"sync_failure", nullable(o.sync_failure)}});
+                        {"sync_retry_in", json_or_null(o.sync_retry_in)},
+                        {"sync_failure", json_or_null(o.sync_failure)}});
     pqxx::work tx(geo);
     const std::string outcome =
         "jsonb_to_recordset($1::jsonb) AS o(id bigint, state smallint, checksum text, failure text, retry_count integer,"
@@ -309,28 +301,28 @@ long long record_registry_verification_outcomes(
     return recorded;
 }
 
-void restore_claimed_registry_verifications(pqxx::connection& geo, const Replicable& r, const std::string& claim_time,
-                                            const std::vector<RegistryClaim>& claims) {
+void restore_claimed_verifications(pqxx::connection& geo, const Replicable& r, const std::string& claim_time,
+                                            const std::vector<Claim>& claims) {
     restore(geo, r, "verification_state", "verification_started_at", claim_time, claims);
 }
 
-long long count_registry_selection(pqxx::connection& geo, const Replicable& r, RegistryMark mark,
-                                   RegistrySelection selection) {
+long long count_selection(pqxx::connection& geo, const Replicable& r, Mark mark,
+                                   BulkSelection selection) {
     pqxx::read_transaction tx(geo);
     return tx.exec1("SELECT count(*) FROM " + r.registry_table + " WHERE " + selection_predicate(mark, selection))[0]
         .as<long long>();
 }
 
-long long mark_registry_selection(pqxx::connection& geo, const Replicable& r, RegistryMark mark,
-                                  RegistrySelection selection, int batch, const std::function<void(long long)>& progress) {
+long long mark_selection(pqxx::connection& geo, const Replicable& r, Mark mark,
+                                  BulkSelection selection, int batch, const std::function<void(long long)>& progress) {
     return update_in_batches(geo, r.registry_table, "id", mark_assignments(mark), selection_predicate(mark, selection),
                              batch, progress);
 }
 
-long long mark_registry_ids(pqxx::transaction_base& tx, const Replicable& r, RegistryMark mark,
+long long mark_ids(pqxx::transaction_base& tx, const Replicable& r, Mark mark,
                             const std::vector<long long>& ids, bool dry_run) {
     std::string array = bigint_array(ids);
-    std::string predicate = mark == RegistryMark::sync_pending ? "state <> 0" : "state = 2 AND verification_state <> 0";
+    std::string predicate = mark == Mark::sync_pending ? "state <> 0" : "state = 2 AND verification_state <> 0";
     long long changed = 0;
     if (dry_run)
         changed = tx.exec_params1("SELECT count(*) FROM " + r.registry_table + " WHERE " + r.foreign_key +
@@ -342,15 +334,15 @@ long long mark_registry_ids(pqxx::transaction_base& tx, const Replicable& r, Reg
                                      r.foreign_key + " = ANY($1::bigint[]) AND " + predicate,
                                  array)
                       .affected_rows();
-    if (mark == RegistryMark::sync_pending) {
+    if (mark == Mark::sync_pending) {
         auto have = registered_ids(tx, r, ids);
         std::vector<long long> missing;
         for (long long id : ids)
             if (!std::binary_search(have.begin(), have.end(), id))
                 missing.push_back(id);
-        changed += dry_run ? static_cast<long long>(missing.size()) : insert_registry_rows(tx, r, missing);
+        changed += dry_run ? static_cast<long long>(missing.size()) : insert_rows(tx, r, missing);
     }
     return changed;
 }
 
-}  // namespace geo_ssf
+}  // namespace geo_ssf::registry_table

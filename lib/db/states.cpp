@@ -1,5 +1,7 @@
 #include "db/states.hpp"
 
+#include "common/duration.hpp"
+
 #include <array>
 #include <random>
 
@@ -86,12 +88,21 @@ VerificationOutcome verification_succeeded(std::string checksum) {
     return o;
 }
 
+namespace {
+
+// A failed attempt's retry count: one more than before, within the smallint column.
+int next_retry_count(int previous_retry_count) {
+    return std::min(std::max(previous_retry_count, 0) + 1, k_retry_count_max);
+}
+
+}  // namespace
+
 VerificationOutcome verification_failed(int previous_retry_count, std::string_view reason,
                                         const std::function<int()>& random_30) {
     VerificationOutcome o;
     o.state = VerificationState::failed;
     o.failure = truncate_utf8("Error during verification: " + std::string(reason));
-    o.retry_count = std::min(std::max(previous_retry_count, 0) + 1, k_retry_count_max);
+    o.retry_count = next_retry_count(previous_retry_count);
     o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
     return o;
 }
@@ -111,7 +122,7 @@ SyncOutcome sync_failed(int previous_retry_count, std::string_view reason, const
     SyncOutcome o;
     o.state = SyncState::failed;
     o.failure = truncate_utf8("Error syncing repository: " + std::string(reason));
-    o.retry_count = std::min(std::max(previous_retry_count, 0) + 1, k_retry_count_max);
+    o.retry_count = next_retry_count(previous_retry_count);
     o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
     return o;
 }
@@ -129,7 +140,7 @@ RegistryVerificationOutcome registry_failure(int previous_retry_count, std::stri
     RegistryVerificationOutcome o;
     o.state = VerificationState::failed;
     o.failure = truncate_utf8(failure);
-    o.retry_count = std::min(std::max(previous_retry_count, 0) + 1, k_retry_count_max);
+    o.retry_count = next_retry_count(previous_retry_count);
     o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
     o.resync = true;
     o.sync_retry_count = o.retry_count;
@@ -183,6 +194,10 @@ RegistryVerificationOutcome registry_verification_disabled() {
     return o;
 }
 
+std::string timed_out_failure(std::string_view what, std::chrono::seconds timeout) {
+    return truncate_utf8(std::string(what) + " timed out after " + format_duration(timeout));
+}
+
 namespace sql {
 
 std::string sync_pending_assignments() {
@@ -204,6 +219,11 @@ std::string verification_pending_assignments(bool registry) {
 
 std::string verification_started_assignments(std::string_view claim_time_param) {
     return "verification_state = 1, verification_started_at = " + std::string(claim_time_param);
+}
+
+std::string started_before_sql(std::string_view state_column, std::string_view claim_column, int param) {
+    return std::string(state_column) + " = 1 AND " + std::string(claim_column) + " < now() - make_interval(secs => $" +
+           std::to_string(param) + ")";
 }
 
 }  // namespace sql

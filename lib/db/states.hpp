@@ -20,6 +20,9 @@ namespace geo_ssf {
 
 enum class SyncState : int16_t { pending = 0, started = 1, synced = 2, failed = 3 };
 enum class VerificationState : int16_t { pending = 0, started = 1, succeeded = 2, failed = 3, disabled = 4 };
+// What resync and reverify --all and --failed act on.
+enum class BulkSelection { all, failed };
+
 inline constexpr SyncState k_sync_states[] = {SyncState::pending, SyncState::started, SyncState::synced,
                                               SyncState::failed};
 inline constexpr VerificationState k_verification_states[] = {
@@ -46,6 +49,10 @@ inline constexpr std::chrono::seconds k_missing_on_primary_retry_cap{4 * 3600};
 std::chrono::seconds retry_delay(int retry_count, std::chrono::seconds cap, const std::function<int()>& random_30);
 // The same with a thread-local random generator.
 std::chrono::seconds retry_delay(int retry_count, std::chrono::seconds cap = k_retry_cap);
+
+// The failure a timeout sweep records: "Verification timed out after ..." (WHAT: "Verification",
+// "Sync").
+std::string timed_out_failure(std::string_view what, std::chrono::seconds timeout);
 
 // What a verification outcome writes on the primary's states row.
 struct VerificationOutcome {
@@ -82,7 +89,7 @@ SyncOutcome sync_failed(int previous_retry_count, std::string_view reason, const
 SyncOutcome sync_failed(int previous_retry_count, std::string_view reason);
 
 // What a secondary's verification writes on its registry row. A failure also fails the sync,
-// so the next sync fetches the repository again (reference §2.3).
+// so the next sync fetches the repository again (GitLab's VerifiableRegistry).
 struct RegistryVerificationOutcome {
     VerificationState state = VerificationState::succeeded;
     std::optional<std::string> checksum;             // verification_checksum
@@ -125,6 +132,15 @@ std::string sync_pending_assignments();
 
 // SET list for claiming rows for verification by the run whose claim time is $CLAIM_TIME.
 std::string verification_started_assignments(std::string_view claim_time_param);
+
+// Rows started longer than $N seconds ago, in STATE_COLUMN and CLAIM_COLUMN.
+std::string started_before_sql(std::string_view state_column, std::string_view claim_column, int param);
+
+// SET list for started → failed by the verification timeout sweep: $1 the failure text, $2 the
+// retry delay in seconds (a first failure's).
+inline constexpr const char* k_verification_timed_out_assignments =
+    "verification_state = 3, verification_failure = $1, verification_checksum = NULL, verification_retry_count = 1,"
+    " verification_retry_at = now() + make_interval(secs => $2), verified_at = now()";
 
 // Rows whose verification is due: pending, or failed and past the retry time.
 inline constexpr const char* k_verification_pending = "verification_state = 0";

@@ -1,5 +1,7 @@
 #include "db/states_table.hpp"
 
+#include "common/json.hpp"
+#include "db/event_log.hpp"
 #include "site/database.hpp"
 #include "common/duration.hpp"
 #include "db/model_table.hpp"
@@ -9,15 +11,15 @@
 
 #include <algorithm>
 
-namespace geo_ssf {
+namespace geo_ssf::states_table {
 
 namespace {
 
-std::vector<ClaimedRecord> read_claims(const Replicable& replicable, const pqxx::result& rows) {
-    std::vector<ClaimedRecord> out;
+std::vector<Claim> read_claims(const Replicable& replicable, const pqxx::result& rows) {
+    std::vector<Claim> out;
     out.reserve(rows.size());
     for (const auto& row : rows) {
-        ClaimedRecord c;
+        Claim c;
         c.id = row[0].as<long long>();
         c.previous_state = row[1].as<int16_t>();
         c.retry_count = row[2].as<int>();
@@ -28,7 +30,7 @@ std::vector<ClaimedRecord> read_claims(const Replicable& replicable, const pqxx:
         }
         out.push_back(std::move(c));
     }
-    std::sort(out.begin(), out.end(), [](const ClaimedRecord& a, const ClaimedRecord& b) { return a.id < b.id; });
+    std::sort(out.begin(), out.end(), [](const Claim& a, const Claim& b) { return a.id < b.id; });
     return out;
 }
 
@@ -47,13 +49,13 @@ std::string due_sql(const Replicable& r, const char* predicate, const char* orde
            predicate + " ORDER BY " + order_column + " ASC NULLS FIRST LIMIT " + limit + " FOR UPDATE SKIP LOCKED";
 }
 
-std::string selection_predicate(Selection selection) {
-    return selection == Selection::all ? "verification_state <> 0" : "verification_state = 3";
+std::string selection_predicate(BulkSelection selection) {
+    return selection == BulkSelection::all ? "verification_state <> 0" : "verification_state = 3";
 }
 
 }  // namespace
 
-BackfillCounts backfill_state_rows(pqxx::connection& connection, const Replicable& r, int batch) {
+BackfillCounts backfill_rows(pqxx::connection& connection, const Replicable& r, int batch) {
     BackfillCounts counts;
     IdRanges ranges(r, batch);
     while (true) {
@@ -95,12 +97,9 @@ long long mark_due_for_reverification(pqxx::connection& connection, const Replic
 long long fail_timed_out_verifications(pqxx::connection& connection, const Replicable& r, std::chrono::seconds timeout) {
     pqxx::work tx(connection);
     auto changed =
-        tx.exec_params("UPDATE " + r.states_table +
-                           " SET verification_state = 3, verification_failure = $1, verification_checksum = NULL,"
-                           " verification_retry_count = 1, verification_retry_at = now() + make_interval(secs => $2),"
-                           " verified_at = now()"
-                           " WHERE verification_state = 1 AND verification_started_at < now() - make_interval(secs => $3)",
-                       truncate_utf8("Verification timed out after " + format_duration(timeout)),
+        tx.exec_params("UPDATE " + r.states_table + " SET " + sql::k_verification_timed_out_assignments + " WHERE " +
+                           sql::started_before_sql("verification_state", "verification_started_at", 3),
+                       timed_out_failure("Verification", timeout),
                        static_cast<double>(retry_delay(1).count()), static_cast<double>(timeout.count()))
             .affected_rows();
     tx.commit();
@@ -114,7 +113,7 @@ long long release_abandoned_verifications(pqxx::connection& connection, const Re
                                   "verification_state = 0", own_claim_time);
 }
 
-std::vector<ClaimedRecord> claim_due_verifications(pqxx::connection& connection, const Replicable& r,
+std::vector<Claim> claim_due_verifications(pqxx::connection& connection, const Replicable& r,
                                                    const std::string& claim_time, int limit) {
     pqxx::work tx(connection);
     auto claimed = read_claims(
@@ -129,7 +128,7 @@ std::vector<ClaimedRecord> claim_due_verifications(pqxx::connection& connection,
     return claimed;
 }
 
-std::vector<ClaimedRecord> claim_verifications(pqxx::connection& connection, const Replicable& r,
+std::vector<Claim> claim_verifications(pqxx::connection& connection, const Replicable& r,
                                                const std::string& claim_time, const std::vector<long long>& ids) {
     pqxx::work tx(connection);
     tx.exec_params("INSERT INTO " + r.states_table + " (" + r.foreign_key + ") SELECT m.id FROM " + r.model_table +
@@ -153,32 +152,39 @@ long long record_verification_outcomes(pqxx::connection& connection, const Repli
     nlohmann::json rows = nlohmann::json::array();
     for (const auto& [id, o] : outcomes) {
         nlohmann::json row = {{"id", id}, {"state", static_cast<int>(o.state)}, {"retry_count", o.retry_count}};
-        row["checksum"] = o.checksum ? nlohmann::json(*o.checksum) : nlohmann::json(nullptr);
-        row["failure"] = o.failure ? nlohmann::json(*o.failure) : nlohmann::json(nullptr);
-        row["retry_in"] = o.retry_in ? nlohmann::json(o.retry_in->count()) : nlohmann::json(nullptr);
+        row["checksum"] = json_or_null(o.checksum);
+        row["failure"] = json_or_null(o.failure);
+        row["retry_in"] = json_or_null(o.retry_in);
         rows.push_back(std::move(row));
     }
     pqxx::work tx(connection);
-    auto recorded = tx.exec_params1(
+    auto recorded = tx.exec_params(
         "WITH outcome AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS o(id bigint, state smallint, checksum text,"
-        " failure text, retry_count integer, retry_in double precision)),"
-        " updated AS (UPDATE " + r.states_table + " s SET verification_state = o.state,"
+        " failure text, retry_count integer, retry_in double precision))"
+        " UPDATE " + r.states_table + " s SET verification_state = o.state,"
         " verification_checksum = decode(o.checksum, 'hex'), verification_failure = o.failure,"
         " verification_retry_count = o.retry_count,"
         " verification_retry_at = now() + make_interval(secs => o.retry_in), verified_at = now()"
         " FROM outcome o WHERE s." + r.foreign_key + " = o.id AND s.verification_state = 1"
-        " AND s.verification_started_at = $2::timestamptz RETURNING s." + r.foreign_key + " AS id, s.verification_state),"
-        " published AS (INSERT INTO geo_events (replicable_name, event_name, payload, created_at)"
-        " SELECT $3, 'checksum_succeeded', jsonb_build_object('model_record_id', id), now() FROM updated"
-        " WHERE verification_state = 2 AND $4 ORDER BY id RETURNING 1)"
-        " SELECT (SELECT count(*) FROM updated), (SELECT count(*) FROM published)",
-        rows.dump(), claim_time, r.name, publish_events);
+        " AND s.verification_started_at = $2::timestamptz RETURNING s." + r.foreign_key + ", s.verification_state",
+        rows.dump(), claim_time);
+    if (publish_events) {
+        std::vector<long long> succeeded;
+        for (const auto& row : recorded)
+            if (row[1].as<int>() == static_cast<int>(VerificationState::succeeded))
+                succeeded.push_back(row[0].as<long long>());
+        std::sort(succeeded.begin(), succeeded.end());
+        nlohmann::json payloads = nlohmann::json::array();
+        for (long long id : succeeded)
+            payloads.push_back({{"model_record_id", id}});
+        append_events(tx, r.name, EventName::checksum_succeeded, payloads);
+    }
     tx.commit();
-    return recorded[0].as<long long>();
+    return static_cast<long long>(recorded.size());
 }
 
-void restore_claimed(pqxx::connection& connection, const Replicable& r, const std::string& claim_time,
-                     const std::vector<ClaimedRecord>& records) {
+void restore_claimed_verifications(pqxx::connection& connection, const Replicable& r, const std::string& claim_time,
+                     const std::vector<Claim>& records) {
     if (records.empty())
         return;
     nlohmann::json rows = nlohmann::json::array();
@@ -192,18 +198,18 @@ void restore_claimed(pqxx::connection& connection, const Replicable& r, const st
     tx.commit();
 }
 
-long long count_selection(pqxx::connection& connection, const Replicable& r, Selection selection) {
+long long count_selection(pqxx::connection& connection, const Replicable& r, BulkSelection selection) {
     pqxx::read_transaction tx(connection);
     return tx.exec1("SELECT count(*) FROM " + r.states_table + " WHERE " + selection_predicate(selection))[0].as<long long>();
 }
 
-long long mark_selection_pending(pqxx::connection& connection, const Replicable& r, Selection selection, int batch,
+long long mark_selection(pqxx::connection& connection, const Replicable& r, BulkSelection selection, int batch,
                                  const std::function<void(long long)>& progress) {
     return update_in_batches(connection, r.states_table, r.foreign_key, sql::verification_pending_assignments(false),
                              selection_predicate(selection), batch, progress);
 }
 
-long long mark_ids_pending(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids,
+long long mark_ids(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids,
                            bool dry_run) {
     std::string array = bigint_array(ids);
     if (dry_run)
@@ -226,4 +232,4 @@ long long mark_ids_pending(pqxx::transaction_base& tx, const Replicable& r, cons
     return changed;
 }
 
-}  // namespace geo_ssf
+}  // namespace geo_ssf::states_table

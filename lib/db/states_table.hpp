@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-namespace geo_ssf {
+namespace geo_ssf::states_table {
 
 // A record claimed for verification, with where its repository is.
-struct ClaimedRecord {
+struct Claim {
     long long id = 0;
     int16_t previous_state = 0;   // to put the row back if the run stops before it
     int retry_count = 0;          // before this attempt
@@ -31,7 +31,7 @@ struct BackfillCounts {
 
 // Creates the missing state rows of the type's records (scope respected) and deletes the
 // rows of records that left the scope, in id ranges of BATCH records, each in a transaction.
-BackfillCounts backfill_state_rows(pqxx::connection& connection, const Replicable& replicable, int batch);
+BackfillCounts backfill_rows(pqxx::connection& connection, const Replicable& replicable, int batch);
 
 // Marks up to LIMIT succeeded rows verified longer than INTERVAL ago as pending again.
 long long mark_due_for_reverification(pqxx::connection& connection, const Replicable& replicable,
@@ -48,12 +48,12 @@ long long release_abandoned_verifications(pqxx::connection& connection, const Re
 // Claims up to LIMIT due rows: pending first (verified_at ASC NULLS FIRST), then failed rows
 // whose retry is due (verification_retry_at ASC NULLS FIRST); FOR UPDATE SKIP LOCKED, so
 // concurrent runs get disjoint rows.
-std::vector<ClaimedRecord> claim_due_verifications(pqxx::connection& connection, const Replicable& replicable,
+std::vector<Claim> claim_due_verifications(pqxx::connection& connection, const Replicable& replicable,
                                                    const std::string& claim_time, int limit);
 
 // Claims the rows of IDS whatever their state, except rows already started; creates the
 // missing state rows of records in scope. Returns the claimed records.
-std::vector<ClaimedRecord> claim_verifications(pqxx::connection& connection, const Replicable& replicable,
+std::vector<Claim> claim_verifications(pqxx::connection& connection, const Replicable& replicable,
                                                const std::string& claim_time, const std::vector<long long>& ids);
 
 // Records each outcome in one statement, for rows still started by this run (a row
@@ -65,22 +65,21 @@ long long record_verification_outcomes(pqxx::connection& connection, const Repli
                                        bool publish_events);
 
 // Puts claimed rows that were never worked on back in the state they had.
-void restore_claimed(pqxx::connection& connection, const Replicable& replicable, const std::string& claim_time,
-                     const std::vector<ClaimedRecord>& records);
+void restore_claimed_verifications(pqxx::connection& connection, const Replicable& replicable, const std::string& claim_time,
+                     const std::vector<Claim>& records);
 
-enum class Selection { all, failed };
 
-// How many state rows mark_selection_pending would change.
-long long count_selection(pqxx::connection& connection, const Replicable& replicable, Selection selection);
+// How many state rows mark_selection would change.
+long long count_selection(pqxx::connection& connection, const Replicable& replicable, BulkSelection selection);
 
 // Marks the selected rows verification-pending in transactions of BATCH rows, in id order,
 // calling PROGRESS(done) after each. Returns how many rows changed.
-long long mark_selection_pending(pqxx::connection& connection, const Replicable& replicable, Selection selection,
+long long mark_selection(pqxx::connection& connection, const Replicable& replicable, BulkSelection selection,
                                  int batch, const std::function<void(long long)>& progress);
 
 // Marks the rows of IDS (records that exist) verification-pending, creating missing rows, in
 // one transaction. With DRY_RUN changes nothing. Returns how many rows change.
-long long mark_ids_pending(pqxx::transaction_base& tx, const Replicable& replicable, const std::vector<long long>& ids,
+long long mark_ids(pqxx::transaction_base& tx, const Replicable& replicable, const std::vector<long long>& ids,
                            bool dry_run);
 
-}  // namespace geo_ssf
+}  // namespace geo_ssf::states_table

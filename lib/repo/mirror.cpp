@@ -19,11 +19,6 @@ char k_mirror_refspec[] = "+refs/*:refs/*";
 
 bool has_scheme(const std::string& url) { return url.find("://") != std::string::npos; }
 
-std::string local_path_of(const std::string& url) {
-    if (url.rfind("file://", 0) == 0)
-        return url.substr(7);
-    return has_scheme(url) ? std::string() : url;
-}
 
 std::filesystem::path new_temporary_folder(const std::filesystem::path& storage_root) {
     static std::atomic<unsigned> counter{0};
@@ -64,11 +59,11 @@ void fetch_mirror(git_repository* repository, const std::string& url) {
 }
 
 bool is_missing_on_primary(const std::string& url) {
-    std::string path = local_path_of(url);
-    if (path.empty())
+    auto path = local_path_of(url);
+    if (!path)
         return false;
     std::error_code ec;
-    return !std::filesystem::exists(path, ec);
+    return !std::filesystem::exists(*path, ec);
 }
 
 bool looks_like_not_found(const std::string& message) {
@@ -106,6 +101,14 @@ MirrorResult clone_into_place(const std::string& url, const std::filesystem::pat
 
 }  // namespace
 
+std::optional<std::filesystem::path> local_path_of(const std::string& url) {
+    if (url.rfind("file://", 0) == 0)
+        return url.substr(7);
+    if (has_scheme(url))
+        return std::nullopt;
+    return url;
+}
+
 std::string primary_repository_url(const std::string& primary_url, const std::string& relative_path) {
     std::string base = primary_url;
     while (!base.empty() && base.back() == '/')
@@ -133,7 +136,7 @@ MirrorResult mirror_repository(const std::string& url, const std::filesystem::pa
             return clone_into_place(url, target, storage_root);
         }
     } catch (const GitError& e) {
-        if (local_path_of(url).empty() && looks_like_not_found(e.what()))
+        if (!local_path_of(url) && looks_like_not_found(e.what()))
             return {true, false};  // a remote primary answered that it has no such repository
         throw;
     } catch (const std::filesystem::filesystem_error& e) {

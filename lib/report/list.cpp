@@ -1,5 +1,6 @@
 #include "report/list.hpp"
 
+#include "common/json.hpp"
 #include "common/error.hpp"
 #include "common/text_table.hpp"
 #include "common/time_words.hpp"
@@ -47,7 +48,7 @@ std::string cut(const std::optional<std::string>& text) {
 }
 
 nlohmann::ordered_json optional_json(const std::optional<std::string>& value) {
-    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+    return json_or_null<nlohmann::ordered_json>(value);
 }
 
 }  // namespace

@@ -23,10 +23,6 @@ namespace {
 
 using Clock = TimedReader::Clock;
 
-long long milliseconds_since(Clock::time_point start) {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
-}
-
 long long as_count(const pqxx::field& field) { return field.is_null() ? 0 : field.as<long long>(); }
 
 // The digest id_set_difference.hpp compares: how many ids, and the exact sum of their hashes.
@@ -371,5 +367,21 @@ std::string prometheus_gauge_name(const std::string& field_name) {
     static const std::regex suffix("(_count|_total)$");
     return "geo_" + std::regex_replace(field_name, suffix, "");
 }
+
+void recount_tallies(Site& site, const std::vector<TypeStatus>& types) {
+    pqxx::connection& db = site.role_database();
+    auto lock_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(site.config().status_timeout);
+    for (const auto& t : types) {
+        if (t.outcome != TypeOutcome::counted)
+            continue;
+        TalliedTable table = tallied_table_of(*t.replicable, site.config().role);
+        if (auto rows = recount_tallies(db, table, lock_timeout))
+            spdlog::info("{}: recounted {} rows of {}", t.replicable->name, *rows, table.name);
+        else
+            spdlog::warn("{}: {} has no tally triggers; its rows are counted every time", t.replicable->name,
+                         table.name);
+    }
+}
+
 
 }  // namespace geo_ssf

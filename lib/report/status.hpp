@@ -1,4 +1,4 @@
-// What `geo-ssf status` reports: GitLab's status fields for each replicable (reference §8),
+// What `geo-ssf status` reports: GitLab's status fields for each replicable (GeoNodeStatus),
 // read from the tallies the triggers keep (lib/tallies.hpp), plus the event log's position.
 #pragma once
 
@@ -86,6 +86,10 @@ std::vector<TypeStatus> select_status_types(const Config& config, const std::vec
 // that cannot finish within it leaves that type unknown and the others are still counted.
 // Other database errors are thrown.
 SiteStatus collect_status(Site& site, std::vector<TypeStatus> types);
+
+// status --recount: replaces the stored tallies of the counted TYPES by a count of their rows
+// (writers wait meanwhile, at most status.timeout).
+void recount_tallies(Site& site, const std::vector<TypeStatus>& types);
 
 // GitLab's field names: status_field_name("cool_widgets", "synced_count") is
 // "cool_widgets_synced_count", and its Prometheus gauge is "geo_cool_widgets_synced"

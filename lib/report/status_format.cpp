@@ -1,5 +1,6 @@
 #include "report/status_format.hpp"
 
+#include "common/json.hpp"
 #include "common/time_words.hpp"
 
 #include <nlohmann/json.hpp>
@@ -162,12 +163,9 @@ std::string type_block(const TypeStatus& t, Role role) {
     return type_heading(r) + lines.render(true);
 }
 
-nlohmann::ordered_json optional_json(const std::optional<long long>& value) {
-    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
-}
-
-nlohmann::ordered_json optional_json(const std::optional<double>& value) {
-    return value ? nlohmann::ordered_json(*value) : nlohmann::ordered_json(nullptr);
+template <typename T>
+nlohmann::ordered_json optional_json(const std::optional<T>& value) {
+    return json_or_null<nlohmann::ordered_json>(value);
 }
 
 const char* outcome_name(TypeOutcome outcome) {

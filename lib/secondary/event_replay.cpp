@@ -1,17 +1,17 @@
 #include "secondary/event_replay.hpp"
 
 #include "common/error.hpp"
-#include "repo/mirror.hpp"
+#include "db/event_log.hpp"
 #include "db/model_table.hpp"
 #include "db/registry_table.hpp"
-#include "repo/storage.hpp"
+#include "secondary/removal.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <optional>
 
-namespace geo_ssf {
+namespace geo_ssf::secondary {
 
 namespace {
 
@@ -43,12 +43,11 @@ std::vector<Event> read_events(pqxx::connection& main, long long after, int batc
     return events;
 }
 
-// Applies one event to the tracking database (and, for deleted, the storage root).
-// Returns false when it was skipped.
-bool apply_event(Site& site, pqxx::work& tx, const Event& event) {
-    const Config& config = site.config();
+// Applies one event to the tracking database in TX; a deleted event adds the copy to remove
+// to REMOVALS, for after TX commits. Returns false when it was skipped.
+bool apply_event(Site& site, pqxx::work& tx, const Event& event, std::vector<Removal>& removals) {
     const Replicable* r = nullptr;
-    for (const auto& candidate : config.replicables)
+    for (const auto& candidate : site.config().replicables)
         if (candidate.name == event.replicable)
             r = &candidate;
     if (!r || !r->replication_enabled) {
@@ -56,42 +55,40 @@ bool apply_event(Site& site, pqxx::work& tx, const Event& event) {
                      r ? "replication is disabled" : "unknown replicable");
         return false;
     }
+    auto name = parse_event_name(event.name);
     nlohmann::json payload = nlohmann::json::parse(event.payload, nullptr, false);
     if (payload.is_discarded() || !payload.is_object() || !payload.contains("model_record_id") ||
         !payload["model_record_id"].is_number_integer()) {
         spdlog::warn("event {}: {} {} skipped: malformed payload {}", event.id, event.replicable, event.name, event.payload);
         return false;
     }
+    if (!name) {
+        spdlog::warn("event {}: {} {} skipped: unknown event", event.id, r->name, event.name);
+        return false;
+    }
     long long id = payload["model_record_id"].get<long long>();
-    if (event.name == "created" || event.name == "updated") {
+    switch (*name) {
+    case EventName::created:
+    case EventName::updated: {
         bool in_scope = false;
         {
             pqxx::read_transaction main(site.main_database());
             in_scope = !main.exec_params("SELECT 1 FROM " + r->model_table + " WHERE id = $1 AND " + scope_predicate(*r), id)
                             .empty();
         }
-        if (!in_scope)
-            return true;  // not replicated here (out of scope, or gone since)
-        mark_registry_ids(tx, *r, RegistryMark::sync_pending, {id}, false);  // creates the row if missing
+        if (in_scope)  // else not replicated here (out of scope, or gone since)
+            registry_table::mark_ids(tx, *r, registry_table::Mark::sync_pending, {id}, false);  // creates a missing row
         return true;
     }
-    if (event.name == "deleted") {
-        if (payload.contains("disk_path") && payload["disk_path"].is_string()) {
-            try {
-                remove_repository(repository_location(config.storage_root, payload["disk_path"].get<std::string>()),
-                                  config.storage_root);
-            } catch (const RuntimeError& e) {
-                spdlog::warn("event {}: {} {} {}: repository not removed: {}", event.id, r->name, event.name, id, e.what());
-            }
-        }
-        delete_registry_rows(tx, *r, {id});
+    case EventName::deleted:
+        if (payload.contains("disk_path") && payload["disk_path"].is_string())
+            removals.push_back({r->name, id, payload["disk_path"].get<std::string>()});
+        registry_table::delete_rows(tx, *r, {id});
+        return true;
+    case EventName::checksum_succeeded:
+        registry_table::mark_ids(tx, *r, registry_table::Mark::verification_pending, {id}, false);
         return true;
     }
-    if (event.name == "checksum_succeeded") {
-        mark_registry_ids(tx, *r, RegistryMark::verification_pending, {id}, false);
-        return true;
-    }
-    spdlog::warn("event {}: {} {} skipped: unknown event", event.id, r->name, event.name);
     return false;
 }
 
@@ -152,8 +149,9 @@ EventCounts consume_events(Site& site, int batch) {
         if (usable == 0)
             break;
         pqxx::work tx(geo);
+        std::vector<Removal> removals;
         for (size_t i = 0; i < usable; ++i) {
-            if (!apply_event(site, tx, events[i]))
+            if (!apply_event(site, tx, events[i], removals))
                 ++counts.skipped;
         }
         long long last = events[usable - 1].id;
@@ -162,6 +160,7 @@ EventCounts consume_events(Site& site, int batch) {
                        " ON CONFLICT (event_id) DO NOTHING",
                        last);
         tx.commit();
+        remove_repositories(site.config(), removals);
         counts.processed += static_cast<long long>(usable);
         counts.last_event_id = last;
         cursor = last;
@@ -171,4 +170,4 @@ EventCounts consume_events(Site& site, int batch) {
     return counts;
 }
 
-}  // namespace geo_ssf
+}  // namespace geo_ssf::secondary

@@ -2,15 +2,10 @@
 // moving its cursor (event_log_states) in the same transaction as the changes it covers.
 #pragma once
 
+#include "db/event_log.hpp"
 #include "site/site.hpp"
 
-namespace geo_ssf {
-
-struct EventCounts {
-    long long processed = 0;  // events the cursor moved past
-    long long skipped = 0;    // of those, unknown types, disabled types and malformed payloads
-    long long last_event_id = 0;
-};
+namespace geo_ssf::secondary {
 
 // Consumes the events after the cursor in batches of BATCH until none is left. An event id
 // missing from the sequence stops the run before it while the event after it is younger than
@@ -19,4 +14,4 @@ struct EventCounts {
 // is replaying events this one skips the step.
 EventCounts consume_events(Site& site, int batch);
 
-}  // namespace geo_ssf
+}  // namespace geo_ssf::secondary

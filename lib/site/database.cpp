@@ -21,6 +21,12 @@ std::string describe_database_error(const std::exception& e) {
     return message;
 }
 
+DatabaseError database_error(const pqxx::failure& e) {
+    if (dynamic_cast<const pqxx::broken_connection*>(&e))
+        return DatabaseError("lost the connection to the database: " + describe_database_error(e));
+    return DatabaseError("database query failed: " + describe_database_error(e));
+}
+
 long long update_in_batches(pqxx::connection& connection, const std::string& table, const std::string& key,
                             const std::string& set_assignments, const std::string& predicate, int batch,
                             const std::function<void(long long)>& progress) {

@@ -1,6 +1,8 @@
 // Connections to the main and tracking databases.
 #pragma once
 
+#include "common/error.hpp"
+
 #include <pqxx/pqxx>
 
 #include <functional>
@@ -31,5 +33,9 @@ long long update_in_batches(pqxx::connection& connection, const std::string& tab
 
 // One line describing a libpqxx failure, for DatabaseError messages; passwords redacted.
 std::string describe_database_error(const std::exception& e);
+
+// The DatabaseError a libpqxx failure that reached no closer handler stands for: a lost
+// connection, or a statement that failed.
+DatabaseError database_error(const pqxx::failure& e);
 
 }  // namespace geo_ssf

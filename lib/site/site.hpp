@@ -24,6 +24,12 @@ public:
     // The tracking database; a ConfigError on a site that has none configured.
     pqxx::connection& geo_database();
 
+    // The database this role keeps its own rows in: the main database on a primary (states
+    // tables), the tracking database on a secondary (registries).
+    DatabaseKind role_database_kind() const { return is_primary() ? DatabaseKind::main : DatabaseKind::geo; }
+    pqxx::connection& role_database() { return database(role_database_kind()); }
+    pqxx::connection& database(DatabaseKind kind) { return kind == DatabaseKind::main ? main_database() : geo_database(); }
+
     // Opens the databases this role uses (main; and geo on a secondary) at the same time:
     // each connection costs round trips of authentication, which are then paid once.
     void open_databases();

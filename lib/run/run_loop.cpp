@@ -1,0 +1,118 @@
+#include "run/run_loop.hpp"
+
+#include "common/duration.hpp"
+#include "common/error.hpp"
+#include "common/parallel.hpp"
+#include "common/stop.hpp"
+#include "db/run_lock.hpp"
+#include "db/tallies.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace geo_ssf {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Works BATCH on JOBS threads, records it, and returns the results of the records worked.
+// Records not started because a stop was requested are put back, not worked.
+std::vector<RecordResult> work_batch(ClaimedBatch& batch, int jobs) {
+    std::vector<char> worked(batch.size(), 0);  // not vector<bool>: each thread writes its own element
+    parallel_for(batch.size(), jobs, [&](size_t i) {
+        if (stop_requested())
+            return;
+        worked[i] = 1;
+        batch.work(i);
+    });
+    batch.record(std::vector<bool>(worked.begin(), worked.end()));
+    std::vector<RecordResult> results;
+    for (size_t i = 0; i < batch.size(); ++i)
+        if (worked[i])
+            results.push_back(batch.result(i));
+    return results;
+}
+
+void add_results(const std::string& replicable, const std::vector<RecordResult>& results, TypeTotals& totals) {
+    for (const auto& result : results) {
+        if (result.kind == RecordResult::Kind::succeeded) {
+            ++totals.succeeded;
+        } else if (result.kind == RecordResult::Kind::failed) {
+            ++totals.failed;
+            totals.failures.push_back({result.id, result.detail});
+            spdlog::warn("{} {}: {}", replicable, result.id, result.detail);
+        }
+    }
+}
+
+}  // namespace
+
+std::vector<const Replicable*> select_run_types(const Config& config, const std::vector<std::string>& names,
+                                                bool Replicable::*enabled, const char* what) {
+    std::vector<const Replicable*> out;
+    if (names.empty()) {
+        for (const auto& r : config.replicables)
+            if (r.*enabled)
+                out.push_back(&r);
+        return out;
+    }
+    for (const auto& name : names) {
+        const Replicable& r = config.replicable(name);
+        if (!(r.*enabled))
+            throw UsageError(std::string(what) + " of " + r.name + " is disabled in " + r.file.string());
+        out.push_back(&r);
+    }
+    return out;
+}
+
+std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replicable*>& types, const RunLimits& limits,
+                                  Clock::time_point started) {
+    auto out_of_time = [&] { return limits.max_runtime && Clock::now() - started >= *limits.max_runtime; };
+    std::vector<TypeTotals> all;
+    for (const Replicable* r : types) {
+        TypeTotals totals;
+        totals.replicable = r->name;
+        if (stop_requested() || out_of_time()) {
+            all.push_back(std::move(totals));
+            continue;
+        }
+        totals.released = kind.prepare(*r, totals);
+        if (totals.released)
+            spdlog::info("{}: released {} rows left started by runs that are gone", r->name, totals.released);
+        while (!stop_requested() && !out_of_time()) {
+            auto claim_started = Clock::now();
+            // Each batch has its own claim time, so timeouts count from when its rows were claimed.
+            RunLock run(kind.claims_database());
+            auto batch = kind.claim(*r, run.claim_time(), {limits.batch_size, nullptr});
+            if (batch->size() == 0)
+                break;
+            totals.claimed += static_cast<long long>(batch->size());
+            auto work_started = Clock::now();
+            add_results(r->name, work_batch(*batch, limits.jobs), totals);
+            spdlog::debug("{}: claimed {} in {} ms, worked and recorded them in {} ms", r->name, batch->size(),
+                          std::chrono::duration_cast<std::chrono::milliseconds>(work_started - claim_started).count(),
+                          milliseconds_since(work_started));
+            if (static_cast<int>(batch->size()) < limits.batch_size)
+                break;
+        }
+        all.push_back(std::move(totals));
+    }
+    fold_tallies(kind.claims_database());
+    return all;
+}
+
+std::vector<RecordResult> run_records(RunKind& kind, const Replicable& r, const std::vector<long long>& ids, int jobs,
+                                      const std::string& unclaimed_reason) {
+    RunLock run(kind.claims_database());
+    auto batch = kind.claim(r, run.claim_time(), {0, &ids});
+    auto results = work_batch(*batch, jobs);
+    for (long long id : ids)
+        if (std::none_of(results.begin(), results.end(), [&](const RecordResult& x) { return x.id == id; }))
+            results.push_back({id, RecordResult::Kind::failed, unclaimed_reason});
+    std::sort(results.begin(), results.end(), [](const RecordResult& a, const RecordResult& b) { return a.id < b.id; });
+    return results;
+}
+
+}  // namespace geo_ssf

@@ -1,0 +1,141 @@
+// The one run loop of sync, primary verify and secondary verify: for each type, release what
+// dead runs left started and time out stuck rows, then claim a batch, work each record on
+// worker threads, record what was worked and put back what was not, until nothing is due,
+// --max-runtime passes or a stop is requested. Each kind of run supplies its steps (RunKind).
+#pragma once
+
+#include "site/config.hpp"
+
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace geo_ssf {
+
+// How much one run does.
+struct RunLimits {
+    int batch_size = 1000;
+    int jobs = 2;
+    std::optional<std::chrono::seconds> max_runtime;  // stop claiming once reached
+};
+
+// What became of one worked record.
+struct RecordResult {
+    enum class Kind {
+        succeeded,
+        failed,
+        deferred,  // neither: a secondary's verification waits for the primary's
+    };
+    long long id = 0;
+    Kind kind = Kind::failed;
+    std::string detail;  // the checksum, or a note, when succeeded; the reason otherwise
+
+    bool succeeded() const { return kind == Kind::succeeded; }
+};
+
+struct RecordFailure {
+    long long id = 0;
+    std::string reason;
+};
+
+// One type's share of a run.
+struct TypeTotals {
+    std::string replicable;
+    long long registry_created = 0;  // sync: rows added for records that had none
+    long long registry_deleted = 0;  // sync: rows removed for records that are gone
+    long long released = 0;          // rows of dead runs put back to pending at the start
+    long long claimed = 0;
+    long long succeeded = 0;
+    long long failed = 0;
+    std::vector<RecordFailure> failures;
+};
+
+// A batch of claimed records of one type, as a kind of run works it.
+class ClaimedBatch {
+public:
+    virtual ~ClaimedBatch() = default;
+    virtual size_t size() const = 0;
+    // Works record I: the pure unit of work, called on a worker thread once per record; it must
+    // not throw and must touch only what belongs to record I.
+    virtual void work(size_t i) = 0;
+    virtual RecordResult result(size_t i) const = 0;
+    // Records the outcomes of the WORKED records, and puts the others back as they were.
+    virtual void record(const std::vector<bool>& worked) = 0;
+};
+
+// A batch of CLAIMs (each with its record's `id`) worked into OUTCOMEs, one per claim.
+template <typename Claim, typename Outcome>
+class ClaimedBatchOf : public ClaimedBatch {
+public:
+    explicit ClaimedBatchOf(std::vector<Claim> claims) : m_claims(std::move(claims)), m_outcomes(m_claims.size()) {}
+
+    size_t size() const override { return m_claims.size(); }
+
+    void record(const std::vector<bool>& worked) override {
+        std::vector<std::pair<long long, Outcome>> outcomes;
+        std::vector<Claim> unworked;
+        for (size_t i = 0; i < m_claims.size(); ++i) {
+            if (worked[i])
+                outcomes.emplace_back(m_claims[i].id, m_outcomes[i]);
+            else
+                unworked.push_back(m_claims[i]);
+        }
+        record(outcomes, unworked);
+    }
+
+protected:
+    // Records OUTCOMES (by record id) and puts the UNWORKED claims back as they were.
+    virtual void record(const std::vector<std::pair<long long, Outcome>>& outcomes,
+                        const std::vector<Claim>& unworked) = 0;
+
+    std::vector<long long> ids() const {
+        std::vector<long long> out;
+        for (const auto& c : m_claims)
+            out.push_back(c.id);
+        return out;
+    }
+
+    std::vector<Claim> m_claims;
+    std::vector<Outcome> m_outcomes;  // m_outcomes[i] is set by work(i)
+};
+
+// Which records a claim takes: up to LIMIT due ones, or the records IDS whatever their state
+// (except those a live run holds).
+struct ClaimRequest {
+    int limit = 0;
+    const std::vector<long long>* ids = nullptr;
+};
+
+// What a kind of run supplies to the loop.
+class RunKind {
+public:
+    virtual ~RunKind() = default;
+    // The database whose rows are claimed (and locked by the run's RunLock).
+    virtual pqxx::connection& claims_database() = 0;
+    // Once per type before its first claim: backfills, releases rows of runs that are gone
+    // (returns how many), times out stuck rows.
+    virtual long long prepare(const Replicable& r, TypeTotals& totals) = 0;
+    // Claims the records REQUEST names, stamped with CLAIM_TIME.
+    virtual std::unique_ptr<ClaimedBatch> claim(const Replicable& r, const std::string& claim_time,
+                                                const ClaimRequest& request) = 0;
+};
+
+// The types a run works: those named (an error for one whose ENABLED switch is off), or every
+// type whose switch is on. WHAT names the switch in errors ("replication", "verification").
+std::vector<const Replicable*> select_run_types(const Config& config, const std::vector<std::string>& names,
+                                                bool Replicable::*enabled, const char* what);
+
+// Runs KIND over TYPES under LIMITS; STARTED is when the run began (--max-runtime counts from it).
+std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replicable*>& types, const RunLimits& limits,
+                                  std::chrono::steady_clock::time_point started);
+
+// Works the records IDS of R at once (resync --now, reverify --now). Records not claimed are
+// failed with UNCLAIMED_REASON. Sorted by id.
+std::vector<RecordResult> run_records(RunKind& kind, const Replicable& r, const std::vector<long long>& ids, int jobs,
+                                      const std::string& unclaimed_reason);
+
+}  // namespace geo_ssf

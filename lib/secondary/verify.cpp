@@ -1,0 +1,172 @@
+#include "secondary/verify.hpp"
+
+#include "common/error.hpp"
+#include "db/model_table.hpp"
+#include "db/registry_table.hpp"
+#include "repo/checksum.hpp"
+#include "repo/mirror.hpp"
+#include "repo/storage.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <map>
+
+namespace geo_ssf::secondary {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct PrimaryState {
+    int16_t state = 0;
+    std::string checksum;
+};
+
+std::map<long long, PrimaryState> primary_states(pqxx::transaction_base& tx, const Replicable& r,
+                                                 const std::vector<long long>& ids) {
+    std::map<long long, PrimaryState> out;
+    for (const auto& row : tx.exec_params("SELECT " + r.foreign_key + ", verification_state, encode(verification_checksum, "
+                                              "'hex') FROM " + r.states_table + " WHERE " + r.foreign_key +
+                                              " = ANY($1::bigint[])",
+                                          bigint_array(ids)))
+        out[row[0].as<long long>()] = {row[1].as<int16_t>(), row[2].is_null() ? "" : row[2].as<std::string>()};
+    return out;
+}
+
+// "refs differ: refs/heads/main here 1a2b3c4 primary 5d6e7f8; refs/tags/v1 only on the primary"
+std::string describe_ref_differences(const std::filesystem::path& local, const std::string& url) {
+    try {
+        auto differences = compare_refs(local, url);
+        if (differences.empty())
+            return "the refs listed by the primary match";
+        std::string out = "refs differ:";
+        for (size_t i = 0; i < differences.size(); ++i) {
+            const auto& d = differences[i];
+            if (i == 5) {
+                out += " and " + std::to_string(differences.size() - 5) + " more";
+                break;
+            }
+            out += (i ? "; " : " ") + d.name;
+            if (d.here.empty())
+                out += " only on the primary";
+            else if (d.primary.empty())
+                out += " only here";
+            else
+                out += " here " + d.here.substr(0, 12) + " primary " + d.primary.substr(0, 12);
+        }
+        return out;
+    } catch (const std::exception& e) {
+        return std::string("cannot compare refs: ") + e.what();
+    }
+}
+
+class CompareBatch : public ClaimedBatchOf<registry_table::Claim, RegistryVerificationOutcome> {
+public:
+    CompareBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<registry_table::Claim> claims)
+        : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)),
+          m_details(m_claims.size()) {
+        pqxx::read_transaction main(site.main_database());
+        m_primary = primary_states(main, r, ids());
+        m_paths = repository_paths(main, r, ids());
+    }
+
+    void work(size_t i) override {
+        const registry_table::Claim& c = m_claims[i];
+        const Config& config = m_site.config();
+        auto p = m_primary.find(c.id);
+        if (p == m_primary.end() || p->second.state != static_cast<int16_t>(VerificationState::succeeded)) {
+            m_outcomes[i] = registry_verification_disabled();
+            return;
+        }
+        try {
+            auto path = m_paths.paths.find(c.id);
+            if (path == m_paths.paths.end())
+                throw RuntimeError("the record no longer exists on the primary");
+            auto local = repository_location(config.storage_root, path->second);
+            std::string checksum = repository_checksum(local);
+            if (checksum == p->second.checksum) {
+                m_outcomes[i] = registry_verification_succeeded(checksum);
+                return;
+            }
+            m_outcomes[i] = registry_verification_mismatched(c.retry_count, checksum, p->second.checksum, c.registry_id);
+            m_details[i] = "checksum mismatch: " +
+                           describe_ref_differences(local, primary_repository_url(config.primary_url, path->second));
+        } catch (const std::exception& e) {
+            m_outcomes[i] = registry_verification_failed(c.retry_count, e.what());
+        }
+    }
+
+    RecordResult result(size_t i) const override {
+        const RegistryVerificationOutcome& o = m_outcomes[i];
+        long long id = m_claims[i].id;
+        if (o.state == VerificationState::succeeded)
+            return {id, RecordResult::Kind::succeeded, o.checksum.value_or("")};
+        if (o.state == VerificationState::disabled)
+            return {id, RecordResult::Kind::deferred, "the primary has not verified this record yet"};
+        return {id, RecordResult::Kind::failed, m_details[i].empty() ? o.failure.value_or("") : m_details[i]};
+    }
+
+    void record(const std::vector<std::pair<long long, RegistryVerificationOutcome>>& outcomes,
+                const std::vector<registry_table::Claim>& unworked) override {
+        pqxx::connection& geo = m_site.geo_database();
+        registry_table::record_verification_outcomes(geo, m_replicable, m_claim_time, outcomes);
+        registry_table::restore_claimed_verifications(geo, m_replicable, m_claim_time, unworked);
+    }
+
+private:
+    Site& m_site;
+    const Replicable& m_replicable;
+    std::string m_claim_time;
+    std::vector<std::string> m_details;  // the refs that differ, after a mismatch
+    std::map<long long, PrimaryState> m_primary;
+    RepositoryPaths m_paths;
+};
+
+class SecondaryVerification : public RunKind {
+public:
+    explicit SecondaryVerification(Site& site) : m_site(site) {}
+
+    pqxx::connection& claims_database() override { return m_site.geo_database(); }
+
+    long long prepare(const Replicable& r, TypeTotals&) override {
+        pqxx::connection& geo = m_site.geo_database();
+        long long released = registry_table::release_abandoned_verifications(geo, r, "");
+        if (long long timed_out =
+                registry_table::fail_timed_out_verifications(geo, r, m_site.config().verification.timeout))
+            spdlog::warn("{}: {} verifications timed out", r.name, timed_out);
+        return released;
+    }
+
+    std::unique_ptr<ClaimedBatch> claim(const Replicable& r, const std::string& claim_time,
+                                        const ClaimRequest& request) override {
+        pqxx::connection& geo = m_site.geo_database();
+        auto claims = request.ids ? registry_table::claim_verifications(geo, r, claim_time, *request.ids)
+                                  : registry_table::claim_due_verifications(geo, r, claim_time, request.limit);
+        return std::make_unique<CompareBatch>(m_site, r, claim_time, std::move(claims));
+    }
+
+private:
+    Site& m_site;
+};
+
+}  // namespace
+
+std::vector<TypeTotals> verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits) {
+    auto started = Clock::now();
+    std::vector<const Replicable*> replicated;
+    for (const Replicable* r :
+         select_run_types(site.config(), types, &Replicable::verification_enabled, "verification"))
+        if (r->replication_enabled)
+            replicated.push_back(r);
+    SecondaryVerification kind(site);
+    return run_types(kind, replicated, limits, started);
+}
+
+std::vector<RecordResult> verify_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,
+                                         int jobs) {
+    SecondaryVerification kind(site);
+    return run_records(kind, site.config().replicable(replicable), ids, jobs,
+                       "not synced yet, or another run is verifying it right now");
+}
+
+}  // namespace geo_ssf::secondary
