@@ -1,6 +1,7 @@
 // geo-ssf sync: one sync run on a secondary.
 #include "command.hpp"
 #include "common/error.hpp"
+#include "common/logging.hpp"
 #include "output.hpp"
 #include "common/stop.hpp"
 #include "secondary/sync.hpp"
@@ -64,7 +65,7 @@ Runner define_sync(CLI::App& app) {
     app.footer(R"(Examples:
   geo-ssf sync
   geo-ssf sync cool_widget --jobs 8 --max-runtime 55s
-  * * * * *  geo-ssf -q sync --max-runtime 55s --format json >>/var/log/geo-ssf/sync.log)");
+  * * * * *  geo-ssf sync --max-runtime 55s --format json >>/var/log/geo-ssf/sync.log)");
 
     return [options](Invocation& invocation) {
         Site& site = invocation.required_site();
@@ -73,7 +74,7 @@ Runner define_sync(CLI::App& app) {
         site.require_migrated(DatabaseKind::main);
         install_stop_handlers();
         SyncRun run = sync_secondary(site, options->replicables, limits);
-        print_run(run, options->format);
+        if (!quiet_output()) print_run(run, options->format);
         for (const auto& t : run.types)
             if (t.failed > 0)
                 return 1;
