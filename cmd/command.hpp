@@ -45,8 +45,10 @@ struct CommandSpec {
 // One entry point per cmd/<name>.cpp.
 Runner define_check(CLI::App& app);
 Runner define_checksum(CLI::App& app);
+Runner define_completion(CLI::App& app);
 Runner define_event(CLI::App& app);
 Runner define_generate(CLI::App& app);
+Runner define_help(CLI::App& app);
 Runner define_list(CLI::App& app);
 Runner define_migrate(CLI::App& app);
 Runner define_replicables(CLI::App& app);
@@ -56,5 +58,8 @@ Runner define_show(CLI::App& app);
 Runner define_status(CLI::App& app);
 Runner define_sync(CLI::App& app);
 Runner define_verify(CLI::App& app);
+
+// "unknown command 'stauts' (did you mean 'status'?)": WORD is not one of APP's commands.
+std::string unknown_command_message(const CLI::App& app, const std::string& word);
 
 }  // namespace geo_ssf::cli

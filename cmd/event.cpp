@@ -1,5 +1,6 @@
 // geo-ssf event: what the primary's hooks call when records are created, updated or deleted.
 #include "command.hpp"
+#include "common/logging.hpp"
 #include "common/error.hpp"
 #include "primary/publish.hpp"
 #include "common/record_ids.hpp"
@@ -52,6 +53,8 @@ Runner define_event(CLI::App& app) {
         } else {
             publish(parse_record_ids(options->ids));
         }
+        if (quiet_output())  // -q: the application's hook wants nothing on success
+            return 0;
         std::cout << "published " << total.events << " " << options->event << " event(s) for " << r.name;
         if (name != EventName::deleted)
             std::cout << "; " << total.marked_pending << " record(s) marked for verification";

@@ -5,11 +5,17 @@
 #include "site/database.hpp"
 #include "common/error.hpp"
 #include "repo/git.hpp"
+#include "common/edit_distance.hpp"
 #include "common/logging.hpp"
+#include "common/versions.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -19,6 +25,7 @@ namespace geo_ssf::cli {
 namespace {
 
 const CommandSpec k_commands[] = {
+    {"help", ConfigNeed::none, std::nullopt, false, define_help},
     {"generate", ConfigNeed::optional, std::nullopt, false, define_generate},
     {"migrate", ConfigNeed::required, std::nullopt, false, define_migrate},
     {"replicables", ConfigNeed::required, std::nullopt, false, define_replicables},
@@ -32,19 +39,58 @@ const CommandSpec k_commands[] = {
     {"event", ConfigNeed::required, Role::primary, false, define_event},
     {"sync", ConfigNeed::required, Role::secondary, true, define_sync},
     {"resync", ConfigNeed::required, Role::secondary, true, define_resync},
+    {"completion", ConfigNeed::none, std::nullopt, false, define_completion},  // hidden
 };
 
 int report(ExitStatus status, const std::string& message) {
     std::cout.flush();
-    std::cerr << "geo-ssf: error: " << first_line(message) << std::endl;
+    print_error_line(first_line(message), static_cast<int>(status));
     return static_cast<int>(status);
+}
+
+// The long options OPTIONS_OF and the top-level APP accept, for "did you mean".
+std::vector<std::string> long_option_names(const CLI::App& app, const CLI::App* options_of) {
+    std::vector<std::string> names;
+    for (const CLI::App* owner : {options_of, &app})
+        if (owner)
+            for (const CLI::Option* option : owner->get_options())
+                for (const auto& name : option->get_lnames())
+                    names.push_back("--" + name);
+    return names;
+}
+
+// A parse error as one line, naming the unknown command or option and what was probably meant.
+std::string usage_message(const CLI::App& app, const CLI::ParseError& e) {
+    auto selected = app.get_subcommands();
+    const CLI::App* command = selected.empty() ? nullptr : selected.front();
+    std::string hint = command ? " (see 'geo-ssf " + command->get_name() + " --help')" : " (see 'geo-ssf --help')";
+    // Arguments nothing took, whatever CLI11 complained of first ("A subcommand is required").
+    for (const auto& extra : app.remaining(true)) {
+        if (extra.rfind("--", 0) == 0 && extra.size() > 2) {
+            std::string name = extra.substr(0, extra.find('='));
+            auto suggestions = closest_words(name, long_option_names(app, command));
+            return "unknown option '" + name + "'" + (suggestions.empty() ? hint : did_you_mean(suggestions));
+        }
+        if (extra.rfind("-", 0) == 0 && extra.size() > 1)
+            return "unknown option '" + extra + "'" + hint;
+        if (!command)
+            return unknown_command_message(app, extra);
+    }
+    return e.what() + hint;
+}
+
+// Whether stdout is a pipe whose reader has gone (geo-ssf list | head -2): poll reports an
+// error on a pipe without readers, however long ago the failed write was.
+bool stdout_reader_gone() {
+    pollfd out{STDOUT_FILENO, 0, 0};
+    return errno == EPIPE || (poll(&out, 1, 0) == 1 && (out.revents & POLLERR) != 0);
 }
 
 int run(int argc, char** argv) {
     CLI::App app{"geo-ssf: replicate Git repositories between sites and prove each copy by checksum.", "geo-ssf"};
     app.require_subcommand(1);
     app.fallthrough();  // global options may also follow the command: geo-ssf verify -v
-    app.set_version_flag("--version", GEO_SSF_VERSION);
+    app.set_version_flag("--version", [] { return version_text(); }, "Print the versions of geo-ssf, libgit2, libpqxx and libpq");
     app.footer("Run 'geo-ssf COMMAND --help' for a command's options and examples; see geo-ssf(1).");
 
     std::optional<std::string> config_path;
@@ -53,8 +99,9 @@ int run(int argc, char** argv) {
     std::string log_format = "text";
     app.add_option("-c,--config", config_path, "Config file (default: $GEO_SSF_CONFIG, ./geo-ssf.yml, /etc/geo-ssf/config.yml)");
     app.add_flag("-v,--verbose", verbose, "Log more (info; -vv: debug)");
-    app.add_flag("-q,--quiet", quiet, "Log errors only");
-    app.add_option("--log-format", log_format, "Log format on stderr")->check(CLI::IsMember({"text", "json"}));
+    app.add_flag("-q,--quiet", quiet, "Log errors only, and print nothing on stdout on success");
+    app.add_option("--log-format", log_format, "Log format on stderr: text (UTC time first) or json (one object a line)")
+        ->check(CLI::IsMember({"text", "json"}));
 
     std::vector<std::pair<const CommandSpec*, Runner>> runners;
     for (const auto& spec : k_commands) {
@@ -69,14 +116,17 @@ int run(int argc, char** argv) {
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForVersion& e) {
-        return app.exit(e);
+        std::cout << e.what();
+        return 0;
     } catch (const CLI::ParseError& e) {
-        std::string hint = " (see 'geo-ssf --help')";
-        for (const auto* sub : app.get_subcommands())
-            hint = " (see 'geo-ssf " + sub->get_name() + " --help')";
-        if (app.get_subcommands().empty() && !app.remaining().empty())
-            return report(ExitStatus::usage, "unknown command '" + app.remaining().front() + "'" + hint);
-        return report(ExitStatus::usage, e.what() + hint);
+        // --log-format is set even when a later argument is wrong, so the error line follows it.
+        setup_logging(0, log_format == "json" ? LogFormat::json : LogFormat::text);
+        if (app.get_subcommands().empty() && app.remaining(true).empty() && dynamic_cast<const CLI::RequiredError*>(&e)) {
+            // Like git: no command at all is a usage error that shows the usage.
+            std::cerr << app.help();
+            return static_cast<int>(ExitStatus::usage);
+        }
+        return report(ExitStatus::usage, usage_message(app, e));
     }
 
     setup_logging(quiet ? -1 : verbose, log_format == "json" ? LogFormat::json : LogFormat::text);
@@ -89,6 +139,7 @@ int run(int argc, char** argv) {
             runner = &candidate_runner;
         }
 
+    set_log_context("", spec->name);  // the site's name once the config is read
     Invocation invocation;
     if (spec->config != ConfigNeed::none) {
         std::optional<std::filesystem::path> explicit_path;
@@ -100,6 +151,7 @@ int run(int argc, char** argv) {
         if (invocation.config_file && spec->config != ConfigNeed::located)
             invocation.site = std::make_unique<Site>(load_config(*invocation.config_file));
     }
+    set_log_context(invocation.site ? invocation.site->config().site_name : std::string(), spec->name);
     if (spec->role && invocation.site && invocation.site->config().role != *spec->role)
         throw UsageError(std::string("'") + spec->name + "' runs on a " + role_name(*spec->role) + " site; " +
                          invocation.site->config().file.string() + " is a " +
@@ -109,21 +161,42 @@ int run(int argc, char** argv) {
     std::optional<git::Library> libgit2;
     if (spec->uses_git)
         libgit2.emplace();
+    auto started = std::chrono::steady_clock::now();
     int status = (*runner)(invocation);
+    log_record(spdlog::level::info,
+               LogFields{"", std::nullopt,
+                         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                             .count()},
+               std::string(spec->name) + " finished with exit status " + std::to_string(status));
 
-    // Like git: output that could not be written is a failure, not a silent success.
+    // Like git: output that could not be written is a failure, not a silent success. A reader
+    // that went away (geo-ssf list | head -2) is not: the command's work is done, and it exits
+    // quietly with its own status.
     std::cout.flush();
-    if (!std::cout || std::fflush(stdout) != 0)
+    if (!std::cout || std::fflush(stdout) != 0) {
+        if (stdout_reader_gone())
+            return status;
         throw RuntimeError("cannot write the output: " + std::string(std::strerror(errno)));
+    }
     return status;
 }
 
 }  // namespace
+
+std::string unknown_command_message(const CLI::App& app, const std::string& word) {
+    std::vector<std::string> names;
+    for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; }))
+        if (!command->get_group().empty())  // hidden commands are not suggested
+            names.push_back(command->get_name());
+    auto suggestions = closest_words(word, names);
+    return "unknown command '" + word + "'" + (suggestions.empty() ? " (see 'geo-ssf --help')" : did_you_mean(suggestions));
+}
+
 }  // namespace geo_ssf::cli
 
 int main(int argc, char** argv) {
     using namespace geo_ssf;
-    // A closed pipe is an error to report (exit 5), not a silent death by SIGPIPE.
+    // A closed pipe is noticed when the output is flushed (see run), not a death by SIGPIPE.
     std::signal(SIGPIPE, SIG_IGN);
     try {
         return cli::run(argc, argv);

@@ -1,6 +1,7 @@
 // geo-ssf migrate: apply pending schema migrations, or show which are applied.
 #include "command.hpp"
 #include "common/error.hpp"
+#include "common/logging.hpp"
 #include "site/migrations.hpp"
 #include "common/paths.hpp"
 #include "common/text_table.hpp"
@@ -81,10 +82,12 @@ Runner define_migrate(CLI::App& app) {
                     std::cout << label << ": no pending migrations\n";
                 continue;
             }
+            // -q: nothing on success; --status and --dry-run print what was asked for.
             auto applied = apply_pending_migrations(site.database(kind), all, [&](const Migration& m) {
-                std::cout << "applied " << label << " " << m.version << "_" << m.name << std::endl;
+                if (!quiet_output())
+                    std::cout << "applied " << label << " " << m.version << "_" << m.name << std::endl;
             });
-            if (applied.empty())
+            if (applied.empty() && !quiet_output())
                 std::cout << label << ": no pending migrations\n";
         }
         return 0;

@@ -10,14 +10,23 @@ namespace geo_ssf::cli {
 
 Runner define_replicables(CLI::App& app) {
     auto format = std::make_shared<std::string>("table");
+    auto names = std::make_shared<bool>(false);
     app.description("List the replicable types defined for this site and what is enabled for each.");
     app.add_option("--format", *format, "Output format")->check(CLI::IsMember({"table", "json"}));
+    app.add_flag("--names", *names, "Print only the names, one a line (for scripts and shell completion)")
+        ->excludes("--format");
     app.footer(R"(Examples:
   geo-ssf replicables
+  geo-ssf replicables --names
   geo-ssf replicables --format json | jq -r '.[] | select(.verification_enabled) | .name')");
 
-    return [format](Invocation& invocation) {
+    return [format, names](Invocation& invocation) {
         const Config& config = invocation.required_site().config();
+        if (*names) {
+            for (const auto& r : config.replicables)
+                std::cout << r.name << "\n";
+            return 0;
+        }
         auto yes_no = [](bool value) { return std::string(value ? "yes" : "no"); };
         if (*format == "json") {
             nlohmann::json out = nlohmann::json::array();

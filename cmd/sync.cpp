@@ -1,6 +1,7 @@
 // geo-ssf sync: one sync run on a secondary.
 #include "command.hpp"
 #include "common/error.hpp"
+#include "common/logging.hpp"
 #include "options.hpp"
 #include "common/stop.hpp"
 #include "report/run_summary.hpp"
@@ -31,7 +32,7 @@ Runner define_sync(CLI::App& app) {
     app.footer(R"(Examples:
   geo-ssf sync
   geo-ssf sync cool_widget --jobs 8 --max-runtime 55s
-  * * * * *  geo-ssf -q sync --max-runtime 55s --format json >>/var/log/geo-ssf/sync.log)");
+  * * * * *  geo-ssf sync --max-runtime 55s --format json >>/var/log/geo-ssf/sync.log)");
 
     return [options](Invocation& invocation) {
         Site& site = invocation.required_site();
@@ -40,7 +41,8 @@ Runner define_sync(CLI::App& app) {
         site.require_migrated(DatabaseKind::main);
         install_stop_handlers();
         secondary::SyncRun run = secondary::sync(site, options->replicables, limits);
-        std::cout << format_run_summary({"sync", "synced", run.types, &run.events}, options->format == "json") << "\n";
+        if (!quiet_output())
+            std::cout << format_run_summary({"sync", "synced", run.types, &run.events}, options->format == "json") << "\n";
         for (const auto& t : run.types)
             if (t.failed > 0)
                 return 1;

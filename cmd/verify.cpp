@@ -1,6 +1,7 @@
 // geo-ssf verify: checksum the repositories whose verification is due, and record the results.
 #include "command.hpp"
 #include "common/error.hpp"
+#include "common/logging.hpp"
 #include "options.hpp"
 #include "common/stop.hpp"
 #include "primary/verify.hpp"
@@ -33,7 +34,7 @@ Runner define_verify(CLI::App& app) {
     app.footer(R"(Examples:
   geo-ssf verify
   geo-ssf verify cool_widget --jobs 4 --max-runtime 55s
-  * * * * *  geo-ssf -q verify --max-runtime 55s --format json >>/var/log/geo-ssf/verify.log)");
+  * * * * *  geo-ssf verify --max-runtime 55s --format json >>/var/log/geo-ssf/verify.log)");
 
     return [options](Invocation& invocation) {
         Site& site = invocation.required_site();
@@ -42,7 +43,8 @@ Runner define_verify(CLI::App& app) {
         install_stop_handlers();
         auto totals = site.is_primary() ? primary::verify(site, options->replicables, limits)
                                         : secondary::verify(site, options->replicables, limits);
-        std::cout << format_run_summary({"verify", "succeeded", totals}, options->format == "json") << "\n";
+        if (!quiet_output())
+            std::cout << format_run_summary({"verify", "succeeded", totals}, options->format == "json") << "\n";
         for (const auto& t : totals)
             if (t.failed > 0)
                 return 1;

@@ -6,30 +6,63 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
+#include <iostream>
 
 namespace geo_ssf {
 
 namespace {
 
+LogFormat g_format = LogFormat::text;
+bool g_quiet = false;
+std::string g_site;
+std::string g_command;
+// The fields of the line being logged (log_record), and those of the innermost LogFieldsScope.
+thread_local const LogFields* t_line_fields = nullptr;
+thread_local const LogFields* t_scope_fields = nullptr;
+
+std::string utc_time(std::chrono::system_clock::time_point time) {
+    auto seconds = std::chrono::system_clock::to_time_t(time);
+    auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count() % 1000;
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
+    char with_millis[48];
+    std::snprintf(with_millis, sizeof with_millis, "%s.%03dZ", stamp, static_cast<int>(millis));
+    return with_millis;
+}
+
+nlohmann::json json_line(std::chrono::system_clock::time_point time, std::string_view level, std::string_view message) {
+    nlohmann::json line = {{"time", utc_time(time)}, {"level", level}, {"message", message}};
+    if (!g_site.empty())
+        line["site"] = g_site;
+    if (!g_command.empty())
+        line["command"] = g_command;
+    for (const LogFields* fields : {t_scope_fields, t_line_fields}) {
+        if (!fields)
+            continue;
+        if (!fields->type.empty())
+            line["type"] = fields->type;
+        if (fields->id)
+            line["id"] = *fields->id;
+        if (fields->duration_ms)
+            line["duration_ms"] = *fields->duration_ms;
+    }
+    return line;
+}
+
+std::string dump(const nlohmann::json& line) {
+    return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 class JsonFormatter : public spdlog::formatter {
 public:
     void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-        auto seconds = std::chrono::system_clock::to_time_t(msg.time);
-        auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch()).count() % 1000;
-        std::tm utc{};
-        gmtime_r(&seconds, &utc);
-        char stamp[32];
-        std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
-        char with_millis[48];
-        std::snprintf(with_millis, sizeof with_millis, "%s.%03dZ", stamp, static_cast<int>(millis));
-        nlohmann::json line = {
-            {"time", with_millis},
-            {"level", std::string(spdlog::level::to_string_view(msg.level).data(),
-                                  spdlog::level::to_string_view(msg.level).size())},
-            {"message", std::string(msg.payload.data(), msg.payload.size())},
-        };
-        std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+        auto level = spdlog::level::to_string_view(msg.level);
+        std::string text = dump(json_line(msg.time, std::string_view(level.data(), level.size()),
+                                          std::string_view(msg.payload.data(), msg.payload.size())));
         dest.append(text.data(), text.data() + text.size());
     }
     std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
@@ -38,11 +71,15 @@ public:
 }  // namespace
 
 void setup_logging(int verbosity, LogFormat format) {
-    auto logger = spdlog::stderr_logger_mt("geo-ssf");
+    g_format = format;
+    g_quiet = verbosity < 0;
+    auto logger = spdlog::get("geo-ssf");
+    if (!logger)
+        logger = spdlog::stderr_logger_mt("geo-ssf");
     if (format == LogFormat::json)
         logger->set_formatter(std::make_unique<JsonFormatter>());
     else
-        logger->set_pattern("geo-ssf: %l: %v");
+        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ geo-ssf: %l: %v", spdlog::pattern_time_type::utc);
     spdlog::level::level_enum level = spdlog::level::warn;
     if (verbosity < 0)
         level = spdlog::level::err;
@@ -52,6 +89,52 @@ void setup_logging(int verbosity, LogFormat format) {
         level = spdlog::level::debug;
     logger->set_level(level);
     spdlog::set_default_logger(logger);
+}
+
+LogFormat log_format() { return g_format; }
+
+bool quiet_output() { return g_quiet; }
+
+void set_log_context(std::string site, std::string command) {
+    g_site = std::move(site);
+    g_command = std::move(command);
+}
+
+void log_record(spdlog::level::level_enum level, const LogFields& fields, std::string_view message) {
+    if (!spdlog::should_log(level))
+        return;
+    if (g_format == LogFormat::json) {
+        const LogFields* previous = t_line_fields;
+        t_line_fields = &fields;
+        spdlog::log(level, "{}", message);
+        t_line_fields = previous;
+        return;
+    }
+    std::string text;
+    if (!fields.type.empty())
+        text += fields.type + (fields.id ? " " + std::to_string(*fields.id) : std::string()) + ": ";
+    else if (fields.id)
+        text += std::to_string(*fields.id) + ": ";
+    text += message;
+    if (fields.duration_ms)
+        text += " (" + std::to_string(*fields.duration_ms) + " ms)";
+    spdlog::log(level, "{}", text);
+}
+
+LogFieldsScope::LogFieldsScope(LogFields fields) : m_fields(std::move(fields)), m_previous(t_scope_fields) {
+    t_scope_fields = &m_fields;
+}
+
+LogFieldsScope::~LogFieldsScope() { t_scope_fields = m_previous; }
+
+void print_error_line(std::string_view message, int exit_status) {
+    if (g_format == LogFormat::json) {
+        nlohmann::json line = json_line(std::chrono::system_clock::now(), "error", message);
+        line["exit_status"] = exit_status;
+        std::cerr << dump(line) << std::flush;
+        return;
+    }
+    std::cerr << "geo-ssf: error: " << message << std::endl;
 }
 
 }  // namespace geo_ssf

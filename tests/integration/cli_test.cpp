@@ -3,10 +3,41 @@
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdlib>
+#include <regex>
+#include <sstream>
 
 using namespace geo_ssf::test;
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+        lines.push_back(line);
+    return lines;
+}
+
+std::string binary() { return std::getenv("GEO_SSF_BINARY"); }
+
+// What the bash completion script offers for WORDS, the last one being completed; ENV is added
+// to the environment (PATH must lead to geo-ssf for replicable names).
+std::string bash_completion(const std::filesystem::path& script, const std::string& words,
+                            const RunOptions& options = {}) {
+    std::string line = "source '" + script.string() + "'; COMP_WORDS=(" + words +
+                       "); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _geo_ssf; echo \"${COMPREPLY[*]}\"";
+    RunResult r = run_program("bash", {"--norc", "-c", line}, options);
+    CAPTURE(words);
+    CAPTURE(r.err);
+    CHECK(r.status == 0);
+    return r.out.empty() ? r.out : r.out.substr(0, r.out.size() - 1);
+}
+
+}  // namespace
 
 TEST_SUITE("cli") {
 
@@ -26,8 +57,7 @@ TEST_CASE("cli: --help on every command, with examples") {
 TEST_CASE("cli: usage errors exit 2") {
     TempDir dir;
     RunOptions in_dir{dir.path(), {}, {}};
-    check_one_line_error(run_geo_ssf({}, in_dir), 2, "subcommand");
-    check_one_line_error(run_geo_ssf({"frobnicate"}, in_dir), 2, "unknown command 'frobnicate'");
+    check_one_line_error(run_geo_ssf({"frobnicate"}, in_dir), 2, "unknown command 'frobnicate' (see 'geo-ssf --help')");
     check_one_line_error(run_geo_ssf({"generate", "replicable", "CoolWidget", "--bogus"}, in_dir), 2, "--bogus");
     check_one_line_error(run_geo_ssf({"generate", "widget", "CoolWidget"}, in_dir), 2, "replicable");
     check_one_line_error(run_geo_ssf({"generate", "replicable", "Widget; DROP TABLE x"}, in_dir), 2, "';' is not allowed");
@@ -134,6 +164,209 @@ TEST_CASE("cli: replicables lists the types") {
     RunResult json = run_geo_ssf({"-c", config.string(), "replicables", "--format", "json"});
     CHECK(json.status == 0);
     CHECK(json.out.find("\"registry_table\": \"snippet_repository_registry\"") != std::string::npos);
+}
+
+TEST_CASE("cli: geo-ssf alone prints the usage on stderr and exits 2") {
+    TempDir dir;
+    for (const auto& args : {std::vector<std::string>{}, std::vector<std::string>{"-v"}}) {
+        RunResult r = run_geo_ssf(args, {dir.path(), {}, {}});
+        CAPTURE(r.err);
+        CHECK(r.status == 2);
+        CHECK(r.out.empty());
+        CHECK(r.err.find("Usage: geo-ssf") != std::string::npos);
+        for (const char* command : {"status", "sync", "verify", "help"})
+            CHECK(r.err.find(std::string("\n  ") + command + " ") != std::string::npos);
+        CHECK(r.err.find("completion") == std::string::npos);  // hidden
+    }
+}
+
+TEST_CASE("cli: did you mean, for mistyped commands and long options") {
+    TempDir dir;
+    RunOptions in_dir{dir.path(), {}, {}};
+    check_one_line_error(run_geo_ssf({"stauts"}, in_dir), 2, "unknown command 'stauts' (did you mean 'status'?)");
+    check_one_line_error(run_geo_ssf({"verfy"}, in_dir), 2, "(did you mean 'verify'?)");
+    check_one_line_error(run_geo_ssf({"-v", "synk", "cool_widget"}, in_dir), 2, "unknown command 'synk' (did you mean 'sync'?)");
+    check_one_line_error(run_geo_ssf({"verify", "--max-runtim", "5m"}, in_dir), 2,
+                         "unknown option '--max-runtim' (did you mean '--max-runtime'?)");
+    check_one_line_error(run_geo_ssf({"list", "cool_widget", "--sync-stat=failed"}, in_dir), 2,
+                         "unknown option '--sync-stat' (did you mean '--sync-state'?)");
+    check_one_line_error(run_geo_ssf({"--confg", "x.yml", "status"}, in_dir), 2,
+                         "unknown option '--confg' (did you mean '--config'?)");
+    check_one_line_error(run_geo_ssf({"--bogus"}, in_dir), 2, "unknown option '--bogus' (see 'geo-ssf --help')");
+    check_one_line_error(run_geo_ssf({"help", "stauts"}, in_dir), 2, "unknown command 'stauts' (did you mean 'status'?)");
+}
+
+TEST_CASE("cli: help and help COMMAND") {
+    TempDir dir;
+    // No manual pages where man looks: the command's --help.
+    std::filesystem::create_directories(dir / "empty/man1");
+    RunOptions no_pages{dir.path(), {{"MANPATH", (dir / "empty").string()}}, {}};
+    RunResult top = run_geo_ssf({"help"}, no_pages);
+    CHECK(top.status == 0);
+    CHECK(top.out == run_geo_ssf({"--help"}, no_pages).out);
+    RunResult status = run_geo_ssf({"help", "status"}, no_pages);
+    CHECK(status.status == 0);
+    CHECK(status.err.empty());
+    CHECK(status.out == run_geo_ssf({"status", "--help"}, no_pages).out);
+    CHECK(status.out.find("Examples:") != std::string::npos);
+
+    // The page installed: man shows it.
+    std::filesystem::create_directories(dir / "man/man1");
+    std::filesystem::copy_file(std::filesystem::path(std::getenv("GEO_SSF_BUILD_ROOT")) / "man/geo-ssf-status.1",
+                               dir / "man/man1/geo-ssf-status.1");
+    RunOptions with_page{dir.path(), {{"MANPATH", (dir / "man").string()}, {"MANPAGER", "cat"}, {"PAGER", "cat"}}, {}};
+    RunResult page = run_geo_ssf({"help", "status"}, with_page);
+    CAPTURE(page.err);
+    CHECK(page.status == 0);
+    CHECK(page.out.find("SYNOPSIS") != std::string::npos);
+    CHECK(page.out.find("Examples:") == std::string::npos);
+}
+
+TEST_CASE("cli: --version names geo-ssf and its libraries") {
+    RunResult r = run_geo_ssf({"--version"});
+    CHECK(r.status == 0);
+    auto lines = lines_of(r.out);
+    REQUIRE(lines.size() == 4);
+    CHECK(std::regex_match(lines[0], std::regex(R"(geo-ssf \d+\.\d+\.\d+)")));
+    CHECK(std::regex_match(lines[1], std::regex(R"(libgit2 \d+\.\d+\.\d+)")));
+    CHECK(std::regex_match(lines[2], std::regex(R"(libpqxx \d+\.\d+\.\d+)")));
+    CHECK(std::regex_match(lines[3], std::regex(R"(libpq \d+\.\d+(\.\d+)?)")));
+}
+
+TEST_CASE("cli: a reader that went away ends geo-ssf quietly, with the command's status") {
+    // The reader (true) has exited before geo-ssf writes, so every write meets a closed pipe.
+    RunResult r = run_program("sh", {"-c", "{ sleep 0.5; \"$0\" completion bash; echo \"status=$?\" >&2; } | true",
+                                     binary()});
+    CHECK(r.err == "status=0\n");
+    // Any other write error is still one.
+    RunResult full = run_program("sh", {"-c", "\"$0\" completion bash >/dev/full", binary()});
+    CHECK(full.status == 5);
+    CHECK(full.err.find("geo-ssf: error: cannot write the output") == 0);
+}
+
+TEST_CASE("cli: -q prints nothing on success, errors still go to stderr") {
+    TestDatabase db;
+    TempDir dir;
+    auto config = write_config(dir.path(), "primary", db.conninfo());
+    RunResult applied = run_geo_ssf({"-q", "-c", config.string(), "migrate"});
+    CHECK(applied.status == 0);
+    CHECK(applied.out.empty());
+    CHECK(applied.err.empty());
+    RunResult again = run_geo_ssf({"-q", "-c", config.string(), "migrate"});
+    CHECK(again.status == 0);
+    CHECK(again.out.empty());
+    CHECK(run_geo_ssf({"-c", config.string(), "migrate"}).out == "main: no pending migrations\n");
+    // Asked-for output still prints.
+    CHECK(run_geo_ssf({"-q", "-c", config.string(), "migrate", "--status"}).out.find("applied") != std::string::npos);
+
+    RunResult verify = run_geo_ssf({"-q", "-c", config.string(), "verify"});
+    CHECK(verify.status == 0);
+    CHECK(verify.out.empty());
+    CHECK(run_geo_ssf({"-c", config.string(), "verify"}).out.find("verify: 0 claimed") == 0);
+    check_one_line_error(run_geo_ssf({"-q", "-c", config.string(), "sync"}), 2, "runs on a secondary site");
+}
+
+TEST_CASE("cli: text logs start with the UTC time; JSON logs carry site, command and duration") {
+    TestDatabase db;
+    TempDir dir;
+    auto config = write_config(dir.path(), "primary", db.conninfo());
+    RunResult text = run_geo_ssf({"-v", "-c", config.string(), "migrate"});
+    CHECK(text.status == 0);
+    auto text_lines = lines_of(text.err);
+    REQUIRE(!text_lines.empty());
+    for (const auto& line : text_lines) {
+        CAPTURE(line);
+        CHECK(std::regex_search(line, std::regex(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z geo-ssf: (info|debug|warning): )")));
+    }
+    CHECK(std::regex_search(text.err, std::regex(R"(geo-ssf: info: migrate finished with exit status 0 \(\d+ ms\))")));
+
+    RunResult json = run_geo_ssf({"-v", "--log-format", "json", "-c", config.string(), "migrate"});
+    CHECK(json.status == 0);
+    auto json_lines = lines_of(json.err);
+    REQUIRE(!json_lines.empty());
+    bool finished = false;
+    for (const auto& line : json_lines) {
+        CAPTURE(line);
+        auto record = nlohmann::json::parse(line);
+        CHECK(record["site"] == "primary-site");
+        CHECK(record["command"] == "migrate");
+        CHECK(std::regex_match(record["time"].get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)")));
+        if (record["message"] == "migrate finished with exit status 0") {
+            finished = true;
+            CHECK(record["level"] == "info");
+            CHECK(record["duration_ms"].is_number_integer());
+        }
+    }
+    CHECK(finished);
+
+    // The final error line is JSON too, with the exit status; nothing on stdout.
+    RunResult failed = run_geo_ssf({"--log-format", "json", "-c", (dir / "missing.yml").string(), "replicables"});
+    CHECK(failed.status == 3);
+    CHECK(failed.out.empty());
+    REQUIRE(lines_of(failed.err).size() == 1);
+    auto error = nlohmann::json::parse(failed.err);
+    CHECK(error["level"] == "error");
+    CHECK(error["exit_status"] == 3);
+    CHECK(error["message"].get<std::string>().find("no such config file") != std::string::npos);
+    CHECK(error["command"] == "replicables");
+    RunResult usage = run_geo_ssf({"--log-format", "json", "stauts"});
+    CHECK(usage.status == 2);
+    CHECK(nlohmann::json::parse(usage.err)["message"] == "unknown command 'stauts' (did you mean 'status'?)");
+}
+
+TEST_CASE("cli: bash completion of commands, options, replicable names and states") {
+    TempDir dir;
+    RunResult generated = run_geo_ssf({"completion", "bash"});
+    REQUIRE(generated.status == 0);
+    write_file(dir / "geo-ssf.bash", generated.out);
+    // The build makes the installed script the same way.
+    CHECK(read_file(std::filesystem::path(std::getenv("GEO_SSF_BUILD_ROOT")) / "contrib/completion/geo-ssf") ==
+          generated.out);
+    auto script = dir / "geo-ssf.bash";
+
+    CHECK(bash_completion(script, "geo-ssf st") == "status");
+    CHECK(bash_completion(script, "geo-ssf s") == "status show sync");
+    CHECK(bash_completion(script, "geo-ssf co") == "");  // completion is hidden
+    CHECK(bash_completion(script, "geo-ssf --log-format ''") == "text json");
+    CHECK(bash_completion(script, "geo-ssf -q help re") == "replicables reverify resync");
+    CHECK(bash_completion(script, "geo-ssf verify --max") == "--max-runtime");
+    std::string list_options = bash_completion(script, "geo-ssf list cool_widget --");
+    CHECK(list_options.find("--sync-state") != std::string::npos);
+    CHECK(list_options.find("--verification-state") != std::string::npos);
+    CHECK(list_options.find("--max-runtime") == std::string::npos);
+    CHECK(bash_completion(script, "geo-ssf list cool_widget --sync-state ''") == "pending started synced failed");
+    CHECK(bash_completion(script, "geo-ssf list cool_widget --verification-state ''") ==
+          "pending started succeeded failed disabled");
+    CHECK(bash_completion(script, "geo-ssf status --format p") == "prometheus");
+
+    // Replicable names come from the configuration: -c FILE, or ./geo-ssf.yml.
+    auto config = write_config(dir / "site", "primary", "dbname=unused");
+    REQUIRE(run_geo_ssf({"-c", config.string(), "generate", "replicable", "CoolWidget"}).status == 0);
+    REQUIRE(run_geo_ssf({"-c", config.string(), "generate", "replicable", "SnippetRepository"}).status == 0);
+    std::string path = std::filesystem::path(binary()).parent_path().string() + ":" + std::getenv("PATH");
+    RunOptions with_path{dir.path(), {{"PATH", path}}, {}};
+    CHECK(bash_completion(script, "geo-ssf -c '" + config.string() + "' list ''", with_path) ==
+          "cool_widget snippet_repository");
+    CHECK(bash_completion(script, "geo-ssf -c '" + config.string() + "' sync s", with_path) == "snippet_repository");
+    RunOptions in_site{dir / "site", {{"PATH", path}}, {}};
+    CHECK(bash_completion(script, "geo-ssf resync c", in_site) == "cool_widget");
+    CHECK(bash_completion(script, "geo-ssf resync c", with_path) == "");  // no config found: no names
+    RunResult names = run_geo_ssf({"-c", config.string(), "replicables", "--names"});
+    CHECK(names.out == "cool_widget\nsnippet_repository\n");
+}
+
+TEST_CASE("cli: zsh and fish completion scripts name the commands and options") {
+    RunResult zsh = run_geo_ssf({"completion", "zsh"});
+    CHECK(zsh.status == 0);
+    CHECK(zsh.out.rfind("#compdef geo-ssf\n", 0) == 0);
+    CHECK(zsh.out.find("'status:") != std::string::npos);
+    CHECK(zsh.out.find("(list:--sync-state) compadd -- pending started synced failed") != std::string::npos);
+    RunResult fish = run_geo_ssf({"completion", "fish"});
+    CHECK(fish.status == 0);
+    CHECK(fish.out.find("-a status -d ") != std::string::npos);
+    CHECK(fish.out.find("'__fish_seen_subcommand_from list' -l sync-state -x -a 'pending started synced failed'") !=
+          std::string::npos);
+    check_one_line_error(run_geo_ssf({"completion", "tcsh"}), 2, "tcsh");
 }
 
 }
