@@ -63,6 +63,8 @@ Runner define_status(CLI::App& app) {
         for (const auto& t : status.types)
             if (t.outcome == TypeOutcome::unknown)
                 spdlog::warn("{}: counts unknown: {}", t.replicable->name, t.reason);
+            else if (t.outcome == TypeOutcome::partial)
+                spdlog::warn("{}: some counts unknown: {}", t.replicable->name, t.reason);
         if (!status.events_known)
             spdlog::warn("event log position unknown: {}", status.events_reason);
 

@@ -53,7 +53,19 @@ std::optional<std::string> repository_path_from_id(const Replicable& replicable,
     return replicable.repository_path.render({std::to_string(id)});
 }
 
-IdRanges::IdRanges(const Replicable& replicable, int batch) : m_replicable(replicable), m_batch(batch) {}
+IdRanges::IdRanges(const Replicable& replicable, int batch, std::optional<long long> after)
+    : m_replicable(replicable), m_batch(batch) {
+    if (after) {
+        m_cursor = *after;
+        m_started = true;
+    }
+}
+
+std::optional<long long> IdRanges::position() const {
+    if (m_done || !m_started)
+        return std::nullopt;
+    return m_cursor;
+}
 
 std::optional<std::pair<long long, long long>> IdRanges::next(pqxx::transaction_base& tx) {
     if (m_done)

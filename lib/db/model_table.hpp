@@ -37,12 +37,16 @@ RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& r
 // The repository path of a record that is gone, when the template needs nothing but its id.
 std::optional<std::string> repository_path_from_id(const Replicable& replicable, long long id);
 
-// Walks the model table's ids in ranges of at most BATCH ids: [first, last] inclusive.
+// Walks the model table's ids in ranges of at most BATCH ids: [first, last] inclusive. The
+// first range starts at the smallest id there can be, or just after AFTER when a walk resumes.
 class IdRanges {
 public:
-    IdRanges(const Replicable& replicable, int batch);
+    IdRanges(const Replicable& replicable, int batch, std::optional<long long> after = std::nullopt);
     // The next range, or nullopt at the end.
     std::optional<std::pair<long long, long long>> next(pqxx::transaction_base& tx);
+    // Where a walk that stops now resumes (the last id of the latest range), or nullopt when
+    // the latest range reached the end of the table.
+    std::optional<long long> position() const;
 
 private:
     const Replicable& m_replicable;

@@ -137,10 +137,10 @@ long long fail_timed_out_verifications(pqxx::connection& geo, const Replicable& 
     auto changed =
         tx.exec_params("UPDATE " + r.registry_table + " SET " + sql::k_verification_timed_out_assignments +
                            ", state = 3, last_sync_failure = $3, retry_count = 1,"
-                           " retry_at = now() + make_interval(secs => $2) WHERE " +
+                           " retry_at = now() + make_interval(secs => $2) WHERE state = 2 AND " +
                            sql::started_before_sql("verification_state", "verification_started_at", 4),
                        failure, static_cast<double>(retry_delay(1).count()),
-                       truncate_utf8("Verification failed with: " + failure), static_cast<double>(timeout.count()))
+                       truncate_failure("Verification failed with: " + failure), static_cast<double>(timeout.count()))
             .affected_rows();
     tx.commit();
     return changed;
@@ -213,6 +213,12 @@ long long record_sync_outcomes(pqxx::connection& geo, const Replicable& r, const
                                " FROM " + outcome + " WHERE g." + r.foreign_key + " = o.id AND o.state = 3" + mine,
                                rows.dump(), claim_time)
                     .affected_rows();
+    // Synced, but marked pending meanwhile (a resync, an updated event): it stays pending, a
+    // fresh start without the retries and failure of before, as GitLab's synced! leaves it.
+    tx.exec_params("UPDATE " + r.registry_table + " g SET retry_count = 0, retry_at = NULL, last_sync_failure = NULL,"
+                   " missing_on_primary = o.missing FROM " + outcome + " WHERE g." + r.foreign_key +
+                       " = o.id AND o.state = 2 AND g.state = 0 AND g.last_synced_at = $2::timestamptz",
+                   rows.dump(), claim_time);
     tx.commit();
     return recorded;
 }
@@ -297,6 +303,10 @@ long long record_verification_outcomes(
                       " FROM " + outcome + " WHERE g." + r.foreign_key + " = o.id AND o.state IN (2, 3)" + mine,
                       rows.dump(), claim_time)
                     .affected_rows();
+    tx.exec_params("UPDATE " + r.registry_table + " g SET " + sql::k_restarted_checksum_assignments +
+                       ", checksum_mismatch = false, verification_checksum_mismatched = NULL FROM " + outcome +
+                       " WHERE g." + r.foreign_key + " = o.id AND o.state = 2 AND " + sql::k_verification_restarted,
+                   rows.dump(), claim_time);
     tx.commit();
     return recorded;
 }
@@ -315,8 +325,10 @@ long long count_selection(pqxx::connection& geo, const Replicable& r, Mark mark,
 
 long long mark_selection(pqxx::connection& geo, const Replicable& r, Mark mark,
                                   BulkSelection selection, int batch, const std::function<void(long long)>& progress) {
-    return update_in_batches(geo, r.registry_table, "id", mark_assignments(mark), selection_predicate(mark, selection),
-                             batch, progress);
+    const char* assignments = mark == Mark::sync_pending ? sql::k_bulk_sync_pending_assignments
+                                                         : sql::k_bulk_verification_pending_assignments;
+    return update_in_batches(geo, r.registry_table, "id", assignments, selection_predicate(mark, selection), batch,
+                             progress);
 }
 
 long long mark_ids(pqxx::transaction_base& tx, const Replicable& r, Mark mark,

@@ -37,7 +37,8 @@ std::vector<long long> registered_ids(pqxx::transaction_base& tx, const Replicab
 long long release_abandoned_syncs(pqxx::connection& geo, const Replicable& r, const std::string& own_claim_time);
 long long release_abandoned_verifications(pqxx::connection& geo, const Replicable& r,
                                                    const std::string& own_claim_time);
-// Rows started longer than TIMEOUT ago by runs that are alive but stuck fail, as in GitLab.
+// Rows started longer than TIMEOUT ago by runs that are alive but stuck fail, as in GitLab; the
+// verification sweep touches synced rows only (GitLab's available_verifiables).
 long long fail_timed_out_syncs(pqxx::connection& geo, const Replicable& r, std::chrono::seconds timeout);
 long long fail_timed_out_verifications(pqxx::connection& geo, const Replicable& r, std::chrono::seconds timeout);
 

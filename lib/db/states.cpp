@@ -1,7 +1,5 @@
 #include "db/states.hpp"
 
-#include "common/duration.hpp"
-
 #include <array>
 #include <random>
 
@@ -69,6 +67,13 @@ std::string truncate_utf8(std::string_view text, size_t max_chars) {
     return std::string(text.substr(0, i));
 }
 
+std::string truncate_failure(std::string_view text) {
+    std::string cut = truncate_utf8(text, k_failure_max_chars);
+    if (cut.size() == text.size())
+        return cut;
+    return truncate_utf8(text, k_failure_max_chars - 3) + "...";
+}
+
 std::chrono::seconds retry_delay(int retry_count, std::chrono::seconds cap, const std::function<int()>& random_30) {
     auto delay = [&](long long n) { return n * n * n * n + 15 + random_30() * (n + 1); };
     long long n = std::max(retry_count, 1);
@@ -101,7 +106,7 @@ VerificationOutcome verification_failed(int previous_retry_count, std::string_vi
                                         const std::function<int()>& random_30) {
     VerificationOutcome o;
     o.state = VerificationState::failed;
-    o.failure = truncate_utf8("Error during verification: " + std::string(reason));
+    o.failure = truncate_failure("Error during verification: " + std::string(reason));
     o.retry_count = next_retry_count(previous_retry_count);
     o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
     return o;
@@ -121,7 +126,7 @@ SyncOutcome sync_succeeded(bool missing_on_primary) {
 SyncOutcome sync_failed(int previous_retry_count, std::string_view reason, const std::function<int()>& random_30) {
     SyncOutcome o;
     o.state = SyncState::failed;
-    o.failure = truncate_utf8("Error syncing repository: " + std::string(reason));
+    o.failure = truncate_failure("Error syncing repository: " + std::string(reason));
     o.retry_count = next_retry_count(previous_retry_count);
     o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
     return o;
@@ -139,13 +144,13 @@ RegistryVerificationOutcome registry_failure(int previous_retry_count, std::stri
                                              const std::function<int()>& random_30) {
     RegistryVerificationOutcome o;
     o.state = VerificationState::failed;
-    o.failure = truncate_utf8(failure);
+    o.failure = truncate_failure(failure);
     o.retry_count = next_retry_count(previous_retry_count);
     o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
     o.resync = true;
     o.sync_retry_count = o.retry_count;
     o.sync_retry_in = retry_delay(o.sync_retry_count, k_retry_cap, random_30);
-    o.sync_failure = truncate_utf8("Verification failed with: " + *o.failure);
+    o.sync_failure = truncate_failure("Verification failed with: " + *o.failure);
     return o;
 }
 
@@ -195,7 +200,7 @@ RegistryVerificationOutcome registry_verification_disabled() {
 }
 
 std::string timed_out_failure(std::string_view what, std::chrono::seconds timeout) {
-    return truncate_utf8(std::string(what) + " timed out after " + format_duration(timeout));
+    return truncate_failure(std::string(what) + " timed out after " + std::to_string(timeout.count()));
 }
 
 namespace sql {

@@ -42,6 +42,10 @@ inline constexpr int k_retry_count_max = 32767;  // smallint
 // TEXT cut to at most MAX_CHARS characters (code points), never inside a UTF-8 sequence.
 std::string truncate_utf8(std::string_view text, size_t max_chars = k_failure_max_chars);
 
+// A failure text as GitLab stores it: within k_failure_max_chars characters, and when cut, the
+// first 252 characters followed by "..." (Rails' truncate), so a reader sees it was cut.
+std::string truncate_failure(std::string_view text);
+
 // Backoff, as GitLab's Delay: delay(n) = n^4 + 15 + rand(30) * (n + 1) seconds, and the next
 // retry after min(delay(n), cap + delay(1)). RANDOM_30 returns a number in [0, 30).
 inline constexpr std::chrono::seconds k_retry_cap{3600};
@@ -50,8 +54,8 @@ std::chrono::seconds retry_delay(int retry_count, std::chrono::seconds cap, cons
 // The same with a thread-local random generator.
 std::chrono::seconds retry_delay(int retry_count, std::chrono::seconds cap = k_retry_cap);
 
-// The failure a timeout sweep records: "Verification timed out after ..." (WHAT: "Verification",
-// "Sync").
+// The failure a timeout sweep records, with the timeout in whole seconds as GitLab writes it:
+// "Verification timed out after 28800" (WHAT: "Verification", "Sync").
 std::string timed_out_failure(std::string_view what, std::chrono::seconds timeout);
 
 // What a verification outcome writes on the primary's states row.
@@ -130,6 +134,12 @@ std::string verification_pending_assignments(bool registry);
 // disabled until the next successful sync.
 std::string sync_pending_assignments();
 
+// SET lists of the bulk marks (resync and reverify --all and --failed), GitLab's bulk updates:
+// only the state changes; retries, failures and the other state are left as they were, so the
+// counts of what was verified do not collapse while everything is worked again.
+inline constexpr const char* k_bulk_sync_pending_assignments = "state = 0";
+inline constexpr const char* k_bulk_verification_pending_assignments = "verification_state = 0";
+
 // SET list for claiming rows for verification by the run whose claim time is $CLAIM_TIME.
 std::string verification_started_assignments(std::string_view claim_time_param);
 
@@ -141,6 +151,17 @@ std::string started_before_sql(std::string_view state_column, std::string_view c
 inline constexpr const char* k_verification_timed_out_assignments =
     "verification_state = 3, verification_failure = $1, verification_checksum = NULL, verification_retry_count = 1,"
     " verification_retry_at = now() + make_interval(secs => $2), verified_at = now()";
+
+// Rows whose verification the run with claim time $2 started, but which were restarted while
+// it computed the checksum: marked pending (a reverify, an event), or claimed by a later run.
+inline constexpr const char* k_verification_restarted =
+    "((verification_state = 0 AND verification_started_at = $2::timestamptz)"
+    " OR (verification_state = 1 AND verification_started_at > $2::timestamptz))";
+// SET list for such a row when the checksum succeeded (GitLab's track_checksum_attempt!): the
+// checksum and its time are stored, and the row is pending again. o.checksum holds the hex.
+inline constexpr const char* k_restarted_checksum_assignments =
+    "verification_state = 0, verification_checksum = decode(o.checksum, 'hex'), verified_at = now(),"
+    " verification_failure = NULL, verification_retry_count = 0, verification_retry_at = NULL";
 
 // Rows whose verification is due: pending, or failed and past the retry time.
 inline constexpr const char* k_verification_pending = "verification_state = 0";

@@ -168,6 +168,10 @@ long long record_verification_outcomes(pqxx::connection& connection, const Repli
         " FROM outcome o WHERE s." + r.foreign_key + " = o.id AND s.verification_state = 1"
         " AND s.verification_started_at = $2::timestamptz RETURNING s." + r.foreign_key + ", s.verification_state",
         rows.dump(), claim_time);
+    tx.exec_params("UPDATE " + r.states_table + " s SET " + sql::k_restarted_checksum_assignments +
+                       " FROM jsonb_to_recordset($1::jsonb) AS o(id bigint, state smallint, checksum text)"
+                       " WHERE s." + r.foreign_key + " = o.id AND o.state = 2 AND " + sql::k_verification_restarted,
+                   rows.dump(), claim_time);
     if (publish_events) {
         std::vector<long long> succeeded;
         for (const auto& row : recorded)
@@ -205,7 +209,7 @@ long long count_selection(pqxx::connection& connection, const Replicable& r, Bul
 
 long long mark_selection(pqxx::connection& connection, const Replicable& r, BulkSelection selection, int batch,
                                  const std::function<void(long long)>& progress) {
-    return update_in_batches(connection, r.states_table, r.foreign_key, sql::verification_pending_assignments(false),
+    return update_in_batches(connection, r.states_table, r.foreign_key, sql::k_bulk_verification_pending_assignments,
                              selection_predicate(selection), batch, progress);
 }
 

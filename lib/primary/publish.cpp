@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "db/model_table.hpp"
 #include "db/states_table.hpp"
+#include "repo/storage.hpp"
 
 #include <map>
 
@@ -42,6 +43,23 @@ std::map<long long, std::string> deleted_paths(pqxx::transaction_base& tx, const
     return known.paths;
 }
 
+// Of IDS, the records whose repository exists on this primary: an update of a record without
+// one does not ask for a checksum that can only fail (GitLab's after_verifiable_update).
+std::vector<long long> with_repository(Site& site, pqxx::transaction_base& tx, const Replicable& r,
+                                       const std::vector<long long>& ids) {
+    std::vector<long long> out;
+    for (const auto& [id, path] : repository_paths(tx, r, ids).paths) {
+        std::error_code ec;
+        try {
+            if (std::filesystem::exists(repository_location(site.config().storage_root, path) / "HEAD", ec))
+                out.push_back(id);
+        } catch (const Error&) {
+            // A path the storage root refuses has no repository here.
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 PublishResult publish_events(Site& site, const std::string& name, EventName event, const std::vector<long long>& ids) {
@@ -63,7 +81,8 @@ PublishResult publish_events(Site& site, const std::string& name, EventName even
         for (long long id : ids)
             payloads.push_back({{"model_record_id", id}});
         if (r.verification_enabled)
-            result.marked_pending = states_table::mark_ids(tx, r, ids, false);
+            result.marked_pending =
+                states_table::mark_ids(tx, r, event == EventName::updated ? with_repository(site, tx, r, ids) : ids, false);
     }
     if (r.replication_enabled)
         result.events = append_events(tx, r.name, event, payloads);

@@ -132,28 +132,60 @@ std::optional<TableTallies> usable_tallies(TimedReader& reader, const TalliedTab
     return tallies;
 }
 
+bool any_counted(const StatusCounts& c) {
+    for (CountField field : {&StatusCounts::count, &StatusCounts::checksum_total, &StatusCounts::checksummed,
+                             &StatusCounts::checksum_failed, &StatusCounts::registry, &StatusCounts::synced,
+                             &StatusCounts::failed, &StatusCounts::verification_total, &StatusCounts::verified,
+                             &StatusCounts::verification_failed, &StatusCounts::registry_missing})
+        if (c.*field)
+            return true;
+    return false;
+}
+
+// Runs COUNT (which fills some of T's counts); if it does not finish, FIELDS are unknown, as
+// GitLab leaves a field whose query was cancelled unset and reports the others.
+void count_fields(TypeStatus& t, std::initializer_list<CountField> fields, const std::function<void()>& count) {
+    try {
+        count();
+    } catch (const CountCancelled& cancelled) {
+        for (CountField field : fields) {
+            t.counts.*field = std::nullopt;
+            t.unknown_fields.push_back(field);
+        }
+        t.reason = cancelled.reason;
+    }
+}
+
 // The primary: the states table's tallies, which a scope (or missing triggers) makes counted
-// from the rows in scope, and the records in scope from the model table, in one snapshot.
-StatusCounts count_on_primary(pqxx::connection& main, const Replicable& r, Clock::time_point deadline,
-                              const std::string& timeout_text) {
-    TimedReader reader(main, deadline, timeout_text);
-    TalliedTable states = states_tallied_table(r);
-    // Without a scope every state row is a record's (its foreign key cascades), so the states
-    // table alone is GitLab's available_verifiables.
-    std::optional<TableTallies> tallies;
-    if (r.scope.empty())
-        tallies = usable_tallies(reader, states);
-    if (!tallies)
-        tallies = count_tallies(reader, states,
-                                r.scope.empty() ? "true"
-                                                : r.foreign_key + " IN (SELECT id FROM " + r.model_table + " WHERE " +
-                                                      scope_predicate(r) + ")");
-    StatusCounts counts;
-    counts.checksum_total = tallies->ids.count;
-    counts.checksummed = tallied(*tallies, [](const Tally& t) { return verification_is(t, VerificationState::succeeded); });
-    counts.checksum_failed = tallied(*tallies, [](const Tally& t) { return verification_is(t, VerificationState::failed); });
-    counts.count = as_count(reader.exec("SELECT count(*) FROM " + r.model_table + " WHERE " + scope_predicate(r))[0][0]);
-    return counts;
+// from the rows in scope, then the records in scope from the model table, each in a snapshot
+// of its own, so that one that does not finish leaves the other's fields known.
+void count_on_primary(pqxx::connection& main, TypeStatus& t, Clock::time_point deadline,
+                      const std::string& timeout_text) {
+    const Replicable& r = *t.replicable;
+    count_fields(t, {&StatusCounts::checksum_total, &StatusCounts::checksummed, &StatusCounts::checksum_failed}, [&] {
+        TimedReader reader(main, deadline, timeout_text);
+        TalliedTable states = states_tallied_table(r);
+        // Without a scope every state row is a record's (its foreign key cascades), so the
+        // states table alone is GitLab's available_verifiables.
+        std::optional<TableTallies> tallies;
+        if (r.scope.empty())
+            tallies = usable_tallies(reader, states);
+        if (!tallies)
+            tallies = count_tallies(reader, states,
+                                    r.scope.empty() ? "true"
+                                                    : r.foreign_key + " IN (SELECT id FROM " + r.model_table +
+                                                          " WHERE " + scope_predicate(r) + ")");
+        t.counts.checksum_total = tallies->ids.count;
+        t.counts.checksummed =
+            tallied(*tallies, [](const Tally& x) { return verification_is(x, VerificationState::succeeded); });
+        t.counts.checksum_failed =
+            tallied(*tallies, [](const Tally& x) { return verification_is(x, VerificationState::failed); });
+    });
+    count_fields(t, {&StatusCounts::count}, [&] {
+        TimedReader reader(main, deadline, timeout_text);
+        t.counts.count =
+            as_count(reader.exec("SELECT count(*) FROM " + r.model_table + " WHERE " + scope_predicate(r))[0][0]);
+    });
 }
 
 // The records of the events after CURSOR: what a secondary has probably not caught up with.
@@ -175,70 +207,80 @@ std::vector<long long> records_of_recent_events(TimedReader& main, const Replica
 // Below it the two digests are compared; where they differ, the records of the events this
 // secondary has not processed yet are looked up first, and the id ranges compared only if
 // they do not explain the difference.
-StatusCounts count_on_secondary(pqxx::connection& main, pqxx::connection& geo, const Replicable& r,
-                                std::optional<long long> cursor, Clock::time_point deadline,
-                                const std::string& timeout_text) {
-    StatusCounts counts;
+void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatus& t, std::optional<long long> cursor,
+                        Clock::time_point deadline, const std::string& timeout_text) {
+    const Replicable& r = *t.replicable;
+    StatusCounts& counts = t.counts;
     TimedReader main_reader(main, deadline, timeout_text);
     TimedReader geo_reader(geo, deadline, timeout_text);
     TableIds wanted_ids(main_reader, r.model_table, "id", scope_predicate(r));
     TableIds registered_ids(geo_reader, r.registry_table, r.foreign_key, "true");
     auto started = Clock::now();
-    std::optional<IdRange> registered_bounds = registered_ids.bounds();
+    std::optional<IdRange> registered_bounds;
     std::vector<long long> suspects;
-    auto records = std::async(std::launch::async, [&] {
-        if (cursor)
-            suspects = records_of_recent_events(main_reader, r, *cursor);
-        if (!registered_bounds)
-            return std::make_pair(read_digest(main_reader.exec("SELECT " + digest_sql("id") + " FROM " +
-                                                               r.model_table + " WHERE " + scope_predicate(r))[0],
-                                              0),
-                                  RangeDigest{});
-        // Two statements: a FILTER on each aggregate would cost every row a comparison more.
-        std::string in_scope = " FROM " + r.model_table + " WHERE " + scope_predicate(r);
-        auto below = read_digest(
-            main_reader.exec("SELECT " + digest_sql("id") + in_scope + " AND id <= $1", registered_bounds->last)[0], 0);
-        auto above = as_count(main_reader.exec("SELECT count(*)" + in_scope + " AND id > $1", registered_bounds->last)[0][0]);
-        return std::make_pair(below, RangeDigest{above, ""});
+    std::future<std::pair<RangeDigest, RangeDigest>> primary_digests;
+    std::optional<TableTallies> tallies;
+    count_fields(t, {&StatusCounts::count, &StatusCounts::registry, &StatusCounts::synced, &StatusCounts::failed,
+                     &StatusCounts::verification_total, &StatusCounts::verified, &StatusCounts::verification_failed},
+                 [&] {
+        registered_bounds = registered_ids.bounds();
+        primary_digests = std::async(std::launch::async, [&] {
+            if (cursor)
+                suspects = records_of_recent_events(main_reader, r, *cursor);
+            std::string in_scope = " FROM " + r.model_table + " WHERE " + scope_predicate(r);
+            if (!registered_bounds)
+                return std::make_pair(read_digest(main_reader.exec("SELECT " + digest_sql("id") + in_scope)[0], 0),
+                                      RangeDigest{});
+            // Two statements: a FILTER on each aggregate would cost every row a comparison more.
+            auto below = read_digest(
+                main_reader.exec("SELECT " + digest_sql("id") + in_scope + " AND id <= $1", registered_bounds->last)[0],
+                0);
+            auto above =
+                as_count(main_reader.exec("SELECT count(*)" + in_scope + " AND id > $1", registered_bounds->last)[0][0]);
+            return std::make_pair(below, RangeDigest{above, ""});
+        });
+        TalliedTable registry = registry_tallied_table(r);
+        tallies = usable_tallies(geo_reader, registry);
+        bool tallies_kept = tallies.has_value();
+        if (!tallies_kept)
+            tallies = count_tallies(geo_reader, registry, "true");
+        spdlog::debug("{}: registry {} in {} ms", r.name,
+                      tallies_kept ? "tallies read" : "rows counted (no usable tallies)", milliseconds_since(started));
+        counts.registry = tallies->ids.count;
+        counts.count = tallies->ids.count;
+        counts.synced = tallied(*tallies, synced);
+        counts.failed = tallied(*tallies, [](const Tally& x) { return x.sync_state == static_cast<int>(SyncState::failed); });
+        if (r.verification_enabled) {
+            counts.verification_total = tallied(*tallies, [](const Tally& x) {
+                return synced(x) && !verification_is(x, VerificationState::disabled);
+            });
+            counts.verified = tallied(*tallies, [](const Tally& x) {
+                return synced(x) && verification_is(x, VerificationState::succeeded);
+            });
+            counts.verification_failed = tallied(*tallies, [](const Tally& x) {
+                return synced(x) && verification_is(x, VerificationState::failed);
+            });
+        }
     });
-    TalliedTable registry = registry_tallied_table(r);
-    std::optional<TableTallies> tallies = usable_tallies(geo_reader, registry);
-    bool tallies_kept = tallies.has_value();
-    if (!tallies_kept)
-        tallies = count_tallies(geo_reader, registry, "true");
-    const RangeDigest& registered = tallies->ids;
-    spdlog::debug("{}: registry {} in {} ms", r.name, tallies_kept ? "tallies read" : "rows counted (no usable tallies)",
-                  milliseconds_since(started));
-    auto [wanted_below, wanted_above] = records.get();
-    spdlog::debug("{}: registry counted and the primary's ids digested in {} ms", r.name, milliseconds_since(started));
-    counts.registry = registered.count;
-    counts.count = registered.count;
-    counts.synced = tallied(*tallies, synced);
-    counts.failed = tallied(*tallies, [](const Tally& t) { return t.sync_state == static_cast<int>(SyncState::failed); });
-    if (r.verification_enabled) {
-        counts.verification_total = tallied(*tallies, [](const Tally& t) {
-            return synced(t) && !verification_is(t, VerificationState::disabled);
-        });
-        counts.verified = tallied(*tallies, [](const Tally& t) {
-            return synced(t) && verification_is(t, VerificationState::succeeded);
-        });
-        counts.verification_failed = tallied(*tallies, [](const Tally& t) {
-            return synced(t) && verification_is(t, VerificationState::failed);
-        });
-    }
-    std::vector<ComparedRange> start;
-    IdRange all = all_ids();
-    if (!registered_bounds) {
-        start.push_back({all, wanted_below, registered});
-    } else {
-        start.push_back({{all.first, registered_bounds->last}, wanted_below, registered});
-        if (registered_bounds->last < all.last)
-            start.push_back({{registered_bounds->last + 1, all.last}, wanted_above, RangeDigest{}});
-    }
-    counts.registry_missing = count_missing_ids(wanted_ids, registered_ids, std::move(start), suspects);
-    spdlog::debug("{}: {} missing registry rows counted in {} ms in all", r.name, *counts.registry_missing,
-                  milliseconds_since(started));
-    return counts;
+    count_fields(t, {&StatusCounts::registry_missing}, [&] {
+        if (!tallies || !primary_digests.valid())
+            throw CountCancelled{t.reason};  // the comparison needs the registry's digest
+        auto [wanted_below, wanted_above] = primary_digests.get();
+        spdlog::debug("{}: the primary's ids digested in {} ms", r.name, milliseconds_since(started));
+        const RangeDigest& registered = tallies->ids;
+        std::vector<ComparedRange> start;
+        IdRange all = all_ids();
+        if (!registered_bounds) {
+            start.push_back({all, wanted_below, registered});
+        } else {
+            start.push_back({{all.first, registered_bounds->last}, wanted_below, registered});
+            if (registered_bounds->last < all.last)
+                start.push_back({{registered_bounds->last + 1, all.last}, wanted_above, RangeDigest{}});
+        }
+        counts.registry_missing = count_missing_ids(wanted_ids, registered_ids, std::move(start), suspects);
+        spdlog::debug("{}: {} missing registry rows counted in {} ms in all", r.name, *counts.registry_missing,
+                      milliseconds_since(started));
+    });
 }
 
 std::optional<EventMark> read_event(TimedReader& reader, const std::string& where) {
@@ -284,17 +326,19 @@ std::optional<double> synced_percentage(const StatusCounts& counts) {
 }
 
 std::optional<double> verified_percentage(const StatusCounts& counts) {
-    if (!counts.registry || !counts.verified)
+    if (!counts.registry)
         return std::nullopt;
-    return *counts.registry == 0 ? 0.0
-                                 : static_cast<double>(*counts.verified) / static_cast<double>(*counts.registry) * 100.0;
+    // With verification disabled GitLab's verified count is nil, and its percentage is
+    // computed from zero: 0, not nil.
+    long long verified = counts.verified.value_or(0);
+    return *counts.registry == 0 ? 0.0 : static_cast<double>(verified) / static_cast<double>(*counts.registry) * 100.0;
 }
 
 bool SiteStatus::complete() const {
     if (!events_known)
         return false;
     for (const auto& t : types)
-        if (t.outcome == TypeOutcome::unknown)
+        if (t.outcome == TypeOutcome::unknown || t.outcome == TypeOutcome::partial)
             return false;
     return true;
 }
@@ -309,7 +353,7 @@ std::vector<TypeStatus> select_status_types(const Config& config, const std::vec
     if (names.empty()) {
         for (const auto& r : config.replicables)
             if (counted_in_status(r, config.role))
-                out.push_back({&r, TypeOutcome::counted, "", {}});
+                out.push_back({&r, TypeOutcome::counted, "", {}, {}});
         return out;
     }
     for (const auto& name : names) {
@@ -320,10 +364,11 @@ std::vector<TypeStatus> select_status_types(const Config& config, const std::vec
         if (seen)
             continue;
         if (counted_in_status(r, config.role))
-            out.push_back({&r, TypeOutcome::counted, "", {}});
+            out.push_back({&r, TypeOutcome::counted, "", {}, {}});
         else
             out.push_back({&r, TypeOutcome::disabled,
                            std::string(primary ? "verification" : "replication") + " is disabled in " + r.file.string(),
+                           {},
                            {}});
     }
     return out;
@@ -341,21 +386,16 @@ SiteStatus collect_status(Site& site, std::vector<TypeStatus> types) {
         if (t.outcome != TypeOutcome::counted)
             continue;
         auto deadline = Clock::now() + config.status_timeout;
-        try {
-            if (site.is_primary()) {
-                t.counts = count_on_primary(site.main_database(), *t.replicable, deadline, timeout_text);
-            } else {
-                std::optional<long long> cursor;
-                if (status.events_known)
-                    cursor = status.cursor_last_event ? status.cursor_last_event->id : 0;
-                t.counts = count_on_secondary(site.main_database(), site.geo_database(), *t.replicable, cursor,
-                                              deadline, timeout_text);
-            }
-        } catch (const CountCancelled& cancelled) {
-            t.outcome = TypeOutcome::unknown;
-            t.reason = cancelled.reason;
-            t.counts = {};
+        if (site.is_primary()) {
+            count_on_primary(site.main_database(), t, deadline, timeout_text);
+        } else {
+            std::optional<long long> cursor;
+            if (status.events_known)
+                cursor = status.cursor_last_event ? status.cursor_last_event->id : 0;
+            count_on_secondary(site.main_database(), site.geo_database(), t, cursor, deadline, timeout_text);
         }
+        if (!t.unknown_fields.empty())
+            t.outcome = any_counted(t.counts) ? TypeOutcome::partial : TypeOutcome::unknown;
     }
     status.types = std::move(types);
     return status;

@@ -34,21 +34,26 @@ struct StatusCounts {
 };
 
 // GitLab's derived percentages: 0 when the registry is empty; the verified percentage is of
-// the registry count, not of verification_total. nullopt when the counts are.
+// the registry count, not of verification_total. nullopt when the counts are, except that with
+// verification disabled the verified percentage is 0, as GitLab computes it from zero counts.
 std::optional<double> synced_percentage(const StatusCounts& counts);
 std::optional<double> verified_percentage(const StatusCounts& counts);
 
+using CountField = std::optional<long long> StatusCounts::*;
+
 enum class TypeOutcome {
     counted,    // the counts are known
-    unknown,    // counting did not finish within status.timeout (or was cancelled)
+    partial,    // some counts did not finish within status.timeout (or were cancelled); the others are known
+    unknown,    // no count finished within status.timeout (or each was cancelled)
     disabled,   // named on the command line, but this role does not count it
 };
 
 struct TypeStatus {
     const Replicable* replicable = nullptr;
     TypeOutcome outcome = TypeOutcome::counted;
-    std::string reason;  // why it is unknown or disabled
+    std::string reason;  // why it is unknown, partial or disabled
     StatusCounts counts;
+    std::vector<CountField> unknown_fields;  // partial: the counts that did not finish
 };
 
 // An event of the primary's log: its id and when it was created.
@@ -68,7 +73,8 @@ struct SiteStatus {
     std::string events_reason;
     std::vector<TypeStatus> types;
 
-    // Whether everything that was asked for is known: no count and no event position timed out.
+    // Whether everything that was asked for is known: no count and no event position timed out
+    // (what geo_ssf_status_last_success_timestamp_seconds stands for).
     bool complete() const;
 };
 

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
@@ -140,6 +141,10 @@ std::string type_block(const TypeStatus& t, Role role) {
         if (!field.label)
             continue;
         const auto& value = t.counts.*field.member;
+        if (!value && std::find(t.unknown_fields.begin(), t.unknown_fields.end(), field.member) != t.unknown_fields.end()) {
+            lines.add(field.label, "unknown", one_line(t.reason));
+            continue;
+        }
         if (!value) {
             if (verification_field(field) && !verification_shown)
                 lines.add("Verification", "disabled");
@@ -172,6 +177,8 @@ const char* outcome_name(TypeOutcome outcome) {
     switch (outcome) {
     case TypeOutcome::counted:
         return "ok";
+    case TypeOutcome::partial:
+        return "partial";
     case TypeOutcome::unknown:
         return "unknown";
     case TypeOutcome::disabled:
@@ -322,10 +329,10 @@ std::string format_status_prometheus(const SiteStatus& status, double now, const
     Exposition exposition(status.site);
     for (const auto& t : status.types) {
         const Replicable& r = *t.replicable;
-        if (t.outcome != TypeOutcome::counted) {
+        if (t.outcome != TypeOutcome::counted)
             exposition.comment(r.name + ": " + outcome_name(t.outcome) + ", " + t.reason);
+        if (t.outcome == TypeOutcome::unknown || t.outcome == TypeOutcome::disabled)
             continue;
-        }
         for (const auto& field : fields_for(status.role)) {
             const auto& value = t.counts.*field.member;
             if (value)

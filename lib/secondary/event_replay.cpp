@@ -23,12 +23,25 @@ struct Event {
     bool gap_is_old = false;  // a gap just before this event would be a rolled-back transaction
 };
 
-std::optional<long long> read_cursor(pqxx::connection& geo) {
+std::optional<long long> read_event_cursor(pqxx::connection& geo) {
     pqxx::read_transaction tx(geo);
     auto row = tx.exec1("SELECT max(event_id) FROM event_log_states");
     if (row[0].is_null())
         return std::nullopt;
     return row[0].as<long long>();
+}
+
+long long newest_event_id(pqxx::connection& main) {
+    pqxx::read_transaction tx(main);
+    return tx.exec1("SELECT coalesce(max(id), 0) FROM geo_events")[0].as<long long>();
+}
+
+// Moves the cursor to LAST in TX, the transaction that applies the events up to it.
+void move_cursor(pqxx::work& tx, long long last) {
+    tx.exec_params("DELETE FROM event_log_states WHERE event_id <> $1", last);
+    tx.exec_params("INSERT INTO event_log_states (event_id, created_at) VALUES ($1, now() AT TIME ZONE 'utc')"
+                   " ON CONFLICT (event_id) DO NOTHING",
+                   last);
 }
 
 std::vector<Event> read_events(pqxx::connection& main, long long after, int batch) {
@@ -41,6 +54,12 @@ std::vector<Event> read_events(pqxx::connection& main, long long after, int batc
         events.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<std::string>(),
                           row[3].as<std::string>(), row[4].as<bool>()});
     return events;
+}
+
+// Whether the primary's record ID of R exists and is in R's scope.
+bool in_scope(Site& site, const Replicable& r, long long id) {
+    pqxx::read_transaction main(site.main_database());
+    return !main.exec_params("SELECT 1 FROM " + r.model_table + " WHERE id = $1 AND " + scope_predicate(r), id).empty();
 }
 
 // Applies one event to the tracking database in TX; a deleted event adds the copy to remove
@@ -67,29 +86,20 @@ bool apply_event(Site& site, pqxx::work& tx, const Event& event, std::vector<Rem
         return false;
     }
     long long id = payload["model_record_id"].get<long long>();
-    switch (*name) {
-    case EventName::created:
-    case EventName::updated: {
-        bool in_scope = false;
-        {
-            pqxx::read_transaction main(site.main_database());
-            in_scope = !main.exec_params("SELECT 1 FROM " + r->model_table + " WHERE id = $1 AND " + scope_predicate(*r), id)
-                            .empty();
-        }
-        if (in_scope)  // else not replicated here (out of scope, or gone since)
-            registry_table::mark_ids(tx, *r, registry_table::Mark::sync_pending, {id}, false);  // creates a missing row
-        return true;
-    }
-    case EventName::deleted:
+    if (*name == EventName::deleted) {
+        // As in GitLab, processed even for records out of scope: the record is gone by now.
         if (payload.contains("disk_path") && payload["disk_path"].is_string())
             removals.push_back({r->name, id, payload["disk_path"].get<std::string>()});
         registry_table::delete_rows(tx, *r, {id});
         return true;
-    case EventName::checksum_succeeded:
-        registry_table::mark_ids(tx, *r, registry_table::Mark::verification_pending, {id}, false);
-        return true;
     }
-    return false;
+    if (!in_scope(site, *r, id))
+        return true;  // not replicated here (out of scope, or gone since): nothing changes
+    if (*name == EventName::checksum_succeeded)
+        registry_table::mark_ids(tx, *r, registry_table::Mark::verification_pending, {id}, false);
+    else  // created, updated
+        registry_table::mark_ids(tx, *r, registry_table::Mark::sync_pending, {id}, false);  // creates a missing row
+    return true;
 }
 
 }  // namespace
@@ -131,16 +141,26 @@ EventCounts consume_events(Site& site, int batch) {
     EventCounts counts;
     pqxx::connection& geo = site.geo_database();
     EventLock lock(geo);
-    std::optional<long long> cursor = read_cursor(geo);
+    std::optional<long long> cursor = read_event_cursor(geo);
     if (!lock.held()) {
         counts.last_event_id = cursor.value_or(0);
         return counts;
     }
-    counts.last_event_id = cursor.value_or(0);
+    if (!cursor) {
+        // A new secondary starts after the newest event, as GitLab's log cursor does: registry
+        // consistency registers the records the backlog names, without replaying it.
+        pqxx::work tx(geo);
+        cursor = newest_event_id(site.main_database());
+        move_cursor(tx, *cursor);
+        tx.commit();
+        spdlog::info("no event replayed yet: starting after the newest event, {}", *cursor);
+    }
+    counts.last_event_id = *cursor;
     while (true) {
-        auto events = read_events(site.main_database(), cursor.value_or(0), batch);
+        auto events = read_events(site.main_database(), *cursor, batch);
         size_t usable = 0;
-        long long expected = cursor ? *cursor + 1 : (events.empty() ? 0 : events.front().id);
+        // Cursor 0: the log was empty when this secondary started, so its first event is the next.
+        long long expected = *cursor != 0 ? *cursor + 1 : (events.empty() ? 0 : events.front().id);
         for (; usable < events.size(); ++usable) {
             if (events[usable].id != expected && !events[usable].gap_is_old)
                 break;  // an event before it may still commit
@@ -155,10 +175,7 @@ EventCounts consume_events(Site& site, int batch) {
                 ++counts.skipped;
         }
         long long last = events[usable - 1].id;
-        tx.exec_params("DELETE FROM event_log_states WHERE event_id <> $1", last);
-        tx.exec_params("INSERT INTO event_log_states (event_id, created_at) VALUES ($1, now() AT TIME ZONE 'utc')"
-                       " ON CONFLICT (event_id) DO NOTHING",
-                       last);
+        move_cursor(tx, last);
         tx.commit();
         remove_repositories(site.config(), removals);
         counts.processed += static_cast<long long>(usable);

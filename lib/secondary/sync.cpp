@@ -1,6 +1,7 @@
 #include "secondary/sync.hpp"
 
 #include "common/error.hpp"
+#include "db/cursors.hpp"
 #include "db/model_table.hpp"
 #include "db/registry_table.hpp"
 #include "repo/mirror.hpp"
@@ -18,8 +19,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr int k_event_batch = 1000;
-// Registry consistency compares this many of the primary's records at a time.
-constexpr int k_consistency_batch = 10000;
 
 // The records of IDS whose verification succeeded on the primary, ascending.
 std::vector<long long> primary_verified(Site& site, const Replicable& r, const std::vector<long long>& ids) {
@@ -44,51 +43,89 @@ std::vector<long long> ids_in_scope(pqxx::transaction_base& tx, const Replicable
     return ids;
 }
 
-// Where the copies of UNUSED records are: from their rows while they exist, else from the id.
+// The copies to remove of UNUSED records: those of records that are gone, at the path their id
+// gives. Records that still exist have left the scope: as in GitLab, their copies stay on disk.
 std::vector<Removal> removals_of(Site& site, const Replicable& r, const std::vector<long long>& unused) {
-    RepositoryPaths known;
+    std::vector<long long> gone;
     {
         pqxx::read_transaction main(site.main_database());
-        known = repository_paths(main, r, unused);
+        gone = missing_model_ids(main, r, unused);
     }
     std::vector<Removal> removals;
-    for (long long id : unused) {
-        auto it = known.paths.find(id);
-        auto path = it != known.paths.end() ? std::optional<std::string>(it->second) : repository_path_from_id(r, id);
-        if (path)
+    for (long long id : gone) {
+        if (auto path = repository_path_from_id(r, id))
             removals.push_back({r.name, id, *path});
         else
             spdlog::warn("{} {}: the record is gone and its repository path is unknown; its repository stays", r.name, id);
     }
+    if (unused.size() > gone.size())
+        spdlog::info("{}: {} records left the scope; their registry rows are removed, their repositories stay", r.name,
+                     unused.size() - gone.size());
     return removals;
 }
 
-// Registry consistency: adds registry rows for the primary's in-scope records that have none,
-// and removes the rows of records that are gone or out of scope, range by range. GitLab leaves
-// the repositories of removed rows behind; here they are removed, inside the root only.
+struct IdBatch {
+    std::pair<long long, long long> range;
+    std::vector<long long> ids;  // the primary's records in scope in the range, ascending
+};
+
+// The next range of the walk RANGES, with the records in scope in it.
+std::optional<IdBatch> next_batch(Site& site, const Replicable& r, IdRanges& ranges) {
+    pqxx::read_transaction main(site.main_database());
+    auto range = ranges.next(main);
+    if (!range)
+        return std::nullopt;
+    return IdBatch{*range, ids_in_scope(main, r, range->first, range->second)};
+}
+
+// Brings the registry in step with the primary's records in RANGE, in one transaction of the
+// tracking database that also moves CURSOR_NAME to CURSOR (when set).
+void reconcile_range(Site& site, const Replicable& r, std::pair<long long, long long> range,
+                     const std::vector<long long>& source, TypeTotals& totals,
+                     const std::optional<std::pair<std::string, std::optional<long long>>>& cursor) {
+    pqxx::work tx(site.geo_database());
+    auto tracked = registry_table::ids_in_range(tx, r, range.first, range.second);
+    std::vector<long long> untracked, unused;
+    std::set_difference(source.begin(), source.end(), tracked.begin(), tracked.end(), std::back_inserter(untracked));
+    std::set_difference(tracked.begin(), tracked.end(), source.begin(), source.end(), std::back_inserter(unused));
+    totals.registry_created += registry_table::insert_rows(tx, r, untracked);
+    std::vector<Removal> removals = removals_of(site, r, unused);
+    totals.registry_deleted += registry_table::delete_rows(tx, r, unused);
+    if (cursor)
+        write_cursor(tx, cursor->first, cursor->second);
+    tx.commit();
+    remove_repositories(site.config(), removals);
+}
+
+// Registry consistency, bounded like GitLab's worker: each run compares one batch of the
+// primary's records (from where the last run stopped, starting over after the last id) with
+// the registry, adding rows for records in scope that have none and removing the rows of
+// records that are gone or out of scope; and one batch of the records above the registry's
+// largest id, so that records created without an event are registered at once.
 void reconcile_registry(Site& site, const Replicable& r, TypeTotals& totals) {
-    IdRanges ranges(r, k_consistency_batch);
-    while (true) {
-        std::vector<long long> source;
-        std::optional<std::pair<long long, long long>> range;
-        {
-            pqxx::read_transaction tx(site.main_database());
-            range = ranges.next(tx);
-            if (!range)
-                break;
-            source = ids_in_scope(tx, r, range->first, range->second);
-        }
-        pqxx::work tx(site.geo_database());
-        auto tracked = registry_table::ids_in_range(tx, r, range->first, range->second);
-        std::vector<long long> untracked, unused;
-        std::set_difference(source.begin(), source.end(), tracked.begin(), tracked.end(), std::back_inserter(untracked));
-        std::set_difference(tracked.begin(), tracked.end(), source.begin(), source.end(), std::back_inserter(unused));
-        totals.registry_created += registry_table::insert_rows(tx, r, untracked);
-        std::vector<Removal> removals = removals_of(site, r, unused);
-        totals.registry_deleted += registry_table::delete_rows(tx, r, unused);
-        tx.commit();
-        remove_repositories(site.config(), removals);
+    const std::string cursor_name = "registry_consistency:" + r.name;
+    std::optional<long long> after, largest_registered;
+    {
+        pqxx::read_transaction geo(site.geo_database());
+        after = read_cursor(geo, cursor_name);
+        auto row = geo.exec1("SELECT max(" + r.foreign_key + ") FROM " + r.registry_table);
+        if (!row[0].is_null())
+            largest_registered = row[0].as<long long>();
     }
+    const int batch_size = site.config().consistency_batch_size;
+    IdRanges ranges(r, batch_size, after);
+    auto batch = next_batch(site, r, ranges);
+    if (!batch)
+        return;
+    reconcile_range(site, r, batch->range, batch->ids, totals, std::make_pair(cursor_name, ranges.position()));
+    // Nothing above is left unseen when the batch reached the end of the table; and an empty
+    // registry is being filled batch by batch.
+    if (!ranges.position() || !largest_registered)
+        return;
+    IdRanges above(r, batch_size, std::max(*largest_registered, batch->range.second));
+    batch = next_batch(site, r, above);
+    if (batch && !batch->ids.empty())  // above the registry's largest id there is nothing to remove
+        reconcile_range(site, r, batch->range, batch->ids, totals, std::nullopt);
 }
 
 class MirrorBatch : public ClaimedBatchOf<registry_table::Claim, SyncOutcome> {

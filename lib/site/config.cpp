@@ -97,8 +97,10 @@ void read_runs(YamlReader& yaml, Config& config) {
         verification.duration("reverification_interval").value_or(config.reverification_interval);
 
     YamlReader sync = yaml.mapping("sync");
-    sync.allow_only({"batch_size", "jobs", "timeout"});
+    sync.allow_only({"batch_size", "jobs", "timeout", "consistency_batch_size"});
     config.sync = read_batch(sync, config.sync);
+    config.consistency_batch_size = static_cast<int>(
+        sync.integer("consistency_batch_size", 1, 1000000).value_or(config.consistency_batch_size));
 
     YamlReader status = yaml.mapping("status");
     status.allow_only({"timeout"});

@@ -35,6 +35,9 @@ struct Config {
     std::chrono::seconds reverification_interval = std::chrono::hours(24 * 7);
     BatchSettings sync{100, 2, std::chrono::hours(3)};
     std::chrono::seconds status_timeout = std::chrono::minutes(5);
+    // sync.consistency_batch_size: records registry consistency compares per run and type
+    // (GitLab's RegistryConsistencyWorker::BATCH_SIZE).
+    int consistency_batch_size = 10000;
     std::vector<Replicable> replicables;
 
     // The replicable called NAME (singular or plural); throws UsageError listing the known ones.

@@ -62,7 +62,7 @@ TEST_CASE("event: '-' reads any number of IDs from standard input") {
         ids += std::to_string(i) + (i % 7 ? " " : "\n");
     RunOptions input;
     input.input = ids;
-    RunResult r = site.run({"event", "cool_widget", "updated", "-"}, input);
+    RunResult r = site.run({"event", "cool_widget", "created", "-"}, input);
     CHECK(r.status == 0);
     CHECK(site.main_db.scalar("SELECT count(*) FROM geo_events") == "2500");
     CHECK(site.count("verification_state = 0") == 2500);
@@ -93,9 +93,10 @@ TEST_CASE("reverify: IDs, --failed, --all, --dry-run and --now") {
     CHECK(failed.status == 0);
     CHECK(failed.out == "marked 1 cool_widget record(s) for re-verification\n");
     CHECK(site.state_of(5, "verification_state") == "0");
-    // From failed, the retry count stays so that the backoff keeps growing.
+    // GitLab's bulk update: the state alone, so the retry count (the backoff keeps growing) and
+    // the failure stay.
     CHECK(site.state_of(5, "verification_retry_count") == "1");
-    CHECK(site.state_of(5, "verification_failure") == "");
+    CHECK(site.state_of(5, "verification_failure") == "Error during verification: repository does not exist");
 
     CHECK(site.run({"reverify", "cool_widget", "1", "2"}).out == "marked 2 cool_widget record(s) for re-verification\n");
     CHECK(site.state_of(1, "verification_state") == "0");

@@ -62,7 +62,28 @@ TEST_CASE("states::verification_failed counts, backs off and keeps the message i
     CHECK(verification_failed(-4, "x", low).retry_count == 1);
 
     std::string long_reason(300, 'e');
-    CHECK(verification_failed(0, long_reason, low).failure->size() == 255);
+    std::string cut = *verification_failed(0, long_reason, low).failure;
+    CHECK(cut.size() == 255);
+    CHECK(cut.ends_with("eee..."));  // GitLab's truncate: 252 characters, then "..."
+}
+
+TEST_CASE("states::truncate_failure ends a cut text in ... on a character boundary") {
+    CHECK(truncate_failure("short") == "short");
+    std::string exact(255, 'x');
+    CHECK(truncate_failure(exact) == exact);  // not cut, so no "..."
+    std::string over(256, 'x');
+    CHECK(truncate_failure(over) == std::string(252, 'x') + "...");
+    std::string snowmen;
+    for (int i = 0; i < 300; ++i)
+        snowmen += "\xe2\x98\x83";
+    std::string cut = truncate_failure(snowmen);
+    CHECK(cut.size() == 252 * 3 + 3);
+    CHECK(cut.ends_with("\xe2\x98\x83..."));
+}
+
+TEST_CASE("states::timed_out_failure writes the timeout in whole seconds, as GitLab") {
+    CHECK(timed_out_failure("Sync", std::chrono::hours(3)) == "Sync timed out after 10800");
+    CHECK(timed_out_failure("Verification", std::chrono::hours(8)) == "Verification timed out after 28800");
 }
 
 TEST_CASE("states::truncate_utf8 counts characters and never splits one") {

@@ -28,7 +28,7 @@ SiteStatus secondary_status() {
     s.role = Role::secondary;
     s.last_event = EventMark{120, "2026-03-12T09:45:01.123456+00:00", 1773308701.123456, 180.0};
     s.cursor_last_event = EventMark{100, "2026-03-12T09:40:00+00:00", 1773308400.0, 481.0};
-    TypeStatus widgets{&k_widgets, TypeOutcome::counted, "", {}};
+    TypeStatus widgets{&k_widgets, TypeOutcome::counted, "", {}, {}};
     auto& c = widgets.counts;
     c.count = c.registry = 1000;
     c.synced = 999;
@@ -137,12 +137,13 @@ TEST_CASE("status_format: verification gauges are left out when verification is 
     CHECK(table.find("disabled") != std::string::npos);
     auto json = nlohmann::json::parse(format_status_json(s));
     CHECK(json["replicables"][0]["cool_widgets_verified_count"].is_null());
-    CHECK(json["replicables"][0]["cool_widgets_verified_in_percentage"].is_null());
+    // GitLab computes the percentage from zero counts: 0, not nil (the count itself stays nil).
+    CHECK(json["replicables"][0]["cool_widgets_verified_in_percentage"] == 0.0);
 }
 
 TEST_CASE("status_format: an unknown type keeps the last success time of the file it replaces") {
     SiteStatus s = secondary_status();
-    s.types.push_back({&k_gadgets, TypeOutcome::unknown, "counting did not finish within status.timeout (5m)", {}});
+    s.types.push_back({&k_gadgets, TypeOutcome::unknown, "counting did not finish within status.timeout (5m)", {}, {}});
     CHECK_FALSE(s.complete());
     std::string earlier = format_status_prometheus(secondary_status(), 1700000000, std::nullopt);
     auto kept = parse_exposition(format_status_prometheus(s, 1800000000, earlier));
@@ -163,7 +164,7 @@ TEST_CASE("status_format: an unknown type keeps the last success time of the fil
 
 TEST_CASE("status_format: JSON has exactly GitLab's field names plus ours") {
     SiteStatus s = secondary_status();
-    s.types.push_back({&k_gadgets, TypeOutcome::disabled, "replication is disabled in replicables/gadget.yml", {}});
+    s.types.push_back({&k_gadgets, TypeOutcome::disabled, "replication is disabled in replicables/gadget.yml", {}, {}});
     auto json = nlohmann::json::parse(format_status_json(s));
     CHECK(json["site"] == s.site);
     CHECK(json["role"] == "secondary");
@@ -209,12 +210,12 @@ TEST_CASE("status_format: the table aligns numbers and marks failures") {
 
     SiteStatus p;
     p.site = "primary";
-    p.types.push_back({&k_widgets, TypeOutcome::counted, "", {}});
+    p.types.push_back({&k_widgets, TypeOutcome::counted, "", {}, {}});
     p.types[0].counts.count = 10;
     p.types[0].counts.checksum_total = 8;
     p.types[0].counts.checksummed = 6;
     p.types[0].counts.checksum_failed = 2;
-    p.types.push_back({&k_gadgets, TypeOutcome::unknown, "counting did not finish within status.timeout (1s)", {}});
+    p.types.push_back({&k_gadgets, TypeOutcome::unknown, "counting did not finish within status.timeout (1s)", {}, {}});
     std::string primary = format_status_table(p);
     CAPTURE(primary);
     CHECK(primary.find("  Last event  none yet\n") != std::string::npos);

@@ -1,0 +1,304 @@
+// Where GitLab Geo's behaviour is visible to an admin, geo-ssf behaves the same: timeout and
+// failure texts, sweeps, races between a run and a re-request, bulk marks, registry
+// consistency's bound, events about records that are out of scope or without a repository, a
+// new secondary's first event, and status fields. Each test seeds rows, runs one command and
+// compares rows and texts.
+#include "secondary_fixture.hpp"
+#include "two_sites_fixture.hpp"
+
+#include "db/run_lock.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+using namespace geo_ssf::test;
+
+namespace {
+
+// Blocks whoever opens REPOSITORY's packed-refs until release() is called: the file becomes a
+// FIFO, so a fetch from it or a checksum of it waits inside the run, holding its claim.
+class HeldPackedRefs {
+public:
+    explicit HeldPackedRefs(const std::filesystem::path& repository) : m_file(repository / "packed-refs") {
+        if (std::filesystem::exists(m_file))
+            m_content = read_file(m_file);
+        std::filesystem::remove(m_file);
+        REQUIRE(::mkfifo(m_file.c_str(), 0644) == 0);
+    }
+    ~HeldPackedRefs() { release(); }
+
+    // Lets the waiting run read the refs, and puts the regular file back for later readers.
+    void release() {
+        if (m_released)
+            return;
+        m_released = true;
+        std::signal(SIGPIPE, SIG_IGN);             // a reader may close before reading everything
+        int fd = ::open(m_file.c_str(), O_WRONLY);  // waits for the run to open it
+        auto replacement = m_file.string() + ".regular";
+        write_file(replacement, m_content);
+        std::filesystem::rename(replacement, m_file);
+        if (fd >= 0) {
+            [[maybe_unused]] auto written = ::write(fd, m_content.data(), m_content.size());
+            ::close(fd);
+        }
+    }
+
+private:
+    std::filesystem::path m_file;
+    std::string m_content;
+    bool m_released = false;
+};
+
+// Takes, on CONNECTION, the lock of the run whose claim time is COLUMN of record ID's row in
+// TABLE: to the runs under test, that row belongs to a live run.
+void hold_run_lock(pqxx::connection& connection, const std::string& table, const std::string& column, long long id) {
+    pqxx::nontransaction(connection)
+        .exec("SELECT pg_advisory_lock(" + geo_ssf::run_lock_key_sql(column) + ") FROM " + table +
+              " WHERE cool_widget_id = " + std::to_string(id));
+}
+
+// Waits until SQL on DB returns "t" (a run reached the point the test waits for).
+void wait_for(TestDatabase& db, const std::string& sql) {
+    for (int i = 0; i < 600; ++i) {
+        if (db.scalar(sql) == "t")
+            return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL("never true: " << sql);
+}
+
+}  // namespace
+
+TEST_SUITE("fidelity") {
+
+TEST_CASE("fidelity: timeout texts give the timeout in whole seconds, as GitLab interpolates them") {
+    SecondaryFixture site;
+    site.add_records(1, 3);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    // Rows started long ago by a run that is alive (its lock is not free): the timeout sweeps fail them.
+    site.main_db.exec("UPDATE cool_widget_states SET verification_state = 1, verification_started_at = now() - "
+                      "interval '9 hours' WHERE cool_widget_id = 1");
+    site.geo_db.exec("UPDATE cool_widget_registry SET state = 1, last_synced_at = now() - interval '4 hours' "
+                     "WHERE cool_widget_id = 2");
+    site.geo_db.exec("UPDATE cool_widget_registry SET verification_state = 1, verification_started_at = now() - "
+                     "interval '9 hours' WHERE cool_widget_id = 3");
+    // Hold the locks of those claim times, as a live run would.
+    pqxx::connection main_holder(site.main_db.conninfo());
+    pqxx::connection geo_holder(site.geo_db.conninfo());
+    hold_run_lock(main_holder, "cool_widget_states", "verification_started_at", 1);
+    hold_run_lock(geo_holder, "cool_widget_registry", "last_synced_at", 2);
+    hold_run_lock(geo_holder, "cool_widget_registry", "verification_started_at", 3);
+
+    site.run({"verify"});
+    CHECK(site.state_of(1, "verification_state") == "3");
+    CHECK(site.state_of(1, "verification_failure") == "Verification timed out after 28800");
+    site.secondary({"sync"});
+    CHECK(site.registry(2, "last_sync_failure") == "Sync timed out after 10800");
+    site.secondary({"verify"});
+    CHECK(site.registry(3, "verification_failure") == "Verification timed out after 28800");
+    CHECK(site.registry(3, "last_sync_failure") == "Verification failed with: Verification timed out after 28800");
+}
+
+TEST_CASE("fidelity: the registry's verification-timeout sweep touches synced rows only") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    // Record 1 failed to sync after its verification started; record 2 is synced. Both started 9 hours ago.
+    site.geo_db.exec("UPDATE cool_widget_registry SET verification_state = 1, verification_started_at = now() - "
+                     "interval '9 hours'");
+    site.geo_db.exec("UPDATE cool_widget_registry SET state = 3, retry_count = 2, retry_at = now() + interval '1 hour', "
+                     "last_sync_failure = 'Error syncing repository: earlier' WHERE cool_widget_id = 1");
+    pqxx::connection holder(site.geo_db.conninfo());
+    hold_run_lock(holder, "cool_widget_registry", "verification_started_at", 1);
+    hold_run_lock(holder, "cool_widget_registry", "verification_started_at", 2);
+    site.secondary({"verify"});
+    CHECK(site.registry(1, "verification_state") == "1");
+    CHECK(site.registry(1, "retry_count") == "2");
+    CHECK(site.registry(1, "last_sync_failure") == "Error syncing repository: earlier");
+    CHECK(site.registry(2, "verification_state") == "3");
+    CHECK(site.registry(2, "state") == "3");
+}
+
+TEST_CASE("fidelity: a sync that finishes after its row was marked pending leaves it pending, retries cleared") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    site.geo_db.exec("UPDATE cool_widget_registry SET state = 3, retry_count = 3, retry_at = now() - interval '1 second',"
+                     " last_sync_failure = 'Error syncing repository: earlier'");
+    HeldPackedRefs held(site.repository(1));
+    BackgroundRun sync({"-c", site.secondary_config.string(), "sync"});
+    wait_for(site.geo_db, "SELECT state = 1 FROM cool_widget_registry WHERE cool_widget_id = 1");
+    // A bulk resync while the fetch runs: GitLab's bulk update sets the state alone.
+    REQUIRE(site.secondary({"resync", "cool_widget", "--all"}).status == 0);
+    CHECK(site.registry(1, "retry_count") == "3");
+    held.release();
+    RunResult done = sync.wait();
+    CAPTURE(done.err);
+    CHECK(site.registry(1, "state") == "0");  // still pending: the next sync fetches again
+    CHECK(site.registry(1, "retry_count") == "0");
+    CHECK(site.registry(1, "retry_at IS NULL") == "true");
+    CHECK(site.registry(1, "last_sync_failure IS NULL") == "true");
+}
+
+TEST_CASE("fidelity: a checksum restarted while it ran goes back to pending and keeps the checksum it computed") {
+    PrimaryFixture site;
+    site.add_records(1, 1);
+    REQUIRE(site.run({"verify"}).status == 0);
+    std::string first = site.state_of(1, "encode(verification_checksum, 'hex')");
+    site.main_db.exec("UPDATE cool_widget_states SET verification_state = 0, verification_checksum = NULL");
+    HeldPackedRefs held(site.repository(1));
+    BackgroundRun verify({"-c", site.config.string(), "verify"});
+    wait_for(site.main_db, "SELECT verification_state = 1 FROM cool_widget_states WHERE cool_widget_id = 1");
+    REQUIRE(site.run({"reverify", "cool_widget", "1"}).status == 0);
+    held.release();
+    RunResult done = verify.wait();
+    CAPTURE(done.err);
+    CHECK(site.state_of(1, "verification_state") == "0");
+    CHECK(site.state_of(1, "encode(verification_checksum, 'hex')") == first);
+    CHECK(site.state_of(1, "verified_at > now() - interval '1 minute'") == "true");
+    // No checksum_succeeded event for a row that is pending again.
+    CHECK(site.main_db.scalar("SELECT count(*) FROM geo_events WHERE event_name = 'checksum_succeeded'") == "1");
+}
+
+TEST_CASE("fidelity: resync --all changes the sync state alone; resync of one record is the full transition") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    REQUIRE(site.secondary({"verify"}).status == 0);
+    site.geo_db.exec("UPDATE cool_widget_registry SET retry_count = 2, retry_at = now() + interval '1 hour'");
+    REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
+    CHECK(site.registry(1, "state") == "0");
+    CHECK(site.registry(1, "verification_state") == "4");
+    CHECK(site.registry(1, "retry_count") == "0");
+    REQUIRE(site.secondary({"resync", "cool_widget", "--all"}).status == 0);
+    CHECK(site.registry(2, "state") == "0");
+    CHECK(site.registry(2, "verification_state") == "2");  // verified counts do not collapse
+    CHECK(site.registry(2, "retry_count") == "2");
+    CHECK(site.registry(2, "retry_at IS NOT NULL") == "true");
+}
+
+TEST_CASE("fidelity: reverify --all and --failed set verification pending and keep the failure and retry count") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    REQUIRE(site.secondary({"verify"}).status == 0);
+    site.main_db.exec("UPDATE cool_widget_states SET verification_state = 3, verification_failure = 'Error during "
+                      "verification: x', verification_retry_count = 4 WHERE cool_widget_id = 1");
+    REQUIRE(site.run({"reverify", "cool_widget", "--failed"}).status == 0);
+    CHECK(site.state_of(1, "verification_state") == "0");
+    CHECK(site.state_of(1, "verification_failure") == "Error during verification: x");
+    CHECK(site.state_of(1, "verification_retry_count") == "4");
+    CHECK(site.state_of(2, "verification_state") == "2");  // not failed: untouched
+
+    site.geo_db.exec("UPDATE cool_widget_registry SET verification_state = 3, verification_failure = 'mismatch', "
+                     "verification_retry_count = 5");
+    REQUIRE(site.secondary({"reverify", "cool_widget", "--all"}).status == 0);
+    CHECK(site.registry_count("verification_state = 0 AND verification_failure = 'mismatch' AND "
+                              "verification_retry_count = 5") == 2);
+    REQUIRE(site.run({"reverify", "cool_widget", "--all"}).status == 0);
+    CHECK(site.state_of(1, "verification_failure") == "Error during verification: x");
+}
+
+TEST_CASE("fidelity: registry consistency registers one batch per run and resumes where it stopped") {
+    SecondaryFixture site;
+    write_file(site.secondary_config, read_file(site.secondary_config) + "sync: {consistency_batch_size: 3}\n");
+    site.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1, 10)");
+    auto created = [&] {
+        auto sync = nlohmann::json::parse(site.secondary({"sync", "--format", "json"}).out);
+        return sync["replicables"][0]["registry_created"].get<long long>();
+    };
+    CHECK(created() == 3);  // ids 1-3: the registry was empty
+    CHECK(site.registry_count("true") == 3);
+    CHECK(created() == 6);  // the cursor's batch, 4-6, and the batch above the largest registered id, 7-9
+    CHECK(created() == 1);  // 7-9 again, and above them 10
+    CHECK(site.registry_count("true") == 10);
+    // A record created without an event below the cursor waits at most one cycle.
+    site.main_db.exec("DELETE FROM cool_widgets WHERE id = 2");
+    site.geo_db.exec("DELETE FROM cool_widget_registry WHERE cool_widget_id = 5");
+    int runs = 0;
+    while (site.registry_count("cool_widget_id = 5") == 0 && runs < 5) {
+        site.secondary({"sync"});
+        ++runs;
+    }
+    CHECK(runs <= 4);  // ten ids in batches of three
+    CHECK(site.registry_count("cool_widget_id = 5") == 1);
+    CHECK(site.registry_count("cool_widget_id = 2") == 0);
+}
+
+TEST_CASE("fidelity: an updated event for a record without a repository does not ask for a checksum") {
+    PrimaryFixture site;
+    site.add_records(1, 1);
+    site.main_db.exec("INSERT INTO cool_widgets (id) VALUES (2)");  // no repository
+    REQUIRE(site.run({"verify"}).status == 1);                     // 2 fails: no repository
+    REQUIRE(site.state_of(2, "verification_state") == "3");
+    REQUIRE(site.run({"event", "cool_widget", "updated", "1", "2"}).status == 0);
+    CHECK(site.state_of(1, "verification_state") == "0");
+    CHECK(site.state_of(2, "verification_state") == "3");
+}
+
+TEST_CASE("fidelity: records out of scope: events change nothing; consistency drops the row and keeps the copy") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    REQUIRE(site.secondary({"verify"}).status == 0);
+    site.main_db.exec("ALTER TABLE cool_widgets ADD COLUMN archived boolean NOT NULL DEFAULT false");
+    site.main_db.exec("UPDATE cool_widgets SET archived = true WHERE id = 2");
+    std::string definition = read_file(site.dir / "replicables" / "cool_widget.yml");
+    auto at = definition.find("\nscope:");
+    REQUIRE(at != std::string::npos);
+    definition.replace(at + 1, definition.find('\n', at + 1) - at - 1, "scope: \"archived = false\"");
+    write_file(site.dir / "replicables" / "cool_widget.yml", definition);
+    site.main_db.exec("INSERT INTO geo_events (replicable_name, event_name, payload, created_at) VALUES "
+                      "('cool_widget', 'checksum_succeeded', '{\"model_record_id\": 2}', now()),"
+                      "('cool_widget', 'updated', '{\"model_record_id\": 2}', now())");
+    auto sync = nlohmann::json::parse(site.secondary({"sync", "--format", "json"}).out);
+    CHECK(sync["events"] == 2);
+    CHECK(sync["replicables"][0]["registry_deleted"] == 1);
+    CHECK(site.registry_count("cool_widget_id = 2") == 0);
+    CHECK(std::filesystem::exists(site.copy(2) / "HEAD"));  // as GitLab: the repository stays
+    CHECK(site.registry(1, "verification_state") == "2");
+}
+
+TEST_CASE("fidelity: a new secondary starts after the newest event instead of replaying the backlog") {
+    SecondaryFixture site;
+    site.add_records(1, 3);
+    REQUIRE(site.run({"event", "cool_widget", "updated", "1", "2", "3"}).status == 0);
+    auto sync = nlohmann::json::parse(site.secondary({"sync", "--format", "json"}).out);
+    CHECK(sync["events"] == 0);
+    CHECK(sync["last_event_id"] == std::stoll(site.main_db.scalar("SELECT max(id) FROM geo_events")));
+    CHECK(sync["replicables"][0]["registry_created"] == 3);  // registry consistency finds the records
+    REQUIRE(site.run({"event", "cool_widget", "updated", "2"}).status == 0);
+    sync = nlohmann::json::parse(site.secondary({"sync", "--format", "json"}).out);
+    CHECK(sync["events"] == 1);
+    CHECK(sync["synced"] == 1);
+}
+
+TEST_CASE("fidelity: with verification disabled, the verified percentage is 0 and the counts nil") {
+    TwoSitesFixture sites;
+    sites.set_definition("cool_widget", "verification_enabled", "false");
+    sites.geo_db.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at, state) VALUES (1, now(), 2)");
+    RunResult status = sites.secondary_run({"status", "--format", "json"});
+    REQUIRE(status.status == 0);
+    auto json = nlohmann::json::parse(status.out);
+    nlohmann::json widgets;
+    for (const auto& t : json["replicables"])
+        if (t["name"] == "cool_widget")
+            widgets = t;
+    CHECK(widgets["cool_widgets_verified_in_percentage"] == 0.0);
+    CHECK(widgets["cool_widgets_verified_count"].is_null());
+    CHECK(widgets["cool_widgets_synced_in_percentage"] == 100.0);
+}
+
+}
