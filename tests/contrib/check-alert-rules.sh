@@ -1,0 +1,9 @@
+#!/bin/sh
+# promtool on contrib/prometheus: the rules' syntax (check rules) and their behaviour on
+# series named as geo-ssf status writes them (test rules). Exit 77 (skipped) without promtool.
+#   check-alert-rules.sh SOURCE-ROOT
+set -eu
+command -v promtool >/dev/null || { echo "promtool not installed (scripts/install-deps.sh installs it)"; exit 77; }
+cd "$1/contrib/prometheus"
+promtool check rules geo-ssf-alerts.yml
+promtool test rules geo-ssf-alerts.test.yml
