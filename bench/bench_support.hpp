@@ -55,6 +55,17 @@ inline ProcessFigures measure(const std::vector<std::string>& argv, const std::f
     return f;
 }
 
+// The git programs a benchmark runs read none of this machine's configuration (an identity,
+// hooks, fsync or pack settings would change what they do and how long it takes).
+inline void hermetic_git() {
+    ::setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+    ::setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
+    ::setenv("GIT_AUTHOR_NAME", "b", 1);
+    ::setenv("GIT_AUTHOR_EMAIL", "b@example.com", 1);
+    ::setenv("GIT_COMMITTER_NAME", "b", 1);
+    ::setenv("GIT_COMMITTER_EMAIL", "b@example.com", 1);
+}
+
 inline void run(const std::string& command) {
     if (std::system(command.c_str()) != 0)
         throw std::runtime_error("failed: " + command);
@@ -76,9 +87,9 @@ inline std::string scratch_database(const std::string& name) {
 
 // A small bare repository (two commits, a tag, packed) to copy from.
 inline std::string make_template_repository(const std::filesystem::path& path) {
+    hermetic_git();
     run("git init -q --bare --template= -b main '" + path.string() + "' && cd '" + path.string() +
-        "' && export GIT_AUTHOR_NAME=b GIT_AUTHOR_EMAIL=b@example.com GIT_COMMITTER_NAME=b "
-        "GIT_COMMITTER_EMAIL=b@example.com && tree=$(git hash-object -t tree -w /dev/null) && "
+        "' && tree=$(git hash-object -t tree -w /dev/null) && "
         "c1=$(echo one | git commit-tree $tree) && c2=$(echo two | git commit-tree -p $c1 $tree) && "
         "git update-ref refs/heads/main $c2 && git tag -a -m v1 v1 $c1 && git pack-refs --all && "
         "git repack -qad && git prune-packed");

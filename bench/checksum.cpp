@@ -400,6 +400,9 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    // The baseline's git reads none of this machine's configuration.
+    ::setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+    ::setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
     try {
         return run(argc, argv);
     } catch (const std::exception& e) {

@@ -10,4 +10,16 @@ apt-get install -y -qq --no-install-recommends \
     build-essential meson ninja-build pkg-config \
     libcli11-dev libpqxx-dev libgit2-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
     doctest-dev nlohmann-json3-dev libkainjow-mustache-dev libssl-dev \
-    postgresql postgresql-common git scdoc ca-certificates >/dev/null
+    postgresql postgresql-common git scdoc ca-certificates systemd >/dev/null
+# (systemd for systemd-analyze, which checks contrib/'s units in the contrib-units test.)
+
+# promtool checks and tests contrib/'s alerting rules (the contrib-alert-rules test). It comes
+# from Debian's prometheus package, unpacked rather than installed: installing it would also
+# install a Prometheus server (96 MB) and start it.
+if ! command -v promtool >/dev/null; then
+    tmp=$(mktemp -d)
+    (cd "$tmp" && apt-get download -qq prometheus 2>/dev/null &&
+        dpkg-deb --fsys-tarfile prometheus_*.deb | tar -x ./usr/bin/promtool)
+    install -m 755 "$tmp/usr/bin/promtool" /usr/local/bin/promtool
+    rm -rf "$tmp"
+fi

@@ -8,6 +8,9 @@ geo_ssf() { "$GEO_SSF_BIN" "$@"; }
 step() { printf '\n== %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 sql() { printf '$ psql %s -c "%s"\n' "$1" "$2"; psql -X -q -d "$1" -c "$2"; }
+# Git reads none of this machine's configuration, nor the home of whoever runs this.
+mkdir -p "$work/home"
+export HOME="$work/home" GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null
 export GIT_AUTHOR_NAME=Quickstart GIT_AUTHOR_EMAIL=quickstart@example.com
 export GIT_COMMITTER_NAME=Quickstart GIT_COMMITTER_EMAIL=quickstart@example.com
 

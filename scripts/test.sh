@@ -44,9 +44,10 @@ status=0
 # CLI11, libpqxx, spdlog and doctest are mostly headers, compiled again in every translation
 # unit; compiling ten source files as one makes a fresh build several times faster.
 unity="-Dunity=on -Dunity_size=10"
+# Warnings are errors here, not in meson.build: a packager's compiler may warn where ours does not.
 # The normal build is optimized like a release, without debug information (a third of the
 # compile time); it also compiles the benchmarks, so that they keep building.
-run_suite build $unity -Ddebug=false || status=1
+run_suite build $unity -Dwerror=true -Ddebug=false || status=1
 if [ "$status" -eq 0 ]; then
     ninja -C build benchmarks >build/bench-build-output.txt 2>&1 || {
         cat build/bench-build-output.txt
@@ -58,7 +59,7 @@ if [ "$quick" = no ]; then
     # The sanitizer options are in tests/meson.build. With the sanitizers on, -O1 compiles
     # more than twice as slowly as -O0, for tests that mostly wait on git and PostgreSQL;
     # -g1 keeps the file and line of each frame of a report.
-    run_suite build-sanitize $unity -Db_sanitize=address,undefined -Db_lundef=false \
+    run_suite build-sanitize $unity -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
         -Doptimization=0 -Ddebug=false -Dcpp_args=-g1 || status=1
 fi
 passed=$(awk -F'|' '{gsub(/[^0-9]/, "", $2); p += $2} END {print p + 0}' "$summary")

@@ -20,7 +20,11 @@ class TemporaryFile {
 public:
     explicit TemporaryFile(const std::filesystem::path& target) {
         auto folder = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-        m_path = (folder / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+        // Appended, not "." + name: GCC 12 warns falsely (-Wrestrict) on that at -O2 and above.
+        std::string name = ".";
+        name += target.filename().string();
+        name += ".tmp-XXXXXX";
+        m_path = (folder / name).string();
         m_fd = mkstemp(m_path.data());
         if (m_fd < 0)
             throw_errno(target, "cannot create a temporary file beside it");

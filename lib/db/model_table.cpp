@@ -109,8 +109,11 @@ void require_records(pqxx::connection& main, const Replicable& replicable, const
 
 std::string bigint_array(const std::vector<long long>& ids) {
     std::string out = "{";
-    for (size_t i = 0; i < ids.size(); ++i)
-        out += (i ? "," : "") + std::to_string(ids[i]);
+    for (size_t i = 0; i < ids.size(); ++i) {
+        if (i)
+            out += ',';
+        out += std::to_string(ids[i]);
+    }
     return out + "}";
 }
 

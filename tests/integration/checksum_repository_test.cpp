@@ -29,7 +29,10 @@ const std::string k_identity =
     "GIT_AUTHOR_DATE='Sun, 03 Nov 2019 11:27:59 +0100' GIT_COMMITTER_DATE='Sun, 03 Nov 2019 11:27:59 +0100'; ";
 
 std::string quoted(const fs::path& path) {
-    return "'" + path.string() + "'";
+    // Appended, not "'" + string: GCC 12 warns falsely (-Wrestrict) on that at -O2 and above.
+    std::string out = "'";
+    out += path.string();
+    return out + "'";
 }
 
 std::string trimmed(std::string text) {
