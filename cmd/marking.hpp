@@ -7,6 +7,7 @@
 #include "progress.hpp"
 #include "run/marking.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <iostream>
 
@@ -48,18 +49,27 @@ inline int mark_or_work(Site& site, const Replicable& r, const RecordSelection& 
         std::cout << "marked " << changed << what << steps.purpose << "\n";
         return 0;
     }
-    std::vector<long long> ids = parse_record_ids(options.ids);
-    require_records(site.main_database(), r, ids, steps.missing_where);
-    if (!options.now) {
-        long long changed = steps.mark_ids(site, r, ids, options.dry_run);
+    // IDs from the command line are one batch; '-' reads any number from standard input, a
+    // batch (and a transaction) per 1000.
+    long long changed = 0, given = 0;
+    int status = 0;
+    auto act = [&](const std::vector<long long>& ids) {
+        require_records(site.main_database(), r, ids, steps.missing_where);
+        given += static_cast<long long>(ids.size());
+        if (!options.now)
+            changed += steps.mark_ids(site, r, ids, options.dry_run);
+        else if (!options.dry_run)
+            status = std::max(status, print_record_results(steps.work_ids(site, r.name, ids, jobs), describe_success));
+    };
+    if (options.ids == std::vector<std::string>{"-"})
+        read_record_ids(std::cin, k_bulk_batch, act);
+    else
+        act(parse_record_ids(options.ids));
+    if (!options.now)
         std::cout << (options.dry_run ? "would mark " : "marked ") << changed << what << steps.purpose << "\n";
-        return 0;
-    }
-    if (options.dry_run) {
-        std::cout << "would " << now_verb << " " << ids.size() << what << "now\n";
-        return 0;
-    }
-    return print_record_results(steps.work_ids(site, r.name, ids, jobs), describe_success);
+    else if (options.dry_run)
+        std::cout << "would " << now_verb << " " << given << what << "now\n";
+    return status;
 }
 
 }  // namespace geo_ssf::cli

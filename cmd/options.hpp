@@ -63,7 +63,7 @@ struct RecordSelection {
 inline void add_record_selection(CLI::App& app, RecordSelection& selection, const char* failed_help,
                                  const char* now_help) {
     app.add_option("replicable", selection.replicable, "The type, e.g. cool_widget")->required();
-    app.add_option("ids", selection.ids, "Record IDs");
+    app.add_option("ids", selection.ids, "Record IDs, or - to read them from standard input");
     auto all = app.add_flag("--all", selection.all, "Every record of the type");
     auto failed = app.add_flag("--failed", selection.failed, failed_help);
     all->excludes(failed);

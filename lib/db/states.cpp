@@ -100,16 +100,25 @@ int next_retry_count(int previous_retry_count) {
     return std::min(std::max(previous_retry_count, 0) + 1, k_retry_count_max);
 }
 
+// A failed attempt of either machine: GitLab's failure text (PREFIX and the reason, cut to
+// the column), one more retry, and the backoff before the next.
+template <typename Outcome, typename State>
+Outcome failed_outcome(State state, std::string_view prefix, std::string_view reason, int previous_retry_count,
+                       const std::function<int()>& random_30) {
+    Outcome o;
+    o.state = state;
+    o.failure = truncate_failure(std::string(prefix) + std::string(reason));
+    o.retry_count = next_retry_count(previous_retry_count);
+    o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
+    return o;
+}
+
 }  // namespace
 
 VerificationOutcome verification_failed(int previous_retry_count, std::string_view reason,
                                         const std::function<int()>& random_30) {
-    VerificationOutcome o;
-    o.state = VerificationState::failed;
-    o.failure = truncate_failure("Error during verification: " + std::string(reason));
-    o.retry_count = next_retry_count(previous_retry_count);
-    o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
-    return o;
+    return failed_outcome<VerificationOutcome>(VerificationState::failed, "Error during verification: ", reason,
+                                               previous_retry_count, random_30);
 }
 
 VerificationOutcome verification_failed(int previous_retry_count, std::string_view reason) {
@@ -124,12 +133,8 @@ SyncOutcome sync_succeeded(bool missing_on_primary) {
 }
 
 SyncOutcome sync_failed(int previous_retry_count, std::string_view reason, const std::function<int()>& random_30) {
-    SyncOutcome o;
-    o.state = SyncState::failed;
-    o.failure = truncate_failure("Error syncing repository: " + std::string(reason));
-    o.retry_count = next_retry_count(previous_retry_count);
-    o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
-    return o;
+    return failed_outcome<SyncOutcome>(SyncState::failed, "Error syncing repository: ", reason, previous_retry_count,
+                                       random_30);
 }
 
 SyncOutcome sync_failed(int previous_retry_count, std::string_view reason) {

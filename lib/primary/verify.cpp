@@ -61,6 +61,7 @@ public:
         : m_site(site), m_reverification_limit(reverification_limit) {}
 
     pqxx::connection& claims_database() override { return m_site.main_database(); }
+    const char* failed_filter() const override { return "--verification-state failed"; }
 
     long long prepare(const Replicable& r, TypeTotals&) override {
         pqxx::connection& db = m_site.main_database();

@@ -2,6 +2,7 @@
 
 #include "common/duration.hpp"
 #include "common/error.hpp"
+#include "common/logging.hpp"
 #include "common/parallel.hpp"
 #include "common/stop.hpp"
 #include "db/run_lock.hpp"
@@ -35,16 +36,31 @@ std::vector<RecordResult> work_batch(ClaimedBatch& batch, int jobs) {
     return results;
 }
 
+// At the default level a run warns of the first failures of each type only, so that a cron
+// run with thousands of them does not mail thousands of lines; -v shows every one.
+constexpr long long k_failures_logged = 10;
+
 void add_results(const std::string& replicable, const std::vector<RecordResult>& results, TypeTotals& totals) {
+    bool every_failure = spdlog::should_log(spdlog::level::info);
     for (const auto& result : results) {
         if (result.kind == RecordResult::Kind::succeeded) {
             ++totals.succeeded;
         } else if (result.kind == RecordResult::Kind::failed) {
             ++totals.failed;
             totals.failures.push_back({result.id, result.detail});
-            spdlog::warn("{} {}: {}", replicable, result.id, result.detail);
+            if (every_failure || totals.failed <= k_failures_logged)
+                log_record(spdlog::level::warn, replicable, result.id, result.detail);
         }
     }
+}
+
+// After a type's last batch: how many failures were not logged, and how to list them.
+void log_unlogged_failures(const RunKind& kind, const std::string& replicable, const TypeTotals& totals) {
+    if (spdlog::should_log(spdlog::level::info) || totals.failed <= k_failures_logged)
+        return;
+    log_record(spdlog::level::warn, LogFields{replicable, std::nullopt, std::nullopt},
+               "and " + std::to_string(totals.failed - k_failures_logged) + " more failures: geo-ssf list " +
+                   replicable + " " + kind.failed_filter() + " (or geo-ssf -v to log each)");
 }
 
 }  // namespace
@@ -97,6 +113,7 @@ std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replica
             if (static_cast<int>(batch->size()) < limits.batch_size)
                 break;
         }
+        log_unlogged_failures(kind, r->name, totals);
         all.push_back(std::move(totals));
     }
     fold_tallies(kind.claims_database());

@@ -116,6 +116,8 @@ public:
     virtual ~RunKind() = default;
     // The database whose rows are claimed (and locked by the run's RunLock).
     virtual pqxx::connection& claims_database() = 0;
+    // The option of geo-ssf list that shows this kind's failures: "--sync-state failed".
+    virtual const char* failed_filter() const = 0;
     // Once per type before its first claim: backfills, releases rows of runs that are gone
     // (returns how many), times out stuck rows.
     virtual long long prepare(const Replicable& r, TypeTotals& totals) = 0;

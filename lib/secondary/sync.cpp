@@ -182,6 +182,7 @@ public:
     explicit Sync(Site& site) : m_site(site) {}
 
     pqxx::connection& claims_database() override { return m_site.geo_database(); }
+    const char* failed_filter() const override { return "--sync-state failed"; }
 
     long long prepare(const Replicable& r, TypeTotals& totals) override {
         pqxx::connection& geo = m_site.geo_database();

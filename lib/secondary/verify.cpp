@@ -127,6 +127,7 @@ public:
     explicit SecondaryVerification(Site& site) : m_site(site) {}
 
     pqxx::connection& claims_database() override { return m_site.geo_database(); }
+    const char* failed_filter() const override { return "--verification-state failed"; }
 
     long long prepare(const Replicable& r, TypeTotals&) override {
         pqxx::connection& geo = m_site.geo_database();

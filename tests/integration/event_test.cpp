@@ -1,4 +1,5 @@
 // Events from the primary's hooks, and reverify.
+#include "one_line_error.hpp"
 #include "primary_fixture.hpp"
 
 using namespace geo_ssf::test;
@@ -77,6 +78,21 @@ TEST_CASE("event: a secondary does not publish") {
     RunResult r = run_geo_ssf({"-c", secondary.string(), "event", "cool_widget", "updated", "1"});
     CHECK(r.status == 2);
     CHECK(r.err.find("'event' runs on a primary site") != std::string::npos);
+}
+
+TEST_CASE("reverify: '-' reads the IDs from standard input") {
+    PrimaryFixture site;
+    site.add_records(1, 3);
+    REQUIRE(site.run({"verify"}).status == 0);
+    RunOptions input;
+    input.input = "1\n3\n";
+    RunResult marked = site.run({"reverify", "cool_widget", "-"}, input);
+    CHECK(marked.status == 0);
+    CHECK(marked.out == "marked 2 cool_widget record(s) for re-verification\n");
+    CHECK(site.count("verification_state = 0") == 2);
+    CHECK(site.state_of(2, "verification_state") == "2");
+    input.input = "2 x\n";
+    check_one_line_error(site.run({"reverify", "cool_widget", "-"}, input), 2, "x");
 }
 
 TEST_CASE("reverify: IDs, --failed, --all, --dry-run and --now") {

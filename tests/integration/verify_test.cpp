@@ -90,6 +90,27 @@ TEST_CASE("verify: broken repositories fail with their reason and a retry time; 
     CHECK(site.state_of(2, "verification_retry_count") == "2");
 }
 
+TEST_CASE("verify: a cron run warns of its first ten failures, then says how many more and how to list them") {
+    PrimaryFixture site;
+    site.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1, 13)");  // no repositories
+    auto warnings = [](const std::string& err) {
+        size_t n = 0;
+        for (size_t at = err.find(": Error during verification:"); at != std::string::npos;
+             at = err.find(": Error during verification:", at + 1))
+            ++n;
+        return n;
+    };
+    RunResult quiet = site.run({"verify"});
+    CHECK(quiet.status == 1);
+    CHECK(warnings(quiet.err) == 10);
+    CHECK(quiet.err.find("geo-ssf: warning: cool_widget: and 3 more failures: geo-ssf list cool_widget "
+                         "--verification-state failed") != std::string::npos);
+    site.main_db.exec("UPDATE cool_widget_states SET verification_state = 0");
+    RunResult verbose = site.run({"-v", "verify"});
+    CHECK(warnings(verbose.err) == 13);
+    CHECK(verbose.err.find("more failures") == std::string::npos);
+}
+
 TEST_CASE("verify: a path that leads out of the storage root is refused") {
     PrimaryFixture site;
     site.add_records(1, 2);
