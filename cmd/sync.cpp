@@ -7,6 +7,7 @@
 #include "report/run_summary.hpp"
 #include "secondary/sync.hpp"
 
+#include <chrono>
 #include <iostream>
 
 namespace geo_ssf::cli {
@@ -40,9 +41,13 @@ Runner define_sync(CLI::App& app) {
         site.require_migrated(DatabaseKind::geo);
         site.require_migrated(DatabaseKind::main);
         install_stop_handlers();
+        auto started = std::chrono::steady_clock::now();
         secondary::SyncRun run = secondary::sync(site, options->replicables, limits);
+        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         if (!quiet_output())
-            std::cout << format_run_summary({"sync", "synced", run.types, &run.events}, options->format == "json") << "\n";
+            std::cout << format_run_summary({"sync", "synced", run.types, &run.events, seconds},
+                                            options->format == "json")
+                      << "\n";
         for (const auto& t : run.types)
             if (t.failed > 0)
                 return 1;

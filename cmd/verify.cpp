@@ -8,6 +8,7 @@
 #include "report/run_summary.hpp"
 #include "secondary/verify.hpp"
 
+#include <chrono>
 #include <iostream>
 
 namespace geo_ssf::cli {
@@ -41,10 +42,13 @@ Runner define_verify(CLI::App& app) {
         RunLimits limits = options->limits.resolve(site.config().verification);
         site.require_migrated(site.role_database_kind());
         install_stop_handlers();
+        auto started = std::chrono::steady_clock::now();
         auto totals = site.is_primary() ? primary::verify(site, options->replicables, limits)
                                         : secondary::verify(site, options->replicables, limits);
+        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         if (!quiet_output())
-            std::cout << format_run_summary({"verify", "succeeded", totals}, options->format == "json") << "\n";
+            std::cout << format_run_summary({"verify", "succeeded", totals, nullptr, seconds}, options->format == "json")
+                      << "\n";
         for (const auto& t : totals)
             if (t.failed > 0)
                 return 1;

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
+
 namespace geo_ssf {
 
 namespace {
@@ -28,6 +30,7 @@ std::string format_json(const RunSummary& summary) {
                {"events_skipped", summary.events->skipped},
                {"last_event_id", summary.events->last_event_id}};
     out["claimed"] = s.claimed;
+    out["duration_ms"] = static_cast<long long>(summary.seconds * 1000);
     out[summary.succeeded_word] = s.succeeded;
     out["failed"] = s.failed;
     out["replicables"] = nlohmann::json::array();
@@ -66,7 +69,9 @@ std::string format_run_summary(const RunSummary& summary, bool json) {
     line += counts(s.claimed, s.succeeded, s.failed);
     for (const auto& t : summary.types)
         line += "; " + t.replicable + ": " + counts(t.claimed, t.succeeded, t.failed);
-    return line;
+    char took[32];
+    std::snprintf(took, sizeof took, "; took %.2f s", summary.seconds);
+    return line + took;
 }
 
 }  // namespace geo_ssf
