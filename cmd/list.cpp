@@ -1,8 +1,11 @@
 // geo-ssf list: the records of one type in a given state, a page at a time.
 #include "command.hpp"
+#include "common/error.hpp"
 #include "report/list.hpp"
 
+#include <charconv>
 #include <iostream>
+#include <limits>
 
 namespace geo_ssf::cli {
 
@@ -31,7 +34,16 @@ Runner define_list(CLI::App& app) {
                    "pending, started, succeeded, failed or disabled (also verification_failed, ...)");
     app.add_option("--limit", options->limit, "Records per page (default 100)")->check(CLI::Range(1, 100000));
     app.add_option("--after", options->after, "Only records with a greater id (the next page)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::Validator(
+            [](std::string& text) -> std::string {
+                long long id = 0;
+                auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+                if (text.empty() || ec != std::errc() || end != text.data() + text.size() || id < 0)
+                    return "\"" + printable(text) + "\" must be a record id: a whole number from 0 to " +
+                           std::to_string(std::numeric_limits<long long>::max());
+                return "";
+            },
+            "ID"));
     app.add_option("--format", options->format, "Output format")->check(CLI::IsMember({"table", "json"}));
     app.footer(R"(Examples:
   geo-ssf list cool_widget --sync-state failed

@@ -7,6 +7,8 @@
 #include "report/run_summary.hpp"
 #include "secondary/sync.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <iostream>
 
@@ -48,6 +50,12 @@ Runner define_sync(CLI::App& app) {
             std::cout << format_run_summary({"sync", "synced", run.types, &run.events, seconds},
                                             options->format == "json")
                       << "\n";
+        if (run.removals_failed > 0) {
+            spdlog::warn("{} repositories of removed records could not be removed; their registry rows are kept "
+                         "and the next sync retries",
+                         run.removals_failed);
+            return 1;
+        }
         for (const auto& t : run.types)
             if (t.failed > 0)
                 return 1;

@@ -58,12 +58,6 @@ private:
     bool m_released = false;
 };
 
-mode_t current_umask() {
-    mode_t mask = ::umask(0);
-    ::umask(mask);
-    return mask;
-}
-
 }  // namespace
 
 void write_file_atomically(const std::filesystem::path& file, std::string_view content) {
@@ -79,8 +73,18 @@ void write_file_atomically(const std::filesystem::path& file, std::string_view c
         data += written;
         left -= static_cast<size_t>(written);
     }
-    // mkstemp makes the file 0600; a collector running as another user must be able to read it.
-    if (::fchmod(temporary.fd(), 0666 & ~current_umask()) != 0 || ::fsync(temporary.fd()) != 0)
+    // mkstemp makes the file 0600. A file replaced keeps its owner, group and mode (a collector
+    // may read it through its group); a new one is 0644, for a collector running as another user.
+    struct stat old {};
+    mode_t mode = 0644;
+    if (::stat(file.c_str(), &old) == 0 && S_ISREG(old.st_mode)) {
+        mode = old.st_mode & 07777;
+        if (::fchown(temporary.fd(), old.st_uid, old.st_gid) != 0 &&
+            ::fchown(temporary.fd(), static_cast<uid_t>(-1), old.st_gid) != 0) {
+            // Not allowed to give it that owner or group (not root, not a member): the mode still holds.
+        }
+    }
+    if (::fchmod(temporary.fd(), mode) != 0 || ::fsync(temporary.fd()) != 0)
         TemporaryFile::throw_errno(file, "cannot write it");
     temporary.close(file);
     if (::rename(temporary.path().c_str(), file.c_str()) != 0)

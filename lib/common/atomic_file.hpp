@@ -10,8 +10,8 @@
 namespace geo_ssf {
 
 // Writes CONTENT to a temporary file in FILE's folder (".<name>.tmp-XXXXXX", so that a
-// collector globbing "*.prom" never reads it), flushes it to disk, gives it mode 0666 less
-// the umask, and renames it over FILE. On any failure the temporary file is removed, FILE is
+// collector globbing "*.prom" never reads it), flushes it to disk, gives it the owner, group
+// and mode of the FILE it replaces (mode 0644 when FILE is new), and renames it over FILE. On any failure the temporary file is removed, FILE is
 // unchanged, and a RuntimeError names FILE and the reason.
 void write_file_atomically(const std::filesystem::path& file, std::string_view content);
 

@@ -55,7 +55,13 @@ public:
 // PostgreSQL messages carry detail lines that do not belong in a one-line error.
 std::string first_line(const std::string& message);
 
-// A name as it may be shown in a one-line message: control characters become '?'.
-std::string printable(std::string_view name);
+// User input (a name, an id, a ref name) as it may be shown in a one-line message or stored in a
+// failure column: control characters and DEL escaped as \xNN, and cut after MAX_LENGTH
+// characters with "...".
+std::string printable(std::string_view name, size_t max_length = 64);
+
+// TEXT with the password of every URL in it replaced by "***": "https://user:***@host/...".
+// Every URL geo-ssf prints, logs or stores goes through this.
+std::string redact_url_credentials(std::string_view text);
 
 }  // namespace geo_ssf

@@ -1,5 +1,7 @@
 #include "common/logging.hpp"
 
+#include "common/error.hpp"
+
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -68,6 +70,24 @@ public:
     std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(); }
 };
 
+// Formats with INNER, then redacts URL passwords: no log line shows a secret, whoever wrote it.
+class RedactingFormatter : public spdlog::formatter {
+public:
+    explicit RedactingFormatter(std::unique_ptr<spdlog::formatter> inner) : m_inner(std::move(inner)) {}
+    void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+        spdlog::memory_buf_t line;
+        m_inner->format(msg, line);
+        std::string text = redact_url_credentials(std::string_view(line.data(), line.size()));
+        dest.append(text.data(), text.data() + text.size());
+    }
+    std::unique_ptr<spdlog::formatter> clone() const override {
+        return std::make_unique<RedactingFormatter>(m_inner->clone());
+    }
+
+private:
+    std::unique_ptr<spdlog::formatter> m_inner;
+};
+
 }  // namespace
 
 void setup_logging(int verbosity, LogFormat format) {
@@ -77,9 +97,10 @@ void setup_logging(int verbosity, LogFormat format) {
     if (!logger)
         logger = spdlog::stderr_logger_mt("geo-ssf");
     if (format == LogFormat::json)
-        logger->set_formatter(std::make_unique<JsonFormatter>());
+        logger->set_formatter(std::make_unique<RedactingFormatter>(std::make_unique<JsonFormatter>()));
     else
-        logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ geo-ssf: %l: %v", spdlog::pattern_time_type::utc);
+        logger->set_formatter(std::make_unique<RedactingFormatter>(std::make_unique<spdlog::pattern_formatter>(
+            "%Y-%m-%dT%H:%M:%S.%eZ geo-ssf: %l: %v", spdlog::pattern_time_type::utc)));
     spdlog::level::level_enum level = spdlog::level::warn;
     if (verbosity < 0)
         level = spdlog::level::err;
@@ -127,7 +148,9 @@ LogFieldsScope::LogFieldsScope(LogFields fields) : m_fields(std::move(fields)), 
 
 LogFieldsScope::~LogFieldsScope() { t_scope_fields = m_previous; }
 
-void print_error_line(std::string_view message, int exit_status) {
+void print_error_line(std::string_view raw_message, int exit_status) {
+    std::string redacted = redact_url_credentials(raw_message);
+    std::string_view message = redacted;
     if (g_format == LogFormat::json) {
         nlohmann::json line = json_line(std::chrono::system_clock::now(), "error", message);
         line["exit_status"] = exit_status;

@@ -10,7 +10,7 @@ long long parse_record_id(const std::string& text) {
     long long id = 0;
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
     if (ec != std::errc() || end != text.data() + text.size() || id <= 0 || text.empty())
-        throw UsageError("invalid ID \"" + text + "\": expected a positive whole number");
+        throw UsageError("invalid ID \"" + printable(text) + "\": expected a positive whole number");
     return id;
 }
 

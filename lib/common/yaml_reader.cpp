@@ -6,9 +6,40 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace geo_ssf {
+
+namespace {
+
+// yaml-cpp keeps every pair of a mapping but looks keys up by the first one: a key given twice
+// would silently lose its second value, so it is an error that names both lines.
+void refuse_duplicate_keys(const std::filesystem::path& file, const YAML::Node& node, const std::string& prefix) {
+    if (node.IsSequence()) {
+        for (const auto& item : node)
+            refuse_duplicate_keys(file, item, prefix);
+        return;
+    }
+    if (!node.IsMap())
+        return;
+    std::map<std::string, int> seen;  // key → line
+    for (const auto& pair : node) {
+        if (pair.first.IsScalar()) {
+            std::string key = pair.first.Scalar();
+            int line = pair.first.Mark().line + 1;
+            auto [it, inserted] = seen.emplace(key, line);
+            if (!inserted)
+                throw ConfigError(file.string() + ":" + std::to_string(line) + ": " + prefix + printable(key) +
+                                  ": duplicate key (first given on line " + std::to_string(it->second) + ")");
+            refuse_duplicate_keys(file, pair.second, prefix + key + ".");
+        } else {
+            refuse_duplicate_keys(file, pair.second, prefix);
+        }
+    }
+}
+
+}  // namespace
 
 YamlReader YamlReader::load_file(const std::filesystem::path& file) {
     std::ifstream in(file);
@@ -25,6 +56,7 @@ YamlReader YamlReader::load_file(const std::filesystem::path& file) {
     }
     if (!node.IsMap())
         throw ConfigError(file.string() + ": expected a mapping of keys to values at the top level");
+    refuse_duplicate_keys(file, node, "");
     return YamlReader(file, node, "");
 }
 

@@ -3,8 +3,14 @@
 #include "repo/checksum.hpp"
 #include "repo/git.hpp"
 
+#include "common/error.hpp"
+
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <atomic>
 #include <map>
@@ -20,12 +26,79 @@ char k_mirror_refspec[] = "+refs/*:refs/*";
 bool has_scheme(const std::string& url) { return url.find("://") != std::string::npos; }
 
 
+// STORAGE_ROOT/.geo-ssf-tmp, created when missing. Refused unless it is a real folder (not a
+// symbolic link) owned by the running user: new copies are built there and clean-up removes
+// what is in it, so it must not lead anywhere else.
+std::filesystem::path temporary_folder(const std::filesystem::path& storage_root, bool create) {
+    auto dir = storage_root / k_temporary_folder;
+    if (create && mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        throw RuntimeError("cannot create " + dir.string() + ": " + std::strerror(errno));
+    struct stat st {};
+    if (lstat(dir.c_str(), &st) != 0) {
+        if (errno == ENOENT && !create)
+            return {};
+        throw RuntimeError("cannot use " + dir.string() + ": " + std::strerror(errno));
+    }
+    if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode))
+        throw RuntimeError(dir.string() + " is refused: it is " +
+                           (S_ISLNK(st.st_mode) ? "a symbolic link" : "not a folder") +
+                           "; remove it and geo-ssf makes a folder there");
+    if (st.st_uid != geteuid())
+        throw RuntimeError(dir.string() + " is refused: it is not owned by the user running geo-ssf");
+    return dir;
+}
+
 std::filesystem::path new_temporary_folder(const std::filesystem::path& storage_root) {
     static std::atomic<unsigned> counter{0};
     thread_local std::mt19937 random{std::random_device{}()};
-    auto dir = storage_root / k_temporary_folder;
-    std::filesystem::create_directories(dir);
+    auto dir = temporary_folder(storage_root, true);
     return dir / (std::to_string(getpid()) + "-" + std::to_string(counter++) + "-" + std::to_string(random() % 1000000));
+}
+
+// Whether NAME is one new_temporary_folder makes: <pid>-<counter>-<random>, digits only.
+bool is_temporary_name(const std::string& name) {
+    int dashes = 0;
+    bool digit_before = false;
+    for (char c : name) {
+        if (c == '-') {
+            if (!digit_before)
+                return false;
+            ++dashes;
+            digit_before = false;
+        } else if (c >= '0' && c <= '9') {
+            digit_before = true;
+        } else {
+            return false;
+        }
+    }
+    return dashes == 2 && digit_before;
+}
+
+bool is_folder_not_link(const std::filesystem::path& path) {
+    std::error_code ec;
+    return std::filesystem::symlink_status(path, ec).type() == std::filesystem::file_type::directory;
+}
+
+// A bare repository's own layout: HEAD, objects/ and refs/, none of them a symbolic link.
+bool is_bare_repository(const std::filesystem::path& path) {
+    std::error_code ec;
+    return is_folder_not_link(path) &&
+           std::filesystem::symlink_status(path / "HEAD", ec).type() == std::filesystem::file_type::regular &&
+           is_folder_not_link(path / "objects") && is_folder_not_link(path / "refs");
+}
+
+// A repository, or what a clone or a removal interrupted early leaves: an empty folder, or one
+// with at least one of a repository's own entries.
+bool is_partial_repository(const std::filesystem::path& path) {
+    if (!is_folder_not_link(path))
+        return false;
+    std::error_code ec;
+    if (std::filesystem::is_empty(path, ec))
+        return !ec;
+    for (const char* entry : {"HEAD", "objects", "refs", "config"})
+        if (std::filesystem::exists(std::filesystem::symlink_status(path / entry, ec)))
+            return true;
+    return false;
 }
 
 // ssh:// URLs authenticate with the keys of the running ssh-agent, as git does by default.
@@ -145,13 +218,15 @@ MirrorResult mirror_repository(const std::string& url, const std::filesystem::pa
 }
 
 int remove_abandoned_mirror_folders(const std::filesystem::path& storage_root) {
-    auto dir = storage_root / k_temporary_folder;
-    std::error_code ec;
-    if (!std::filesystem::is_directory(dir, ec))
+    auto dir = temporary_folder(storage_root, false);
+    if (dir.empty())
         return 0;
+    std::error_code ec;
     int removed = 0;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
         std::string name = entry.path().filename().string();
+        if (!is_temporary_name(name) || !is_partial_repository(entry.path()))
+            continue;  // not made by geo-ssf: left alone
         long pid = std::atol(name.c_str());
         if (pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM))
             continue;  // its process is still working on it
@@ -163,8 +238,10 @@ int remove_abandoned_mirror_folders(const std::filesystem::path& storage_root) {
 
 void remove_repository(const std::filesystem::path& target, const std::filesystem::path& storage_root) {
     std::error_code ec;
-    if (!std::filesystem::exists(target, ec))
+    if (!std::filesystem::exists(std::filesystem::symlink_status(target, ec)))
         return;
+    if (!is_bare_repository(target))
+        throw RuntimeError(target.string() + " is not a bare repository (HEAD, objects/, refs/); it is left in place");
     // Renamed aside first, so a crash mid-removal leaves no half-deleted repository in place.
     try {
         auto aside = new_temporary_folder(storage_root);

@@ -6,7 +6,7 @@ namespace geo_ssf {
 
 std::filesystem::path repository_location(const std::filesystem::path& root, const std::string& relative) {
     auto refuse = [&](const std::string& why) -> std::filesystem::path {
-        throw RuntimeError("repository path \"" + relative + "\" is refused: " + why);
+        throw RuntimeError("repository path \"" + printable(relative) + "\" is refused: " + why);
     };
     if (relative.empty())
         return refuse("it is empty");
@@ -14,6 +14,10 @@ std::filesystem::path repository_location(const std::filesystem::path& root, con
         return refuse("it contains a NUL byte");
     if (relative.front() == '/')
         return refuse("it is absolute; it must be relative to the storage root");
+    if (relative.back() == '/')
+        return refuse("it ends with '/'");
+    if (relative.find("//") != std::string::npos)
+        return refuse("it has an empty segment");
     std::filesystem::path rel(relative);
     for (const auto& part : rel)
         if (part == ".." || part == ".")

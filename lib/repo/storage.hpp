@@ -7,8 +7,8 @@
 
 namespace geo_ssf {
 
-// ROOT / RELATIVE, or a RuntimeError saying why RELATIVE is refused: empty, absolute, a "." or
-// ".." segment, a NUL byte, or an existing part of it that resolves (through symbolic links)
+// ROOT / RELATIVE, or a RuntimeError saying why RELATIVE is refused: empty, absolute, an empty
+// segment ("//" or a trailing '/'), a "." or ".." segment, a NUL byte, or an existing part of it that resolves (through symbolic links)
 // outside ROOT.
 std::filesystem::path repository_location(const std::filesystem::path& root, const std::string& relative);
 

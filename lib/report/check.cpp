@@ -151,6 +151,9 @@ std::vector<CheckResult> check_site(const std::optional<std::filesystem::path>& 
         checker.record("configuration valid", true,
                        config.file.string() + " (" + role_name(config.role) + " site " + config.site_name + ", " +
                            std::to_string(config.replicables.size()) + " replicable(s))");
+    } catch (const StorageOverlapError& e) {
+        checker.record("configuration valid", false, e.what());
+        throw;  // not a site to use at all: exit status 3, whatever else is ready
     } catch (const Error& e) {
         checker.record("configuration valid", false, e.what());
         return std::move(checker).results();

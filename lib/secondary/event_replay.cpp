@@ -88,8 +88,17 @@ bool apply_event(Site& site, pqxx::work& tx, const Event& event, std::vector<Rem
     long long id = payload["model_record_id"].get<long long>();
     if (*name == EventName::deleted) {
         // As in GitLab, processed even for records out of scope: the record is gone by now.
-        if (payload.contains("disk_path") && payload["disk_path"].is_string())
-            removals.push_back({r->name, id, payload["disk_path"].get<std::string>()});
+        if (payload.contains("disk_path")) {
+            // Anyone who can insert into geo_events could name any folder here: only a path the
+            // type's template renders is removed (and only if it is a bare repository).
+            std::string path = payload["disk_path"].is_string() ? payload["disk_path"].get<std::string>() : "";
+            if (!r->repository_path.matches(path)) {
+                spdlog::warn("event {}: {} deleted {} skipped: disk_path {} is not a path {} renders", event.id,
+                             r->name, id, printable(payload["disk_path"].dump()), r->repository_path.text());
+                return false;
+            }
+            removals.push_back({r, id, path});
+        }
         registry_table::delete_rows(tx, *r, {id});
         return true;
     }
@@ -137,7 +146,7 @@ private:
 
 }  // namespace
 
-EventCounts consume_events(Site& site, int batch) {
+EventCounts consume_events(Site& site, int batch, int* removals_failed) {
     EventCounts counts;
     pqxx::connection& geo = site.geo_database();
     EventLock lock(geo);
@@ -177,7 +186,9 @@ EventCounts consume_events(Site& site, int batch) {
         long long last = events[usable - 1].id;
         move_cursor(tx, last);
         tx.commit();
-        remove_repositories(site.config(), removals);
+        int failed = remove_repositories(site, removals);
+        if (removals_failed)
+            *removals_failed += failed;
         counts.processed += static_cast<long long>(usable);
         counts.last_event_id = last;
         cursor = last;

@@ -11,7 +11,9 @@ namespace geo_ssf::secondary {
 // missing from the sequence stops the run before it while the event after it is younger than
 // 10 minutes: it may belong to a transaction that has not committed yet (GitLab's gap
 // tracking). Older gaps are rolled-back transactions and are passed over. While another run
-// is replaying events this one skips the step.
-EventCounts consume_events(Site& site, int batch);
+// is replaying events this one skips the step. A deleted event removes the copy at its
+// disk_path only when the type's repository_path template renders that path; otherwise the
+// event is skipped with a warning. Removals that fail are added to REMOVALS_FAILED.
+EventCounts consume_events(Site& site, int batch, int* removals_failed = nullptr);
 
 }  // namespace geo_ssf::secondary

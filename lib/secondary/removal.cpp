@@ -8,13 +8,37 @@
 
 namespace geo_ssf::secondary {
 
-int remove_repositories(const Config& config, const std::vector<Removal>& removals) {
+namespace {
+
+// The registry row of a copy that is still there: sync failed, so that status and show tell,
+// and the next run's registry consistency finds it again and retries the removal (a record
+// still on the primary is synced again after a minute instead).
+void keep_registry_row(Site& site, const Removal& removal, const std::string& reason) {
+    const Replicable& r = *removal.replicable;
+    std::string failure = "repository not removed: " + reason;
+    if (failure.size() > 255)
+        failure = failure.substr(0, 252) + "...";
+    pqxx::work tx(site.geo_database());
+    tx.exec_params("INSERT INTO " + r.registry_table + " (" + r.foreign_key +
+                       ", created_at, state, retry_count, retry_at, last_sync_failure)"
+                       " VALUES ($1, now(), 3, 1, now() + interval '1 minute', $2) ON CONFLICT (" + r.foreign_key +
+                       ") DO UPDATE SET state = 3, retry_at = EXCLUDED.retry_at, last_sync_failure = EXCLUDED.last_sync_failure",
+                   removal.id, failure);
+    tx.commit();
+}
+
+}  // namespace
+
+int remove_repositories(Site& site, const std::vector<Removal>& removals) {
+    const Config& config = site.config();
     int failed = 0;
     for (const auto& removal : removals) {
         try {
             remove_repository(repository_location(config.storage_root, removal.relative_path), config.storage_root);
         } catch (const Error& e) {
-            spdlog::warn("{} {}: repository not removed: {}", removal.replicable, removal.id, e.what());
+            spdlog::warn("{} {}: repository not removed: {}; its registry row is kept and the next sync retries",
+                         removal.replicable->name, removal.id, e.what());
+            keep_registry_row(site, removal, e.what());
             ++failed;
         }
     }

@@ -54,7 +54,7 @@ std::vector<Removal> removals_of(Site& site, const Replicable& r, const std::vec
     std::vector<Removal> removals;
     for (long long id : gone) {
         if (auto path = repository_path_from_id(r, id))
-            removals.push_back({r.name, id, *path});
+            removals.push_back({&r, id, *path});
         else
             spdlog::warn("{} {}: the record is gone and its repository path is unknown; its repository stays", r.name, id);
     }
@@ -79,8 +79,9 @@ std::optional<IdBatch> next_batch(Site& site, const Replicable& r, IdRanges& ran
 }
 
 // Brings the registry in step with the primary's records in RANGE, in one transaction of the
-// tracking database that also moves CURSOR_NAME to CURSOR (when set).
-void reconcile_range(Site& site, const Replicable& r, std::pair<long long, long long> range,
+// tracking database that also moves CURSOR_NAME to CURSOR (when set). Returns how many copies
+// could not be removed.
+int reconcile_range(Site& site, const Replicable& r, std::pair<long long, long long> range,
                      const std::vector<long long>& source, TypeTotals& totals,
                      const std::optional<std::pair<std::string, std::optional<long long>>>& cursor) {
     pqxx::work tx(site.geo_database());
@@ -94,15 +95,16 @@ void reconcile_range(Site& site, const Replicable& r, std::pair<long long, long 
     if (cursor)
         write_cursor(tx, cursor->first, cursor->second);
     tx.commit();
-    remove_repositories(site.config(), removals);
+    return remove_repositories(site, removals);
 }
 
 // Registry consistency, bounded like GitLab's worker: each run compares one batch of the
 // primary's records (from where the last run stopped, starting over after the last id) with
 // the registry, adding rows for records in scope that have none and removing the rows of
 // records that are gone or out of scope; and one batch of the records above the registry's
-// largest id, so that records created without an event are registered at once.
-void reconcile_registry(Site& site, const Replicable& r, TypeTotals& totals) {
+// largest id, so that records created without an event are registered at once. Returns how
+// many copies could not be removed.
+int reconcile_registry(Site& site, const Replicable& r, TypeTotals& totals) {
     const std::string cursor_name = "registry_consistency:" + r.name;
     std::optional<long long> after, largest_registered;
     {
@@ -116,16 +118,18 @@ void reconcile_registry(Site& site, const Replicable& r, TypeTotals& totals) {
     IdRanges ranges(r, batch_size, after);
     auto batch = next_batch(site, r, ranges);
     if (!batch)
-        return;
-    reconcile_range(site, r, batch->range, batch->ids, totals, std::make_pair(cursor_name, ranges.position()));
+        return 0;
+    int removals_failed =
+        reconcile_range(site, r, batch->range, batch->ids, totals, std::make_pair(cursor_name, ranges.position()));
     // Nothing above is left unseen when the batch reached the end of the table; and an empty
     // registry is being filled batch by batch.
     if (!ranges.position() || !largest_registered)
-        return;
+        return removals_failed;
     IdRanges above(r, batch_size, std::max(*largest_registered, batch->range.second));
     batch = next_batch(site, r, above);
     if (batch && !batch->ids.empty())  // above the registry's largest id there is nothing to remove
-        reconcile_range(site, r, batch->range, batch->ids, totals, std::nullopt);
+        removals_failed += reconcile_range(site, r, batch->range, batch->ids, totals, std::nullopt);
+    return removals_failed;
 }
 
 class MirrorBatch : public ClaimedBatchOf<registry_table::Claim, SyncOutcome> {
@@ -151,7 +155,7 @@ public:
                                             config.storage_root);
             m_outcomes[i] = sync_succeeded(result.missing_on_primary);
         } catch (const std::exception& e) {
-            m_outcomes[i] = sync_failed(c.retry_count, e.what());
+            m_outcomes[i] = sync_failed(c.retry_count, redact_url_credentials(e.what()));
         }
     }
 
@@ -186,7 +190,7 @@ public:
 
     long long prepare(const Replicable& r, TypeTotals& totals) override {
         pqxx::connection& geo = m_site.geo_database();
-        reconcile_registry(m_site, r, totals);
+        m_removals_failed += reconcile_registry(m_site, r, totals);
         long long released = registry_table::release_abandoned_syncs(geo, r, "");
         if (long long timed_out = registry_table::fail_timed_out_syncs(geo, r, m_site.config().sync.timeout))
             spdlog::warn("{}: {} syncs timed out", r.name, timed_out);
@@ -201,8 +205,11 @@ public:
         return std::make_unique<MirrorBatch>(m_site, r, claim_time, std::move(claims));
     }
 
+    int removals_failed() const { return m_removals_failed; }
+
 private:
     Site& m_site;
+    int m_removals_failed = 0;
 };
 
 // A file:// or plain-path primary whose folder is absent (an unmounted share) would fail
@@ -211,7 +218,7 @@ void require_primary_folder(const Config& config) {
     auto folder = local_path_of(config.primary_url);
     std::error_code ec;
     if (folder && !std::filesystem::is_directory(*folder, ec))
-        throw RuntimeError("storage.primary_url " + config.primary_url +
+        throw RuntimeError("storage.primary_url " + redact_url_credentials(config.primary_url) +
                            " is not a folder; is the primary's storage mounted?");
 }
 
@@ -225,9 +232,10 @@ SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits&
         spdlog::info("removed {} folders left by interrupted syncs", removed);
     require_primary_folder(config);
     SyncRun run;
-    run.events = consume_events(site, k_event_batch);
+    run.events = consume_events(site, k_event_batch, &run.removals_failed);
     Sync kind(site);
     run.types = run_types(kind, types, limits, started);
+    run.removals_failed += kind.removals_failed();
     return run;
 }
 

@@ -14,6 +14,7 @@ namespace geo_ssf::secondary {
 struct SyncRun {
     EventCounts events;
     std::vector<TypeTotals> types;  // succeeded: records synced
+    int removals_failed = 0;        // copies of removed records still on disk, rows kept for a retry
 };
 
 // One sync run for every replication-enabled type in TYPES (all when empty), until nothing is

@@ -46,7 +46,7 @@ std::string describe_ref_differences(const std::filesystem::path& local, const s
                 out += " and " + std::to_string(differences.size() - 5) + " more";
                 break;
             }
-            out += (i ? "; " : " ") + d.name;
+            out += (i ? "; " : " ") + printable(d.name);
             if (d.here.empty())
                 out += " only on the primary";
             else if (d.primary.empty())
@@ -56,7 +56,7 @@ std::string describe_ref_differences(const std::filesystem::path& local, const s
         }
         return out;
     } catch (const std::exception& e) {
-        return std::string("cannot compare refs: ") + e.what();
+        return "cannot compare refs: " + redact_url_credentials(e.what());
     }
 }
 
@@ -92,7 +92,7 @@ public:
             m_details[i] = "checksum mismatch: " +
                            describe_ref_differences(local, primary_repository_url(config.primary_url, path->second));
         } catch (const std::exception& e) {
-            m_outcomes[i] = registry_verification_failed(c.retry_count, e.what());
+            m_outcomes[i] = registry_verification_failed(c.retry_count, redact_url_credentials(e.what()));
         }
     }
 

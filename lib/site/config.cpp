@@ -4,6 +4,7 @@
 #include "common/yaml_reader.hpp"
 
 #include <cstdlib>
+#include <optional>
 
 namespace geo_ssf {
 
@@ -75,6 +76,22 @@ void read_databases(YamlReader& yaml, Config& config) {
         databases.fail("geo", "is required on a secondary: the tracking database's connection string");
 }
 
+// Whether A and B, with symbolic links resolved, are one folder or one holds the other.
+bool paths_overlap(const std::filesystem::path& a, const std::filesystem::path& b) {
+    std::error_code ec;
+    auto real_a = std::filesystem::weakly_canonical(a, ec);
+    if (ec)
+        real_a = a.lexically_normal();
+    auto real_b = std::filesystem::weakly_canonical(b, ec);
+    if (ec)
+        real_b = b.lexically_normal();
+    auto inside = [](const std::filesystem::path& inner, const std::filesystem::path& outer) {
+        auto relative = inner.lexically_relative(outer);
+        return !relative.empty() && *relative.begin() != "..";
+    };
+    return inside(real_a, real_b) || inside(real_b, real_a);
+}
+
 void read_storage(YamlReader& yaml, const std::filesystem::path& base, Config& config) {
     YamlReader storage = yaml.mapping("storage");
     storage.allow_only({"root", "primary_url"});
@@ -87,6 +104,23 @@ void read_storage(YamlReader& yaml, const std::filesystem::path& base, Config& c
         config.primary_url = resolve(base, config.primary_url).string();  // a plain path
     if (config.role == Role::secondary && config.primary_url.empty())
         storage.fail("primary_url", "is required on a secondary: where the primary's repositories are fetched from");
+    if (config.role == Role::secondary) {
+        // A secondary that removes and replaces copies under a root that is (or holds, or lies
+        // in) the primary's storage would remove and replace the primary's repositories.
+        std::optional<std::filesystem::path> primary;
+        if (config.primary_url.rfind("file://", 0) == 0)
+            primary = config.primary_url.substr(7);
+        else if (config.primary_url.find("://") == std::string::npos)
+            primary = config.primary_url;
+        if (primary && paths_overlap(config.storage_root, *primary)) {
+            try {
+                storage.fail("root", config.storage_root.string() + " overlaps the primary's storage " +
+                                         primary->string() + " (storage.primary_url): a secondary must keep its copies apart");
+            } catch (const ConfigError& e) {
+                throw StorageOverlapError(e.what());
+            }
+        }
+    }
 }
 
 void read_runs(YamlReader& yaml, Config& config) {

@@ -1,6 +1,7 @@
 // The site configuration (geo-ssf.yml) and where it is looked up.
 #pragma once
 
+#include "common/error.hpp"
 #include "site/replicable.hpp"
 
 #include <chrono>
@@ -10,6 +11,13 @@
 #include <vector>
 
 namespace geo_ssf {
+
+// A secondary's storage root that is, holds or lies in the primary's storage (file:// or plain
+// path, symbolic links resolved): refused by every command, check included.
+class StorageOverlapError : public ConfigError {
+public:
+    using ConfigError::ConfigError;
+};
 
 enum class Role { primary, secondary };
 

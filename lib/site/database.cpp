@@ -2,8 +2,11 @@
 
 #include "common/error.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <limits>
 #include <regex>
+#include <vector>
 
 namespace geo_ssf {
 
@@ -12,6 +15,91 @@ std::string redact_passwords(const std::string& text) {
     static const std::regex keyword_password("(password\\s*=\\s*)('([^'\\\\]|\\\\.)*'|[^\\s]*)", std::regex::icase);
     std::string out = std::regex_replace(text, uri_password, "$1:***@");
     return std::regex_replace(out, keyword_password, "$1***");
+}
+
+namespace {
+
+std::string percent_decoded(const std::string& text) {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+            out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+            i += 2;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
+// The passwords CONNINFO holds, as written and as libpq would read them.
+std::vector<std::string> passwords_in(const std::string& conninfo) {
+    std::vector<std::string> out;
+    bool uri = conninfo.rfind("postgresql://", 0) == 0 || conninfo.rfind("postgres://", 0) == 0;
+    if (uri) {
+        size_t start = conninfo.find("://") + 3;
+        size_t end = conninfo.find_first_of("/?", start);
+        std::string authority = conninfo.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        size_t at = authority.rfind('@');
+        size_t colon = authority.find(':');
+        if (at != std::string::npos && colon != std::string::npos && colon < at) {
+            std::string password = authority.substr(colon + 1, at - colon - 1);
+            out.push_back(password);
+            out.push_back(percent_decoded(password));
+            // libpq ends the user information at the first '@': what follows it is taken for
+            // a host name and quoted as one.
+            for (size_t sign = password.find('@'); sign != std::string::npos; sign = password.find('@', sign + 1)) {
+                out.push_back(password.substr(0, sign));
+                out.push_back(password.substr(sign + 1) + "@");
+            }
+        }
+        size_t query = conninfo.find('?');
+        for (size_t key = conninfo.find("password=", query); query != std::string::npos && key != std::string::npos;
+             key = conninfo.find("password=", key + 1)) {
+            size_t value = key + 9;
+            std::string password = conninfo.substr(value, conninfo.find('&', value) - value);
+            out.push_back(password);
+            out.push_back(percent_decoded(password));
+        }
+        return out;
+    }
+    static const std::regex keyword("password\\s*=\\s*('(([^'\\\\]|\\\\.)*)'?|[^\\s]*)", std::regex::icase);
+    for (auto it = std::sregex_iterator(conninfo.begin(), conninfo.end(), keyword); it != std::sregex_iterator(); ++it) {
+        std::string value = (*it)[1].str();
+        out.push_back(value);
+        if (!value.empty() && value.front() == '\'') {
+            std::string unquoted;
+            for (size_t i = 1; i < value.size() && value[i] != '\''; ++i) {
+                if (value[i] == '\\' && i + 1 < value.size())
+                    ++i;
+                unquoted += value[i];
+            }
+            out.push_back(unquoted);
+        }
+    }
+    return out;
+}
+
+void replace_all(std::string& text, const std::string& piece, const std::string& with) {
+    for (size_t at = text.find(piece); at != std::string::npos; at = text.find(piece, at + with.size()))
+        text.replace(at, piece.size(), with);
+}
+
+}  // namespace
+
+std::string redact_passwords(const std::string& text, const std::string& conninfo) {
+    std::string out = text;
+    auto secrets = passwords_in(conninfo);
+    // Longest first, so that a password is replaced whole before any piece of it.
+    std::sort(secrets.begin(), secrets.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    for (const auto& secret : secrets) {
+        bool ends_at_sign = !secret.empty() && secret.back() == '@';
+        if (secret.size() < (ends_at_sign ? 2u : 3u))
+            continue;  // too short to find safely: the patterns below still apply
+        replace_all(out, secret, ends_at_sign ? "***@" : "***");
+    }
+    return redact_passwords(out);
 }
 
 std::string describe_database_error(const std::exception& e) {
@@ -60,11 +148,14 @@ std::unique_ptr<pqxx::connection> connect_database(const std::string& conninfo, 
         if (access == Access::read_only)
             setup.exec("SET default_transaction_read_only = on");
     } catch (const pqxx::broken_connection& e) {
-        throw DatabaseError("cannot connect to the " + std::string(label) + " database: " + describe_database_error(e));
+        throw DatabaseError("cannot connect to the " + std::string(label) +
+                            " database: " + redact_passwords(describe_database_error(e), conninfo));
     } catch (const pqxx::failure& e) {
-        throw DatabaseError("cannot use the " + std::string(label) + " database: " + describe_database_error(e));
+        throw DatabaseError("cannot use the " + std::string(label) +
+                            " database: " + redact_passwords(describe_database_error(e), conninfo));
     } catch (const std::invalid_argument& e) {
-        throw DatabaseError("cannot connect to the " + std::string(label) + " database: " + redact_passwords(first_line(e.what())));
+        throw DatabaseError("cannot connect to the " + std::string(label) +
+                            " database: " + redact_passwords(first_line(e.what()), conninfo));
     }
     return connection;
 }

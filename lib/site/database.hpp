@@ -24,6 +24,12 @@ std::unique_ptr<pqxx::connection> connect_database(const std::string& conninfo, 
 // repeats a malformed URI in its error message, and no password may reach a log.
 std::string redact_passwords(const std::string& text);
 
+// TEXT redacted as above, and also every piece of it that is the password CONNINFO holds (in
+// key=value or URI form, as written and percent-decoded, and each part of it after an '@',
+// which libpq takes for a host name): libpq messages about a malformed CONNINFO quote pieces of
+// it that no pattern recognizes as a password.
+std::string redact_passwords(const std::string& text, const std::string& conninfo);
+
 // Applies SET_ASSIGNMENTS to the rows of TABLE that PREDICATE selects, BATCH rows per
 // transaction in KEY order, so that millions of rows neither lock the table nor bloat it in one
 // statement. Calls PROGRESS(done) after each batch; returns how many rows changed.

@@ -8,6 +8,7 @@
 #include <array>
 #include <cctype>
 #include <regex>
+#include <set>
 
 namespace geo_ssf {
 
@@ -180,6 +181,32 @@ Names derive_names(std::string_view name, std::optional<std::string_view> plural
     return names;
 }
 
+bool is_reserved_sql_word(std::string_view text) {
+    // PostgreSQL's key words that are reserved, or reserved but allowed as function or type
+    // names: neither may name a table or a column without quotes.
+    static const std::set<std::string_view> reserved = {
+        "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "authorization", "binary",
+        "both", "case", "cast", "check", "collate", "collation", "column", "concurrently", "constraint", "create",
+        "cross", "current_catalog", "current_date", "current_role", "current_schema", "current_time",
+        "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do", "else", "end",
+        "except", "false", "fetch", "for", "foreign", "freeze", "from", "full", "grant", "group", "having", "ilike",
+        "in", "initially", "inner", "intersect", "into", "is", "isnull", "join", "lateral", "leading", "left", "like",
+        "limit", "localtime", "localtimestamp", "natural", "not", "notnull", "null", "offset", "on", "only", "or",
+        "order", "outer", "overlaps", "placing", "primary", "references", "returning", "right", "select",
+        "session_user", "similar", "some", "symmetric", "system_user", "table", "tablesample", "then", "to",
+        "trailing", "true", "union", "unique", "user", "using", "variadic", "verbose", "when", "where", "window",
+        "with"};
+    return reserved.count(text) != 0;
+}
+
+bool is_geo_ssf_table(std::string_view text) {
+    for (std::string_view own : {"geo_events", "geo_ssf_tallies", "event_log_states", "schema_migrations",
+                                 "geo_ssf_schema_migrations"})
+        if (text == own)
+            return true;
+    return false;
+}
+
 bool is_sql_identifier(std::string_view text) {
     static const std::regex pattern("^[a-z_][a-z0-9_]*$");
     return !text.empty() && text.size() <= k_max_identifier_bytes &&
@@ -250,6 +277,14 @@ SchemaNames derive_schema_names(const Names& names, std::optional<std::string_vi
                              std::to_string(identifier.size()) + " bytes, and PostgreSQL keeps only 63");
         return identifier;
     };
+    if (is_reserved_sql_word(names.singular))
+        throw UsageError("NAME \"" + names.singular + "\" is an SQL reserved word; choose another (with a prefix, say)");
+    if (is_reserved_sql_word(names.plural))
+        throw UsageError("the plural \"" + names.plural + "\" is an SQL reserved word; choose another with --plural");
+    if (model_table && is_reserved_sql_word(*model_table))
+        throw UsageError("invalid --model-table \"" + std::string(*model_table) + "\": it is an SQL reserved word");
+    if (model_table && is_geo_ssf_table(*model_table))
+        throw UsageError("invalid --model-table \"" + std::string(*model_table) + "\": it is one of geo-ssf's own tables");
     SchemaNames s;
     if (model_table) {
         if (!is_sql_identifier(*model_table))

@@ -35,6 +35,14 @@ Names derive_names(std::string_view name, std::optional<std::string_view> plural
 // True for an unquoted, lower-case SQL identifier of at most 63 bytes.
 bool is_sql_identifier(std::string_view text);
 
+// True for PostgreSQL's reserved key words ("as", "user", "select", "order", ...), which no
+// table or column may be named unquoted.
+bool is_reserved_sql_word(std::string_view text);
+
+// True for the tables geo-ssf itself owns: geo_events, geo_ssf_tallies, event_log_states,
+// schema_migrations, geo_ssf_schema_migrations.
+bool is_geo_ssf_table(std::string_view text);
+
 // IDENTIFIER itself when it fits in 63 bytes; otherwise its first 54 bytes, '_', and the first
 // 8 hex digits of its SHA-256, so two long names never collapse into one.
 std::string fit_identifier(std::string_view identifier);

@@ -62,7 +62,67 @@ RepositoryPathTemplate RepositoryPathTemplate::parse(const std::string& text) {
     return result;
 }
 
+namespace {
+
+// Why PATH is not a usable relative repository path, or empty when it is.
+std::string invalid_path_reason(const std::string& path) {
+    if (path.find('\0') != std::string::npos)
+        return "it contains a NUL byte";
+    if (!path.empty() && path.front() == '/')
+        return "it starts with '/'";
+    if (!path.empty() && path.back() == '/')
+        return "it ends with '/'";
+    size_t start = 0;
+    while (true) {
+        size_t end = path.find('/', start);
+        std::string segment = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        if (segment.empty())
+            return "it has an empty segment";
+        if (segment == "." || segment == "..")
+            return "it has a '" + segment + "' segment";
+        if (end == std::string::npos)
+            return "";
+        start = end + 1;
+    }
+}
+
+}  // namespace
+
 std::string RepositoryPathTemplate::render(const std::vector<std::string>& values) const {
+    std::string out = render_unchecked(values);
+    std::string reason = invalid_path_reason(out);
+    if (!reason.empty())
+        throw RuntimeError("repository path \"" + printable(out) + "\" rendered from " + m_text + " is invalid: " + reason);
+    return out;
+}
+
+bool RepositoryPathTemplate::matches(const std::string& path) const {
+    if (!invalid_path_reason(path).empty())
+        return false;
+    std::map<std::string, std::string> bound;
+    // Backtracking over the parts: each placeholder takes one or more characters other than '/'.
+    auto match = [&](auto& self, size_t part, size_t at) -> bool {
+        if (part == m_parts.size())
+            return at == path.size();
+        const Part& p = m_parts[part];
+        if (!p.is_column)
+            return path.compare(at, p.text.size(), p.text) == 0 && self(self, part + 1, at + p.text.size());
+        auto known = bound.find(p.text);
+        if (known != bound.end())
+            return path.compare(at, known->second.size(), known->second) == 0 &&
+                   self(self, part + 1, at + known->second.size());
+        for (size_t end = at + 1; end <= path.size() && path[end - 1] != '/'; ++end) {
+            bound[p.text] = path.substr(at, end - at);
+            if (self(self, part + 1, end))
+                return true;
+        }
+        bound.erase(p.text);
+        return false;
+    };
+    return match(match, 0, 0);
+}
+
+std::string RepositoryPathTemplate::render_unchecked(const std::vector<std::string>& values) const {
     std::string out;
     for (const auto& part : m_parts) {
         if (!part.is_column) {
@@ -82,7 +142,11 @@ std::string required_identifier(const YamlReader& yaml, const char* key) {
     if (!value)
         yaml.fail(key, "is required");
     if (!is_sql_identifier(*value))
-        yaml.fail(key, "\"" + *value + "\" is not a lower-case SQL identifier of at most 63 bytes");
+        yaml.fail(key, "\"" + printable(*value) + "\" is not a lower-case SQL identifier of at most 63 bytes");
+    if (is_reserved_sql_word(*value))
+        yaml.fail(key, "\"" + *value + "\" is an SQL reserved word");
+    if (is_geo_ssf_table(*value))
+        yaml.fail(key, "\"" + *value + "\" is one of geo-ssf's own tables");
     return *value;
 }
 

@@ -16,10 +16,16 @@ public:
     const std::string& text() const { return m_text; }
     // The model columns the template reads, in order of appearance, without duplicates.
     const std::vector<std::string>& columns() const { return m_columns; }
-    // The path for one record; VALUES holds one value per entry of columns().
+    // The path for one record; VALUES holds one value per entry of columns(). A RuntimeError
+    // when the result is not a usable relative path for that record: an empty segment (an
+    // empty value, "//", a leading or trailing '/'), a "." or ".." segment, or a NUL byte.
     std::string render(const std::vector<std::string>& values) const;
+    // Whether PATH is one this template renders for some values: the same literal text, the
+    // same depth, each placeholder a non-empty value without '/', and a valid path as above.
+    bool matches(const std::string& path) const;
 
 private:
+    std::string render_unchecked(const std::vector<std::string>& values) const;
     struct Part {
         bool is_column;
         std::string text;  // the literal, or the column name

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -38,9 +39,26 @@ TEST_CASE("atomic_file: writes, replaces, leaves no temporary file, and is reada
     CHECK(names_in(dir.path()) == std::vector<std::string>{"geo-ssf.prom"});
     struct stat st {};
     REQUIRE(::stat(file.c_str(), &st) == 0);
-    mode_t mask = ::umask(0);
-    ::umask(mask);
-    CHECK((st.st_mode & 0777) == (0666 & ~mask));
+    CHECK((st.st_mode & 07777) == 0644);
+}
+
+TEST_CASE("atomic_file: a file replaced keeps its owner, group and mode") {
+    TempDir dir;
+    auto file = dir / "geo-ssf.prom";
+    write_file_atomically(file, "first\n");
+    REQUIRE(::chmod(file.c_str(), 0640) == 0);
+    bool root = ::geteuid() == 0;
+    if (root)
+        REQUIRE(::chown(file.c_str(), 4321, 8765) == 0);
+    write_file_atomically(file, "second\n");
+    struct stat st {};
+    REQUIRE(::stat(file.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0640);
+    if (root) {
+        CHECK(st.st_uid == 4321u);
+        CHECK(st.st_gid == 8765u);
+    }
+    CHECK(*read_file_if_exists(file) == "second\n");
 }
 
 TEST_CASE("atomic_file: a failure names the file and leaves the old content and no temporary file") {

@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 using namespace geo_ssf;
 using geo_ssf::test::TempDir;
 using geo_ssf::test::write_file;
@@ -123,6 +125,13 @@ TEST_CASE("config::load_config names the file, the key and what is wrong") {
         write_file(file, "- a\n- b\n");
         CHECK(load_error(file).find("expected a mapping") != std::string::npos);
     }
+    SUBCASE("a key given twice, at the top or nested, with both lines") {
+        write_file(file, minimal + "sync: {jobs: 2}\nsync: {jobs: 9}\n");
+        CHECK(load_error(file).find("geo-ssf.yml:" + std::to_string(std::count(minimal.begin(), minimal.end(), '\n') + 2) +
+                                    ": sync: duplicate key (first given on line") != std::string::npos);
+        write_file(file, minimal + "verification:\n  jobs: 2\n  jobs: 3\n");
+        CHECK(load_error(file).find(": verification.jobs: duplicate key") != std::string::npos);
+    }
     SUBCASE("unknown top-level key") {
         write_file(file, minimal + "databses: {}\n");
         CHECK(load_error(file).find("geo-ssf.yml: databses: unknown key") != std::string::npos);
@@ -178,6 +187,15 @@ TEST_CASE("config::load_config validates replicable definitions") {
         write_file(def, replace(good, "model_table: cool_widgets", "model_table: \"cool_widgets; DROP TABLE x\""));
         CHECK(load_error(dir / "geo-ssf.yml").find("cool_widget.yml: model_table: \"cool_widgets; DROP TABLE x\" is not") !=
               std::string::npos);
+    }
+    SUBCASE("geo-ssf's own tables, and reserved words") {
+        write_file(def, replace(good, "model_table: cool_widgets", "model_table: geo_events"));
+        CHECK(load_error(dir / "geo-ssf.yml").find("model_table: \"geo_events\" is one of geo-ssf's own tables") !=
+              std::string::npos);
+        write_file(def, replace(good, "states_table: cool_widget_states", "states_table: event_log_states"));
+        CHECK(load_error(dir / "geo-ssf.yml").find("states_table: \"event_log_states\" is one of") != std::string::npos);
+        write_file(def, replace(good, "model_table: cool_widgets", "model_table: order"));
+        CHECK(load_error(dir / "geo-ssf.yml").find("model_table: \"order\" is an SQL reserved word") != std::string::npos);
     }
     SUBCASE("unknown key") {
         write_file(def, good + "colour: blue\n");

@@ -9,6 +9,22 @@ using namespace geo_ssf;
 
 TEST_SUITE("names") {
 
+TEST_CASE("names::derive_schema_names refuses SQL reserved words and geo-ssf's own tables") {
+    CHECK(is_reserved_sql_word("user"));
+    CHECK(is_reserved_sql_word("as"));
+    CHECK_FALSE(is_reserved_sql_word("users"));
+    CHECK_THROWS_WITH_AS(derive_schema_names(derive_names("Order")), doctest::Contains("\"order\" is an SQL reserved word"),
+                         UsageError);
+    CHECK_THROWS_WITH_AS(derive_schema_names(derive_names("User")), doctest::Contains("reserved word"), UsageError);
+    CHECK_THROWS_WITH_AS(derive_schema_names(derive_names("Widget", std::string_view("select"))),
+                         doctest::Contains("the plural \"select\""), UsageError);
+    CHECK_THROWS_WITH_AS(derive_schema_names(derive_names("Widget"), std::string_view("as")),
+                         doctest::Contains("--model-table \"as\": it is an SQL reserved word"), UsageError);
+    CHECK_THROWS_WITH_AS(derive_schema_names(derive_names("Widget"), std::string_view("geo_events")),
+                         doctest::Contains("one of geo-ssf's own tables"), UsageError);
+    CHECK(derive_schema_names(derive_names("Widget")).model_table == "widgets");
+}
+
 TEST_CASE("names::derive_names gives the six seed placeholders from every form of NAME") {
     for (const char* form : {"CoolWidget", "cool_widget", "Cool Widget", "coolWidget", "cool widget"}) {
         CAPTURE(form);

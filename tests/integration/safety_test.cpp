@@ -1,0 +1,244 @@
+// What a secondary must never do, whatever its input: remove folders that are not the copies of
+// removed records, follow a symbolic link out of its storage root, or print a secret.
+#include "secondary_fixture.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+using namespace geo_ssf::test;
+
+namespace {
+
+size_t entries_in(const std::filesystem::path& dir) {
+    return static_cast<size_t>(
+        std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()));
+}
+
+void set_template(SecondaryFixture& site, const std::string& key, const std::string& value) {
+    auto file = site.dir / "replicables" / "cool_widget.yml";
+    std::string text = read_file(file);
+    auto at = text.find("\n" + key + ":");
+    REQUIRE(at != std::string::npos);
+    auto end = text.find('\n', at + 1);
+    text.replace(at + 1, end - at - 1, key + ": " + value);
+    write_file(file, text);
+}
+
+// Records 1..3 with repository_path cool_widgets/{slug}: slugs "a", "b" and, for record 3, "".
+void slug_records(SecondaryFixture& site) {
+    site.main_db.exec("ALTER TABLE cool_widgets ADD COLUMN slug text");
+    site.main_db.exec("INSERT INTO cool_widgets (id, slug) VALUES (1, 'a'), (2, 'b'), (3, '')");
+    site.main_db.exec("GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + site.reader);
+    site.repositories.create(site.storage, "cool_widgets/a", 1);
+    site.repositories.create(site.storage, "cool_widgets/b", 2);
+    set_template(site, "repository_path", "\"cool_widgets/{slug}\"");
+}
+
+}  // namespace
+
+TEST_SUITE("safety") {
+
+TEST_CASE("safety: an empty value in the repository path fails that record and never removes the folder above") {
+    SecondaryFixture site;
+    slug_records(site);
+    RunResult sync = site.secondary({"sync"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 1);
+    CHECK(site.registry(1, "state") == "2");
+    CHECK(site.registry(3, "state") == "3");
+    CHECK(site.registry(3, "last_sync_failure").find("it ends with '/'") != std::string::npos);
+    auto a = site.secondary_storage / "cool_widgets" / "a";
+    auto b = site.secondary_storage / "cool_widgets" / "b";
+    REQUIRE(std::filesystem::exists(a / "HEAD"));
+    // Record 3 leaves the scope: its row goes, and nothing is removed for it.
+    set_template(site, "scope", "\"slug <> ''\"");
+    sync = site.secondary({"sync"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(site.registry_count("true") == 2);
+    CHECK(std::filesystem::exists(a / "HEAD"));
+    CHECK(std::filesystem::exists(b / "HEAD"));
+}
+
+TEST_CASE("safety: a removal never deletes a folder that is not a bare repository") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    // The copy of record 1 replaced by a folder of something else.
+    std::filesystem::remove_all(site.copy(1));
+    write_file(site.copy(1) / "notes.txt", "not a repository\n");
+    site.main_db.exec("DELETE FROM cool_widgets WHERE id = 1");
+    RunResult sync = site.secondary({"sync"});
+    CAPTURE(sync.err);
+    CHECK(read_file(site.copy(1) / "notes.txt") == "not a repository\n");
+    CHECK(sync.err.find("not a bare repository") != std::string::npos);
+}
+
+TEST_CASE("safety: a forged deleted event whose disk_path the template does not render removes nothing") {
+    SecondaryFixture site;
+    site.add_records(1, 3);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    write_file(site.secondary_storage / "cool_widgets" / "x.git" / "keep", "precious\n");
+    site.main_db.exec("INSERT INTO geo_events (replicable_name, event_name, payload, created_at) VALUES "
+                      "('cool_widget', 'deleted', '{\"model_record_id\": 999, \"disk_path\": \"cool_widgets\"}', now()),"
+                      "('cool_widget', 'deleted', '{\"model_record_id\": 998, \"disk_path\": \"cool_widgets/\"}', now()),"
+                      "('cool_widget', 'deleted', '{\"model_record_id\": 997, \"disk_path\": \"cool_widgets/1.git/objects\"}', now()),"
+                      "('cool_widget', 'deleted', '{\"model_record_id\": 996, \"disk_path\": \"other/1.git\"}', now()),"
+                      "('cool_widget', 'deleted', '{\"model_record_id\": 995, \"disk_path\": 7}', now())");
+    RunResult sync = site.secondary({"sync", "--format", "json"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    auto json = nlohmann::json::parse(sync.out);
+    CHECK(json["events_skipped"] == 5);
+    CHECK(sync.err.find("disk_path \"cool_widgets\" is not a path cool_widgets/{id}.git renders") != std::string::npos);
+    for (long long id = 1; id <= 3; ++id)
+        CHECK(std::filesystem::exists(site.copy(id) / "HEAD"));
+    CHECK(std::filesystem::exists(site.copy(1) / "objects"));
+    CHECK(read_file(site.secondary_storage / "cool_widgets" / "x.git" / "keep") == "precious\n");
+    // A path the template renders, but not a repository: the event is applied, the folder stays.
+    site.main_db.exec("INSERT INTO geo_events (replicable_name, event_name, payload, created_at) VALUES "
+                      "('cool_widget', 'deleted', '{\"model_record_id\": 994, \"disk_path\": \"cool_widgets/x.git\"}', now())");
+    site.secondary({"sync"});
+    CHECK(read_file(site.secondary_storage / "cool_widgets" / "x.git" / "keep") == "precious\n");
+}
+
+TEST_CASE("safety: a temporary folder that is a symbolic link is refused, and clean-up removes only its own") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    TempDir outside;
+    for (const char* name : {"work", "2147483-0-1", "2147483-0-2"})
+        write_file(outside / name / "file", "precious\n");
+    std::filesystem::create_directory_symlink(outside.path(), site.secondary_storage / ".geo-ssf-tmp");
+    RunResult sync = site.secondary({"sync"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 5);
+    CHECK(sync.err.find(".geo-ssf-tmp is refused: it is a symbolic link") != std::string::npos);
+    CHECK(entries_in(outside.path()) == 3);
+    for (const char* name : {"work", "2147483-0-1", "2147483-0-2"})
+        CHECK(read_file(outside / name / "file") == "precious\n");
+    CHECK_FALSE(std::filesystem::exists(site.copy(1)));
+
+    // A real temporary folder: only what geo-ssf's naming made and looks like a repository goes.
+    std::filesystem::remove(site.secondary_storage / ".geo-ssf-tmp");
+    auto tmp = site.secondary_storage / ".geo-ssf-tmp";
+    write_file(tmp / "notes" / "file", "keep\n");
+    write_file(tmp / "2147483-0-1" / "file", "keep\n");                // named like ours, not a repository
+    write_file(tmp / "2147483-0-2" / "HEAD", "ref: refs/heads/main\n");  // an interrupted clone
+    std::filesystem::create_directories(tmp / "2147483-0-2" / "objects");
+    std::filesystem::create_directory_symlink(outside.path(), tmp / "2147483-0-3");
+    sync = site.secondary({"sync", "-v"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(std::filesystem::exists(tmp / "notes" / "file"));
+    CHECK(std::filesystem::exists(tmp / "2147483-0-1" / "file"));
+    CHECK_FALSE(std::filesystem::exists(tmp / "2147483-0-2"));
+    CHECK(std::filesystem::is_symlink(tmp / "2147483-0-3"));
+    CHECK(entries_in(outside.path()) == 3);
+    CHECK(std::filesystem::exists(site.copy(1) / "HEAD"));
+}
+
+TEST_CASE("safety: a removal that fails keeps the registry row, exits 1, and the next sync retries") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    // HEAD gone: not a bare repository any more, so the removal is refused.
+    std::filesystem::rename(site.copy(1) / "HEAD", site.dir / "HEAD.saved");
+    REQUIRE(site.run({"event", "cool_widget", "deleted", "1"}).status == 0);
+    site.main_db.exec("DELETE FROM cool_widgets WHERE id = 1");
+    RunResult sync = site.secondary({"sync"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 1);
+    CHECK(sync.err.find("cool_widget 1: repository not removed") != std::string::npos);
+    CHECK(site.registry(1, "state") == "3");
+    CHECK(site.registry(1, "last_sync_failure").rfind("repository not removed: ", 0) == 0);
+    CHECK(std::filesystem::exists(site.copy(1) / "objects"));
+    CHECK(tallies_folded(site.geo_db));
+    // Once it is a repository again, the next run removes it and the row.
+    std::filesystem::rename(site.dir / "HEAD.saved", site.copy(1) / "HEAD");
+    sync = site.secondary({"sync"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK_FALSE(std::filesystem::exists(site.copy(1)));
+    CHECK(site.registry_count("cool_widget_id = 1") == 0);
+    CHECK(std::filesystem::exists(site.copy(2) / "HEAD"));
+}
+
+TEST_CASE("safety: a secondary whose storage root overlaps the primary's storage is refused") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    std::string text = read_file(site.secondary_config);
+    std::filesystem::create_directory_symlink(site.storage, site.dir / "link-to-primary");
+    for (std::string root : {site.storage.string(), (site.storage / "cool_widgets").string(), site.dir.path().string(),
+                             (site.dir / "link-to-primary").string()}) {
+        CAPTURE(root);
+        std::string changed = text;
+        auto at = changed.find("root: secondary-repositories");
+        REQUIRE(at != std::string::npos);
+        changed.replace(at, std::string("root: secondary-repositories").size(), "root: \"" + root + "\"");
+        write_file(site.secondary_config, changed);
+        for (const char* command : {"check", "sync", "verify"}) {
+            RunResult run = site.secondary({command});
+            CAPTURE(run.err);
+            CHECK(run.status == 3);
+            CHECK(run.err.find("overlaps the primary's storage") != std::string::npos);
+        }
+    }
+    write_file(site.secondary_config, text);
+    CHECK(site.secondary({"sync"}).status == 0);
+    CHECK(std::filesystem::exists(site.repository(1) / "HEAD"));
+}
+
+TEST_CASE("safety: credentials in an https primary_url never appear in output, logs or the registry") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    std::string secret = "S3cretT0ken";
+    std::string text = read_file(site.secondary_config);
+    auto at = text.find("primary_url: \"");
+    REQUIRE(at != std::string::npos);
+    auto end = text.find('"', at + 14);
+    text.replace(at, end - at + 1, "primary_url: \"https://alice:" + secret + "@127.0.0.1:1/repositories\"");
+    write_file(site.secondary_config, text);
+    std::vector<RunResult> runs;
+    runs.push_back(site.secondary({"sync", "-vv"}));
+    CHECK(runs.back().status == 1);
+    runs.push_back(site.secondary({"sync", "-vv", "--log-format", "json", "--format", "json"}));
+    runs.push_back(site.secondary({"show", "cool_widget", "1"}));
+    runs.push_back(site.secondary({"show", "cool_widget", "1", "--format", "json"}));
+    runs.push_back(site.secondary({"list", "cool_widget", "--format", "json"}));
+    runs.push_back(site.secondary({"resync", "cool_widget", "1", "--now"}));
+    runs.push_back(site.secondary({"resync", "cool_widget", "2", "--now", "-v", "--log-format", "json"}));
+    runs.push_back(site.secondary({"check"}));
+    bool named = false;
+    for (const auto& run : runs) {
+        CAPTURE(run.out);
+        CAPTURE(run.err);
+        CHECK(run.out.find(secret) == std::string::npos);
+        CHECK(run.err.find(secret) == std::string::npos);
+        named = named || run.err.find("https://alice:***@127.0.0.1:1/") != std::string::npos ||
+                run.out.find("https://alice:***@127.0.0.1:1/") != std::string::npos;
+    }
+    CHECK(named);
+    std::string stored = site.geo_db.scalar("SELECT string_agg(r::text, ' ') FROM cool_widget_registry r");
+    CAPTURE(stored);
+    CHECK(stored.find(secret) == std::string::npos);
+    CHECK(site.registry(1, "state") == "3");
+}
+
+TEST_CASE("safety: list --after takes a record id only") {
+    SecondaryFixture site;
+    RunResult text = site.secondary({"list", "cool_widget", "--after", "abc"});
+    CHECK(text.status == 2);
+    CHECK(text.err.find("\"abc\" must be a record id") != std::string::npos);
+    CHECK(text.err.find("300") == std::string::npos);
+    RunResult huge = site.secondary({"list", "cool_widget", "--after", "99999999999999999999"});
+    CHECK(huge.status == 2);
+    CHECK(huge.err.find("must be a record id") != std::string::npos);
+    CHECK(site.secondary({"list", "cool_widget", "--after", "0"}).status == 0);
+    RunResult long_id = site.secondary({"show", "cool_widget", std::string(200, '7') + "\x1b[2J"});
+    CHECK(long_id.status == 2);
+    CHECK(long_id.err.find(std::string(65, '7')) == std::string::npos);
+    CHECK(long_id.err.find('\x1b') == std::string::npos);
+}
+
+}  // TEST_SUITE
