@@ -191,4 +191,120 @@ TEST_CASE("transports: ssh through the ssh-agent") {
     CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
 }
 
+TEST_CASE("transports: https with basic auth and a CA of the site's own: first sync, a push, a proxy") {
+    SecondaryFixture site;
+    const std::string secret = "s3cret-Pa55word-xyzzy";
+    HttpsServer server(site.dir / "https", site.storage, "geo", secret);
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    write_file(site.dir / "credentials", "geo:" + secret + "\n");
+    chmod((site.dir / "credentials").c_str(), 0600);
+    std::string keys = indent("ca_file", server.ca_file()) + indent("credentials_file", site.dir / "credentials");
+    set_storage(site, server.url_base(), keys);
+
+    RunResult sync = site.secondary({"sync"}, direct());
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    for (long long id : {1, 2})
+        CHECK(remote_refs_of(site.copy(id)) == remote_refs_of(site.repository(id)));
+    CHECK(site.secondary({"verify"}, direct()).status == 0);
+    CHECK(site.registry_count("verification_state = 2") == 2);
+
+    push(site, 2);
+    REQUIRE(site.run({"event", "cool_widget", "updated", "2"}).status == 0);
+    ConnectProxy proxy;
+    sync = site.secondary({"sync"}, direct({{"https_proxy", "http://127.0.0.1:" + std::to_string(proxy.port())}}));
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(remote_refs_of(site.copy(2)) == remote_refs_of(site.repository(2)));
+    CHECK(proxy.tunnels() >= 1);
+
+    SUBCASE("a credentials file others may read is refused") {
+        chmod((site.dir / "credentials").c_str(), 0644);
+        RunResult refused = site.secondary({"sync"}, direct());
+        CHECK(refused.status == 3);
+        CHECK(refused.err.find("storage.credentials_file: " + (site.dir / "credentials").string() +
+                               " has mode 0644; a file holding a secret must be readable by its owner only") !=
+              std::string::npos);
+    }
+}
+
+TEST_CASE("transports: https with a wrong password or an untrusted certificate fails clearly, never shows the secret") {
+    SecondaryFixture site;
+    const std::string secret = "right-Secret-4711";
+    const std::string wrong = "wrong-Secret-0815";
+    HttpsServer server(site.dir / "https", site.storage, "geo", secret);
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    std::string url = server.url_base();
+    url.insert(url.find("//") + 2, "geo@");
+    std::vector<RunResult> outputs;
+
+    set_storage(site, url, indent("ca_file", server.ca_file()));
+    RunOptions options = direct({{"GEO_SSF_PRIMARY_PASSWORD", wrong}});
+    outputs.push_back(site.secondary({"-v", "sync"}, options));
+    CHECK(outputs.back().status == 1);
+    CHECK(site.registry(1, "state") == "3");
+    CHECK(site.registry(1, "last_sync_failure").find("authentication to localhost failed with GEO_SSF_PRIMARY_PASSWORD (user geo)") !=
+          std::string::npos);
+    CHECK(site.registry(1, "retry_at > now()") == "true");
+    outputs.push_back(site.secondary({"--log-format", "json", "-v", "sync"}, options));
+    outputs.push_back(site.secondary({"show", "cool_widget", "1", "--format", "json"}, options));
+    outputs.push_back(site.secondary({"list", "cool_widget", "--format", "json"}, options));
+    outputs.push_back(site.secondary({"status", "--format", "json"}, options));
+    outputs.push_back(site.secondary({"check"}, options));
+    outputs.push_back(site.secondary({"resync", "cool_widget", "1", "--now"}, options));
+
+    // The right password through the environment works.
+    REQUIRE(site.secondary({"resync", "cool_widget", "--failed"}).status == 0);
+    outputs.push_back(site.secondary({"sync"}, direct({{"GEO_SSF_PRIMARY_PASSWORD", secret}})));
+    CHECK(outputs.back().status == 0);
+    CHECK(site.registry_count("state = 2") == 2);
+
+    // No ca_file: the certificate is not trusted.
+    set_storage(site, url, "");
+    REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
+    outputs.push_back(site.secondary({"sync"}, direct({{"GEO_SSF_PRIMARY_PASSWORD", secret}})));
+    CHECK(outputs.back().status == 1);
+    CHECK(site.registry(1, "last_sync_failure").find("the TLS certificate of localhost is not valid") != std::string::npos);
+
+    for (const auto& output : outputs) {
+        CHECK(output.out.find(secret) == std::string::npos);
+        CHECK(output.err.find(secret) == std::string::npos);
+        CHECK(output.out.find(wrong) == std::string::npos);
+        CHECK(output.err.find(wrong) == std::string::npos);
+    }
+    std::string rows = site.geo_db.scalar("SELECT string_agg(r::text, ' ') FROM cool_widget_registry r");
+    CHECK(rows.find(secret) == std::string::npos);
+    CHECK(rows.find(wrong) == std::string::npos);
+    CHECK(read_file(server.error_log()).find(wrong) == std::string::npos);
+}
+
+TEST_CASE("transports: a primary that accepts and never answers is abandoned after fetch_stall_timeout") {
+    SecondaryFixture site;
+    SilentServer silent;
+    site.add_records(1, 3);
+    std::string bounds = "  fetch_stall_timeout: 2s\n  fetch_timeout: 1h\n";
+    for (std::string scheme : {"ssh://", "https://"}) {
+        CAPTURE(scheme);
+        set_storage(site, scheme + "127.0.0.1:" + std::to_string(silent.port()) + "/repositories", bounds);
+        REQUIRE(site.secondary({"resync", "cool_widget", "--all"}).status == 0);
+        auto started = std::chrono::steady_clock::now();
+        RunResult sync = site.secondary({"sync", "--jobs", "1", "--max-runtime", "1s"}, direct());
+        auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
+        CAPTURE(sync.err);
+        CHECK(sync.status == 1);
+        CHECK(seconds < 10);  // 1s of run, one fetch of 2s, and a start-up
+        CHECK(site.registry_count("state = 3") >= 1);
+        CHECK(site.geo_db.scalar("SELECT min(last_sync_failure) FROM cool_widget_registry WHERE state = 3")
+                  .find("no data from the primary for 2s (storage.fetch_stall_timeout)") != std::string::npos);
+    }
+    set_storage(site, "ssh://127.0.0.1:" + std::to_string(silent.port()) + "/repositories",
+                "  fetch_stall_timeout: 1h\n  fetch_timeout: 2s\n");
+    REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
+    RunResult sync = site.secondary({"sync", "--jobs", "1", "--max-runtime", "1s"}, direct());
+    CHECK(site.registry(1, "last_sync_failure").find("the fetch took longer than storage.fetch_timeout (2s)") !=
+          std::string::npos);
+}
+
 }  // TEST_SUITE
