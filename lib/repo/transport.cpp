@@ -519,6 +519,7 @@ struct SessionState {
     Watch* outer_watch = nullptr;
     bool watched = false;
     std::string failure;         // the session's reason for the last failure
+    enum class Failed { nothing, identity, authentication } failed = Failed::nothing;
     std::string identity;
     std::string authentication;
     int credential_requests = 0;
@@ -540,6 +541,7 @@ struct SessionState {
                                          ? std::string(reinterpret_cast<const char*>(cert->hash_sha256), 32)
                                          : std::string();
         if (offered_sha256.empty()) {
+            failed = Failed::identity;
             failure = "cannot check the host key of " + host + ": libgit2 gave neither the key nor its SHA-256 hash";
             return -1;
         }
@@ -573,6 +575,7 @@ struct SessionState {
             }
         }
         if (revoked) {
+            failed = Failed::identity;
             failure = "the host key of " + host + " (" + type + " " + fingerprint + ") is marked @revoked in " + file.string();
             return -1;
         }
@@ -580,6 +583,7 @@ struct SessionState {
             identity = "host key " + type + " " + fingerprint + " of " + host + " is in " + file.string();
             return 0;
         }
+        failed = Failed::identity;
         if (changed)
             failure = "HOST KEY CHANGED for " + host + ": it offers " + type + " " + fingerprint + ", but " +
                       file.string() + " has another " + type + " key for it; someone may be impersonating the primary";
@@ -599,6 +603,7 @@ struct SessionState {
                        (settings.ca_file.empty() ? std::string("the system's CA store") : settings.ca_file.string());
             return 0;
         }
+        failed = Failed::identity;
         failure = std::string("the TLS certificate of ") + host + " is not valid (not signed by a trusted CA, or for another name): " +
                   (settings.ca_file.empty() ? "it is checked against the system's CA store; set storage.ca_file to the CA that signed it"
                                             : "it is checked against storage.ca_file " + settings.ca_file.string());
@@ -612,6 +617,7 @@ struct SessionState {
     int credentials(git_credential** out, const char* user_from_url, unsigned int allowed) {
         if (allowed & GIT_CREDENTIAL_USERNAME)
             return git_credential_username_new(out, user_name(user_from_url).c_str());
+        failed = Failed::authentication;  // cleared below when credentials are handed over
         if (++credential_requests > 1) {
             failure = "authentication to " + parts.host + " failed with " + authentication;
             return -1;
@@ -627,6 +633,7 @@ struct SessionState {
                         return -1;
                     passphrase = *read;
                 }
+                failed = Failed::nothing;
                 int rc = git_credential_ssh_key_new(out, user.c_str(), nullptr, settings.ssh_key.c_str(),
                                                     passphrase.empty() ? nullptr : passphrase.c_str());
                 std::fill(passphrase.begin(), passphrase.end(), '\0');
@@ -638,6 +645,7 @@ struct SessionState {
                 return -1;
             }
             authentication = "the keys of the ssh-agent as " + user;
+            failed = Failed::nothing;
             return git_credential_ssh_key_from_agent(out, user.c_str());
         }
         if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
@@ -663,10 +671,12 @@ struct SessionState {
                 failure = "the primary asks for a password: set storage.credentials_file or GEO_SSF_PRIMARY_PASSWORD";
                 return -1;
             }
+            failed = Failed::nothing;
             int rc = git_credential_userpass_plaintext_new(out, user.c_str(), password.c_str());
             std::fill(password.begin(), password.end(), '\0');
             return rc;
         }
+        failed = Failed::nothing;
         return GIT_PASSTHROUGH;
     }
 
@@ -774,5 +784,38 @@ int RemoteSession::check(int rc, std::string_view what) {
 
 const std::string& RemoteSession::identity() const { return m_state->identity; }
 const std::string& RemoteSession::authentication() const { return m_state->authentication; }
+
+RemoteProbe probe_remote(const std::string& url, const TransportSettings& settings) {
+    RemoteProbe probe;
+    RemoteSession session(settings, url);
+    git_remote* raw = nullptr;
+    try {
+        git::check(git_remote_create_detached(&raw, url.c_str()), "cannot use " + redact_url(url));
+        git::Remote remote(raw);
+        git_remote_callbacks callbacks = session.callbacks();
+        git_proxy_options proxy = session.proxy_options();
+        session.check(git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr),
+                      "cannot connect to " + redact_url(url));
+        const git_remote_head** heads = nullptr;
+        size_t count = 0;
+        session.check(git_remote_ls(&heads, &count, remote.get()), "cannot list the refs of " + redact_url(url));
+        probe.reachable = true;
+        probe.detail = redact_url(url) + ": " + std::to_string(count) + " refs";
+    } catch (const GitError& e) {
+        probe.detail = e.what();
+    }
+    using Failed = transport_internal::SessionState::Failed;
+    probe.identity_ok = session.m_state->failed != Failed::identity;
+    probe.identity = !probe.identity_ok ? probe.detail
+                     : !session.identity().empty() ? session.identity()
+                     : probe.reachable ? "no host key or certificate to check for " + redact_url(url)
+                                       : "not checked: the primary was not reached";
+    probe.authentication_ok = session.m_state->failed != Failed::authentication;
+    probe.authentication = !probe.authentication_ok ? probe.detail
+                           : !session.authentication().empty() ? "accepted: " + session.authentication()
+                           : probe.reachable ? "none asked"
+                                             : "not checked: the primary was not reached";
+    return probe;
+}
 
 }  // namespace geo_ssf

@@ -21,6 +21,8 @@ namespace geo_ssf {
 // URL with any password in it replaced by "***", for messages.
 std::string redact_url(const std::string& url);
 
+struct RemoteProbe;
+
 // One operation (a fetch, a connect) against URL, on the calling thread: the callbacks and
 // proxy settings to hand to libgit2, and the reasons of its failures. Network timeouts apply
 // from construction to destruction.
@@ -47,8 +49,20 @@ public:
     struct State;
 
 private:
+    friend RemoteProbe probe_remote(const std::string& url, const TransportSettings& settings);
     std::unique_ptr<State> m_state;
 };
+
+// What connecting to URL as `git ls-remote` does found, for `check`.
+struct RemoteProbe {
+    bool reachable = false;
+    std::string detail;          // "N refs" or the reason it failed
+    bool identity_ok = true;     // the host key or TLS certificate was accepted (or none is used)
+    std::string identity;        // what the check found, or why it failed
+    bool authentication_ok = true;
+    std::string authentication;  // how it authenticated, or why it failed
+};
+RemoteProbe probe_remote(const std::string& url, const TransportSettings& settings);
 
 // The SHA-256 fingerprint of a raw ssh public key blob, as OpenSSH prints it ("SHA256:...").
 std::string ssh_fingerprint(std::string_view key_blob);

@@ -70,6 +70,15 @@ TEST_CASE("transports: ssh with a key file and known_hosts: first sync, a push, 
         CHECK(remote_refs_of(site.copy(id)) == remote_refs_of(site.repository(id)));
     CHECK(site.secondary({"verify"}, direct()).status == 0);
     CHECK(site.registry_count("verification_state = 2") == 2);
+    RunResult check = site.secondary({"check"}, direct());
+    CAPTURE(check.out);
+    CHECK(check.status == 0);
+    CHECK(check.out.find("passed  primary reachable for cool_widget: " + server.url_base()) != std::string::npos);
+    CHECK(check.out.find("passed  primary's identity for cool_widget: host key ssh-ed25519 " + server.host_fingerprint() +
+                         " of [127.0.0.1]:" + std::to_string(server.port()) + " is in " + server.known_hosts().string() +
+                         "\n") != std::string::npos);
+    CHECK(check.out.find("passed  primary's authentication for cool_widget: accepted: storage.ssh_key " +
+                         server.user_key().string()) != std::string::npos);
 
     // Incremental: a push and its event.
     push(site, 1);
@@ -152,6 +161,11 @@ TEST_CASE("transports: ssh host keys are never trusted on first use") {
         CHECK(failure.find("unknown host key for " + host + ": ssh-ed25519 " + server.host_fingerprint()) !=
               std::string::npos);
         CHECK(!std::filesystem::exists(site.copy(1)));
+        RunResult check = site.secondary({"check"}, direct());
+        CHECK(check.status == 1);
+        CHECK(check.out.find("FAILED  primary's identity for cool_widget: cannot connect to " + server.url_base()) !=
+              std::string::npos);
+        CHECK(check.out.find("unknown host key for " + host) != std::string::npos);
     }
     SUBCASE("changed") {
         shell("ssh-keygen -q -t ed25519 -N '' -f '" + (site.dir / "other").string() + "'");
@@ -253,6 +267,11 @@ TEST_CASE("transports: https with a wrong password or an untrusted certificate f
     outputs.push_back(site.secondary({"list", "cool_widget", "--format", "json"}, options));
     outputs.push_back(site.secondary({"status", "--format", "json"}, options));
     outputs.push_back(site.secondary({"check"}, options));
+    CHECK(outputs.back().status == 1);
+    CHECK(outputs.back().out.find("FAILED  primary's authentication for cool_widget: cannot connect to https://geo@localhost") !=
+          std::string::npos);
+    CHECK(outputs.back().out.find("passed  primary's identity for cool_widget: TLS certificate of localhost verified against " +
+                                  server.ca_file().string()) != std::string::npos);
     outputs.push_back(site.secondary({"resync", "cool_widget", "1", "--now"}, options));
 
     // The right password through the environment works.
