@@ -2,6 +2,7 @@
 
 #include "repo/checksum.hpp"
 #include "repo/git.hpp"
+#include "repo/transport.hpp"
 
 #include "common/error.hpp"
 
@@ -101,31 +102,24 @@ bool is_partial_repository(const std::filesystem::path& path) {
     return false;
 }
 
-// ssh:// URLs authenticate with the keys of the running ssh-agent, as git does by default.
-int credentials_from_agent(git_credential** out, const char*, const char* username_from_url, unsigned int allowed,
-                           void*) {
-    if (allowed & GIT_CREDENTIAL_SSH_KEY)
-        return git_credential_ssh_key_from_agent(out, username_from_url ? username_from_url : "git");
-    return GIT_PASSTHROUGH;
-}
-
 git::Remote anonymous_remote(git_repository* repository, const std::string& url) {
-    return git::make<git::Remote>(git_remote_create_anonymous, "cannot use " + url, repository, url.c_str());
+    return git::make<git::Remote>(git_remote_create_anonymous, "cannot use " + redact_url(url), repository, url.c_str());
 }
 
 // Fetches every ref of URL into REPOSITORY, deleting refs the primary no longer has, and points
 // HEAD at the primary's default branch.
-void fetch_mirror(git_repository* repository, const std::string& url) {
+void fetch_mirror(git_repository* repository, const std::string& url, const TransportSettings& transport) {
     git::Remote remote = anonymous_remote(repository, url);
+    RemoteSession session(transport, url);
     git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
     options.prune = GIT_FETCH_PRUNE;
     options.update_fetchhead = 0;
     options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;  // the refspec already takes every tag
-    options.callbacks.credentials = credentials_from_agent;
-    options.proxy_opts.type = GIT_PROXY_AUTO;  // the http(s)_proxy variables and git config, as git
+    options.callbacks = session.callbacks();
+    options.proxy_opts = session.proxy_options();
     char* refspecs[] = {k_mirror_refspec};
     git_strarray specs = {refspecs, 1};
-    git::check(git_remote_fetch(remote.get(), &specs, &options, nullptr), "cannot fetch from " + url);
+    session.check(git_remote_fetch(remote.get(), &specs, &options, nullptr), "cannot fetch from " + redact_url(url));
     git::Buffer head;
     if (git_remote_default_branch(head.get(), remote.get()) == 0)
         git::check(git_repository_set_head(repository, std::string(head.view()).c_str()), "cannot set HEAD");
@@ -147,12 +141,12 @@ bool looks_like_not_found(const std::string& message) {
 }
 
 MirrorResult clone_into_place(const std::string& url, const std::filesystem::path& target,
-                              const std::filesystem::path& storage_root) {
+                              const std::filesystem::path& storage_root, const TransportSettings& transport) {
     auto temporary = new_temporary_folder(storage_root);
     try {
         git::Repository repository = git::make<git::Repository>(git_repository_init, "cannot create a repository",
                                                                 temporary.c_str(), 1u);
-        fetch_mirror(repository.get(), url);
+        fetch_mirror(repository.get(), url, transport);
     } catch (...) {
         std::error_code ec;
         std::filesystem::remove_all(temporary, ec);
@@ -190,23 +184,23 @@ std::string primary_repository_url(const std::string& primary_url, const std::st
 }
 
 MirrorResult mirror_repository(const std::string& url, const std::filesystem::path& target,
-                               const std::filesystem::path& storage_root) {
+                               const std::filesystem::path& storage_root, const TransportSettings& transport) {
     if (is_missing_on_primary(url))
         return {true, false};
     try {
         std::error_code ec;
         if (!std::filesystem::exists(target / "HEAD", ec))
-            return clone_into_place(url, target, storage_root);
+            return clone_into_place(url, target, storage_root, transport);
         try {
             git::Repository repository = git::open_repository(target);
-            fetch_mirror(repository.get(), url);
+            fetch_mirror(repository.get(), url, transport);
             repository_checksum(target);  // every ref readable and every tip present
             return {false, false};
         } catch (const GitError&) {
             if (is_missing_on_primary(url))
                 return {true, false};
             // The copy here is beyond what a fetch repairs: start again from the primary.
-            return clone_into_place(url, target, storage_root);
+            return clone_into_place(url, target, storage_root, transport);
         }
     } catch (const GitError& e) {
         if (!local_path_of(url) && looks_like_not_found(e.what()))
@@ -252,7 +246,8 @@ void remove_repository(const std::filesystem::path& target, const std::filesyste
     }
 }
 
-std::vector<RefDifference> compare_refs(const std::filesystem::path& local, const std::string& url) {
+std::vector<RefDifference> compare_refs(const std::filesystem::path& local, const std::string& url,
+                                        const TransportSettings& transport) {
     git::Repository repository = git::open_repository(local);
     std::map<std::string, std::pair<std::string, std::string>> refs;  // name → (here, primary)
     git::ReferenceIterator iterator =
@@ -265,15 +260,14 @@ std::vector<RefDifference> compare_refs(const std::filesystem::path& local, cons
             refs[git_reference_name(ref.get())].first = git::oid_hex(*oid);
     }
     git::Remote remote = anonymous_remote(repository.get(), url);
-    git_remote_callbacks callbacks = GIT_REMOTE_CALLBACKS_INIT;
-    callbacks.credentials = credentials_from_agent;
-    git_proxy_options proxy = GIT_PROXY_OPTIONS_INIT;
-    proxy.type = GIT_PROXY_AUTO;
-    git::check(git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr),
-               "cannot connect to " + url);
+    RemoteSession session(transport, url);
+    git_remote_callbacks callbacks = session.callbacks();
+    git_proxy_options proxy = session.proxy_options();
+    session.check(git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr),
+                  "cannot connect to " + redact_url(url));
     const git_remote_head** heads = nullptr;
     size_t count = 0;
-    git::check(git_remote_ls(&heads, &count, remote.get()), "cannot list the refs of " + url);
+    git::check(git_remote_ls(&heads, &count, remote.get()), "cannot list the refs of " + redact_url(url));
     for (size_t i = 0; i < count; ++i) {
         std::string name = heads[i]->name;
         if (name == "HEAD" || (name.size() > 3 && name.compare(name.size() - 3, 3, "^{}") == 0))

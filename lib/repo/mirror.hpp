@@ -3,6 +3,8 @@
 // follows the primary's default branch.
 #pragma once
 
+#include "site/transport_settings.hpp"
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -25,9 +27,10 @@ struct MirrorResult {
 // Brings TARGET (under STORAGE_ROOT) up to date with SOURCE_URL. A new or replaced copy is
 // built in STORAGE_ROOT/.geo-ssf-tmp and renamed into place, so TARGET is never a half-written
 // repository; a copy that a fetch cannot repair (corrupt, objects missing) is replaced by a
-// fresh clone. Throws GitError with the reason on failure.
+// fresh clone. A network URL is reached as TRANSPORT says (keys, host keys, CA, credentials,
+// timeouts). Throws GitError with the reason on failure.
 MirrorResult mirror_repository(const std::string& source_url, const std::filesystem::path& target,
-                               const std::filesystem::path& storage_root);
+                               const std::filesystem::path& storage_root, const TransportSettings& transport);
 
 // Removes what interrupted runs left in STORAGE_ROOT/.geo-ssf-tmp (folders of processes that
 // are gone). Returns how many were removed.
@@ -44,6 +47,7 @@ struct RefDifference {
 
 // The refs that differ between the local repository and SOURCE_URL's, as listed by the
 // remote (no fetch). Only refs that count for the checksum are compared.
-std::vector<RefDifference> compare_refs(const std::filesystem::path& local, const std::string& source_url);
+std::vector<RefDifference> compare_refs(const std::filesystem::path& local, const std::string& source_url,
+                                        const TransportSettings& transport);
 
 }  // namespace geo_ssf

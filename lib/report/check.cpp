@@ -7,7 +7,11 @@
 #include "site/migrations.hpp"
 #include "common/paths.hpp"
 #include "report/status.hpp"
+#include "db/model_table.hpp"
 #include "db/tallies.hpp"
+#include "repo/git.hpp"
+#include "repo/mirror.hpp"
+#include "repo/transport.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -138,6 +142,43 @@ void check_database(Checker& checker, const Config& config, DatabaseKind kind, c
 }
 
 
+// Connects to the primary as `git ls-remote` does, for one record of each replicated type:
+// whether it answers, whether it is who known_hosts or the CA says, whether it lets us in.
+// A file:// or plain-path primary is a folder: sync checks it is there.
+void check_primary(Checker& checker, const Config& config) {
+    if (local_path_of(config.primary_url))
+        return;
+    std::unique_ptr<pqxx::connection> connection;
+    try {
+        connection = connect_database(config.main_database, "main", Access::read_only);
+    } catch (const Error&) {
+        return;  // already reported
+    }
+    for (const auto& r : config.replicables) {
+        if (!r.replication_enabled)
+            continue;
+        std::optional<std::string> path;
+        try {
+            pqxx::read_transaction tx(*connection);
+            auto rows = tx.exec("SELECT id FROM " + r.model_table + " WHERE " + scope_predicate(r) + " ORDER BY id LIMIT 1");
+            if (!rows.empty()) {
+                auto paths = repository_paths(tx, r, {rows[0][0].as<long long>()});
+                if (!paths.paths.empty())
+                    path = paths.paths.begin()->second;
+            }
+        } catch (const pqxx::failure&) {
+            continue;  // the model table checks say why
+        }
+        if (!path)
+            continue;  // no record yet: nothing to fetch
+        git::Library libgit2;
+        RemoteProbe probe = probe_remote(primary_repository_url(config.primary_url, *path), config.transport);
+        checker.record("primary reachable for " + r.name, probe.reachable, probe.detail);
+        checker.record("primary's identity for " + r.name, probe.identity_ok, probe.identity);
+        checker.record("primary's authentication for " + r.name, probe.authentication_ok, probe.authentication);
+    }
+}
+
 }  // namespace
 
 std::vector<CheckResult> check_site(const std::optional<std::filesystem::path>& config_file,
@@ -163,6 +204,8 @@ std::vector<CheckResult> check_site(const std::optional<std::filesystem::path>& 
     if (config.role == Role::secondary)
         check_database(checker, config, DatabaseKind::geo, *config.geo_database);
     check_storage_root(checker, config.storage_root);
+    if (config.role == Role::secondary)
+        check_primary(checker, config);
     return std::move(checker).results();
 }
 

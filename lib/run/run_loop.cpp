@@ -19,11 +19,13 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Works BATCH on JOBS threads, records it, and returns the results of the records worked.
-// Records not started because a stop was requested are put back, not worked.
-std::vector<RecordResult> work_batch(ClaimedBatch& batch, int jobs) {
+// Records not started because a stop was requested or the run is OUT_OF_TIME are put back, not
+// worked: a run ends within --max-runtime plus one record's work (which the fetch timeouts bound).
+template <typename OutOfTime>
+std::vector<RecordResult> work_batch(ClaimedBatch& batch, int jobs, const OutOfTime& out_of_time) {
     std::vector<char> worked(batch.size(), 0);  // not vector<bool>: each thread writes its own element
     parallel_for(batch.size(), jobs, [&](size_t i) {
-        if (stop_requested())
+        if (stop_requested() || out_of_time())
             return;
         worked[i] = 1;
         batch.work(i);
@@ -106,7 +108,7 @@ std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replica
                 break;
             totals.claimed += static_cast<long long>(batch->size());
             auto work_started = Clock::now();
-            add_results(r->name, work_batch(*batch, limits.jobs), totals);
+            add_results(r->name, work_batch(*batch, limits.jobs, out_of_time), totals);
             spdlog::debug("{}: claimed {} in {} ms, worked and recorded them in {} ms", r->name, batch->size(),
                           std::chrono::duration_cast<std::chrono::milliseconds>(work_started - claim_started).count(),
                           milliseconds_since(work_started));
@@ -124,7 +126,7 @@ std::vector<RecordResult> run_records(RunKind& kind, const Replicable& r, const 
                                       const std::string& unclaimed_reason) {
     RunLock run(kind.claims_database());
     auto batch = kind.claim(r, run.claim_time(), {0, &ids});
-    auto results = work_batch(*batch, jobs);
+    auto results = work_batch(*batch, jobs, [] { return false; });
     for (long long id : ids)
         if (std::none_of(results.begin(), results.end(), [&](const RecordResult& x) { return x.id == id; }))
             results.push_back({id, RecordResult::Kind::failed, unclaimed_reason});

@@ -152,7 +152,7 @@ public:
             }
             auto target = repository_location(config.storage_root, path->second);
             auto result = mirror_repository(primary_repository_url(config.primary_url, path->second), target,
-                                            config.storage_root);
+                                            config.storage_root, config.transport);
             m_outcomes[i] = sync_succeeded(result.missing_on_primary);
         } catch (const std::exception& e) {
             m_outcomes[i] = sync_failed(c.retry_count, redact_url_credentials(e.what()));

@@ -34,9 +34,10 @@ std::map<long long, PrimaryState> primary_states(pqxx::transaction_base& tx, con
 }
 
 // "refs differ: refs/heads/main here 1a2b3c4 primary 5d6e7f8; refs/tags/v1 only on the primary"
-std::string describe_ref_differences(const std::filesystem::path& local, const std::string& url) {
+std::string describe_ref_differences(const std::filesystem::path& local, const std::string& url,
+                                     const TransportSettings& transport) {
     try {
-        auto differences = compare_refs(local, url);
+        auto differences = compare_refs(local, url, transport);
         if (differences.empty())
             return "the refs listed by the primary match";
         std::string out = "refs differ:";
@@ -90,7 +91,8 @@ public:
             }
             m_outcomes[i] = registry_verification_mismatched(c.retry_count, checksum, p->second.checksum, c.registry_id);
             m_details[i] = "checksum mismatch: " +
-                           describe_ref_differences(local, primary_repository_url(config.primary_url, path->second));
+                           describe_ref_differences(local, primary_repository_url(config.primary_url, path->second),
+                                                    config.transport);
         } catch (const std::exception& e) {
             m_outcomes[i] = registry_verification_failed(c.retry_count, redact_url_credentials(e.what()));
         }

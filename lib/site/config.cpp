@@ -3,6 +3,9 @@
 #include "common/error.hpp"
 #include "common/yaml_reader.hpp"
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 
@@ -92,9 +95,45 @@ bool paths_overlap(const std::filesystem::path& a, const std::filesystem::path& 
     return inside(real_a, real_b) || inside(real_b, real_a);
 }
 
+// A file the configuration names: it must exist; SECRET files must be readable by their owner only.
+std::filesystem::path existing_file(const YamlReader& section, const char* key, const std::filesystem::path& base,
+                                    bool secret) {
+    auto value = section.string(key);
+    if (!value || value->empty())
+        return {};
+    std::filesystem::path file = resolve(base, *value);
+    struct stat st {};
+    if (stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+        section.fail(key, file.string() + " is not a readable file");
+    if (secret && (st.st_mode & 077) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        section.fail(key, file.string() + " has mode " + mode +
+                              "; a file holding a secret must be readable by its owner only (chmod 600)");
+    }
+    return file;
+}
+
+void read_transport(const YamlReader& storage, const std::filesystem::path& base, TransportSettings& transport) {
+    transport.ssh_key = existing_file(storage, "ssh_key", base, true);
+    transport.ssh_key_passphrase_file = existing_file(storage, "ssh_key_passphrase_file", base, true);
+    if (!transport.ssh_key_passphrase_file.empty() && transport.ssh_key.empty())
+        storage.fail("ssh_key_passphrase_file", "needs storage.ssh_key: the key it unlocks");
+    transport.ssh_known_hosts = existing_file(storage, "ssh_known_hosts", base, false);
+    transport.ca_file = existing_file(storage, "ca_file", base, false);
+    transport.credentials_file = existing_file(storage, "credentials_file", base, true);
+    for (auto [key, value] : {std::pair{"fetch_timeout", &transport.fetch_timeout},
+                              std::pair{"fetch_stall_timeout", &transport.fetch_stall_timeout}}) {
+        *value = storage.duration(key).value_or(*value);
+        if (value->count() <= 0)
+            storage.fail(key, "must be longer than 0s");
+    }
+}
+
 void read_storage(YamlReader& yaml, const std::filesystem::path& base, Config& config) {
     YamlReader storage = yaml.mapping("storage");
-    storage.allow_only({"root", "primary_url"});
+    storage.allow_only({"root", "primary_url", "ssh_key", "ssh_key_passphrase_file", "ssh_known_hosts", "ca_file",
+                        "credentials_file", "fetch_timeout", "fetch_stall_timeout"});
     auto root = storage.string("root");
     if (!root || root->empty())
         storage.fail("root", "is required: the folder that holds this site's repositories");
@@ -121,6 +160,7 @@ void read_storage(YamlReader& yaml, const std::filesystem::path& base, Config& c
             }
         }
     }
+    read_transport(storage, base, config.transport);
 }
 
 void read_runs(YamlReader& yaml, Config& config) {

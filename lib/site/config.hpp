@@ -3,6 +3,7 @@
 
 #include "common/error.hpp"
 #include "site/replicable.hpp"
+#include "site/transport_settings.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -37,6 +38,7 @@ struct Config {
     std::optional<std::string> geo_database;   // the tracking database; secondaries only
     std::filesystem::path storage_root;
     std::string primary_url;                   // secondaries only
+    TransportSettings transport;               // how primary_url is reached over the network
     std::filesystem::path replicables_dir;
     std::filesystem::path migrations_dir;      // with main/ and geo/
     BatchSettings verification{1000, 2, std::chrono::hours(8)};

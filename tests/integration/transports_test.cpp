@@ -1,0 +1,329 @@
+// Secondaries that fetch over the network: ssh:// from OpenSSH's sshd and https:// from
+// lighttpd running git http-backend, both started by the tests; keys, host keys, TLS,
+// credentials, proxies and time bounds.
+#include "secondary_fixture.hpp"
+#include "servers.hpp"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <thread>
+
+using namespace geo_ssf::test;
+
+namespace {
+
+// Points the secondary at PRIMARY_URL with the storage keys EXTRA ("ssh_key: ...\n").
+void set_storage(SecondaryFixture& site, const std::string& primary_url, const std::string& extra) {
+    std::string text = read_file(site.secondary_config);
+    auto at = text.find("storage:");
+    text = text.substr(0, at) + "storage:\n  root: secondary-repositories\n  primary_url: \"" + primary_url + "\"\n" +
+           extra;
+    write_file(site.secondary_config, text);
+}
+
+std::string indent(const std::string& key, const std::filesystem::path& value) {
+    return "  " + key + ": \"" + value.string() + "\"\n";
+}
+
+std::string remote_refs_of(const std::filesystem::path& repository) {
+    return shell("git -C '" + repository.string() + "' show-ref");
+}
+
+// A new commit on main in the primary's repository of record ID.
+void push(SecondaryFixture& site, long long id) {
+    shell("cd '" + site.repository(id).string() +
+          "' && tree=$(git rev-parse main^{tree}) && "
+          "c=$(git -c user.name=t -c user.email=t@example.com commit-tree $tree -p main -m pushed) && "
+          "git update-ref refs/heads/main $c");
+}
+
+// Environment without proxies, so that the tests reach 127.0.0.1 directly unless they ask.
+RunOptions direct(std::map<std::string, std::string> extra = {}) {
+    RunOptions options;
+    for (const char* name : {"https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"})
+        options.env[name] = "";
+    options.env["no_proxy"] = "";
+    options.env["NO_PROXY"] = "";
+    options.env["SSH_AUTH_SOCK"] = "";
+    for (auto& [k, v] : extra)
+        options.env[k] = v;
+    return options;
+}
+
+}  // namespace
+
+TEST_SUITE("transports") {
+
+TEST_CASE("transports: ssh with a key file and known_hosts: first sync, a push, a wrong key, a stopped server") {
+    SecondaryFixture site;
+    SshServer server(site.dir / "ssh");
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    std::string keys = indent("ssh_key", server.user_key()) + indent("ssh_known_hosts", server.known_hosts());
+    set_storage(site, server.url_base() + site.storage.string(), keys);
+
+    RunResult sync = site.secondary({"sync"}, direct());
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    for (long long id : {1, 2})
+        CHECK(remote_refs_of(site.copy(id)) == remote_refs_of(site.repository(id)));
+    CHECK(site.secondary({"verify"}, direct()).status == 0);
+    CHECK(site.registry_count("verification_state = 2") == 2);
+    RunResult check = site.secondary({"check"}, direct());
+    CAPTURE(check.out);
+    CHECK(check.status == 0);
+    CHECK(check.out.find("passed  primary reachable for cool_widget: " + server.url_base()) != std::string::npos);
+    CHECK(check.out.find("passed  primary's identity for cool_widget: host key ssh-ed25519 " + server.host_fingerprint() +
+                         " of [127.0.0.1]:" + std::to_string(server.port()) + " is in " + server.known_hosts().string() +
+                         "\n") != std::string::npos);
+    CHECK(check.out.find("passed  primary's authentication for cool_widget: accepted: storage.ssh_key " +
+                         server.user_key().string()) != std::string::npos);
+
+    // Incremental: a push and its event.
+    push(site, 1);
+    REQUIRE(site.run({"event", "cool_widget", "updated", "1"}).status == 0);
+    sync = site.secondary({"sync"}, direct());
+    CHECK(sync.status == 0);
+    CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
+
+    // A wrong key: the records it fetches fail with the reason and back off; the others stay synced.
+    set_storage(site, server.url_base() + site.storage.string(),
+                indent("ssh_key", server.wrong_key()) + indent("ssh_known_hosts", server.known_hosts()));
+    push(site, 1);
+    REQUIRE(site.run({"event", "cool_widget", "updated", "1"}).status == 0);
+    sync = site.secondary({"sync"}, direct());
+    CHECK(sync.status == 1);
+    CHECK(site.registry(1, "state") == "3");
+    std::string failure = site.registry(1, "last_sync_failure");
+    CHECK(failure.find("authentication to 127.0.0.1 failed with storage.ssh_key " + server.wrong_key().string()) !=
+          std::string::npos);
+    CHECK(site.registry(1, "retry_count") == "1");
+    CHECK(site.registry(1, "retry_at > now() + interval '10 seconds'") == "true");
+    CHECK(site.registry(2, "state") == "2");
+    CHECK(remote_refs_of(site.copy(2)) == remote_refs_of(site.repository(2)));
+
+    // The server goes away: a clear failure, nothing half-written, and a later run heals.
+    set_storage(site, server.url_base() + site.storage.string(), keys);
+    server.stop();
+    REQUIRE(site.secondary({"resync", "cool_widget", "--failed"}).status == 0);
+    sync = site.secondary({"sync"}, direct());
+    CHECK(sync.status == 1);
+    CHECK(site.registry(1, "last_sync_failure").find("Connection refused") != std::string::npos);
+    CHECK(std::filesystem::is_empty(site.secondary_storage / ".geo-ssf-tmp"));
+}
+
+TEST_CASE("transports: ssh stopped mid-run: the fetched records are synced, the rest fail and heal later") {
+    SecondaryFixture site;
+    auto server = std::make_unique<SshServer>(site.dir / "ssh", "0.4");
+    site.add_records(1, 8);
+    set_storage(site, server->url_base() + site.storage.string(),
+                indent("ssh_key", server->user_key()) + indent("ssh_known_hosts", server->known_hosts()));
+    RunOptions options = direct();
+    BackgroundRun run({"-c", site.secondary_config.string(), "sync", "--jobs", "1"}, options);
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::filesystem::exists(site.copy(1)) == false && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    server->stop();
+    RunResult sync = run.wait();
+    CAPTURE(sync.err);
+    CHECK(sync.status == 1);
+    long long synced = site.registry_count("state = 2"), failed = site.registry_count("state = 3");
+    CHECK(synced >= 1);
+    CHECK(failed >= 1);
+    CHECK(synced + failed == 8);
+    CHECK(site.geo_db.scalar("SELECT min(last_sync_failure) FROM cool_widget_registry WHERE state = 3")
+              .find("Connection refused") != std::string::npos);
+    CHECK(std::filesystem::is_empty(site.secondary_storage / ".geo-ssf-tmp"));
+
+    server = std::make_unique<SshServer>(site.dir / "ssh2");
+    set_storage(site, server->url_base() + site.storage.string(),
+                indent("ssh_key", server->user_key()) + indent("ssh_known_hosts", server->known_hosts()));
+    REQUIRE(site.secondary({"resync", "cool_widget", "--failed"}).status == 0);
+    sync = site.secondary({"sync"}, direct());
+    CHECK(sync.status == 0);
+    CHECK(site.registry_count("state = 2") == 8);
+}
+
+TEST_CASE("transports: ssh host keys are never trusted on first use") {
+    SecondaryFixture site;
+    SshServer server(site.dir / "ssh");
+    site.add_records(1, 1);
+    std::string host = "[127.0.0.1]:" + std::to_string(server.port());
+
+    SUBCASE("unknown") {
+        write_file(site.dir / "empty_known_hosts", "");
+        set_storage(site, server.url_base() + site.storage.string(),
+                    indent("ssh_key", server.user_key()) + indent("ssh_known_hosts", site.dir / "empty_known_hosts"));
+        RunResult sync = site.secondary({"sync"}, direct());
+        CHECK(sync.status == 1);
+        std::string failure = site.registry(1, "last_sync_failure");
+        CHECK(failure.find("unknown host key for " + host + ": ssh-ed25519 " + server.host_fingerprint()) !=
+              std::string::npos);
+        CHECK(!std::filesystem::exists(site.copy(1)));
+        RunResult check = site.secondary({"check"}, direct());
+        CHECK(check.status == 1);
+        CHECK(check.out.find("FAILED  primary's identity for cool_widget: cannot connect to " + server.url_base()) !=
+              std::string::npos);
+        CHECK(check.out.find("unknown host key for " + host) != std::string::npos);
+    }
+    SUBCASE("changed") {
+        shell("ssh-keygen -q -t ed25519 -N '' -f '" + (site.dir / "other").string() + "'");
+        write_file(site.dir / "changed_known_hosts", "# another key\n" + host + " " + read_file(site.dir / "other.pub"));
+        set_storage(site, server.url_base() + site.storage.string(),
+                    indent("ssh_key", server.user_key()) + indent("ssh_known_hosts", site.dir / "changed_known_hosts"));
+        RunResult sync = site.secondary({"sync"}, direct());
+        CHECK(sync.status == 1);
+        CHECK(site.registry(1, "last_sync_failure").find("HOST KEY CHANGED for " + host + ": it offers ssh-ed25519 " +
+                                                         server.host_fingerprint()) != std::string::npos);
+    }
+    SUBCASE("hashed entry") {
+        shell("cp '" + server.known_hosts().string() + "' '" + (site.dir / "hashed").string() + "' && ssh-keygen -q -H -f '" +
+              (site.dir / "hashed").string() + "'");
+        CHECK(read_file(site.dir / "hashed").rfind("|1|", 0) == 0);
+        set_storage(site, server.url_base() + site.storage.string(),
+                    indent("ssh_key", server.user_key()) + indent("ssh_known_hosts", site.dir / "hashed"));
+        RunResult sync = site.secondary({"sync"}, direct());
+        CAPTURE(sync.err);
+        CHECK(sync.status == 0);
+    }
+}
+
+TEST_CASE("transports: ssh through the ssh-agent") {
+    SecondaryFixture site;
+    SshServer server(site.dir / "ssh");
+    site.add_records(1, 1);
+    set_storage(site, server.url_base() + site.storage.string(), indent("ssh_known_hosts", server.known_hosts()));
+    std::string socket = (site.dir / "agent.sock").string();
+    Daemon agent("/usr/bin/ssh-agent", {"-D", "-a", socket}, site.dir / "agent.log");
+    for (int i = 0; i < 100 && !std::filesystem::exists(socket); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    shell("SSH_AUTH_SOCK='" + socket + "' ssh-add '" + server.user_key().string() + "' 2>/dev/null");
+    RunResult sync = site.secondary({"sync"}, direct({{"SSH_AUTH_SOCK", socket}}));
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
+}
+
+TEST_CASE("transports: https with basic auth and a CA of the site's own: first sync, a push, a proxy") {
+    SecondaryFixture site;
+    const std::string secret = "s3cret-Pa55word-xyzzy";
+    HttpsServer server(site.dir / "https", site.storage, "geo", secret);
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    write_file(site.dir / "credentials", "geo:" + secret + "\n");
+    chmod((site.dir / "credentials").c_str(), 0600);
+    std::string keys = indent("ca_file", server.ca_file()) + indent("credentials_file", site.dir / "credentials");
+    set_storage(site, server.url_base(), keys);
+
+    RunResult sync = site.secondary({"sync"}, direct());
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    for (long long id : {1, 2})
+        CHECK(remote_refs_of(site.copy(id)) == remote_refs_of(site.repository(id)));
+    CHECK(site.secondary({"verify"}, direct()).status == 0);
+    CHECK(site.registry_count("verification_state = 2") == 2);
+
+    push(site, 2);
+    REQUIRE(site.run({"event", "cool_widget", "updated", "2"}).status == 0);
+    ConnectProxy proxy;
+    sync = site.secondary({"sync"}, direct({{"https_proxy", "http://127.0.0.1:" + std::to_string(proxy.port())}}));
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(remote_refs_of(site.copy(2)) == remote_refs_of(site.repository(2)));
+    CHECK(proxy.tunnels() >= 1);
+
+    SUBCASE("a credentials file others may read is refused") {
+        chmod((site.dir / "credentials").c_str(), 0644);
+        RunResult refused = site.secondary({"sync"}, direct());
+        CHECK(refused.status == 3);
+        CHECK(refused.err.find("storage.credentials_file: " + (site.dir / "credentials").string() +
+                               " has mode 0644; a file holding a secret must be readable by its owner only") !=
+              std::string::npos);
+    }
+}
+
+TEST_CASE("transports: https with a wrong password or an untrusted certificate fails clearly, never shows the secret") {
+    SecondaryFixture site;
+    const std::string secret = "right-Secret-4711";
+    const std::string wrong = "wrong-Secret-0815";
+    HttpsServer server(site.dir / "https", site.storage, "geo", secret);
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    std::string url = server.url_base();
+    url.insert(url.find("//") + 2, "geo@");
+    std::vector<RunResult> outputs;
+
+    set_storage(site, url, indent("ca_file", server.ca_file()));
+    RunOptions options = direct({{"GEO_SSF_PRIMARY_PASSWORD", wrong}});
+    outputs.push_back(site.secondary({"-v", "sync"}, options));
+    CHECK(outputs.back().status == 1);
+    CHECK(site.registry(1, "state") == "3");
+    CHECK(site.registry(1, "last_sync_failure").find("authentication to localhost failed with GEO_SSF_PRIMARY_PASSWORD (user geo)") !=
+          std::string::npos);
+    CHECK(site.registry(1, "retry_at > now()") == "true");
+    outputs.push_back(site.secondary({"--log-format", "json", "-v", "sync"}, options));
+    outputs.push_back(site.secondary({"show", "cool_widget", "1", "--format", "json"}, options));
+    outputs.push_back(site.secondary({"list", "cool_widget", "--format", "json"}, options));
+    outputs.push_back(site.secondary({"status", "--format", "json"}, options));
+    outputs.push_back(site.secondary({"check"}, options));
+    CHECK(outputs.back().status == 1);
+    CHECK(outputs.back().out.find("FAILED  primary's authentication for cool_widget: cannot connect to https://geo@localhost") !=
+          std::string::npos);
+    CHECK(outputs.back().out.find("passed  primary's identity for cool_widget: TLS certificate of localhost verified against " +
+                                  server.ca_file().string()) != std::string::npos);
+    outputs.push_back(site.secondary({"resync", "cool_widget", "1", "--now"}, options));
+
+    // The right password through the environment works.
+    REQUIRE(site.secondary({"resync", "cool_widget", "--failed"}).status == 0);
+    outputs.push_back(site.secondary({"sync"}, direct({{"GEO_SSF_PRIMARY_PASSWORD", secret}})));
+    CHECK(outputs.back().status == 0);
+    CHECK(site.registry_count("state = 2") == 2);
+
+    // No ca_file: the certificate is not trusted.
+    set_storage(site, url, "");
+    REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
+    outputs.push_back(site.secondary({"sync"}, direct({{"GEO_SSF_PRIMARY_PASSWORD", secret}})));
+    CHECK(outputs.back().status == 1);
+    CHECK(site.registry(1, "last_sync_failure").find("the TLS certificate of localhost is not valid") != std::string::npos);
+
+    for (const auto& output : outputs) {
+        CHECK(output.out.find(secret) == std::string::npos);
+        CHECK(output.err.find(secret) == std::string::npos);
+        CHECK(output.out.find(wrong) == std::string::npos);
+        CHECK(output.err.find(wrong) == std::string::npos);
+    }
+    std::string rows = site.geo_db.scalar("SELECT string_agg(r::text, ' ') FROM cool_widget_registry r");
+    CHECK(rows.find(secret) == std::string::npos);
+    CHECK(rows.find(wrong) == std::string::npos);
+    CHECK(read_file(server.error_log()).find(wrong) == std::string::npos);
+}
+
+TEST_CASE("transports: a primary that accepts and never answers is abandoned after fetch_stall_timeout") {
+    SecondaryFixture site;
+    SilentServer silent;
+    site.add_records(1, 3);
+    std::string bounds = "  fetch_stall_timeout: 2s\n  fetch_timeout: 1h\n";
+    for (std::string scheme : {"ssh://", "https://"}) {
+        CAPTURE(scheme);
+        set_storage(site, scheme + "127.0.0.1:" + std::to_string(silent.port()) + "/repositories", bounds);
+        REQUIRE(site.secondary({"resync", "cool_widget", "--all"}).status == 0);
+        auto started = std::chrono::steady_clock::now();
+        RunResult sync = site.secondary({"sync", "--jobs", "1", "--max-runtime", "1s"}, direct());
+        auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
+        CAPTURE(sync.err);
+        CHECK(sync.status == 1);
+        CHECK(seconds < 10);  // 1s of run, one fetch of 2s, and a start-up
+        CHECK(site.registry_count("state = 3") >= 1);
+        CHECK(site.geo_db.scalar("SELECT min(last_sync_failure) FROM cool_widget_registry WHERE state = 3")
+                  .find("no data from the primary for 2s (storage.fetch_stall_timeout)") != std::string::npos);
+    }
+    set_storage(site, "ssh://127.0.0.1:" + std::to_string(silent.port()) + "/repositories",
+                "  fetch_stall_timeout: 1h\n  fetch_timeout: 2s\n");
+    REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
+    RunResult sync = site.secondary({"sync", "--jobs", "1", "--max-runtime", "1s"}, direct());
+    CHECK(site.registry(1, "last_sync_failure").find("the fetch took longer than storage.fetch_timeout (2s)") !=
+          std::string::npos);
+}
+
+}  // TEST_SUITE
