@@ -11,9 +11,9 @@ apt-get install -y -qq --no-install-recommends \
     libcli11-dev libpqxx-dev libgit2-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
     doctest-dev nlohmann-json3-dev libkainjow-mustache-dev libssl-dev \
     postgresql postgresql-common git scdoc ca-certificates systemd \
-    openssh-server openssh-client lighttpd lighttpd-mod-openssl openssl >/dev/null
+    openssh-server openssh-client lighttpd lighttpd-mod-openssl openssl man-db >/dev/null
 # (systemd for systemd-analyze, which checks contrib/'s units in the contrib-units test;
-# sshd, lighttpd and openssl for the servers of the transports tests.)
+# sshd, lighttpd and openssl for the servers of the transports tests; man for geo-ssf help.)
 
 # promtool checks and tests contrib/'s alerting rules (the contrib-alert-rules test). It comes
 # from Debian's prometheus package, unpacked rather than installed: installing it would also
