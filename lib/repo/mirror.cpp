@@ -5,6 +5,7 @@
 #include "repo/transport.hpp"
 
 #include "common/error.hpp"
+#include "common/url.hpp"
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -23,9 +24,6 @@ namespace {
 
 const char* k_temporary_folder = ".geo-ssf-tmp";
 char k_mirror_refspec[] = "+refs/*:refs/*";
-
-bool has_scheme(const std::string& url) { return url.find("://") != std::string::npos; }
-
 
 // STORAGE_ROOT/.geo-ssf-tmp, created when missing. Refused unless it is a real folder (not a
 // symbolic link) owned by the running user: new copies are built there and clean-up removes
@@ -103,7 +101,7 @@ bool is_partial_repository(const std::filesystem::path& path) {
 }
 
 git::Remote anonymous_remote(git_repository* repository, const std::string& url) {
-    return git::make<git::Remote>(git_remote_create_anonymous, "cannot use " + redact_url(url), repository, url.c_str());
+    return git::make<git::Remote>(git_remote_create_anonymous, "cannot use " + redact_url_credentials(url), repository, url.c_str());
 }
 
 // Fetches every ref of URL into REPOSITORY, deleting refs the primary no longer has, and points
@@ -119,7 +117,7 @@ void fetch_mirror(git_repository* repository, const std::string& url, const Tran
     options.proxy_opts = session.proxy_options();
     char* refspecs[] = {k_mirror_refspec};
     git_strarray specs = {refspecs, 1};
-    session.check(git_remote_fetch(remote.get(), &specs, &options, nullptr), "cannot fetch from " + redact_url(url));
+    session.check(git_remote_fetch(remote.get(), &specs, &options, nullptr), "cannot fetch from " + redact_url_credentials(url));
     git::Buffer head;
     if (git_remote_default_branch(head.get(), remote.get()) == 0)
         git::check(git_repository_set_head(repository, std::string(head.view()).c_str()), "cannot set HEAD");
@@ -167,14 +165,6 @@ MirrorResult clone_into_place(const std::string& url, const std::filesystem::pat
 }
 
 }  // namespace
-
-std::optional<std::filesystem::path> local_path_of(const std::string& url) {
-    if (url.rfind("file://", 0) == 0)
-        return url.substr(7);
-    if (has_scheme(url))
-        return std::nullopt;
-    return url;
-}
 
 std::string primary_repository_url(const std::string& primary_url, const std::string& relative_path) {
     std::string base = primary_url;
@@ -261,19 +251,11 @@ std::vector<RefDifference> compare_refs(const std::filesystem::path& local, cons
     }
     git::Remote remote = anonymous_remote(repository.get(), url);
     RemoteSession session(transport, url);
-    git_remote_callbacks callbacks = session.callbacks();
-    git_proxy_options proxy = session.proxy_options();
-    session.check(git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr),
-                  "cannot connect to " + redact_url(url));
-    const git_remote_head** heads = nullptr;
-    size_t count = 0;
-    git::check(git_remote_ls(&heads, &count, remote.get()), "cannot list the refs of " + redact_url(url));
-    for (size_t i = 0; i < count; ++i) {
-        std::string name = heads[i]->name;
-        if (name == "HEAD" || (name.size() > 3 && name.compare(name.size() - 3, 3, "^{}") == 0))
+    for (const auto& [name, oid] : session.advertised_refs(remote.get(), url)) {
+        if (name == "HEAD" || name.ends_with("^{}"))
             continue;
         if (checksum_counts_line(name))
-            refs[name].second = git::oid_hex(heads[i]->oid);
+            refs[name].second = oid;
     }
     std::vector<RefDifference> out;
     for (const auto& [name, oids] : refs)

@@ -16,9 +16,6 @@ namespace geo_ssf {
 // ssh://, or a plain path) joined with the relative path.
 std::string primary_repository_url(const std::string& primary_url, const std::string& relative_path);
 
-// The folder a file:// URL or a plain path names; nullopt for a network URL.
-std::optional<std::filesystem::path> local_path_of(const std::string& url);
-
 struct MirrorResult {
     bool missing_on_primary = false;  // nothing to fetch: the primary has no such repository
     bool cloned = false;              // made afresh rather than fetched into

@@ -493,20 +493,6 @@ bool known_hosts_line_matches(std::string_view line, const std::string& host) {
 
 std::string ssh_fingerprint(std::string_view key_blob) { return "SHA256:" + transport_internal::base64_encode(transport_internal::sha256(key_blob), false); }
 
-std::string redact_url(const std::string& url) {
-    auto scheme_end = url.find("://");
-    if (scheme_end == std::string::npos)
-        return url;
-    auto authority_end = url.find('/', scheme_end + 3);
-    auto at = url.rfind('@', authority_end);
-    if (at == std::string::npos || at < scheme_end)
-        return url;
-    auto colon = url.find(':', scheme_end + 3);
-    if (colon == std::string::npos || colon > at)
-        return url;
-    return url.substr(0, colon + 1) + "***" + url.substr(at);
-}
-
 // ---------------------------------------------------------------------------------------------
 
 namespace transport_internal {
@@ -785,22 +771,32 @@ int RemoteSession::check(int rc, std::string_view what) {
 const std::string& RemoteSession::identity() const { return m_state->identity; }
 const std::string& RemoteSession::authentication() const { return m_state->authentication; }
 
+std::vector<std::pair<std::string, std::string>> RemoteSession::advertised_refs(git_remote* remote,
+                                                                                const std::string& url) {
+    git_remote_callbacks callbacks = this->callbacks();
+    git_proxy_options proxy = proxy_options();
+    check(git_remote_connect(remote, GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr),
+          "cannot connect to " + redact_url_credentials(url));
+    const git_remote_head** heads = nullptr;
+    size_t count = 0;
+    check(git_remote_ls(&heads, &count, remote), "cannot list the refs of " + redact_url_credentials(url));
+    std::vector<std::pair<std::string, std::string>> refs;
+    refs.reserve(count);
+    for (size_t i = 0; i < count; ++i)
+        refs.emplace_back(heads[i]->name, git::oid_hex(heads[i]->oid));
+    return refs;
+}
+
 RemoteProbe probe_remote(const std::string& url, const TransportSettings& settings) {
     RemoteProbe probe;
     RemoteSession session(settings, url);
     git_remote* raw = nullptr;
     try {
-        git::check(git_remote_create_detached(&raw, url.c_str()), "cannot use " + redact_url(url));
+        git::check(git_remote_create_detached(&raw, url.c_str()), "cannot use " + redact_url_credentials(url));
         git::Remote remote(raw);
-        git_remote_callbacks callbacks = session.callbacks();
-        git_proxy_options proxy = session.proxy_options();
-        session.check(git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr),
-                      "cannot connect to " + redact_url(url));
-        const git_remote_head** heads = nullptr;
-        size_t count = 0;
-        session.check(git_remote_ls(&heads, &count, remote.get()), "cannot list the refs of " + redact_url(url));
+        size_t count = session.advertised_refs(remote.get(), url).size();
         probe.reachable = true;
-        probe.detail = redact_url(url) + ": " + std::to_string(count) + " refs";
+        probe.detail = redact_url_credentials(url) + ": " + std::to_string(count) + " refs";
     } catch (const GitError& e) {
         probe.detail = e.what();
     }
@@ -808,7 +804,7 @@ RemoteProbe probe_remote(const std::string& url, const TransportSettings& settin
     probe.identity_ok = session.m_state->failed != Failed::identity;
     probe.identity = !probe.identity_ok ? probe.detail
                      : !session.identity().empty() ? session.identity()
-                     : probe.reachable ? "no host key or certificate to check for " + redact_url(url)
+                     : probe.reachable ? "no host key or certificate to check for " + redact_url_credentials(url)
                                        : "not checked: the primary was not reached";
     probe.authentication_ok = session.m_state->failed != Failed::authentication;
     probe.authentication = !probe.authentication_ok ? probe.detail

@@ -15,11 +15,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace geo_ssf {
 
-// URL with any password in it replaced by "***", for messages.
-std::string redact_url(const std::string& url);
 
 struct RemoteProbe;
 
@@ -45,6 +45,10 @@ public:
     const std::string& identity() const;
     // How the session authenticated ("storage.ssh_key /path"); empty when it was not asked to.
     const std::string& authentication() const;
+
+    // Connects REMOTE (at URL) for a fetch and lists the refs it advertises, as git ls-remote
+    // does: (name, object id in hex), HEAD and peeled tags ("^{}") included.
+    std::vector<std::pair<std::string, std::string>> advertised_refs(git_remote* remote, const std::string& url);
 
     struct State;
 

@@ -1,5 +1,6 @@
 #include "report/check.hpp"
 
+#include "common/url.hpp"
 #include "site/config.hpp"
 #include "site/database.hpp"
 #include "common/duration.hpp"

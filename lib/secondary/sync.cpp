@@ -1,6 +1,7 @@
 #include "secondary/sync.hpp"
 
 #include "common/error.hpp"
+#include "common/url.hpp"
 #include "db/cursors.hpp"
 #include "db/model_table.hpp"
 #include "db/registry_table.hpp"

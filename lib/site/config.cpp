@@ -1,6 +1,7 @@
 #include "site/config.hpp"
 
 #include "common/error.hpp"
+#include "common/url.hpp"
 #include "common/yaml_reader.hpp"
 
 #include <sys/stat.h>
@@ -146,11 +147,7 @@ void read_storage(YamlReader& yaml, const std::filesystem::path& base, Config& c
     if (config.role == Role::secondary) {
         // A secondary that removes and replaces copies under a root that is (or holds, or lies
         // in) the primary's storage would remove and replace the primary's repositories.
-        std::optional<std::filesystem::path> primary;
-        if (config.primary_url.rfind("file://", 0) == 0)
-            primary = config.primary_url.substr(7);
-        else if (config.primary_url.find("://") == std::string::npos)
-            primary = config.primary_url;
+        std::optional<std::filesystem::path> primary = local_path_of(config.primary_url);
         if (primary && paths_overlap(config.storage_root, *primary)) {
             try {
                 storage.fail("root", config.storage_root.string() + " overlaps the primary's storage " +
