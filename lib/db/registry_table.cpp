@@ -95,6 +95,8 @@ std::vector<long long> ids_in_range(pqxx::transaction_base& tx, const Replicable
 long long delete_rows(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids) {
     if (ids.empty())
         return 0;
+    tx.exec_params("DELETE FROM geo_ssf_ref_differences WHERE registry_table = $1 AND record_id = ANY($2::bigint[])",
+                   r.registry_table, bigint_array(ids));
     return tx.exec_params("DELETE FROM " + r.registry_table + " WHERE " + r.foreign_key + " = ANY($1::bigint[])",
                           bigint_array(ids))
         .affected_rows();
@@ -260,6 +262,22 @@ std::vector<Claim> claim_verifications(pqxx::connection& geo, const Replicable& 
     return claimed;
 }
 
+namespace {
+
+// The refs that differ after this batch's mismatches replace what earlier verifications found;
+// any other outcome leaves none.
+void record_ref_differences(pqxx::transaction_base& tx, const Replicable& r, const std::string& rows,
+                            const std::string& outcome) {
+    tx.exec_params("DELETE FROM geo_ssf_ref_differences d USING " + outcome +
+                       " WHERE d.registry_table = $2 AND d.record_id = o.id",
+                   rows, r.registry_table);
+    tx.exec_params("INSERT INTO geo_ssf_ref_differences (registry_table, record_id, differences) SELECT $2, o.id, "
+                   "o.differences FROM " + outcome + " WHERE o.differences IS NOT NULL",
+                   rows, r.registry_table);
+}
+
+}  // namespace
+
 long long record_verification_outcomes(
     pqxx::connection& geo, const Replicable& r, const std::string& claim_time,
     const std::vector<std::pair<long long, RegistryVerificationOutcome>>& outcomes) {
@@ -278,12 +296,14 @@ long long record_verification_outcomes(
                         {"resync", o.resync},
                         {"sync_retry_count", o.sync_retry_count},
                         {"sync_retry_in", json_or_null(o.sync_retry_in)},
-                        {"sync_failure", json_or_null(o.sync_failure)}});
+                        {"sync_failure", json_or_null(o.sync_failure)},
+                        {"differences", o.ref_differences ? nlohmann::json(truncate_utf8(*o.ref_differences, 1000))
+                                                          : nlohmann::json(nullptr)}});
     pqxx::work tx(geo);
     const std::string outcome =
         "jsonb_to_recordset($1::jsonb) AS o(id bigint, state smallint, checksum text, failure text, retry_count integer,"
         " retry_in double precision, mismatch boolean, mismatched text, resync boolean, sync_retry_count integer,"
-        " sync_retry_in double precision, sync_failure text)";
+        " sync_retry_in double precision, sync_failure text, differences text)";
     const std::string mine = " AND g.verification_state = 1 AND g.verification_started_at = $2::timestamptz";
     long long recorded = 0;
     recorded += tx.exec_params("UPDATE " + r.registry_table + " g SET verification_state = 4 FROM " + outcome +
@@ -307,6 +327,7 @@ long long record_verification_outcomes(
                        ", checksum_mismatch = false, verification_checksum_mismatched = NULL FROM " + outcome +
                        " WHERE g." + r.foreign_key + " = o.id AND o.state = 2 AND " + sql::k_verification_restarted,
                    rows.dump(), claim_time);
+    record_ref_differences(tx, r, rows.dump(), outcome);
     tx.commit();
     return recorded;
 }

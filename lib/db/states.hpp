@@ -102,6 +102,8 @@ struct RegistryVerificationOutcome {
     std::optional<std::chrono::seconds> retry_in;    // verification_retry_at
     bool checksum_mismatch = false;
     std::optional<std::string> checksum_mismatched;  // verification_checksum_mismatched
+    // After a mismatch, the refs that differ from the primary's (geo_ssf_ref_differences).
+    std::optional<std::string> ref_differences;
     // The resync that a failure forces: state failed, retry_count, retry_at, last_sync_failure.
     bool resync = false;
     int sync_retry_count = 0;

@@ -1,6 +1,7 @@
 #include "report/show.hpp"
 
 #include "common/error.hpp"
+#include "common/json.hpp"
 #include "db/model_table.hpp"
 #include "db/states.hpp"
 #include "common/time_words.hpp"
@@ -154,6 +155,11 @@ RecordDetails record_details(Site& site, const std::string& replicable, long lon
     if (details.secondary) {
         pqxx::read_transaction tx(site.geo_database());
         details.registry = read_row(tx, r.registry_table, r.foreign_key, record_id);
+        auto differences = tx.exec_params("SELECT differences FROM geo_ssf_ref_differences WHERE registry_table = $1 "
+                                          "AND record_id = $2",
+                                          r.registry_table, record_id);
+        if (!differences.empty())
+            details.ref_differences = differences[0][0].as<std::string>();
     }
     if (!details.on_primary && !details.registry)
         throw UsageError("no " + r.name + " record with id " + std::to_string(record_id) +
@@ -204,7 +210,8 @@ std::string format_record_table(const RecordDetails& d) {
     if (d.registry)
         add_row_lines(out, *d.registry,
                       {{"next sync retry", next_retry(*d.registry, "state", "retry_at")},
-                       {"next verification retry", next_retry(*d.registry, "verification_state", "verification_retry_at")}});
+                       {"next verification retry", next_retry(*d.registry, "verification_state", "verification_retry_at")},
+                       {"refs that differ", d.ref_differences}});
     else
         out += "  no row yet: the next sync creates it\n";
     out += "\nprimary (" + r.states_table + ")\n";
@@ -244,6 +251,7 @@ std::string format_record_json(const RecordDetails& d) {
         out["registry"] = d.registry ? json_row(*d.registry) : nlohmann::ordered_json(nullptr);
         out["next_sync_retry"] = retry(d.registry, "state", "retry_at");
         out["next_verification_retry"] = retry(d.registry, "verification_state", "verification_retry_at");
+        out["ref_differences"] = json_or_null<nlohmann::ordered_json>(d.ref_differences);
         out["primary"] = d.state ? json_row(*d.state) : nlohmann::ordered_json(nullptr);
         auto match = checksums_match(d);
         out["checksum_matches"] = match ? nlohmann::ordered_json(*match) : nlohmann::ordered_json(nullptr);

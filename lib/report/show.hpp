@@ -38,6 +38,7 @@ struct RecordDetails {
     std::optional<TableRow> state;               // the primary's state row (main database)
     bool secondary = false;
     std::optional<TableRow> registry;            // secondary: the registry row (tracking database)
+    std::optional<std::string> ref_differences;  // secondary: the refs that differed at the last mismatch
 };
 
 // Reads RECORD_ID of REPLICABLE on SITE. A record that has no model row (and, on a secondary,

@@ -64,8 +64,7 @@ std::string describe_ref_differences(const std::filesystem::path& local, const s
 class CompareBatch : public ClaimedBatchOf<registry_table::Claim, RegistryVerificationOutcome> {
 public:
     CompareBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<registry_table::Claim> claims)
-        : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)),
-          m_details(m_claims.size()) {
+        : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)) {
         pqxx::read_transaction main(site.main_database());
         m_primary = primary_states(main, r, ids());
         m_paths = repository_paths(main, r, ids());
@@ -90,9 +89,8 @@ public:
                 return;
             }
             m_outcomes[i] = registry_verification_mismatched(c.retry_count, checksum, p->second.checksum, c.registry_id);
-            m_details[i] = "checksum mismatch: " +
-                           describe_ref_differences(local, primary_repository_url(config.primary_url, path->second),
-                                                    config.transport);
+            m_outcomes[i].ref_differences = describe_ref_differences(
+                local, primary_repository_url(config.primary_url, path->second), config.transport);
         } catch (const std::exception& e) {
             m_outcomes[i] = registry_verification_failed(c.retry_count, redact_url_credentials(e.what()));
         }
@@ -105,7 +103,8 @@ public:
             return {id, RecordResult::Kind::succeeded, o.checksum.value_or("")};
         if (o.state == VerificationState::disabled)
             return {id, RecordResult::Kind::deferred, "the primary has not verified this record yet"};
-        return {id, RecordResult::Kind::failed, m_details[i].empty() ? o.failure.value_or("") : m_details[i]};
+        return {id, RecordResult::Kind::failed,
+                o.ref_differences ? "checksum mismatch: " + *o.ref_differences : o.failure.value_or("")};
     }
 
     void record(const std::vector<std::pair<long long, RegistryVerificationOutcome>>& outcomes,
@@ -119,7 +118,6 @@ private:
     Site& m_site;
     const Replicable& m_replicable;
     std::string m_claim_time;
-    std::vector<std::string> m_details;  // the refs that differ, after a mismatch
     std::map<long long, PrimaryState> m_primary;
     RepositoryPaths m_paths;
 };

@@ -101,6 +101,14 @@ TEST_CASE("sync: a mismatch names the refs that differ and the next sync repairs
     CHECK(site.registry(1, "encode(verification_checksum_mismatched, 'hex')") ==
           site.registry(1, "encode(verification_checksum, 'hex')"));
     CHECK(site.registry(1, "retry_count") == site.registry(1, "verification_retry_count"));
+    // show prints them, GitLab's verification_failure keeps its own text.
+    RunResult shown = site.secondary({"show", "cool_widget", "1"});
+    CAPTURE(shown.out);
+    CHECK(shown.out.find("  refs that differ  ") != std::string::npos);
+    CHECK(shown.out.find("refs differ: refs/heads/record-1 only on the primary\n") != std::string::npos);
+    CHECK(nlohmann::json::parse(site.secondary({"show", "cool_widget", "1", "--format", "json"}).out)["ref_differences"] ==
+          "refs differ: refs/heads/record-1 only on the primary");
+    CHECK(site.secondary({"show", "cool_widget", "2"}).out.find("refs that differ") == std::string::npos);
 
     site.geo_db.exec("UPDATE cool_widget_registry SET retry_at = now() - interval '1 second'");
     REQUIRE(site.secondary({"sync"}).status == 0);
@@ -108,6 +116,9 @@ TEST_CASE("sync: a mismatch names the refs that differ and the next sync repairs
     CHECK(site.secondary({"verify"}).status == 0);
     CHECK(site.registry(1, "verification_state") == "2");
     CHECK(site.registry(1, "checksum_mismatch") == "false");
+    CHECK(nlohmann::json::parse(site.secondary({"show", "cool_widget", "1", "--format", "json"}).out)["ref_differences"]
+              .is_null());
+    CHECK(site.geo_db.scalar("SELECT count(*) FROM geo_ssf_ref_differences") == "0");
 }
 
 TEST_CASE("sync: copies corrupted or deleted by hand heal without manual steps") {
