@@ -18,6 +18,8 @@ struct ListOptions {
     int limit = 100;
     long long after = 0;
     std::string format = "table";
+    bool wide = false;
+    bool missing_on_primary = false;
 };
 
 }  // namespace
@@ -32,6 +34,8 @@ Runner define_list(CLI::App& app) {
                    "Secondary only: pending, started, synced or failed");
     app.add_option("--verification-state", options->verification_state,
                    "pending, started, succeeded, failed or disabled (also verification_failed, ...)");
+    app.add_flag("--missing-on-primary", options->missing_on_primary,
+                 "Secondary only: records synced while the primary had no repository for them");
     app.add_option("--limit", options->limit, "Records per page (default 100)")->check(CLI::Range(1, 100000));
     app.add_option("--after", options->after, "Only records with a greater id (the next page)")
         ->check(CLI::Validator(
@@ -45,9 +49,12 @@ Runner define_list(CLI::App& app) {
             },
             "ID"));
     app.add_option("--format", options->format, "Output format")->check(CLI::IsMember({"table", "json"}));
+    app.add_flag("--wide", options->wide, "Failure texts whole, not cut to the column (JSON has them whole)");
     app.footer(R"(Examples:
   geo-ssf list cool_widget --sync-state failed
   geo-ssf list cool_widget --verification-state verification_failed --limit 20 --after 1200
+  geo-ssf list cool_widget --sync-state failed --wide
+  geo-ssf list cool_widget --missing-on-primary
   geo-ssf list cool_widget --sync-state failed --format json | jq -r '.records[].id' | xargs geo-ssf resync cool_widget)");
 
     return [options](Invocation& invocation) {
@@ -58,12 +65,13 @@ Runner define_list(CLI::App& app) {
             query.sync_state = sync_state_option(*options->sync_state);
         if (options->verification_state)
             query.verification_state = verification_state_option(*options->verification_state);
+        query.missing_on_primary = options->missing_on_primary;
         query.limit = options->limit;
         query.after = options->after;
         auto page = list_records(site, options->replicable, query);
         bool secondary = !site.is_primary();
         std::cout << (options->format == "json" ? format_record_page_json(page, secondary)
-                                                : format_record_page_table(page, secondary));
+                                                : format_record_page_table(page, secondary, options->wide));
         return 0;
     };
 }

@@ -77,12 +77,16 @@ RecordPage list_records(Site& site, const std::string& replicable, const ListQue
     bool secondary = !site.is_primary();
     if (!secondary && query.sync_state)
         throw UsageError("--sync-state lists a secondary's registry; a primary has only verification states");
+    if (!secondary && query.missing_on_primary)
+        throw UsageError("--missing-on-primary lists a secondary's registry; a primary has its own repositories");
     site.require_migrated(secondary ? DatabaseKind::geo : DatabaseKind::main);
     std::string where = r.foreign_key + " > $1";
     if (query.sync_state)
         where += " AND state = " + std::to_string(static_cast<int>(*query.sync_state));
     if (query.verification_state)
         where += " AND verification_state = " + std::to_string(static_cast<int>(*query.verification_state));
+    if (query.missing_on_primary)
+        where += " AND missing_on_primary";
     std::string failed = std::to_string(static_cast<int>(VerificationState::failed));
     std::string sql =
         "SELECT " + r.foreign_key + ", verification_state, " + timestamp_sql("verified_at") +
@@ -92,7 +96,7 @@ RecordPage list_records(Site& site, const std::string& replicable, const ListQue
     if (secondary)
         sql += ", state, " + timestamp_sql("last_synced_at") + ", retry_count, last_sync_failure, "
                "CASE WHEN state = " + std::to_string(static_cast<int>(SyncState::failed)) +
-               " THEN coalesce(extract(epoch FROM retry_at - now())::float8, 0) END";
+               " THEN coalesce(extract(epoch FROM retry_at - now())::float8, 0) END, missing_on_primary";
     sql += " FROM " + (secondary ? r.registry_table : r.states_table) + " WHERE " + where + " ORDER BY " +
            r.foreign_key + " LIMIT $2";
 
@@ -121,17 +125,31 @@ RecordPage list_records(Site& site, const std::string& replicable, const ListQue
             rec.last_sync_failure = optional_text(row[11]);
             if (!row[12].is_null())
                 rec.next_sync_retry = retry_in_words(row[12].as<double>());
+            rec.missing_on_primary = row[13].as<bool>();
         }
         page.records.push_back(std::move(rec));
     }
     return page;
 }
 
-std::string format_record_page_table(const RecordPage& page, bool secondary) {
+namespace {
+
+// The FAILURE column: the sync failure, else the verification failure, else whether the primary
+// lacked the repository (a synced record that has nothing to verify).
+std::string failure_column(const ListedRecord& rec, bool wide) {
+    auto failure = rec.last_sync_failure ? rec.last_sync_failure : rec.verification_failure;
+    if (!failure && rec.missing_on_primary)
+        return "missing on the primary";
+    return wide ? failure.value_or("") : cut(failure);
+}
+
+}  // namespace
+
+std::string format_record_page_table(const RecordPage& page, bool secondary, bool wide) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& rec : page.records) {
         std::string retry = rec.next_sync_retry.value_or(rec.next_verification_retry.value_or("-"));
-        std::string failure = cut(rec.last_sync_failure ? rec.last_sync_failure : rec.verification_failure);
+        std::string failure = failure_column(rec, wide);
         if (secondary)
             rows.push_back({std::to_string(rec.id), sync_state_name(*rec.sync_state),
                             short_verification_name(rec.verification_state), when(rec.last_synced_seconds), retry,
@@ -161,6 +179,7 @@ std::string format_record_page_json(const RecordPage& page, bool secondary) {
             item["retry_count"] = rec.retry_count;
             item["next_sync_retry"] = optional_json(rec.next_sync_retry);
             item["last_sync_failure"] = optional_json(rec.last_sync_failure);
+            item["missing_on_primary"] = rec.missing_on_primary;
         }
         item["verification_state"] = verification_state_name(rec.verification_state);
         item["verified_at"] = optional_json(rec.verified_at);

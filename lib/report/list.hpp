@@ -20,6 +20,7 @@ VerificationState verification_state_option(const std::string& text);
 struct ListQuery {
     std::optional<SyncState> sync_state;  // secondary only
     std::optional<VerificationState> verification_state;
+    bool missing_on_primary = false;  // secondary only: records synced while the primary had no repository
     int limit = 100;
     long long after = 0;  // only records with a greater id
 };
@@ -38,6 +39,7 @@ struct ListedRecord {
     int verification_retry_count = 0;
     std::optional<std::string> last_sync_failure;
     std::optional<std::string> verification_failure;
+    bool missing_on_primary = false;  // secondary: the primary had no repository at the last sync
 };
 
 struct RecordPage {
@@ -48,7 +50,8 @@ struct RecordPage {
 // One page of REPLICABLE's records on SITE. A sync state on a primary is a UsageError.
 RecordPage list_records(Site& site, const std::string& replicable, const ListQuery& query);
 
-std::string format_record_page_table(const RecordPage& page, bool secondary);
+// The table cuts failure texts to a column's width unless WIDE; the JSON has them whole.
+std::string format_record_page_table(const RecordPage& page, bool secondary, bool wide);
 std::string format_record_page_json(const RecordPage& page, bool secondary);
 
 }  // namespace geo_ssf

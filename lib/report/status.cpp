@@ -136,7 +136,8 @@ bool any_counted(const StatusCounts& c) {
     for (CountField field : {&StatusCounts::count, &StatusCounts::checksum_total, &StatusCounts::checksummed,
                              &StatusCounts::checksum_failed, &StatusCounts::registry, &StatusCounts::synced,
                              &StatusCounts::failed, &StatusCounts::verification_total, &StatusCounts::verified,
-                             &StatusCounts::verification_failed, &StatusCounts::registry_missing})
+                             &StatusCounts::verification_failed, &StatusCounts::registry_missing,
+                             &StatusCounts::missing_on_primary})
         if (c.*field)
             return true;
     return false;
@@ -261,6 +262,11 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
                 return synced(x) && verification_is(x, VerificationState::failed);
             });
         }
+    });
+    // Few rows, through the registry's partial index on missing_on_primary.
+    count_fields(t, {&StatusCounts::missing_on_primary}, [&] {
+        counts.missing_on_primary = as_count(
+            geo_reader.exec("SELECT count(*) FROM " + r.registry_table + " WHERE missing_on_primary")[0][0]);
     });
     count_fields(t, {&StatusCounts::registry_missing}, [&] {
         if (!tallies || !primary_digests.valid())

@@ -31,6 +31,8 @@ struct StatusCounts {
     std::optional<long long> verification_failed;
     // Ours, secondary: records in scope on the primary that have no registry row yet.
     std::optional<long long> registry_missing;
+    // Ours, secondary: registry rows synced while the primary had no repository for them.
+    std::optional<long long> missing_on_primary;
 };
 
 // GitLab's derived percentages: 0 when the registry is empty; the verified percentage is of

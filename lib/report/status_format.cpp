@@ -53,6 +53,8 @@ const Field k_secondary_fields[] = {
      "Number of {T} that failed verification on secondary", true, Percentage::none},
     {"registry_missing_count", &StatusCounts::registry_missing, "No registry row yet",
      "Number of {T} on primary with no registry row on secondary yet", false, Percentage::none},
+    {"missing_on_primary_count", &StatusCounts::missing_on_primary, "Missing on primary",
+     "Number of {T} synced on secondary while the primary had no repository for them", false, Percentage::none},
 };
 
 template <size_t N>

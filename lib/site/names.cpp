@@ -259,6 +259,7 @@ std::vector<std::string> SchemaNames::all() const {
             registry_failed_verification_index,
             registry_needs_verification_index,
             registry_pending_verification_index,
+            registry_missing_on_primary_index,
             registry_verification_failure_check,
             registry_last_sync_failure_check,
             states_foreign_key_index,
@@ -305,6 +306,7 @@ SchemaNames derive_schema_names(const Names& names, std::optional<std::string_vi
     s.registry_failed_verification_index = fit_identifier(r + "_failed_verification");
     s.registry_needs_verification_index = fit_identifier(r + "_needs_verification");
     s.registry_pending_verification_index = fit_identifier(r + "_pending_verification");
+    s.registry_missing_on_primary_index = fit_identifier(r + "_missing_on_primary");
     s.registry_verification_failure_check = text_limit_constraint_name(r, "verification_failure");
     s.registry_last_sync_failure_check = text_limit_constraint_name(r, "last_sync_failure");
 

@@ -68,6 +68,7 @@ struct SchemaNames {
     std::string registry_failed_verification_index;  // cool_widget_registry_failed_verification
     std::string registry_needs_verification_index;   // cool_widget_registry_needs_verification
     std::string registry_pending_verification_index; // cool_widget_registry_pending_verification
+    std::string registry_missing_on_primary_index;   // cool_widget_registry_missing_on_primary (ours)
     std::string registry_verification_failure_check;
     std::string registry_last_sync_failure_check;
 

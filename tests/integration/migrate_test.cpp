@@ -115,6 +115,7 @@ TEST_CASE("migrate: the generated registry table is the seed's, to the last inde
 
     CHECK(index_definitions(db, "cool_widget_registry") == std::vector<std::string>{
         "CREATE INDEX cool_widget_registry_failed_verification ON public.cool_widget_registry USING btree (verification_retry_at NULLS FIRST) WHERE ((state = 2) AND (verification_state = 3))",
+                  "CREATE INDEX cool_widget_registry_missing_on_primary ON public.cool_widget_registry USING btree (cool_widget_id) WHERE missing_on_primary",
         "CREATE INDEX cool_widget_registry_needs_verification ON public.cool_widget_registry USING btree (verification_state) WHERE ((state = 2) AND (verification_state = ANY (ARRAY[0, 3])))",
         "CREATE INDEX cool_widget_registry_pending_verification ON public.cool_widget_registry USING btree (verified_at NULLS FIRST) WHERE ((state = 2) AND (verification_state = 0))",
         "CREATE UNIQUE INDEX cool_widget_registry_pkey ON public.cool_widget_registry USING btree (id)",

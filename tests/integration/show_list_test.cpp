@@ -180,6 +180,34 @@ TEST_CASE("list: a secondary's registry by state, in pages by id") {
     CHECK(none.out.find("(no records)\n") != std::string::npos);
 }
 
+TEST_CASE("list: --wide shows failures whole; --missing-on-primary lists the records the primary had no repository for") {
+    TwoSitesFixture sites;
+    std::string failure = "Error syncing repository: " + std::string(150, 'y') + " the end";
+    sites.geo_db.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at, state, verification_state, "
+                      "last_sync_failure, missing_on_primary) VALUES (1, now(), 3, 0, '" + failure + "', false), "
+                      "(2, now(), 2, 4, NULL, true), (3, now(), 2, 2, NULL, false), (4, now(), 2, 4, NULL, true)");
+    RunResult cut = sites.secondary_run({"list", "cool_widget", "--sync-state", "failed"});
+    CHECK(cut.out.find(" the end") == std::string::npos);
+    RunResult wide = sites.secondary_run({"list", "cool_widget", "--sync-state", "failed", "--wide"});
+    CAPTURE(wide.out);
+    CHECK(wide.status == 0);
+    CHECK(wide.out.find(failure + "\n") != std::string::npos);
+
+    json missing = run_json(sites.secondary_run({"list", "cool_widget", "--missing-on-primary", "--format", "json"}));
+    REQUIRE(missing["records"].size() == 2);
+    CHECK(missing["records"][0]["id"] == 2);
+    CHECK(missing["records"][1]["id"] == 4);
+    CHECK(missing["records"][0]["missing_on_primary"] == true);
+    RunResult table = sites.secondary_run({"list", "cool_widget", "--missing-on-primary"});
+    CAPTURE(table.out);
+    CHECK(table.out.find("missing on the primary\n") != std::string::npos);
+    CHECK(table.out.find("\n3 ") == std::string::npos);
+    json all = run_json(sites.secondary_run({"list", "cool_widget", "--format", "json"}));
+    CHECK(all["records"][2]["missing_on_primary"] == false);
+    check_one_line_error(sites.primary_run({"list", "cool_widget", "--missing-on-primary"}), 2,
+                         "--missing-on-primary lists a secondary's registry");
+}
+
 TEST_CASE("list: a primary's state rows by verification state; bad states are usage errors") {
     TwoSitesFixture sites;
     sites.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1, 12)");

@@ -151,6 +151,12 @@ TEST_CASE("status: a secondary's counts equal the ones computed from registry ro
         wanted.insert(id);
     ExpectedSecondary e = expect(rows, wanted);
     REQUIRE(e.missing > 50);
+    // Some synced records had no repository on the primary.
+    sites.geo_db.exec("UPDATE cool_widget_registry SET missing_on_primary = true WHERE state = 2 AND cool_widget_id % 3 = 0");
+    long long missing_on_primary = 0;
+    for (const auto& row : rows)
+        missing_on_primary += row.state == 2 && row.fk % 3 == 0;
+    REQUIRE(missing_on_primary > 0);
 
     // From the tallies, then from the rows when the tally triggers are gone.
     for (bool tallied : {true, false}) {
@@ -169,6 +175,7 @@ TEST_CASE("status: a secondary's counts equal the ones computed from registry ro
         CHECK(w["cool_widgets_verified_count"] == e.verified);
         CHECK(w["cool_widgets_verification_failed_count"] == e.verification_failed);
         CHECK(w["cool_widgets_registry_missing_count"] == e.missing);
+        CHECK(w["cool_widgets_missing_on_primary_count"] == missing_on_primary);
         CHECK(w["cool_widgets_synced_in_percentage"].get<double>() ==
               doctest::Approx(100.0 * static_cast<double>(e.synced) / static_cast<double>(e.registry)));
         CHECK(w["cool_widgets_verified_in_percentage"].get<double>() ==
@@ -189,6 +196,7 @@ TEST_CASE("status: a secondary's counts equal the ones computed from registry ro
     CHECK(exposition.value("geo_cool_widgets_verified") == e.verified);
     CHECK(exposition.value("geo_cool_widgets_verification_failed") == e.verification_failed);
     CHECK(exposition.value("geo_cool_widgets_registry_missing") == e.missing);
+    CHECK(exposition.value("geo_cool_widgets_missing_on_primary") == missing_on_primary);
     CHECK(exposition.value("geo_gadgets") == 0);
     for (const auto& sample : exposition.samples)
         CHECK(sample.labels.at("site") == "secondary-site");

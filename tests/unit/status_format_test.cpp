@@ -37,6 +37,7 @@ SiteStatus secondary_status() {
     c.verified = 900;
     c.verification_failed = 0;
     c.registry_missing = 7;
+    c.missing_on_primary = 2;
     s.types.push_back(widgets);
     return s;
 }
@@ -177,7 +178,7 @@ TEST_CASE("status_format: JSON has exactly GitLab's field names plus ours") {
         keys.push_back(it.key());
     std::sort(keys.begin(), keys.end());
     std::vector<std::string> expected = {
-        "cool_widgets_count", "cool_widgets_failed_count", "cool_widgets_registry_count",
+        "cool_widgets_count", "cool_widgets_failed_count", "cool_widgets_missing_on_primary_count", "cool_widgets_registry_count",
         "cool_widgets_registry_missing_count", "cool_widgets_synced_count", "cool_widgets_synced_in_percentage",
         "cool_widgets_verification_failed_count", "cool_widgets_verification_total_count", "cool_widgets_verified_count",
         "cool_widgets_verified_in_percentage", "name", "status"};
@@ -206,7 +207,8 @@ TEST_CASE("status_format: the table aligns numbers and marks failures") {
                      "  Available to verify   990\n"
                      "  Verified              900   90.0%\n"
                      "  Failed to verify        0\n"
-                     "  No registry row yet     7\n") != std::string::npos);
+                     "  No registry row yet     7\n"
+                     "  Missing on primary      2\n") != std::string::npos);
 
     SiteStatus p;
     p.site = "primary";
