@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -17,11 +18,43 @@ namespace {
 // pg_advisory_lock key shared by every `geo-ssf migrate`: the bytes of "geo-ssf" as a number.
 constexpr long long k_migrate_lock_key = 0x67656f2d737366LL;
 
+// A table of geo-ssf's own name: an application's database (Rails) has a schema_migrations of
+// its own, which geo-ssf never reads or writes.
 const char* k_create_schema_migrations =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "CREATE TABLE IF NOT EXISTS geo_ssf_schema_migrations ("
     " version text PRIMARY KEY,"
     " name text NOT NULL,"
     " applied_at timestamp with time zone NOT NULL DEFAULT now())";
+
+// Whether the database has a schema_migrations that an earlier geo-ssf made (with its name and
+// applied_at columns; Rails' has only version) and no table under the current name.
+bool has_legacy_table(pqxx::transaction_base& tx) {
+    return tx.exec1("SELECT to_regclass('geo_ssf_schema_migrations') IS NULL AND "
+                    "(SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass('schema_migrations') "
+                    "AND attname IN ('name', 'applied_at') AND NOT attisdropped) = 2")[0]
+        .as<bool>();
+}
+
+// The table the applied migrations are recorded in, under its current or its earlier name;
+// nullopt when there is none yet.
+std::optional<std::string> schema_migrations_table(pqxx::transaction_base& tx) {
+    if (has_legacy_table(tx))
+        return "schema_migrations";
+    if (tx.exec1("SELECT to_regclass('geo_ssf_schema_migrations') IS NOT NULL")[0].as<bool>())
+        return "geo_ssf_schema_migrations";
+    return std::nullopt;
+}
+
+// Takes over the table of an earlier geo-ssf under the current name, with what it records.
+void take_over_legacy_table(pqxx::connection& connection) {
+    pqxx::work tx(connection);
+    if (!has_legacy_table(tx))
+        return;
+    tx.exec("ALTER TABLE schema_migrations RENAME TO geo_ssf_schema_migrations");
+    tx.exec("ALTER TABLE geo_ssf_schema_migrations RENAME CONSTRAINT schema_migrations_pkey TO "
+            "geo_ssf_schema_migrations_pkey");
+    tx.commit();
+}
 
 // Releases the session-level advisory lock however the migration run ends.
 class MigrateLock {
@@ -108,12 +141,12 @@ std::vector<Migration> discover_migrations(DatabaseKind kind, const std::filesys
 
 std::vector<AppliedMigration> applied_migrations(pqxx::connection& connection) {
     pqxx::read_transaction tx(connection);
-    auto exists = tx.exec1("SELECT to_regclass('schema_migrations') IS NOT NULL")[0].as<bool>();
+    auto table = schema_migrations_table(tx);
     std::vector<AppliedMigration> out;
-    if (!exists)
+    if (!table)
         return out;
     for (const auto& row : tx.exec("SELECT version, name, to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS TZ') "
-                                   "FROM schema_migrations ORDER BY version"))
+                                   "FROM " + *table + " ORDER BY version"))
         out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
     return out;
 }
@@ -132,13 +165,14 @@ std::vector<Migration> pending_migrations(pqxx::connection& connection, const st
 std::vector<Migration> apply_pending_migrations(pqxx::connection& connection, const std::vector<Migration>& all,
                                                 const std::function<void(const Migration&)>& on_applied) {
     MigrateLock lock(connection);
+    take_over_legacy_table(connection);
     pqxx::nontransaction(connection).exec(k_create_schema_migrations);
     std::vector<Migration> applied;
     for (const auto& m : pending_migrations(connection, all)) {
         try {
             pqxx::work tx(connection);
             tx.exec(m.up_sql);
-            tx.exec_params("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name);
+            tx.exec_params("INSERT INTO geo_ssf_schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name);
             tx.commit();
         } catch (const pqxx::broken_connection&) {
             throw;

@@ -1,5 +1,5 @@
 // Schema migrations: geo-ssf's own (the event log and its cursor) and the project's generated
-// ones, applied in version order, each in its own transaction, recorded in schema_migrations.
+// ones, applied in version order, each in its own transaction, recorded in geo_ssf_schema_migrations.
 #pragma once
 
 #include <pqxx/pqxx>
@@ -40,7 +40,8 @@ struct AppliedMigration {
     std::string applied_at;
 };
 
-// What schema_migrations records, oldest first; empty when the table does not exist yet.
+// What geo_ssf_schema_migrations records (or, before migrate takes it over, the schema_migrations
+// table of an earlier geo-ssf), oldest first; empty when there is no such table yet.
 // Reads only, so it works on a read-only connection.
 std::vector<AppliedMigration> applied_migrations(pqxx::connection& connection);
 

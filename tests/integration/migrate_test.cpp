@@ -206,19 +206,70 @@ TEST_CASE("migrate: a second run applies nothing, and --status and --dry-run cha
     RunResult status_before = sites.primary_run({"migrate", "--status"});
     CHECK(status_before.status == 0);
     CHECK(status_before.out.find("pending") != std::string::npos);
-    CHECK(sites.main_db.scalar("SELECT to_regclass('schema_migrations')::text") == "");
+    CHECK(sites.main_db.scalar("SELECT to_regclass('geo_ssf_schema_migrations')::text") == "");
 
     REQUIRE(sites.primary_run({"migrate"}).status == 0);
-    std::string applied = sites.main_db.scalar("SELECT count(*) FROM schema_migrations");
+    std::string applied = sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations");
     CHECK(applied == "3");  // geo_events, geo_ssf_tallies, cool_widget_states
     RunResult again = sites.primary_run({"migrate"});
     CHECK(again.status == 0);
     CHECK(again.out == "main: no pending migrations\n");
-    CHECK(sites.main_db.scalar("SELECT count(*) FROM schema_migrations") == applied);
+    CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations") == applied);
 
     RunResult status_after = sites.primary_run({"migrate", "--status"});
     CHECK(status_after.out.find("pending") == std::string::npos);
     CHECK(status_after.out.find("create_cool_widget_states") != std::string::npos);
+}
+
+TEST_CASE("migrate: beside a Rails application's schema_migrations and ar_internal_metadata, which stay untouched") {
+    TwoSites sites;
+    sites.generate_cool_widget();
+    sites.main_db.exec("CREATE TABLE schema_migrations (version character varying PRIMARY KEY);"
+                       "INSERT INTO schema_migrations VALUES ('20230101000000'), ('20240202000000');"
+                       "CREATE TABLE ar_internal_metadata (key character varying PRIMARY KEY, value character varying,"
+                       " created_at timestamp(6) NOT NULL, updated_at timestamp(6) NOT NULL);"
+                       "INSERT INTO ar_internal_metadata VALUES ('environment', 'production', now(), now())");
+    auto rails_rows = [&] {
+        return sites.main_db.scalar("SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations") + " | " +
+               sites.main_db.scalar("SELECT string_agg(key || '=' || value || ' ' || created_at::text || ' ' || "
+                                    "updated_at::text, ',') FROM ar_internal_metadata");
+    };
+    std::string before = rails_rows();
+    RunResult pending = sites.primary_run({"migrate", "--status"});
+    CAPTURE(pending.err);
+    CHECK(pending.status == 0);
+    CHECK(pending.out.find("pending") != std::string::npos);
+    RunResult migrated = sites.primary_run({"migrate"});
+    CAPTURE(migrated.err);
+    REQUIRE(migrated.status == 0);
+    CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations") == "3");
+    CHECK(sites.primary_run({"migrate", "--status"}).out.find("pending") == std::string::npos);
+    RunResult check = sites.primary_run({"check"});
+    CAPTURE(check.out);
+    CHECK(check.status == 0);
+    CHECK(sites.primary_run({"verify"}).status == 0);
+    CHECK(sites.primary_run({"status"}).status == 0);
+    CHECK(rails_rows() == before);
+    CHECK(sites.main_db.scalar("SELECT count(*) FROM schema_migrations") == "2");
+}
+
+TEST_CASE("migrate: the schema_migrations of an earlier geo-ssf is taken over, nothing applied again") {
+    TwoSites sites;
+    sites.generate_cool_widget();
+    REQUIRE(sites.primary_run({"migrate"}).status == 0);
+    sites.main_db.exec("ALTER TABLE geo_ssf_schema_migrations RENAME TO schema_migrations;"
+                       "ALTER TABLE schema_migrations RENAME CONSTRAINT geo_ssf_schema_migrations_pkey TO "
+                       "schema_migrations_pkey");
+    // Read before the takeover, as check and --status do on a read-only connection.
+    CHECK(sites.primary_run({"migrate", "--status"}).out.find("pending") == std::string::npos);
+    RunResult again = sites.primary_run({"migrate"});
+    CAPTURE(again.err);
+    CHECK(again.status == 0);
+    CHECK(again.out == "main: no pending migrations\n");
+    CHECK(sites.main_db.scalar("SELECT to_regclass('schema_migrations')::text") == "");
+    CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations") == "3");
+    // The name is free for the application's own table.
+    CHECK_NOTHROW(sites.main_db.exec("CREATE TABLE schema_migrations (version character varying PRIMARY KEY)"));
 }
 
 TEST_CASE("migrate: concurrent runs apply each migration once") {
@@ -243,7 +294,7 @@ TEST_CASE("migrate: concurrent runs apply each migration once") {
         };
         CHECK(count("applied main 20260101000000_create_geo_events") == 1);
         CHECK(count("_create_cool_widget_states") == 1);
-        CHECK(sites.main_db.scalar("SELECT count(*) FROM schema_migrations") == "3");
+        CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations") == "3");
     }
 }
 
@@ -259,9 +310,9 @@ TEST_CASE("migrate: a failing migration leaves its database unchanged and names 
     CHECK(r.err.find("nosuchtype") != std::string::npos);
     CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
     CHECK(sites.main_db.scalar("SELECT to_regclass('half_done')::text") == "");
-    CHECK(sites.main_db.scalar("SELECT count(*) FROM schema_migrations WHERE version = '20990101000000'") == "0");
+    CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations WHERE version = '20990101000000'") == "0");
     // The migrations before it were applied and stay so.
-    CHECK(sites.main_db.scalar("SELECT count(*) FROM schema_migrations") == "2");
+    CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations") == "2");
 }
 
 TEST_CASE("migrate: malformed migration files are configuration errors") {
@@ -285,7 +336,7 @@ TEST_CASE("migrate: malformed migration files are configuration errors") {
         CHECK(r.status == 3);
         CHECK(r.err.find("version 20990101000000 is also used by") != std::string::npos);
     }
-    CHECK(sites.main_db.scalar("SELECT to_regclass('schema_migrations')::text") == "");
+    CHECK(sites.main_db.scalar("SELECT to_regclass('geo_ssf_schema_migrations')::text") == "");
 }
 
 TEST_CASE("migrate: every generated down section undoes its up section") {
@@ -311,7 +362,7 @@ TEST_CASE("migrate: a secondary never migrates the primary's main database") {
     RunResult r = sites.secondary_run({"migrate", "--database", "main"});
     CHECK(r.status == 2);
     CHECK(r.err.find("the main database belongs to the primary") != std::string::npos);
-    CHECK(sites.main_db.scalar("SELECT to_regclass('schema_migrations')::text") == "");
+    CHECK(sites.main_db.scalar("SELECT to_regclass('geo_ssf_schema_migrations')::text") == "");
 }
 
 TEST_CASE("check: passes on a ready site and names what is not ready") {
