@@ -20,6 +20,7 @@ struct SyncOptions {
     std::vector<std::string> replicables;
     RunLimitOptions limits;
     std::string format = "table";
+    bool allow_mass_removal = false;
 };
 
 }  // namespace
@@ -32,6 +33,9 @@ Runner define_sync(CLI::App& app) {
     app.add_option("replicable", options->replicables, "Only these types (default: every replication-enabled type)");
     options->limits.add_to(app, "sync", "Repositories mirrored at once");
     app.add_option("--format", options->format, "Summary format")->check(CLI::IsMember({"table", "json"}));
+    app.add_flag("--allow-mass-removal", options->allow_mass_removal,
+                 "Let registry consistency remove more registry rows than sync.max_removal_share or "
+                 "sync.max_removal_count (their repositories go to the quarantine)");
     app.footer(R"(Examples:
   geo-ssf sync
   geo-ssf sync cool_widget --jobs 8 --max-runtime 55s
@@ -44,12 +48,16 @@ Runner define_sync(CLI::App& app) {
         site.require_migrated(DatabaseKind::main);
         install_stop_handlers();
         auto started = std::chrono::steady_clock::now();
-        secondary::SyncRun run = secondary::sync(site, options->replicables, limits);
+        secondary::SyncRun run = secondary::sync(site, options->replicables, limits, options->allow_mass_removal);
         double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         if (!quiet_output())
             std::cout << format_run_summary({"sync", "synced", run.types, &run.events, seconds},
                                             options->format == "json")
                       << "\n";
+        for (const auto& refusal : run.removals_refused)
+            spdlog::error("{}", refusal);
+        if (!run.removals_refused.empty())
+            return 1;
         if (run.removals_failed > 0) {
             spdlog::warn("{} repositories of removed records could not be removed; their registry rows are kept "
                          "and the next sync retries",

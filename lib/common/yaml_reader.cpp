@@ -129,6 +129,22 @@ std::optional<long long> YamlReader::integer(const char* key, long long min, lon
     return result;
 }
 
+std::optional<double> YamlReader::percentage(const char* key) const {
+    auto text = string(key);
+    if (!text)
+        return std::nullopt;
+    double percent = -1;
+    size_t used = 0;
+    try {
+        percent = std::stod(*text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used + 1 != text->size() || text->back() != '%' || !(percent >= 0 && percent <= 100))
+        fail(key, "expected a percentage from 0% to 100%, such as 10%, got \"" + *text + "\"");
+    return percent / 100;
+}
+
 std::optional<std::chrono::seconds> YamlReader::duration(const char* key) const {
     auto text = string(key);
     if (!text)

@@ -92,6 +92,13 @@ std::vector<long long> ids_in_range(pqxx::transaction_base& tx, const Replicable
     return out;
 }
 
+std::optional<long long> largest_of_first_ids(pqxx::transaction_base& tx, const Replicable& r, long long count) {
+    auto row = tx.exec_params1("SELECT max(" + r.foreign_key + ") FROM (SELECT " + r.foreign_key + " FROM " +
+                                   r.registry_table + " ORDER BY 1 LIMIT $1) first_ids",
+                               count);
+    return row[0].is_null() ? std::nullopt : std::optional<long long>(row[0].as<long long>());
+}
+
 long long delete_rows(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids) {
     if (ids.empty())
         return 0;

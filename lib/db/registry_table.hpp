@@ -27,6 +27,8 @@ struct Claim {
 // Inserts registry rows for IDS that have none (created_at = now(), every other column its
 // default). Returns how many were inserted.
 long long insert_rows(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids);
+// The largest of the COUNT smallest record ids in the registry; nullopt when it is empty.
+std::optional<long long> largest_of_first_ids(pqxx::transaction_base& tx, const Replicable& r, long long count);
 // The registry's foreign keys in [FIRST, LAST].
 std::vector<long long> ids_in_range(pqxx::transaction_base& tx, const Replicable& r, long long first, long long last);
 long long delete_rows(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids);

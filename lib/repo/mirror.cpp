@@ -2,6 +2,7 @@
 
 #include "repo/checksum.hpp"
 #include "repo/git.hpp"
+#include "repo/storage.hpp"
 #include "repo/transport.hpp"
 
 #include "common/error.hpp"
@@ -25,26 +26,9 @@ namespace {
 const char* k_temporary_folder = ".geo-ssf-tmp";
 char k_mirror_refspec[] = "+refs/*:refs/*";
 
-// STORAGE_ROOT/.geo-ssf-tmp, created when missing. Refused unless it is a real folder (not a
-// symbolic link) owned by the running user: new copies are built there and clean-up removes
-// what is in it, so it must not lead anywhere else.
+// STORAGE_ROOT/.geo-ssf-tmp: new copies are built there and clean-up removes what is in it.
 std::filesystem::path temporary_folder(const std::filesystem::path& storage_root, bool create) {
-    auto dir = storage_root / k_temporary_folder;
-    if (create && mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-        throw RuntimeError("cannot create " + dir.string() + ": " + std::strerror(errno));
-    struct stat st {};
-    if (lstat(dir.c_str(), &st) != 0) {
-        if (errno == ENOENT && !create)
-            return {};
-        throw RuntimeError("cannot use " + dir.string() + ": " + std::strerror(errno));
-    }
-    if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode))
-        throw RuntimeError(dir.string() + " is refused: it is " +
-                           (S_ISLNK(st.st_mode) ? "a symbolic link" : "not a folder") +
-                           "; remove it and geo-ssf makes a folder there");
-    if (st.st_uid != geteuid())
-        throw RuntimeError(dir.string() + " is refused: it is not owned by the user running geo-ssf");
-    return dir;
+    return own_folder(storage_root / k_temporary_folder, create);
 }
 
 std::filesystem::path new_temporary_folder(const std::filesystem::path& storage_root) {
@@ -71,19 +55,6 @@ bool is_temporary_name(const std::string& name) {
         }
     }
     return dashes == 2 && digit_before;
-}
-
-bool is_folder_not_link(const std::filesystem::path& path) {
-    std::error_code ec;
-    return std::filesystem::symlink_status(path, ec).type() == std::filesystem::file_type::directory;
-}
-
-// A bare repository's own layout: HEAD, objects/ and refs/, none of them a symbolic link.
-bool is_bare_repository(const std::filesystem::path& path) {
-    std::error_code ec;
-    return is_folder_not_link(path) &&
-           std::filesystem::symlink_status(path / "HEAD", ec).type() == std::filesystem::file_type::regular &&
-           is_folder_not_link(path / "objects") && is_folder_not_link(path / "refs");
 }
 
 // A repository, or what a clone or a removal interrupted early leaves: an empty folder, or one

@@ -2,6 +2,12 @@
 
 #include "common/error.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 namespace geo_ssf {
 
 std::filesystem::path repository_location(const std::filesystem::path& root, const std::string& relative) {
@@ -39,6 +45,36 @@ std::filesystem::path repository_location(const std::filesystem::path& root, con
     if (inside.empty() || *inside.begin() == "..")
         return refuse("it leads outside the storage root through a symbolic link");
     return location;
+}
+
+std::filesystem::path own_folder(const std::filesystem::path& dir, bool create) {
+    if (create && mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        throw RuntimeError("cannot create " + dir.string() + ": " + std::strerror(errno));
+    struct stat st {};
+    if (lstat(dir.c_str(), &st) != 0) {
+        if (errno == ENOENT && !create)
+            return {};
+        throw RuntimeError("cannot use " + dir.string() + ": " + std::strerror(errno));
+    }
+    if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode))
+        throw RuntimeError(dir.string() + " is refused: it is " +
+                           (S_ISLNK(st.st_mode) ? "a symbolic link" : "not a folder") +
+                           "; remove it and geo-ssf makes a folder there");
+    if (st.st_uid != geteuid())
+        throw RuntimeError(dir.string() + " is refused: it is not owned by the user running geo-ssf");
+    return dir;
+}
+
+bool is_folder_not_link(const std::filesystem::path& path) {
+    std::error_code ec;
+    return std::filesystem::symlink_status(path, ec).type() == std::filesystem::file_type::directory;
+}
+
+bool is_bare_repository(const std::filesystem::path& path) {
+    std::error_code ec;
+    return is_folder_not_link(path) &&
+           std::filesystem::symlink_status(path / "HEAD", ec).type() == std::filesystem::file_type::regular &&
+           is_folder_not_link(path / "objects") && is_folder_not_link(path / "refs");
 }
 
 }  // namespace geo_ssf

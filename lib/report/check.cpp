@@ -1,5 +1,7 @@
 #include "report/check.hpp"
 
+#include "repo/quarantine.hpp"
+
 #include "common/url.hpp"
 #include "site/config.hpp"
 #include "site/database.hpp"
@@ -40,6 +42,17 @@ private:
     const std::function<void(const CheckResult&)>& m_report;
     std::vector<CheckResult> m_results;
 };
+
+// What the quarantine holds is not a fault; a quarantine folder geo-ssf cannot use is.
+void check_quarantine(Checker& checker, const Config& config) {
+    try {
+        checker.record("quarantine", true,
+                       describe_quarantine(quarantine_usage(config.storage_root), config.storage_root) +
+                           ", purged after " + format_duration(config.removed_retention));
+    } catch (const Error& e) {
+        checker.record("quarantine", false, e.what());
+    }
+}
 
 void check_storage_root(Checker& checker, const std::filesystem::path& root) {
     const std::string name = "storage root present and writable";
@@ -205,8 +218,10 @@ std::vector<CheckResult> check_site(const std::optional<std::filesystem::path>& 
     if (config.role == Role::secondary)
         check_database(checker, config, DatabaseKind::geo, *config.geo_database);
     check_storage_root(checker, config.storage_root);
-    if (config.role == Role::secondary)
+    if (config.role == Role::secondary) {
+        check_quarantine(checker, config);
         check_primary(checker, config);
+    }
     return std::move(checker).results();
 }
 

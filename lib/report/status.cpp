@@ -404,6 +404,14 @@ SiteStatus collect_status(Site& site, std::vector<TypeStatus> types) {
             t.outcome = any_counted(t.counts) ? TypeOutcome::partial : TypeOutcome::unknown;
     }
     status.types = std::move(types);
+    if (!site.is_primary()) {
+        try {
+            status.quarantine = quarantine_usage(config.storage_root);
+            status.storage_root = config.storage_root;
+        } catch (const Error& e) {
+            spdlog::warn("the quarantine is not counted: {}", e.what());
+        }
+    }
     return status;
 }
 

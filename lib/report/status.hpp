@@ -3,6 +3,7 @@
 #pragma once
 
 #include "site/config.hpp"
+#include "repo/quarantine.hpp"
 #include "site/site.hpp"
 
 #include <optional>
@@ -74,6 +75,9 @@ struct SiteStatus {
     bool events_known = true;                    // false when reading them timed out
     std::string events_reason;
     std::vector<TypeStatus> types;
+    // Secondary: the copies of removed records that sync keeps for sync.removed_retention.
+    std::optional<QuarantineUsage> quarantine;
+    std::filesystem::path storage_root;
 
     // Whether everything that was asked for is known: no count and no event position timed out
     // (what geo_ssf_status_last_success_timestamp_seconds stands for).

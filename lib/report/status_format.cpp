@@ -282,6 +282,8 @@ std::string format_status_table(const SiteStatus& status) {
                status.events_known ? describe_event(status.last_event) : unknown);
     if (!primary)
         events.add("Last event processed", status.events_known ? describe_event(status.cursor_last_event) : unknown);
+    if (status.quarantine)
+        events.add("Quarantined", describe_quarantine(*status.quarantine, status.storage_root));
     out += events.render(false);
     for (const auto& t : status.types)
         out += "\n" + type_block(t, status.role);
@@ -301,6 +303,10 @@ std::string format_status_json(const SiteStatus& status) {
         out[prefix + "_date"] = mark && mark->date ? nlohmann::ordered_json(*mark->date) : nlohmann::ordered_json(nullptr);
     };
     put_event("last_event", status.last_event);
+    if (status.quarantine) {
+        out["quarantined_repositories"] = status.quarantine->repositories;
+        out["quarantined_bytes"] = status.quarantine->bytes;
+    }
     if (!primary)
         put_event("cursor_last_event", status.cursor_last_event);
     if (!status.events_known)
@@ -360,6 +366,13 @@ std::string format_status_prometheus(const SiteStatus& status, double now, const
         }
     } else {
         exposition.comment("event log: unknown, " + status.events_reason);
+    }
+    if (status.quarantine) {
+        exposition.gauge("geo_ssf_quarantined_repositories",
+                         "Copies of removed records kept in the quarantine until sync.removed_retention",
+                         std::to_string(status.quarantine->repositories));
+        exposition.gauge("geo_ssf_quarantined_bytes", "Bytes of the copies kept in the quarantine",
+                         std::to_string(status.quarantine->bytes));
     }
     std::optional<std::string> last_success;
     if (status.complete())

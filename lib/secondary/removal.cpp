@@ -2,9 +2,14 @@
 
 #include "common/error.hpp"
 #include "repo/mirror.hpp"
+#include "repo/quarantine.hpp"
 #include "repo/storage.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 
 namespace geo_ssf::secondary {
 
@@ -34,7 +39,12 @@ int remove_repositories(Site& site, const std::vector<Removal>& removals) {
     int failed = 0;
     for (const auto& removal : removals) {
         try {
-            remove_repository(repository_location(config.storage_root, removal.relative_path), config.storage_root);
+            auto location = repository_location(config.storage_root, removal.relative_path);
+            if (removal.quarantine)
+                quarantine_repository(config.storage_root, removal.replicable->name, removal.id, location,
+                                      std::chrono::system_clock::now());
+            else
+                remove_repository(location, config.storage_root);
         } catch (const Error& e) {
             spdlog::warn("{} {}: repository not removed: {}; its registry row is kept and the next sync retries",
                          removal.replicable->name, removal.id, e.what());
@@ -43,6 +53,22 @@ int remove_repositories(Site& site, const std::vector<Removal>& removals) {
         }
     }
     return failed;
+}
+
+std::optional<std::string> mass_removal(const Config& config, const Replicable& r, size_t removing, size_t compared) {
+    auto share = static_cast<double>(removing) / static_cast<double>(std::max<size_t>(compared, 1));
+    bool too_many = static_cast<long long>(removing) > config.max_removal_count;
+    if (!too_many && share <= config.max_removal_share)
+        return std::nullopt;
+    char percent[16];
+    std::snprintf(percent, sizeof percent, "%.0f%%", share * 100);
+    std::string limit = too_many ? "more than sync.max_removal_count " + std::to_string(config.max_removal_count)
+                                 : std::string("more than sync.max_removal_share ") +
+                                       std::to_string(static_cast<int>(config.max_removal_share * 100 + 0.5)) + "%";
+    return r.name + ": registry consistency would remove " + std::to_string(removing) + " of " +
+           std::to_string(compared) + " registry rows compared (" + percent + ", " + limit +
+           "), so it removed none; check databases.main and the type's scope, and if the primary really lost "
+           "these records run geo-ssf sync --allow-mass-removal";
 }
 
 }  // namespace geo_ssf::secondary

@@ -6,12 +6,14 @@
 #include "db/model_table.hpp"
 #include "db/registry_table.hpp"
 #include "repo/mirror.hpp"
+#include "repo/quarantine.hpp"
 #include "repo/storage.hpp"
 #include "secondary/removal.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 
 namespace geo_ssf::secondary {
 
@@ -55,10 +57,13 @@ std::vector<Removal> removals_of(Site& site, const Replicable& r, const std::vec
     std::vector<Removal> removals;
     for (long long id : gone) {
         if (auto path = repository_path_from_id(r, id))
-            removals.push_back({&r, id, *path});
+            removals.push_back({&r, id, *path, true});
         else
             spdlog::warn("{} {}: the record is gone and its repository path is unknown; its repository stays", r.name, id);
     }
+    if (!removals.empty())
+        spdlog::info("{}: {} records are gone from the primary without a deleted event; their repositories move to "
+                     "the quarantine", r.name, removals.size());
     if (unused.size() > gone.size())
         spdlog::info("{}: {} records left the scope; their registry rows are removed, their repositories stay", r.name,
                      unused.size() - gone.size());
@@ -80,32 +85,39 @@ std::optional<IdBatch> next_batch(Site& site, const Replicable& r, IdRanges& ran
 }
 
 // Brings the registry in step with the primary's records in RANGE, in one transaction of the
-// tracking database that also moves CURSOR_NAME to CURSOR (when set). Returns how many copies
-// could not be removed.
-int reconcile_range(Site& site, const Replicable& r, std::pair<long long, long long> range,
+// tracking database that also moves CURSOR_NAME to CURSOR (when set). A mass removal
+// (mass_removal) without REMOVALS.allowed removes nothing and leaves the cursor, so that every
+// run says so until it is confirmed or set right.
+void reconcile_range(Site& site, const Replicable& r, std::pair<long long, long long> range,
                      const std::vector<long long>& source, TypeTotals& totals,
-                     const std::optional<std::pair<std::string, std::optional<long long>>>& cursor) {
+                     const std::optional<std::pair<std::string, std::optional<long long>>>& cursor,
+                     RemovalReport& removals) {
     pqxx::work tx(site.geo_database());
     auto tracked = registry_table::ids_in_range(tx, r, range.first, range.second);
     std::vector<long long> untracked, unused;
     std::set_difference(source.begin(), source.end(), tracked.begin(), tracked.end(), std::back_inserter(untracked));
     std::set_difference(tracked.begin(), tracked.end(), source.begin(), source.end(), std::back_inserter(unused));
     totals.registry_created += registry_table::insert_rows(tx, r, untracked);
-    std::vector<Removal> removals = removals_of(site, r, unused);
+    auto refusal = removals.allowed ? std::nullopt : mass_removal(site.config(), r, unused.size(), tracked.size());
+    if (refusal) {
+        tx.commit();
+        removals.refused.push_back(*refusal);
+        return;
+    }
+    std::vector<Removal> moving = removals_of(site, r, unused);
     totals.registry_deleted += registry_table::delete_rows(tx, r, unused);
     if (cursor)
         write_cursor(tx, cursor->first, cursor->second);
     tx.commit();
-    return remove_repositories(site, removals);
+    removals.failed += remove_repositories(site, moving);
 }
 
 // Registry consistency, bounded like GitLab's worker: each run compares one batch of the
 // primary's records (from where the last run stopped, starting over after the last id) with
 // the registry, adding rows for records in scope that have none and removing the rows of
 // records that are gone or out of scope; and one batch of the records above the registry's
-// largest id, so that records created without an event are registered at once. Returns how
-// many copies could not be removed.
-int reconcile_registry(Site& site, const Replicable& r, TypeTotals& totals) {
+// largest id, so that records created without an event are registered at once.
+void reconcile_registry(Site& site, const Replicable& r, TypeTotals& totals, RemovalReport& removals) {
     const std::string cursor_name = "registry_consistency:" + r.name;
     std::optional<long long> after, largest_registered;
     {
@@ -118,19 +130,48 @@ int reconcile_registry(Site& site, const Replicable& r, TypeTotals& totals) {
     const int batch_size = site.config().consistency_batch_size;
     IdRanges ranges(r, batch_size, after);
     auto batch = next_batch(site, r, ranges);
-    if (!batch)
-        return 0;
-    int removals_failed =
-        reconcile_range(site, r, batch->range, batch->ids, totals, std::make_pair(cursor_name, ranges.position()));
+    if (!batch) {
+        // No records at all while the registry has rows: the first batch of them compared with
+        // nothing, which the mass-removal guard stops unless it is confirmed.
+        std::optional<long long> last;
+        if (largest_registered) {
+            pqxx::read_transaction geo(site.geo_database());
+            last = registry_table::largest_of_first_ids(geo, r, batch_size);
+        }
+        if (last)
+            reconcile_range(site, r, {std::numeric_limits<long long>::min(), *last}, {}, totals, std::nullopt, removals);
+        return;
+    }
+    reconcile_range(site, r, batch->range, batch->ids, totals, std::make_pair(cursor_name, ranges.position()), removals);
     // Nothing above is left unseen when the batch reached the end of the table; and an empty
     // registry is being filled batch by batch.
     if (!ranges.position() || !largest_registered)
-        return removals_failed;
+        return;
     IdRanges above(r, batch_size, std::max(*largest_registered, batch->range.second));
     batch = next_batch(site, r, above);
     if (batch && !batch->ids.empty())  // above the registry's largest id there is nothing to remove
-        removals_failed += reconcile_range(site, r, batch->range, batch->ids, totals, std::nullopt);
-    return removals_failed;
+        reconcile_range(site, r, batch->range, batch->ids, totals, std::nullopt, removals);
+}
+
+// A copy that registry consistency moved to the quarantine comes back when its record does.
+void restore_quarantined_copy(const Config& config, const Replicable& r, long long id,
+                              const std::filesystem::path& target) {
+    std::error_code ec;
+    if (std::filesystem::exists(std::filesystem::symlink_status(target, ec)))
+        return;
+    if (restore_from_quarantine(config.storage_root, r.name, id, target))
+        spdlog::info("{} {}: its copy is back from the quarantine; the fetch brings it up to date", r.name, id);
+}
+
+// Purges what the quarantine has kept for longer than sync.removed_retention.
+void purge_quarantined_copies(const Config& config, const Replicable& r) {
+    try {
+        if (int purged = purge_quarantine(config.storage_root, r.name, config.removed_retention,
+                                          std::chrono::system_clock::now()))
+            spdlog::info("{}: purged {} quarantined repositories older than sync.removed_retention", r.name, purged);
+    } catch (const Error& e) {
+        spdlog::warn("{}: the quarantine was not purged: {}", r.name, e.what());
+    }
 }
 
 class MirrorBatch : public ClaimedBatchOf<registry_table::Claim, SyncOutcome> {
@@ -152,6 +193,7 @@ public:
                                                                     : "the record no longer exists on the primary");
             }
             auto target = repository_location(config.storage_root, path->second);
+            restore_quarantined_copy(config, m_replicable, c.id, target);
             auto result = mirror_repository(primary_repository_url(config.primary_url, path->second), target,
                                             config.storage_root, config.transport);
             m_outcomes[i] = sync_succeeded(result.missing_on_primary);
@@ -184,14 +226,15 @@ private:
 
 class Sync : public RunKind {
 public:
-    explicit Sync(Site& site) : m_site(site) {}
+    Sync(Site& site, bool allow_mass_removal) : m_site(site) { m_removals.allowed = allow_mass_removal; }
 
     pqxx::connection& claims_database() override { return m_site.geo_database(); }
     const char* failed_filter() const override { return "--sync-state failed"; }
 
     long long prepare(const Replicable& r, TypeTotals& totals) override {
         pqxx::connection& geo = m_site.geo_database();
-        m_removals_failed += reconcile_registry(m_site, r, totals);
+        reconcile_registry(m_site, r, totals, m_removals);
+        purge_quarantined_copies(m_site.config(), r);
         long long released = registry_table::release_abandoned_syncs(geo, r, "");
         if (long long timed_out = registry_table::fail_timed_out_syncs(geo, r, m_site.config().sync.timeout))
             spdlog::warn("{}: {} syncs timed out", r.name, timed_out);
@@ -206,11 +249,11 @@ public:
         return std::make_unique<MirrorBatch>(m_site, r, claim_time, std::move(claims));
     }
 
-    int removals_failed() const { return m_removals_failed; }
+    const RemovalReport& removals() const { return m_removals; }
 
 private:
     Site& m_site;
-    int m_removals_failed = 0;
+    RemovalReport m_removals;
 };
 
 // A file:// or plain-path primary whose folder is absent (an unmounted share) would fail
@@ -225,7 +268,7 @@ void require_primary_folder(const Config& config) {
 
 }  // namespace
 
-SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits& limits) {
+SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits& limits, bool allow_mass_removal) {
     auto started = Clock::now();
     const Config& config = site.config();
     auto types = select_run_types(config, names, &Replicable::replication_enabled, "replication");
@@ -234,9 +277,10 @@ SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits&
     require_primary_folder(config);
     SyncRun run;
     run.events = consume_events(site, k_event_batch, &run.removals_failed);
-    Sync kind(site);
+    Sync kind(site, allow_mass_removal);
     run.types = run_types(kind, types, limits, started);
-    run.removals_failed += kind.removals_failed();
+    run.removals_failed += kind.removals().failed;
+    run.removals_refused = kind.removals().refused;
     return run;
 }
 
@@ -248,7 +292,7 @@ std::vector<RecordResult> sync_records(Site& site, const std::string& replicable
         registry_table::insert_rows(tx, r, ids);
         tx.commit();
     }
-    Sync kind(site);
+    Sync kind(site, false);
     return run_records(kind, r, ids, jobs, "another run is syncing this record right now");
 }
 

@@ -15,11 +15,13 @@ struct SyncRun {
     EventCounts events;
     std::vector<TypeTotals> types;  // succeeded: records synced
     int removals_failed = 0;        // copies of removed records still on disk, rows kept for a retry
+    std::vector<std::string> removals_refused;  // mass removals refused (mass_removal), one line each
 };
 
 // One sync run for every replication-enabled type in TYPES (all when empty), until nothing is
-// due, LIMITS.max_runtime passes or a stop is requested.
-SyncRun sync(Site& site, const std::vector<std::string>& types, const RunLimits& limits);
+// due, LIMITS.max_runtime passes or a stop is requested. A mass removal of registry rows by
+// registry consistency is refused unless ALLOW_MASS_REMOVAL.
+SyncRun sync(Site& site, const std::vector<std::string>& types, const RunLimits& limits, bool allow_mass_removal);
 
 // Syncs the records IDS of REPLICABLE at once (resync --now), creating their registry rows.
 std::vector<RecordResult> sync_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,

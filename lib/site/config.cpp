@@ -168,10 +168,15 @@ void read_runs(YamlReader& yaml, Config& config) {
         verification.duration("reverification_interval").value_or(config.reverification_interval);
 
     YamlReader sync = yaml.mapping("sync");
-    sync.allow_only({"batch_size", "jobs", "timeout", "consistency_batch_size"});
+    sync.allow_only({"batch_size", "jobs", "timeout", "consistency_batch_size", "max_removal_share",
+                     "max_removal_count", "removed_retention"});
     config.sync = read_batch(sync, config.sync);
     config.consistency_batch_size = static_cast<int>(
         sync.integer("consistency_batch_size", 1, 1000000).value_or(config.consistency_batch_size));
+    config.max_removal_share = sync.percentage("max_removal_share").value_or(config.max_removal_share);
+    config.max_removal_count =
+        sync.integer("max_removal_count", 0, 1000000000).value_or(config.max_removal_count);
+    config.removed_retention = sync.duration("removed_retention").value_or(config.removed_retention);
 
     YamlReader status = yaml.mapping("status");
     status.allow_only({"timeout"});

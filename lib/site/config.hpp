@@ -48,6 +48,12 @@ struct Config {
     // sync.consistency_batch_size: records registry consistency compares per run and type
     // (GitLab's RegistryConsistencyWorker::BATCH_SIZE).
     int consistency_batch_size = 10000;
+    // Removals of registry rows by registry consistency: the share of the rows one batch
+    // compares, and the number, above which none is removed without --allow-mass-removal.
+    double max_removal_share = 0.10;
+    long long max_removal_count = 1000;
+    // How long copies of removed records stay in <root>/.geo-ssf-removed before sync purges them.
+    std::chrono::seconds removed_retention = std::chrono::hours(24 * 7);
     std::vector<Replicable> replicables;
 
     // The replicable called NAME (singular or plural); throws UsageError listing the known ones.

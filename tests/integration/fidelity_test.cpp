@@ -228,7 +228,7 @@ TEST_CASE("fidelity: registry consistency registers one batch per run and resume
     site.geo_db.exec("DELETE FROM cool_widget_registry WHERE cool_widget_id = 5");
     int runs = 0;
     while (site.registry_count("cool_widget_id = 5") == 0 && runs < 5) {
-        site.secondary({"sync"});
+        site.secondary({"sync", "--allow-mass-removal"});  // 1 of 3 rows of a batch: more than 10%
         ++runs;
     }
     CHECK(runs <= 4);  // ten ids in batches of three
@@ -263,7 +263,8 @@ TEST_CASE("fidelity: records out of scope: events change nothing; consistency dr
     site.main_db.exec("INSERT INTO geo_events (replicable_name, event_name, payload, created_at) VALUES "
                       "('cool_widget', 'checksum_succeeded', '{\"model_record_id\": 2}', now()),"
                       "('cool_widget', 'updated', '{\"model_record_id\": 2}', now())");
-    auto sync = nlohmann::json::parse(site.secondary({"sync", "--format", "json"}).out);
+    // One of the two rows: more than sync.max_removal_share, so confirmed.
+    auto sync = nlohmann::json::parse(site.secondary({"sync", "--allow-mass-removal", "--format", "json"}).out);
     CHECK(sync["events"] == 2);
     CHECK(sync["replicables"][0]["registry_deleted"] == 1);
     CHECK(site.registry_count("cool_widget_id = 2") == 0);

@@ -1,5 +1,6 @@
 // What a secondary must never do, whatever its input: remove folders that are not the copies of
 // removed records, follow a symbolic link out of its storage root, or print a secret.
+#include "one_line_error.hpp"
 #include "secondary_fixture.hpp"
 
 #include <nlohmann/json.hpp>
@@ -53,7 +54,7 @@ TEST_CASE("safety: an empty value in the repository path fails that record and n
     REQUIRE(std::filesystem::exists(a / "HEAD"));
     // Record 3 leaves the scope: its row goes, and nothing is removed for it.
     set_template(site, "scope", "\"slug <> ''\"");
-    sync = site.secondary({"sync"});
+    sync = site.secondary({"sync", "--allow-mass-removal"});  // 1 of 3 rows: more than 10%
     CAPTURE(sync.err);
     CHECK(sync.status == 0);
     CHECK(site.registry_count("true") == 2);
@@ -69,7 +70,7 @@ TEST_CASE("safety: a removal never deletes a folder that is not a bare repositor
     std::filesystem::remove_all(site.copy(1));
     write_file(site.copy(1) / "notes.txt", "not a repository\n");
     site.main_db.exec("DELETE FROM cool_widgets WHERE id = 1");
-    RunResult sync = site.secondary({"sync"});
+    RunResult sync = site.secondary({"sync", "--allow-mass-removal"});
     CAPTURE(sync.err);
     CHECK(read_file(site.copy(1) / "notes.txt") == "not a repository\n");
     CHECK(sync.err.find("not a bare repository") != std::string::npos);
@@ -138,6 +139,101 @@ TEST_CASE("safety: a temporary folder that is a symbolic link is refused, and cl
     CHECK(std::filesystem::exists(site.copy(1) / "HEAD"));
 }
 
+// The quarantined copies of record ID: <root>/.geo-ssf-removed/cool_widget/<id>/<UTC time>.git.
+std::vector<std::filesystem::path> quarantined(SecondaryFixture& site, long long id) {
+    std::vector<std::filesystem::path> out;
+    auto folder = site.secondary_storage / ".geo-ssf-removed" / "cool_widget" / std::to_string(id);
+    if (std::filesystem::exists(folder))
+        for (const auto& entry : std::filesystem::directory_iterator(folder))
+            out.push_back(entry.path());
+    return out;
+}
+
+TEST_CASE("safety: records gone without a deleted event: a mass removal waits for confirmation, copies go to the quarantine") {
+    SecondaryFixture site;
+    site.add_records(1, 10);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    // The main database lost 9 of 10 records (a restore from an old backup, the wrong database).
+    site.main_db.exec("DELETE FROM cool_widgets WHERE id > 1");
+    RunResult refused = site.secondary({"sync"});
+    CAPTURE(refused.err);
+    CHECK(refused.status == 1);
+    CHECK(refused.err.find("cool_widget: registry consistency would remove 9 of 10 registry rows compared (90%, more "
+                           "than sync.max_removal_share 10%), so it removed none") != std::string::npos);
+    CHECK(refused.err.find("geo-ssf sync --allow-mass-removal") != std::string::npos);
+    CHECK(site.registry_count("true") == 10);
+    for (long long id = 1; id <= 10; ++id)
+        CHECK(std::filesystem::exists(site.copy(id) / "HEAD"));
+    CHECK(site.secondary({"sync"}).status == 1);  // every run says so until it is confirmed
+
+    // Confirmed: the rows go, the copies are moved aside, not deleted.
+    RunResult allowed = site.secondary({"sync", "--allow-mass-removal", "--format", "json"});
+    CAPTURE(allowed.err);
+    CHECK(allowed.status == 0);
+    CHECK(nlohmann::json::parse(allowed.out)["replicables"][0]["registry_deleted"] == 9);
+    CHECK(site.registry_count("true") == 1);
+    for (long long id = 2; id <= 10; ++id) {
+        CHECK_FALSE(std::filesystem::exists(site.copy(id)));
+        REQUIRE(quarantined(site, id).size() == 1);
+        CHECK(std::filesystem::exists(quarantined(site, id)[0] / "HEAD"));
+    }
+    auto status = nlohmann::json::parse(site.secondary({"status", "--format", "json"}).out);
+    CHECK(status["quarantined_repositories"] == 9);
+    CHECK(status["quarantined_bytes"].get<long long>() > 0);
+    CHECK(site.secondary({"status", "--format", "prometheus"}).out.find("geo_ssf_quarantined_repositories{site=\"secondary\"} 9\n") !=
+          std::string::npos);
+    RunResult check = site.secondary({"check"});
+    CHECK(check.out.find("quarantine: 9 repositories") != std::string::npos);
+
+    // Record 3 comes back: its copy is restored, not cloned again (a file only the old copy has).
+    write_file(quarantined(site, 3)[0] / "restored-marker", "x");
+    site.main_db.exec("INSERT INTO cool_widgets (id) VALUES (3)");
+    RunResult back = site.secondary({"sync"});
+    CAPTURE(back.err);
+    CHECK(back.status == 0);
+    CHECK(std::filesystem::exists(site.copy(3) / "restored-marker"));
+    CHECK(quarantined(site, 3).empty());
+    CHECK(site.registry(3, "state") == "2");
+
+    // After sync.removed_retention (the clock moved: a copy stamped long ago), sync purges it.
+    auto old = quarantined(site, 4)[0];
+    std::filesystem::rename(old, old.parent_path() / "20200101T000000Z.git");
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    CHECK(quarantined(site, 4).empty());
+    CHECK_FALSE(std::filesystem::exists(site.secondary_storage / ".geo-ssf-removed" / "cool_widget" / "4"));
+    CHECK(quarantined(site, 5).size() == 1);  // within the retention: kept
+}
+
+TEST_CASE("safety: an empty model table or a scope that selects none removes nothing without confirmation") {
+    SecondaryFixture site;
+    site.add_records(1, 3);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    site.main_db.exec("DELETE FROM cool_widgets");
+    RunResult refused = site.secondary({"sync"});
+    CAPTURE(refused.err);
+    CHECK(refused.status == 1);
+    CHECK(refused.err.find("would remove 3 of 3 registry rows") != std::string::npos);
+    CHECK(site.registry_count("true") == 3);
+    for (long long id = 1; id <= 3; ++id)
+        CHECK(std::filesystem::exists(site.copy(id) / "HEAD"));
+    // Deleted events are the primary's word: those copies go at once, without the guard.
+    site.run({"event", "cool_widget", "deleted", "1"});
+    RunResult deleted = site.secondary({"sync", "--allow-mass-removal"});
+    CAPTURE(deleted.err);
+    CHECK(deleted.status == 0);
+    CHECK_FALSE(std::filesystem::exists(site.copy(1)));
+    CHECK(quarantined(site, 1).empty());
+    CHECK(quarantined(site, 2).size() == 1);
+    CHECK(site.registry_count("true") == 0);
+}
+
+TEST_CASE("safety: sync.max_removal_share and sync.max_removal_count are checked and documented in errors") {
+    SecondaryFixture site;
+    write_file(site.secondary_config, read_file(site.secondary_config) + "sync: {max_removal_share: 12}\n");
+    check_one_line_error(site.secondary({"sync"}), 3,
+                         "sync.max_removal_share: expected a percentage from 0% to 100%, such as 10%, got \"12\"");
+}
+
 TEST_CASE("safety: a removal that fails keeps the registry row, exits 1, and the next sync retries") {
     SecondaryFixture site;
     site.add_records(1, 2);
@@ -156,7 +252,7 @@ TEST_CASE("safety: a removal that fails keeps the registry row, exits 1, and the
     CHECK(tallies_folded(site.geo_db));
     // Once it is a repository again, the next run removes it and the row.
     std::filesystem::rename(site.dir / "HEAD.saved", site.copy(1) / "HEAD");
-    sync = site.secondary({"sync"});
+    sync = site.secondary({"sync", "--allow-mass-removal"});  // consistency sees the row of a gone record
     CAPTURE(sync.err);
     CHECK(sync.status == 0);
     CHECK_FALSE(std::filesystem::exists(site.copy(1)));

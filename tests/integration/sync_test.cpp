@@ -173,14 +173,18 @@ TEST_CASE("sync: the registry follows the primary's records, and deletions remov
     // Deleted without an event: the consistency pass notices.
     site.main_db.exec("DELETE FROM cool_widgets WHERE id = 2");
     site.add_records(5, 5);
-    RunResult sync = site.secondary({"sync", "--format", "json"});
+    RunResult refused = site.secondary({"sync", "--format", "json"});
+    CHECK(refused.status == 1);  // 1 of the 3 rows compared: more than sync.max_removal_share
+    CHECK(nlohmann::json::parse(refused.out)["replicables"][0]["registry_created"] == 1);  // new records still come
+    CHECK(std::filesystem::exists(site.copy(2)));
+    RunResult sync = site.secondary({"sync", "--allow-mass-removal", "--format", "json"});
     CHECK(sync.status == 0);
     auto json = nlohmann::json::parse(sync.out);
     CHECK(json["replicables"][0]["registry_deleted"] == 1);
-    CHECK(json["replicables"][0]["registry_created"] == 1);
     CHECK(site.registry_count("true") == 3);
     CHECK_FALSE(std::filesystem::exists(site.copy(1)));
     CHECK_FALSE(std::filesystem::exists(site.copy(2)));
+    CHECK(std::filesystem::exists(site.secondary_storage / ".geo-ssf-removed" / "cool_widget" / "2"));  // not deleted
     CHECK(std::filesystem::exists(site.copy(5)));
 }
 

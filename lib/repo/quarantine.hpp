@@ -1,0 +1,42 @@
+// The quarantine of a secondary's storage root: copies of records that registry consistency
+// removed (gone from the primary without a deleted event) are moved aside, not deleted, to
+// <root>/.geo-ssf-removed/<type>/<id>/<UTC time>.git, and purged after sync.removed_retention.
+// A record that comes back before then gets its copy back, and a fetch brings it up to date.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+namespace geo_ssf {
+
+using SystemTime = std::chrono::system_clock::time_point;
+
+// Moves the bare repository TARGET (under STORAGE_ROOT) into the quarantine as record ID of
+// TYPE, stamped with NOW. Nothing when TARGET does not exist; a RuntimeError when it is not a
+// bare repository or cannot be moved.
+void quarantine_repository(const std::filesystem::path& storage_root, const std::string& type, long long id,
+                           const std::filesystem::path& target, SystemTime now);
+
+// Moves the newest quarantined copy of record ID of TYPE to TARGET, which must not exist.
+// False when there is none.
+bool restore_from_quarantine(const std::filesystem::path& storage_root, const std::string& type, long long id,
+                             const std::filesystem::path& target);
+
+// Removes the quarantined copies of TYPE stamped more than RETENTION before NOW. Returns how
+// many were removed.
+int purge_quarantine(const std::filesystem::path& storage_root, const std::string& type,
+                     std::chrono::seconds retention, SystemTime now);
+
+struct QuarantineUsage {
+    long long repositories = 0;
+    long long bytes = 0;  // of their files
+};
+
+// What the quarantine holds, all types together.
+QuarantineUsage quarantine_usage(const std::filesystem::path& storage_root);
+
+// "9 repositories, 1.2 MB in <root>/.geo-ssf-removed": what status and check print.
+std::string describe_quarantine(const QuarantineUsage& usage, const std::filesystem::path& storage_root);
+
+}  // namespace geo_ssf
