@@ -29,26 +29,45 @@ inline int print_record_results(const std::vector<RecordResult>& results,
     return failed ? 1 : 0;
 }
 
+// --all or --failed: marks the selected records, or with --now works up to --limit of them.
+inline int mark_or_work_selection(Site& site, const Replicable& r, const RecordSelection& options,
+                                  const MarkingSteps& steps, int jobs, const char* now_verb,
+                                  const std::function<std::string(const RecordResult&)>& describe_success) {
+    std::string what = " " + r.name + " record(s) ";
+    BulkSelection selection = options.all ? BulkSelection::all : BulkSelection::failed;
+    if (options.now) {
+        // The others are left as they are: the next run works them when they are due.
+        std::vector<long long> ids = steps.selection_ids(site, r, selection, now_limit(options));
+        if (ids.empty()) {
+            std::cout << "no" << what << "to " << now_verb << "\n";
+            return 0;
+        }
+        if (options.dry_run) {
+            std::cout << "would " << now_verb << " " << ids.size() << what << "now\n";
+            return 0;
+        }
+        return print_record_results(steps.work_ids(site, r.name, ids, jobs), describe_success);
+    }
+    long long total = steps.count_selection(site, r, selection);
+    if (options.dry_run) {
+        std::cout << "would mark " << total << what << steps.purpose << "\n";
+        return 0;
+    }
+    ProgressLine progress;
+    long long changed = steps.mark_selection(site, r, selection,
+                                             [&](long long done) { progress.update("marking " + r.name, done, total); });
+    progress.finish();
+    std::cout << "marked " << changed << what << steps.purpose << "\n";
+    return 0;
+}
+
 // NOW_VERB names what --now does ("sync", "checksum").
 inline int mark_or_work(Site& site, const Replicable& r, const RecordSelection& options, const MarkingSteps& steps,
                         int jobs, const char* now_verb,
                         const std::function<std::string(const RecordResult&)>& describe_success) {
+    if (options.bulk())
+        return mark_or_work_selection(site, r, options, steps, jobs, now_verb, describe_success);
     std::string what = " " + r.name + " record(s) ";
-    if (options.bulk()) {
-        BulkSelection selection = options.all ? BulkSelection::all : BulkSelection::failed;
-        long long total = steps.count_selection(site, r, selection);
-        if (options.dry_run) {
-            std::cout << "would mark " << total << what << steps.purpose << "\n";
-            return 0;
-        }
-        ProgressLine progress;
-        long long changed = steps.mark_selection(site, r, selection, [&](long long done) {
-            progress.show("marked " + std::to_string(done) + " of about " + std::to_string(total));
-        });
-        progress.finish();
-        std::cout << "marked " << changed << what << steps.purpose << "\n";
-        return 0;
-    }
     // IDs from the command line are one batch; '-' reads any number from standard input, a
     // batch (and a transaction) per 1000.
     long long changed = 0, given = 0;

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,18 +26,26 @@ inline std::optional<std::chrono::seconds> duration_option(const std::optional<s
     return value;
 }
 
-// --batch-size, --jobs and --max-runtime: how much one cron run of sync or verify does. Unset
-// options fall back to the config's SECTION (sync or verification).
+// --batch-size, --jobs and --max-runtime: how much one cron run of sync or verify does, and
+// --metrics-file. Unset options fall back to the config's SECTION (sync or verification).
 struct RunLimitOptions {
     std::optional<int> batch_size;
     std::optional<int> jobs;
     std::optional<std::string> max_runtime;
+    std::optional<std::string> metrics_file;
 
     void add_to(CLI::App& app, const std::string& section, const std::string& jobs_help) {
         app.add_option("--batch-size", batch_size, "Records claimed at a time (default: " + section + ".batch_size)")
             ->check(CLI::Range(1, 100000));
         app.add_option("--jobs", jobs, jobs_help + " (default: " + section + ".jobs)")->check(CLI::Range(1, 256));
         app.add_option("--max-runtime", max_runtime, "Stop claiming after this long, e.g. 50s, 10m");
+        app.add_option("--metrics-file", metrics_file,
+                       "Write the run's metrics to this node_exporter textfile, atomically (default: " + section +
+                           ".metrics_file; one file per command)");
+    }
+
+    std::filesystem::path metrics_path(const BatchSettings& configured) const {
+        return metrics_file ? std::filesystem::path(*metrics_file) : configured.metrics_file;
     }
 
     RunLimits resolve(const BatchSettings& configured) const {
@@ -48,6 +57,9 @@ struct RunLimitOptions {
     }
 };
 
+// --failed --now works at most this many records unless --limit says otherwise.
+inline constexpr int k_now_failed_limit = 100;
+
 // What resync and reverify act on: record IDs, or every record (--all), or the failed ones.
 struct RecordSelection {
     std::string replicable;
@@ -56,6 +68,7 @@ struct RecordSelection {
     bool failed = false;
     bool now = false;
     bool dry_run = false;
+    std::optional<int> limit;  // --now with --all or --failed: at most this many records
 
     bool bulk() const { return all || failed; }
 };
@@ -68,14 +81,24 @@ inline void add_record_selection(CLI::App& app, RecordSelection& selection, cons
     auto failed = app.add_flag("--failed", selection.failed, failed_help);
     all->excludes(failed);
     app.add_flag("--now", selection.now, now_help);
+    app.add_option("--limit", selection.limit,
+                   "With --now and --all or --failed: at most N records, lowest ids first (default with --failed: " +
+                       std::to_string(k_now_failed_limit) + "; --all --now needs it)")
+        ->check(CLI::Range(1, 1000000));
     app.add_flag("--dry-run", selection.dry_run, "Print how many records would change; change nothing");
 }
 
 inline void check_record_selection(const RecordSelection& selection) {
     if (selection.bulk() == !selection.ids.empty())
         throw UsageError("give either record IDs or one of --all and --failed");
-    if (selection.now && selection.bulk())
-        throw UsageError("--now takes record IDs, not --all or --failed");
+    if (selection.limit && !(selection.now && selection.bulk()))
+        throw UsageError("--limit goes with --now and one of --all and --failed");
+    // Working every record of a large type at once could take hours: --all --now is bounded on purpose.
+    if (selection.now && selection.all && !selection.limit)
+        throw UsageError("--all --now needs --limit N; without --now, --all marks every record for the next run");
 }
+
+// How many records --failed --now works when --limit is not given.
+inline int now_limit(const RecordSelection& selection) { return selection.limit.value_or(k_now_failed_limit); }
 
 }  // namespace geo_ssf::cli

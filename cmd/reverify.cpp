@@ -11,13 +11,17 @@ Runner define_reverify(CLI::App& app) {
     auto options = std::make_shared<RecordSelection>();
     app.description("Mark records for verification again, so the next verify run checksums them (on a primary the "
                     "states rows, on a secondary the registry rows of synced records); --now checksums the given IDs "
-                    "at once and prints the results. --all and --failed work in batches of 1000 rows.");
+                    "at once and prints the results. --all and --failed work in batches of 1000 rows, with a progress "
+                    "line on a terminal. --failed --now checksums at most --limit failed records (default 100, lowest "
+                    "ids first) and leaves the others to the next verify run; --all --now needs --limit.");
     add_record_selection(app, *options, "Every record whose verification failed",
-                         "Checksum the given IDs now and print the results");
+                         "Checksum the given IDs (or, with --all or --failed, up to --limit records) now and print "
+                         "the results");
     app.footer(R"(Examples:
   geo-ssf reverify cool_widget 42 43
   geo-ssf reverify cool_widget 42 --now
   geo-ssf reverify cool_widget --failed --dry-run
+  geo-ssf reverify cool_widget --failed --now --limit 10
   geo-ssf reverify cool_widget --all)");
 
     return [options](Invocation& invocation) {

@@ -4,13 +4,11 @@
 #include "common/logging.hpp"
 #include "options.hpp"
 #include "common/stop.hpp"
-#include "report/run_summary.hpp"
+#include "run_report.hpp"
 #include "secondary/sync.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-#include <iostream>
 
 namespace geo_ssf::cli {
 
@@ -29,6 +27,7 @@ Runner define_sync(CLI::App& app) {
     auto options = std::make_shared<SyncOptions>();
     app.description("On a secondary: replay the primary's events, keep each registry in step with the primary's "
                     "records, and mirror every repository that is due (pending, or failed and due for a retry). "
+                    "On a terminal, a progress line on stderr; --metrics-file writes the run's metrics for node_exporter. "
                     "Exit status 1 if any record failed.");
     app.add_option("replicable", options->replicables, "Only these types (default: every replication-enabled type)");
     options->limits.add_to(app, "sync", "Repositories mirrored at once");
@@ -39,7 +38,8 @@ Runner define_sync(CLI::App& app) {
     app.footer(R"(Examples:
   geo-ssf sync
   geo-ssf sync cool_widget --jobs 8 --max-runtime 55s
-  * * * * *  geo-ssf sync --max-runtime 55s --format json >>/var/log/geo-ssf/sync.log)");
+  * * * * *  geo-ssf sync --max-runtime 55s --format json >>/var/log/geo-ssf/sync.log
+  * * * * *  geo-ssf -q sync --max-runtime 55s --metrics-file /var/lib/prometheus/node-exporter/geo-ssf-sync.prom)");
 
     return [options](Invocation& invocation) {
         Site& site = invocation.required_site();
@@ -47,13 +47,14 @@ Runner define_sync(CLI::App& app) {
         site.require_migrated(DatabaseKind::geo);
         site.require_migrated(DatabaseKind::main);
         install_stop_handlers();
-        auto started = std::chrono::steady_clock::now();
+        bool json = options->format == "json";
+        RunStart start;
+        ProgressLine progress(json);
+        show_progress(progress, limits, "sync");
         secondary::SyncRun run = secondary::sync(site, options->replicables, limits, options->allow_mass_removal);
-        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        if (!quiet_output())
-            std::cout << format_run_summary({"sync", "synced", run.types, &run.events, seconds},
-                                            options->format == "json")
-                      << "\n";
+        progress.finish();
+        report_run(site, {"sync", "synced", run.types, &run.events, start.seconds_since()}, json, start,
+                   options->limits.metrics_path(site.config().sync));
         for (const auto& refusal : run.removals_refused)
             spdlog::error("{}", refusal);
         if (!run.removals_refused.empty())

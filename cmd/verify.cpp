@@ -5,11 +5,9 @@
 #include "options.hpp"
 #include "common/stop.hpp"
 #include "primary/verify.hpp"
-#include "report/run_summary.hpp"
+#include "run_report.hpp"
 #include "secondary/verify.hpp"
 
-#include <chrono>
-#include <iostream>
 
 namespace geo_ssf::cli {
 
@@ -28,27 +26,31 @@ Runner define_verify(CLI::App& app) {
     app.description("Checksum the repositories whose verification is due and record the results. On a primary "
                     "every success publishes a checksum_succeeded event; on a secondary each synced copy is compared "
                     "with the primary's checksum, and a mismatch names the refs that differ and makes the next sync "
-                    "fetch it again. Exit status 1 if any record failed.");
+                    "fetch it again. On a terminal, a progress line on stderr; --metrics-file writes the run's metrics for "
+                    "node_exporter. Exit status 1 if any record failed.");
     app.add_option("replicable", options->replicables, "Only these types (default: every verification-enabled type)");
     options->limits.add_to(app, "verification", "Repositories checksummed at once");
     app.add_option("--format", options->format, "Summary format")->check(CLI::IsMember({"table", "json"}));
     app.footer(R"(Examples:
   geo-ssf verify
   geo-ssf verify cool_widget --jobs 4 --max-runtime 55s
-  * * * * *  geo-ssf verify --max-runtime 55s --format json >>/var/log/geo-ssf/verify.log)");
+  * * * * *  geo-ssf verify --max-runtime 55s --format json >>/var/log/geo-ssf/verify.log
+  * * * * *  geo-ssf -q verify --max-runtime 55s --metrics-file /var/lib/prometheus/node-exporter/geo-ssf-verify.prom)");
 
     return [options](Invocation& invocation) {
         Site& site = invocation.required_site();
         RunLimits limits = options->limits.resolve(site.config().verification);
         site.require_migrated(site.role_database_kind());
         install_stop_handlers();
-        auto started = std::chrono::steady_clock::now();
+        bool json = options->format == "json";
+        RunStart start;
+        ProgressLine progress(json);
+        show_progress(progress, limits, "verify");
         auto totals = site.is_primary() ? primary::verify(site, options->replicables, limits)
                                         : secondary::verify(site, options->replicables, limits);
-        double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        if (!quiet_output())
-            std::cout << format_run_summary({"verify", "succeeded", totals, nullptr, seconds}, options->format == "json")
-                      << "\n";
+        progress.finish();
+        report_run(site, {"verify", "succeeded", totals, nullptr, start.seconds_since()}, json, start,
+                   options->limits.metrics_path(site.config().verification));
         for (const auto& t : totals)
             if (t.failed > 0)
                 return 1;

@@ -4,9 +4,10 @@
 
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -23,6 +24,7 @@ std::string g_command;
 // The fields of the line being logged (log_record), and those of the innermost LogFieldsScope.
 thread_local const LogFields* t_line_fields = nullptr;
 thread_local const LogFields* t_scope_fields = nullptr;
+std::atomic<void (*)()> g_before_line{nullptr};
 
 std::string utc_time(std::chrono::system_clock::time_point time) {
     auto seconds = std::chrono::system_clock::to_time_t(time);
@@ -88,14 +90,32 @@ private:
     std::unique_ptr<spdlog::formatter> m_inner;
 };
 
+// stderr, after the hook of set_before_log_line.
+class StderrSink : public spdlog::sinks::base_sink<std::mutex> {
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        spdlog::memory_buf_t line;
+        formatter_->format(msg, line);
+        if (auto hook = g_before_line.load())
+            hook();
+        std::fwrite(line.data(), 1, line.size(), stderr);
+        std::fflush(stderr);
+    }
+    void flush_() override { std::fflush(stderr); }
+};
+
 }  // namespace
+
+void set_before_log_line(void (*hook)()) { g_before_line = hook; }
 
 void setup_logging(int verbosity, LogFormat format) {
     g_format = format;
     g_quiet = verbosity < 0;
     auto logger = spdlog::get("geo-ssf");
-    if (!logger)
-        logger = spdlog::stderr_logger_mt("geo-ssf");
+    if (!logger) {
+        logger = std::make_shared<spdlog::logger>("geo-ssf", std::make_shared<StderrSink>());
+        spdlog::register_logger(logger);
+    }
     if (format == LogFormat::json)
         logger->set_formatter(std::make_unique<RedactingFormatter>(std::make_unique<JsonFormatter>()));
     else
@@ -149,6 +169,8 @@ LogFieldsScope::LogFieldsScope(LogFields fields) : m_fields(std::move(fields)), 
 LogFieldsScope::~LogFieldsScope() { t_scope_fields = m_previous; }
 
 void print_error_line(std::string_view raw_message, int exit_status) {
+    if (auto hook = g_before_line.load())
+        hook();
     std::string redacted = redact_url_credentials(raw_message);
     std::string_view message = redacted;
     if (g_format == LogFormat::json) {

@@ -24,6 +24,10 @@ LogFormat log_format();
 // "applied ..." lines); output that was asked for (a listing, --status, --dry-run) still prints.
 bool quiet_output();
 
+// HOOK, unless null, is called before each log line is written to stderr, on the logging
+// thread, so that a progress line can clear itself first. One hook at a time.
+void set_before_log_line(void (*hook)());
+
 // The site's name and the command, set once at start-up and carried by every JSON line.
 void set_log_context(std::string site, std::string command);
 

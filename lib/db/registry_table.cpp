@@ -172,6 +172,13 @@ std::vector<Claim> claim_due_syncs(pqxx::connection& geo, const Replicable& r, c
     return claimed;
 }
 
+long long count_due_syncs(pqxx::connection& geo, const Replicable& r) {
+    pqxx::read_transaction tx(geo);
+    return tx.exec1("SELECT count(*) FROM " + r.registry_table + " WHERE (" + sql::k_sync_pending + ") OR (" +
+                    sql::k_sync_failed_and_due + ")")[0]
+        .as<long long>();
+}
+
 std::vector<Claim> claim_syncs(pqxx::connection& geo, const Replicable& r, const std::string& claim_time,
                                        const std::vector<long long>& ids) {
     pqxx::work tx(geo);
@@ -256,6 +263,13 @@ std::vector<Claim> claim_due_verifications(pqxx::connection& geo, const Replicab
     }
     tx.commit();
     return claimed;
+}
+
+long long count_due_verifications(pqxx::connection& geo, const Replicable& r) {
+    pqxx::read_transaction tx(geo);
+    return tx.exec1("SELECT count(*) FROM " + r.registry_table + " WHERE state = 2 AND ((" +
+                    sql::k_verification_pending + ") OR (" + sql::k_verification_failed_and_due + "))")[0]
+        .as<long long>();
 }
 
 std::vector<Claim> claim_verifications(pqxx::connection& geo, const Replicable& r,
@@ -349,6 +363,17 @@ long long count_selection(pqxx::connection& geo, const Replicable& r, Mark mark,
     pqxx::read_transaction tx(geo);
     return tx.exec1("SELECT count(*) FROM " + r.registry_table + " WHERE " + selection_predicate(mark, selection))[0]
         .as<long long>();
+}
+
+std::vector<long long> selection_ids(pqxx::connection& geo, const Replicable& r, Mark mark, BulkSelection selection,
+                                     int limit) {
+    pqxx::read_transaction tx(geo);
+    std::vector<long long> out;
+    for (const auto& row : tx.exec_params("SELECT " + r.foreign_key + " FROM " + r.registry_table + " WHERE " +
+                                              selection_predicate(mark, selection) + " ORDER BY 1 LIMIT $1",
+                                          limit))
+        out.push_back(row[0].as<long long>());
+    return out;
 }
 
 long long mark_selection(pqxx::connection& geo, const Replicable& r, Mark mark,

@@ -48,6 +48,9 @@ long long fail_timed_out_verifications(pqxx::connection& geo, const Replicable& 
 // (retry_at ASC NULLS FIRST); FOR UPDATE SKIP LOCKED. state = started, last_synced_at = claim.
 std::vector<Claim> claim_due_syncs(pqxx::connection& geo, const Replicable& r, const std::string& claim_time,
                                            int limit);
+// How many rows claim_due_syncs would claim with no limit (for a progress line; the state
+// index keeps it to the due rows).
+long long count_due_syncs(pqxx::connection& geo, const Replicable& r);
 // Claims the rows of IDS for a sync whatever their state, except rows a live run holds.
 std::vector<Claim> claim_syncs(pqxx::connection& geo, const Replicable& r, const std::string& claim_time,
                                        const std::vector<long long>& ids);
@@ -64,6 +67,8 @@ void restore_claimed_syncs(pqxx::connection& geo, const Replicable& r, const std
 // NULLS FIRST), then failed and due.
 std::vector<Claim> claim_due_verifications(pqxx::connection& geo, const Replicable& r,
                                                             const std::string& claim_time, int limit);
+// How many rows claim_due_verifications would claim with no limit.
+long long count_due_verifications(pqxx::connection& geo, const Replicable& r);
 std::vector<Claim> claim_verifications(pqxx::connection& geo, const Replicable& r,
                                                         const std::string& claim_time, const std::vector<long long>& ids);
 long long record_verification_outcomes(
@@ -76,6 +81,9 @@ void restore_claimed_verifications(pqxx::connection& geo, const Replicable& r, c
 enum class Mark { sync_pending, verification_pending };
 long long count_selection(pqxx::connection& geo, const Replicable& r, Mark mark,
                                    BulkSelection selection);
+// The ids of up to LIMIT rows mark_selection would change, lowest first (resync and reverify --now).
+std::vector<long long> selection_ids(pqxx::connection& geo, const Replicable& r, Mark mark, BulkSelection selection,
+                                     int limit);
 long long mark_selection(pqxx::connection& geo, const Replicable& r, Mark mark,
                                   BulkSelection selection, int batch, const std::function<void(long long)>& progress);
 // Marks the rows of IDS (creating missing rows when marking for a sync); DRY_RUN counts only.

@@ -128,6 +128,13 @@ std::vector<Claim> claim_due_verifications(pqxx::connection& connection, const R
     return claimed;
 }
 
+long long count_due_verifications(pqxx::connection& connection, const Replicable& r) {
+    pqxx::read_transaction tx(connection);
+    return tx.exec1("SELECT count(*) FROM " + r.states_table + " WHERE (" + sql::k_verification_pending + ") OR (" +
+                    sql::k_verification_failed_and_due + ")")[0]
+        .as<long long>();
+}
+
 std::vector<Claim> claim_verifications(pqxx::connection& connection, const Replicable& r,
                                                const std::string& claim_time, const std::vector<long long>& ids) {
     pqxx::work tx(connection);
@@ -205,6 +212,17 @@ void restore_claimed_verifications(pqxx::connection& connection, const Replicabl
 long long count_selection(pqxx::connection& connection, const Replicable& r, BulkSelection selection) {
     pqxx::read_transaction tx(connection);
     return tx.exec1("SELECT count(*) FROM " + r.states_table + " WHERE " + selection_predicate(selection))[0].as<long long>();
+}
+
+std::vector<long long> selection_ids(pqxx::connection& connection, const Replicable& r, BulkSelection selection,
+                                     int limit) {
+    pqxx::read_transaction tx(connection);
+    std::vector<long long> out;
+    for (const auto& row : tx.exec_params("SELECT " + r.foreign_key + " FROM " + r.states_table + " WHERE " +
+                                              selection_predicate(selection) + " ORDER BY 1 LIMIT $1",
+                                          limit))
+        out.push_back(row[0].as<long long>());
+    return out;
 }
 
 long long mark_selection(pqxx::connection& connection, const Replicable& r, BulkSelection selection, int batch,

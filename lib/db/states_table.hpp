@@ -51,6 +51,10 @@ long long release_abandoned_verifications(pqxx::connection& connection, const Re
 std::vector<Claim> claim_due_verifications(pqxx::connection& connection, const Replicable& replicable,
                                                    const std::string& claim_time, int limit);
 
+// How many rows claim_due_verifications would claim with no limit (for a progress line; a
+// partial index keeps it to the due rows).
+long long count_due_verifications(pqxx::connection& connection, const Replicable& replicable);
+
 // Claims the rows of IDS whatever their state, except rows already started; creates the
 // missing state rows of records in scope. Returns the claimed records.
 std::vector<Claim> claim_verifications(pqxx::connection& connection, const Replicable& replicable,
@@ -71,6 +75,10 @@ void restore_claimed_verifications(pqxx::connection& connection, const Replicabl
 
 // How many state rows mark_selection would change.
 long long count_selection(pqxx::connection& connection, const Replicable& replicable, BulkSelection selection);
+
+// The ids of up to LIMIT rows mark_selection would change, lowest first (reverify --now).
+std::vector<long long> selection_ids(pqxx::connection& connection, const Replicable& replicable,
+                                     BulkSelection selection, int limit);
 
 // Marks the selected rows verification-pending in transactions of BATCH rows, in id order,
 // calling PROGRESS(done) after each. Returns how many rows changed.

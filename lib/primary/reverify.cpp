@@ -24,8 +24,13 @@ long long mark_selection(Site& site, const Replicable& r, BulkSelection selectio
     return states_table::mark_selection(site.main_database(), r, selection, k_bulk_batch, progress);
 }
 
+std::vector<long long> selection_ids(Site& site, const Replicable& r, BulkSelection selection, int limit) {
+    return states_table::selection_ids(site.main_database(), r, selection, limit);
+}
+
 }  // namespace
 
-const MarkingSteps k_reverify_steps = {mark_ids, count_selection, mark_selection, verify_records, "for re-verification", ""};
+const MarkingSteps k_reverify_steps = {mark_ids,       count_selection,        mark_selection, selection_ids,
+                                       verify_records, "for re-verification", ""};
 
 }  // namespace geo_ssf::primary

@@ -63,6 +63,7 @@ public:
     pqxx::connection& claims_database() override { return m_site.main_database(); }
     const char* failed_filter() const override { return "--verification-state failed"; }
 
+    long long count_due(const Replicable& r) override { return states_table::count_due_verifications(m_site.main_database(), r); }
     long long prepare(const Replicable& r, TypeTotals&) override {
         pqxx::connection& db = m_site.main_database();
         const Config& config = m_site.config();

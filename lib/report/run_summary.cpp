@@ -1,5 +1,7 @@
 #include "report/run_summary.hpp"
 
+#include "report/status_format.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -53,7 +55,45 @@ std::string format_json(const RunSummary& summary) {
     return out.dump();
 }
 
+// A gauge family: HELP and TYPE, then one sample per label set.
+std::string metric_family(const std::string& name, const std::string& help,
+                          const std::vector<std::pair<std::string, std::string>>& samples) {
+    std::string text = "# HELP " + name + " " + escape_help_text(help) + "\n# TYPE " + name + " gauge\n";
+    for (const auto& [labels, value] : samples)
+        text += name + "{" + labels + "} " + value + "\n";
+    return text;
+}
+
 }  // namespace
+
+std::string format_run_metrics(const RunSummary& summary, const std::string& site, double started) {
+    std::string run = "site=\"" + escape_label_value(site) + "\",command=\"" + summary.command + "\"";
+    bool stopped = false;
+    for (const auto& t : summary.types)
+        stopped = stopped || t.stopped_by_max_runtime;
+    std::string text =
+        metric_family("geo_ssf_run_last_start_timestamp_seconds", "Unix time the last run of the command started",
+                      {{run, format_number(started)}}) +
+        metric_family("geo_ssf_run_last_duration_seconds", "How long the last run of the command took, in seconds",
+                      {{run, format_number(summary.seconds)}}) +
+        metric_family("geo_ssf_run_last_stopped_by_max_runtime",
+                      "1 if --max-runtime ended the last run of the command while records were still due, else 0",
+                      {{run, stopped ? "1" : "0"}});
+    auto per_type = [&](const char* name, const char* help, long long TypeTotals::*member) {
+        std::vector<std::pair<std::string, std::string>> samples;
+        for (const auto& t : summary.types)
+            samples.emplace_back(run + ",type=\"" + escape_label_value(t.replicable) + "\"",
+                                 std::to_string(t.*member));
+        return metric_family(name, help, samples);
+    };
+    return text +
+           per_type("geo_ssf_run_last_claimed_records", "Records of the type the last run of the command claimed",
+                    &TypeTotals::claimed) +
+           per_type("geo_ssf_run_last_succeeded_records",
+                    "Records of the type the last run of the command worked with success", &TypeTotals::succeeded) +
+           per_type("geo_ssf_run_last_failed_records", "Records of the type that failed in the last run of the command",
+                    &TypeTotals::failed);
+}
 
 std::string format_run_summary(const RunSummary& summary, bool json) {
     if (json)

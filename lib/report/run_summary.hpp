@@ -21,4 +21,10 @@ struct RunSummary {
 
 std::string format_run_summary(const RunSummary& summary, bool json);
 
+// The run as a node_exporter textfile (Prometheus text format), every sample labelled with SITE
+// and the command: geo_ssf_run_last_start_timestamp_seconds (STARTED, Unix time),
+// geo_ssf_run_last_duration_seconds, geo_ssf_run_last_stopped_by_max_runtime (0 or 1), and per
+// type geo_ssf_run_last_{claimed,succeeded,failed}_records.
+std::string format_run_metrics(const RunSummary& summary, const std::string& site, double started);
+
 }  // namespace geo_ssf

@@ -189,13 +189,6 @@ const char* outcome_name(TypeOutcome outcome) {
     return "unknown";
 }
 
-std::string format_number(double value) {
-    if (value == std::floor(value) && std::fabs(value) < 1e15)
-        return std::to_string(static_cast<long long>(value));
-    char text[64];
-    std::snprintf(text, sizeof text, "%.3f", value);
-    return text;
-}
 
 // Writes families of gauges, one sample each, all with the same label set.
 class Exposition {
@@ -242,6 +235,14 @@ constexpr const char* k_last_success = "geo_ssf_status_last_success_timestamp_se
 std::string format_percentage(double value) {
     char text[32];
     std::snprintf(text, sizeof text, "%.1f%%", std::floor(value * 10.0 + 1e-9) / 10.0);
+    return text;
+}
+
+std::string format_number(double value) {
+    if (value == std::floor(value) && std::fabs(value) < 1e15)
+        return std::to_string(static_cast<long long>(value));
+    char text[64];
+    std::snprintf(text, sizeof text, "%.3f", value);
     return text;
 }
 

@@ -29,6 +29,9 @@ std::string format_status_prometheus(const SiteStatus& status, double now, const
 std::string escape_label_value(const std::string& text);
 std::string escape_help_text(const std::string& text);
 
+// A sample's value: whole numbers without a fraction, others with three decimals.
+std::string format_number(double value);
+
 // "97.0%": floored, not rounded, so 99.96% never shows as 100.0%.
 std::string format_percentage(double value);
 

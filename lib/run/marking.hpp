@@ -23,6 +23,8 @@ struct MarkingSteps {
     // Marks the selected rows in batches of k_bulk_batch, calling PROGRESS(done) after each.
     long long (*mark_selection)(Site& site, const Replicable& r, BulkSelection selection,
                                 const std::function<void(long long)>& progress);
+    // The ids of up to LIMIT rows mark_selection would change, lowest first (--now with --all or --failed).
+    std::vector<long long> (*selection_ids)(Site& site, const Replicable& r, BulkSelection selection, int limit);
     // Works the records IDS at once (--now), with JOBS threads.
     std::vector<RecordResult> (*work_ids)(Site& site, const std::string& replicable, const std::vector<long long>& ids,
                                           int jobs);

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 
 namespace geo_ssf {
 
@@ -21,14 +22,18 @@ using Clock = std::chrono::steady_clock;
 // Works BATCH on JOBS threads, records it, and returns the results of the records worked.
 // Records not started because a stop was requested or the run is OUT_OF_TIME are put back, not
 // worked: a run ends within --max-runtime plus one record's work (which the fetch timeouts bound).
+// WORKED_ONE, if set, is called on the worker thread after each record.
 template <typename OutOfTime>
-std::vector<RecordResult> work_batch(ClaimedBatch& batch, int jobs, const OutOfTime& out_of_time) {
+std::vector<RecordResult> work_batch(ClaimedBatch& batch, int jobs, const OutOfTime& out_of_time,
+                                     const std::function<void()>& worked_one = {}) {
     std::vector<char> worked(batch.size(), 0);  // not vector<bool>: each thread writes its own element
     parallel_for(batch.size(), jobs, [&](size_t i) {
         if (stop_requested() || out_of_time())
             return;
         worked[i] = 1;
         batch.work(i);
+        if (worked_one)
+            worked_one();
     });
     batch.record(std::vector<bool>(worked.begin(), worked.end()));
     std::vector<RecordResult> results;
@@ -93,28 +98,40 @@ std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replica
         TypeTotals totals;
         totals.replicable = r->name;
         if (stop_requested() || out_of_time()) {
+            totals.stopped_by_max_runtime = out_of_time();
             all.push_back(std::move(totals));
             continue;
         }
         totals.released = kind.prepare(*r, totals);
         if (totals.released)
             spdlog::info("{}: released {} rows left started by runs that are gone", r->name, totals.released);
-        while (!stop_requested() && !out_of_time()) {
+        std::function<void()> worked_one;
+        std::atomic<long long> done{0};
+        if (limits.progress) {
+            long long due = kind.count_due(*r);
+            limits.progress(r->name, 0, due);
+            worked_one = [&, due] { limits.progress(r->name, ++done, std::max(due, done.load())); };
+        }
+        bool ran_out = false;  // of due records
+        while (!ran_out && !stop_requested() && !out_of_time()) {
             auto claim_started = Clock::now();
             // Each batch has its own claim time, so timeouts count from when its rows were claimed.
             RunLock run(kind.claims_database());
             auto batch = kind.claim(*r, run.claim_time(), {limits.batch_size, nullptr});
-            if (batch->size() == 0)
+            if (batch->size() == 0) {
+                ran_out = true;
                 break;
+            }
             totals.claimed += static_cast<long long>(batch->size());
             auto work_started = Clock::now();
-            add_results(r->name, work_batch(*batch, limits.jobs, out_of_time), totals);
+            auto results = work_batch(*batch, limits.jobs, out_of_time, worked_one);
+            ran_out = static_cast<int>(batch->size()) < limits.batch_size && results.size() == batch->size();
+            add_results(r->name, results, totals);
             spdlog::debug("{}: claimed {} in {} ms, worked and recorded them in {} ms", r->name, batch->size(),
                           std::chrono::duration_cast<std::chrono::milliseconds>(work_started - claim_started).count(),
                           milliseconds_since(work_started));
-            if (static_cast<int>(batch->size()) < limits.batch_size)
-                break;
         }
+        totals.stopped_by_max_runtime = !ran_out && out_of_time();
         log_unlogged_failures(kind, r->name, totals);
         all.push_back(std::move(totals));
     }

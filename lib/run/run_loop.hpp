@@ -9,6 +9,7 @@
 #include <pqxx/pqxx>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,11 +17,17 @@
 
 namespace geo_ssf {
 
+// How far a run has got, for a progress line: DONE records of TYPE worked so far, of TOTAL that
+// were due when the run came to the type. Called on worker threads.
+using RunProgress = std::function<void(const std::string& type, long long done, long long total)>;
+
 // How much one run does.
 struct RunLimits {
     int batch_size = 1000;
     int jobs = 2;
     std::optional<std::chrono::seconds> max_runtime;  // stop claiming once reached
+    // Where to report progress; unset, the due rows are not even counted.
+    RunProgress progress;
 };
 
 // What became of one worked record.
@@ -52,6 +59,7 @@ struct TypeTotals {
     long long succeeded = 0;
     long long failed = 0;
     std::vector<RecordFailure> failures;
+    bool stopped_by_max_runtime = false;  // --max-runtime passed before the type ran out of due records
 };
 
 // A batch of claimed records of one type, as a kind of run works it.
@@ -121,6 +129,8 @@ public:
     // Once per type before its first claim: backfills, releases rows of runs that are gone
     // (returns how many), times out stuck rows.
     virtual long long prepare(const Replicable& r, TypeTotals& totals) = 0;
+    // How many records of R are due now (after prepare), for a progress line.
+    virtual long long count_due(const Replicable& r) = 0;
     // Claims the records REQUEST names, stamped with CLAIM_TIME.
     virtual std::unique_ptr<ClaimedBatch> claim(const Replicable& r, const std::string& claim_time,
                                                 const ClaimRequest& request) = 0;

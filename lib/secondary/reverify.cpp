@@ -30,17 +30,24 @@ long long mark_selection(Site& site, const Replicable& r, BulkSelection selectio
     return registry_table::mark_selection(site.geo_database(), r, mark, selection, k_bulk_batch, progress);
 }
 
+template <Mark mark>
+std::vector<long long> selection_ids(Site& site, const Replicable& r, BulkSelection selection, int limit) {
+    return registry_table::selection_ids(site.geo_database(), r, mark, selection, limit);
+}
+
 }  // namespace
 
 const MarkingSteps k_reverify_steps = {mark_ids<Mark::verification_pending>,
                                        count_selection<Mark::verification_pending>,
                                        mark_selection<Mark::verification_pending>,
+                                       selection_ids<Mark::verification_pending>,
                                        verify_records,
                                        "for re-verification",
                                        ""};
 const MarkingSteps k_resync_steps = {mark_ids<Mark::sync_pending>,
                                      count_selection<Mark::sync_pending>,
                                      mark_selection<Mark::sync_pending>,
+                                     selection_ids<Mark::sync_pending>,
                                      sync_records,
                                      "for syncing",
                                      " on the primary"};

@@ -231,6 +231,7 @@ public:
     pqxx::connection& claims_database() override { return m_site.geo_database(); }
     const char* failed_filter() const override { return "--sync-state failed"; }
 
+    long long count_due(const Replicable& r) override { return registry_table::count_due_syncs(m_site.geo_database(), r); }
     long long prepare(const Replicable& r, TypeTotals& totals) override {
         pqxx::connection& geo = m_site.geo_database();
         reconcile_registry(m_site, r, totals, m_removals);

@@ -129,6 +129,7 @@ public:
     pqxx::connection& claims_database() override { return m_site.geo_database(); }
     const char* failed_filter() const override { return "--verification-state failed"; }
 
+    long long count_due(const Replicable& r) override { return registry_table::count_due_verifications(m_site.geo_database(), r); }
     long long prepare(const Replicable& r, TypeTotals&) override {
         pqxx::connection& geo = m_site.geo_database();
         long long released = registry_table::release_abandoned_verifications(geo, r, "");

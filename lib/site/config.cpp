@@ -41,16 +41,18 @@ std::optional<std::filesystem::path> find_config_file(const std::optional<std::f
 
 namespace {
 
-BatchSettings read_batch(const YamlReader& section, BatchSettings settings) {
-    settings.batch_size = static_cast<int>(section.integer("batch_size", 1, 100000).value_or(settings.batch_size));
-    settings.jobs = static_cast<int>(section.integer("jobs", 1, 256).value_or(settings.jobs));
-    settings.timeout = section.duration("timeout").value_or(settings.timeout);
-    return settings;
-}
-
 std::filesystem::path resolve(const std::filesystem::path& base, const std::string& value) {
     std::filesystem::path p(value);
     return p.is_absolute() ? p : (base / p).lexically_normal();
+}
+
+BatchSettings read_batch(const YamlReader& section, const std::filesystem::path& base, BatchSettings settings) {
+    settings.batch_size = static_cast<int>(section.integer("batch_size", 1, 100000).value_or(settings.batch_size));
+    settings.jobs = static_cast<int>(section.integer("jobs", 1, 256).value_or(settings.jobs));
+    settings.timeout = section.duration("timeout").value_or(settings.timeout);
+    if (auto file = section.string("metrics_file"); file && !file->empty())
+        settings.metrics_file = resolve(base, *file);
+    return settings;
 }
 
 void read_site(YamlReader& yaml, Config& config) {
@@ -160,17 +162,17 @@ void read_storage(YamlReader& yaml, const std::filesystem::path& base, Config& c
     read_transport(storage, base, config.transport);
 }
 
-void read_runs(YamlReader& yaml, Config& config) {
+void read_runs(YamlReader& yaml, const std::filesystem::path& base, Config& config) {
     YamlReader verification = yaml.mapping("verification");
-    verification.allow_only({"batch_size", "jobs", "timeout", "reverification_interval"});
-    config.verification = read_batch(verification, config.verification);
+    verification.allow_only({"batch_size", "jobs", "timeout", "reverification_interval", "metrics_file"});
+    config.verification = read_batch(verification, base, config.verification);
     config.reverification_interval =
         verification.duration("reverification_interval").value_or(config.reverification_interval);
 
     YamlReader sync = yaml.mapping("sync");
-    sync.allow_only({"batch_size", "jobs", "timeout", "consistency_batch_size", "max_removal_share",
+    sync.allow_only({"batch_size", "jobs", "timeout", "consistency_batch_size", "metrics_file", "max_removal_share",
                      "max_removal_count", "removed_retention"});
-    config.sync = read_batch(sync, config.sync);
+    config.sync = read_batch(sync, base, config.sync);
     config.consistency_batch_size = static_cast<int>(
         sync.integer("consistency_batch_size", 1, 1000000).value_or(config.consistency_batch_size));
     config.max_removal_share = sync.percentage("max_removal_share").value_or(config.max_removal_share);
@@ -200,7 +202,7 @@ Config load_config(const std::filesystem::path& file) {
     read_storage(yaml, base, config);
     config.replicables_dir = resolve(base, yaml.string("replicables").value_or("replicables"));
     config.migrations_dir = resolve(base, yaml.string("migrations").value_or("migrations"));
-    read_runs(yaml, config);
+    read_runs(yaml, base, config);
     config.replicables = load_replicables(config.replicables_dir);
     return config;
 }

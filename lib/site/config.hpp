@@ -28,6 +28,7 @@ struct BatchSettings {
     int batch_size;
     int jobs;
     std::chrono::seconds timeout;  // a record `started` for longer than this was abandoned
+    std::filesystem::path metrics_file;  // node_exporter textfile each run writes; empty: none
 };
 
 struct Config {
@@ -41,9 +42,9 @@ struct Config {
     TransportSettings transport;               // how primary_url is reached over the network
     std::filesystem::path replicables_dir;
     std::filesystem::path migrations_dir;      // with main/ and geo/
-    BatchSettings verification{1000, 2, std::chrono::hours(8)};
+    BatchSettings verification{1000, 2, std::chrono::hours(8), {}};
     std::chrono::seconds reverification_interval = std::chrono::hours(24 * 7);
-    BatchSettings sync{100, 2, std::chrono::hours(3)};
+    BatchSettings sync{100, 2, std::chrono::hours(3), {}};
     std::chrono::seconds status_timeout = std::chrono::minutes(5);
     // sync.consistency_batch_size: records registry consistency compares per run and type
     // (GitLab's RegistryConsistencyWorker::BATCH_SIZE).

@@ -1,6 +1,6 @@
 // contrib/: the Prometheus alerting rules and the Grafana dashboard query only gauges that
-// geo-ssf status really writes. A primary and a secondary with rows in every state give the
-// full set of gauge names; every metric name and every regular expression on __name__ in the
+// geo-ssf status and the metrics files of sync and verify runs really hold. A primary and a
+// secondary with rows in every state, and a real run of each, give the full set of gauge names; every metric name and every regular expression on __name__ in the
 // rules and the dashboard must name at least one of them. (promtool checks the rules' syntax
 // and behaviour, and systemd-analyze the units, in the contrib-* tests.)
 #include "two_sites_fixture.hpp"
@@ -46,11 +46,29 @@ std::set<std::string> real_gauge_names() {
         for (const auto& sample : e.samples)
             names.insert(sample.name);
     }
+    // The metrics files of a real verify run on the primary and a real sync run on the secondary
+    // (no record has a repository: the primary's checksums fail, the secondary syncs them as missing).
+    std::string secondary = read_file(sites.secondary);
+    secondary.replace(secondary.find("file:///nonexistent"), 19, "file://" + (sites.dir / "primary-repositories").string());
+    write_file(sites.secondary, secondary);
+    for (bool primary : {true, false}) {
+        auto file = sites.dir / (primary ? "geo-ssf-verify.prom" : "geo-ssf-sync.prom");
+        std::vector<std::string> args = {primary ? "verify" : "sync", "--metrics-file", file.string()};
+        RunResult r = primary ? sites.primary_run(args) : sites.secondary_run(args);
+        REQUIRE_MESSAGE(r.status <= 1, r.err);
+        std::string text = read_file(file);
+        Exposition e = parse_exposition(text);
+        REQUIRE_MESSAGE(e.errors.empty(), text);
+        for (const auto& sample : e.samples)
+            names.insert(sample.name);
+    }
     // The set the rules rely on; a gauge renamed in geo-ssf fails here and in the checks below.
     for (const char* name : {"geo_cool_widgets", "geo_cool_widgets_synced", "geo_cool_widgets_registry",
                              "geo_cool_widgets_failed", "geo_cool_widgets_verification_failed",
                              "geo_cool_widgets_checksum_failed", "geo_last_event_timestamp",
-                             "geo_cursor_last_event_timestamp", "geo_ssf_status_last_success_timestamp_seconds"})
+                             "geo_cursor_last_event_timestamp", "geo_ssf_status_last_success_timestamp_seconds",
+                             "geo_ssf_run_last_start_timestamp_seconds", "geo_ssf_run_last_failed_records",
+                             "geo_ssf_run_last_stopped_by_max_runtime"})
         CHECK_MESSAGE(names.count(name), name);
     return names;
 }
@@ -81,7 +99,7 @@ void check_expression(const std::string& where, const std::string& expr, const s
     for (std::sregex_iterator it(bare.begin(), bare.end(), metric), end; it != end; ++it) {
         std::string name = (*it)[0];
         CHECK_MESSAGE((names.count(name) || k_other_metrics.count(name)),
-                      (name + " is not a gauge of geo-ssf status"));
+                      (name + " is not a gauge of geo-ssf status or of a run's metrics file"));
         ++used;
     }
     CHECK_MESSAGE(used > 0, "the expression uses no metric of geo-ssf status");
@@ -91,7 +109,7 @@ void check_expression(const std::string& where, const std::string& expr, const s
 
 TEST_SUITE("contrib") {
 
-TEST_CASE("contrib: the alerting rules and the dashboard use only the gauges geo-ssf status writes") {
+TEST_CASE("contrib: the alerting rules and the dashboard use only the gauges geo-ssf status and the runs write") {
     std::set<std::string> names = real_gauge_names();
 
     YAML::Node rules = YAML::LoadFile((source_root() / "contrib/prometheus/geo-ssf-alerts.yml").string());

@@ -66,6 +66,8 @@ TEST_CASE("config::load_config applies defaults and resolves paths against the c
     CHECK(c.reverification_interval == std::chrono::hours(7 * 24));
     CHECK(c.sync.batch_size == 100);
     CHECK(c.sync.timeout == std::chrono::hours(3));
+    CHECK(c.sync.metrics_file.empty());
+    CHECK(c.verification.metrics_file.empty());
     CHECK(c.status_timeout == std::chrono::minutes(5));
     CHECK(c.replicables.empty());
 }
@@ -77,8 +79,8 @@ databases: {main: "host=db1 dbname=app", geo: "dbname=app_geo"}
 storage: {root: /srv/repos, primary_url: "https://primary.example.com/repos"}
 replicables: types
 migrations: /opt/migrations
-verification: {batch_size: 50, jobs: 4, timeout: 2h, reverification_interval: 1d}
-sync: {batch_size: 10, jobs: 8, timeout: 90m}
+verification: {batch_size: 50, jobs: 4, timeout: 2h, reverification_interval: 1d, metrics_file: /var/lib/ne/verify.prom}
+sync: {batch_size: 10, jobs: 8, timeout: 90m, metrics_file: metrics/sync.prom}
 status: {timeout: 30s}
 )");
     write_file(dir / "types" / "cool_widget.yml", k_cool_widget);
@@ -95,6 +97,8 @@ status: {timeout: 30s}
     CHECK(c.reverification_interval == std::chrono::hours(24));
     CHECK(c.sync.jobs == 8);
     CHECK(c.sync.timeout == std::chrono::minutes(90));
+    CHECK(c.verification.metrics_file == "/var/lib/ne/verify.prom");
+    CHECK(c.sync.metrics_file == dir.path() / "metrics" / "sync.prom");  // relative to the config file
     CHECK(c.status_timeout == std::chrono::seconds(30));
     REQUIRE(c.replicables.size() == 1);
     const Replicable& r = c.replicable("cool_widget");
