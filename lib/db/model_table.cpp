@@ -10,6 +10,13 @@ std::string scope_predicate(const Replicable& replicable) {
     return replicable.scope.empty() ? "true" : "(" + replicable.scope + ")";
 }
 
+std::string scope_predicate_of(const Replicable& replicable, const std::string& alias) {
+    if (replicable.scope.empty())
+        return "true";
+    return "EXISTS (SELECT FROM " + replicable.model_table + " geo_ssf_scoped WHERE geo_ssf_scoped.id = " + alias +
+           ".id AND (" + replicable.scope + "))";
+}
+
 std::string repository_path_columns_sql(const Replicable& replicable, const std::string& alias) {
     std::string out;
     for (const auto& column : replicable.repository_path.columns())

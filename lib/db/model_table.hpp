@@ -17,6 +17,10 @@ namespace geo_ssf {
 // "(<scope>)", or "true" when the type replicates every record. The scope is written over the
 // model table's own columns, unqualified.
 std::string scope_predicate(const Replicable& replicable);
+// The same for a statement whose FROM has other tables beside the model table (aliased ALIAS),
+// where an unqualified column of the scope ("id <> 2") could be ambiguous: the scope is read in
+// a subquery over the model table alone.
+std::string scope_predicate_of(const Replicable& replicable, const std::string& alias);
 
 // The SELECT list that reads a record's repository path columns as text, over alias ALIAS.
 std::string repository_path_columns_sql(const Replicable& replicable, const std::string& alias);

@@ -73,7 +73,7 @@ BackfillCounts backfill_rows(pqxx::connection& connection, const Replicable& r, 
         if (!r.scope.empty())
             counts.deleted += tx.exec_params("DELETE FROM " + r.states_table + " s USING " + r.model_table +
                                                  " m WHERE m.id = s." + r.foreign_key + " AND m.id BETWEEN $1 AND $2"
-                                                 " AND NOT " + scope_predicate(r),
+                                                 " AND NOT " + scope_predicate_of(r, "m"),
                                              range->first, range->second)
                                   .affected_rows();
         tx.commit();

@@ -142,6 +142,31 @@ TEST_CASE("verify: records out of scope get no state row, and leaving the scope 
     CHECK(site.state_of(4, "verification_state") == "2");
 }
 
+TEST_CASE("verify: a scope over the model's own columns, unqualified, id included") {
+    PrimaryFixture site;
+    site.add_records(1, 4);
+    auto def = site.dir / "replicables/cool_widget.yml";
+    std::string text = read_file(def);
+    auto set_scope = [&](const std::string& scope) {
+        std::string changed = text;
+        changed.replace(changed.find("scope: \"\""), 9, "scope: \"" + scope + "\"");
+        write_file(def, changed);
+    };
+    set_scope("id <> 2");
+    RunResult first = site.run({"verify"});
+    CAPTURE(first.err);
+    CHECK(first.status == 0);
+    CHECK(site.count("true") == 3);
+    set_scope("id <> 2 AND id <> 3");  // record 3 leaves the scope: its state row goes
+    RunResult second = site.run({"verify"});
+    CAPTURE(second.err);
+    CHECK(second.status == 0);
+    CHECK(site.count("true") == 2);
+    CHECK(site.count("cool_widget_id = 3") == 0);
+    CHECK(site.run({"status"}).status == 0);
+    CHECK(site.run({"reverify", "cool_widget", "--all"}).status == 0);
+}
+
 TEST_CASE("verify: succeeded rows are verified again after the re-verification interval") {
     PrimaryFixture site("verification: {reverification_interval: 1d}\n");
     site.add_records(1, 3);
