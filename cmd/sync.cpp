@@ -66,7 +66,7 @@ Runner define_sync(CLI::App& app) {
             return 1;
         }
         for (const auto& t : run.types)
-            if (t.failed > 0)
+            if (t.failed > 0 || !t.error.empty())
                 return 1;
         return 0;
     };

@@ -52,7 +52,7 @@ Runner define_verify(CLI::App& app) {
         report_run(site, {"verify", "succeeded", totals, nullptr, start.seconds_since()}, json, start,
                    options->limits.metrics_path(site.config().verification));
         for (const auto& t : totals)
-            if (t.failed > 0)
+            if (t.failed > 0 || !t.error.empty())
                 return 1;
         return 0;
     };

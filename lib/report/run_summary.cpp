@@ -50,6 +50,8 @@ std::string format_json(const RunSummary& summary) {
         type[summary.succeeded_word] = t.succeeded;
         type["failed"] = t.failed;
         type["failures"] = failures;
+        if (!t.error.empty())
+            type["error"] = t.error;
         out["replicables"].push_back(std::move(type));
     }
     return out.dump();

@@ -90,6 +90,53 @@ std::vector<const Replicable*> select_run_types(const Config& config, const std:
     return out;
 }
 
+namespace {
+
+// Runs type R until nothing is due, the time is up or a stop is requested.
+void run_type(RunKind& kind, const Replicable& r, const RunLimits& limits, const std::function<bool()>& out_of_time,
+              TypeTotals& totals) {
+    totals.released = kind.prepare(r, totals);
+    if (totals.released)
+        spdlog::info("{}: released {} rows left started by runs that are gone", r.name, totals.released);
+    std::function<void()> worked_one;
+    std::atomic<long long> done{0};
+    if (limits.progress) {
+        long long due = kind.count_due(r);
+        limits.progress(r.name, 0, due);
+        worked_one = [&, due] { limits.progress(r.name, ++done, std::max(due, done.load())); };
+    }
+    bool ran_out = false;  // of due records
+    while (!ran_out && !stop_requested() && !out_of_time()) {
+        auto claim_started = Clock::now();
+        // Each batch has its own claim time, so timeouts count from when its rows were claimed.
+        RunLock run(kind.claims_database());
+        auto batch = kind.claim(r, run.claim_time(), {limits.batch_size, nullptr});
+        if (batch->size() == 0) {
+            ran_out = true;
+            break;
+        }
+        totals.claimed += static_cast<long long>(batch->size());
+        auto work_started = Clock::now();
+        auto results = work_batch(*batch, limits.jobs, out_of_time, worked_one);
+        ran_out = static_cast<int>(batch->size()) < limits.batch_size && results.size() == batch->size();
+        add_results(r.name, results, totals);
+        spdlog::debug("{}: claimed {} in {} ms, worked and recorded them in {} ms", r.name, batch->size(),
+                      std::chrono::duration_cast<std::chrono::milliseconds>(work_started - claim_started).count(),
+                      milliseconds_since(work_started));
+    }
+    totals.stopped_by_max_runtime = !ran_out && out_of_time();
+}
+
+// An error of the statement rather than of the server: a column, table or operator the
+// type's scope or repository_path names that the database does not have (SQLSTATE class 42),
+// or a value it cannot read (class 22).
+bool is_definition_error(const pqxx::sql_error& e) {
+    const std::string& state = e.sqlstate();
+    return state.rfind("42", 0) == 0 || state.rfind("22", 0) == 0;
+}
+
+}  // namespace
+
 std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replicable*>& types, const RunLimits& limits,
                                   Clock::time_point started) {
     auto out_of_time = [&] { return limits.max_runtime && Clock::now() - started >= *limits.max_runtime; };
@@ -102,36 +149,14 @@ std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replica
             all.push_back(std::move(totals));
             continue;
         }
-        totals.released = kind.prepare(*r, totals);
-        if (totals.released)
-            spdlog::info("{}: released {} rows left started by runs that are gone", r->name, totals.released);
-        std::function<void()> worked_one;
-        std::atomic<long long> done{0};
-        if (limits.progress) {
-            long long due = kind.count_due(*r);
-            limits.progress(r->name, 0, due);
-            worked_one = [&, due] { limits.progress(r->name, ++done, std::max(due, done.load())); };
+        try {
+            run_type(kind, *r, limits, out_of_time, totals);
+        } catch (const pqxx::sql_error& e) {
+            if (!is_definition_error(e))
+                throw;
+            totals.error = r->name + " (" + r->file.string() + ") did not run: " + first_line(e.what());
+            spdlog::error("{}", totals.error);
         }
-        bool ran_out = false;  // of due records
-        while (!ran_out && !stop_requested() && !out_of_time()) {
-            auto claim_started = Clock::now();
-            // Each batch has its own claim time, so timeouts count from when its rows were claimed.
-            RunLock run(kind.claims_database());
-            auto batch = kind.claim(*r, run.claim_time(), {limits.batch_size, nullptr});
-            if (batch->size() == 0) {
-                ran_out = true;
-                break;
-            }
-            totals.claimed += static_cast<long long>(batch->size());
-            auto work_started = Clock::now();
-            auto results = work_batch(*batch, limits.jobs, out_of_time, worked_one);
-            ran_out = static_cast<int>(batch->size()) < limits.batch_size && results.size() == batch->size();
-            add_results(r->name, results, totals);
-            spdlog::debug("{}: claimed {} in {} ms, worked and recorded them in {} ms", r->name, batch->size(),
-                          std::chrono::duration_cast<std::chrono::milliseconds>(work_started - claim_started).count(),
-                          milliseconds_since(work_started));
-        }
-        totals.stopped_by_max_runtime = !ran_out && out_of_time();
         log_unlogged_failures(kind, r->name, totals);
         all.push_back(std::move(totals));
     }

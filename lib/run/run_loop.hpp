@@ -60,6 +60,9 @@ struct TypeTotals {
     long long failed = 0;
     std::vector<RecordFailure> failures;
     bool stopped_by_max_runtime = false;  // --max-runtime passed before the type ran out of due records
+    // Why the type could not run: its definition (scope, repository_path) fails against the
+    // database. Empty when it ran. The other types still run.
+    std::string error;
 };
 
 // A batch of claimed records of one type, as a kind of run works it.

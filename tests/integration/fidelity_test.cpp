@@ -302,4 +302,37 @@ TEST_CASE("fidelity: with verification disabled, the verified percentage is 0 an
     CHECK(widgets["cool_widgets_synced_in_percentage"] == 100.0);
 }
 
+
+TEST_CASE("fidelity: a type whose definition fails against the database is named; the other types still run") {
+    TwoSitesFixture sites;
+    sites.main_db.exec("INSERT INTO cool_widgets (id) VALUES (1); INSERT INTO gadgets (id) VALUES (1)");
+    sites.set_definition("gadget", "repository_path", "\"gadgets/{nope}.git\"");
+    RunResult check = sites.primary_run({"check"});
+    CAPTURE(check.out);
+    CHECK(check.status == 1);
+    CHECK(check.out.find("FAILED  definition of gadget fits its model table: ") != std::string::npos);
+    CHECK(check.out.find("gadget.yml: repository_path names {nope}, which gadgets has no column for") !=
+          std::string::npos);
+    CHECK(check.out.find("passed  definition of cool_widget fits its model table") != std::string::npos);
+
+    RunResult verify = sites.primary_run({"verify", "--format", "json"});
+    CAPTURE(verify.err);
+    CHECK(verify.status == 1);
+    CHECK(verify.err.find("gadget (") != std::string::npos);
+    CHECK(verify.err.find("gadget.yml) did not run: ") != std::string::npos);
+    CHECK(verify.err.find("nope") != std::string::npos);
+    auto json = nlohmann::json::parse(verify.out);
+    CHECK(json["replicables"][0]["name"] == "cool_widget");
+    CHECK(json["replicables"][0]["claimed"] == 1);  // the other type ran
+    CHECK(json["replicables"][1]["error"].get<std::string>().find("nope") != std::string::npos);
+
+    sites.set_definition("gadget", "repository_path", "\"gadgets/{id}.git\"");
+    sites.set_definition("gadget", "scope", "\"nope = 1\"");
+    check = sites.primary_run({"check"});
+    CHECK(check.out.find("gadget.yml: the scope is not a condition on gadgets: ") != std::string::npos);
+    verify = sites.primary_run({"verify"});
+    CHECK(verify.status == 1);
+    CHECK(verify.err.find("gadget (") != std::string::npos);
+    CHECK(verify.err.find("column \"nope\" does not exist") != std::string::npos);
+}
 }
