@@ -168,10 +168,11 @@ void read_runs(YamlReader& yaml, Config& config) {
         verification.duration("reverification_interval").value_or(config.reverification_interval);
 
     YamlReader sync = yaml.mapping("sync");
-    sync.allow_only({"batch_size", "jobs", "timeout", "consistency_batch_size"});
+    sync.allow_only({"batch_size", "jobs", "timeout", "consistency_batch_size", "max_refs"});
     config.sync = read_batch(sync, config.sync);
     config.consistency_batch_size = static_cast<int>(
         sync.integer("consistency_batch_size", 1, 1000000).value_or(config.consistency_batch_size));
+    config.max_refs = sync.integer("max_refs", 1, 1000000000).value_or(config.max_refs);
 
     YamlReader status = yaml.mapping("status");
     status.allow_only({"timeout"});

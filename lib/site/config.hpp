@@ -48,6 +48,8 @@ struct Config {
     // sync.consistency_batch_size: records registry consistency compares per run and type
     // (GitLab's RegistryConsistencyWorker::BATCH_SIZE).
     int consistency_batch_size = 10000;
+    // sync.max_refs: a repository whose primary advertises more refs is not fetched.
+    long long max_refs = 1000000;
     std::vector<Replicable> replicables;
 
     // The replicable called NAME (singular or plural); throws UsageError listing the known ones.
