@@ -87,7 +87,7 @@ std::vector<const Replicable*> select_run_types(const Config& config, const std:
 
 std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replicable*>& types, const RunLimits& limits,
                                   Clock::time_point started) {
-    auto out_of_time = [&] { return limits.max_runtime && Clock::now() - started >= *limits.max_runtime; };
+    auto out_of_time = [&] { return limits.out_of_time(started); };
     std::vector<TypeTotals> all;
     for (const Replicable* r : types) {
         TypeTotals totals;

@@ -21,6 +21,11 @@ struct RunLimits {
     int batch_size = 1000;
     int jobs = 2;
     std::optional<std::chrono::seconds> max_runtime;  // stop claiming once reached
+
+    // Whether a run that began at STARTED has used up max_runtime.
+    bool out_of_time(std::chrono::steady_clock::time_point started) const {
+        return max_runtime && std::chrono::steady_clock::now() - started >= *max_runtime;
+    }
 };
 
 // What became of one worked record.
