@@ -162,7 +162,14 @@ int run(int argc, char** argv) {
     if (spec->uses_git)
         libgit2.emplace();
     auto started = std::chrono::steady_clock::now();
-    int status = (*runner)(invocation);
+    int status = 0;
+    try {
+        status = (*runner)(invocation);
+    } catch (const pqxx::broken_connection& e) {
+        if (auto lost = invocation.site ? invocation.site->lost_connection_error(e) : std::nullopt)
+            throw *lost;
+        throw;
+    }
     log_record(spdlog::level::info,
                LogFields{"", std::nullopt,
                          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)

@@ -28,6 +28,8 @@ Runner define_sync(CLI::App& app) {
     app.description("On a secondary: replay the primary's events, keep each registry in step with the primary's "
                     "records, and mirror every repository that is due (pending, or failed and due for a retry). "
                     "On a terminal, a progress line on stderr; --metrics-file writes the run's metrics for node_exporter. "
+                    "Every step, event replay included, stops at --max-runtime and the next run resumes. "
+                    "Copies keep their refs packed; sync.max_refs bounds the refs of a repository. "
                     "Exit status 1 if any record failed.");
     app.add_option("replicable", options->replicables, "Only these types (default: every replication-enabled type)");
     options->limits.add_to(app, "sync", "Repositories mirrored at once");

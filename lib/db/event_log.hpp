@@ -19,6 +19,7 @@ struct EventCounts {
     long long processed = 0;  // events the cursor moved past
     long long skipped = 0;    // of those, unknown types, disabled types and malformed payloads
     long long last_event_id = 0;
+    bool stopped = false;     // replay stopped with events left (--max-runtime, a stop request)
 };
 
 // Appends one NAME event of REPLICABLE per element of PAYLOADS (a JSON array), in order, in TX.

@@ -65,6 +65,7 @@ using Config = Handle<git_config, git_config_free>;
 using Index = Handle<git_index, git_index_free>;
 using Revwalk = Handle<git_revwalk, git_revwalk_free>;
 using Packbuilder = Handle<git_packbuilder, git_packbuilder_free>;
+using Refdb = Handle<git_refdb, git_refdb_free>;
 
 // A git_buf that libgit2 filled, disposed of at the end of its scope.
 class Buffer {

@@ -15,7 +15,9 @@
 #include <cerrno>
 #include <cstring>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <map>
 #include <random>
 
@@ -75,23 +77,95 @@ git::Remote anonymous_remote(git_repository* repository, const std::string& url)
     return git::make<git::Remote>(git_remote_create_anonymous, "cannot use " + redact_url_credentials(url), repository, url.c_str());
 }
 
+// The refs a remote's listing counts: HEAD and the peeled lines of annotated tags ("^{}") are
+// not refs of their own.
+size_t count_advertised_refs(git_remote* remote, const std::string& url, RemoteSession& session) {
+    const git_remote_head** heads = nullptr;
+    size_t listed = 0;
+    session.check(git_remote_ls(&heads, &listed, remote), "cannot list the refs of " + redact_url_credentials(url));
+    size_t refs = 0;
+    for (size_t i = 0; i < listed; ++i) {
+        std::string_view name = heads[i]->name;
+        refs += name != "HEAD" && !name.ends_with("^{}");
+    }
+    return refs;
+}
+
 // Fetches every ref of URL into REPOSITORY, deleting refs the primary no longer has, and points
-// HEAD at the primary's default branch.
-void fetch_mirror(git_repository* repository, const std::string& url, const TransportSettings& transport) {
+// HEAD at the primary's default branch. The refs the primary advertises are counted first, on
+// the same connection: more than MAX_REFS fails before anything is written.
+void fetch_mirror(git_repository* repository, const std::string& url, const TransportSettings& transport,
+                  long long max_refs) {
     git::Remote remote = anonymous_remote(repository, url);
     RemoteSession session(transport, url);
+    git_remote_callbacks callbacks = session.callbacks();
+    git_proxy_options proxy = session.proxy_options();
+    session.check(git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr),
+                  "cannot connect to " + redact_url_credentials(url));
+    size_t refs = count_advertised_refs(remote.get(), url, session);
+    if (refs > static_cast<unsigned long long>(max_refs))
+        throw TooManyRefsError("the primary advertises " + std::to_string(refs) + " refs, more than sync.max_refs (" +
+                               std::to_string(max_refs) + "); nothing was fetched");
     git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
     options.prune = GIT_FETCH_PRUNE;
     options.update_fetchhead = 0;
     options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;  // the refspec already takes every tag
-    options.callbacks = session.callbacks();
-    options.proxy_opts = session.proxy_options();
+    options.callbacks = callbacks;
+    options.proxy_opts = proxy;
     char* refspecs[] = {k_mirror_refspec};
     git_strarray specs = {refspecs, 1};
     session.check(git_remote_fetch(remote.get(), &specs, &options, nullptr), "cannot fetch from " + redact_url_credentials(url));
     git::Buffer head;
     if (git_remote_default_branch(head.get(), remote.get()) == 0)
         git::check(git_repository_set_head(repository, std::string(head.view()).c_str()), "cannot set HEAD");
+}
+
+// How many loose refs a copy may keep before they are packed: Gitaly's housekeeping rule
+// (max(16, log base 1.15 of packed-refs' size / 100)), since packing rewrites packed-refs whole:
+// 16 beside a small file, about 80 beside the 6 MB of 100,000 refs.
+size_t loose_refs_allowed(const std::filesystem::path& gitdir) {
+    std::error_code ec;
+    auto packed_size = std::filesystem::file_size(gitdir / "packed-refs", ec);
+    double scaled = ec || packed_size < 100 ? 0 : std::log(static_cast<double>(packed_size) / 100) / std::log(1.15);
+    return std::max<size_t>(16, static_cast<size_t>(scaled));
+}
+
+// Whether GITDIR holds more than LIMIT loose refs (files under refs/); stops counting there.
+bool has_more_loose_refs_than(const std::filesystem::path& gitdir, size_t limit) {
+    std::error_code ec;
+    size_t files = 0;
+    for (std::filesystem::recursive_directory_iterator it(gitdir / "refs", ec), end; !ec && it != end; it.increment(ec))
+        if (it->is_regular_file(ec) && ++files > limit)
+            return true;
+    return false;
+}
+
+// Removes the empty folders below refs/<namespace>/ (refs/merge-requests/42/ once its head is
+// packed), as git pack-refs does: each takes a block of disk.
+void remove_empty_ref_folders(const std::filesystem::path& folder, int depth) {
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+        if (!it->is_directory(ec) || it->is_symlink(ec))
+            continue;
+        remove_empty_ref_folders(it->path(), depth + 1);
+        if (depth >= 1)
+            std::filesystem::remove(it->path(), ec);  // fails, harmlessly, unless empty
+    }
+}
+
+// Packs the loose refs of REPOSITORY (at GITDIR) into packed-refs, as `git pack-refs --all`.
+void pack_refs(git_repository* repository, const std::filesystem::path& gitdir) {
+    git::Refdb refdb = git::make<git::Refdb>(git_repository_refdb, "cannot open the refs", repository);
+    git::check(git_refdb_compress(refdb.get()), "cannot pack the refs");
+    remove_empty_ref_folders(gitdir / "refs", 0);
+}
+
+// A fresh copy has every ref packed; a copy fetched into is packed once its loose refs, the
+// ones changed since, outgrow loose_refs_allowed. Copies made before geo-ssf packed refs are
+// packed on their next sync this way.
+void keep_refs_packed(git_repository* repository, const std::filesystem::path& gitdir, bool fresh) {
+    if (fresh || has_more_loose_refs_than(gitdir, loose_refs_allowed(gitdir)))
+        pack_refs(repository, gitdir);
 }
 
 bool is_missing_on_primary(const std::string& url) {
@@ -110,12 +184,14 @@ bool looks_like_not_found(const std::string& message) {
 }
 
 MirrorResult clone_into_place(const std::string& url, const std::filesystem::path& target,
-                              const std::filesystem::path& storage_root, const TransportSettings& transport) {
+                              const std::filesystem::path& storage_root, const TransportSettings& transport,
+                              long long max_refs) {
     auto temporary = new_temporary_folder(storage_root);
     try {
         git::Repository repository = git::make<git::Repository>(git_repository_init, "cannot create a repository",
                                                                 temporary.c_str(), 1u);
-        fetch_mirror(repository.get(), url, transport);
+        fetch_mirror(repository.get(), url, transport, max_refs);
+        keep_refs_packed(repository.get(), temporary, true);
     } catch (...) {
         std::error_code ec;
         std::filesystem::remove_all(temporary, ec);
@@ -145,23 +221,27 @@ std::string primary_repository_url(const std::string& primary_url, const std::st
 }
 
 MirrorResult mirror_repository(const std::string& url, const std::filesystem::path& target,
-                               const std::filesystem::path& storage_root, const TransportSettings& transport) {
+                               const std::filesystem::path& storage_root, const TransportSettings& transport,
+                               long long max_refs) {
     if (is_missing_on_primary(url))
         return {true, false};
     try {
         std::error_code ec;
         if (!std::filesystem::exists(target / "HEAD", ec))
-            return clone_into_place(url, target, storage_root, transport);
+            return clone_into_place(url, target, storage_root, transport, max_refs);
         try {
             git::Repository repository = git::open_repository(target);
-            fetch_mirror(repository.get(), url, transport);
+            fetch_mirror(repository.get(), url, transport, max_refs);
+            keep_refs_packed(repository.get(), target, false);
             repository_checksum(target);  // every ref readable and every tip present
             return {false, false};
+        } catch (const TooManyRefsError&) {
+            throw;  // a fresh clone would be refused the same way
         } catch (const GitError&) {
             if (is_missing_on_primary(url))
                 return {true, false};
             // The copy here is beyond what a fetch repairs: start again from the primary.
-            return clone_into_place(url, target, storage_root, transport);
+            return clone_into_place(url, target, storage_root, transport, max_refs);
         }
     } catch (const GitError& e) {
         if (!local_path_of(url) && looks_like_not_found(e.what()))

@@ -3,6 +3,7 @@
 // follows the primary's default branch.
 #pragma once
 
+#include "repo/git.hpp"
 #include "site/transport_settings.hpp"
 
 #include <filesystem>
@@ -21,13 +22,23 @@ struct MirrorResult {
     bool cloned = false;              // made afresh rather than fetched into
 };
 
+// The primary advertises more refs than sync.max_refs allows.
+class TooManyRefsError : public GitError {
+public:
+    using GitError::GitError;
+};
+
 // Brings TARGET (under STORAGE_ROOT) up to date with SOURCE_URL. A new or replaced copy is
 // built in STORAGE_ROOT/.geo-ssf-tmp and renamed into place, so TARGET is never a half-written
 // repository; a copy that a fetch cannot repair (corrupt, objects missing) is replaced by a
 // fresh clone. A network URL is reached as TRANSPORT says (keys, host keys, CA, credentials,
-// timeouts). Throws GitError with the reason on failure.
+// timeouts). A primary advertising more than MAX_REFS refs is refused (TooManyRefsError) before
+// anything is written. The copy's refs are kept in packed-refs: all of them in a fresh copy,
+// and in one fetched into once its loose refs (those changed since) outgrow a bound that scales
+// with packed-refs. Throws GitError with the reason on failure.
 MirrorResult mirror_repository(const std::string& source_url, const std::filesystem::path& target,
-                               const std::filesystem::path& storage_root, const TransportSettings& transport);
+                               const std::filesystem::path& storage_root, const TransportSettings& transport,
+                               long long max_refs);
 
 // Removes what interrupted runs left in STORAGE_ROOT/.geo-ssf-tmp (folders of processes that
 // are gone). Returns how many were removed.

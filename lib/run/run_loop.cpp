@@ -139,7 +139,7 @@ bool is_definition_error(const pqxx::sql_error& e) {
 
 std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replicable*>& types, const RunLimits& limits,
                                   Clock::time_point started) {
-    auto out_of_time = [&] { return limits.max_runtime && Clock::now() - started >= *limits.max_runtime; };
+    auto out_of_time = [&] { return limits.out_of_time(started); };
     std::vector<TypeTotals> all;
     for (const Replicable* r : types) {
         TypeTotals totals;

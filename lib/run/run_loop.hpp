@@ -28,6 +28,11 @@ struct RunLimits {
     std::optional<std::chrono::seconds> max_runtime;  // stop claiming once reached
     // Where to report progress; unset, the due rows are not even counted.
     RunProgress progress;
+
+    // Whether a run that began at STARTED has used up max_runtime.
+    bool out_of_time(std::chrono::steady_clock::time_point started) const {
+        return max_runtime && std::chrono::steady_clock::now() - started >= *max_runtime;
+    }
 };
 
 // What became of one worked record.

@@ -5,10 +5,12 @@
 #include "db/model_table.hpp"
 #include "db/registry_table.hpp"
 #include "secondary/removal.hpp"
+#include "common/stop.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <optional>
 
 namespace geo_ssf::secondary {
@@ -56,59 +58,134 @@ std::vector<Event> read_events(pqxx::connection& main, long long after, int batc
     return events;
 }
 
-// Whether the primary's record ID of R exists and is in R's scope.
-bool in_scope(Site& site, const Replicable& r, long long id) {
-    pqxx::read_transaction main(site.main_database());
-    return !main.exec_params("SELECT 1 FROM " + r.model_table + " WHERE id = $1 AND " + scope_predicate(r), id).empty();
+// What one event asks of the tracking database, once it is checked.
+struct EventAction {
+    const Replicable* replicable = nullptr;
+    EventName name = EventName::updated;
+    long long id = 0;
+    std::optional<std::string> removal;  // deleted: the disk_path of the copy to remove
+};
+
+const Replicable* replicable_named(Site& site, const std::string& name) {
+    for (const auto& candidate : site.config().replicables)
+        if (candidate.name == name)
+            return &candidate;
+    return nullptr;
 }
 
-// Applies one event to the tracking database in TX; a deleted event adds the copy to remove
-// to REMOVALS, for after TX commits. Returns false when it was skipped.
-bool apply_event(Site& site, pqxx::work& tx, const Event& event, std::vector<Removal>& removals) {
-    const Replicable* r = nullptr;
-    for (const auto& candidate : site.config().replicables)
-        if (candidate.name == event.replicable)
-            r = &candidate;
+// What EVENT asks, or nullopt (logged) when it is skipped: an unknown or disabled type, a
+// malformed payload, an unknown event name, or a deleted event whose disk_path the type's
+// template does not render.
+std::optional<EventAction> event_action(Site& site, const Event& event) {
+    const Replicable* r = replicable_named(site, event.replicable);
     if (!r || !r->replication_enabled) {
         spdlog::info("event {}: {} {} skipped: {}", event.id, event.replicable, event.name,
                      r ? "replication is disabled" : "unknown replicable");
-        return false;
+        return std::nullopt;
     }
     auto name = parse_event_name(event.name);
     nlohmann::json payload = nlohmann::json::parse(event.payload, nullptr, false);
     if (payload.is_discarded() || !payload.is_object() || !payload.contains("model_record_id") ||
         !payload["model_record_id"].is_number_integer()) {
         spdlog::warn("event {}: {} {} skipped: malformed payload {}", event.id, event.replicable, event.name, event.payload);
-        return false;
+        return std::nullopt;
     }
     if (!name) {
         spdlog::warn("event {}: {} {} skipped: unknown event", event.id, r->name, event.name);
-        return false;
+        return std::nullopt;
     }
-    long long id = payload["model_record_id"].get<long long>();
-    if (*name == EventName::deleted) {
-        // As in GitLab, processed even for records out of scope: the record is gone by now.
-        if (payload.contains("disk_path")) {
-            // Anyone who can insert into geo_events could name any folder here: only a path the
-            // type's template renders is removed (and only if it is a bare repository).
-            std::string path = payload["disk_path"].is_string() ? payload["disk_path"].get<std::string>() : "";
-            if (!r->repository_path.matches(path)) {
-                spdlog::warn("event {}: {} deleted {} skipped: disk_path {} is not a path {} renders", event.id,
-                             r->name, id, printable(payload["disk_path"].dump()), r->repository_path.text());
-                return false;
-            }
-            removals.push_back({r, id, path});
+    EventAction action{r, *name, payload["model_record_id"].get<long long>(), std::nullopt};
+    if (*name == EventName::deleted && payload.contains("disk_path")) {
+        // Anyone who can insert into geo_events could name any folder here: only a path the
+        // type's template renders is removed (and only if it is a bare repository).
+        std::string path = payload["disk_path"].is_string() ? payload["disk_path"].get<std::string>() : "";
+        if (!r->repository_path.matches(path)) {
+            spdlog::warn("event {}: {} deleted {} skipped: disk_path {} is not a path {} renders", event.id, r->name,
+                         action.id, printable(payload["disk_path"].dump()), r->repository_path.text());
+            return std::nullopt;
         }
-        registry_table::delete_rows(tx, *r, {id});
-        return true;
+        action.removal = path;
     }
-    if (!in_scope(site, *r, id))
-        return true;  // not replicated here (out of scope, or gone since): nothing changes
-    if (*name == EventName::checksum_succeeded)
-        registry_table::mark_ids(tx, *r, registry_table::Mark::verification_pending, {id}, false);
+    return action;
+}
+
+// What a batch of events leaves for one record. GitLab marks a registry row once however many
+// events name it; so does the replay, with the same result as applying the events one by one:
+// a deleted event drops what came before it (its row goes first), and a sync mark makes a
+// later verification mark moot (it only applies to synced rows).
+struct RecordChanges {
+    bool deleted = false;       // the row is deleted before any mark
+    bool sync = false;          // created or updated after the last deleted event
+    bool verification = false;  // checksum_succeeded after the last deleted event
+};
+
+void add_change(RecordChanges& changes, EventName name) {
+    if (name == EventName::deleted)
+        changes = {true, false, false};
+    else if (name == EventName::checksum_succeeded)
+        changes.verification = true;
     else  // created, updated
-        registry_table::mark_ids(tx, *r, registry_table::Mark::sync_pending, {id}, false);  // creates a missing row
-    return true;
+        changes.sync = true;
+}
+
+// Of IDS, the primary's records of R that exist and are in R's scope, ascending.
+std::vector<long long> records_in_scope(Site& site, const Replicable& r, const std::vector<long long>& ids) {
+    std::vector<long long> out;
+    if (ids.empty())
+        return out;
+    pqxx::read_transaction main(site.main_database());
+    for (const auto& row : main.exec_params("SELECT id FROM " + r.model_table + " WHERE id = ANY($1::bigint[]) AND " +
+                                                scope_predicate(r) + " ORDER BY id",
+                                            bigint_array(ids)))
+        out.push_back(row[0].as<long long>());
+    return out;
+}
+
+// Applies the changes of one type in TX: one statement per kind of change, whatever the number
+// of events. Marks apply only to records in scope (created or updated since may be gone or out
+// of scope: nothing changes then); deletions apply to every record, gone by now.
+void apply_changes(Site& site, pqxx::work& tx, const Replicable& r, const std::map<long long, RecordChanges>& changes) {
+    std::vector<long long> deleted, marked;
+    for (const auto& [id, c] : changes) {
+        if (c.deleted)
+            deleted.push_back(id);
+        if (c.sync || c.verification)
+            marked.push_back(id);
+    }
+    auto scope = records_in_scope(site, r, marked);
+    std::vector<long long> sync, verification;
+    for (long long id : scope) {
+        const RecordChanges& c = changes.at(id);
+        if (c.sync)
+            sync.push_back(id);
+        else if (!c.deleted)  // a verification mark on a row just deleted changes nothing
+            verification.push_back(id);
+    }
+    registry_table::delete_rows(tx, r, deleted);
+    if (!sync.empty())
+        registry_table::mark_ids(tx, r, registry_table::Mark::sync_pending, sync, false);  // creates missing rows
+    if (!verification.empty())
+        registry_table::mark_ids(tx, r, registry_table::Mark::verification_pending, verification, false);
+}
+
+// Applies EVENTS in TX, coalesced per record; the copies of deleted records to remove once TX
+// commits go to REMOVALS, in event order. Returns how many events were skipped.
+long long apply_events(Site& site, pqxx::work& tx, const std::vector<Event>& events, std::vector<Removal>& removals) {
+    long long skipped = 0;
+    std::map<const Replicable*, std::map<long long, RecordChanges>> changes;
+    for (const Event& event : events) {
+        auto action = event_action(site, event);
+        if (!action) {
+            ++skipped;
+            continue;
+        }
+        add_change(changes[action->replicable][action->id], action->name);
+        if (action->removal)
+            removals.push_back({action->replicable, action->id, *action->removal});
+    }
+    for (const auto& [r, record_changes] : changes)
+        apply_changes(site, tx, *r, record_changes);
+    return skipped;
 }
 
 }  // namespace
@@ -146,7 +223,7 @@ private:
 
 }  // namespace
 
-EventCounts consume_events(Site& site, int batch, int* removals_failed) {
+EventCounts consume_events(Site& site, int batch, const std::function<bool()>& should_stop, int* removals_failed) {
     EventCounts counts;
     pqxx::connection& geo = site.geo_database();
     EventLock lock(geo);
@@ -177,13 +254,11 @@ EventCounts consume_events(Site& site, int batch, int* removals_failed) {
         }
         if (usable == 0)
             break;
+        events.resize(usable);
         pqxx::work tx(geo);
         std::vector<Removal> removals;
-        for (size_t i = 0; i < usable; ++i) {
-            if (!apply_event(site, tx, events[i], removals))
-                ++counts.skipped;
-        }
-        long long last = events[usable - 1].id;
+        counts.skipped += apply_events(site, tx, events, removals);
+        long long last = events.back().id;
         move_cursor(tx, last);
         tx.commit();
         int failed = remove_repositories(site, removals);
@@ -192,8 +267,15 @@ EventCounts consume_events(Site& site, int batch, int* removals_failed) {
         counts.processed += static_cast<long long>(usable);
         counts.last_event_id = last;
         cursor = last;
-        if (usable < events.size() || static_cast<int>(events.size()) < batch)
+        if (usable < static_cast<size_t>(batch))
             break;
+        if (should_stop()) {
+            // The cursor is committed with the batch: the next run resumes after event LAST.
+            spdlog::info("event replay stopped after event {} ({}); the next run resumes there", last,
+                         stop_requested() ? "a stop was requested" : "--max-runtime reached");
+            counts.stopped = true;
+            break;
+        }
     }
     return counts;
 }

@@ -5,6 +5,8 @@
 #include "db/event_log.hpp"
 #include "site/site.hpp"
 
+#include <functional>
+
 namespace geo_ssf::secondary {
 
 // Consumes the events after the cursor in batches of BATCH until none is left. An event id
@@ -14,6 +16,14 @@ namespace geo_ssf::secondary {
 // is replaying events this one skips the step. A deleted event removes the copy at its
 // disk_path only when the type's repository_path template renders that path; otherwise the
 // event is skipped with a warning. Removals that fail are added to REMOVALS_FAILED.
-EventCounts consume_events(Site& site, int batch, int* removals_failed = nullptr);
+//
+// Each batch is one transaction that also moves the cursor, and costs one statement per kind of
+// change and type, whatever the number of events: the events of one record are coalesced,
+// the last one deciding (updated then deleted: deleted; deleted then created: a new row
+// pending sync, and the old copy removed). Between batches SHOULD_STOP is asked (--max-runtime
+// reached, a stop requested): the run then stops with the cursor after the last batch, where the
+// next run resumes.
+EventCounts consume_events(Site& site, int batch, const std::function<bool()>& should_stop,
+                           int* removals_failed = nullptr);
 
 }  // namespace geo_ssf::secondary

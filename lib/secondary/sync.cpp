@@ -1,6 +1,7 @@
 #include "secondary/sync.hpp"
 
 #include "common/error.hpp"
+#include "common/stop.hpp"
 #include "common/url.hpp"
 #include "db/cursors.hpp"
 #include "db/model_table.hpp"
@@ -195,7 +196,7 @@ public:
             auto target = repository_location(config.storage_root, path->second);
             restore_quarantined_copy(config, m_replicable, c.id, target);
             auto result = mirror_repository(primary_repository_url(config.primary_url, path->second), target,
-                                            config.storage_root, config.transport);
+                                            config.storage_root, config.transport, config.max_refs);
             m_outcomes[i] = sync_succeeded(result.missing_on_primary);
         } catch (const std::exception& e) {
             m_outcomes[i] = sync_failed(c.retry_count, redact_url_credentials(e.what()));
@@ -277,7 +278,9 @@ SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits&
         spdlog::info("removed {} folders left by interrupted syncs", removed);
     require_primary_folder(config);
     SyncRun run;
-    run.events = consume_events(site, k_event_batch, &run.removals_failed);
+    // Event replay is bounded like the steps after it: it stops between batches.
+    run.events = consume_events(
+        site, k_event_batch, [&] { return stop_requested() || limits.out_of_time(started); }, &run.removals_failed);
     Sync kind(site, allow_mass_removal);
     run.types = run_types(kind, types, limits, started);
     run.removals_failed += kind.removals().failed;

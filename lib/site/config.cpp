@@ -171,7 +171,7 @@ void read_runs(YamlReader& yaml, const std::filesystem::path& base, Config& conf
 
     YamlReader sync = yaml.mapping("sync");
     sync.allow_only({"batch_size", "jobs", "timeout", "consistency_batch_size", "metrics_file", "max_removal_share",
-                     "max_removal_count", "removed_retention"});
+                     "max_removal_count", "removed_retention", "max_refs"});
     config.sync = read_batch(sync, base, config.sync);
     config.consistency_batch_size = static_cast<int>(
         sync.integer("consistency_batch_size", 1, 1000000).value_or(config.consistency_batch_size));
@@ -179,6 +179,7 @@ void read_runs(YamlReader& yaml, const std::filesystem::path& base, Config& conf
     config.max_removal_count =
         sync.integer("max_removal_count", 0, 1000000000).value_or(config.max_removal_count);
     config.removed_retention = sync.duration("removed_retention").value_or(config.removed_retention);
+    config.max_refs = sync.integer("max_refs", 1, 1000000000).value_or(config.max_refs);
 
     YamlReader status = yaml.mapping("status");
     status.allow_only({"timeout"});

@@ -55,6 +55,8 @@ struct Config {
     long long max_removal_count = 1000;
     // How long copies of removed records stay in <root>/.geo-ssf-removed before sync purges them.
     std::chrono::seconds removed_retention = std::chrono::hours(24 * 7);
+    // sync.max_refs: a repository whose primary advertises more refs is not fetched.
+    long long max_refs = 1000000;
     std::vector<Replicable> replicables;
 
     // The replicable called NAME (singular or plural); throws UsageError listing the known ones.

@@ -5,6 +5,7 @@
 #include "common/paths.hpp"
 
 #include <future>
+#include <vector>
 
 namespace geo_ssf {
 
@@ -12,9 +13,11 @@ Site::Site(Config config) : m_config(std::move(config)) {}
 Site::~Site() = default;
 
 pqxx::connection& Site::main_database() {
-    if (!m_main)
+    if (!m_main) {
         m_main = connect_database(m_config.main_database, "main",
                                   is_primary() ? Access::read_write : Access::read_only);
+        m_main_dbname = m_main->dbname();
+    }
     return *m_main;
 }
 
@@ -23,6 +26,7 @@ pqxx::connection& Site::geo_database() {
         if (!m_config.geo_database)
             throw ConfigError(m_config.file.string() + ": databases.geo: is not set; only a secondary has a tracking database");
         m_geo = connect_database(*m_config.geo_database, "geo", Access::read_write);
+        m_geo_dbname = m_geo->dbname();
     }
     return *m_geo;
 }
@@ -37,6 +41,21 @@ void Site::open_databases() {
     auto main = std::async(std::launch::async, [this] { main_database(); });
     geo_database();
     main.get();
+}
+
+std::optional<DatabaseError> Site::lost_connection_error(const pqxx::broken_connection& e) const {
+    // libpq marks a connection bad when a statement finds it gone; the other one, unused since,
+    // still looks open even if its server stopped too.
+    std::vector<std::string> lost;
+    if (m_main && !m_main->is_open())
+        lost.push_back("main database (databases.main, database " + m_main_dbname + ")");
+    if (m_geo && !m_geo->is_open())
+        lost.push_back("tracking database (databases.geo, database " + m_geo_dbname + ")");
+    if (lost.empty())
+        return std::nullopt;
+    std::string which = lost.size() == 1 ? "the connection to the " + lost[0]
+                                         : "the connections to the " + lost[0] + " and the " + lost[1];
+    return DatabaseError("lost " + which + ": " + describe_database_error(e));
 }
 
 void Site::require_migrated(DatabaseKind kind) {

@@ -7,6 +7,8 @@
 #include <pqxx/pqxx>
 
 #include <memory>
+#include <optional>
+#include <string>
 
 namespace geo_ssf {
 
@@ -34,6 +36,11 @@ public:
     // each connection costs round trips of authentication, which are then paid once.
     void open_databases();
 
+    // The DatabaseError for E, a connection lost while this site used its databases, naming the
+    // one that is gone ("lost the connection to the tracking database (databases.geo, database
+    // app_geo): ..."); nullopt when neither of its connections is known to be broken.
+    std::optional<DatabaseError> lost_connection_error(const pqxx::broken_connection& e) const;
+
     // A ConfigError unless every migration of KIND is applied: commands that use the schema
     // say so plainly instead of failing on a missing table.
     void require_migrated(DatabaseKind kind);
@@ -42,6 +49,7 @@ private:
     Config m_config;
     std::unique_ptr<pqxx::connection> m_main;
     std::unique_ptr<pqxx::connection> m_geo;
+    std::string m_main_dbname, m_geo_dbname;  // libpq's database names, read while connected
 };
 
 }  // namespace geo_ssf

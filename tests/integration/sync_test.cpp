@@ -16,9 +16,84 @@ std::string refs_of(const std::filesystem::path& repository) {
     return shell("git -C '" + repository.string() + "' show-ref");
 }
 
+// Files under the repository's refs/: its loose refs.
+long long loose_refs(const std::filesystem::path& repository) {
+    long long files = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(repository / "refs"))
+        files += entry.is_regular_file();
+    return files;
+}
+
+// COUNT more branches (and merge-request refs, each in a folder of its own) on the main commit.
+void add_refs(const std::filesystem::path& repository, int count, const std::string& prefix = "b") {
+    shell("for i in $(seq 1 " + std::to_string(count) + "); do echo \"create refs/heads/" + prefix +
+          "$i HEAD\"; echo \"create refs/merge-requests/" + prefix + "$i/head HEAD\"; done | git -C '" +
+          repository.string() + "' update-ref --stdin");
+}
+
 }  // namespace
 
 TEST_SUITE("sync") {
+
+TEST_CASE("sync: a copy keeps its refs packed; a copy with loose refs is packed on its next sync") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    add_refs(site.repository(1), 250);  // 500 refs
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    CHECK(std::filesystem::exists(site.copy(1) / "packed-refs"));
+    CHECK(loose_refs(site.copy(1)) == 0);
+    CHECK(!std::filesystem::exists(site.copy(1) / "refs" / "merge-requests" / "b1"));  // emptied folders go
+    CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
+    CHECK(show_ref_checksum(site.copy(1)) == show_ref_checksum(site.repository(1)));
+
+    // A few refs changed on the primary stay loose until there are more of them than the bound.
+    add_refs(site.repository(1), 3, "new");
+    REQUIRE(site.secondary({"resync", "cool_widget", "1", "--now"}).status == 0);
+    CHECK(loose_refs(site.copy(1)) == 6);
+    CHECK(show_ref_checksum(site.copy(1)) == show_ref_checksum(site.repository(1)));
+
+    // A copy made before refs were packed: every ref loose.
+    shell("cd '" + site.copy(1).string() + "' && git for-each-ref --format='%(objectname) %(refname)' >../all-refs && "
+          "while read oid name; do mkdir -p \"$(dirname \"$name\")\" && echo $oid >\"$name\"; done <../all-refs && "
+          "rm packed-refs ../all-refs");
+    REQUIRE(loose_refs(site.copy(1)) > 500);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"resync", "cool_widget", "1", "--now"}).status == 0);
+    CHECK(loose_refs(site.copy(1)) == 0);
+    CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
+    RunResult verify = site.secondary({"verify"});
+    CHECK_MESSAGE(verify.status == 0, verify.err);
+    CHECK(site.registry(1, "verification_state") == "2");
+}
+
+TEST_CASE("sync: sync.max_refs refuses a repository with more refs, naming the count and the key") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    add_refs(site.repository(1), 60);  // 120 refs, and the template's
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    REQUIRE(std::filesystem::exists(site.copy(1)));
+    write_file(site.secondary_config, read_file(site.secondary_config) + "sync: {max_refs: 100}\n");
+    add_refs(site.repository(1), 1, "late");
+
+    // A new copy is never made, an existing one is left as it was.
+    std::filesystem::remove_all(site.copy(2));
+    add_refs(site.repository(2), 60);
+    std::string before = refs_of(site.copy(1));
+    RunResult sync = site.secondary({"resync", "cool_widget", "1", "2", "--now"});
+    CAPTURE(sync.out);
+    CHECK(sync.status == 1);
+    for (long long id : {1, 2}) {
+        CAPTURE(id);
+        CHECK(site.registry(id, "state") == "3");
+        std::string failure = site.registry(id, "last_sync_failure");
+        CHECK_MESSAGE(failure.find("refs, more than sync.max_refs (100)") != std::string::npos, failure);
+        CHECK_MESSAGE(failure.find("advertises 12") != std::string::npos, failure);
+    }
+    CHECK(refs_of(site.copy(1)) == before);
+    CHECK(!std::filesystem::exists(site.copy(2)));
+    std::error_code ec;
+    CHECK(std::filesystem::is_empty(site.secondary_storage / ".geo-ssf-tmp", ec));
+}
 
 TEST_CASE("sync: mirrors every record, then verify proves each copy by checksum") {
     SecondaryFixture site;
@@ -291,6 +366,26 @@ TEST_CASE("sync: the tracking database going away mid-run is exit 4; the next ru
     RunResult lost = run.wait();
     CHECK_MESSAGE(lost.status == 4, lost.err);
     CHECK(lost.out.empty());
+    CHECK_MESSAGE(lost.err.find("lost the connection to the tracking database (databases.geo, database " +
+                                site.geo_db.name() + "): ") != std::string::npos,
+                  lost.err);
+    CHECK(site.secondary({"sync"}).status == 0);
+    CHECK(site.registry_count("state = 2") == 120);
+}
+
+TEST_CASE("sync: the primary's database going away mid-run is exit 4, naming the main database") {
+    SecondaryFixture site;
+    site.add_records(1, 120);
+    BackgroundRun run({"-c", site.secondary_config.string(), "sync", "--batch-size", "1", "--jobs", "1"});
+    while (site.registry_count("state = 2") < 10)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    site.main_db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'geo-ssf' "
+                      "AND datname = current_database()");
+    RunResult lost = run.wait();
+    CHECK_MESSAGE(lost.status == 4, lost.err);
+    CHECK_MESSAGE(lost.err.find("lost the connection to the main database (databases.main, database " +
+                                site.main_db.name() + "): ") != std::string::npos,
+                  lost.err);
     CHECK(site.secondary({"sync"}).status == 0);
     CHECK(site.registry_count("state = 2") == 120);
 }

@@ -275,7 +275,8 @@ TEST_CASE("verify: the database going away mid-run is exit 4, and the next run c
                       "AND datname = current_database()");
     RunResult lost = run.wait();
     CHECK_MESSAGE(lost.status == 4, lost.err);
-    CHECK(lost.err.rfind("geo-ssf: error: ", 0) == 0);
+    CHECK(lost.err.rfind("geo-ssf: error: lost the connection to the main database (databases.main, database " +
+                         site.main_db.name() + "): ", 0) == 0);
     CHECK(lost.out.empty());
     RunResult next = site.run({"verify"});
     CHECK(next.status == 0);
