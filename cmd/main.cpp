@@ -165,7 +165,9 @@ int run(int argc, char** argv) {
     int status = 0;
     try {
         status = (*runner)(invocation);
-    } catch (const pqxx::broken_connection& e) {
+    } catch (const pqxx::failure& e) {
+        // A statement cut short by the server going away fails as a statement, on a connection
+        // libpq has marked lost: that is a lost connection too.
         if (auto lost = invocation.site ? invocation.site->lost_connection_error(e) : std::nullopt)
             throw *lost;
         throw;

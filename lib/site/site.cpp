@@ -43,7 +43,7 @@ void Site::open_databases() {
     main.get();
 }
 
-std::optional<DatabaseError> Site::lost_connection_error(const pqxx::broken_connection& e) const {
+std::optional<DatabaseError> Site::lost_connection_error(const pqxx::failure& e) const {
     // libpq marks a connection bad when a statement finds it gone; the other one, unused since,
     // still looks open even if its server stopped too.
     std::vector<std::string> lost;

@@ -39,7 +39,7 @@ public:
     // The DatabaseError for E, a connection lost while this site used its databases, naming the
     // one that is gone ("lost the connection to the tracking database (databases.geo, database
     // app_geo): ..."); nullopt when neither of its connections is known to be broken.
-    std::optional<DatabaseError> lost_connection_error(const pqxx::broken_connection& e) const;
+    std::optional<DatabaseError> lost_connection_error(const pqxx::failure& e) const;
 
     // A ConfigError unless every migration of KIND is applied: commands that use the schema
     // say so plainly instead of failing on a missing table.

@@ -274,6 +274,7 @@ TEST_CASE("verify: the database going away mid-run is exit 4, and the next run c
     site.main_db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'geo-ssf' "
                       "AND datname = current_database()");
     RunResult lost = run.wait();
+    CAPTURE(lost.err);
     CHECK_MESSAGE(lost.status == 4, lost.err);
     CHECK(lost.err.rfind("geo-ssf: error: lost the connection to the main database (databases.main, database " +
                          site.main_db.name() + "): ", 0) == 0);
