@@ -1,6 +1,7 @@
 #include "secondary/removal.hpp"
 
 #include "common/error.hpp"
+#include "db/states.hpp"
 #include "repo/mirror.hpp"
 #include "repo/quarantine.hpp"
 #include "repo/storage.hpp"
@@ -20,9 +21,7 @@ namespace {
 // still on the primary is synced again after a minute instead).
 void keep_registry_row(Site& site, const Removal& removal, const std::string& reason) {
     const Replicable& r = *removal.replicable;
-    std::string failure = "repository not removed: " + reason;
-    if (failure.size() > 255)
-        failure = failure.substr(0, 252) + "...";
+    std::string failure = truncate_failure("repository not removed: " + reason);
     pqxx::work tx(site.geo_database());
     tx.exec_params("INSERT INTO " + r.registry_table + " (" + r.foreign_key +
                        ", created_at, state, retry_count, retry_at, last_sync_failure)"
