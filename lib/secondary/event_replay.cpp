@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "db/event_log.hpp"
 #include "db/model_table.hpp"
+#include "db/primary_reads.hpp"
 #include "db/registry_table.hpp"
 #include "secondary/removal.hpp"
 
@@ -32,8 +33,9 @@ std::optional<long long> read_event_cursor(pqxx::connection& geo) {
 }
 
 long long newest_event_id(pqxx::connection& main) {
-    pqxx::read_transaction tx(main);
-    return tx.exec1("SELECT coalesce(max(id), 0) FROM geo_events")[0].as<long long>();
+    return read_primary(main, [](pqxx::transaction_base& tx) {
+        return tx.exec1("SELECT coalesce(max(id), 0) FROM geo_events")[0].as<long long>();
+    });
 }
 
 // Moves the cursor to LAST in TX, the transaction that applies the events up to it.
@@ -44,22 +46,32 @@ void move_cursor(pqxx::work& tx, long long last) {
                    last);
 }
 
+// When an event is old enough that an event id missing before it belongs to a transaction that
+// rolled back: ten minutes before now, on the primary's clock. A standby shows the primary as it
+// was when its last replayed transaction committed; while replay lags (or is paused) "now" is
+// then that time, so an event a lagging standby shows is not taken for old only because it is
+// late, and the events of a transaction the standby has not replayed yet are not skipped.
+constexpr const char* k_old_event_sql =
+    "coalesce(created_at < CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()"
+    " THEN now() ELSE pg_last_xact_replay_timestamp() END - interval '10 minutes', false)";
+
 std::vector<Event> read_events(pqxx::connection& main, long long after, int batch) {
-    pqxx::read_transaction tx(main);
-    std::vector<Event> events;
-    for (const auto& row : tx.exec_params("SELECT id, replicable_name, event_name, payload::text,"
-                                          " created_at < now() - interval '10 minutes'"
-                                          " FROM geo_events WHERE id > $1 ORDER BY id LIMIT $2",
-                                          after, batch))
-        events.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                          row[3].as<std::string>(), row[4].as<bool>()});
-    return events;
+    return read_primary(main, [&](pqxx::transaction_base& tx) {
+        std::vector<Event> events;
+        for (const auto& row : tx.exec_params(std::string("SELECT id, replicable_name, event_name, payload::text, ") +
+                                                  k_old_event_sql + " FROM geo_events WHERE id > $1 ORDER BY id LIMIT $2",
+                                              after, batch))
+            events.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                              row[3].as<std::string>(), row[4].as<bool>()});
+        return events;
+    });
 }
 
 // Whether the primary's record ID of R exists and is in R's scope.
 bool in_scope(Site& site, const Replicable& r, long long id) {
-    pqxx::read_transaction main(site.main_database());
-    return !main.exec_params("SELECT 1 FROM " + r.model_table + " WHERE id = $1 AND " + scope_predicate(r), id).empty();
+    return read_primary(site.main_database(), [&](pqxx::transaction_base& main) {
+        return !main.exec_params("SELECT 1 FROM " + r.model_table + " WHERE id = $1 AND " + scope_predicate(r), id).empty();
+    });
 }
 
 // Applies one event to the tracking database in TX; a deleted event adds the copy to remove
