@@ -30,7 +30,8 @@ Runner define_status(CLI::App& app) {
     auto options = std::make_shared<StatusOptions>();
     app.description("Print GitLab's status fields for each replicable: on a primary the records and their "
                     "checksums, on a secondary the registry's sync and verification counts with percentages, the "
-                    "primary's records with no registry row yet, and the last event processed. Each type is "
+                    "primary's records with no registry row yet, the last event processed, and the replication lag "
+                    "of the main database when it is a standby. Each type is "
                     "counted within status.timeout; a type that is not is shown as unknown and the exit status "
                     "is 1.");
     app.add_option("replicable", options->replicables,

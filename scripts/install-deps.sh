@@ -13,7 +13,9 @@ apt-get install -y -qq --no-install-recommends \
     postgresql postgresql-common git scdoc ca-certificates systemd \
     openssh-server openssh-client lighttpd lighttpd-mod-openssl openssl man-db >/dev/null
 # (systemd for systemd-analyze, which checks contrib/'s units in the contrib-units test;
-# sshd, lighttpd and openssl for the servers of the transports tests; man for geo-ssf help.)
+# sshd, lighttpd, openssl and git's git daemon for the servers of the transports tests; man for
+# geo-ssf help. The standby tests use postgresql's pg_basebackup and pg_ctl, and util-linux's
+# runuser, which Debian always has.)
 
 # promtool checks and tests contrib/'s alerting rules (the contrib-alert-rules test). It comes
 # from Debian's prometheus package, unpacked rather than installed: installing it would also

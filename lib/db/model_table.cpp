@@ -1,6 +1,7 @@
 #include "db/model_table.hpp"
 
 #include "common/error.hpp"
+#include "db/primary_reads.hpp"
 
 #include <limits>
 
@@ -61,7 +62,7 @@ std::optional<std::string> repository_path_from_id(const Replicable& replicable,
 }
 
 IdRanges::IdRanges(const Replicable& replicable, int batch, std::optional<long long> after)
-    : m_replicable(replicable), m_batch(batch) {
+    : m_replicable(&replicable), m_batch(batch) {
     if (after) {
         m_cursor = *after;
         m_started = true;
@@ -77,7 +78,7 @@ std::optional<long long> IdRanges::position() const {
 std::optional<std::pair<long long, long long>> IdRanges::next(pqxx::transaction_base& tx) {
     if (m_done)
         return std::nullopt;
-    auto row = tx.exec_params1("SELECT max(id), count(*) FROM (SELECT id FROM " + m_replicable.model_table +
+    auto row = tx.exec_params1("SELECT max(id), count(*) FROM (SELECT id FROM " + m_replicable->model_table +
                                    " WHERE id > $1 ORDER BY id LIMIT $2) batch",
                                m_cursor, m_batch);
     // The first range starts at the smallest id and the last one ends at the largest, so rows
@@ -104,8 +105,8 @@ std::vector<long long> missing_model_ids(pqxx::transaction_base& tx, const Repli
 
 void require_records(pqxx::connection& main, const Replicable& replicable, const std::vector<long long>& ids,
                      const char* where) {
-    pqxx::read_transaction tx(main);
-    auto missing = missing_model_ids(tx, replicable, ids);
+    auto missing =
+        read_primary(main, [&](pqxx::transaction_base& tx) { return missing_model_ids(tx, replicable, ids); });
     if (missing.empty())
         return;
     std::string list;

@@ -53,7 +53,7 @@ public:
     std::optional<long long> position() const;
 
 private:
-    const Replicable& m_replicable;
+    const Replicable* m_replicable;  // a pointer, so that a walk can be copied and assigned
     int m_batch;
     long long m_cursor = std::numeric_limits<long long>::min();
     bool m_started = false;

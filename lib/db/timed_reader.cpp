@@ -1,5 +1,6 @@
 #include "db/timed_reader.hpp"
 
+#include "db/primary_reads.hpp"
 #include "site/database.hpp"
 
 #include <algorithm>
@@ -18,8 +19,13 @@ void TimedReader::start_statement() {
     m_tx.exec("SET LOCAL statement_timeout = " + std::to_string(std::min<long long>(left, INT_MAX)));
 }
 
-void TimedReader::throw_if_cancelled(const pqxx::sql_error& e) const {
-    if (e.sqlstate() != "57014")  // query_canceled
+void TimedReader::throw_if_cancelled(const pqxx::failure& e) const {
+    // A standby's replay cancelled the statement: the count is unknown this time, as with a
+    // timeout; status is not a batch of work that a retry would have to finish.
+    if (is_recovery_conflict(e))
+        throw CountCancelled{describe_database_error(e)};
+    const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+    if (!sql || sql->sqlstate() != "57014")  // query_canceled
         return;
     std::string message = describe_database_error(e);
     throw CountCancelled{message.find("statement timeout") != std::string::npos ? timed_out() : message};

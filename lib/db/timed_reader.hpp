@@ -9,7 +9,8 @@
 
 namespace geo_ssf {
 
-// A statement cancelled by statement_timeout (or by an administrator): what it counted is unknown.
+// A statement cancelled by statement_timeout (or by an administrator, or by a recovery conflict
+// on a standby): what it counted is unknown.
 struct CountCancelled {
     std::string reason;
 };
@@ -28,7 +29,7 @@ public:
         start_statement();
         try {
             return m_tx.exec_params(sql, std::forward<Args>(args)...);
-        } catch (const pqxx::sql_error& e) {
+        } catch (const pqxx::failure& e) {
             throw_if_cancelled(e);
             throw;
         }
@@ -36,7 +37,7 @@ public:
 
 private:
     void start_statement();
-    void throw_if_cancelled(const pqxx::sql_error& e) const;
+    void throw_if_cancelled(const pqxx::failure& e) const;
     std::string timed_out() const;
 
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> m_tx;

@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "db/model_table.hpp"
+#include "db/primary_reads.hpp"
 #include "db/states.hpp"
 #include "common/time_words.hpp"
 
@@ -147,11 +148,12 @@ RecordDetails record_details(Site& site, const std::string& replicable, long lon
     details.replicable = &r;
     details.id = record_id;
     details.secondary = !site.is_primary();
-    {
-        pqxx::read_transaction tx(site.main_database());
-        read_model_row(tx, r, details);
-        details.state = read_row(tx, r.states_table, r.foreign_key, record_id);
-    }
+    details = read_primary(site.main_database(), [&](pqxx::transaction_base& tx) {
+        RecordDetails read = details;
+        read_model_row(tx, r, read);
+        read.state = read_row(tx, r.states_table, r.foreign_key, record_id);
+        return read;
+    });
     if (details.secondary) {
         pqxx::read_transaction tx(site.geo_database());
         details.registry = read_row(tx, r.registry_table, r.foreign_key, record_id);

@@ -312,6 +312,13 @@ void read_events(Site& site, SiteStatus& status, Clock::time_point deadline, con
                 cursor = row[0].as<long long>();
         }
         TimedReader main(site.main_database(), deadline, timeout_text);
+        auto standby = main.exec(
+            "SELECT pg_is_in_recovery(), CASE WHEN NOT pg_is_in_recovery() THEN NULL"
+            " WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+            " ELSE greatest(0, extract(epoch FROM now() - pg_last_xact_replay_timestamp()))::float8 END")[0];
+        status.main_is_standby = standby[0].as<bool>();
+        if (!standby[1].is_null())
+            status.db_replication_lag_seconds = standby[1].as<double>();
         status.last_event = read_event(main, "ORDER BY id DESC LIMIT 1");
         if (cursor) {
             auto mark = read_event(main, "WHERE id = " + std::to_string(*cursor));

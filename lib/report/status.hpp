@@ -74,6 +74,14 @@ struct SiteStatus {
     std::optional<EventMark> cursor_last_event;  // secondary: the last event it processed
     bool events_known = true;                    // false when reading them timed out
     std::string events_reason;
+    // Whether the main database is a standby (pg_is_in_recovery()), as a secondary's usually
+    // is, and then how far its replay lags the primary, as GitLab's db_replication_lag_seconds:
+    // 0 when it has replayed all the WAL it received, else the time since the commit of the
+    // last transaction it replayed. nullopt on a database that is not a standby, and when
+    // unknown (the standby has replayed no transaction since it started, or the event log
+    // position timed out, which is read with it).
+    bool main_is_standby = false;
+    std::optional<double> db_replication_lag_seconds;
     std::vector<TypeStatus> types;
     // Secondary: the copies of removed records that sync keeps for sync.removed_retention.
     std::optional<QuarantineUsage> quarantine;

@@ -283,6 +283,11 @@ std::string format_status_table(const SiteStatus& status) {
                status.events_known ? describe_event(status.last_event) : unknown);
     if (!primary)
         events.add("Last event processed", status.events_known ? describe_event(status.cursor_last_event) : unknown);
+    if (status.main_is_standby)
+        events.add("Database replication lag",
+                   status.db_replication_lag_seconds
+                       ? duration_in_words(*status.db_replication_lag_seconds)
+                       : "unknown: the standby has replayed no transaction since it started");
     if (status.quarantine)
         events.add("Quarantined", describe_quarantine(*status.quarantine, status.storage_root));
     out += events.render(false);
@@ -312,6 +317,7 @@ std::string format_status_json(const SiteStatus& status) {
         put_event("cursor_last_event", status.cursor_last_event);
     if (!status.events_known)
         out["events_reason"] = status.events_reason;
+    out["db_replication_lag_seconds"] = optional_json(status.db_replication_lag_seconds);
     out["replicables"] = nlohmann::ordered_json::array();
     for (const auto& t : status.types) {
         const Replicable& r = *t.replicable;
@@ -365,6 +371,9 @@ std::string format_status_prometheus(const SiteStatus& status, double now, const
                                  "Last UNIX timestamp of a database event processed by the secondary",
                                  format_number(*status.cursor_last_event->unix_time));
         }
+        if (status.db_replication_lag_seconds)
+            exposition.gauge("geo_db_replication_lag_seconds", "Database replication lag (seconds)",
+                             format_number(*status.db_replication_lag_seconds));
     } else {
         exposition.comment("event log: unknown, " + status.events_reason);
     }

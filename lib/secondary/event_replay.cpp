@@ -1,11 +1,12 @@
 #include "secondary/event_replay.hpp"
 
 #include "common/error.hpp"
+#include "common/stop.hpp"
 #include "db/event_log.hpp"
 #include "db/model_table.hpp"
+#include "db/primary_reads.hpp"
 #include "db/registry_table.hpp"
 #include "secondary/removal.hpp"
-#include "common/stop.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -34,8 +35,9 @@ std::optional<long long> read_event_cursor(pqxx::connection& geo) {
 }
 
 long long newest_event_id(pqxx::connection& main) {
-    pqxx::read_transaction tx(main);
-    return tx.exec1("SELECT coalesce(max(id), 0) FROM geo_events")[0].as<long long>();
+    return read_primary(main, [](pqxx::transaction_base& tx) {
+        return tx.exec1("SELECT coalesce(max(id), 0) FROM geo_events")[0].as<long long>();
+    });
 }
 
 // Moves the cursor to LAST in TX, the transaction that applies the events up to it.
@@ -46,16 +48,25 @@ void move_cursor(pqxx::work& tx, long long last) {
                    last);
 }
 
+// When an event is old enough that an event id missing before it belongs to a transaction that
+// rolled back: ten minutes before now, on the primary's clock. A standby shows the primary as it
+// was when its last replayed transaction committed; while replay lags (or is paused) "now" is
+// then that time, so an event a lagging standby shows is not taken for old only because it is
+// late, and the events of a transaction the standby has not replayed yet are not skipped.
+constexpr const char* k_old_event_sql =
+    "coalesce(created_at < CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()"
+    " THEN now() ELSE pg_last_xact_replay_timestamp() END - interval '10 minutes', false)";
+
 std::vector<Event> read_events(pqxx::connection& main, long long after, int batch) {
-    pqxx::read_transaction tx(main);
-    std::vector<Event> events;
-    for (const auto& row : tx.exec_params("SELECT id, replicable_name, event_name, payload::text,"
-                                          " created_at < now() - interval '10 minutes'"
-                                          " FROM geo_events WHERE id > $1 ORDER BY id LIMIT $2",
-                                          after, batch))
-        events.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                          row[3].as<std::string>(), row[4].as<bool>()});
-    return events;
+    return read_primary(main, [&](pqxx::transaction_base& tx) {
+        std::vector<Event> events;
+        for (const auto& row : tx.exec_params(std::string("SELECT id, replicable_name, event_name, payload::text, ") +
+                                                  k_old_event_sql + " FROM geo_events WHERE id > $1 ORDER BY id LIMIT $2",
+                                              after, batch))
+            events.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                              row[3].as<std::string>(), row[4].as<bool>()});
+        return events;
+    });
 }
 
 // What one event asks of the tracking database, once it is checked.
@@ -130,15 +141,16 @@ void add_change(RecordChanges& changes, EventName name) {
 
 // Of IDS, the primary's records of R that exist and are in R's scope, ascending.
 std::vector<long long> records_in_scope(Site& site, const Replicable& r, const std::vector<long long>& ids) {
-    std::vector<long long> out;
     if (ids.empty())
+        return {};
+    return read_primary(site.main_database(), [&](pqxx::transaction_base& main) {
+        std::vector<long long> out;
+        for (const auto& row : main.exec_params("SELECT id FROM " + r.model_table + " WHERE id = ANY($1::bigint[]) AND " +
+                                                    scope_predicate(r) + " ORDER BY id",
+                                                bigint_array(ids)))
+            out.push_back(row[0].as<long long>());
         return out;
-    pqxx::read_transaction main(site.main_database());
-    for (const auto& row : main.exec_params("SELECT id FROM " + r.model_table + " WHERE id = ANY($1::bigint[]) AND " +
-                                                scope_predicate(r) + " ORDER BY id",
-                                            bigint_array(ids)))
-        out.push_back(row[0].as<long long>());
-    return out;
+    });
 }
 
 // Applies the changes of one type in TX: one statement per kind of change, whatever the number

@@ -5,6 +5,7 @@
 #include "common/url.hpp"
 #include "db/cursors.hpp"
 #include "db/model_table.hpp"
+#include "db/primary_reads.hpp"
 #include "db/registry_table.hpp"
 #include "repo/mirror.hpp"
 #include "repo/quarantine.hpp"
@@ -26,15 +27,16 @@ constexpr int k_event_batch = 1000;
 
 // The records of IDS whose verification succeeded on the primary, ascending.
 std::vector<long long> primary_verified(Site& site, const Replicable& r, const std::vector<long long>& ids) {
-    std::vector<long long> out;
     if (ids.empty())
+        return {};
+    return read_primary(site.main_database(), [&](pqxx::transaction_base& tx) {
+        std::vector<long long> out;
+        for (const auto& row : tx.exec_params("SELECT " + r.foreign_key + " FROM " + r.states_table + " WHERE " +
+                                                  r.foreign_key + " = ANY($1::bigint[]) AND verification_state = 2 ORDER BY 1",
+                                              bigint_array(ids)))
+            out.push_back(row[0].as<long long>());
         return out;
-    pqxx::read_transaction tx(site.main_database());
-    for (const auto& row : tx.exec_params("SELECT " + r.foreign_key + " FROM " + r.states_table + " WHERE " +
-                                              r.foreign_key + " = ANY($1::bigint[]) AND verification_state = 2 ORDER BY 1",
-                                          bigint_array(ids)))
-        out.push_back(row[0].as<long long>());
-    return out;
+    });
 }
 
 // The ids of the primary's records in scope in [FIRST, LAST], ascending.
@@ -50,11 +52,8 @@ std::vector<long long> ids_in_scope(pqxx::transaction_base& tx, const Replicable
 // The copies to remove of UNUSED records: those of records that are gone, at the path their id
 // gives. Records that still exist have left the scope: as in GitLab, their copies stay on disk.
 std::vector<Removal> removals_of(Site& site, const Replicable& r, const std::vector<long long>& unused) {
-    std::vector<long long> gone;
-    {
-        pqxx::read_transaction main(site.main_database());
-        gone = missing_model_ids(main, r, unused);
-    }
+    std::vector<long long> gone =
+        read_primary(site.main_database(), [&](pqxx::transaction_base& main) { return missing_model_ids(main, r, unused); });
     std::vector<Removal> removals;
     for (long long id : gone) {
         if (auto path = repository_path_from_id(r, id))
@@ -78,11 +77,15 @@ struct IdBatch {
 
 // The next range of the walk RANGES, with the records in scope in it.
 std::optional<IdBatch> next_batch(Site& site, const Replicable& r, IdRanges& ranges) {
-    pqxx::read_transaction main(site.main_database());
-    auto range = ranges.next(main);
-    if (!range)
-        return std::nullopt;
-    return IdBatch{*range, ids_in_scope(main, r, range->first, range->second)};
+    return read_primary(site.main_database(), [&](pqxx::transaction_base& main) -> std::optional<IdBatch> {
+        IdRanges walk = ranges;  // moved on only once the read succeeds: it may be tried twice
+        auto range = walk.next(main);
+        std::optional<IdBatch> batch;
+        if (range)
+            batch = IdBatch{*range, ids_in_scope(main, r, range->first, range->second)};
+        ranges = walk;
+        return batch;
+    });
 }
 
 // Brings the registry in step with the primary's records in RANGE, in one transaction of the
@@ -175,13 +178,31 @@ void purge_quarantined_copies(const Config& config, const Replicable& r) {
     }
 }
 
+// Puts CLAIMS back as they were when a read of the primary's database failed after they were
+// claimed: the run stops with that error, and nothing of the batch is recorded. (Should the
+// tracking database fail too, the next run releases the rows, as after kill -9.)
+void restore_after_failed_read(Site& site, const Replicable& r, const std::string& claim_time,
+                               const std::vector<registry_table::Claim>& claims) {
+    try {
+        registry_table::restore_claimed_syncs(site.geo_database(), r, claim_time, claims);
+    } catch (const std::exception& e) {
+        spdlog::warn("{}: could not put back the claimed rows: {}", r.name, e.what());
+    }
+}
+
+std::vector<long long> ids_of(const std::vector<registry_table::Claim>& claims) {
+    std::vector<long long> ids;
+    for (const auto& c : claims)
+        ids.push_back(c.id);
+    return ids;
+}
+
 class MirrorBatch : public ClaimedBatchOf<registry_table::Claim, SyncOutcome> {
 public:
-    MirrorBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<registry_table::Claim> claims)
-        : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)) {
-        pqxx::read_transaction main(site.main_database());
-        m_paths = repository_paths(main, r, ids());
-    }
+    MirrorBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<registry_table::Claim> claims,
+                RepositoryPaths paths)
+        : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)),
+          m_paths(std::move(paths)) {}
 
     void work(size_t i) override {
         const registry_table::Claim& c = m_claims[i];
@@ -213,8 +234,14 @@ public:
     void record(const std::vector<std::pair<long long, SyncOutcome>>& outcomes,
                 const std::vector<registry_table::Claim>& unworked) override {
         pqxx::connection& geo = m_site.geo_database();
-        registry_table::record_sync_outcomes(geo, m_replicable, m_claim_time, outcomes,
-                                             primary_verified(m_site, m_replicable, ids()));
+        std::vector<long long> verified;
+        try {
+            verified = primary_verified(m_site, m_replicable, ids());
+        } catch (...) {
+            restore_after_failed_read(m_site, m_replicable, m_claim_time, m_claims);
+            throw;
+        }
+        registry_table::record_sync_outcomes(geo, m_replicable, m_claim_time, outcomes, verified);
         registry_table::restore_claimed_syncs(geo, m_replicable, m_claim_time, unworked);
     }
 
@@ -248,7 +275,17 @@ public:
         pqxx::connection& geo = m_site.geo_database();
         auto claims = request.ids ? registry_table::claim_syncs(geo, r, claim_time, *request.ids)
                                   : registry_table::claim_due_syncs(geo, r, claim_time, request.limit);
-        return std::make_unique<MirrorBatch>(m_site, r, claim_time, std::move(claims));
+        RepositoryPaths paths;
+        if (!claims.empty()) {
+            try {
+                paths = read_primary(m_site.main_database(),
+                                     [&](pqxx::transaction_base& main) { return repository_paths(main, r, ids_of(claims)); });
+            } catch (...) {
+                restore_after_failed_read(m_site, r, claim_time, claims);
+                throw;
+            }
+        }
+        return std::make_unique<MirrorBatch>(m_site, r, claim_time, std::move(claims), std::move(paths));
     }
 
     const RemovalReport& removals() const { return m_removals; }

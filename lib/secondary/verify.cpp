@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "db/model_table.hpp"
+#include "db/primary_reads.hpp"
 #include "db/registry_table.hpp"
 #include "repo/checksum.hpp"
 #include "repo/mirror.hpp"
@@ -61,14 +62,41 @@ std::string describe_ref_differences(const std::filesystem::path& local, const s
     }
 }
 
+// What the primary's database says of the claimed records: their states and repository paths.
+struct PrimaryView {
+    std::map<long long, PrimaryState> states;
+    RepositoryPaths paths;
+};
+
+// Reads the PrimaryView of CLAIMS. When that fails, the claims are put back as they were before
+// the error stops the run, so that nothing of the batch is recorded.
+PrimaryView read_primary_view(Site& site, const Replicable& r, const std::string& claim_time,
+                              const std::vector<registry_table::Claim>& claims) {
+    std::vector<long long> ids;
+    for (const auto& c : claims)
+        ids.push_back(c.id);
+    if (ids.empty())
+        return {};
+    try {
+        return read_primary(site.main_database(), [&](pqxx::transaction_base& main) {
+            return PrimaryView{primary_states(main, r, ids), repository_paths(main, r, ids)};
+        });
+    } catch (...) {
+        try {
+            registry_table::restore_claimed_verifications(site.geo_database(), r, claim_time, claims);
+        } catch (const std::exception& e) {
+            spdlog::warn("{}: could not put back the claimed rows: {}", r.name, e.what());
+        }
+        throw;
+    }
+}
+
 class CompareBatch : public ClaimedBatchOf<registry_table::Claim, RegistryVerificationOutcome> {
 public:
-    CompareBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<registry_table::Claim> claims)
-        : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)) {
-        pqxx::read_transaction main(site.main_database());
-        m_primary = primary_states(main, r, ids());
-        m_paths = repository_paths(main, r, ids());
-    }
+    CompareBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<registry_table::Claim> claims,
+                 PrimaryView primary)
+        : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)),
+          m_primary(std::move(primary.states)), m_paths(std::move(primary.paths)) {}
 
     void work(size_t i) override {
         const registry_table::Claim& c = m_claims[i];
@@ -144,7 +172,8 @@ public:
         pqxx::connection& geo = m_site.geo_database();
         auto claims = request.ids ? registry_table::claim_verifications(geo, r, claim_time, *request.ids)
                                   : registry_table::claim_due_verifications(geo, r, claim_time, request.limit);
-        return std::make_unique<CompareBatch>(m_site, r, claim_time, std::move(claims));
+        PrimaryView primary = read_primary_view(m_site, r, claim_time, claims);
+        return std::make_unique<CompareBatch>(m_site, r, claim_time, std::move(claims), std::move(primary));
     }
 
 private:

@@ -1,8 +1,11 @@
 // contrib/: the Prometheus alerting rules and the Grafana dashboard query only gauges that
 // geo-ssf status and the metrics files of sync and verify runs really hold. A primary and a
-// secondary with rows in every state, and a real run of each, give the full set of gauge names; every metric name and every regular expression on __name__ in the
+// secondary with rows in every state, the secondary also reading a hot standby of the primary's
+// database, and a real run of each, give the full set of gauge names; every metric name and
+// every regular expression on __name__ in the
 // rules and the dashboard must name at least one of them. (promtool checks the rules' syntax
 // and behaviour, and systemd-analyze the units, in the contrib-* tests.)
+#include "servers.hpp"
 #include "two_sites_fixture.hpp"
 
 #include <nlohmann/json.hpp>
@@ -62,13 +65,26 @@ std::set<std::string> real_gauge_names() {
         for (const auto& sample : e.samples)
             names.insert(sample.name);
     }
+    // A secondary whose databases.main is a hot standby of the primary's cluster also writes its
+    // replication lag.
+    StandbyServer standby;
+    std::string config = read_file(sites.secondary);
+    std::string main = "main: \"" + sites.main_db.conninfo() + "\"";
+    REQUIRE(config.find(main) != std::string::npos);
+    write_file(sites.secondary,
+               config.replace(config.find(main), main.size(), "main: \"" + standby.conninfo(sites.main_db.name()) + "\""));
+    RunResult r = sites.secondary_run({"status", "--format", "prometheus"});
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    for (const auto& sample : parse_exposition(r.out).samples)
+        names.insert(sample.name);
     // The set the rules rely on; a gauge renamed in geo-ssf fails here and in the checks below.
     for (const char* name : {"geo_cool_widgets", "geo_cool_widgets_synced", "geo_cool_widgets_registry",
                              "geo_cool_widgets_failed", "geo_cool_widgets_verification_failed",
                              "geo_cool_widgets_checksum_failed", "geo_last_event_timestamp",
                              "geo_cursor_last_event_timestamp", "geo_ssf_status_last_success_timestamp_seconds",
                              "geo_ssf_run_last_start_timestamp_seconds", "geo_ssf_run_last_failed_records",
-                             "geo_ssf_run_last_stopped_by_max_runtime"})
+                             "geo_ssf_run_last_stopped_by_max_runtime",
+                             "geo_db_replication_lag_seconds"})
         CHECK_MESSAGE(names.count(name), name);
     return names;
 }

@@ -1,6 +1,7 @@
-// Secondaries that fetch over the network: ssh:// from OpenSSH's sshd and https:// from
-// lighttpd running git http-backend, both started by the tests; keys, host keys, TLS,
-// credentials, proxies and time bounds.
+// Secondaries that fetch over the network: ssh:// from OpenSSH's sshd, https:// from lighttpd
+// running git http-backend and git:// from git daemon, all started by the tests; keys, host
+// keys, TLS, credentials, proxies and time bounds (a silent server, and a relay that stops
+// forwarding mid-pack).
 #include "secondary_fixture.hpp"
 #include "servers.hpp"
 
@@ -324,6 +325,45 @@ TEST_CASE("transports: a primary that accepts and never answers is abandoned aft
     RunResult sync = site.secondary({"sync", "--jobs", "1", "--max-runtime", "1s"}, direct());
     CHECK(site.registry(1, "last_sync_failure").find("the fetch took longer than storage.fetch_timeout (2s)") !=
           std::string::npos);
+}
+
+TEST_CASE("transports: a server that stops sending mid-pack is abandoned after fetch_stall_timeout; nothing half-written") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    // A pack far larger than what the relay lets through: random blobs do not compress.
+    auto work = site.dir / "work";
+    shell("git clone -q '" + site.repository(1).string() + "' '" + work.string() + "' && cd '" + work.string() +
+          "' && for i in 1 2 3 4; do head -c 262144 /dev/urandom >blob$i; done && git add . && "
+          "git commit -q -m 'random blobs' && git push -q origin HEAD:refs/heads/big");
+    GitDaemon daemon(site.dir / "git-daemon", site.storage);
+    const size_t limit = 64 * 1024;
+    StallingRelay relay(daemon.port(), limit);
+    set_storage(site, "git://127.0.0.1:" + std::to_string(relay.port()), "  fetch_stall_timeout: 2s\n  fetch_timeout: 1h\n");
+
+    auto started = std::chrono::steady_clock::now();
+    RunResult sync = site.secondary({"sync"}, direct());
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
+    CAPTURE(sync.err);
+    CHECK(sync.status == 1);
+    CHECK(seconds < 15);  // a start-up, the first kilobytes, 2s of silence
+    CHECK(relay.stalled() >= 1);
+    CHECK(site.registry(1, "state") == "3");
+    CHECK(site.registry(1, "last_sync_failure").find("no data from the primary for 2s (storage.fetch_stall_timeout)") !=
+          std::string::npos);
+    // Nothing half-written: no repository at the record's path, nothing left in the temporary folder.
+    CHECK_FALSE(std::filesystem::exists(site.copy(1)));
+    CHECK((!std::filesystem::exists(site.copy(1).parent_path()) || std::filesystem::is_empty(site.copy(1).parent_path())));
+    CHECK(std::filesystem::is_empty(site.secondary_storage / ".geo-ssf-tmp"));
+
+    // Straight to the server, the next sync succeeds.
+    set_storage(site, daemon.url_base(), "  fetch_stall_timeout: 2s\n  fetch_timeout: 1h\n");
+    REQUIRE(site.secondary({"resync", "cool_widget", "--failed"}).status == 0);
+    sync = site.secondary({"sync"}, direct());
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
+    CHECK(remote_refs_of(site.copy(1)).find("refs/heads/big") != std::string::npos);
+    CHECK(std::filesystem::is_empty(site.secondary_storage / ".geo-ssf-tmp"));
 }
 
 }  // TEST_SUITE

@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <iostream>
 #include <stdexcept>
 #include <vector>
 
@@ -265,5 +267,278 @@ void ConnectProxy::serve() {
 SilentServer::SilentServer() : m_listener(listener_on(0)), m_port(port_of(m_listener)) {}
 
 SilentServer::~SilentServer() { close(m_listener); }
+
+GitDaemon::GitDaemon(const std::filesystem::path& dir, const std::filesystem::path& root) : m_port(free_port()) {
+    std::filesystem::create_directories(dir);
+    m_daemon = std::make_unique<Daemon>(
+        "/usr/bin/git",
+        std::vector<std::string>{"daemon", "--listen=127.0.0.1", "--port=" + std::to_string(m_port), "--reuseaddr",
+                                 "--export-all", "--informative-errors", "--base-path=" + root.string()},
+        dir / "git-daemon.log");
+    m_daemon->wait_for_port(m_port, "git daemon");
+}
+
+std::string GitDaemon::url_base() const { return "git://127.0.0.1:" + std::to_string(m_port); }
+
+StallingRelay::StallingRelay(int target_port, size_t limit)
+    : m_listener(listener_on(0)), m_port(port_of(m_listener)), m_target(target_port), m_limit(limit) {
+    m_thread = std::thread([this] { serve(); });
+}
+
+StallingRelay::~StallingRelay() {
+    m_stop = true;
+    m_thread.join();
+    close(m_listener);
+}
+
+void StallingRelay::serve() {
+    std::vector<std::thread> connections;
+    while (!m_stop) {
+        pollfd p{m_listener, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        int client = accept4(m_listener, nullptr, nullptr, SOCK_CLOEXEC);
+        if (client >= 0)
+            connections.emplace_back([this, client] { relay(client); });
+    }
+    for (auto& t : connections)
+        t.join();
+}
+
+void StallingRelay::relay(int client) {
+    int server = connect_to(m_target);
+    if (server < 0) {
+        close(client);
+        return;
+    }
+    char buffer[16384];
+    size_t answered = 0;
+    bool held = false;
+    while (!m_stop) {
+        // Once held, the server's side is no longer read: its answer waits in the socket.
+        pollfd fds[2] = {{client, POLLIN, 0}, {server, static_cast<short>(held ? 0 : POLLIN), 0}};
+        if (poll(fds, 2, 100) <= 0)
+            continue;
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = recv(client, buffer, sizeof buffer, 0);
+            if (n <= 0)
+                break;  // the client gave up: the end of the test's stall
+            if (!held && send(server, buffer, static_cast<size_t>(n), MSG_NOSIGNAL) != n)
+                break;
+        }
+        if (!held && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            ssize_t n = recv(server, buffer, std::min(sizeof buffer, m_limit - answered), 0);
+            if (n <= 0 || send(client, buffer, static_cast<size_t>(n), MSG_NOSIGNAL) != n)
+                break;
+            answered += static_cast<size_t>(n);
+            if (answered >= m_limit) {
+                held = true;
+                ++m_stalled;
+            }
+        }
+    }
+    close(server);
+    close(client);
+}
+
+namespace {
+
+std::string sh_quoted(const std::string& text) {
+    std::string out = "'";
+    for (char c : text)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+// The primary: the server the PG* variables point at.
+std::unique_ptr<pqxx::connection> primary_server() { return std::make_unique<pqxx::connection>("dbname=postgres"); }
+
+std::string primary_scalar(const std::string& sql) {
+    auto c = primary_server();
+    auto rows = pqxx::nontransaction(*c).exec(sql);
+    return rows.empty() || rows[0][0].is_null() ? "" : rows[0][0].c_str();
+}
+
+}  // namespace
+
+std::string StandbyServer::run(const std::string& command_line) {
+    // runuser keeps the environment (the PG* variables) and changes only the user.
+    std::string line = geteuid() == 0 ? "cd / && runuser -u postgres -- sh -ec " + sh_quoted(command_line)
+                                      : "cd / && " + command_line;
+    RunResult r = run_program("/bin/sh", {"-ec", line});
+    if (r.status != 0)
+        throw std::runtime_error("standby: command failed (" + std::to_string(r.status) + "): " + command_line + "\n" +
+                                 r.out + r.err + "\n" + log());
+    return r.out;
+}
+
+StandbyServer::StandbyServer(const std::vector<std::string>& settings) {
+    try {
+        start(settings);
+    } catch (...) {
+        // The destructor of an object whose constructor throws never runs.
+        try {
+            stop();
+        } catch (const std::exception& e) {
+            std::cerr << "standby: " << e.what() << "\n";
+        }
+        throw;
+    }
+}
+
+void StandbyServer::start(const std::vector<std::string>& settings) {
+    static std::atomic<int> counter{0};
+    m_slot = "geo_ssf_standby_" + std::to_string(getpid()) + "_" + std::to_string(counter++);
+    auto primary = primary_server();
+    int major = primary->server_version() / 10000;
+    m_bin = "/usr/lib/postgresql/" + std::to_string(major) + "/bin";
+    if (!std::filesystem::exists(m_bin + "/pg_ctl"))
+        throw std::runtime_error("standby: no " + m_bin + "/pg_ctl for the primary's PostgreSQL " + std::to_string(major));
+
+    // A folder the server's user owns, in one it can reach.
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/geo-ssf-standby-XXXXXX";
+    if (!mkdtemp(pattern.data()))
+        throw std::runtime_error("standby: mkdtemp failed: " + std::string(std::strerror(errno)));
+    m_dir = pattern;
+    if (geteuid() == 0) {
+        passwd* pw = getpwnam("postgres");
+        if (!pw)
+            throw std::runtime_error("standby: running as root, and there is no postgres user to run PostgreSQL as");
+        if (chown(m_dir.c_str(), pw->pw_uid, pw->pw_gid) != 0)
+            throw std::runtime_error("standby: cannot chown " + m_dir.string() + ": " + std::strerror(errno));
+    }
+    m_port = free_port();
+
+    // Settings a hot standby must have at least as high as its primary's.
+    std::string conf = "port = " + std::to_string(m_port) +
+                       "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '" + m_dir.string() +
+                       "'\nhot_standby = on\nshared_buffers = 16MB\nfsync = off\n"
+                       "log_line_prefix = '%m [%p] standby '\n";
+    for (const auto& row : pqxx::nontransaction(*primary).exec(
+             "SELECT name, setting FROM pg_settings WHERE name IN ('max_connections', 'max_worker_processes',"
+             " 'max_wal_senders', 'max_prepared_transactions', 'max_locks_per_transaction')"))
+        conf += row[0].as<std::string>() + " = " + row[1].as<std::string>() + "\n";
+    for (const auto& setting : settings)
+        conf += setting + "\n";
+
+    auto data = m_dir / "data";
+    // The slot first, keeping WAL from now on: a slot made by pg_basebackup -C reserves WAL only
+    // once the backup has started, and a busy primary may have recycled a segment by then.
+    m_slot_made = true;
+    primary_scalar("SELECT pg_create_physical_replication_slot('" + m_slot + "', true)");
+    run("'" + m_bin + "/pg_basebackup' -D " + sh_quoted(data.string()) + " -R -X stream -S " + m_slot + " -c fast -w");
+    // Debian keeps a cluster's configuration outside its data folder: the backup has none.
+    run("cat >" + sh_quoted((data / "postgresql.conf").string()) + " <<'EOF'\n" + conf + "EOF\n" +
+        "printf 'local all all trust\\nhost all all 127.0.0.1/32 md5\\n' >" +
+        sh_quoted((data / "pg_hba.conf").string()) + "\n: >" + sh_quoted((data / "pg_ident.conf").string()));
+    m_started = true;
+    run("'" + m_bin + "/pg_ctl' -D " + sh_quoted(data.string()) + " -l " + sh_quoted((m_dir / "log").string()) +
+        " -w -t 120 start >/dev/null");
+    if (scalar("SELECT pg_is_in_recovery()") != "t")
+        throw std::runtime_error("standby: the server on port " + std::to_string(m_port) + " is not in recovery\n" + log());
+    // A transaction replayed, so that the standby knows when the primary last committed one.
+    primary_scalar("SELECT txid_current()");
+    catch_up();
+}
+
+StandbyServer::~StandbyServer() {
+    try {
+        stop();
+    } catch (const std::exception& e) {
+        std::cerr << "standby: " << e.what() << "\n";
+    }
+}
+
+void StandbyServer::stop() {
+    if (m_started) {
+        m_started = false;
+        try {
+            run("'" + m_bin + "/pg_ctl' -D " + sh_quoted((m_dir / "data").string()) + " -m immediate -w stop >/dev/null");
+        } catch (const std::exception& e) {
+            std::cerr << e.what() << "\n";
+        }
+    }
+    if (m_slot_made) {
+        m_slot_made = false;
+        // The primary's walsender for the slot ends soon after the standby.
+        for (int i = 0; i < 200; ++i) {
+            if (primary_scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + m_slot + "' AND active") == "0")
+                break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        primary_scalar("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" +
+                       m_slot + "'");
+    }
+    if (!m_dir.empty()) {
+        if (std::getenv("GEO_SSF_KEEP_TEST_DIRS")) {
+            std::cerr << "kept standby folder " << m_dir << "\n";
+        } else {
+            std::error_code ec;
+            std::filesystem::remove_all(m_dir, ec);
+        }
+        m_dir.clear();
+    }
+}
+
+std::string StandbyServer::conninfo(const std::string& dbname) const {
+    return "host=127.0.0.1 port=" + std::to_string(m_port) + " dbname=" + dbname;
+}
+
+std::string StandbyServer::scalar(const std::string& sql, const std::string& dbname) {
+    // With max_standby_streaming_delay = 0 replay cancels the test's own queries too, even
+    // while they connect (reading the shared catalogs that other tests' CREATE and DROP
+    // DATABASE change): those are tried again.
+    for (int attempt = 1;; ++attempt) {
+        try {
+            pqxx::connection c(conninfo(dbname));
+            auto rows = pqxx::nontransaction(c).exec(sql);
+            return rows.empty() || rows[0][0].is_null() ? "" : rows[0][0].c_str();
+        } catch (const std::exception& e) {
+            if (attempt == 10 || std::string(e.what()).find("conflict with recovery") == std::string::npos)
+                throw;
+        }
+    }
+}
+
+void StandbyServer::wait_for_feedback() {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (primary_scalar("SELECT xmin IS NOT NULL FROM pg_replication_slots WHERE slot_name = '" + m_slot + "'") != "t") {
+        if (std::chrono::steady_clock::now() > until)
+            throw std::runtime_error("standby: no hot_standby_feedback reached the primary within 60s\n" + log());
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+std::string StandbyServer::log() const {
+    std::error_code ec;
+    if (m_dir.empty() || !std::filesystem::exists(m_dir / "log", ec))
+        return "";
+    return "standby log:\n" + read_file(m_dir / "log");
+}
+
+void StandbyServer::catch_up() {
+    std::string target = primary_scalar("SELECT pg_current_wal_flush_lsn()");
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (scalar("SELECT pg_last_wal_replay_lsn() >= '" + target + "'::pg_lsn") != "t") {
+        if (std::chrono::steady_clock::now() > until)
+            throw std::runtime_error("standby: has not replayed up to " + target + " within 60s\n" + log());
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+void StandbyServer::pause_replay() {
+    scalar("SELECT pg_wal_replay_pause()");
+    // The startup process pauses before the next record it replays: give it one.
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (scalar("SELECT pg_get_wal_replay_pause_state()") != "paused") {
+        if (std::chrono::steady_clock::now() > until)
+            throw std::runtime_error("standby: replay did not pause within 60s\n" + log());
+        primary_scalar("SELECT txid_current()");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+void StandbyServer::resume_replay() { scalar("SELECT pg_wal_replay_resume()"); }
 
 }  // namespace geo_ssf::test

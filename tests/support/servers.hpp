@@ -1,7 +1,8 @@
-// Real servers for the network transports, started by the tests on free ports of 127.0.0.1 and
-// stopped at the end of their scope: OpenSSH's sshd, lighttpd serving git http-backend over TLS
-// with basic auth, a CONNECT proxy, and a listener that never answers. Each constructor fails
-// the test (throws) when its server cannot start; nothing is ever skipped.
+// Real servers, started by the tests on free ports of 127.0.0.1 and stopped at the end of their
+// scope: for the network transports OpenSSH's sshd, lighttpd serving git http-backend over TLS
+// with basic auth, git daemon, a CONNECT proxy, a listener that never answers and a relay that
+// stops forwarding mid-answer; and a hot standby of the tests' PostgreSQL cluster. Each
+// constructor fails the test (throws) when its server cannot start; nothing is ever skipped.
 #pragma once
 
 #include "test_support.hpp"
@@ -10,6 +11,8 @@
 
 #include <atomic>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -102,6 +105,91 @@ public:
 private:
     int m_listener = -1;
     int m_port = 0;
+};
+
+// git daemon serving the bare repositories under ROOT as git://127.0.0.1:PORT/<path under ROOT>.
+class GitDaemon {
+public:
+    GitDaemon(const std::filesystem::path& dir, const std::filesystem::path& root);
+    int port() const { return m_port; }
+    // git://127.0.0.1:PORT
+    std::string url_base() const;
+
+private:
+    int m_port;
+    std::unique_ptr<Daemon> m_daemon;
+};
+
+// A TCP relay on threads of the test, from its own port to TARGET_PORT of 127.0.0.1: it
+// forwards all a client sends, and of each connection's answer the first LIMIT bytes; then it
+// forwards nothing more and keeps both connections open, as a server that stops sending in the
+// middle of a pack, until the client closes its end.
+class StallingRelay {
+public:
+    StallingRelay(int target_port, size_t limit);
+    ~StallingRelay();
+    StallingRelay(const StallingRelay&) = delete;
+    StallingRelay& operator=(const StallingRelay&) = delete;
+    int port() const { return m_port; }
+    // Connections whose answer reached LIMIT, and were held from then on.
+    int stalled() const { return m_stalled; }
+
+private:
+    void serve();
+    void relay(int client);
+    int m_listener = -1;
+    int m_port = 0;
+    int m_target;
+    size_t m_limit;
+    std::atomic<int> m_stalled{0};
+    std::atomic<bool> m_stop{false};
+    std::thread m_thread;
+};
+
+// A hot standby of the PostgreSQL cluster the PG* variables point at (the one pg_virtualenv
+// started): a base backup taken with pg_basebackup -R through a replication slot of its own,
+// started with pg_ctl on a free port of 127.0.0.1 with SETTINGS added to its postgresql.conf
+// ("max_standby_streaming_delay = 0"), streaming from the primary. The primary's roles and
+// passwords are the standby's. PostgreSQL refuses to run as root: as root the standby runs as
+// the postgres user, in a folder it owns. Stopped, its slot dropped and its folder removed at
+// the end of its scope, whatever happened.
+class StandbyServer {
+public:
+    explicit StandbyServer(const std::vector<std::string>& settings = {});
+    ~StandbyServer();
+    StandbyServer(const StandbyServer&) = delete;
+    StandbyServer& operator=(const StandbyServer&) = delete;
+
+    int port() const { return m_port; }
+    // A libpq connection string for DBNAME on the standby, without user or password.
+    std::string conninfo(const std::string& dbname) const;
+    // Runs SQL on the standby (read-only) as the PG* variables' user, in DBNAME; the first
+    // column of the first row as text ("" for NULL or no row).
+    std::string scalar(const std::string& sql, const std::string& dbname = "postgres");
+    // Waits until the standby has replayed everything the primary has written so far.
+    void catch_up();
+    // With hot_standby_feedback = on in SETTINGS: waits until the primary keeps, for the
+    // standby's slot, the row versions the standby's queries may need, so that its VACUUM
+    // (or HOT pruning, of the shared catalogs too) cancels none of them.
+    void wait_for_feedback();
+    // pg_wal_replay_pause() and waits until replay has stopped; pg_wal_replay_resume().
+    void pause_replay();
+    void resume_replay();
+    // The server's log, for failure messages.
+    std::string log() const;
+
+private:
+    // Runs COMMAND_LINE with sh, as the postgres user when root; throws with the log if it fails.
+    std::string run(const std::string& command_line);
+    void start(const std::vector<std::string>& settings);
+    void stop();
+
+    std::filesystem::path m_dir;
+    std::string m_bin;
+    std::string m_slot;
+    int m_port = 0;
+    bool m_started = false;
+    bool m_slot_made = false;
 };
 
 }  // namespace geo_ssf::test

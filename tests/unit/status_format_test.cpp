@@ -229,6 +229,36 @@ TEST_CASE("status_format: the table aligns numbers and marks failures") {
           std::string::npos);
 }
 
+TEST_CASE("status_format: a standby's replication lag, as GitLab's db_replication_lag_seconds, only for a standby") {
+    SiteStatus s = secondary_status();
+    s.site = "eu-west";
+    // Not a standby: null in JSON, no line, no gauge.
+    CHECK(nlohmann::json::parse(format_status_json(s))["db_replication_lag_seconds"].is_null());
+    CHECK(format_status_table(s).find("replication lag") == std::string::npos);
+    CHECK_FALSE(parse_exposition(format_status_prometheus(s, 1, std::nullopt)).has("geo_db_replication_lag_seconds"));
+
+    s.main_is_standby = true;
+    s.db_replication_lag_seconds = 125.25;
+    auto json = nlohmann::json::parse(format_status_json(s));
+    CHECK(json["db_replication_lag_seconds"] == 125.25);
+    std::string table = format_status_table(s);
+    CAPTURE(table);
+    CHECK(table.find("  Last event processed       100, 2026-03-12 09:40:00+00:00 (8 minutes ago)\n"
+                     "  Database replication lag   2 minutes\n") != std::string::npos);
+    std::string text = format_status_prometheus(s, 1, std::nullopt);
+    auto e = parse_exposition(text);
+    CHECK(e.errors.empty());
+    CHECK(e.value("geo_db_replication_lag_seconds") == 125.25);
+    CHECK(e.help.at("geo_db_replication_lag_seconds") == "Database replication lag (seconds)");
+
+    // A standby that has replayed nothing since it started: unknown, said so; no gauge.
+    s.db_replication_lag_seconds.reset();
+    CHECK(format_status_table(s).find("  Database replication lag   unknown: the standby has replayed no transaction since "
+                                      "it started\n") != std::string::npos);
+    CHECK(nlohmann::json::parse(format_status_json(s))["db_replication_lag_seconds"].is_null());
+    CHECK_FALSE(parse_exposition(format_status_prometheus(s, 1, std::nullopt)).has("geo_db_replication_lag_seconds"));
+}
+
 TEST_CASE("time_words: spans, retries and timestamps in words") {
     CHECK(duration_in_words(0) == "0 seconds");
     CHECK(duration_in_words(1) == "1 second");
