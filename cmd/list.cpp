@@ -20,6 +20,7 @@ struct ListOptions {
     std::string format = "table";
     bool wide = false;
     bool missing_on_primary = false;
+    bool quarantined = false;
 };
 
 }  // namespace
@@ -36,6 +37,10 @@ Runner define_list(CLI::App& app) {
                    "pending, started, succeeded, failed or disabled (also verification_failed, ...)");
     app.add_flag("--missing-on-primary", options->missing_on_primary,
                  "Secondary only: records synced while the primary had no repository for them");
+    app.add_flag("--quarantined", options->quarantined,
+                 "Secondary only: the copies in the quarantine (records removed without a deleted event), "
+                 "with when each was removed and will be purged")
+        ->excludes("--sync-state", "--verification-state", "--missing-on-primary");
     app.add_option("--limit", options->limit, "Records per page (default 100)")->check(CLI::Range(1, 100000));
     app.add_option("--after", options->after, "Only records with a greater id (the next page)")
         ->check(CLI::Validator(
@@ -55,11 +60,18 @@ Runner define_list(CLI::App& app) {
   geo-ssf list cool_widget --verification-state verification_failed --limit 20 --after 1200
   geo-ssf list cool_widget --sync-state failed --wide
   geo-ssf list cool_widget --missing-on-primary
+  geo-ssf list cool_widget --quarantined
   geo-ssf list cool_widget --sync-state failed --format json | jq -r '.records[].id' | xargs geo-ssf resync cool_widget)");
 
     return [options](Invocation& invocation) {
         Site& site = invocation.required_site();
         site.config().replicable(options->replicable);
+        if (options->quarantined) {
+            auto page = list_quarantined(site, options->replicable, options->after, options->limit);
+            std::cout << (options->format == "json" ? format_quarantine_page_json(page)
+                                                    : format_quarantine_page_table(page));
+            return 0;
+        }
         ListQuery query;
         if (options->sync_state)
             query.sync_state = sync_state_option(*options->sync_state);

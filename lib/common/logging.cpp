@@ -1,5 +1,7 @@
 #include "common/logging.hpp"
 
+#include "common/time_words.hpp"
+
 #include "common/error.hpp"
 
 #include <nlohmann/json.hpp>
@@ -27,14 +29,10 @@ thread_local const LogFields* t_scope_fields = nullptr;
 std::atomic<void (*)()> g_before_line{nullptr};
 
 std::string utc_time(std::chrono::system_clock::time_point time) {
-    auto seconds = std::chrono::system_clock::to_time_t(time);
     auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count() % 1000;
-    std::tm utc{};
-    gmtime_r(&seconds, &utc);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &utc);
     char with_millis[48];
-    std::snprintf(with_millis, sizeof with_millis, "%s.%03dZ", stamp, static_cast<int>(millis));
+    std::snprintf(with_millis, sizeof with_millis, "%s.%03dZ", format_utc(time, "%Y-%m-%dT%H:%M:%S").c_str(),
+                  static_cast<int>(millis));
     return with_millis;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 
 namespace geo_ssf {
 
@@ -45,6 +46,14 @@ std::string readable_timestamp(const std::string& iso) {
         while (++rest < iso.size() && iso[rest] >= '0' && iso[rest] <= '9') {
         }
     return out + iso.substr(rest);
+}
+
+std::string format_utc(std::chrono::system_clock::time_point time, const char* format) {
+    std::time_t t = std::chrono::system_clock::to_time_t(time);
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    char text[64];
+    return std::string(text, std::strftime(text, sizeof text, format, &utc));
 }
 
 }  // namespace geo_ssf

@@ -1,6 +1,7 @@
 // Times as people read them: "in 3 minutes", "5 hours ago", "due now".
 #pragma once
 
+#include <chrono>
 #include <string>
 
 namespace geo_ssf {
@@ -20,5 +21,8 @@ std::string relative_time_in_words(double seconds_from_now);
 // space for the T) to the second, for a table: "2026-03-12 09:45:01+00:00". Text in any other
 // shape is returned unchanged.
 std::string readable_timestamp(const std::string& iso);
+
+// TIME in UTC by strftime's FORMAT, to the second: format_utc(t, "%Y%m%dT%H%M%SZ").
+std::string format_utc(std::chrono::system_clock::time_point time, const char* format);
 
 }  // namespace geo_ssf

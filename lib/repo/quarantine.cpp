@@ -1,11 +1,14 @@
 #include "repo/quarantine.hpp"
 
 #include "common/error.hpp"
+#include "common/record_ids.hpp"
+#include "common/time_words.hpp"
 #include "repo/storage.hpp"
 
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -19,12 +22,7 @@ const char* k_quarantine_folder = ".geo-ssf-removed";
 
 // "20261129T182800Z": sorts as it ages, and tells an admin when the copy was removed.
 std::string stamp_of(SystemTime time) {
-    std::time_t t = std::chrono::system_clock::to_time_t(time);
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
-    return text;
+    return format_utc(time, "%Y%m%dT%H%M%SZ");
 }
 
 // The time of a quarantined copy's name ("20261129T182800Z.git", "...Z-2.git"); nullopt for a
@@ -60,6 +58,17 @@ std::vector<fs::path> copies_of(const fs::path& record_folder) {
             copies.push_back(entry.path());
     std::sort(copies.begin(), copies.end());
     return copies;
+}
+
+// The bytes of the files under FOLDER, symbolic links not followed.
+long long bytes_under(const fs::path& folder) {
+    long long bytes = 0;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(folder, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec))
+        if (it->is_regular_file(ec) && !it->is_symlink(ec))
+            bytes += static_cast<long long>(it->file_size(ec));
+    return bytes;
 }
 
 }  // namespace
@@ -120,11 +129,43 @@ int purge_quarantine(const fs::path& storage_root, const std::string& type, std:
     return purged;
 }
 
-std::string describe_quarantine(const QuarantineUsage& usage, const fs::path& storage_root) {
+std::string megabytes_text(long long bytes) {
     char size[32];
-    std::snprintf(size, sizeof size, "%.1f MB", static_cast<double>(usage.bytes) / 1e6);
+    std::snprintf(size, sizeof size, "%.1f MB", static_cast<double>(bytes) / 1e6);
+    return size;
+}
+
+std::string describe_quarantine(const QuarantineUsage& usage, const fs::path& storage_root) {
     return std::to_string(usage.repositories) + (usage.repositories == 1 ? " repository, " : " repositories, ") +
-           size + " in " + (storage_root / k_quarantine_folder).string();
+           megabytes_text(usage.bytes) + " in " + (storage_root / k_quarantine_folder).string();
+}
+
+std::vector<QuarantinedCopy> quarantined_copies(const fs::path& storage_root, const std::string& type, long long after,
+                                                int limit) {
+    std::vector<QuarantinedCopy> copies;
+    fs::path types = type_folder(storage_root, type, false);
+    if (types.empty())
+        return copies;
+    std::map<long long, fs::path> records;
+    std::error_code ec;
+    for (const auto& record : fs::directory_iterator(types, ec)) {
+        long long id = 0;
+        try {
+            id = parse_record_id(record.path().filename().string());
+        } catch (const UsageError&) {
+            continue;  // not a folder geo-ssf makes
+        }
+        if (id > after && is_folder_not_link(record.path()))
+            records.emplace(id, record.path());
+    }
+    int listed = 0;
+    for (const auto& [id, folder] : records) {
+        if (listed++ == limit)
+            break;
+        for (const auto& copy : copies_of(folder))
+            copies.push_back({id, copy, *time_of(copy.filename().string()), bytes_under(copy)});
+    }
+    return copies;
 }
 
 QuarantineUsage quarantine_usage(const fs::path& storage_root) {

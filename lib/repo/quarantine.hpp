@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace geo_ssf {
 
@@ -28,6 +29,18 @@ bool restore_from_quarantine(const std::filesystem::path& storage_root, const st
 int purge_quarantine(const std::filesystem::path& storage_root, const std::string& type,
                      std::chrono::seconds retention, SystemTime now);
 
+struct QuarantinedCopy {
+    long long id = 0;  // the record's
+    std::filesystem::path path;
+    SystemTime removed_at;
+    long long bytes = 0;  // of its files
+};
+
+// The quarantined copies of TYPE's records with ids above AFTER, by id and oldest first, of at
+// most LIMIT records (every copy of a record it lists).
+std::vector<QuarantinedCopy> quarantined_copies(const std::filesystem::path& storage_root, const std::string& type,
+                                                long long after, int limit);
+
 struct QuarantineUsage {
     long long repositories = 0;
     long long bytes = 0;  // of their files
@@ -35,6 +48,9 @@ struct QuarantineUsage {
 
 // What the quarantine holds, all types together.
 QuarantineUsage quarantine_usage(const std::filesystem::path& storage_root);
+
+// "1.2 MB": the size of a copy or of the quarantine.
+std::string megabytes_text(long long bytes);
 
 // "9 repositories, 1.2 MB in <root>/.geo-ssf-removed": what status and check print.
 std::string describe_quarantine(const QuarantineUsage& usage, const std::filesystem::path& storage_root);

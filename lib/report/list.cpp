@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace geo_ssf {
 
 namespace {
@@ -190,6 +192,71 @@ std::string format_record_page_json(const RecordPage& page, bool secondary) {
     }
     nlohmann::ordered_json out;
     out["records"] = records;
+    out["next_after"] = page.next_after ? nlohmann::ordered_json(*page.next_after) : nlohmann::ordered_json(nullptr);
+    return out.dump(2) + "\n";
+}
+
+QuarantinePage list_quarantined(Site& site, const std::string& replicable, long long after, int limit) {
+    if (site.is_primary())
+        throw UsageError("--quarantined lists a secondary's quarantine; a primary removes nothing by itself");
+    const Config& config = site.config();
+    const Replicable& r = config.replicable(replicable);
+    QuarantinePage page;
+    page.retention = config.removed_retention;
+    page.now = std::chrono::system_clock::now();
+    page.copies = quarantined_copies(config.storage_root, r.name, after, limit + 1);
+    std::vector<long long> ids;
+    for (const auto& copy : page.copies)
+        if (ids.empty() || ids.back() != copy.id)
+            ids.push_back(copy.id);
+    if (static_cast<int>(ids.size()) > limit) {
+        page.copies.erase(std::remove_if(page.copies.begin(), page.copies.end(),
+                                         [&](const QuarantinedCopy& c) { return c.id == ids.back(); }),
+                          page.copies.end());
+        page.next_after = ids[ids.size() - 2];
+    }
+    return page;
+}
+
+namespace {
+
+const char* k_iso_utc = "%Y-%m-%dT%H:%M:%SZ";
+
+double seconds_from(SystemTime now, SystemTime then) {
+    return std::chrono::duration<double>(then - now).count();
+}
+
+}  // namespace
+
+std::string format_quarantine_page_table(const QuarantinePage& page) {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& copy : page.copies) {
+        double purge_in = seconds_from(page.now, copy.removed_at + page.retention);
+        rows.push_back({std::to_string(copy.id), relative_time_in_words(seconds_from(page.now, copy.removed_at)),
+                        purge_in > 0 ? relative_time_in_words(purge_in) : "by the next sync", megabytes_text(copy.bytes),
+                        copy.path.string()});
+    }
+    std::string out = format_table({"ID", "REMOVED", "PURGED", "SIZE", "PATH"}, rows);
+    if (page.copies.empty())
+        out += "(no quarantined copies)\n";
+    if (page.next_after)
+        out += "(more: add --after " + std::to_string(*page.next_after) + ")\n";
+    return out;
+}
+
+std::string format_quarantine_page_json(const QuarantinePage& page) {
+    nlohmann::ordered_json copies = nlohmann::ordered_json::array();
+    for (const auto& copy : page.copies) {
+        nlohmann::ordered_json item;
+        item["id"] = copy.id;
+        item["path"] = copy.path.string();
+        item["removed_at"] = format_utc(copy.removed_at, k_iso_utc);
+        item["purged_after"] = format_utc(copy.removed_at + page.retention, k_iso_utc);
+        item["bytes"] = copy.bytes;
+        copies.push_back(std::move(item));
+    }
+    nlohmann::ordered_json out;
+    out["quarantined"] = copies;
     out["next_after"] = page.next_after ? nlohmann::ordered_json(*page.next_after) : nlohmann::ordered_json(nullptr);
     return out.dump(2) + "\n";
 }

@@ -4,6 +4,7 @@
 
 #include "site/site.hpp"
 #include "db/states.hpp"
+#include "repo/quarantine.hpp"
 
 #include <optional>
 #include <string>
@@ -53,5 +54,19 @@ RecordPage list_records(Site& site, const std::string& replicable, const ListQue
 // The table cuts failure texts to a column's width unless WIDE; the JSON has them whole.
 std::string format_record_page_table(const RecordPage& page, bool secondary, bool wide);
 std::string format_record_page_json(const RecordPage& page, bool secondary);
+
+// The copies of REPLICABLE's records in a secondary's quarantine, a page of records at a time.
+struct QuarantinePage {
+    std::vector<QuarantinedCopy> copies;
+    std::optional<long long> next_after;  // pass as after for the next page; nullopt on the last
+    std::chrono::seconds retention{0};    // sync.removed_retention: when each copy is purged
+    SystemTime now;
+};
+
+// On a primary, a UsageError: only a secondary has a quarantine.
+QuarantinePage list_quarantined(Site& site, const std::string& replicable, long long after, int limit);
+
+std::string format_quarantine_page_table(const QuarantinePage& page);
+std::string format_quarantine_page_json(const QuarantinePage& page);
 
 }  // namespace geo_ssf

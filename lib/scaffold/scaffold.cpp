@@ -1,5 +1,7 @@
 #include "scaffold/scaffold.hpp"
 
+#include "common/time_words.hpp"
+
 #include "common/error.hpp"
 #include "site/replicable.hpp"
 
@@ -36,12 +38,7 @@ std::string render(const std::filesystem::path& template_file, const kainjow::mu
 }
 
 std::string format_version(WallClock::time_point when) {
-    std::time_t t = WallClock::to_time_t(when);
-    std::tm utc{};
-    gmtime_r(&t, &utc);
-    char out[16];
-    std::strftime(out, sizeof out, "%Y%m%d%H%M%S", &utc);
-    return out;
+    return format_utc(when, "%Y%m%d%H%M%S");
 }
 
 WallClock::time_point parse_version(const std::string& version) {

@@ -185,6 +185,35 @@ TEST_CASE("safety: records gone without a deleted event: a mass removal waits fo
     RunResult check = site.secondary({"check"});
     CHECK(check.out.find("quarantine: 9 repositories") != std::string::npos);
 
+    // list --quarantined: a page of records at a time, each copy with its removal and purge times.
+    RunResult first_page = site.secondary({"list", "cool_widget", "--quarantined", "--limit", "4", "--format", "json"});
+    CAPTURE(first_page.err);
+    REQUIRE(first_page.status == 0);
+    auto listed = nlohmann::json::parse(first_page.out);
+    REQUIRE(listed["quarantined"].size() == 4);
+    for (long long i = 0; i < 4; ++i) {
+        const auto& copy = listed["quarantined"][i];
+        CHECK(copy["id"] == i + 2);
+        CHECK(copy["path"] == quarantined(site, i + 2)[0].string());
+        CHECK(copy["bytes"].get<long long>() > 0);
+        // sync.removed_retention, 7 days, from the stamp in the copy's name.
+        std::string stamp = quarantined(site, i + 2)[0].stem().string();
+        CHECK(copy["removed_at"] == stamp.substr(0, 4) + "-" + stamp.substr(4, 2) + "-" + stamp.substr(6, 2) + "T" +
+                                        stamp.substr(9, 2) + ":" + stamp.substr(11, 2) + ":" + stamp.substr(13, 2) + "Z");
+    }
+    CHECK(listed["next_after"] == 5);
+    RunResult table = site.secondary({"list", "cool_widget", "--quarantined", "--after", "5"});
+    CAPTURE(table.err);
+    CHECK(table.status == 0);
+    CHECK(table.out.find("REMOVED") != std::string::npos);
+    CHECK(table.out.find("in 6 days") != std::string::npos);  // purged 7 days after, rounded down
+    CHECK(table.out.find(quarantined(site, 10)[0].string()) != std::string::npos);
+    CHECK(table.out.find(quarantined(site, 5)[0].string()) == std::string::npos);
+    CHECK(table.out.find("(more:") == std::string::npos);
+    RunResult mixed = site.secondary({"list", "cool_widget", "--quarantined", "--sync-state", "failed"});
+    CHECK(mixed.status == 2);
+    CHECK(mixed.err.find("excludes") != std::string::npos);
+
     // Record 3 comes back: its copy is restored, not cloned again (a file only the old copy has).
     write_file(quarantined(site, 3)[0] / "restored-marker", "x");
     site.main_db.exec("INSERT INTO cool_widgets (id) VALUES (3)");

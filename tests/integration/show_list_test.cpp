@@ -206,6 +206,10 @@ TEST_CASE("list: --wide shows failures whole; --missing-on-primary lists the rec
     CHECK(all["records"][2]["missing_on_primary"] == false);
     check_one_line_error(sites.primary_run({"list", "cool_widget", "--missing-on-primary"}), 2,
                          "--missing-on-primary lists a secondary's registry");
+    check_one_line_error(sites.primary_run({"list", "cool_widget", "--quarantined"}), 2,
+                         "--quarantined lists a secondary's quarantine");
+    CHECK(sites.secondary_run({"list", "cool_widget", "--quarantined"}).out.find("(no quarantined copies)") !=
+          std::string::npos);
 }
 
 TEST_CASE("list: a primary's state rows by verification state; bad states are usage errors") {
