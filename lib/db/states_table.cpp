@@ -1,6 +1,7 @@
 #include "db/states_table.hpp"
 
 #include "common/json.hpp"
+#include "db/cursors.hpp"
 #include "db/event_log.hpp"
 #include "site/database.hpp"
 #include "common/duration.hpp"
@@ -55,29 +56,62 @@ std::string selection_predicate(BulkSelection selection) {
 
 }  // namespace
 
+namespace {
+
+// Creates the missing state rows of the records in scope in [FIRST, LAST] and deletes the rows
+// of records there that left the scope, in TX.
+void backfill_range(pqxx::work& tx, const Replicable& r, std::pair<long long, long long> range, BackfillCounts& counts) {
+    counts.created +=
+        tx.exec_params("INSERT INTO " + r.states_table + " (" + r.foreign_key + ") SELECT m.id FROM " + r.model_table +
+                           " m WHERE m.id BETWEEN $1 AND $2 AND " + scope_predicate(r) +
+                           " AND NOT EXISTS (SELECT 1 FROM " + r.states_table + " s WHERE s." + r.foreign_key +
+                           " = m.id) ON CONFLICT DO NOTHING",
+                       range.first, range.second)
+            .affected_rows();
+    if (!r.scope.empty())
+        counts.deleted += tx.exec_params("DELETE FROM " + r.states_table + " s USING " + r.model_table +
+                                             " m WHERE m.id = s." + r.foreign_key + " AND m.id BETWEEN $1 AND $2"
+                                             " AND NOT " + scope_predicate_of(r, "m"),
+                                         range.first, range.second)
+                              .affected_rows();
+}
+
+}  // namespace
+
 BackfillCounts backfill_rows(pqxx::connection& connection, const Replicable& r, int batch) {
+    const std::string cursor_name = "state_backfill:" + r.name;
     BackfillCounts counts;
-    IdRanges ranges(r, batch);
-    while (true) {
-        pqxx::work tx(connection);
-        auto range = ranges.next(tx);
-        if (!range)
-            break;
-        counts.created +=
-            tx.exec_params("INSERT INTO " + r.states_table + " (" + r.foreign_key + ") SELECT m.id FROM " + r.model_table +
-                               " m WHERE m.id BETWEEN $1 AND $2 AND " + scope_predicate(r) +
-                               " AND NOT EXISTS (SELECT 1 FROM " + r.states_table + " s WHERE s." + r.foreign_key +
-                               " = m.id) ON CONFLICT DO NOTHING",
-                           range->first, range->second)
-                .affected_rows();
-        if (!r.scope.empty())
-            counts.deleted += tx.exec_params("DELETE FROM " + r.states_table + " s USING " + r.model_table +
-                                                 " m WHERE m.id = s." + r.foreign_key + " AND m.id BETWEEN $1 AND $2"
-                                                 " AND NOT " + scope_predicate_of(r, "m"),
-                                             range->first, range->second)
-                                  .affected_rows();
-        tx.commit();
+    std::optional<long long> after, largest_with_row;
+    {
+        pqxx::read_transaction tx(connection);
+        after = read_cursor(tx, cursor_name);
+        auto row = tx.exec1("SELECT max(" + r.foreign_key + ") FROM " + r.states_table);
+        if (!row[0].is_null())
+            largest_with_row = row[0].as<long long>();
     }
+    // One batch of the walk, from where the last run stopped, in the transaction that moves the
+    // cursor past it.
+    IdRanges walk(r, batch, after);
+    std::pair<long long, long long> walked;
+    {
+        pqxx::work tx(connection);
+        auto range = walk.next(tx);
+        if (!range)
+            return counts;
+        backfill_range(tx, r, *range, counts);
+        write_cursor(tx, cursor_name, walk.position());
+        tx.commit();
+        walked = *range;
+    }
+    // And one batch above the largest record that has a row, so that new records start at once
+    // wherever the walk is; nothing is left above when the walk reached the end of the table.
+    if (!walk.position() || !largest_with_row)
+        return counts;
+    IdRanges above(r, batch, std::max(*largest_with_row, walked.second));
+    pqxx::work tx(connection);
+    if (auto range = above.next(tx))
+        backfill_range(tx, r, *range, counts);
+    tx.commit();
     return counts;
 }
 

@@ -29,8 +29,11 @@ struct BackfillCounts {
     long long deleted = 0;
 };
 
-// Creates the missing state rows of the type's records (scope respected) and deletes the
-// rows of records that left the scope, in id ranges of BATCH records, each in a transaction.
+// Creates the missing state rows of the type's records (scope respected) and deletes the rows of
+// records that left the scope, a bounded amount per run: one range of BATCH records from where
+// the last run stopped (its cursor in geo_ssf_cursors, starting over after the last id), and one
+// range above the largest record that has a row, so that new records are taken at once. A
+// record created below that, or leaving the scope, waits at most one cycle of the walk.
 BackfillCounts backfill_rows(pqxx::connection& connection, const Replicable& replicable, int batch);
 
 // Marks up to LIMIT succeeded rows verified longer than INTERVAL ago as pending again.

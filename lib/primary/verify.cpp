@@ -15,7 +15,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Missing state rows are created this many records at a time, each range in a transaction.
-constexpr int k_backfill_batch = 10000;
 
 class ChecksumBatch : public ClaimedBatchOf<states_table::Claim, VerificationOutcome> {
 public:
@@ -68,7 +67,7 @@ public:
         pqxx::connection& db = m_site.main_database();
         const Config& config = m_site.config();
         auto backfill_started = Clock::now();
-        auto backfill = states_table::backfill_rows(db, r, k_backfill_batch);
+        auto backfill = states_table::backfill_rows(db, r, config.backfill_batch_size);
         spdlog::debug("{}: state rows backfilled in {} ms", r.name, milliseconds_since(backfill_started));
         if (backfill.created || backfill.deleted)
             spdlog::info("{}: created {} and deleted {} state rows", r.name, backfill.created, backfill.deleted);

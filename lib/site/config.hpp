@@ -49,6 +49,9 @@ struct Config {
     // sync.consistency_batch_size: records registry consistency compares per run and type
     // (GitLab's RegistryConsistencyWorker::BATCH_SIZE).
     int consistency_batch_size = 10000;
+    // verification.backfill_batch_size: records a primary's state-row backfill takes per run and
+    // type, besides those above the largest record with a row.
+    int backfill_batch_size = 10000;
     // Removals of registry rows by registry consistency: the share of the rows one batch
     // compares, and the number, above which none is removed without --allow-mass-removal.
     double max_removal_share = 0.10;
