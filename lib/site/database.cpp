@@ -8,6 +8,8 @@
 #include <regex>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 namespace geo_ssf {
 
 std::string redact_passwords(const std::string& text) {
@@ -136,6 +138,17 @@ long long update_in_batches(pqxx::connection& connection, const std::string& tab
         cursor = row[1].as<long long>();
     }
     return done;
+}
+
+bool NoticeLog::operator()(const char message[]) noexcept {
+    try {
+        std::string text(message);
+        while (!text.empty() && text.back() == '\n')
+            text.pop_back();
+        spdlog::debug("{} database: {}", m_label, text);
+    } catch (...) {
+    }
+    return true;
 }
 
 std::unique_ptr<pqxx::connection> connect_database(const std::string& conninfo, std::string_view label,

@@ -20,6 +20,18 @@ enum class Access { read_write, read_only };
 std::unique_ptr<pqxx::connection> connect_database(const std::string& conninfo, std::string_view label,
                                                    Access access);
 
+// Passes the server's notices on a connection (NOTICE, WARNING: what libpqxx drops unless told)
+// to the log at debug level, for as long as it lives; it must not outlive the connection.
+class NoticeLog : public pqxx::errorhandler {
+public:
+    NoticeLog(pqxx::connection_base& connection, std::string label)
+        : pqxx::errorhandler(connection), m_label(std::move(label)) {}
+    bool operator()(const char message[]) noexcept override;
+
+private:
+    std::string m_label;
+};
+
 // TEXT with every password in a connection URI or key=value string replaced by ***: libpq
 // repeats a malformed URI in its error message, and no password may reach a log.
 std::string redact_passwords(const std::string& text);

@@ -17,6 +17,7 @@ pqxx::connection& Site::main_database() {
         m_main = connect_database(m_config.main_database, "main",
                                   is_primary() ? Access::read_write : Access::read_only);
         m_main_dbname = m_main->dbname();
+        m_main_notices = std::make_unique<NoticeLog>(*m_main, "main");
     }
     return *m_main;
 }
@@ -27,6 +28,7 @@ pqxx::connection& Site::geo_database() {
             throw ConfigError(m_config.file.string() + ": databases.geo: is not set; only a secondary has a tracking database");
         m_geo = connect_database(*m_config.geo_database, "geo", Access::read_write);
         m_geo_dbname = m_geo->dbname();
+        m_geo_notices = std::make_unique<NoticeLog>(*m_geo, "tracking");
     }
     return *m_geo;
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "site/config.hpp"
+#include "site/database.hpp"
 #include "site/migrations.hpp"
 
 #include <pqxx/pqxx>
@@ -49,6 +50,8 @@ private:
     Config m_config;
     std::unique_ptr<pqxx::connection> m_main;
     std::unique_ptr<pqxx::connection> m_geo;
+    // Declared after the connections, so that they go first.
+    std::unique_ptr<NoticeLog> m_main_notices, m_geo_notices;
     std::string m_main_dbname, m_geo_dbname;  // libpq's database names, read while connected
 };
 
