@@ -118,6 +118,7 @@ Scaffold plan_scaffold(const ScaffoldRequest& request, const std::filesystem::pa
     data.set("registry_needs_verification_index", s.registry_needs_verification_index);
     data.set("registry_pending_verification_index", s.registry_pending_verification_index);
     data.set("registry_missing_on_primary_index", s.registry_missing_on_primary_index);
+    data.set("registry_started_verification_index", s.registry_started_verification_index);
     data.set("registry_verification_failure_check", s.registry_verification_failure_check);
     data.set("registry_last_sync_failure_check", s.registry_last_sync_failure_check);
     data.set("states_foreign_key_index", s.states_foreign_key_index);
@@ -126,6 +127,7 @@ Scaffold plan_scaffold(const ScaffoldRequest& request, const std::filesystem::pa
     data.set("states_pending_verification_index", s.states_pending_verification_index);
     data.set("states_failed_verification_index", s.states_failed_verification_index);
     data.set("states_needs_verification_index", s.states_needs_verification_index);
+    data.set("states_succeeded_verification_index", s.states_succeeded_verification_index);
     data.set("states_verification_failure_check", s.states_verification_failure_check);
 
     std::string registry_migration = "create_" + s.registry_table;

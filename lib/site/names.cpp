@@ -260,6 +260,7 @@ std::vector<std::string> SchemaNames::all() const {
             registry_needs_verification_index,
             registry_pending_verification_index,
             registry_missing_on_primary_index,
+            registry_started_verification_index,
             registry_verification_failure_check,
             registry_last_sync_failure_check,
             states_foreign_key_index,
@@ -268,6 +269,7 @@ std::vector<std::string> SchemaNames::all() const {
             states_pending_verification_index,
             states_failed_verification_index,
             states_needs_verification_index,
+            states_succeeded_verification_index,
             states_verification_failure_check};
 }
 
@@ -307,6 +309,7 @@ SchemaNames derive_schema_names(const Names& names, std::optional<std::string_vi
     s.registry_needs_verification_index = fit_identifier(r + "_needs_verification");
     s.registry_pending_verification_index = fit_identifier(r + "_pending_verification");
     s.registry_missing_on_primary_index = fit_identifier(r + "_missing_on_primary");
+    s.registry_started_verification_index = fit_identifier(r + "_started_verification");
     s.registry_verification_failure_check = text_limit_constraint_name(r, "verification_failure");
     s.registry_last_sync_failure_check = text_limit_constraint_name(r, "last_sync_failure");
 
@@ -317,6 +320,7 @@ SchemaNames derive_schema_names(const Names& names, std::optional<std::string_vi
     s.states_pending_verification_index = fit_identifier("index_" + t + "_pending_verification");
     s.states_failed_verification_index = fit_identifier("index_" + t + "_failed_verification");
     s.states_needs_verification_index = fit_identifier("index_" + t + "_needs_verification");
+    s.states_succeeded_verification_index = fit_identifier("index_" + t + "_succeeded_verification");
     s.states_verification_failure_check = text_limit_constraint_name(t, "verification_failure");
 
     auto every = s.all();

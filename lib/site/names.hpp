@@ -69,6 +69,7 @@ struct SchemaNames {
     std::string registry_needs_verification_index;   // cool_widget_registry_needs_verification
     std::string registry_pending_verification_index; // cool_widget_registry_pending_verification
     std::string registry_missing_on_primary_index;   // cool_widget_registry_missing_on_primary (ours)
+    std::string registry_started_verification_index; // cool_widget_registry_started_verification (ours)
     std::string registry_verification_failure_check;
     std::string registry_last_sync_failure_check;
 
@@ -78,6 +79,7 @@ struct SchemaNames {
     std::string states_pending_verification_index;   // index_cool_widget_states_pending_verification
     std::string states_failed_verification_index;    // index_cool_widget_states_failed_verification
     std::string states_needs_verification_index;     // index_cool_widget_states_needs_verification
+    std::string states_succeeded_verification_index; // index_cool_widget_states_succeeded_verification (ours)
     std::string states_verification_failure_check;
 
     std::vector<std::string> all() const;

@@ -119,6 +119,7 @@ TEST_CASE("migrate: the generated registry table is the seed's, to the last inde
         "CREATE INDEX cool_widget_registry_needs_verification ON public.cool_widget_registry USING btree (verification_state) WHERE ((state = 2) AND (verification_state = ANY (ARRAY[0, 3])))",
         "CREATE INDEX cool_widget_registry_pending_verification ON public.cool_widget_registry USING btree (verified_at NULLS FIRST) WHERE ((state = 2) AND (verification_state = 0))",
         "CREATE UNIQUE INDEX cool_widget_registry_pkey ON public.cool_widget_registry USING btree (id)",
+        "CREATE INDEX cool_widget_registry_started_verification ON public.cool_widget_registry USING btree (verification_started_at) WHERE (verification_state = 1)",
         "CREATE UNIQUE INDEX index_cool_widget_registry_on_cool_widget_id ON public.cool_widget_registry USING btree (cool_widget_id)",
         "CREATE INDEX index_cool_widget_registry_on_retry_at ON public.cool_widget_registry USING btree (retry_at)",
         "CREATE INDEX index_cool_widget_registry_on_state ON public.cool_widget_registry USING btree (state)",
@@ -175,6 +176,7 @@ TEST_CASE("migrate: the generated states table is the seed's, with its cascading
         "CREATE UNIQUE INDEX index_cool_widget_states_on_cool_widget_id ON public.cool_widget_states USING btree (cool_widget_id)",
         "CREATE INDEX index_cool_widget_states_on_verification_state ON public.cool_widget_states USING btree (verification_state)",
         "CREATE INDEX index_cool_widget_states_pending_verification ON public.cool_widget_states USING btree (verified_at NULLS FIRST) WHERE (verification_state = 0)",
+        "CREATE INDEX index_cool_widget_states_succeeded_verification ON public.cool_widget_states USING btree (verified_at) WHERE (verification_state = 2)",
     });
     auto constraints = constraint_definitions(db, "cool_widget_states");
     REQUIRE(constraints.size() == 3);
