@@ -97,6 +97,12 @@ size_t count_advertised_refs(git_remote* remote, const std::string& url, RemoteS
     return refs;
 }
 
+void check_max_refs(size_t refs, long long max_refs) {
+    if (refs > static_cast<unsigned long long>(max_refs))
+        throw TooManyRefsError("the primary advertises " + std::to_string(refs) + " refs, more than sync.max_refs (" +
+                               std::to_string(max_refs) + "); nothing was fetched");
+}
+
 // Connects REMOTE (at URL) for a fetch. The refs the primary advertises are counted first, on
 // the same connection: more than MAX_REFS fails before anything is written.
 void connect_within_max_refs(git_remote* remote, const std::string& url, RemoteSession& session, long long max_refs) {
@@ -104,17 +110,52 @@ void connect_within_max_refs(git_remote* remote, const std::string& url, RemoteS
     git_proxy_options proxy = session.proxy_options();
     session.check(git_remote_connect(remote, GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr),
                   "cannot connect to " + redact_url_credentials(url));
-    size_t refs = count_advertised_refs(remote, url, session);
-    if (refs > static_cast<unsigned long long>(max_refs))
-        throw TooManyRefsError("the primary advertises " + std::to_string(refs) + " refs, more than sync.max_refs (" +
-                               std::to_string(max_refs) + "); nothing was fetched");
+    check_max_refs(count_advertised_refs(remote, url, session), max_refs);
 }
 
-// Points HEAD of REPOSITORY at the default branch of REMOTE (connected), when it has one.
-void follow_default_branch(git_repository* repository, git_remote* remote) {
+// The default branch of REMOTE (connected), when it advertises one.
+std::optional<std::string> default_branch(git_remote* remote) {
     git::Buffer head;
-    if (git_remote_default_branch(head.get(), remote) == 0)
-        git::check(git_repository_set_head(repository, std::string(head.view()).c_str()), "cannot set HEAD");
+    if (git_remote_default_branch(head.get(), remote) != 0)
+        return std::nullopt;
+    return std::string(head.view());
+}
+
+void set_head(git_repository* repository, const std::optional<std::string>& branch) {
+    if (branch)
+        git::check(git_repository_set_head(repository, branch->c_str()), "cannot set HEAD");
+}
+
+// Refuses the primary at URL if it has more than MAX_REFS refs, before git fetches from it, and
+// returns its default branch. A local primary is read directly rather than through libgit2's
+// local transport, which would peel every tag, reading the primary's pack (80 MB of memory for
+// a large repository).
+std::optional<std::string> default_branch_within_max_refs(const std::string& url, const TransportSettings& transport,
+                                                          long long max_refs) {
+    if (auto path = local_path_of(url)) {
+        git::Repository primary = git::open_repository(*path);
+        git::ReferenceIterator iterator =
+            git::make<git::ReferenceIterator>(git_reference_iterator_new, "cannot list refs", primary.get());
+        size_t refs = 0;
+        const char* name = nullptr;
+        while (git_reference_next_name(&name, iterator.get()) == 0)
+            ++refs;
+        check_max_refs(refs, max_refs);
+        git_reference* raw = nullptr;
+        if (git_reference_lookup(&raw, primary.get(), "HEAD") != 0)
+            return std::nullopt;
+        git::Reference head(raw);
+        const char* branch = git_reference_symbolic_target(head.get());
+        git_reference* target = nullptr;
+        if (!branch || git_reference_lookup(&target, primary.get(), branch) != 0)
+            return std::nullopt;  // unborn, as the primary advertises no HEAD then
+        git_reference_free(target);
+        return std::string(branch);
+    }
+    git::Remote remote = detached_remote(url);
+    RemoteSession session(transport, url);
+    connect_within_max_refs(remote.get(), url, session, max_refs);
+    return default_branch(remote.get());
 }
 
 // The mirror's refspec, as libgit2 takes it.
@@ -153,21 +194,22 @@ std::string git_url(const std::string& url) {
 // has, and points HEAD at the primary's default branch; see connect_within_max_refs.
 void fetch_mirror(git_repository* repository, const std::filesystem::path& gitdir, const std::string& url,
                   const TransportSettings& transport, long long max_refs) {
-    git::Remote remote = anonymous_remote(repository, url);
-    RemoteSession session(transport, url);
-    connect_within_max_refs(remote.get(), url, session, max_refs);
     if (auto git = git_program_for(url)) {
+        auto branch = default_branch_within_max_refs(url, transport, max_refs);
         run_git(*git,
                 {"--git-dir=" + gitdir.string(), "fetch", "--progress", "--prune", "--no-write-fetch-head", git_url(url),
                  k_mirror_refspec},
                 transport, "cannot fetch from " + redact_url_credentials(url));
-    } else {
-        git_fetch_options options = mirror_fetch_options(session);
-        git_strarray specs = mirror_refspecs();
-        session.check(git_remote_fetch(remote.get(), &specs, &options, nullptr),
-                      "cannot fetch from " + redact_url_credentials(url));
+        set_head(repository, branch);
+        return;
     }
-    follow_default_branch(repository, remote.get());
+    git::Remote remote = anonymous_remote(repository, url);
+    RemoteSession session(transport, url);
+    connect_within_max_refs(remote.get(), url, session, max_refs);
+    git_fetch_options options = mirror_fetch_options(session);
+    git_strarray specs = mirror_refspecs();
+    session.check(git_remote_fetch(remote.get(), &specs, &options, nullptr), "cannot fetch from " + redact_url_credentials(url));
+    set_head(repository, default_branch(remote.get()));
 }
 
 // Writes GITDIR/packed-refs with every ref REMOTE (connected) advertises, peeled lines of
@@ -211,11 +253,7 @@ void write_advertised_refs(const std::filesystem::path& gitdir, git_remote* remo
 void clone_mirror(const std::filesystem::path& gitdir, const std::string& url, const TransportSettings& transport,
                   long long max_refs) {
     if (auto git = git_program_for(url)) {
-        {
-            git::Remote remote = detached_remote(url);
-            RemoteSession session(transport, url);
-            connect_within_max_refs(remote.get(), url, session, max_refs);
-        }
+        default_branch_within_max_refs(url, transport, max_refs);  // git clone sets HEAD itself
         // git clone writes a fresh copy's refs straight into packed-refs; the remote it records
         // goes, as geo-ssf always names the primary's URL itself.
         std::string what = "cannot fetch from " + redact_url_credentials(url);
@@ -232,7 +270,7 @@ void clone_mirror(const std::filesystem::path& gitdir, const std::string& url, c
     git_strarray specs = mirror_refspecs();
     session.check(git_remote_download(remote.get(), &specs, &options), "cannot fetch from " + redact_url_credentials(url));
     write_advertised_refs(gitdir, remote.get(), url, session);
-    follow_default_branch(repository.get(), remote.get());
+    set_head(repository.get(), default_branch(remote.get()));
 }
 
 // How many loose refs a copy may keep before they are packed: Gitaly's housekeeping rule
