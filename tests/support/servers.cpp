@@ -195,6 +195,17 @@ HttpsServer::HttpsServer(const std::filesystem::path& dir, const std::filesystem
     m_daemon->wait_for_port(m_port, "lighttpd");
 }
 
+GitDaemon::GitDaemon(const std::filesystem::path& dir, const std::filesystem::path& root) : m_port(free_port()) {
+    std::filesystem::create_directories(dir);
+    m_daemon = std::make_unique<Daemon>("/usr/bin/git",
+                                        std::vector<std::string>{"daemon", "--reuseaddr", "--listen=127.0.0.1",
+                                                                 "--port=" + std::to_string(m_port),
+                                                                 "--base-path=" + root.string(), "--export-all",
+                                                                 root.string()},
+                                        dir / "git-daemon.log");
+    m_daemon->wait_for_port(m_port, "git daemon");
+}
+
 std::string HttpsServer::url_base() const { return "https://localhost:" + std::to_string(m_port) + "/git"; }
 
 ConnectProxy::ConnectProxy() : m_listener(listener_on(0)), m_port(port_of(m_listener)) {

@@ -1,6 +1,6 @@
 // Real servers for the network transports, started by the tests on free ports of 127.0.0.1 and
 // stopped at the end of their scope: OpenSSH's sshd, lighttpd serving git http-backend over TLS
-// with basic auth, a CONNECT proxy, and a listener that never answers. Each constructor fails
+// with basic auth, git daemon, a CONNECT proxy, and a listener that never answers. Each constructor fails
 // the test (throws) when its server cannot start; nothing is ever skipped.
 #pragma once
 
@@ -71,6 +71,18 @@ public:
 
 private:
     std::filesystem::path m_dir;
+    int m_port;
+    std::unique_ptr<Daemon> m_daemon;
+};
+
+// git daemon serving every repository under ROOT, anonymously and read-only.
+class GitDaemon {
+public:
+    GitDaemon(const std::filesystem::path& dir, const std::filesystem::path& root);
+    // git://127.0.0.1:PORT
+    std::string url_base() const { return "git://127.0.0.1:" + std::to_string(m_port); }
+
+private:
     int m_port;
     std::unique_ptr<Daemon> m_daemon;
 };
