@@ -25,11 +25,13 @@ namespace {
 
 using bench::ProcessFigures;
 
-// Writes the fast-import stream of COMMITS commits on main to OUT, each changing one ~2 KB file
+// Writes the fast-import stream of COMMITS commits on BRANCH to OUT, each changing one ~2 KB file
 // of 16 folders of 100 files (a blob, two trees and a commit: 4 objects a commit), with a tag
 // on every seventh commit (every other one annotated) and a branch on every fortieth. Marks
-// start after FIRST_MARK; the first commit follows FROM (a mark), if given.
-void write_history(FILE* out, long long first_mark, long long commits, long long from, const std::string& prefix) {
+// start after FIRST_MARK; the first commit follows commit FROM, if given. Ref names start with
+// PREFIX.
+void write_history(FILE* out, long long first_mark, long long commits, const std::string& branch, const std::string& from,
+                   const std::string& prefix) {
     std::mt19937_64 random(static_cast<unsigned long long>(first_mark) + 1);
     std::string content(2048, ' ');
     for (long long i = 1; i <= commits; ++i) {
@@ -42,10 +44,10 @@ void write_history(FILE* out, long long first_mark, long long commits, long long
         char path[32];
         std::snprintf(path, sizeof path, "d%02lld/f%02lld", mark % 16, (mark / 16) % 100);
         std::string message = prefix + "commit " + std::to_string(mark);
-        std::fprintf(out, "commit refs/heads/main\nmark :%lld\ncommitter b <b@example.com> %lld +0000\ndata %zu\n%s\n",
-                     mark, 1500000000 + mark, message.size(), message.c_str());
-        if (i == 1 && from)
-            std::fprintf(out, "from :%lld\n", from);
+        std::fprintf(out, "commit %s\nmark :%lld\ncommitter b <b@example.com> %lld +0000\ndata %zu\n%s\n",
+                     branch.c_str(), mark, 1500000000 + mark, message.size(), message.c_str());
+        if (i == 1 && !from.empty())
+            std::fprintf(out, "from %s\n", from.c_str());
         std::fprintf(out, "M 100644 inline %s\ndata %zu\n%s\n", path, content.size(), content.c_str());
         if (mark % 7 == 0 && mark % 14 == 0)
             std::fprintf(out, "tag %sv%lld\nfrom :%lld\ntagger b <b@example.com> %lld +0000\ndata 8\nrelease\n\n",
@@ -57,15 +59,12 @@ void write_history(FILE* out, long long first_mark, long long commits, long long
     }
 }
 
-void fast_import(const std::filesystem::path& repository, long long first_mark, long long commits, long long from,
-                 const std::string& prefix) {
-    std::string marks = (repository / "bench-marks").string();
-    std::string command = "git --git-dir='" + repository.string() + "' fast-import --quiet --import-marks-if-exists='" +
-                          marks + "' --export-marks='" + marks + "'";
-    FILE* out = ::popen(command.c_str(), "w");
+void fast_import(const std::filesystem::path& repository, long long first_mark, long long commits,
+                 const std::string& branch, const std::string& from, const std::string& prefix) {
+    FILE* out = ::popen(("git --git-dir='" + repository.string() + "' fast-import --quiet").c_str(), "w");
     if (!out)
         throw std::runtime_error("cannot run git fast-import");
-    write_history(out, first_mark, commits, from, prefix);
+    write_history(out, first_mark, commits, branch, from, prefix);
     if (::pclose(out) != 0)
         throw std::runtime_error("git fast-import failed");
 }
@@ -75,17 +74,29 @@ const long long k_commits = 40000;
 // The large primary: 40,000 commits of history, every ref packed.
 void make_large_repository(const std::filesystem::path& repository) {
     bench::run("git init -q --bare -b main '" + repository.string() + "'");
-    fast_import(repository, 0, k_commits, 0, "");
+    fast_import(repository, 0, k_commits, "refs/heads/main", "", "");
     bench::run("git --git-dir='" + repository.string() + "' pack-refs --all");
 }
 
-// What the primary receives between two syncs: 200 commits on main with their tags and
-// branches, 20 branches moved and 20 deleted.
+// A line of git's output in REPOSITORY.
+std::string git_output(const std::filesystem::path& repository, const std::string& command) {
+    FILE* in = ::popen(("git --git-dir='" + repository.string() + "' " + command).c_str(), "r");
+    char line[4096] = "";
+    if (!in || !std::fgets(line, sizeof line, in))
+        throw std::runtime_error("no output from git " + command);
+    ::pclose(in);
+    std::string text = line;
+    return text.substr(0, text.find('\n'));
+}
+
+// What the primary receives between two syncs: 200 commits on its default branch with their tags
+// and branches, 20 branches moved and 20 deleted (of the built repository's).
 void change_primary(const std::filesystem::path& repository) {
-    fast_import(repository, 10 * k_commits, 200, k_commits, "new-");
+    fast_import(repository, 10 * k_commits, 200, git_output(repository, "symbolic-ref HEAD"),
+                git_output(repository, "rev-parse HEAD"), "new-");
     std::string updates;
     for (int i = 1; i <= 20; ++i) {
-        updates += "update refs/heads/branch-" + std::to_string(40 * i) + " refs/heads/main\n";
+        updates += "update refs/heads/branch-" + std::to_string(40 * i) + " HEAD\n";
         updates += "delete refs/heads/branch-" + std::to_string(40 * (100 + i)) + "\n";
     }
     bench::write_file(repository / "bench-updates", updates);
