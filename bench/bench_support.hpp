@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -110,6 +111,57 @@ inline void copy_repository(const std::filesystem::path& templ, const std::files
                           std::filesystem::copy_options::recursive | std::filesystem::copy_options::create_hard_links);
     // packed-refs and HEAD are rewritten by git in place of the link, never modified through it.
     write_file(target / "refs" / "heads" / ("record-" + std::to_string(id)), head + "\n");
+}
+
+// The blocks a tree takes on disk, in KiB (du -sk).
+inline long long disk_kib(const std::filesystem::path& path) {
+    long long kib = 0;
+    if (FILE* du = ::popen(("du -sk '" + path.string() + "'").c_str(), "r")) {
+        if (std::fscanf(du, "%lld", &kib) != 1)
+            kib = 0;
+        ::pclose(du);
+    }
+    return kib;
+}
+
+// Files under a repository's refs/: its loose refs.
+inline long long loose_refs(const std::filesystem::path& repository) {
+    long long files = 0;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(repository / "refs"))
+        files += entry.is_regular_file();
+    return files;
+}
+
+// A primary site under ROOT (ROOT/primary.yml, database NAME_main) with one CoolWidget record,
+// id 1, whose repository is ROOT/primary/cool_widgets/1.git (left for the caller to make).
+// Returns the main database's connection string.
+inline std::string one_record_primary(const std::filesystem::path& root, const std::string& binary,
+                                      const std::string& name) {
+    std::string main_db = scratch_database(name + "_main");
+    write_file(root / "primary.yml", "databases: {main: \"" + main_db + "\"}\nstorage: {root: primary}\n");
+    run("cd '" + root.string() + "' && '" + binary + "' -c primary.yml generate replicable CoolWidget >/dev/null");
+    {
+        pqxx::connection db(main_db);
+        pqxx::nontransaction tx(db);
+        tx.exec("CREATE TABLE cool_widgets (id bigserial PRIMARY KEY, name text)");
+        tx.exec("INSERT INTO cool_widgets (id) VALUES (1)");
+    }
+    run("'" + binary + "' -c '" + (root / "primary.yml").string() + "' migrate >/dev/null");
+    return main_db;
+}
+
+// A secondary of MAIN_DB under ROOT (ROOT/SITE.yml, database NAME_SITE, copies in ROOT/SITE)
+// fetching from PRIMARY_URL, migrated. Returns its configuration file.
+inline std::filesystem::path secondary_site(const std::filesystem::path& root, const std::string& binary,
+                                            const std::string& main_db, const std::string& name,
+                                            const std::string& site, const std::string& primary_url) {
+    std::string geo_db = scratch_database(name + "_" + site);
+    auto config = root / (site + ".yml");
+    write_file(config, "site: {role: secondary}\ndatabases: {main: \"" + main_db + "\", geo: \"" + geo_db +
+                           "\"}\nstorage: {root: " + site + ", primary_url: \"" + primary_url + "\"}\n");
+    std::filesystem::create_directories(root / site);
+    run("'" + binary + "' -c '" + config.string() + "' migrate >/dev/null");
+    return config;
 }
 
 inline std::string temporary_root(const std::string& name) {

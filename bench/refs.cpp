@@ -14,23 +14,6 @@
 
 namespace {
 
-// The blocks a tree takes on disk, in KiB (du -sk).
-long long disk_kib(const std::filesystem::path& path) {
-    std::string out = "/tmp/geo-ssf-bench-refs-du";
-    bench::run("du -sk '" + path.string() + "' | cut -f1 >" + out);
-    std::ifstream in(out);
-    long long kib = 0;
-    in >> kib;
-    return kib;
-}
-
-long long files_under(const std::filesystem::path& folder) {
-    long long files = 0;
-    for (const auto& entry : std::filesystem::recursive_directory_iterator(folder))
-        files += entry.is_regular_file();
-    return files;
-}
-
 // The template repository with REFS more refs on its main commit, in packed-refs (sorted, as git
 // writes it).
 void add_refs(const std::filesystem::path& repository, const std::string& head, long long refs) {
@@ -57,23 +40,10 @@ int main(int argc, char** argv) try {
     long long refs = argc > 1 ? std::atoll(argv[1]) : 100000;
     std::string binary = std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() / "cmd" / "geo-ssf";
     auto root = std::filesystem::path(bench::temporary_root("geo-ssf-bench-refs"));
-    std::string main_db = bench::scratch_database("geo_ssf_bench_refs_main");
-    std::string geo_db = bench::scratch_database("geo_ssf_bench_refs_geo");
-    auto primary = root / "primary.yml", secondary = root / "secondary.yml", log = root / "bench.log";
-    bench::write_file(primary, "databases: {main: \"" + main_db + "\"}\nstorage: {root: primary}\n");
-    bench::write_file(secondary, "site: {role: secondary}\ndatabases: {main: \"" + main_db + "\", geo: \"" + geo_db +
-                                     "\"}\nstorage: {root: secondary, primary_url: \"file://" + (root / "primary").string() +
-                                     "\"}\n");
-    std::filesystem::create_directories(root / "secondary");
-    bench::run("cd '" + root.string() + "' && '" + binary + "' -c primary.yml generate replicable CoolWidget >/dev/null");
-    {
-        pqxx::connection db(main_db);
-        pqxx::nontransaction tx(db);
-        tx.exec("CREATE TABLE cool_widgets (id bigserial PRIMARY KEY, name text)");
-        tx.exec("INSERT INTO cool_widgets (id) VALUES (1)");
-    }
-    bench::run("'" + binary + "' -c '" + primary.string() + "' migrate >/dev/null && '" + binary + "' -c '" +
-               secondary.string() + "' migrate >/dev/null");
+    std::string main_db = bench::one_record_primary(root, binary, "geo_ssf_bench_refs");
+    auto secondary = bench::secondary_site(root, binary, main_db, "geo_ssf_bench_refs", "secondary",
+                                           "file://" + (root / "primary").string());
+    auto log = root / "bench.log";
     auto source = root / "primary" / "cool_widgets" / "1.git";
     std::filesystem::create_directories(source.parent_path());
     std::string head = bench::make_template_repository(source);
@@ -92,10 +62,10 @@ int main(int argc, char** argv) try {
     print("geo-ssf sync, first sync:", first);
     print("geo-ssf resync --now, copy current:", current);
     print("geo-ssf checksum of the copy:", checksum);
-    long long copy_kib = disk_kib(copy), mirror_kib = disk_kib(root / "baseline.git");
+    long long copy_kib = bench::disk_kib(copy), mirror_kib = bench::disk_kib(root / "baseline.git");
     std::printf("disk: copy %lld KiB, git clone --mirror %lld KiB (%+.1f%%)\n", copy_kib, mirror_kib,
                 100.0 * (copy_kib - mirror_kib) / mirror_kib);
-    std::printf("loose refs in the copy: %lld\n", files_under(copy / "refs"));
+    std::printf("loose refs in the copy: %lld\n", bench::loose_refs(copy));
     if (!std::getenv("GEO_SSF_BENCH_KEEP"))
         std::filesystem::remove_all(root);
     return 0;

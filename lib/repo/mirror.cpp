@@ -2,6 +2,7 @@
 
 #include "repo/checksum.hpp"
 #include "repo/git.hpp"
+#include "repo/git_program.hpp"
 #include "repo/storage.hpp"
 #include "repo/transport.hpp"
 
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <random>
 
@@ -77,6 +79,10 @@ git::Remote anonymous_remote(git_repository* repository, const std::string& url)
     return git::make<git::Remote>(git_remote_create_anonymous, "cannot use " + redact_url_credentials(url), repository, url.c_str());
 }
 
+git::Remote detached_remote(const std::string& url) {
+    return git::make<git::Remote>(git_remote_create_detached, "cannot use " + redact_url_credentials(url), url.c_str());
+}
+
 // The refs a remote's listing counts: HEAD and the peeled lines of annotated tags ("^{}") are
 // not refs of their own.
 size_t count_advertised_refs(git_remote* remote, const std::string& url, RemoteSession& session) {
@@ -91,33 +97,180 @@ size_t count_advertised_refs(git_remote* remote, const std::string& url, RemoteS
     return refs;
 }
 
-// Fetches every ref of URL into REPOSITORY, deleting refs the primary no longer has, and points
-// HEAD at the primary's default branch. The refs the primary advertises are counted first, on
-// the same connection: more than MAX_REFS fails before anything is written.
-void fetch_mirror(git_repository* repository, const std::string& url, const TransportSettings& transport,
-                  long long max_refs) {
-    git::Remote remote = anonymous_remote(repository, url);
-    RemoteSession session(transport, url);
-    git_remote_callbacks callbacks = session.callbacks();
-    git_proxy_options proxy = session.proxy_options();
-    session.check(git_remote_connect(remote.get(), GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr),
-                  "cannot connect to " + redact_url_credentials(url));
-    size_t refs = count_advertised_refs(remote.get(), url, session);
+void check_max_refs(size_t refs, long long max_refs) {
     if (refs > static_cast<unsigned long long>(max_refs))
         throw TooManyRefsError("the primary advertises " + std::to_string(refs) + " refs, more than sync.max_refs (" +
                                std::to_string(max_refs) + "); nothing was fetched");
+}
+
+// Connects REMOTE (at URL) for a fetch. The refs the primary advertises are counted first, on
+// the same connection: more than MAX_REFS fails before anything is written.
+void connect_within_max_refs(git_remote* remote, const std::string& url, RemoteSession& session, long long max_refs) {
+    git_remote_callbacks callbacks = session.callbacks();
+    git_proxy_options proxy = session.proxy_options();
+    session.check(git_remote_connect(remote, GIT_DIRECTION_FETCH, &callbacks, &proxy, nullptr),
+                  "cannot connect to " + redact_url_credentials(url));
+    check_max_refs(count_advertised_refs(remote, url, session), max_refs);
+}
+
+// The default branch of REMOTE (connected), when it advertises one.
+std::optional<std::string> default_branch(git_remote* remote) {
+    git::Buffer head;
+    if (git_remote_default_branch(head.get(), remote) != 0)
+        return std::nullopt;
+    return std::string(head.view());
+}
+
+void set_head(git_repository* repository, const std::optional<std::string>& branch) {
+    if (branch)
+        git::check(git_repository_set_head(repository, branch->c_str()), "cannot set HEAD");
+}
+
+// Refuses the primary at URL if it has more than MAX_REFS refs, before git fetches from it, and
+// returns its default branch. A local primary is read directly rather than through libgit2's
+// local transport, which would peel every tag, reading the primary's pack (80 MB of memory for
+// a large repository).
+std::optional<std::string> default_branch_within_max_refs(const std::string& url, const TransportSettings& transport,
+                                                          long long max_refs) {
+    if (auto path = local_path_of(url)) {
+        git::Repository primary = git::open_repository(*path);
+        git::ReferenceIterator iterator =
+            git::make<git::ReferenceIterator>(git_reference_iterator_new, "cannot list refs", primary.get());
+        size_t refs = 0;
+        const char* name = nullptr;
+        while (git_reference_next_name(&name, iterator.get()) == 0)
+            ++refs;
+        check_max_refs(refs, max_refs);
+        git_reference* raw = nullptr;
+        if (git_reference_lookup(&raw, primary.get(), "HEAD") != 0)
+            return std::nullopt;
+        git::Reference head(raw);
+        const char* branch = git_reference_symbolic_target(head.get());
+        git_reference* target = nullptr;
+        if (!branch || git_reference_lookup(&target, primary.get(), branch) != 0)
+            return std::nullopt;  // unborn, as the primary advertises no HEAD then
+        git_reference_free(target);
+        return std::string(branch);
+    }
+    git::Remote remote = detached_remote(url);
+    RemoteSession session(transport, url);
+    connect_within_max_refs(remote.get(), url, session, max_refs);
+    return default_branch(remote.get());
+}
+
+// The mirror's refspec, as libgit2 takes it.
+git_strarray mirror_refspecs() {
+    static char* refspecs[] = {k_mirror_refspec};
+    return {refspecs, 1};
+}
+
+git_fetch_options mirror_fetch_options(RemoteSession& session) {
     git_fetch_options options = GIT_FETCH_OPTIONS_INIT;
     options.prune = GIT_FETCH_PRUNE;
     options.update_fetchhead = 0;
     options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;  // the refspec already takes every tag
-    options.callbacks = callbacks;
-    options.proxy_opts = proxy;
-    char* refspecs[] = {k_mirror_refspec};
-    git_strarray specs = {refspecs, 1};
+    options.callbacks = session.callbacks();
+    options.proxy_opts = session.proxy_options();
+    return options;
+}
+
+// Whether the git program fetches from URL, when it is installed: from a local primary (see
+// git_program.hpp), and from git://, where libgit2's negotiation finds too few common commits
+// in a repository of thousands of refs (a fetch of 200 new commits brought a third of the
+// repository again). https:// and ssh:// stay with libgit2, which alone applies storage.*'s
+// host key, certificate and credential rules.
+std::optional<std::filesystem::path> git_program_for(const std::string& url) {
+    return local_path_of(url) || url.starts_with("git://") ? git_program() : std::nullopt;
+}
+
+// URL as git takes it: a local path as file://, since a plain path would be cloned with hard
+// links, sharing the primary's files instead of copying them.
+std::string git_url(const std::string& url) {
+    auto path = local_path_of(url);
+    return !path || url.starts_with("file://") ? url : "file://" + std::filesystem::absolute(*path).string();
+}
+
+// Fetches every ref of URL into REPOSITORY (at GITDIR), deleting refs the primary no longer
+// has, and points HEAD at the primary's default branch; see connect_within_max_refs.
+void fetch_mirror(git_repository* repository, const std::filesystem::path& gitdir, const std::string& url,
+                  const TransportSettings& transport, long long max_refs) {
+    if (auto git = git_program_for(url)) {
+        auto branch = default_branch_within_max_refs(url, transport, max_refs);
+        run_git(*git,
+                {"--git-dir=" + gitdir.string(), "fetch", "--progress", "--prune", "--no-write-fetch-head", git_url(url),
+                 k_mirror_refspec},
+                transport, "cannot fetch from " + redact_url_credentials(url));
+        set_head(repository, branch);
+        return;
+    }
+    git::Remote remote = anonymous_remote(repository, url);
+    RemoteSession session(transport, url);
+    connect_within_max_refs(remote.get(), url, session, max_refs);
+    git_fetch_options options = mirror_fetch_options(session);
+    git_strarray specs = mirror_refspecs();
     session.check(git_remote_fetch(remote.get(), &specs, &options, nullptr), "cannot fetch from " + redact_url_credentials(url));
-    git::Buffer head;
-    if (git_remote_default_branch(head.get(), remote.get()) == 0)
-        git::check(git_repository_set_head(repository, std::string(head.view()).c_str()), "cannot set HEAD");
+    set_head(repository, default_branch(remote.get()));
+}
+
+// Writes GITDIR/packed-refs with every ref REMOTE (connected) advertises, peeled lines of
+// annotated tags included, sorted as git sorts them: a fresh copy's refs are written once, in
+// one file, where a fetch would write each as a file of its own and then pack them.
+void write_advertised_refs(const std::filesystem::path& gitdir, git_remote* remote, const std::string& url,
+                           RemoteSession& session) {
+    const git_remote_head** heads = nullptr;
+    size_t listed = 0;
+    session.check(git_remote_ls(&heads, &listed, remote), "cannot list the refs of " + redact_url_credentials(url));
+    std::map<std::string, std::pair<std::string, std::string>> refs;  // name → (oid, peeled oid)
+    for (size_t i = 0; i < listed; ++i) {
+        std::string_view name = heads[i]->name;
+        if (!name.starts_with("refs/"))
+            continue;  // HEAD
+        if (name.ends_with("^{}"))
+            refs[std::string(name.substr(0, name.size() - 3))].second = git::oid_hex(heads[i]->oid);
+        else
+            refs[std::string(name)].first = git::oid_hex(heads[i]->oid);
+    }
+    // Every annotated tag under refs/tags/ is advertised peeled; a tag named by another ref may
+    // not be (libgit2's local transport peels refs/tags/ alone), so not "fully-peeled": git and
+    // libgit2 peel those themselves.
+    std::string text = "# pack-refs with: peeled sorted \n";
+    for (const auto& [name, oids] : refs) {
+        if (oids.first.empty())
+            continue;
+        text += oids.first + " " + name + "\n";
+        if (!oids.second.empty())
+            text += "^" + oids.second + "\n";
+    }
+    std::ofstream out(gitdir / "packed-refs", std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out)
+        throw GitError("cannot write " + (gitdir / "packed-refs").string());
+}
+
+// Makes a new copy of URL at GITDIR (absent): every object and ref, HEAD on the primary's default
+// branch, every ref in packed-refs.
+void clone_mirror(const std::filesystem::path& gitdir, const std::string& url, const TransportSettings& transport,
+                  long long max_refs) {
+    if (auto git = git_program_for(url)) {
+        default_branch_within_max_refs(url, transport, max_refs);  // git clone sets HEAD itself
+        // git clone writes a fresh copy's refs straight into packed-refs; the remote it records
+        // goes, as geo-ssf always names the primary's URL itself.
+        std::string what = "cannot fetch from " + redact_url_credentials(url);
+        run_git(*git, {"clone", "--mirror", "--progress", "--template=", git_url(url), gitdir.string()}, transport, what);
+        run_git(*git, {"--git-dir=" + gitdir.string(), "config", "--remove-section", "remote.origin"}, transport, what);
+        return;
+    }
+    git::Repository repository =
+        git::make<git::Repository>(git_repository_init, "cannot create a repository", gitdir.c_str(), 1u);
+    git::Remote remote = anonymous_remote(repository.get(), url);
+    RemoteSession session(transport, url);
+    connect_within_max_refs(remote.get(), url, session, max_refs);
+    git_fetch_options options = mirror_fetch_options(session);
+    git_strarray specs = mirror_refspecs();
+    session.check(git_remote_download(remote.get(), &specs, &options), "cannot fetch from " + redact_url_credentials(url));
+    write_advertised_refs(gitdir, remote.get(), url, session);
+    set_head(repository.get(), default_branch(remote.get()));
 }
 
 // How many loose refs a copy may keep before they are packed: Gitaly's housekeeping rule
@@ -160,11 +313,11 @@ void pack_refs(git_repository* repository, const std::filesystem::path& gitdir) 
     remove_empty_ref_folders(gitdir / "refs", 0);
 }
 
-// A fresh copy has every ref packed; a copy fetched into is packed once its loose refs, the
-// ones changed since, outgrow loose_refs_allowed. Copies made before geo-ssf packed refs are
-// packed on their next sync this way.
-void keep_refs_packed(git_repository* repository, const std::filesystem::path& gitdir, bool fresh) {
-    if (fresh || has_more_loose_refs_than(gitdir, loose_refs_allowed(gitdir)))
+// A copy fetched into is packed once its loose refs, the ones changed since, outgrow
+// loose_refs_allowed (a fresh copy is made with every ref packed). Copies made before geo-ssf
+// packed refs are packed on their next sync this way.
+void keep_refs_packed(git_repository* repository, const std::filesystem::path& gitdir) {
+    if (has_more_loose_refs_than(gitdir, loose_refs_allowed(gitdir)))
         pack_refs(repository, gitdir);
 }
 
@@ -188,10 +341,7 @@ MirrorResult clone_into_place(const std::string& url, const std::filesystem::pat
                               long long max_refs) {
     auto temporary = new_temporary_folder(storage_root);
     try {
-        git::Repository repository = git::make<git::Repository>(git_repository_init, "cannot create a repository",
-                                                                temporary.c_str(), 1u);
-        fetch_mirror(repository.get(), url, transport, max_refs);
-        keep_refs_packed(repository.get(), temporary, true);
+        clone_mirror(temporary, url, transport, max_refs);
     } catch (...) {
         std::error_code ec;
         std::filesystem::remove_all(temporary, ec);
@@ -231,12 +381,14 @@ MirrorResult mirror_repository(const std::string& url, const std::filesystem::pa
             return clone_into_place(url, target, storage_root, transport, max_refs);
         try {
             git::Repository repository = git::open_repository(target);
-            fetch_mirror(repository.get(), url, transport, max_refs);
-            keep_refs_packed(repository.get(), target, false);
+            fetch_mirror(repository.get(), target, url, transport, max_refs);
+            keep_refs_packed(repository.get(), target);
             repository_checksum(target);  // every ref readable and every tip present
             return {false, false};
         } catch (const TooManyRefsError&) {
             throw;  // a fresh clone would be refused the same way
+        } catch (const GitProgramInterrupted&) {
+            throw;  // stopped, not broken
         } catch (const GitError&) {
             if (is_missing_on_primary(url))
                 return {true, false};

@@ -1,6 +1,7 @@
-// Mirroring one repository from the primary with libgit2: a bare mirror clone when it is
-// absent here, otherwise a forced, pruning fetch of every ref (+refs/*:refs/*); then HEAD
-// follows the primary's default branch.
+// Mirroring one repository from the primary: a bare mirror clone when it is absent here,
+// otherwise a forced, pruning fetch of every ref (+refs/*:refs/*); then HEAD follows the
+// primary's default branch. The git program transfers from local and git:// primaries when it
+// is installed, libgit2 in every other case (see git_program_for in mirror.cpp).
 #pragma once
 
 #include "repo/git.hpp"

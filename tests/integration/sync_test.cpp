@@ -31,9 +31,52 @@ void add_refs(const std::filesystem::path& repository, int count, const std::str
           repository.string() + "' update-ref --stdin");
 }
 
+// Annotated tags to peel: one, a tag of that tag, and a ref outside refs/tags naming it.
+void add_annotated_tags(const std::filesystem::path& repository) {
+    shell("cd '" + repository.string() + "' && git tag -a -m one annotated-1 HEAD && "
+          "git tag -a -m two annotated-2 annotated-1 && git update-ref refs/keep/tagged annotated-1");
+}
+
+// The refs with the objects their tags peel to (git show-ref -d), and HEAD.
+std::string peeled_refs_of(const std::filesystem::path& repository) {
+    return shell("git -C '" + repository.string() + "' show-ref -d && git -C '" + repository.string() +
+                 "' symbolic-ref HEAD");
+}
+
 }  // namespace
 
 TEST_SUITE("sync") {
+
+TEST_CASE("sync: a first sync writes every ref into packed-refs, tags peeled, whether git is installed or not") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    add_refs(site.repository(1), 300);
+    add_annotated_tags(site.repository(1));
+    RunOptions options;
+    SUBCASE("git fetches") {}
+    SUBCASE("libgit2 fetches: no git on PATH") { options.env["PATH"] = (site.dir / "no-programs").string(); }
+    CAPTURE(options.env.count("PATH"));
+
+    RunResult sync = site.secondary({"sync"}, options);
+    REQUIRE_MESSAGE(sync.status == 0, std::string(sync.out + sync.err));
+    CHECK(loose_refs(site.copy(1)) == 0);
+    std::string packed = read_file(site.copy(1) / "packed-refs");
+    CHECK(packed.find("\n^") != std::string::npos);
+    CHECK(peeled_refs_of(site.copy(1)) == peeled_refs_of(site.repository(1)));
+    CHECK(show_ref_checksum(site.copy(1)) == show_ref_checksum(site.repository(1)));
+    CHECK(shell("git -C '" + site.copy(1).string() + "' fsck --connectivity-only --no-dangling 2>&1").empty());
+    // The copy names no remote: geo-ssf gives the primary's URL itself on every fetch.
+    CHECK(shell("git -C '" + site.copy(1).string() + "' config --get-regexp '^remote\\.' || true").empty());
+
+    // Then a fetch into the copy: refs added, moved and deleted, tags among them.
+    add_refs(site.repository(1), 2, "late");
+    shell("cd '" + site.repository(1).string() + "' && git tag -d annotated-2 >/dev/null && git update-ref -d refs/heads/b7 && "
+          "git update-ref refs/heads/b8 $(git rev-parse HEAD~1) && git tag -a -m three annotated-3 HEAD~1");
+    RunResult resync = site.secondary({"resync", "cool_widget", "1", "--now"}, options);
+    REQUIRE_MESSAGE(resync.status == 0, std::string(resync.out + resync.err));
+    CHECK(peeled_refs_of(site.copy(1)) == peeled_refs_of(site.repository(1)));
+    CHECK(show_ref_checksum(site.copy(1)) == show_ref_checksum(site.repository(1)));
+}
 
 TEST_CASE("sync: a copy keeps its refs packed; a copy with loose refs is packed on its next sync") {
     SecondaryFixture site;

@@ -56,6 +56,35 @@ RunOptions direct(std::map<std::string, std::string> extra = {}) {
 
 TEST_SUITE("transports") {
 
+TEST_CASE("transports: git:// from git daemon, by git and without git on PATH: first sync, a push, deleted refs") {
+    SecondaryFixture site;
+    GitDaemon daemon(site.dir / "git-daemon", site.storage);
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    set_storage(site, daemon.url_base() + "/", "");
+    RunOptions options = direct();
+    SUBCASE("git fetches") {}
+    SUBCASE("libgit2 fetches") { options.env["PATH"] = (site.dir / "no-programs").string(); }
+    CAPTURE(options.env.count("PATH"));
+
+    RunResult sync = site.secondary({"sync"}, options);
+    CAPTURE(sync.err);
+    REQUIRE(sync.status == 0);
+    for (long long id : {1, 2})
+        CHECK(remote_refs_of(site.copy(id)) == remote_refs_of(site.repository(id)));
+    RunResult verify = site.secondary({"verify"}, options);
+    CAPTURE(verify.err);
+    CHECK(verify.status == 0);
+    CHECK(site.registry_count("verification_state = 2") == 2);
+
+    push(site, 1);
+    shell("git -C '" + site.repository(1).string() + "' tag -d v1 >/dev/null");
+    RunResult resync = site.secondary({"resync", "cool_widget", "1", "--now"}, options);
+    CAPTURE(resync.err);
+    REQUIRE(resync.status == 0);
+    CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
+}
+
 TEST_CASE("transports: ssh with a key file and known_hosts: first sync, a push, a wrong key, a stopped server") {
     SecondaryFixture site;
     SshServer server(site.dir / "ssh");

@@ -1,0 +1,234 @@
+// bench/fetch: one large repository synced by geo-ssf, against git in the same run, over file://
+// and git:// (a git daemon the benchmark starts on a free port). For each transport it prints
+// the first sync against `git clone --mirror`, and the sync after commits, tags and branch
+// moves and deletions on the primary against `git fetch --prune` of that mirror clone: time and
+// peak memory (of the process and the programs it waits for; the daemon's side is not counted),
+// then the disk each copy takes and the loose refs left in it.
+// Run under pg_virtualenv:
+//   build/bench/fetch-bench [BARE-REPOSITORY]
+// Without an argument it builds a repository the size of a large project (~160,000 objects,
+// a pack of ~85 MB, 7,000 refs, a third of them annotated tags) in about a minute; with one, it
+// copies that bare repository (a local mirror of a real project) instead.
+// Targets: first sync no slower than git clone --mirror, a sync after changes no slower than 1.5
+// times git fetch --prune, disk within 5% of the mirror clone's, no loose refs after a first sync.
+#include "bench_support.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <cstdio>
+#include <random>
+
+namespace {
+
+using bench::ProcessFigures;
+
+// Writes the fast-import stream of COMMITS commits on BRANCH to OUT, each changing one ~2 KB file
+// of 16 folders of 100 files (a blob, two trees and a commit: 4 objects a commit), with a tag
+// on every seventh commit (every other one annotated) and a branch on every fortieth. Marks
+// start after FIRST_MARK; the first commit follows commit FROM, if given. Ref names start with
+// PREFIX.
+void write_history(FILE* out, long long first_mark, long long commits, const std::string& branch, const std::string& from,
+                   const std::string& prefix) {
+    std::mt19937_64 random(static_cast<unsigned long long>(first_mark) + 1);
+    std::string content(2048, ' ');
+    for (long long i = 1; i <= commits; ++i) {
+        long long mark = first_mark + i;
+        for (size_t at = 0; at + 8 <= content.size(); at += 8) {
+            unsigned long long bits = random();
+            for (size_t k = 0; k < 8; ++k)
+                content[at + k] = static_cast<char>(' ' + (bits >> (8 * k)) % 95);  // printable, poorly compressible
+        }
+        char path[32];
+        std::snprintf(path, sizeof path, "d%02lld/f%02lld", mark % 16, (mark / 16) % 100);
+        std::string message = prefix + "commit " + std::to_string(mark);
+        std::fprintf(out, "commit %s\nmark :%lld\ncommitter b <b@example.com> %lld +0000\ndata %zu\n%s\n",
+                     branch.c_str(), mark, 1500000000 + mark, message.size(), message.c_str());
+        if (i == 1 && !from.empty())
+            std::fprintf(out, "from %s\n", from.c_str());
+        std::fprintf(out, "M 100644 inline %s\ndata %zu\n%s\n", path, content.size(), content.c_str());
+        if (mark % 7 == 0 && mark % 14 == 0)
+            std::fprintf(out, "tag %sv%lld\nfrom :%lld\ntagger b <b@example.com> %lld +0000\ndata 8\nrelease\n\n",
+                         prefix.c_str(), mark, mark, 1500000000 + mark);
+        else if (mark % 7 == 0)
+            std::fprintf(out, "reset refs/tags/%sl%lld\nfrom :%lld\n\n", prefix.c_str(), mark, mark);
+        if (mark % 40 == 0)
+            std::fprintf(out, "reset refs/heads/%sbranch-%lld\nfrom :%lld\n\n", prefix.c_str(), mark, mark);
+    }
+}
+
+void fast_import(const std::filesystem::path& repository, long long first_mark, long long commits,
+                 const std::string& branch, const std::string& from, const std::string& prefix) {
+    FILE* out = ::popen(("git --git-dir='" + repository.string() + "' fast-import --quiet").c_str(), "w");
+    if (!out)
+        throw std::runtime_error("cannot run git fast-import");
+    write_history(out, first_mark, commits, branch, from, prefix);
+    if (::pclose(out) != 0)
+        throw std::runtime_error("git fast-import failed");
+}
+
+const long long k_commits = 40000;
+
+// The large primary: 40,000 commits of history, every ref packed.
+void make_large_repository(const std::filesystem::path& repository) {
+    bench::run("git init -q --bare -b main '" + repository.string() + "'");
+    fast_import(repository, 0, k_commits, "refs/heads/main", "", "");
+    bench::run("git --git-dir='" + repository.string() + "' pack-refs --all");
+}
+
+// A line of git's output in REPOSITORY.
+std::string git_output(const std::filesystem::path& repository, const std::string& command) {
+    FILE* in = ::popen(("git --git-dir='" + repository.string() + "' " + command).c_str(), "r");
+    char line[4096] = "";
+    if (!in || !std::fgets(line, sizeof line, in))
+        throw std::runtime_error("no output from git " + command);
+    ::pclose(in);
+    std::string text = line;
+    return text.substr(0, text.find('\n'));
+}
+
+// What the primary receives between two syncs: 200 commits on its default branch with their tags
+// and branches, 20 branches moved and 20 deleted (of the built repository's).
+void change_primary(const std::filesystem::path& repository) {
+    fast_import(repository, 10 * k_commits, 200, git_output(repository, "symbolic-ref HEAD"),
+                git_output(repository, "rev-parse HEAD"), "new-");
+    std::string updates;
+    for (int i = 1; i <= 20; ++i) {
+        updates += "update refs/heads/branch-" + std::to_string(40 * i) + " HEAD\n";
+        updates += "delete refs/heads/branch-" + std::to_string(40 * (100 + i)) + "\n";
+    }
+    bench::write_file(repository / "bench-updates", updates);
+    bench::run("git --git-dir='" + repository.string() + "' update-ref --stdin <'" + (repository / "bench-updates").string() +
+               "'");
+}
+
+// A TCP port nobody listens on now.
+int free_port() {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0)
+        throw std::runtime_error("cannot find a free port");
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+// `git daemon` serving every repository under BASE on a free port of 127.0.0.1 until destroyed.
+class GitDaemon {
+public:
+    GitDaemon(const std::filesystem::path& base, const std::filesystem::path& log)
+        : m_url("git://127.0.0.1:" + std::to_string(free_port())) {
+        auto pid_file = log.parent_path() / "git-daemon.pid";
+        bench::run("git daemon --reuseaddr --listen=127.0.0.1 --port=" + m_url.substr(m_url.rfind(':') + 1) +
+                   " --base-path='" + base.string() + "' --export-all --detach --pid-file='" + pid_file.string() + "' '" +
+                   base.string() + "' 2>>'" + log.string() + "'");
+        std::ifstream(pid_file) >> m_pid;
+        for (int attempt = 0; attempt < 100; ++attempt) {  // until it answers
+            if (std::system(("git ls-remote " + m_url + "/cool_widgets/1.git >/dev/null 2>&1").c_str()) == 0)
+                return;
+            ::usleep(100000);
+        }
+        throw std::runtime_error("git daemon does not answer at " + m_url);
+    }
+    ~GitDaemon() {
+        if (m_pid > 0)
+            ::kill(m_pid, SIGTERM);
+    }
+    GitDaemon(const GitDaemon&) = delete;
+    GitDaemon& operator=(const GitDaemon&) = delete;
+    const std::string& url() const { return m_url; }
+
+private:
+    std::string m_url;
+    pid_t m_pid = 0;
+};
+
+struct Transport {
+    std::string name;          // also the secondary's name
+    std::string primary_url;   // the primary's storage root
+    std::filesystem::path config, copy, mirror;
+    ProcessFigures git_clone, first_sync, git_fetch, later_sync, current_sync;
+};
+
+void print(const char* what, const ProcessFigures& f) {
+    std::printf("  %-30s %7.2f s, peak %7.1f MB", what, f.seconds, f.peak_kib / 1024.0);
+    if (f.status)
+        std::printf(", exit %d", f.status);
+    std::printf("\n");
+}
+
+void print_ratio(const char* what, const ProcessFigures& ours, const ProcessFigures& git) {
+    std::printf("  %-30s %7.2fx\n", what, ours.seconds / git.seconds);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+    std::string binary = std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() / "cmd" / "geo-ssf";
+    auto root = std::filesystem::path(bench::temporary_root("geo-ssf-bench-fetch"));
+    auto log = root / "bench.log";
+    bench::hermetic_git();
+    std::string main_db = bench::one_record_primary(root, binary, "geo_ssf_bench_fetch");
+    auto source = root / "primary" / "cool_widgets" / "1.git";
+    std::filesystem::create_directories(source.parent_path());
+    auto started = std::chrono::steady_clock::now();
+    if (argc > 1)
+        bench::run("git clone -q --mirror '" + std::string(argv[1]) + "' '" + source.string() + "'");
+    else
+        make_large_repository(source);
+    double made = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    GitDaemon daemon(root / "primary", log);
+
+    std::vector<Transport> transports{{"file", "file://" + (root / "primary").string(), {}, {}, {}, {}, {}, {}, {}, {}},
+                                      {"git", daemon.url(), {}, {}, {}, {}, {}, {}, {}, {}}};
+    for (auto& t : transports) {
+        t.config = bench::secondary_site(root, binary, main_db, "geo_ssf_bench_fetch", t.name, t.primary_url);
+        t.copy = root / t.name / "cool_widgets" / "1.git";
+        t.mirror = root / ("mirror-" + t.name + ".git");
+        t.git_clone = bench::measure({"git", "clone", "-q", "--mirror", t.primary_url + "/cool_widgets/1.git",
+                                      t.mirror.string()}, log);
+        t.first_sync = bench::measure({binary, "-c", t.config.string(), "sync"}, log);
+    }
+    change_primary(source);
+    for (auto& t : transports) {
+        t.git_fetch = bench::measure({"git", "--git-dir=" + t.mirror.string(), "fetch", "-q", "--prune"}, log);
+        t.later_sync = bench::measure({binary, "-c", t.config.string(), "resync", "cool_widget", "1", "--now"}, log);
+        t.current_sync = bench::measure({binary, "-c", t.config.string(), "resync", "cool_widget", "1", "--now"}, log);
+    }
+
+    std::string counts = root / "counts";
+    bench::run("cd '" + source.string() + "' && (git count-objects -v | sed -n 's/^in-pack: //p'; git for-each-ref | wc -l) >'" +
+               counts + "'");
+    long long objects = 0, refs = 0;
+    std::ifstream(counts) >> objects >> refs;
+    std::printf("primary: %s, %lld objects, %lld refs, %lld KiB on disk%s (%.0f s to make)\n",
+                argc > 1 ? argv[1] : "built", objects, refs, bench::disk_kib(source),
+                argc > 1 ? "" : ", 200 commits and 40 branch changes between the syncs", made);
+    for (const auto& t : transports) {
+        std::printf("%s://\n", t.name.c_str());
+        print("git clone --mirror:", t.git_clone);
+        print("geo-ssf sync, first sync:", t.first_sync);
+        print("git fetch --prune:", t.git_fetch);
+        print("geo-ssf resync --now:", t.later_sync);
+        print("geo-ssf resync --now, current:", t.current_sync);
+        print_ratio("first sync / clone:", t.first_sync, t.git_clone);
+        print_ratio("resync / fetch:", t.later_sync, t.git_fetch);
+        long long copy_kib = bench::disk_kib(t.copy), mirror_kib = bench::disk_kib(t.mirror);
+        std::printf("  disk: copy %lld KiB, mirror clone %lld KiB (%+.1f%%); loose refs: copy %lld, mirror clone %lld\n",
+                    copy_kib, mirror_kib, 100.0 * (copy_kib - mirror_kib) / mirror_kib, bench::loose_refs(t.copy),
+                    bench::loose_refs(t.mirror));
+        bench::run("cd '" + t.copy.string() + "' && git for-each-ref >'" + (root / "copy-refs").string() + "' && cd '" +
+                   source.string() + "' && git for-each-ref | cmp -s - '" + (root / "copy-refs").string() + "' || echo '  THE COPY HAS OTHER REFS THAN THE PRIMARY'");
+    }
+    if (!std::getenv("GEO_SSF_BENCH_KEEP"))
+        std::filesystem::remove_all(root);
+    return 0;
+} catch (const std::exception& e) {
+    std::fprintf(stderr, "fetch-bench: %s\n", e.what());
+    return 1;
+}

@@ -1,0 +1,162 @@
+#include "repo/git_program.hpp"
+
+#include "common/stop.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+extern char** environ;
+
+namespace geo_ssf {
+
+namespace {
+
+std::optional<std::filesystem::path> find_on_path(const std::string& program) {
+    const char* path = std::getenv("PATH");
+    std::string_view folders = path ? path : "";
+    while (!folders.empty()) {
+        auto colon = folders.find(':');
+        std::string_view folder = folders.substr(0, colon);
+        folders = colon == std::string_view::npos ? std::string_view() : folders.substr(colon + 1);
+        auto candidate = std::filesystem::path(folder.empty() ? "." : std::string(folder)) / program;
+        if (::access(candidate.c_str(), X_OK) == 0 && !std::filesystem::is_directory(candidate))
+            return candidate;
+    }
+    return std::nullopt;
+}
+
+// This process's environment without git's variables (GIT_DIR, GIT_CONFIG_*, ...), then git
+// told to read neither the system's nor the user's configuration and never to prompt.
+std::vector<std::string> git_environment() {
+    std::vector<std::string> env;
+    for (char** entry = environ; *entry; ++entry)
+        if (std::strncmp(*entry, "GIT_", 4) != 0 && std::strncmp(*entry, "LC_ALL=", 7) != 0)
+            env.emplace_back(*entry);
+    for (const char* setting : {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
+                                "LC_ALL=C"})  // messages in English, as libgit2's
+        env.emplace_back(setting);
+    return env;
+}
+
+std::vector<char*> pointers(std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    for (auto& s : strings)
+        out.push_back(s.data());
+    out.push_back(nullptr);
+    return out;
+}
+
+// The last line git wrote to its standard error, without "fatal: " or "error: ".
+std::string last_message(const std::string& output) {
+    std::string_view text = output;
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+        text.remove_suffix(1);
+    auto newline = text.find_last_of("\r\n");
+    if (newline != std::string_view::npos)
+        text.remove_prefix(newline + 1);
+    for (std::string_view prefix : {"fatal: ", "error: "})
+        if (text.starts_with(prefix))
+            text.remove_prefix(prefix.size());
+    return text.empty() ? "git failed without a message" : std::string(text);
+}
+
+}  // namespace
+
+std::optional<std::filesystem::path> git_program() {
+    static const std::optional<std::filesystem::path> found = find_on_path("git");
+    return found;
+}
+
+void run_git(const std::filesystem::path& git, const std::vector<std::string>& args, const TransportSettings& transport,
+             std::string_view what) {
+    std::vector<std::string> argv{git.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<std::string> env = git_environment();
+    int pipe_fds[2];
+    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
+        throw GitError(std::string(what) + ": cannot make a pipe: " + std::strerror(errno));
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+    // A group of its own, so that a stop reaches the programs git starts (upload-pack,
+    // pack-objects, index-pack); default signal handling and no blocked signals.
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int signal_number : {SIGPIPE, SIGTERM, SIGINT, SIGHUP})
+        sigaddset(&defaults, signal_number);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = 0;
+    auto argv_pointers = pointers(argv);
+    auto env_pointers = pointers(env);
+    int spawned = posix_spawn(&pid, argv[0].c_str(), &actions, &attributes, argv_pointers.data(), env_pointers.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    ::close(pipe_fds[1]);
+    if (spawned != 0) {
+        ::close(pipe_fds[0]);
+        throw GitError(std::string(what) + ": cannot run " + git.string() + ": " + std::strerror(spawned));
+    }
+
+    auto started = std::chrono::steady_clock::now(), last_output = started;
+    std::string output, interrupted;
+    std::chrono::steady_clock::time_point terminated;
+    bool open = true;
+    while (open) {
+        pollfd p{pipe_fds[0], POLLIN, 0};
+        if (poll(&p, 1, 200) > 0) {
+            char buffer[4096];
+            ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
+            if (n > 0) {
+                output.append(buffer, static_cast<size_t>(n));
+                last_output = std::chrono::steady_clock::now();
+            } else if (n == 0 || errno != EINTR)
+                open = false;
+            if (output.size() > 65536)
+                output.erase(0, output.size() - 16384);  // the end is what explains a failure
+        }
+        auto now = std::chrono::steady_clock::now();
+        if (interrupted.empty()) {
+            if (stop_requested())
+                interrupted = "stopped on request";
+            else if (now - started >= transport.fetch_timeout)
+                interrupted = "the fetch took longer than storage.fetch_timeout (" +
+                              std::to_string(transport.fetch_timeout.count()) + "s)";
+            else if (now - last_output >= transport.fetch_stall_timeout)
+                interrupted = "no data from the primary for " + std::to_string(transport.fetch_stall_timeout.count()) +
+                              "s (storage.fetch_stall_timeout)";
+            if (interrupted.empty())
+                continue;
+            ::kill(-pid, SIGTERM);
+            terminated = now;
+        } else if (now - terminated > std::chrono::seconds(10)) {
+            ::kill(-pid, SIGKILL);  // git ignored SIGTERM: its lock files may stay
+            terminated = now;
+        }
+    }
+    ::close(pipe_fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!interrupted.empty())
+        throw GitProgramInterrupted(std::string(what) + ": " + interrupted);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw GitError(std::string(what) + ": " + redact_url_credentials(last_message(output)));
+}
+
+}  // namespace geo_ssf

@@ -1,0 +1,38 @@
+// The git program, for the transfers it does far faster than libgit2 (bench/fetch measures
+// both): from a local repository, where libgit2 builds the pack in-process on one thread
+// (minutes for a 160,000-object repository) while git streams the primary's packs through
+// pack-objects into a threaded index-pack; and see git_program_for in mirror.cpp.
+#pragma once
+
+#include "common/error.hpp"
+#include "repo/git.hpp"
+#include "site/transport_settings.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace geo_ssf {
+
+// A git run ended early: a stop was requested or it outlived its time.
+class GitProgramInterrupted : public GitError {
+public:
+    using GitError::GitError;
+};
+
+// The git program on PATH; nullopt when it is not installed.
+std::optional<std::filesystem::path> git_program();
+
+// Runs GIT with ARGS and waits for it. Git reads no configuration but the repository's own (not
+// the system's, not the user's) and never prompts. It is stopped (SIGTERM, so that it removes
+// its lock files) once a stop is requested, after TRANSPORT's fetch_timeout, or when it writes
+// nothing for fetch_stall_timeout (a fetch is run with --progress, which reports every second
+// while data comes), throwing GitProgramInterrupted with the reason libgit2's fetches give.
+// Throws GitError "WHAT: <git's last message>" when it fails.
+void run_git(const std::filesystem::path& git, const std::vector<std::string>& args, const TransportSettings& transport,
+             std::string_view what);
+
+}  // namespace geo_ssf
