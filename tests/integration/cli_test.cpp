@@ -161,7 +161,9 @@ TEST_CASE("cli: replicables lists the types") {
     TempDir dir;
     auto config = write_config(dir.path(), "primary", "dbname=unused");
     REQUIRE(run_geo_ssf({"-c", config.string(), "generate", "replicable", "CoolWidget"}).status == 0);
-    REQUIRE(run_geo_ssf({"-c", config.string(), "generate", "replicable", "SnippetRepository"}).status == 0);
+    REQUIRE(run_geo_ssf({"-c", config.string(), "generate", "replicable", "SnippetRepository", "--model-key",
+                         "snippet_id"})
+                .status == 0);
     RunResult r = run_geo_ssf({"-c", config.string(), "replicables"});
     CHECK(r.status == 0);
     CHECK(r.out.find("NAME") == 0);
@@ -170,6 +172,8 @@ TEST_CASE("cli: replicables lists the types") {
     RunResult json = run_geo_ssf({"-c", config.string(), "replicables", "--format", "json"});
     CHECK(json.status == 0);
     CHECK(json.out.find("\"registry_table\": \"snippet_repository_registry\"") != std::string::npos);
+    CHECK(json.out.find("\"model_key\": \"snippet_id\"") != std::string::npos);
+    CHECK(json.out.find("\"model_key\": \"id\"") != std::string::npos);
 }
 
 TEST_CASE("cli: geo-ssf alone prints the usage on stderr and exits 2") {
