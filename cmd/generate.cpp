@@ -15,6 +15,8 @@ struct GenerateOptions {
     std::string name;
     std::optional<std::string> plural;
     std::optional<std::string> model_table;
+    std::optional<std::string> model_key;
+    std::optional<std::string> scope;
     std::optional<std::string> repository_path;
     std::optional<std::string> output_dir;
     bool dry_run = false;
@@ -38,8 +40,14 @@ Runner define_generate(CLI::App& app) {
     app.add_option("name", options->name, "Type name: CoolWidget, cool_widget or \"Cool Widget\"")->required();
     app.add_option("--plural", options->plural, "Plural of NAME when English rules get it wrong");
     app.add_option("--model-table", options->model_table, "Model table in the main database (default: the plural)");
+    app.add_option("--model-key", options->model_key,
+                   "The model table's column that identifies a record: a unique, NOT NULL integer (default: id)");
     app.add_option("--repository-path", options->repository_path,
-                   "Repository path under the storage root, over the model's columns (default: <model table>/{id}.git)");
+                   "Repository path under the storage root, over the model's columns "
+                   "(default: <model table>/{KEY}.git, KEY the model key)");
+    app.add_option("--scope", options->scope,
+                   "SQL predicate over the model table's columns: only the records it matches replicate "
+                   "(default: all)");
     app.add_option("--output-dir", options->output_dir,
                    "Write under this folder (default: the config file's folder, else the current one)");
     app.add_flag("--dry-run", options->dry_run, "Print what would be written; write nothing");
@@ -47,14 +55,22 @@ Runner define_generate(CLI::App& app) {
     app.footer(R"(Examples:
   geo-ssf generate replicable CoolWidget
   geo-ssf generate replicable "Design Management Repository" --model-table design_management_repositories
-  geo-ssf generate replicable SalesPerson --repository-path "people/{id}.git" --dry-run)");
+  geo-ssf generate replicable SalesPerson --repository-path "people/{id}.git" --dry-run
+  geo-ssf generate replicable Snippet --model-table snippet_repositories --model-key snippet_id
+
+When a config names the main database, generate reads the model table there and refuses a
+--model-key that is not a unique, NOT NULL integer column, a {column} of --repository-path the
+table does not have, or a --scope PostgreSQL does not accept. With --dry-run, without a config,
+or when the database or the table is not there yet, it warns and trusts the options.)");
 
     return [options](Invocation& invocation) {
         ScaffoldRequest request;
         request.name = options->name;
         request.plural = options->plural;
         request.model_table = options->model_table;
+        request.model_key = options->model_key;
         request.repository_path = options->repository_path;
+        request.scope = options->scope.value_or("");
         request.force = options->force;
         if (options->output_dir) {
             std::filesystem::path root = std::filesystem::absolute(*options->output_dir);
@@ -74,6 +90,12 @@ Runner define_generate(CLI::App& app) {
         }
 
         Scaffold scaffold = plan_scaffold(request, templates_dir(), std::chrono::system_clock::now());
+        if (options->dry_run)
+            warn_model_table_unread(scaffold, "--dry-run reads no database");
+        else if (invocation.site)
+            check_against_model_table(scaffold, invocation.site->config().main_database);
+        else
+            warn_model_table_unread(scaffold, "no config file names a main database");
         if (options->dry_run) {
             for (const auto& file : scaffold.files)
                 std::cout << "==> " << shown(file.path) << (file.exists ? " (would overwrite)" : " (would create)")

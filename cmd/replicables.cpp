@@ -37,6 +37,7 @@ Runner define_replicables(CLI::App& app) {
                                {"replication_enabled", r.replication_enabled},
                                {"verification_enabled", r.verification_enabled},
                                {"model_table", r.model_table},
+                               {"model_key", r.model_key},
                                {"registry_table", r.registry_table},
                                {"states_table", r.states_table},
                                {"repository_path", r.repository_path.text()},

@@ -24,12 +24,12 @@ storage: {root: repositories}
 YAML
 run cat primary/geo-ssf.yml
 
-step "Scaffold a replicable type"
+step "The application's model table, then a replicable type over it (generate reads the table)"
+sql app "CREATE TABLE cool_widgets (id bigserial PRIMARY KEY, name text NOT NULL)"
 run geo_ssf -c primary/geo-ssf.yml generate replicable CoolWidget
 run cat primary/replicables/cool_widget.yml
 
-step "The application's model table, then geo-ssf's migrations"
-sql app "CREATE TABLE cool_widgets (id bigserial PRIMARY KEY, name text NOT NULL)"
+step "geo-ssf's migrations"
 run geo_ssf -c primary/geo-ssf.yml migrate
 run geo_ssf -c primary/geo-ssf.yml check
 

@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "db/primary_reads.hpp"
+#include "site/database.hpp"
 
 #include <limits>
 
@@ -14,8 +15,9 @@ std::string scope_predicate(const Replicable& replicable) {
 std::string scope_predicate_of(const Replicable& replicable, const std::string& alias) {
     if (replicable.scope.empty())
         return "true";
-    return "EXISTS (SELECT FROM " + replicable.model_table + " geo_ssf_scoped WHERE geo_ssf_scoped.id = " + alias +
-           ".id AND (" + replicable.scope + "))";
+    const std::string& key = replicable.model_key;
+    return "EXISTS (SELECT FROM " + replicable.model_table + " geo_ssf_scoped WHERE geo_ssf_scoped." + key + " = " +
+           alias + "." + key + " AND (" + replicable.scope + "))";
 }
 
 std::string repository_path_columns_sql(const Replicable& replicable, const std::string& alias) {
@@ -42,8 +44,10 @@ RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& r
     RepositoryPaths out;
     if (ids.empty())
         return out;
-    for (const auto& row : tx.exec_params("SELECT m.id, " + repository_path_columns_sql(replicable, "m") + " FROM " +
-                                              replicable.model_table + " m WHERE m.id = ANY($1::bigint[])",
+    const std::string& key = replicable.model_key;
+    for (const auto& row : tx.exec_params("SELECT m." + key + ", " + repository_path_columns_sql(replicable, "m") +
+                                              " FROM " + replicable.model_table + " m WHERE m." + key +
+                                              " = ANY($1::bigint[])",
                                           bigint_array(ids))) {
         long long id = row[0].as<long long>();
         try {
@@ -56,7 +60,7 @@ RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& r
 }
 
 std::optional<std::string> repository_path_from_id(const Replicable& replicable, long long id) {
-    if (replicable.repository_path.columns() != std::vector<std::string>{"id"})
+    if (replicable.repository_path.columns() != std::vector<std::string>{replicable.model_key})
         return std::nullopt;
     return replicable.repository_path.render({std::to_string(id)});
 }
@@ -78,8 +82,10 @@ std::optional<long long> IdRanges::position() const {
 std::optional<std::pair<long long, long long>> IdRanges::next(pqxx::transaction_base& tx) {
     if (m_done)
         return std::nullopt;
-    auto row = tx.exec_params1("SELECT max(id), count(*) FROM (SELECT id FROM " + m_replicable->model_table +
-                                   " WHERE id > $1 ORDER BY id LIMIT $2) batch",
+    const std::string& key = m_replicable->model_key;
+    auto row = tx.exec_params1("SELECT max(" + key + "), count(*) FROM (SELECT " + key + " FROM " +
+                                   m_replicable->model_table + " WHERE " + key + " > $1 ORDER BY " + key +
+                                   " LIMIT $2) batch",
                                m_cursor, m_batch);
     // The first range starts at the smallest id and the last one ends at the largest, so rows
     // that refer to records gone from either end are covered too.
@@ -97,7 +103,8 @@ std::vector<long long> missing_model_ids(pqxx::transaction_base& tx, const Repli
                                          const std::vector<long long>& ids) {
     std::vector<long long> missing;
     for (const auto& row : tx.exec_params("SELECT i FROM unnest($1::bigint[]) AS i WHERE NOT EXISTS (SELECT 1 FROM " +
-                                              replicable.model_table + " m WHERE m.id = i) ORDER BY i",
+                                              replicable.model_table + " m WHERE m." + replicable.model_key +
+                                              " = i) ORDER BY i",
                                           bigint_array(ids)))
         missing.push_back(row[0].as<long long>());
     return missing;
@@ -113,6 +120,53 @@ void require_records(pqxx::connection& main, const Replicable& replicable, const
     for (long long id : missing)
         list += (list.empty() ? "" : ", ") + std::to_string(id);
     throw UsageError("no " + replicable.name + " record with id " + list + where + "; nothing was changed");
+}
+
+bool model_table_exists(pqxx::transaction_base& tx, const Replicable& r) {
+    return tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", r.model_table)[0].as<bool>();
+}
+
+std::optional<DefinitionMisfit> definition_misfit(pqxx::dbtransaction& tx, const Replicable& r) {
+    const std::string key_column = r.model_table + "." + r.model_key;
+    auto key = tx.exec_params("SELECT a.atttypid::regtype::text, a.atttypid IN ('int2'::regtype, 'int4'::regtype, "
+                              "'int8'::regtype), a.attnotnull, EXISTS (SELECT FROM pg_index i WHERE i.indrelid = "
+                              "a.attrelid AND i.indisunique AND i.indimmediate AND i.indnkeyatts = 1 AND i.indkey[0] = "
+                              "a.attnum AND i.indpred IS NULL AND i.indexprs IS NULL) FROM pg_attribute a WHERE "
+                              "a.attrelid = $1::regclass AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
+                              r.model_table, r.model_key);
+    if (key.empty())
+        return DefinitionMisfit{"model_key", r.model_table + " has no column " + r.model_key};
+    if (!key[0][1].as<bool>())
+        return DefinitionMisfit{"model_key", key_column + " is " + key[0][0].as<std::string>() + ", not an integer"};
+    if (!key[0][2].as<bool>())
+        return DefinitionMisfit{"model_key", key_column + " may be NULL: it is not NOT NULL"};
+    if (!key[0][3].as<bool>())
+        return DefinitionMisfit{"model_key",
+                                key_column + " is not unique: no primary key or unique index on that column alone"};
+
+    std::vector<std::string> missing;
+    for (const auto& column : r.repository_path.columns())
+        if (tx.exec_params("SELECT FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND attnum > 0 "
+                           "AND NOT attisdropped",
+                           r.model_table, column)
+                .empty())
+            missing.push_back("{" + column + "}");
+    if (!missing.empty()) {
+        std::string names;
+        for (const auto& name : missing)
+            names += (names.empty() ? "" : ", ") + name;
+        const char* verb = missing.size() == 1 ? " is not a column of " : " are not columns of ";
+        return DefinitionMisfit{"repository_path", names + verb + r.model_table};
+    }
+
+    try {
+        pqxx::subtransaction probe(tx, "definition");
+        probe.exec("EXPLAIN SELECT " + repository_path_columns_sql(r, "m") + ", m." + r.model_key + " FROM " +
+                   r.model_table + " m WHERE " + scope_predicate(r));
+    } catch (const pqxx::sql_error& e) {
+        return DefinitionMisfit{"scope", "not a condition on " + r.model_table + ": " + describe_database_error(e)};
+    }
+    return std::nullopt;
 }
 
 std::string bigint_array(const std::vector<long long>& ids) {

@@ -38,10 +38,11 @@ struct RepositoryPaths {
 RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& replicable,
                                  const std::vector<long long>& ids);
 
-// The repository path of a record that is gone, when the template needs nothing but its id.
+// The repository path of a record that is gone, when the template needs nothing but its key
+// (the model_key column, {id} by default).
 std::optional<std::string> repository_path_from_id(const Replicable& replicable, long long id);
 
-// Walks the model table's ids in ranges of at most BATCH ids: [first, last] inclusive. The
+// Walks the model table's ids (its model_key) in ranges of at most BATCH ids: [first, last]. The
 // first range starts at the smallest id there can be, or just after AFTER when a walk resumes.
 class IdRanges {
 public:
@@ -68,6 +69,22 @@ std::vector<long long> missing_model_ids(pqxx::transaction_base& tx, const Repli
 // MAIN); WHERE ends the message's first part (" on the primary").
 void require_records(pqxx::connection& main, const Replicable& replicable, const std::vector<long long>& ids,
                      const char* where);
+
+// Whether R's model table exists in the database (as the connection's search_path resolves it).
+bool model_table_exists(pqxx::transaction_base& tx, const Replicable& r);
+
+// Where a replicable's definition does not fit its model table: the definition key at fault
+// (model_key, repository_path or scope) and why, in words naming the table and column.
+struct DefinitionMisfit {
+    std::string key;
+    std::string reason;
+};
+// The first misfit of R against its model table, which must exist, or nullopt when it fits:
+// model_key is an integer column, NOT NULL and unique (a primary key, or a unique index on that
+// column alone, so that the states table's foreign key can reference it); every {column} of
+// repository_path is a column; the scope is a condition PostgreSQL accepts (EXPLAIN: nothing is
+// read). `check` reports it, `generate` refuses it, and a run would fail on it.
+std::optional<DefinitionMisfit> definition_misfit(pqxx::dbtransaction& tx, const Replicable& r);
 
 // "{1,2,3}": a PostgreSQL array literal of IDS, for $n::bigint[].
 std::string bigint_array(const std::vector<long long>& ids);

@@ -39,7 +39,7 @@ std::vector<Claim> read_claims(const Replicable& replicable, const pqxx::result&
 std::string claim_sql(const Replicable& r, const std::string& due_sql) {
     return "WITH due AS (" + due_sql + ") "
            "UPDATE " + r.states_table + " s SET " + sql::verification_started_assignments("$1::timestamptz") +
-           " FROM due JOIN " + r.model_table + " m ON m.id = due.fk"
+           " FROM due JOIN " + r.model_table + " m ON m." + r.model_key + " = due.fk"
            " WHERE s." + r.foreign_key + " = due.fk"
            " RETURNING s." + r.foreign_key + ", due.old_state, s.verification_retry_count, " +
            repository_path_columns_sql(r, "m");
@@ -61,17 +61,18 @@ namespace {
 // Creates the missing state rows of the records in scope in [FIRST, LAST] and deletes the rows
 // of records there that left the scope, in TX.
 void backfill_range(pqxx::work& tx, const Replicable& r, std::pair<long long, long long> range, BackfillCounts& counts) {
+    const std::string key = "m." + r.model_key;
     counts.created +=
-        tx.exec_params("INSERT INTO " + r.states_table + " (" + r.foreign_key + ") SELECT m.id FROM " + r.model_table +
-                           " m WHERE m.id BETWEEN $1 AND $2 AND " + scope_predicate(r) +
+        tx.exec_params("INSERT INTO " + r.states_table + " (" + r.foreign_key + ") SELECT " + key + " FROM " +
+                           r.model_table + " m WHERE " + key + " BETWEEN $1 AND $2 AND " + scope_predicate(r) +
                            " AND NOT EXISTS (SELECT 1 FROM " + r.states_table + " s WHERE s." + r.foreign_key +
-                           " = m.id) ON CONFLICT DO NOTHING",
+                           " = " + key + ") ON CONFLICT DO NOTHING",
                        range.first, range.second)
             .affected_rows();
     if (!r.scope.empty())
         counts.deleted += tx.exec_params("DELETE FROM " + r.states_table + " s USING " + r.model_table +
-                                             " m WHERE m.id = s." + r.foreign_key + " AND m.id BETWEEN $1 AND $2"
-                                             " AND NOT " + scope_predicate_of(r, "m"),
+                                             " m WHERE " + key + " = s." + r.foreign_key + " AND " + key +
+                                             " BETWEEN $1 AND $2 AND NOT " + scope_predicate_of(r, "m"),
                                          range.first, range.second)
                               .affected_rows();
 }
@@ -172,8 +173,9 @@ long long count_due_verifications(pqxx::connection& connection, const Replicable
 std::vector<Claim> claim_verifications(pqxx::connection& connection, const Replicable& r,
                                                const std::string& claim_time, const std::vector<long long>& ids) {
     pqxx::work tx(connection);
-    tx.exec_params("INSERT INTO " + r.states_table + " (" + r.foreign_key + ") SELECT m.id FROM " + r.model_table +
-                       " m WHERE m.id = ANY($1::bigint[]) AND " + scope_predicate(r) + " ON CONFLICT DO NOTHING",
+    const std::string key = "m." + r.model_key;
+    tx.exec_params("INSERT INTO " + r.states_table + " (" + r.foreign_key + ") SELECT " + key + " FROM " + r.model_table +
+                       " m WHERE " + key + " = ANY($1::bigint[]) AND " + scope_predicate(r) + " ON CONFLICT DO NOTHING",
                    bigint_array(ids));
     // A row already started belongs to a live run (or to a dead one the next verify releases).
     auto claimed = read_claims(
@@ -268,20 +270,21 @@ long long mark_selection(pqxx::connection& connection, const Replicable& r, Bulk
 long long mark_ids(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids,
                            bool dry_run) {
     std::string array = bigint_array(ids);
+    const std::string key = "m." + r.model_key;
     if (dry_run)
         return tx.exec_params1("SELECT (SELECT count(*) FROM " + r.states_table + " WHERE " + r.foreign_key +
                                    " = ANY($1::bigint[]) AND verification_state <> 0) + (SELECT count(*) FROM " +
-                                   r.model_table + " m WHERE m.id = ANY($1::bigint[]) AND " + scope_predicate(r) +
+                                   r.model_table + " m WHERE " + key + " = ANY($1::bigint[]) AND " + scope_predicate(r) +
                                    " AND NOT EXISTS (SELECT 1 FROM " + r.states_table + " s WHERE s." + r.foreign_key +
-                                   " = m.id))",
+                                   " = " + key + "))",
                                array)[0]
             .as<long long>();
     long long changed = tx.exec_params("UPDATE " + r.states_table + " SET " + sql::verification_pending_assignments(false) +
                                            " WHERE " + r.foreign_key + " = ANY($1::bigint[]) AND verification_state <> 0",
                                        array)
                             .affected_rows();
-    changed += tx.exec_params("INSERT INTO " + r.states_table + " (" + r.foreign_key + ") SELECT m.id FROM " +
-                                  r.model_table + " m WHERE m.id = ANY($1::bigint[]) AND " + scope_predicate(r) +
+    changed += tx.exec_params("INSERT INTO " + r.states_table + " (" + r.foreign_key + ") SELECT " + key + " FROM " +
+                                  r.model_table + " m WHERE " + key + " = ANY($1::bigint[]) AND " + scope_predicate(r) +
                                   " ON CONFLICT DO NOTHING",
                               array)
                    .affected_rows();

@@ -100,38 +100,21 @@ void check_tallies(Checker& checker, const Config& config, pqxx::connection& con
     }
 }
 
-// The type's repository_path names columns its model table has, and its scope is a condition
-// PostgreSQL accepts over that table; otherwise every run would fail on the type.
+// The type's model_key, repository_path and scope fit its model table; otherwise every run
+// would fail on the type.
 void check_definition(Checker& checker, const Replicable& r, pqxx::dbtransaction& tx) {
     const std::string name = "definition of " + r.name + " fits its model table";
-    std::string missing;
-    for (const auto& column : r.repository_path.columns())
-        if (tx.exec_params("SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND attnum > 0 "
-                           "AND NOT attisdropped",
-                           r.model_table, column)
-                .empty())
-            missing += (missing.empty() ? "{" : ", {") + column + "}";
-    if (!missing.empty()) {
-        checker.record(name, false, r.file.string() + ": repository_path names " + missing + ", which " +
-                                        r.model_table + " has no column for");
-        return;
-    }
-    try {
-        pqxx::subtransaction probe(tx, "definition");
-        probe.exec("EXPLAIN SELECT " + repository_path_columns_sql(r, "m") + (r.repository_path.columns().empty() ? "" : ", ") +
-                   "m.id FROM " + r.model_table + " m WHERE " + scope_predicate(r));
-        checker.record(name, true, "repository_path and scope");
-    } catch (const pqxx::sql_error& e) {
-        checker.record(name, false, r.file.string() + ": the scope is not a condition on " + r.model_table + ": " +
-                                        describe_database_error(e));
-    }
+    if (auto misfit = definition_misfit(tx, r))
+        checker.record(name, false, r.file.string() + ": " + misfit->key + ": " + misfit->reason);
+    else
+        checker.record(name, true, "model_key " + r.model_key + ", repository_path and scope");
 }
 
 void check_model_tables(Checker& checker, const Config& config, pqxx::connection& connection) {
     for (const auto& r : config.replicables) {
         try {
             pqxx::read_transaction tx(connection);
-            bool exists = tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", r.model_table)[0].as<bool>();
+            bool exists = model_table_exists(tx, r);
             checker.record("model table of " + r.name + " present", exists,
                            exists ? r.model_table : r.model_table + " does not exist in the main database");
             if (exists)
@@ -203,7 +186,8 @@ void check_primary(Checker& checker, const Config& config) {
         std::optional<std::string> path;
         try {
             pqxx::read_transaction tx(*connection);
-            auto rows = tx.exec("SELECT id FROM " + r.model_table + " WHERE " + scope_predicate(r) + " ORDER BY id LIMIT 1");
+            auto rows = tx.exec("SELECT " + r.model_key + " FROM " + r.model_table + " WHERE " + scope_predicate(r) +
+                                " ORDER BY " + r.model_key + " LIMIT 1");
             if (!rows.empty()) {
                 auto paths = repository_paths(tx, r, {rows[0][0].as<long long>()});
                 if (!paths.paths.empty())

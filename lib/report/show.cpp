@@ -53,7 +53,7 @@ std::optional<TableRow> read_row(pqxx::transaction_base& tx, const std::string& 
 // The model row: whether it exists, whether the scope selects it, and its repository path.
 void read_model_row(pqxx::transaction_base& tx, const Replicable& r, RecordDetails& details) {
     auto rows = tx.exec_params("SELECT " + scope_predicate(r) + ", " + repository_path_columns_sql(r, "m") + " FROM " +
-                                   r.model_table + " m WHERE m.id = $1",
+                                   r.model_table + " m WHERE m." + r.model_key + " = $1",
                                details.id);
     if (rows.empty())
         return;

@@ -174,7 +174,7 @@ void count_on_primary(pqxx::connection& main, TypeStatus& t, Clock::time_point d
         if (!tallies)
             tallies = count_tallies(reader, states,
                                     r.scope.empty() ? "true"
-                                                    : r.foreign_key + " IN (SELECT id FROM " + r.model_table +
+                                                    : r.foreign_key + " IN (SELECT " + r.model_key + " FROM " + r.model_table +
                                                           " WHERE " + scope_predicate(r) + ")");
         t.counts.checksum_total = tallies->ids.count;
         t.counts.checksummed =
@@ -214,7 +214,7 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
     StatusCounts& counts = t.counts;
     TimedReader main_reader(main, deadline, timeout_text);
     TimedReader geo_reader(geo, deadline, timeout_text);
-    TableIds wanted_ids(main_reader, r.model_table, "id", scope_predicate(r));
+    TableIds wanted_ids(main_reader, r.model_table, r.model_key, scope_predicate(r));
     TableIds registered_ids(geo_reader, r.registry_table, r.foreign_key, "true");
     auto started = Clock::now();
     std::optional<IdRange> registered_bounds;
@@ -230,14 +230,15 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
                 suspects = records_of_recent_events(main_reader, r, *cursor);
             std::string in_scope = " FROM " + r.model_table + " WHERE " + scope_predicate(r);
             if (!registered_bounds)
-                return std::make_pair(read_digest(main_reader.exec("SELECT " + digest_sql("id") + in_scope)[0], 0),
-                                      RangeDigest{});
+                return std::make_pair(
+                    read_digest(main_reader.exec("SELECT " + digest_sql(r.model_key) + in_scope)[0], 0), RangeDigest{});
             // Two statements: a FILTER on each aggregate would cost every row a comparison more.
             auto below = read_digest(
-                main_reader.exec("SELECT " + digest_sql("id") + in_scope + " AND id <= $1", registered_bounds->last)[0],
+                main_reader.exec("SELECT " + digest_sql(r.model_key) + in_scope + " AND " + r.model_key + " <= $1",
+                                 registered_bounds->last)[0],
                 0);
-            auto above =
-                as_count(main_reader.exec("SELECT count(*)" + in_scope + " AND id > $1", registered_bounds->last)[0][0]);
+            auto above = as_count(main_reader.exec("SELECT count(*)" + in_scope + " AND " + r.model_key + " > $1",
+                                                   registered_bounds->last)[0][0]);
             return std::make_pair(below, RangeDigest{above, ""});
         });
         TalliedTable registry = registry_tallied_table(r);

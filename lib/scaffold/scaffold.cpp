@@ -3,15 +3,20 @@
 #include "common/time_words.hpp"
 
 #include "common/error.hpp"
+#include "db/model_table.hpp"
+#include "site/database.hpp"
 #include "site/replicable.hpp"
 
 #include <kainjow/mustache.hpp>
+#include <spdlog/spdlog.h>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <sstream>
 
@@ -82,6 +87,45 @@ bool file_exists(const std::filesystem::path& p) {
     return std::filesystem::exists(p, ec);
 }
 
+std::string checked_model_key(const std::optional<std::string>& option) {
+    if (!option)
+        return "id";
+    if (!is_sql_identifier(*option))
+        throw UsageError("invalid --model-key \"" + printable(*option) +
+                         "\": expected a lower-case SQL identifier of at most 63 bytes");
+    if (is_reserved_sql_word(*option))
+        throw UsageError("invalid --model-key \"" + *option + "\": it is an SQL reserved word");
+    return *option;
+}
+
+// SCOPE as the inside of a YAML double-quoted scalar.
+std::string yaml_quoted_scope(const std::string& scope) {
+    std::string out;
+    for (char c : scope) {
+        if (static_cast<unsigned char>(c) < 0x20)
+            throw UsageError("invalid --scope: it may not contain control characters; write it on one line");
+        if (c == '"' || c == '\\')
+            out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+// The option of `generate` that sets the definition key KEY.
+std::string option_of(const std::string& key) {
+    std::string option = "--" + key;
+    std::replace(option.begin(), option.end(), '_', '-');
+    return option;
+}
+
+std::string option_value(const Replicable& r, const std::string& key) {
+    if (key == "model_key")
+        return r.model_key;
+    if (key == "repository_path")
+        return r.repository_path.text();
+    return r.scope;
+}
+
 }  // namespace
 
 Scaffold plan_scaffold(const ScaffoldRequest& request, const std::filesystem::path& templates,
@@ -92,12 +136,26 @@ Scaffold plan_scaffold(const ScaffoldRequest& request, const std::filesystem::pa
     const Names& n = scaffold.names;
     const SchemaNames& s = scaffold.schema;
 
-    std::string repository_path = request.repository_path.value_or(s.model_table + "/{id}.git");
+    std::string model_key = checked_model_key(request.model_key);
+    std::string repository_path = request.repository_path.value_or(s.model_table + "/{" + model_key + "}.git");
+    Replicable& definition = scaffold.definition;
     try {
-        RepositoryPathTemplate::parse(repository_path);
+        definition.repository_path = RepositoryPathTemplate::parse(repository_path);
     } catch (const ConfigError& e) {
         throw UsageError("invalid --repository-path \"" + repository_path + "\": " + e.what());
     }
+    definition.name = n.singular;
+    definition.plural = n.plural;
+    definition.class_name = n.class_name;
+    definition.title = n.title;
+    definition.title_plural = n.title_plural;
+    definition.model_table = s.model_table;
+    definition.model_key = model_key;
+    definition.states_table = s.states_table;
+    definition.registry_table = s.registry_table;
+    definition.foreign_key = s.foreign_key;
+    definition.scope = request.scope;
+    definition.file = request.replicables_dir / (n.singular + ".yml");
 
     kainjow::mustache::data data;
     data.set("name", n.singular);
@@ -108,6 +166,8 @@ Scaffold plan_scaffold(const ScaffoldRequest& request, const std::filesystem::pa
     data.set("camel", n.camel);
     data.set("repository_path", repository_path);
     data.set("model_table", s.model_table);
+    data.set("model_key", model_key);
+    data.set("scope", yaml_quoted_scope(request.scope));
     data.set("registry_table", s.registry_table);
     data.set("states_table", s.states_table);
     data.set("foreign_key", s.foreign_key);
@@ -139,13 +199,12 @@ Scaffold plan_scaffold(const ScaffoldRequest& request, const std::filesystem::pa
                                : request.migrations_dir / sub / (next_version(folder, now) + "_" + name + ".sql");
     };
 
-    std::filesystem::path definition = request.replicables_dir / (n.singular + ".yml");
     std::vector<std::pair<std::filesystem::path, const char*>> outputs = {
         {migration_path(geo, "geo", registry_migration), "registry_migration.sql.mustache"},
         {migration_path(main, "main", states_migration), "states_migration.sql.mustache"},
         {request.docs_root / "db" / "geo" / "docs" / (s.registry_table + ".yml"), "registry_dictionary.yml.mustache"},
         {request.docs_root / "db" / "docs" / (s.states_table + ".yml"), "states_dictionary.yml.mustache"},
-        {definition, "replicable.yml.mustache"},
+        {definition.file, "replicable.yml.mustache"},
     };
 
     if (!request.force) {
@@ -159,6 +218,32 @@ Scaffold plan_scaffold(const ScaffoldRequest& request, const std::filesystem::pa
     for (const auto& [path, template_name] : outputs)
         scaffold.files.push_back({path, render(templates / template_name, data), file_exists(path)});
     return scaffold;
+}
+
+void warn_model_table_unread(const Scaffold& scaffold, const std::string& why) {
+    const Replicable& r = scaffold.definition;
+    spdlog::warn("{}; model_key {}, repository_path and scope are trusted without reading {} (geo-ssf check tells "
+                 "whether they fit once it can)",
+                 why, r.model_key, r.model_table);
+}
+
+void check_against_model_table(const Scaffold& scaffold, const std::string& main_database) {
+    const Replicable& r = scaffold.definition;
+    std::unique_ptr<pqxx::connection> connection;
+    try {
+        connection = connect_database(main_database, "main", Access::read_only);
+    } catch (const DatabaseError& e) {
+        warn_model_table_unread(scaffold, e.what());
+        return;
+    }
+    pqxx::read_transaction tx(*connection);
+    if (!model_table_exists(tx, r)) {
+        warn_model_table_unread(scaffold, r.model_table + " does not exist in the main database yet");
+        return;
+    }
+    if (auto misfit = definition_misfit(tx, r))
+        throw UsageError("invalid " + option_of(misfit->key) + " \"" + printable(option_value(r, misfit->key)) +
+                         "\": " + misfit->reason + "; nothing was written");
 }
 
 void write_scaffold(const Scaffold& scaffold) {

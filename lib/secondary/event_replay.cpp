@@ -145,8 +145,10 @@ std::vector<long long> records_in_scope(Site& site, const Replicable& r, const s
         return {};
     return read_primary(site.main_database(), [&](pqxx::transaction_base& main) {
         std::vector<long long> out;
-        for (const auto& row : main.exec_params("SELECT id FROM " + r.model_table + " WHERE id = ANY($1::bigint[]) AND " +
-                                                    scope_predicate(r) + " ORDER BY id",
+        const std::string& key = r.model_key;
+        for (const auto& row : main.exec_params("SELECT " + key + " FROM " + r.model_table + " WHERE " + key +
+                                                    " = ANY($1::bigint[]) AND " + scope_predicate(r) +
+                                                    " ORDER BY " + key,
                                                 bigint_array(ids)))
             out.push_back(row[0].as<long long>());
         return out;

@@ -42,8 +42,9 @@ std::vector<long long> primary_verified(Site& site, const Replicable& r, const s
 // The ids of the primary's records in scope in [FIRST, LAST], ascending.
 std::vector<long long> ids_in_scope(pqxx::transaction_base& tx, const Replicable& r, long long first, long long last) {
     std::vector<long long> ids;
-    for (const auto& row : tx.exec_params("SELECT id FROM " + r.model_table + " WHERE id BETWEEN $1 AND $2 AND " +
-                                              scope_predicate(r) + " ORDER BY id",
+    const std::string& key = r.model_key;
+    for (const auto& row : tx.exec_params("SELECT " + key + " FROM " + r.model_table + " WHERE " + key +
+                                              " BETWEEN $1 AND $2 AND " + scope_predicate(r) + " ORDER BY " + key,
                                           first, last))
         ids.push_back(row[0].as<long long>());
     return ids;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <stdexcept>
 
 namespace geo_ssf {
@@ -137,17 +138,21 @@ std::string RepositoryPathTemplate::render_unchecked(const std::vector<std::stri
 
 namespace {
 
-std::string required_identifier(const YamlReader& yaml, const char* key) {
-    auto value = yaml.string(key);
-    if (!value)
-        yaml.fail(key, "is required");
+std::string checked_identifier(const YamlReader& yaml, const char* key, const std::optional<std::string>& value) {
     if (!is_sql_identifier(*value))
         yaml.fail(key, "\"" + printable(*value) + "\" is not a lower-case SQL identifier of at most 63 bytes");
     if (is_reserved_sql_word(*value))
         yaml.fail(key, "\"" + *value + "\" is an SQL reserved word");
+    return *value;
+}
+
+std::string required_identifier(const YamlReader& yaml, const char* key) {
+    auto value = yaml.string(key);
+    if (!value)
+        yaml.fail(key, "is required");
     if (is_geo_ssf_table(*value))
         yaml.fail(key, "\"" + *value + "\" is one of geo-ssf's own tables");
-    return *value;
+    return checked_identifier(yaml, key, value);
 }
 
 std::string required_text(const YamlReader& yaml, const char* key) {
@@ -162,7 +167,7 @@ std::string required_text(const YamlReader& yaml, const char* key) {
 Replicable load_replicable(const std::filesystem::path& file) {
     YamlReader yaml = YamlReader::load_file(file);
     yaml.allow_only({"name", "plural", "class_name", "title", "title_plural", "kind", "model_table",
-                     "states_table", "registry_table", "foreign_key", "repository_path", "scope",
+                     "model_key", "states_table", "registry_table", "foreign_key", "repository_path", "scope",
                      "replication_enabled", "verification_enabled"});
     Replicable r;
     r.file = file;
@@ -175,6 +180,8 @@ Replicable load_replicable(const std::filesystem::path& file) {
     if (r.kind != "repository")
         yaml.fail("kind", "\"" + r.kind + "\" is not supported; the only kind is repository");
     r.model_table = required_identifier(yaml, "model_table");
+    if (auto key = yaml.string("model_key"))
+        r.model_key = checked_identifier(yaml, "model_key", key);
     r.states_table = required_identifier(yaml, "states_table");
     r.registry_table = required_identifier(yaml, "registry_table");
     r.foreign_key = required_identifier(yaml, "foreign_key");

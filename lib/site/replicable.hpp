@@ -43,6 +43,10 @@ struct Replicable {
     std::string title_plural;  // Cool Widgets
     std::string kind = "repository";
     std::string model_table;     // cool_widgets
+    // The model table's column that identifies a record (GitLab's snippet_repositories keys on
+    // snippet_id): a unique, NOT NULL integer. The registry and states tables keep its values
+    // in foreign_key. Every statement over the model table names the record by this column.
+    std::string model_key = "id";
     std::string states_table;    // cool_widget_states (main database)
     std::string registry_table;  // cool_widget_registry (tracking database)
     std::string foreign_key;     // cool_widget_id

@@ -64,6 +64,12 @@ TEST_CASE("cli: usage errors exit 2") {
     check_one_line_error(run_geo_ssf({"generate", "replicable", "Cool Widget!"}, in_dir), 2, "'!' is not allowed");
     check_one_line_error(run_geo_ssf({"generate", "replicable", ""}, in_dir), 2, "NAME is empty");
     check_one_line_error(run_geo_ssf({"generate", "replicable", std::string(60, 'a')}, in_dir), 2, "PostgreSQL keeps only 63");
+    check_one_line_error(run_geo_ssf({"generate", "replicable", "CoolWidget", "--model-key", "Widget-Id"}, in_dir), 2,
+                         "invalid --model-key \"Widget-Id\": expected a lower-case SQL identifier");
+    check_one_line_error(run_geo_ssf({"generate", "replicable", "CoolWidget", "--model-key", "order"}, in_dir), 2,
+                         "invalid --model-key \"order\": it is an SQL reserved word");
+    check_one_line_error(run_geo_ssf({"generate", "replicable", "CoolWidget", "--scope", "a = 1\nOR true"}, in_dir), 2,
+                         "invalid --scope: it may not contain control characters");
     check_one_line_error(run_geo_ssf({"generate", "replicable", "CoolWidget", "--repository-path", "../{id}"}, in_dir), 2,
                 "invalid --repository-path");
     check_one_line_error(run_geo_ssf({"migrate", "--database", "both"}, in_dir), 2, "--database");
@@ -155,7 +161,9 @@ TEST_CASE("cli: replicables lists the types") {
     TempDir dir;
     auto config = write_config(dir.path(), "primary", "dbname=unused");
     REQUIRE(run_geo_ssf({"-c", config.string(), "generate", "replicable", "CoolWidget"}).status == 0);
-    REQUIRE(run_geo_ssf({"-c", config.string(), "generate", "replicable", "SnippetRepository"}).status == 0);
+    REQUIRE(run_geo_ssf({"-c", config.string(), "generate", "replicable", "SnippetRepository", "--model-key",
+                         "snippet_id"})
+                .status == 0);
     RunResult r = run_geo_ssf({"-c", config.string(), "replicables"});
     CHECK(r.status == 0);
     CHECK(r.out.find("NAME") == 0);
@@ -164,6 +172,8 @@ TEST_CASE("cli: replicables lists the types") {
     RunResult json = run_geo_ssf({"-c", config.string(), "replicables", "--format", "json"});
     CHECK(json.status == 0);
     CHECK(json.out.find("\"registry_table\": \"snippet_repository_registry\"") != std::string::npos);
+    CHECK(json.out.find("\"model_key\": \"snippet_id\"") != std::string::npos);
+    CHECK(json.out.find("\"model_key\": \"id\"") != std::string::npos);
 }
 
 TEST_CASE("cli: geo-ssf alone prints the usage on stderr and exits 2") {

@@ -338,7 +338,7 @@ TEST_CASE("fidelity: a type whose definition fails against the database is named
     CAPTURE(check.out);
     CHECK(check.status == 1);
     CHECK(check.out.find("FAILED  definition of gadget fits its model table: ") != std::string::npos);
-    CHECK(check.out.find("gadget.yml: repository_path names {nope}, which gadgets has no column for") !=
+    CHECK(check.out.find("gadget.yml: repository_path: {nope} is not a column of gadgets") !=
           std::string::npos);
     CHECK(check.out.find("passed  definition of cool_widget fits its model table") != std::string::npos);
 
@@ -356,7 +356,7 @@ TEST_CASE("fidelity: a type whose definition fails against the database is named
     sites.set_definition("gadget", "repository_path", "\"gadgets/{id}.git\"");
     sites.set_definition("gadget", "scope", "\"nope = 1\"");
     check = sites.primary_run({"check"});
-    CHECK(check.out.find("gadget.yml: the scope is not a condition on gadgets: ") != std::string::npos);
+    CHECK(check.out.find("gadget.yml: scope: not a condition on gadgets: ") != std::string::npos);
     verify = sites.primary_run({"verify"});
     CHECK(verify.status == 1);
     CHECK(verify.err.find("gadget (") != std::string::npos);

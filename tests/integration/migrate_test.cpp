@@ -1,4 +1,5 @@
 // generate + migrate on a real PostgreSQL: the schema that lands must be exactly the seed's.
+#include "one_line_error.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
@@ -68,6 +69,17 @@ struct TwoSites {
         main_db.exec("CREATE TABLE cool_widgets (id bigserial PRIMARY KEY, name text)");
     }
 };
+
+// Every file generate writes, under the TwoSites config's folders.
+std::vector<std::filesystem::path> generated_files(const TempDir& dir) {
+    std::vector<std::filesystem::path> out;
+    for (const char* folder : {"replicables", "migrations", "db"})
+        if (std::filesystem::exists(dir / folder))
+            for (const auto& entry : std::filesystem::recursive_directory_iterator(dir / folder))
+                if (entry.is_regular_file())
+                    out.push_back(entry.path());
+    return out;
+}
 
 }  // namespace
 
@@ -398,6 +410,132 @@ TEST_CASE("check: passes on a ready site and names what is not ready") {
     sites.main_db.exec("DROP TABLE cool_widget_states; DROP TABLE cool_widgets");
     RunResult no_model = sites.primary_run({"check"});
     CHECK(no_model.out.find("FAILED  model table of cool_widget present") != std::string::npos);
+}
+
+TEST_CASE("generate: refuses a model key, placeholder or scope that does not fit the model table, writing nothing") {
+    TwoSites sites;
+    sites.main_db.exec("CREATE TABLE snippet_repositories (snippet_id bigint PRIMARY KEY, owner_id bigint NOT NULL, "
+                       "shard_id integer, name text NOT NULL UNIQUE, code integer NOT NULL, rank integer NOT NULL)");
+    sites.main_db.exec("CREATE UNIQUE INDEX ON snippet_repositories (shard_id)");         // unique, but may be NULL
+    sites.main_db.exec("CREATE UNIQUE INDEX ON snippet_repositories (code, owner_id)");   // not on code alone
+    sites.main_db.exec("CREATE UNIQUE INDEX ON snippet_repositories (rank) WHERE rank > 0");  // partial
+    auto generate = [&](std::vector<std::string> options) {
+        options.insert(options.begin(), {"generate", "replicable", "Snippet", "--model-table", "snippet_repositories"});
+        return sites.primary_run(options);
+    };
+    const std::string not_unique = ": no primary key or unique index on that column alone; nothing was written";
+    struct Refusal {
+        std::vector<std::string> options;
+        std::string error;
+    };
+    for (const auto& refusal : std::vector<Refusal>{
+             {{"--model-key", "owner_id"}, "invalid --model-key \"owner_id\": snippet_repositories.owner_id is not unique" + not_unique},
+             {{"--model-key", "code"}, "invalid --model-key \"code\": snippet_repositories.code is not unique" + not_unique},
+             {{"--model-key", "rank"}, "invalid --model-key \"rank\": snippet_repositories.rank is not unique" + not_unique},
+             {{"--model-key", "shard_id"},
+              "invalid --model-key \"shard_id\": snippet_repositories.shard_id may be NULL: it is not NOT NULL; nothing "
+              "was written"},
+             {{"--model-key", "name"},
+              "invalid --model-key \"name\": snippet_repositories.name is text, not an integer; nothing was written"},
+             {{"--model-key", "nope"},
+              "invalid --model-key \"nope\": snippet_repositories has no column nope; nothing was written"},
+             {{}, "invalid --model-key \"id\": snippet_repositories has no column id; nothing was written"},
+             {{"--model-key", "snippet_id", "--repository-path", "snippets/{owner_id}/{nope}.git"},
+              "invalid --repository-path \"snippets/{owner_id}/{nope}.git\": {nope} is not a column of "
+              "snippet_repositories; nothing was written"},
+             {{"--model-key", "snippet_id", "--scope", "nope = 1"},
+              "invalid --scope \"nope = 1\": not a condition on snippet_repositories: "},
+         }) {
+        CAPTURE(refusal.error);
+        RunResult refused = generate(refusal.options);
+        check_one_line_error(refused, 2, refusal.error);
+        CHECK(generated_files(sites.dir).empty());
+    }
+    RunResult bad_scope = generate({"--model-key", "snippet_id", "--scope", "nope = 1"});
+    CHECK(bad_scope.err.find("column \"nope\" does not exist") != std::string::npos);
+
+    // --dry-run reads no database: it warns, trusts the key, and writes nothing.
+    RunResult dry = generate({"--model-key", "owner_id", "--dry-run"});
+    CAPTURE(dry.err);
+    CHECK(dry.status == 0);
+    CHECK(dry.err.find("--dry-run reads no database; model_key owner_id, repository_path and scope are trusted "
+                       "without reading snippet_repositories") != std::string::npos);
+    CHECK(std::count(dry.err.begin(), dry.err.end(), '\n') == 1);
+    CHECK(dry.out.find("\nmodel_key: owner_id\n") != std::string::npos);
+    CHECK(dry.out.find("REFERENCES snippet_repositories (owner_id) ON DELETE CASCADE") != std::string::npos);
+    CHECK(generated_files(sites.dir).empty());
+
+    RunResult good = generate({"--model-key", "snippet_id", "--scope", "owner_id <> 0 AND name <> 'x\"y'"});
+    CAPTURE(good.err);
+    CHECK(good.status == 0);
+    CHECK(good.err.empty());
+    CHECK(generated_files(sites.dir).size() == 5);
+    std::string definition = read_file(sites.dir / "replicables" / "snippet.yml");
+    CHECK(definition.find("\nrepository_path: \"snippet_repositories/{snippet_id}.git\"\n") != std::string::npos);
+    CHECK(definition.find("\nscope: \"owner_id <> 0 AND name <> 'x\\\"y'\"\n") != std::string::npos);
+    RunResult migrated = sites.primary_run({"migrate"});
+    CAPTURE(migrated.err);
+    CHECK(migrated.status == 0);
+    RunResult ready = sites.primary_run({"check"});
+    CAPTURE(ready.out);
+    CHECK(ready.status == 0);
+    CHECK(ready.out.find("passed  definition of snippet fits its model table: model_key snippet_id, repository_path "
+                         "and scope\n") != std::string::npos);
+}
+
+TEST_CASE("generate: without a database, or before the model table exists, warns and trusts the options") {
+    TempDir dir;
+    RunResult no_config = run_geo_ssf({"generate", "replicable", "Snippet", "--model-key", "snippet_id"}, {dir.path(), {}, {}});
+    CAPTURE(no_config.err);
+    CHECK(no_config.status == 0);
+    CHECK(no_config.err.find("no config file names a main database; model_key snippet_id, repository_path and scope "
+                             "are trusted without reading snippets") != std::string::npos);
+    CHECK(read_file(dir / "replicables" / "snippet.yml").find("\nmodel_key: snippet_id\n") != std::string::npos);
+
+    auto down = write_config(dir / "down", "primary", "host=127.0.0.1 port=1 dbname=none connect_timeout=5");
+    RunResult unreachable = run_geo_ssf({"-c", down.string(), "generate", "replicable", "Snippet", "--model-key", "owner_id"});
+    CAPTURE(unreachable.err);
+    CHECK(unreachable.status == 0);
+    CHECK(unreachable.err.find("cannot connect to the main database") != std::string::npos);
+    CHECK(unreachable.err.find("model_key owner_id, repository_path and scope are trusted") != std::string::npos);
+    CHECK(std::filesystem::exists(dir / "down" / "replicables" / "snippet.yml"));
+
+    TwoSites sites;
+    RunResult before_table = sites.primary_run({"generate", "replicable", "Snippet", "--model-key", "snippet_id"});
+    CAPTURE(before_table.err);
+    CHECK(before_table.status == 0);
+    CHECK(before_table.err.find("snippets does not exist in the main database yet; model_key snippet_id") !=
+          std::string::npos);
+    CHECK(generated_files(sites.dir).size() == 5);
+}
+
+TEST_CASE("check: a model key that is not a unique, NOT NULL integer column fails, naming file, table and column") {
+    TwoSites sites;
+    sites.main_db.exec("CREATE TABLE snippet_repositories (snippet_id bigint PRIMARY KEY, owner_id bigint NOT NULL, "
+                       "shard_id integer)");
+    REQUIRE(sites.primary_run({"generate", "replicable", "Snippet", "--model-table", "snippet_repositories",
+                               "--model-key", "snippet_id"})
+                .status == 0);
+    REQUIRE(sites.primary_run({"migrate"}).status == 0);
+    CHECK(sites.primary_run({"check"}).status == 0);
+    auto file = sites.dir / "replicables" / "snippet.yml";
+    std::string text = read_file(file);
+    auto set_key = [&](const std::string& key) {
+        std::string changed = text;
+        changed.replace(changed.find("\nmodel_key: snippet_id\n"), 23, "\nmodel_key: " + key + "\n");
+        write_file(file, changed);
+        return sites.primary_run({"check"});
+    };
+    for (const auto& [key, reason] : std::vector<std::pair<std::string, std::string>>{
+             {"owner_id", "snippet_repositories.owner_id is not unique: no primary key or unique index on that column alone"},
+             {"shard_id", "snippet_repositories.shard_id may be NULL: it is not NOT NULL"},
+             {"id", "snippet_repositories has no column id"}}) {
+        RunResult check = set_key(key);
+        CAPTURE(check.out);
+        CHECK(check.status == 1);
+        CHECK(check.out.find("FAILED  definition of snippet fits its model table: " + file.string() + ": model_key: " +
+                             reason + "\n") != std::string::npos);
+    }
 }
 
 TEST_CASE("check: reports a broken config or an unreachable database as failed checks") {

@@ -464,6 +464,137 @@ TEST_CASE("resync and reverify on a secondary") {
     CHECK(site.run({"resync", "cool_widget", "1"}).status == 2);  // a primary has no registry
 }
 
+// GitLab's snippet_repositories keys on snippet_id and has no id column: a statement that still
+// named the model table's id would fail on it, so the whole loop proves every one uses the key.
+TEST_CASE("sync: a type keyed on snippet_id, with no id column, through the whole loop") {
+    SecondaryFixture site;
+    site.main_db.exec("CREATE TABLE snippet_repositories (snippet_id bigint PRIMARY KEY, shard text NOT NULL)");
+    site.main_db.exec("GRANT SELECT ON snippet_repositories TO " + site.reader);
+    RunResult generated =
+        site.run({"generate", "replicable", "Snippet", "--model-table", "snippet_repositories", "--model-key",
+                  "snippet_id", "--repository-path", "snippets/{snippet_id}.git", "--scope", "shard <> 'archive'"});
+    CAPTURE(generated.err);
+    REQUIRE(generated.status == 0);
+    CHECK(generated.err.empty());  // the model table was read: nothing was trusted blindly
+    CHECK(read_file(site.dir / "replicables" / "snippet.yml").find("\nmodel_key: snippet_id\n") != std::string::npos);
+    RunResult migrated = site.run({"migrate"});
+    REQUIRE_MESSAGE(migrated.status == 0, migrated.err);
+    CHECK(site.main_db.scalar("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = "
+                              "'snippet_states'::regclass AND contype = 'f'") ==
+          "FOREIGN KEY (snippet_id) REFERENCES snippet_repositories(snippet_id) ON DELETE CASCADE");
+    site.main_db.exec("GRANT SELECT ON snippet_states TO " + site.reader);
+    migrated = site.secondary({"migrate"});
+    REQUIRE_MESSAGE(migrated.status == 0, migrated.err);
+
+    site.main_db.exec("INSERT INTO snippet_repositories VALUES (10, 'a'), (20, 'a'), (30, 'b'), (40, 'archive')");
+    for (long long id : {10, 20, 30, 40})
+        site.repositories.create(site.storage, "snippets/" + std::to_string(id) + ".git", id);
+    auto snippet = [](const std::filesystem::path& root, long long id) {
+        return root / "snippets" / (std::to_string(id) + ".git");
+    };
+    auto registry = [&](long long id, const std::string& column) {
+        return site.geo_db.scalar("SELECT (" + column + ")::text FROM snippet_registry WHERE snippet_id = " +
+                                  std::to_string(id));
+    };
+
+    RunResult check = site.run({"check"});
+    CAPTURE(check.out);
+    CHECK(check.out.find("passed  definition of snippet fits its model table: model_key snippet_id") !=
+          std::string::npos);
+    RunResult event = site.run({"event", "snippet", "created", "10", "20", "30"});
+    CAPTURE(event.err);
+    CHECK(event.status == 0);
+    RunResult verify = site.run({"verify", "--format", "json"});
+    CAPTURE(verify.err);
+    REQUIRE(verify.status == 0);
+    CHECK(site.main_db.scalar("SELECT string_agg(snippet_id::text || ':' || verification_state, ',' ORDER BY "
+                              "snippet_id) FROM snippet_states") == "10:2,20:2,30:2");  // 40 is out of scope
+    CHECK(site.main_db.scalar("SELECT encode(verification_checksum, 'hex') FROM snippet_states WHERE snippet_id = 20") ==
+          show_ref_checksum(snippet(site.storage, 20)));
+
+    RunResult sync = site.secondary({"sync", "--format", "json"});
+    CAPTURE(sync.err);
+    REQUIRE(sync.status == 0);
+    CHECK(site.geo_db.scalar("SELECT string_agg(snippet_id::text || ':' || state, ',' ORDER BY snippet_id) FROM "
+                             "snippet_registry") == "10:2,20:2,30:2");
+    for (long long id : {10, 20, 30}) {
+        CAPTURE(id);
+        CHECK(refs_of(snippet(site.secondary_storage, id)) == refs_of(snippet(site.storage, id)));
+    }
+    CHECK(!std::filesystem::exists(snippet(site.secondary_storage, 40)));
+    RunResult secondary_verify = site.secondary({"verify"});
+    CAPTURE(secondary_verify.err);
+    CHECK(secondary_verify.status == 0);
+    CHECK(registry(30, "verification_state") == "2");
+    CHECK(registry(30, "encode(verification_checksum, 'hex')") == show_ref_checksum(snippet(site.storage, 30)));
+
+    auto status_of = [](const RunResult& r) {
+        CAPTURE(r.err);
+        REQUIRE(r.status == 0);
+        auto status = nlohmann::json::parse(r.out);
+        for (const auto& t : status["replicables"])
+            if (t["name"] == "snippet")
+                return t;
+        FAIL("no snippet in the status");
+        return nlohmann::json();
+    };
+    auto primary_status = status_of(site.run({"status", "--format", "json"}));
+    CHECK(primary_status["status"] == "ok");
+    CHECK(primary_status["snippets_count"] == 3);
+    CHECK(primary_status["snippets_checksummed_count"] == 3);
+    auto secondary_status = status_of(site.secondary({"status", "--format", "json"}));
+    CHECK(secondary_status["status"] == "ok");
+    CHECK(secondary_status["snippets_synced_count"] == 3);
+    CHECK(secondary_status["snippets_verified_count"] == 3);
+
+    RunResult show = site.secondary({"show", "snippet", "20", "--format", "json"});
+    CAPTURE(show.err);
+    REQUIRE(show.status == 0);
+    auto shown = nlohmann::json::parse(show.out);
+    CHECK(shown["on_primary"] == true);
+    CHECK(shown["in_scope"] == true);
+    CHECK(shown["repository_path"] == "snippets/20.git");
+    CHECK(shown["checksum_matches"] == true);
+    RunResult listed = site.secondary({"list", "snippet", "--format", "json"});
+    CAPTURE(listed.err);
+    REQUIRE(listed.status == 0);
+    auto records = nlohmann::json::parse(listed.out)["records"];
+    REQUIRE(records.size() == 3);
+    CHECK(records[0]["id"] == 10);
+    CHECK(records[2]["id"] == 30);
+
+    RunResult reverify = site.run({"reverify", "snippet", "10", "--now"});
+    CHECK(reverify.status == 0);
+    CHECK(reverify.out == "10 succeeded " + show_ref_checksum(snippet(site.storage, 10)) + "\n");
+    CHECK(site.run({"reverify", "snippet", "20", "40", "--dry-run"}).out ==
+          "would mark 1 snippet record(s) for re-verification\n");  // 40 is out of scope
+    CHECK(site.run({"reverify", "snippet", "40"}).status == 0);
+    RunResult unknown = site.run({"reverify", "snippet", "11"});
+    CHECK(unknown.status == 2);
+    CHECK(unknown.err == "geo-ssf: error: no snippet record with id 11; nothing was changed\n");
+    RunResult resync = site.secondary({"resync", "snippet", "20", "--now"});
+    CAPTURE(resync.err);
+    CHECK(resync.status == 0);
+    CHECK(resync.out == "20 synced\n");
+    CHECK(site.secondary({"reverify", "snippet", "30", "--now"}).out ==
+          "30 succeeded " + show_ref_checksum(snippet(site.storage, 30)) + "\n");
+
+    // A record leaving the scope, and one deleted: its path comes from its key alone.
+    site.main_db.exec("UPDATE snippet_repositories SET shard = 'archive' WHERE snippet_id = 10");
+    site.main_db.exec("DELETE FROM snippet_repositories WHERE snippet_id = 30");
+    REQUIRE(site.run({"event", "snippet", "deleted", "30"}).status == 0);
+    REQUIRE(site.run({"verify"}).status == 0);
+    CHECK(site.main_db.scalar("SELECT string_agg(snippet_id::text, ',' ORDER BY snippet_id) FROM snippet_states") ==
+          "20");
+    sync = site.secondary({"sync", "--allow-mass-removal"});  // 1 of 2 rows leaves the scope: over the share
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(site.geo_db.scalar("SELECT string_agg(snippet_id::text, ',' ORDER BY snippet_id) FROM snippet_registry") ==
+          "20");
+    CHECK(!std::filesystem::exists(snippet(site.secondary_storage, 30)));
+    CHECK(std::filesystem::exists(snippet(site.secondary_storage, 10)));  // out of scope: the copy stays, as in GitLab
+}
+
 TEST_CASE("sync: the secondary never writes to the main database") {
     SecondaryFixture site;
     site.add_records(1, 2);

@@ -104,6 +104,7 @@ status: {timeout: 30s}
     const Replicable& r = c.replicable("cool_widget");
     CHECK(&r == &c.replicable("cool_widgets"));
     CHECK(r.registry_table == "cool_widget_registry");
+    CHECK(r.model_key == "id");  // without the key, as definitions written before it
     CHECK(r.repository_path.columns() == std::vector<std::string>{"id"});
     CHECK(r.repository_path.render({"42"}) == "cool_widgets/42.git");
     CHECK(r.replication_enabled);
@@ -200,6 +201,15 @@ TEST_CASE("config::load_config validates replicable definitions") {
         CHECK(load_error(dir / "geo-ssf.yml").find("states_table: \"event_log_states\" is one of") != std::string::npos);
         write_file(def, replace(good, "model_table: cool_widgets", "model_table: order"));
         CHECK(load_error(dir / "geo-ssf.yml").find("model_table: \"order\" is an SQL reserved word") != std::string::npos);
+    }
+    SUBCASE("a model key: a column name, not a reserved word") {
+        write_file(def, good + "model_key: snippet_id\n");
+        CHECK(load_config(dir / "geo-ssf.yml").replicable("cool_widget").model_key == "snippet_id");
+        write_file(def, good + "model_key: \"snippet-id\"\n");
+        CHECK(load_error(dir / "geo-ssf.yml").find("cool_widget.yml: model_key: \"snippet-id\" is not a lower-case SQL "
+                                                   "identifier") != std::string::npos);
+        write_file(def, good + "model_key: order\n");
+        CHECK(load_error(dir / "geo-ssf.yml").find("model_key: \"order\" is an SQL reserved word") != std::string::npos);
     }
     SUBCASE("unknown key") {
         write_file(def, good + "colour: blue\n");
