@@ -334,26 +334,30 @@ TEST_CASE("transports: a primary that accepts and never answers is abandoned aft
     SilentServer silent;
     site.add_records(1, 3);
     std::string bounds = "  fetch_stall_timeout: 2s\n  fetch_timeout: 1h\n";
-    for (std::string scheme : {"ssh://", "https://"}) {
+    // git:// is fetched by the git program, which geo-ssf stops itself; ssh:// and https:// by libgit2.
+    for (std::string scheme : {"ssh://", "https://", "git://"}) {
         CAPTURE(scheme);
         set_storage(site, scheme + "127.0.0.1:" + std::to_string(silent.port()) + "/repositories", bounds);
         REQUIRE(site.secondary({"resync", "cool_widget", "--all"}).status == 0);
-        auto started = std::chrono::steady_clock::now();
         RunResult sync = site.secondary({"sync", "--jobs", "1", "--max-runtime", "1s"}, direct());
-        auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
         CAPTURE(sync.err);
         CHECK(sync.status == 1);
-        CHECK(seconds < 10);  // 1s of run, one fetch of 2s, and a start-up
+        // The run stopped at --max-runtime after the one fetch under way, which the stall ended.
         CHECK(site.registry_count("state = 3") >= 1);
+        CHECK(site.registry_count("state = 3") < 3);
         CHECK(site.geo_db.scalar("SELECT min(last_sync_failure) FROM cool_widget_registry WHERE state = 3")
                   .find("no data from the primary for 2s (storage.fetch_stall_timeout)") != std::string::npos);
     }
-    set_storage(site, "ssh://127.0.0.1:" + std::to_string(silent.port()) + "/repositories",
-                "  fetch_stall_timeout: 1h\n  fetch_timeout: 2s\n");
-    REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
-    RunResult sync = site.secondary({"sync", "--jobs", "1", "--max-runtime", "1s"}, direct());
-    CHECK(site.registry(1, "last_sync_failure").find("the fetch took longer than storage.fetch_timeout (2s)") !=
-          std::string::npos);
+    for (std::string scheme : {"ssh://", "git://"}) {
+        CAPTURE(scheme);
+        set_storage(site, scheme + "127.0.0.1:" + std::to_string(silent.port()) + "/repositories",
+                    "  fetch_stall_timeout: 1h\n  fetch_timeout: 2s\n");
+        REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
+        RunResult sync = site.secondary({"sync", "--jobs", "1", "--max-runtime", "1s"}, direct());
+        CAPTURE(sync.err);
+        CHECK(site.registry(1, "last_sync_failure").find("the fetch took longer than storage.fetch_timeout (2s)") !=
+              std::string::npos);
+    }
 }
 
 TEST_CASE("transports: a server that stops sending mid-pack is abandoned after fetch_stall_timeout; nothing half-written") {
@@ -369,12 +373,9 @@ TEST_CASE("transports: a server that stops sending mid-pack is abandoned after f
     StallingRelay relay(daemon.port(), limit);
     set_storage(site, "git://127.0.0.1:" + std::to_string(relay.port()), "  fetch_stall_timeout: 2s\n  fetch_timeout: 1h\n");
 
-    auto started = std::chrono::steady_clock::now();
     RunResult sync = site.secondary({"sync"}, direct());
-    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count();
     CAPTURE(sync.err);
     CHECK(sync.status == 1);
-    CHECK(seconds < 15);  // a start-up, the first kilobytes, 2s of silence
     CHECK(relay.stalled() >= 1);
     CHECK(site.registry(1, "state") == "3");
     CHECK(site.registry(1, "last_sync_failure").find("no data from the primary for 2s (storage.fetch_stall_timeout)") !=
