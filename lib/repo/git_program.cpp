@@ -10,8 +10,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include <spdlog/spdlog.h>
 
 extern char** environ;
 
@@ -40,8 +43,12 @@ std::vector<std::string> git_environment() {
     for (char** entry = environ; *entry; ++entry)
         if (std::strncmp(*entry, "GIT_", 4) != 0 && std::strncmp(*entry, "LC_ALL=", 7) != 0)
             env.emplace_back(*entry);
+    // No automatic gc or maintenance: git would detach it (setsid), beyond fetch_timeout and a
+    // stop, repacking a copy that geo-ssf packs, checksums and moves itself.
     for (const char* setting : {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
-                                "LC_ALL=C"})  // messages in English, as libgit2's
+                                "LC_ALL=C",  // messages in English, as libgit2's
+                                "GIT_CONFIG_COUNT=2", "GIT_CONFIG_KEY_0=gc.auto", "GIT_CONFIG_VALUE_0=0",
+                                "GIT_CONFIG_KEY_1=maintenance.auto", "GIT_CONFIG_VALUE_1=false"})
         env.emplace_back(setting);
     return env;
 }
@@ -68,10 +75,30 @@ std::string last_message(const std::string& output) {
     return text.empty() ? "git failed without a message" : std::string(text);
 }
 
+// Whether GIT is 2.32 or later, the first to read GIT_CONFIG_GLOBAL (and GIT_CONFIG_COUNT,
+// --no-write-fetch-head): an older one would read the user's configuration or refuse options.
+bool recent_enough(const std::filesystem::path& git) {
+    if (git.string().find('\'') != std::string::npos)
+        return false;
+    FILE* version = popen(("'" + git.string() + "' --version 2>/dev/null").c_str(), "r");
+    if (!version)
+        return false;
+    int major = 0, minor = 0;
+    bool read = std::fscanf(version, "git version %d.%d", &major, &minor) == 2;
+    pclose(version);
+    if (read && (major > 2 || (major == 2 && minor >= 32)))
+        return true;
+    spdlog::warn("{} is older than git 2.32; libgit2 fetches from every primary instead", git.string());
+    return false;
+}
+
 }  // namespace
 
 std::optional<std::filesystem::path> git_program() {
-    static const std::optional<std::filesystem::path> found = find_on_path("git");
+    static const std::optional<std::filesystem::path> found = [] {
+        auto git = find_on_path("git");
+        return git && recent_enough(*git) ? git : std::nullopt;
+    }();
     return found;
 }
 
@@ -113,6 +140,20 @@ void run_git(const std::filesystem::path& git, const std::vector<std::string>& a
         throw GitError(std::string(what) + ": cannot run " + git.string() + ": " + std::strerror(spawned));
     }
 
+    // Whatever happens below, git and the programs it started end with this call.
+    struct Reaper {
+        pid_t pid;
+        int fd;
+        bool done = false;
+        ~Reaper() {
+            if (done)
+                return;
+            ::kill(-pid, SIGKILL);
+            ::close(fd);
+            while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+            }
+        }
+    } reaper{pid, pipe_fds[0]};
     auto started = std::chrono::steady_clock::now(), last_output = started;
     std::string output, interrupted;
     std::chrono::steady_clock::time_point terminated;
@@ -149,6 +190,7 @@ void run_git(const std::filesystem::path& git, const std::vector<std::string>& a
             terminated = now;
         }
     }
+    reaper.done = true;
     ::close(pipe_fds[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
