@@ -225,10 +225,12 @@ void write_advertised_refs(const std::filesystem::path& gitdir, git_remote* remo
         std::string_view name = heads[i]->name;
         if (!name.starts_with("refs/"))
             continue;  // HEAD
-        if (name.ends_with("^{}"))
-            refs[std::string(name.substr(0, name.size() - 3))].second = git::oid_hex(heads[i]->oid);
-        else
-            refs[std::string(name)].first = git::oid_hex(heads[i]->oid);
+        bool peeled = name.ends_with("^{}");
+        std::string ref(peeled ? name.substr(0, name.size() - 3) : name);
+        int valid = 0;
+        if (git_reference_name_is_valid(&valid, ref.c_str()) != 0 || !valid)
+            continue;  // a name the download skipped too: its objects are not here
+        (peeled ? refs[ref].second : refs[ref].first) = git::oid_hex(heads[i]->oid);
     }
     // Every annotated tag under refs/tags/ is advertised peeled; a tag named by another ref may
     // not be (libgit2's local transport peels refs/tags/ alone), so not "fully-peeled": git and
