@@ -316,6 +316,7 @@ void read_events(Site& site, SiteStatus& status, Clock::time_point deadline, con
         auto standby = main.exec(
             "SELECT pg_is_in_recovery(), CASE WHEN NOT pg_is_in_recovery() THEN NULL"
             " WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+            " WHEN pg_last_xact_replay_timestamp() IS NULL THEN NULL"  // greatest() would make it 0
             " ELSE greatest(0, extract(epoch FROM now() - pg_last_xact_replay_timestamp()))::float8 END")[0];
         status.main_is_standby = standby[0].as<bool>();
         if (!standby[1].is_null())

@@ -50,12 +50,13 @@ void move_cursor(pqxx::work& tx, long long last) {
 
 // When an event is old enough that an event id missing before it belongs to a transaction that
 // rolled back: ten minutes before now, on the primary's clock. A standby shows the primary as it
-// was when its last replayed transaction committed; while replay lags (or is paused) "now" is
-// then that time, so an event a lagging standby shows is not taken for old only because it is
-// late, and the events of a transaction the standby has not replayed yet are not skipped.
+// was when its last replayed transaction committed, so "now" is that time there: an event a
+// lagging, paused or cut-off standby shows is not taken for old only because the standby is
+// behind (a standby that has replayed all it received may have lost its primary), and the
+// events of a transaction it has not replayed yet are never skipped.
 constexpr const char* k_old_event_sql =
-    "coalesce(created_at < CASE WHEN NOT pg_is_in_recovery() OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()"
-    " THEN now() ELSE pg_last_xact_replay_timestamp() END - interval '10 minutes', false)";
+    "coalesce(created_at < CASE WHEN NOT pg_is_in_recovery() THEN now() ELSE pg_last_xact_replay_timestamp() END"
+    " - interval '10 minutes', false)";
 
 std::vector<Event> read_events(pqxx::connection& main, long long after, int batch) {
     return read_primary(main, [&](pqxx::transaction_base& tx) {

@@ -154,7 +154,6 @@ TEST_CASE("standby: the whole loop against a hot standby: events, registry consi
     json status = status_of(site, true);
     CHECK(status["db_replication_lag_seconds"].is_number());
     CHECK(status["db_replication_lag_seconds"].get<double>() >= 0);
-    CHECK(status["db_replication_lag_seconds"].get<double>() < 60);
     CHECK(status["replicables"][0]["cool_widgets_synced_count"] == 3);
     CHECK(status["replicables"][0]["cool_widgets_verified_count"] == 3);
     CHECK(status["replicables"][0]["cool_widgets_registry_missing_count"] == 0);
@@ -257,7 +256,7 @@ TEST_CASE("standby: changes the standby has not replayed yet cause no error and 
     CHECK(site.secondary({"verify"}).status == 0);
     CHECK(site.registry_count("verification_state = 2") == 6);
     status = status_of(site, true);
-    CHECK(status["db_replication_lag_seconds"].get<double>() < 60);
+    CHECK(status["db_replication_lag_seconds"].get<double>() == 0);  // all it received is replayed
     CHECK(status["replicables"][0]["cool_widgets_registry_missing_count"] == 0);
 }
 

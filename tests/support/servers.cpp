@@ -410,14 +410,17 @@ void StandbyServer::start(const std::vector<std::string>& settings) {
     }
     m_port = free_port();
 
-    // Settings a hot standby must have at least as high as its primary's.
+    // Settings a hot standby must have at least as high as its primary's; and the kind of
+    // dynamic shared memory the primary's initdb found working on this machine (POSIX shared
+    // memory is not everywhere: a chroot without /dev/shm).
     std::string conf = "port = " + std::to_string(m_port) +
                        "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '" + m_dir.string() +
                        "'\nhot_standby = on\nshared_buffers = 16MB\nfsync = off\n"
                        "log_line_prefix = '%m [%p] standby '\n";
     for (const auto& row : pqxx::nontransaction(*primary).exec(
              "SELECT name, setting FROM pg_settings WHERE name IN ('max_connections', 'max_worker_processes',"
-             " 'max_wal_senders', 'max_prepared_transactions', 'max_locks_per_transaction')"))
+             " 'max_wal_senders', 'max_prepared_transactions', 'max_locks_per_transaction',"
+             " 'dynamic_shared_memory_type')"))
         conf += row[0].as<std::string>() + " = " + row[1].as<std::string>() + "\n";
     for (const auto& setting : settings)
         conf += setting + "\n";
