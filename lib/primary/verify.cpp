@@ -14,8 +14,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Missing state rows are created this many records at a time, each range in a transaction.
-
 class ChecksumBatch : public ClaimedBatchOf<states_table::Claim, VerificationOutcome> {
 public:
     ChecksumBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<states_table::Claim> claims)

@@ -20,8 +20,12 @@ TEST_CASE("names::derive_schema_names refuses SQL reserved words and geo-ssf's o
                          doctest::Contains("the plural \"select\""), UsageError);
     CHECK_THROWS_WITH_AS(derive_schema_names(derive_names("Widget"), std::string_view("as")),
                          doctest::Contains("--model-table \"as\": it is an SQL reserved word"), UsageError);
-    CHECK_THROWS_WITH_AS(derive_schema_names(derive_names("Widget"), std::string_view("geo_events")),
-                         doctest::Contains("one of geo-ssf's own tables"), UsageError);
+    for (const char* own : {"geo_events", "geo_ssf_tallies", "geo_ssf_cursors", "geo_ssf_ref_differences",
+                            "geo_ssf_schema_migrations", "event_log_states"}) {
+        CAPTURE(own);
+        CHECK_THROWS_WITH_AS(derive_schema_names(derive_names("Widget"), std::string_view(own)),
+                             doctest::Contains("one of geo-ssf's own tables"), UsageError);
+    }
     CHECK(derive_schema_names(derive_names("Widget")).model_table == "widgets");
 }
 
