@@ -41,7 +41,7 @@ TEST_CASE("event replay: --max-runtime stops it between batches; later runs resu
     hold.exec("SELECT 1 FROM cool_widget_registry WHERE cool_widget_id = 1 FOR UPDATE");
     BackgroundRun run({"-c", site.secondary_config.string(), "sync", "--max-runtime", "1s"});
     while (site.geo_db.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'geo-ssf' "
-                              "AND wait_event_type = 'Lock'") == "0")
+                              "AND datname = current_database() AND wait_event_type = 'Lock'") == "0")
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));
     hold.abort();
