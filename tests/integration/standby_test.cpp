@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <regex>
 #include <thread>
@@ -289,14 +290,26 @@ TEST_CASE("standby: a read cancelled by a recovery conflict is tried once more; 
     site.standby->catch_up();
     std::string cursor = site.event_cursor();
     auto conflict = [&] { site.main_db.exec("LOCK TABLE cool_widgets IN ACCESS EXCLUSIVE MODE"); };
+    // Conflicts every tenth of a second until RUN ends: every read of the records, the one tried
+    // once more included, is cancelled, however slowly this machine runs it.
+    auto conflicts_until_done = [&](BackgroundRun& run) {
+        std::atomic<bool> done{false};
+        std::thread primary([&] {
+            while (!done) {
+                conflict();
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+        });
+        RunResult result = run.wait();
+        done = true;
+        primary.join();
+        return result;
+    };
 
     SUBCASE("cancelled twice: a database error, and the batch of events is not recorded") {
         BackgroundRun run({"-c", site.secondary_config.string(), "-v", "sync"});
-        std::string first = sleeping_statement(site);
-        conflict();
-        sleeping_statement(site, first);  // the same read, tried once more
-        conflict();
-        RunResult sync = run.wait();
+        sleeping_statement(site);
+        RunResult sync = conflicts_until_done(run);
         CAPTURE(sync.err);
         CHECK(sync.status == 4);
         CHECK(sync.err.find("trying it once more") != std::string::npos);
@@ -321,11 +334,8 @@ TEST_CASE("standby: a read cancelled by a recovery conflict is tried once more; 
         // Events and registry consistency read the records too, and register them; the claimed
         // batch's repository paths are read last.
         const std::string paths = "SELECT m.id, m.id::text FROM slow_cool_widgets m WHERE m.id = ANY%";
-        std::string first = sleeping_statement(site, "", paths);
-        conflict();
-        sleeping_statement(site, first, paths);
-        conflict();
-        RunResult sync = run.wait();
+        sleeping_statement(site, "", paths);
+        RunResult sync = conflicts_until_done(run);
         CAPTURE(sync.err);
         CHECK(sync.status == 4);
         CHECK(sync.err.find("canceling statement due to conflict with recovery") != std::string::npos);
