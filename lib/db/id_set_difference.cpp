@@ -142,6 +142,21 @@ long long settle_by_suspects(IdSet& wanted, IdSet& present, std::vector<Compared
 
 }  // namespace
 
+long long count_missing_members(IdSet& wanted, IdSet& present, const std::vector<long long>& ids) {
+    if (ids.empty())
+        return 0;
+    auto [wanted_members, present_members] = on_both_sides([&] { return wanted.members(ids); },
+                                                           [&] { return present.members(ids); });
+    std::vector<long long> wanted_ids, present_ids;
+    for (const auto& member : wanted_members)
+        wanted_ids.push_back(member.first);
+    for (const auto& member : present_members)
+        present_ids.push_back(member.first);
+    std::sort(wanted_ids.begin(), wanted_ids.end());
+    wanted_ids.erase(std::unique(wanted_ids.begin(), wanted_ids.end()), wanted_ids.end());
+    return count_missing_sorted(wanted_ids, sorted(std::move(present_ids)));
+}
+
 long long count_missing_ids(IdSet& wanted, IdSet& present, std::vector<ComparedRange> start,
                             const std::vector<long long>& suspects, const DifferenceTuning& tuning) {
     long long missing = 0;

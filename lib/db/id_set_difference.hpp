@@ -72,6 +72,9 @@ IdRange all_ids();
 long long count_missing_ids(IdSet& wanted, IdSet& present, std::vector<ComparedRange> start,
                             const std::vector<long long>& suspects = {}, const DifferenceTuning& tuning = {});
 
+// Of IDS, how many WANTED has and PRESENT lacks: each side is asked about them once.
+long long count_missing_members(IdSet& wanted, IdSet& present, const std::vector<long long>& ids);
+
 // A digest's hash sum as a number and back (sums of up to 2^64 hashes fit).
 __int128 parse_hash_sum(const std::string& text);
 std::string format_hash_sum(__int128 sum);

@@ -80,7 +80,7 @@ void backfill_range(pqxx::work& tx, const Replicable& r, std::pair<long long, lo
 }  // namespace
 
 BackfillCounts backfill_rows(pqxx::connection& connection, const Replicable& r, int batch) {
-    const std::string cursor_name = "state_backfill:" + r.name;
+    const std::string cursor_name = state_backfill_walk(r.name);
     BackfillCounts counts;
     std::optional<long long> after, largest_with_row;
     {

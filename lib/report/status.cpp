@@ -3,6 +3,7 @@
 #include "site/database.hpp"
 #include "common/duration.hpp"
 #include "common/error.hpp"
+#include "db/cursors.hpp"
 #include "db/id_set_difference.hpp"
 #include "db/model_table.hpp"
 #include "db/states.hpp"
@@ -46,6 +47,14 @@ public:
         if (row[0].is_null())
             return std::nullopt;
         return IdRange{row[0].as<long long>(), row[1].as<long long>()};
+    }
+
+    // The digest of one range, for the first comparison.
+    RangeDigest digest(const IdRange& range) {
+        return read_digest(m_reader.exec("SELECT " + digest_sql(m_column) + " FROM " + m_table + " WHERE " + m_column +
+                                             " BETWEEN $1 AND $2 AND " + m_predicate,
+                                         range.first, range.last)[0],
+                           0);
     }
 
     std::vector<RangeDigest> digests(const std::vector<IdRange>& ranges) override {
@@ -157,12 +166,24 @@ void count_fields(TypeStatus& t, std::initializer_list<CountField> fields, const
     }
 }
 
+// Where a walk has checked every record up to (see collect_status): the largest id with a row
+// once a pass has gone through to the end, else where the current pass stands; nullopt when
+// nothing is checked yet.
+std::optional<long long> checked_through(TimedReader& reader, const WalkProgress& walk, const std::string& table,
+                                         const std::string& column) {
+    if (walk.passes == 0)
+        return walk.position;
+    auto row = reader.exec("SELECT max(" + column + ") FROM " + table)[0];
+    return row[0].is_null() ? std::nullopt : std::optional<long long>(row[0].as<long long>());
+}
+
 // The primary: the states table's tallies, which a scope (or missing triggers) makes counted
 // from the rows in scope, then the records in scope from the model table, each in a snapshot
 // of its own, so that one that does not finish leaves the other's fields known.
 void count_on_primary(pqxx::connection& main, TypeStatus& t, Clock::time_point deadline,
                       const std::string& timeout_text) {
     const Replicable& r = *t.replicable;
+    std::optional<long long> state_rows;  // of every record: without a scope
     count_fields(t, {&StatusCounts::checksum_total, &StatusCounts::checksummed, &StatusCounts::checksum_failed}, [&] {
         TimedReader reader(main, deadline, timeout_text);
         TalliedTable states = states_tallied_table(r);
@@ -177,6 +198,8 @@ void count_on_primary(pqxx::connection& main, TypeStatus& t, Clock::time_point d
                                                     : r.foreign_key + " IN (SELECT " + r.model_key + " FROM " + r.model_table +
                                                           " WHERE " + scope_predicate(r) + ")");
         t.counts.checksum_total = tallies->ids.count;
+        if (r.scope.empty())
+            state_rows = tallies->ids.count;
         t.counts.checksummed =
             tallied(*tallies, [](const Tally& x) { return verification_is(x, VerificationState::succeeded); });
         t.counts.checksum_failed =
@@ -184,8 +207,20 @@ void count_on_primary(pqxx::connection& main, TypeStatus& t, Clock::time_point d
     });
     count_fields(t, {&StatusCounts::count}, [&] {
         TimedReader reader(main, deadline, timeout_text);
-        t.counts.count =
-            as_count(reader.exec("SELECT count(*) FROM " + r.model_table + " WHERE " + scope_predicate(r))[0][0]);
+        t.walk = walk_progress(reader.exec(walk_progress_sql(), state_backfill_walk(r.name)));
+        std::string in_scope = " FROM " + r.model_table + " WHERE " + scope_predicate(r);
+        // With a scope a state row says nothing of whether its record is still in scope.
+        std::optional<long long> checked = state_rows ? checked_through(reader, *t.walk, r.states_table, r.foreign_key)
+                                                      : std::nullopt;
+        if (!checked) {
+            t.counts.count = as_count(reader.exec("SELECT count(*)" + in_scope)[0][0]);
+            return;
+        }
+        // The records up to CHECKED are those with a state row there; beyond it, they are read.
+        auto beyond = reader.exec("SELECT (SELECT count(*)" + in_scope + " AND " + r.model_key + " > $1), (SELECT count(*) FROM " +
+                                      r.states_table + " WHERE " + r.foreign_key + " > $1)",
+                                  *checked)[0];
+        t.counts.count = *state_rows - as_count(beyond[1]) + as_count(beyond[0]);
     });
 }
 
@@ -201,13 +236,14 @@ std::vector<long long> records_of_recent_events(TimedReader& main, const Replica
     return out;
 }
 
-// A secondary: the registry's tallies (which also digest its ids; a pass over its rows when it
-// has no usable tallies) and, at the same time, a digest of the primary's records in scope,
-// split at the registry's largest id: records above it are missing without a doubt (new
-// records not registered yet, the usual difference).
-// Below it the two digests are compared; where they differ, the records of the events this
-// secondary has not processed yet are looked up first, and the id ranges compared only if
-// they do not explain the difference.
+// A secondary: the registry's tallies, and how many records in scope on the primary have no
+// registry row. The records registry consistency has checked (see collect_status) are trusted
+// but for the records of the events this secondary has not processed yet, which are looked up.
+// Beyond them the primary's records are read, at the same time as the tallies: those above the
+// registry's largest id are missing without a doubt (new records not registered yet, the usual
+// difference) and are only counted; below it, the digests of both sides are compared, the
+// events' records looked up first, and the id ranges compared only if they do not explain the
+// difference.
 void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatus& t, std::optional<long long> cursor,
                         Clock::time_point deadline, const std::string& timeout_text) {
     const Replicable& r = *t.replicable;
@@ -218,6 +254,7 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
     TableIds registered_ids(geo_reader, r.registry_table, r.foreign_key, "true");
     auto started = Clock::now();
     std::optional<IdRange> registered_bounds;
+    long long first_unchecked = all_ids().first;
     std::vector<long long> suspects;
     std::future<std::pair<RangeDigest, RangeDigest>> primary_digests;
     std::optional<TableTallies> tallies;
@@ -225,18 +262,18 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
                      &StatusCounts::verification_total, &StatusCounts::verified, &StatusCounts::verification_failed},
                  [&] {
         registered_bounds = registered_ids.bounds();
+        t.walk = walk_progress(geo_reader.exec(walk_progress_sql(), registry_consistency_walk(r.name)));
+        if (auto checked = checked_through(geo_reader, *t.walk, r.registry_table, r.foreign_key))
+            first_unchecked = *checked == all_ids().last ? *checked : *checked + 1;
         primary_digests = std::async(std::launch::async, [&] {
             if (cursor)
                 suspects = records_of_recent_events(main_reader, r, *cursor);
             std::string in_scope = " FROM " + r.model_table + " WHERE " + scope_predicate(r);
-            if (!registered_bounds)
-                return std::make_pair(
-                    read_digest(main_reader.exec("SELECT " + digest_sql(r.model_key) + in_scope)[0], 0), RangeDigest{});
-            // Two statements: a FILTER on each aggregate would cost every row a comparison more.
-            auto below = read_digest(
-                main_reader.exec("SELECT " + digest_sql(r.model_key) + in_scope + " AND " + r.model_key + " <= $1",
-                                 registered_bounds->last)[0],
-                0);
+            // Up to the registry's largest id, digested to be compared; above it, counted.
+            if (!registered_bounds || registered_bounds->last < first_unchecked)
+                return std::make_pair(RangeDigest{}, RangeDigest{as_count(main_reader.exec(
+                    "SELECT count(*)" + in_scope + " AND " + r.model_key + " >= $1", first_unchecked)[0][0]), ""});
+            auto below = wanted_ids.digest({first_unchecked, registered_bounds->last});
             auto above = as_count(main_reader.exec("SELECT count(*)" + in_scope + " AND " + r.model_key + " > $1",
                                                    registered_bounds->last)[0][0]);
             return std::make_pair(below, RangeDigest{above, ""});
@@ -273,18 +310,26 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
         if (!tallies || !primary_digests.valid())
             throw CountCancelled{t.reason};  // the comparison needs the registry's digest
         auto [wanted_below, wanted_above] = primary_digests.get();
-        spdlog::debug("{}: the primary's ids digested in {} ms", r.name, milliseconds_since(started));
-        const RangeDigest& registered = tallies->ids;
+        spdlog::debug("{}: the primary's ids beyond {} read in {} ms", r.name, first_unchecked,
+                      milliseconds_since(started));
+        std::vector<long long> checked_suspects, unchecked_suspects;
+        for (long long id : suspects)
+            (id < first_unchecked ? checked_suspects : unchecked_suspects).push_back(id);
+        long long missing = count_missing_members(wanted_ids, registered_ids, checked_suspects);
         std::vector<ComparedRange> start;
-        IdRange all = all_ids();
-        if (!registered_bounds) {
-            start.push_back({all, wanted_below, registered});
+        long long top = all_ids().last;
+        if (registered_bounds && registered_bounds->last >= first_unchecked) {
+            IdRange below{first_unchecked, registered_bounds->last};
+            // The registry's digest of every id comes with its tallies; of part of them, it is read.
+            RangeDigest registered = first_unchecked == all_ids().first ? tallies->ids : registered_ids.digest(below);
+            start.push_back({below, wanted_below, registered});
+            if (registered_bounds->last < top)
+                start.push_back({{registered_bounds->last + 1, top}, wanted_above, RangeDigest{}});
         } else {
-            start.push_back({{all.first, registered_bounds->last}, wanted_below, registered});
-            if (registered_bounds->last < all.last)
-                start.push_back({{registered_bounds->last + 1, all.last}, wanted_above, RangeDigest{}});
+            start.push_back({{first_unchecked, top}, wanted_above, RangeDigest{}});  // no registry row there
         }
-        counts.registry_missing = count_missing_ids(wanted_ids, registered_ids, std::move(start), suspects);
+        missing += count_missing_ids(wanted_ids, registered_ids, std::move(start), unchecked_suspects);
+        counts.registry_missing = missing;
         spdlog::debug("{}: {} missing registry rows counted in {} ms in all", r.name, *counts.registry_missing,
                       milliseconds_since(started));
     });
@@ -368,7 +413,7 @@ std::vector<TypeStatus> select_status_types(const Config& config, const std::vec
     if (names.empty()) {
         for (const auto& r : config.replicables)
             if (counted_in_status(r, config.role))
-                out.push_back({&r, TypeOutcome::counted, "", {}, {}});
+                out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}});
         return out;
     }
     for (const auto& name : names) {
@@ -379,10 +424,11 @@ std::vector<TypeStatus> select_status_types(const Config& config, const std::vec
         if (seen)
             continue;
         if (counted_in_status(r, config.role))
-            out.push_back({&r, TypeOutcome::counted, "", {}, {}});
+            out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}});
         else
             out.push_back({&r, TypeOutcome::disabled,
                            std::string(primary ? "verification" : "replication") + " is disabled in " + r.file.string(),
+                           {},
                            {},
                            {}});
     }

@@ -2,6 +2,7 @@
 // read from the tallies the triggers keep (lib/tallies.hpp), plus the event log's position.
 #pragma once
 
+#include "db/cursors.hpp"
 #include "site/config.hpp"
 #include "repo/quarantine.hpp"
 #include "site/site.hpp"
@@ -57,6 +58,10 @@ struct TypeStatus {
     std::string reason;  // why it is unknown, partial or disabled
     StatusCounts counts;
     std::vector<CountField> unknown_fields;  // partial: the counts that did not finish
+    // The walk that checks every record once per pass (a primary's state-row backfill, a
+    // secondary's registry consistency): the counts trust what it has checked (see
+    // collect_status). nullopt when it could not be read.
+    std::optional<WalkProgress> walk;
 };
 
 // An event of the primary's log: its id and when it was created.
@@ -105,6 +110,13 @@ std::vector<TypeStatus> select_status_types(const Config& config, const std::vec
 // Counts TYPES (from select_status_types) on SITE. Each type gets status.timeout: a count
 // that cannot finish within it leaves that type unknown and the others are still counted.
 // Other database errors are thrown.
+// What would read every record id is bounded by the type's walk: the records it has checked
+// are trusted (a primary's records with a state row; a secondary's registered records), and
+// only the records beyond it are read, so that a status run costs what changed since, not the
+// table's size. Beyond it means above where the current pass stands until a pass has gone
+// through to the end, and above the largest checked id after that. A record that lost its row
+// where the walk has been (created without an event below the largest id, a row deleted by
+// hand) goes uncounted until the walk's next pass reaches it and gives it its row back.
 SiteStatus collect_status(Site& site, std::vector<TypeStatus> types);
 
 // status --recount: replaces the stored tallies of the counted TYPES by a count of their rows

@@ -129,6 +129,16 @@ std::string describe_event(const std::optional<EventMark>& mark) {
     return out;
 }
 
+// When the walk that status trusts last went through every record, and where it stands.
+std::string describe_walk(const WalkProgress& walk) {
+    std::string out = walk.passed_at ? readable_timestamp(*walk.passed_at) : "none yet";
+    if (walk.passed_at && walk.passed_age_seconds)
+        out += " (" + relative_time_in_words(-*walk.passed_age_seconds) + ")";
+    if (walk.position)
+        out += std::string(walk.passed_at ? ", the next one" : ", the first one") + " at id " + std::to_string(*walk.position);
+    return out;
+}
+
 std::string type_heading(const Replicable& r) { return r.title_plural + " (" + r.name + ")\n"; }
 
 std::string type_block(const TypeStatus& t, Role role) {
@@ -167,7 +177,10 @@ std::string type_block(const TypeStatus& t, Role role) {
             note = format_percentage(*percentage);
         lines.add(field.label, std::to_string(*value), note);
     }
-    return type_heading(r) + lines.render(true);
+    std::string out = type_heading(r) + lines.render(true);
+    if (t.walk)
+        out += "  Last full pass  " + describe_walk(*t.walk) + "\n";
+    return out;
 }
 
 template <typename T>
@@ -334,6 +347,8 @@ std::string format_status_json(const SiteStatus& status) {
             }
             type[status_field_name(r.plural, field.name)] = optional_json(t.counts.*field.member);
         }
+        if (t.walk)
+            type[status_field_name(r.plural, "last_full_pass_at")] = optional_json(t.walk->passed_at);
         out["replicables"].push_back(std::move(type));
     }
     return out.dump(2) + "\n";
@@ -354,6 +369,11 @@ std::string format_status_prometheus(const SiteStatus& status, double now, const
                 exposition.gauge(prometheus_gauge_name(status_field_name(r.plural, field.name)), help_for(field, r),
                                  std::to_string(*value));
         }
+        if (t.walk && t.walk->passed_unix_time)
+            exposition.gauge("geo_" + r.plural + "_last_full_pass_timestamp_seconds",
+                             std::string("When ") + (primary ? "the state-row backfill" : "registry consistency") +
+                                 " of " + r.title_plural + " last went through every record",
+                             format_number(*t.walk->passed_unix_time));
     }
     if (status.events_known) {
         if (status.last_event) {

@@ -123,7 +123,7 @@ void reconcile_range(Site& site, const Replicable& r, std::pair<long long, long 
 // records that are gone or out of scope; and one batch of the records above the registry's
 // largest id, so that records created without an event are registered at once.
 void reconcile_registry(Site& site, const Replicable& r, TypeTotals& totals, RemovalReport& removals) {
-    const std::string cursor_name = "registry_consistency:" + r.name;
+    const std::string cursor_name = registry_consistency_walk(r.name);
     std::optional<long long> after, largest_registered;
     {
         pqxx::read_transaction geo(site.geo_database());

@@ -22,7 +22,7 @@ RunOptions explaining() {
 }
 
 // Records 1..N checksummed on the primary, synced and verified on the secondary, every event
-// processed, statistics fresh.
+// processed, a full pass of the backfill and of registry consistency made, statistics fresh.
 void seed_idle_sites(SecondaryFixture& site, long long n) {
     std::string count = std::to_string(n);
     site.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1, " + count + ")");
@@ -36,6 +36,9 @@ void seed_idle_sites(SecondaryFixture& site, long long n) {
                      "decode(md5(g::text), 'hex'), now() FROM generate_series(1, " + count + ") g");
     site.geo_db.exec("INSERT INTO event_log_states (event_id, created_at) VALUES (" +
                      site.main_db.scalar("SELECT max(id) FROM geo_events") + ", now())");
+    std::string passed = "INSERT INTO geo_ssf_cursors (name, position, passes, passed_at) VALUES ('";
+    site.main_db.exec(passed + "state_backfill:cool_widget', NULL, 1, now())");
+    site.geo_db.exec(passed + "registry_consistency:cool_widget', NULL, 1, now())");
     site.main_db.exec("ANALYZE");
     site.geo_db.exec("ANALYZE");
 }

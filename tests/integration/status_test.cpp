@@ -114,7 +114,7 @@ TEST_CASE("status: a primary's counts equal the ones computed from the seeded ro
               count(scoped, [&](long long id) { return has_state(id) && id % 5 == 2; }));
         CHECK(w["cool_widgets_checksum_failed_count"] ==
               count(scoped, [&](long long id) { return has_state(id) && id % 5 == 3; }));
-        CHECK(w.size() == 6);  // name, status and GitLab's four primary fields
+        CHECK(w.size() == 7);  // name, status, GitLab's four primary fields and the last full pass
         const json& g = type_in(status, "gadget");
         CHECK(g["gadgets_count"] == 0);
         CHECK(g["gadgets_checksum_total_count"] == 0);
@@ -258,7 +258,8 @@ TEST_CASE("status: empty tables count zero, with GitLab's 0 percentages") {
         CAPTURE(name);
         const json& t = type_in(primary, name);
         for (auto it = t.begin(); it != t.end(); ++it)
-            if (it.key() != "name" && it.key() != "status")
+            if (it.key() != "name" && it.key() != "status" && it.key() != "cool_widgets_last_full_pass_at" &&
+                it.key() != "gadgets_last_full_pass_at")
                 CHECK(it.value() == 0);
     }
     json secondary = status_json(sites, false);
@@ -464,6 +465,90 @@ TEST_CASE("status, show, list: --help ends with examples") {
         CHECK(r.out.find("Examples:") != std::string::npos);
         CHECK(r.out.find(std::string("geo-ssf ") + command) != std::string::npos);
     }
+}
+
+TEST_CASE("status: a secondary reads only what registry consistency has not checked, and says when it last checked all") {
+    TwoSitesFixture sites;
+    sites.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1, 100)");
+    // Registered: all but 5 and 50 (lost their rows) and 95..100 (new).
+    sites.geo_db.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at, state) SELECT g, now(), 2 "
+                      "FROM generate_series(1, 94) g WHERE g NOT IN (5, 50)");
+    auto missing = [&] {
+        return type_in(status_json(sites, false), "cool_widget")["cool_widgets_registry_missing_count"].get<long long>();
+    };
+    auto walk_to = [&](const std::string& position, int passes) {
+        sites.geo_db.exec("INSERT INTO geo_ssf_cursors (name, position, passes, passed_at) VALUES "
+                          "('registry_consistency:cool_widget', " + position + ", " + std::to_string(passes) + ", " +
+                          (passes > 0 ? "now() - interval '2 hours'" : "NULL") +
+                          ") ON CONFLICT (name) DO UPDATE SET position = excluded.position, passes = excluded.passes, "
+                          "passed_at = excluded.passed_at");
+    };
+    // Nothing checked yet: every record is read.
+    CHECK(missing() == 8);
+    RunResult table = sites.secondary_run({"status", "cool_widget"});
+    CAPTURE(table.out);
+    CHECK(table.out.find("  Last full pass  none yet\n") != std::string::npos);
+
+    // The first pass has checked up to 30: 5 is trusted, what lies beyond is read.
+    walk_to("30", 0);
+    CHECK(missing() == 7);
+    // ... unless an event this secondary has not processed names it.
+    sites.main_db.exec("INSERT INTO geo_events (replicable_name, event_name, payload, created_at) "
+                       "VALUES ('cool_widget', 'created', '{\"model_record_id\": 5}', now())");
+    CHECK(missing() == 8);
+
+    // A pass went through: only the records above the registry's largest id are read.
+    walk_to("NULL", 1);
+    CHECK(missing() == 7);  // 95..100, and 5 through its event
+    sites.main_db.exec("TRUNCATE geo_events");
+    CHECK(missing() == 6);
+    json status = status_json(sites, false);
+    CHECK(type_in(status, "cool_widget")["cool_widgets_last_full_pass_at"].is_string());
+    table = sites.secondary_run({"status", "cool_widget"});
+    CHECK(table.out.find("  Last full pass  ") != std::string::npos);
+    CHECK(table.out.find("(2 hours ago)\n") != std::string::npos);
+
+    // The next pass registers what it finds, and is counted (the primary has no repositories).
+    std::string config = read_file(sites.secondary);
+    config.replace(config.find("file:///nonexistent"), 19, (sites.dir / "primary-repositories").string());
+    write_file(sites.secondary, config);
+    RunResult sync = sites.secondary_run({"sync"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(sites.geo_db.scalar("SELECT passes || ' ' || coalesce(position::text, 'start') || ' ' || "
+                              "(passed_at > now() - interval '1 minute') FROM geo_ssf_cursors "
+                              "WHERE name = 'registry_consistency:cool_widget'") == "2 start true");
+    CHECK(missing() == 0);
+    CHECK(sites.geo_db.scalar("SELECT count(*) FROM cool_widget_registry") == "100");
+}
+
+TEST_CASE("status: a primary counts the records the backfill has checked from their state rows") {
+    TwoSitesFixture sites;
+    sites.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1, 100)");
+    // State rows for 1..90 but 40 (lost its row); 91..100 are new.
+    sites.main_db.exec("INSERT INTO cool_widget_states (cool_widget_id) SELECT g FROM generate_series(1, 90) g "
+                       "WHERE g <> 40");
+    auto count = [&] { return type_in(status_json(sites, true), "cool_widget")["cool_widgets_count"].get<long long>(); };
+    auto walk_to = [&](const std::string& position, int passes) {
+        sites.main_db.exec("INSERT INTO geo_ssf_cursors (name, position, passes, passed_at) VALUES "
+                           "('state_backfill:cool_widget', " + position + ", " + std::to_string(passes) + ", " +
+                           (passes > 0 ? "now()" : "NULL") +
+                           ") ON CONFLICT (name) DO UPDATE SET position = excluded.position, passes = excluded.passes, "
+                           "passed_at = excluded.passed_at");
+    };
+    CHECK(count() == 100);  // nothing checked: the model table is counted
+    walk_to("30", 0);
+    CHECK(count() == 100);  // up to 30 from the state rows, beyond it from the model table
+    walk_to("NULL", 1);
+    CHECK(count() == 99);   // 40 lost its row where the backfill had been: counted on its next pass
+    CHECK(type_in(status_json(sites, true), "cool_widget")["cool_widgets_checksum_total_count"] == 89);
+    RunResult verify = sites.primary_run({"verify"});  // fails each record: there are no repositories
+    CAPTURE(verify.err);
+    CHECK(sites.main_db.scalar("SELECT passes FROM geo_ssf_cursors WHERE name = 'state_backfill:cool_widget'") == "2");
+    CHECK(count() == 100);
+    // With a scope, a state row does not say its record is in scope: the records are counted.
+    sites.set_definition("cool_widget", "scope", "\"id % 2 = 0\"");
+    CHECK(count() == 50);
 }
 
 }

@@ -28,7 +28,7 @@ SiteStatus secondary_status() {
     s.role = Role::secondary;
     s.last_event = EventMark{120, "2026-03-12T09:45:01.123456+00:00", 1773308701.123456, 180.0};
     s.cursor_last_event = EventMark{100, "2026-03-12T09:40:00+00:00", 1773308400.0, 481.0};
-    TypeStatus widgets{&k_widgets, TypeOutcome::counted, "", {}, {}};
+    TypeStatus widgets{&k_widgets, TypeOutcome::counted, "", {}, {}, {}};
     auto& c = widgets.counts;
     c.count = c.registry = 1000;
     c.synced = 999;
@@ -38,6 +38,7 @@ SiteStatus secondary_status() {
     c.verification_failed = 0;
     c.registry_missing = 7;
     c.missing_on_primary = 2;
+    widgets.walk = WalkProgress{4500, 3, "2026-03-12T09:30:00+00:00", 1773307800.0, 1081.0};
     s.types.push_back(widgets);
     return s;
 }
@@ -97,6 +98,7 @@ TEST_CASE("status_format: the Prometheus text is valid exposition format, escape
     CHECK(e.value("geo_cool_widgets_verified") == 900);
     CHECK(e.value("geo_cool_widgets_verification_failed") == 0);
     CHECK(e.value("geo_cool_widgets_registry_missing") == 7);
+    CHECK(e.value("geo_cool_widgets_last_full_pass_timestamp_seconds") == 1773307800.0);
     CHECK(e.value("geo_last_event_id") == 120);
     CHECK(e.value("geo_cursor_last_event_id") == 100);
     CHECK(e.value("geo_cursor_last_event_timestamp") == 1773308400.0);
@@ -104,6 +106,21 @@ TEST_CASE("status_format: the Prometheus text is valid exposition format, escape
     CHECK_FALSE(e.has("geo_cool_widgets_checksummed"));  // primary fields are not a secondary's
     CHECK(e.help.at("geo_cool_widgets_synced") == "Number of syncable Cool Widgets synced on secondary");
     CHECK(text.find("site=\"secondary \\\"eu\\\"\\\\west\\nline\"") != std::string::npos);
+}
+
+TEST_CASE("status_format: when the walk status trusts last went through every record, and where it stands") {
+    SiteStatus s = secondary_status();
+    CHECK(format_status_table(s).find("  Last full pass  2026-03-12 09:30:00+00:00 (18 minutes ago), the next one at id "
+                                      "4500\n") != std::string::npos);
+    CHECK(nlohmann::json::parse(format_status_json(s))["replicables"][0]["cool_widgets_last_full_pass_at"] ==
+          "2026-03-12T09:30:00+00:00");
+    s.types[0].walk = WalkProgress{120, 0, std::nullopt, std::nullopt, std::nullopt};
+    CHECK(format_status_table(s).find("  Last full pass  none yet, the first one at id 120\n") != std::string::npos);
+    CHECK(nlohmann::json::parse(format_status_json(s))["replicables"][0]["cool_widgets_last_full_pass_at"].is_null());
+    CHECK_FALSE(parse_exposition(format_status_prometheus(s, 1, std::nullopt))
+                    .has("geo_cool_widgets_last_full_pass_timestamp_seconds"));
+    s.types[0].walk.reset();  // not read: nothing said
+    CHECK(format_status_table(s).find("Last full pass") == std::string::npos);
 }
 
 TEST_CASE("status_format: the strict reader rejects what the format forbids") {
@@ -144,7 +161,7 @@ TEST_CASE("status_format: verification gauges are left out when verification is 
 
 TEST_CASE("status_format: an unknown type keeps the last success time of the file it replaces") {
     SiteStatus s = secondary_status();
-    s.types.push_back({&k_gadgets, TypeOutcome::unknown, "counting did not finish within status.timeout (5m)", {}, {}});
+    s.types.push_back({&k_gadgets, TypeOutcome::unknown, "counting did not finish within status.timeout (5m)", {}, {}, {}});
     CHECK_FALSE(s.complete());
     std::string earlier = format_status_prometheus(secondary_status(), 1700000000, std::nullopt);
     auto kept = parse_exposition(format_status_prometheus(s, 1800000000, earlier));
@@ -165,7 +182,7 @@ TEST_CASE("status_format: an unknown type keeps the last success time of the fil
 
 TEST_CASE("status_format: JSON has exactly GitLab's field names plus ours") {
     SiteStatus s = secondary_status();
-    s.types.push_back({&k_gadgets, TypeOutcome::disabled, "replication is disabled in replicables/gadget.yml", {}, {}});
+    s.types.push_back({&k_gadgets, TypeOutcome::disabled, "replication is disabled in replicables/gadget.yml", {}, {}, {}});
     auto json = nlohmann::json::parse(format_status_json(s));
     CHECK(json["site"] == s.site);
     CHECK(json["role"] == "secondary");
@@ -178,7 +195,7 @@ TEST_CASE("status_format: JSON has exactly GitLab's field names plus ours") {
         keys.push_back(it.key());
     std::sort(keys.begin(), keys.end());
     std::vector<std::string> expected = {
-        "cool_widgets_count", "cool_widgets_failed_count", "cool_widgets_missing_on_primary_count", "cool_widgets_registry_count",
+        "cool_widgets_count", "cool_widgets_failed_count", "cool_widgets_last_full_pass_at", "cool_widgets_missing_on_primary_count", "cool_widgets_registry_count",
         "cool_widgets_registry_missing_count", "cool_widgets_synced_count", "cool_widgets_synced_in_percentage",
         "cool_widgets_verification_failed_count", "cool_widgets_verification_total_count", "cool_widgets_verified_count",
         "cool_widgets_verified_in_percentage", "name", "status"};
@@ -212,12 +229,12 @@ TEST_CASE("status_format: the table aligns numbers and marks failures") {
 
     SiteStatus p;
     p.site = "primary";
-    p.types.push_back({&k_widgets, TypeOutcome::counted, "", {}, {}});
+    p.types.push_back({&k_widgets, TypeOutcome::counted, "", {}, {}, {}});
     p.types[0].counts.count = 10;
     p.types[0].counts.checksum_total = 8;
     p.types[0].counts.checksummed = 6;
     p.types[0].counts.checksum_failed = 2;
-    p.types.push_back({&k_gadgets, TypeOutcome::unknown, "counting did not finish within status.timeout (1s)", {}, {}});
+    p.types.push_back({&k_gadgets, TypeOutcome::unknown, "counting did not finish within status.timeout (1s)", {}, {}, {}});
     std::string primary = format_status_table(p);
     CAPTURE(primary);
     CHECK(primary.find("  Last event  none yet\n") != std::string::npos);

@@ -1,0 +1,1 @@
+../main/20261130000000_count_geo_ssf_cursor_passes.sql
