@@ -19,7 +19,7 @@ public:
     ChecksumBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<states_table::Claim> claims)
         : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)) {}
 
-    void work(size_t i) override {
+    bool work(size_t i) override {
         const states_table::Claim& c = m_claims[i];
         try {
             if (!c.path_error.empty())
@@ -29,6 +29,7 @@ public:
         } catch (const std::exception& e) {
             m_outcomes[i] = verification_failed(c.retry_count, e.what());
         }
+        return true;
     }
 
     RecordResult result(size_t i) const override {

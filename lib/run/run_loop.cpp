@@ -20,8 +20,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Works BATCH on JOBS threads, records it, and returns the results of the records worked.
-// Records not started because a stop was requested or the run is OUT_OF_TIME are put back, not
-// worked: a run ends within --max-runtime plus one record's work (which the fetch timeouts bound).
+// Records not started because a stop was requested or the run is OUT_OF_TIME, and records whose
+// work a stop request cut short, are put back, not worked: a run ends within --max-runtime plus one record's work (which the fetch timeouts bound).
 // WORKED_ONE, if set, is called on the worker thread after each record.
 template <typename OutOfTime>
 std::vector<RecordResult> work_batch(ClaimedBatch& batch, int jobs, const OutOfTime& out_of_time,
@@ -30,9 +30,8 @@ std::vector<RecordResult> work_batch(ClaimedBatch& batch, int jobs, const OutOfT
     parallel_for(batch.size(), jobs, [&](size_t i) {
         if (stop_requested() || out_of_time())
             return;
-        worked[i] = 1;
-        batch.work(i);
-        if (worked_one)
+        worked[i] = batch.work(i) ? 1 : 0;
+        if (worked[i] && worked_one)
             worked_one();
     });
     batch.record(std::vector<bool>(worked.begin(), worked.end()));

@@ -76,8 +76,9 @@ public:
     virtual ~ClaimedBatch() = default;
     virtual size_t size() const = 0;
     // Works record I: the pure unit of work, called on a worker thread once per record; it must
-    // not throw and must touch only what belongs to record I.
-    virtual void work(size_t i) = 0;
+    // not throw and must touch only what belongs to record I. False: a stop request cut the work
+    // short, and the record is put back as if it had not been started.
+    virtual bool work(size_t i) = 0;
     virtual RecordResult result(size_t i) const = 0;
     // Records the outcomes of the WORKED records, and puts the others back as they were.
     virtual void record(const std::vector<bool>& worked) = 0;

@@ -2,11 +2,13 @@
 
 #include "common/error.hpp"
 #include "common/stop.hpp"
+#include "common/stop.hpp"
 #include "common/url.hpp"
 #include "db/cursors.hpp"
 #include "db/model_table.hpp"
 #include "db/primary_reads.hpp"
 #include "db/registry_table.hpp"
+#include "repo/git_program.hpp"
 #include "repo/mirror.hpp"
 #include "repo/quarantine.hpp"
 #include "repo/storage.hpp"
@@ -205,7 +207,7 @@ public:
         : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)),
           m_paths(std::move(paths)) {}
 
-    void work(size_t i) override {
+    bool work(size_t i) override {
         const registry_table::Claim& c = m_claims[i];
         const Config& config = m_site.config();
         try {
@@ -220,9 +222,14 @@ public:
             auto result = mirror_repository(primary_repository_url(config.primary_url, path->second), target,
                                             config.storage_root, config.transport, config.max_refs);
             m_outcomes[i] = sync_succeeded(result.missing_on_primary);
+        } catch (const GitProgramInterrupted& e) {
+            if (stop_requested())
+                return false;  // not the record's failure: the next run fetches it
+            m_outcomes[i] = sync_failed(c.retry_count, redact_url_credentials(e.what()));
         } catch (const std::exception& e) {
             m_outcomes[i] = sync_failed(c.retry_count, redact_url_credentials(e.what()));
         }
+        return true;
     }
 
     RecordResult result(size_t i) const override {

@@ -98,13 +98,13 @@ public:
         : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)),
           m_primary(std::move(primary.states)), m_paths(std::move(primary.paths)) {}
 
-    void work(size_t i) override {
+    bool work(size_t i) override {
         const registry_table::Claim& c = m_claims[i];
         const Config& config = m_site.config();
         auto p = m_primary.find(c.id);
         if (p == m_primary.end() || p->second.state != static_cast<int16_t>(VerificationState::succeeded)) {
             m_outcomes[i] = registry_verification_disabled();
-            return;
+            return true;
         }
         try {
             auto path = m_paths.paths.find(c.id);
@@ -114,7 +114,7 @@ public:
             std::string checksum = repository_checksum(local);
             if (checksum == p->second.checksum) {
                 m_outcomes[i] = registry_verification_succeeded(checksum);
-                return;
+                return true;
             }
             m_outcomes[i] = registry_verification_mismatched(c.retry_count, checksum, p->second.checksum, c.registry_id);
             m_outcomes[i].ref_differences = describe_ref_differences(
@@ -122,6 +122,7 @@ public:
         } catch (const std::exception& e) {
             m_outcomes[i] = registry_verification_failed(c.retry_count, redact_url_credentials(e.what()));
         }
+        return true;
     }
 
     RecordResult result(size_t i) const override {
