@@ -61,6 +61,7 @@ inline ProcessFigures measure(const std::vector<std::string>& argv, const std::f
 inline void hermetic_git() {
     ::setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
     ::setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
+    ::unsetenv("GIT_SSL_CAINFO");  // a machine-wide CA bundle would override http.sslCAInfo
     ::setenv("GIT_AUTHOR_NAME", "b", 1);
     ::setenv("GIT_AUTHOR_EMAIL", "b@example.com", 1);
     ::setenv("GIT_COMMITTER_NAME", "b", 1);
@@ -152,13 +153,16 @@ inline std::string one_record_primary(const std::filesystem::path& root, const s
 
 // A secondary of MAIN_DB under ROOT (ROOT/SITE.yml, database NAME_SITE, copies in ROOT/SITE)
 // fetching from PRIMARY_URL, migrated. Returns its configuration file.
+// STORAGE_KEYS adds storage settings ("ca_file: \"...\"").
 inline std::filesystem::path secondary_site(const std::filesystem::path& root, const std::string& binary,
                                             const std::string& main_db, const std::string& name,
-                                            const std::string& site, const std::string& primary_url) {
+                                            const std::string& site, const std::string& primary_url,
+                                            const std::string& storage_keys = "") {
     std::string geo_db = scratch_database(name + "_" + site);
     auto config = root / (site + ".yml");
     write_file(config, "site: {role: secondary}\ndatabases: {main: \"" + main_db + "\", geo: \"" + geo_db +
-                           "\"}\nstorage: {root: " + site + ", primary_url: \"" + primary_url + "\"}\n");
+                           "\"}\nstorage: {root: " + site + ", primary_url: \"" + primary_url + "\"" +
+                           (storage_keys.empty() ? "" : ", " + storage_keys) + "}\n");
     std::filesystem::create_directories(root / site);
     run("'" + binary + "' -c '" + config.string() + "' migrate >/dev/null");
     return config;

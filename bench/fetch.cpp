@@ -1,5 +1,6 @@
-// bench/fetch: one large repository synced by geo-ssf, against git in the same run, over file://
-// and git:// (a git daemon the benchmark starts on a free port). For each transport it prints
+// bench/fetch: one large repository synced by geo-ssf, against git in the same run, over file://,
+// git://, ssh:// and https:// (git daemon, sshd, and lighttpd with git http-backend over TLS and
+// basic auth: the tests' servers, started on free ports). For each transport it prints
 // the first sync against `git clone --mirror`, and the sync after commits, tags and branch
 // moves and deletions on the primary against `git fetch --prune` of that mirror clone: time and
 // peak memory (of the process and the programs it waits for; the daemon's side is not counted),
@@ -12,11 +13,7 @@
 // Targets: first sync no slower than git clone --mirror, a sync after changes no slower than 1.5
 // times git fetch --prune, disk within 5% of the mirror clone's, no loose refs after a first sync.
 #include "bench_support.hpp"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
+#include "servers.hpp"
 
 #include <cstdio>
 #include <random>
@@ -104,56 +101,21 @@ void change_primary(const std::filesystem::path& repository) {
                "'");
 }
 
-// A TCP port nobody listens on now.
-int free_port() {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t size = sizeof address;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0)
-        throw std::runtime_error("cannot find a free port");
-    ::close(fd);
-    return ntohs(address.sin_port);
-}
-
-// `git daemon` serving every repository under BASE on a free port of 127.0.0.1 until destroyed.
-class GitDaemon {
-public:
-    GitDaemon(const std::filesystem::path& base, const std::filesystem::path& log)
-        : m_url("git://127.0.0.1:" + std::to_string(free_port())) {
-        auto pid_file = log.parent_path() / "git-daemon.pid";
-        bench::run("git daemon --reuseaddr --listen=127.0.0.1 --port=" + m_url.substr(m_url.rfind(':') + 1) +
-                   " --base-path='" + base.string() + "' --export-all --detach --pid-file='" + pid_file.string() + "' '" +
-                   base.string() + "' 2>>'" + log.string() + "'");
-        std::ifstream(pid_file) >> m_pid;
-        for (int attempt = 0; attempt < 100; ++attempt) {  // until it answers
-            if (std::system(("git ls-remote " + m_url + "/cool_widgets/1.git >/dev/null 2>&1").c_str()) == 0)
-                return;
-            ::usleep(100000);
-        }
-        throw std::runtime_error("git daemon does not answer at " + m_url);
-    }
-    ~GitDaemon() {
-        if (m_pid > 0)
-            ::kill(m_pid, SIGTERM);
-    }
-    GitDaemon(const GitDaemon&) = delete;
-    GitDaemon& operator=(const GitDaemon&) = delete;
-    const std::string& url() const { return m_url; }
-
-private:
-    std::string m_url;
-    pid_t m_pid = 0;
-};
-
 struct Transport {
-    std::string name;          // also the secondary's name
-    std::string primary_url;   // the primary's storage root
+    std::string name;                    // also the secondary's name
+    std::string primary_url;             // the primary's storage root
+    std::string storage_keys;            // the secondary's other storage settings, in YAML flow style
+    std::vector<std::string> git_options;  // for git's own clone and fetch: the same key, CA and password
+    std::string git_url;                 // the primary's storage root for git, with the password for https
     std::filesystem::path config, copy, mirror;
     ProcessFigures git_clone, first_sync, git_fetch, later_sync, current_sync;
 };
+
+std::vector<std::string> git_command(const Transport& t, std::vector<std::string> args) {
+    args.insert(args.begin(), t.git_options.begin(), t.git_options.end());
+    args.insert(args.begin(), "git");
+    return args;
+}
 
 void print(const char* what, const ProcessFigures& f) {
     std::printf("  %-30s %7.2f s, peak %7.1f MB", what, f.seconds, f.peak_kib / 1024.0);
@@ -182,21 +144,39 @@ int main(int argc, char** argv) try {
     else
         make_large_repository(source);
     double made = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    GitDaemon daemon(root / "primary", log);
+    // The servers the tests use: git daemon, sshd, lighttpd with git http-backend over TLS.
+    geo_ssf::test::GitDaemon daemon(root / "git-daemon", root / "primary");
+    geo_ssf::test::SshServer ssh(root / "ssh");
+    const std::string secret = "bench-secret";
+    geo_ssf::test::HttpsServer https(root / "https", root / "primary", "geo", secret);
+    bench::write_file(root / "credentials", "geo:" + secret + "\n");
+    std::filesystem::permissions(root / "credentials", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    std::string https_url = https.url_base();
+    std::string ssh_command = "ssh -F /dev/null -o BatchMode=yes -o UserKnownHostsFile=" + ssh.known_hosts().string() +
+                              " -o IdentitiesOnly=yes -i " + ssh.user_key().string();
 
-    std::vector<Transport> transports{{"file", "file://" + (root / "primary").string(), {}, {}, {}, {}, {}, {}, {}, {}},
-                                      {"git", daemon.url(), {}, {}, {}, {}, {}, {}, {}, {}}};
+    std::string local = "file://" + (root / "primary").string();
+    std::vector<Transport> transports{
+        {"file", local, "", {}, local, {}, {}, {}, {}, {}, {}, {}, {}},
+        {"git", daemon.url_base(), "", {}, daemon.url_base(), {}, {}, {}, {}, {}, {}, {}, {}},
+        {"ssh", ssh.url_base() + (root / "primary").string(),
+         "ssh_key: \"" + ssh.user_key().string() + "\", ssh_known_hosts: \"" + ssh.known_hosts().string() + "\"",
+         {"-c", "core.sshCommand=" + ssh_command}, ssh.url_base() + (root / "primary").string(), {}, {}, {}, {}, {}, {}, {}, {}},
+        {"https", https_url,
+         "ca_file: \"" + https.ca_file().string() + "\", credentials_file: \"" + (root / "credentials").string() + "\"",
+         {"-c", "http.sslCAInfo=" + https.ca_file().string()},
+         "https://geo:" + secret + "@" + https_url.substr(std::string("https://").size()), {}, {}, {}, {}, {}, {}, {}, {}}};
     for (auto& t : transports) {
-        t.config = bench::secondary_site(root, binary, main_db, "geo_ssf_bench_fetch", t.name, t.primary_url);
+        t.config = bench::secondary_site(root, binary, main_db, "geo_ssf_bench_fetch", t.name, t.primary_url, t.storage_keys);
         t.copy = root / t.name / "cool_widgets" / "1.git";
         t.mirror = root / ("mirror-" + t.name + ".git");
-        t.git_clone = bench::measure({"git", "clone", "-q", "--mirror", t.primary_url + "/cool_widgets/1.git",
-                                      t.mirror.string()}, log);
+        t.git_clone = bench::measure(git_command(t, {"clone", "-q", "--mirror", t.git_url + "/cool_widgets/1.git",
+                                                     t.mirror.string()}), log);
         t.first_sync = bench::measure({binary, "-c", t.config.string(), "sync"}, log);
     }
     change_primary(source);
     for (auto& t : transports) {
-        t.git_fetch = bench::measure({"git", "--git-dir=" + t.mirror.string(), "fetch", "-q", "--prune"}, log);
+        t.git_fetch = bench::measure(git_command(t, {"--git-dir=" + t.mirror.string(), "fetch", "-q", "--prune"}), log);
         t.later_sync = bench::measure({binary, "-c", t.config.string(), "resync", "cool_widget", "1", "--now"}, log);
         t.current_sync = bench::measure({binary, "-c", t.config.string(), "resync", "cool_widget", "1", "--now"}, log);
     }

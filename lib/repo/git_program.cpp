@@ -38,18 +38,25 @@ std::optional<std::filesystem::path> find_on_path(const std::string& program) {
 
 // This process's environment without git's variables (GIT_DIR, GIT_CONFIG_*, ...), then git
 // told to read neither the system's nor the user's configuration and never to prompt.
-std::vector<std::string> git_environment() {
+// SETUP's variables and configuration come last.
+std::vector<std::string> git_environment(const GitSetup& setup) {
     std::vector<std::string> env;
     for (char** entry = environ; *entry; ++entry)
         if (std::strncmp(*entry, "GIT_", 4) != 0 && std::strncmp(*entry, "LC_ALL=", 7) != 0)
             env.emplace_back(*entry);
+    for (const char* setting : {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
+                                "LC_ALL=C"})  // messages in English, as libgit2's
+        env.emplace_back(setting);
+    env.insert(env.end(), setup.environment.begin(), setup.environment.end());
     // No automatic gc or maintenance: git would detach it (setsid), beyond fetch_timeout and a
     // stop, repacking a copy that geo-ssf packs, checksums and moves itself.
-    for (const char* setting : {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
-                                "LC_ALL=C",  // messages in English, as libgit2's
-                                "GIT_CONFIG_COUNT=2", "GIT_CONFIG_KEY_0=gc.auto", "GIT_CONFIG_VALUE_0=0",
-                                "GIT_CONFIG_KEY_1=maintenance.auto", "GIT_CONFIG_VALUE_1=false"})
-        env.emplace_back(setting);
+    std::vector<std::pair<std::string, std::string>> config = {{"gc.auto", "0"}, {"maintenance.auto", "false"}};
+    config.insert(config.end(), setup.config.begin(), setup.config.end());
+    for (size_t i = 0; i < config.size(); ++i) {
+        env.push_back("GIT_CONFIG_KEY_" + std::to_string(i) + "=" + config[i].first);
+        env.push_back("GIT_CONFIG_VALUE_" + std::to_string(i) + "=" + config[i].second);
+    }
+    env.push_back("GIT_CONFIG_COUNT=" + std::to_string(config.size()));
     return env;
 }
 
@@ -103,10 +110,10 @@ std::optional<std::filesystem::path> git_program() {
 }
 
 void run_git(const std::filesystem::path& git, const std::vector<std::string>& args, const TransportSettings& transport,
-             std::string_view what) {
+             std::string_view what, const GitSetup& setup) {
     std::vector<std::string> argv{git.string()};
     argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<std::string> env = git_environment();
+    std::vector<std::string> env = git_environment(setup);
     int pipe_fds[2];
     if (pipe2(pipe_fds, O_CLOEXEC) != 0)
         throw GitError(std::string(what) + ": cannot make a pipe: " + std::strerror(errno));

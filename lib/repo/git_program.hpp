@@ -1,7 +1,7 @@
 // The git program, for the transfers it does far faster than libgit2 (bench/fetch measures
 // both): from a local repository, where libgit2 builds the pack in-process on one thread
 // (minutes for a 160,000-object repository) while git streams the primary's packs through
-// pack-objects into a threaded index-pack; and see git_program_for in mirror.cpp.
+// pack-objects into a threaded index-pack; and see git_fetcher_for in mirror.cpp.
 #pragma once
 
 #include "common/error.hpp"
@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace geo_ssf {
@@ -21,6 +22,13 @@ namespace geo_ssf {
 class GitProgramInterrupted : public GitError {
 public:
     using GitError::GitError;
+};
+
+// What a git run needs besides its arguments: variables ("NAME=value") and configuration
+// (name, value), both for this run only.
+struct GitSetup {
+    std::vector<std::string> environment;
+    std::vector<std::pair<std::string, std::string>> config;
 };
 
 // The git program on PATH; nullopt when it is not installed.
@@ -32,7 +40,8 @@ std::optional<std::filesystem::path> git_program();
 // nothing for fetch_stall_timeout (a fetch is run with --progress, which reports every second
 // while data comes), throwing GitProgramInterrupted with the reason libgit2's fetches give.
 // Throws GitError "WHAT: <git's last message>" when it fails.
+// SETUP adds to that (git_transport in transport.hpp).
 void run_git(const std::filesystem::path& git, const std::vector<std::string>& args, const TransportSettings& transport,
-             std::string_view what);
+             std::string_view what, const GitSetup& setup = {});
 
 }  // namespace geo_ssf

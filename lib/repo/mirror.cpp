@@ -174,13 +174,27 @@ git_fetch_options mirror_fetch_options(RemoteSession& session) {
     return options;
 }
 
-// Whether the git program fetches from URL, when it is installed: from a local primary (see
-// git_program.hpp), and from git://, where libgit2's negotiation finds too few common commits
-// in a repository of thousands of refs (a fetch of 200 new commits brought a third of the
-// repository again). https:// and ssh:// stay with libgit2, which alone applies storage.*'s
-// host key, certificate and credential rules.
-std::optional<std::filesystem::path> git_program_for(const std::string& url) {
-    return local_path_of(url) || url.starts_with("git://") ? git_program() : std::nullopt;
+// The git program and what it needs to fetch from URL, when it is installed and may: from a
+// local primary (see git_program.hpp); from git://, ssh:// and http(s)://, where libgit2's
+// negotiation finds too few common commits in a repository of thousands of refs (a fetch of 200
+// new commits brought a third of the repository again) and its indexer resolves deltas on one
+// thread. Over ssh and http(s) git follows storage.*'s rules (git_transport), after a libgit2
+// session has checked the primary's identity and the credentials while listing its refs for
+// sync.max_refs, so that a refusal reads the same either way. An ssh key with a passphrase
+// stays with libgit2, as ssh would ask for it.
+struct GitFetcher {
+    std::filesystem::path git;
+    GitSetup setup;
+};
+std::optional<GitFetcher> git_fetcher_for(const std::string& url, const TransportSettings& transport) {
+    auto git = git_program();
+    if (!git)
+        return std::nullopt;
+    if (local_path_of(url) || url.starts_with("git://"))
+        return GitFetcher{*git, {}};
+    if (auto setup = git_transport(url, transport))
+        return GitFetcher{*git, std::move(*setup)};
+    return std::nullopt;
 }
 
 // URL as git takes it: a local path as file://, since a plain path would be cloned with hard
@@ -194,12 +208,13 @@ std::string git_url(const std::string& url) {
 // has, and points HEAD at the primary's default branch; see connect_within_max_refs.
 void fetch_mirror(git_repository* repository, const std::filesystem::path& gitdir, const std::string& url,
                   const TransportSettings& transport, long long max_refs) {
-    if (auto git = git_program_for(url)) {
+    if (auto fetcher = git_fetcher_for(url, transport)) {
         auto branch = default_branch_within_max_refs(url, transport, max_refs);
-        run_git(*git,
+        spdlog::debug("{}: git fetch --prune from {}", gitdir.string(), redact_url_credentials(url));
+        run_git(fetcher->git,
                 {"--git-dir=" + gitdir.string(), "fetch", "--progress", "--prune", "--no-write-fetch-head", git_url(url),
                  k_mirror_refspec},
-                transport, "cannot fetch from " + redact_url_credentials(url));
+                transport, "cannot fetch from " + redact_url_credentials(url), fetcher->setup);
         set_head(repository, branch);
         return;
     }
@@ -254,13 +269,16 @@ void write_advertised_refs(const std::filesystem::path& gitdir, git_remote* remo
 // branch, every ref in packed-refs.
 void clone_mirror(const std::filesystem::path& gitdir, const std::string& url, const TransportSettings& transport,
                   long long max_refs) {
-    if (auto git = git_program_for(url)) {
+    if (auto fetcher = git_fetcher_for(url, transport)) {
         default_branch_within_max_refs(url, transport, max_refs);  // git clone sets HEAD itself
         // git clone writes a fresh copy's refs straight into packed-refs; the remote it records
         // goes, as geo-ssf always names the primary's URL itself.
         std::string what = "cannot fetch from " + redact_url_credentials(url);
-        run_git(*git, {"clone", "--mirror", "--progress", "--template=", git_url(url), gitdir.string()}, transport, what);
-        run_git(*git, {"--git-dir=" + gitdir.string(), "config", "--remove-section", "remote.origin"}, transport, what);
+        spdlog::debug("{}: git clone --mirror from {}", gitdir.string(), redact_url_credentials(url));
+        run_git(fetcher->git, {"clone", "--mirror", "--progress", "--template=", git_url(url), gitdir.string()},
+                transport, what, fetcher->setup);
+        run_git(fetcher->git, {"--git-dir=" + gitdir.string(), "config", "--remove-section", "remote.origin"}, transport,
+                what);
         return;
     }
     git::Repository repository =

@@ -1,7 +1,7 @@
 // Mirroring one repository from the primary: a bare mirror clone when it is absent here,
 // otherwise a forced, pruning fetch of every ref (+refs/*:refs/*); then HEAD follows the
-// primary's default branch. The git program transfers from local and git:// primaries when it
-// is installed, libgit2 in every other case (see git_program_for in mirror.cpp).
+// primary's default branch. The git program transfers when it is installed (but for an ssh key
+// with a passphrase), libgit2 otherwise (see git_fetcher_for in mirror.cpp).
 #pragma once
 
 #include "repo/git.hpp"

@@ -497,6 +497,66 @@ std::string ssh_fingerprint(std::string_view key_blob) { return "SHA256:" + tran
 
 namespace transport_internal {
 
+// The first line of a secret file, which must be readable by its owner only; nullopt, with the
+// reason in FAILURE, when it cannot be had.
+std::optional<std::string> read_secret(const std::filesystem::path& file, const char* key, std::string& failure) {
+    struct stat st {};
+    if (stat(file.c_str(), &st) != 0) {
+        failure = std::string(key) + " " + file.string() + ": " + std::strerror(errno);
+        return std::nullopt;
+    }
+    if ((st.st_mode & 077) != 0) {
+        failure = std::string(key) + " " + file.string() + " may be read by others; chmod 600 it";
+        return std::nullopt;
+    }
+    std::ifstream in(file);
+    std::string line;
+    if (!in || !std::getline(in, line)) {
+        failure = std::string(key) + " " + file.string() + " cannot be read or is empty";
+        return std::nullopt;
+    }
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
+        line.pop_back();
+    return line;
+}
+
+struct Password {
+    std::string user, password;
+    std::string authentication;  // where they come from, for messages
+};
+
+// The user and password storage.* gives a primary that asks for them: storage.credentials_file
+// ("user:password", or a token sent with USER, the URL's), else GEO_SSF_PRIMARY_PASSWORD; nullopt,
+// with the reason in FAILURE, when there are none.
+std::optional<Password> password_for(const TransportSettings& settings, std::string user, std::string& failure) {
+    Password out;
+    if (!settings.credentials_file.empty()) {
+        auto read = read_secret(settings.credentials_file, "storage.credentials_file", failure);
+        if (!read)
+            return std::nullopt;
+        auto colon = read->find(':');
+        if (colon == std::string::npos) {
+            out.password = *read;  // a token, with the URL's user name
+        } else {
+            user = read->substr(0, colon);
+            out.password = read->substr(colon + 1);
+        }
+        std::fill(read->begin(), read->end(), '\0');
+        out.authentication =
+            "the credentials of storage.credentials_file " + settings.credentials_file.string() + " (user " + user + ")";
+    } else if (const char* env = std::getenv("GEO_SSF_PRIMARY_PASSWORD"); env && *env) {
+        out.password = env;
+        out.authentication = "GEO_SSF_PRIMARY_PASSWORD (user " + user + ")";
+    } else {
+        failure = "the primary asks for a password: set storage.credentials_file or GEO_SSF_PRIMARY_PASSWORD";
+        return std::nullopt;
+    }
+    out.user = user;
+    return out;
+}
+
+std::string user_or_git(const std::string& from_url) { return from_url.empty() ? "git" : from_url; }
+
 struct SessionState {
     const TransportSettings& settings;
     std::string url;
@@ -596,9 +656,7 @@ struct SessionState {
         return -1;
     }
 
-    std::string user_name(const char* from_url) const {
-        return from_url && *from_url ? from_url : "git";
-    }
+    std::string user_name(const char* from_url) const { return user_or_git(from_url ? from_url : ""); }
 
     int credentials(git_credential** out, const char* user_from_url, unsigned int allowed) {
         if (allowed & GIT_CREDENTIAL_USERNAME)
@@ -614,7 +672,7 @@ struct SessionState {
                 authentication = "storage.ssh_key " + settings.ssh_key.string() + " as " + user;
                 std::string passphrase;
                 if (!settings.ssh_key_passphrase_file.empty()) {
-                    auto read = read_secret(settings.ssh_key_passphrase_file, "storage.ssh_key_passphrase_file");
+                    auto read = read_secret(settings.ssh_key_passphrase_file, "storage.ssh_key_passphrase_file", failure);
                     if (!read)
                         return -1;
                     passphrase = *read;
@@ -635,58 +693,19 @@ struct SessionState {
             return git_credential_ssh_key_from_agent(out, user.c_str());
         }
         if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
-            std::string user = user_name(user_from_url), password;
-            if (!settings.credentials_file.empty()) {
-                auto read = read_secret(settings.credentials_file, "storage.credentials_file");
-                if (!read)
-                    return -1;
-                auto colon = read->find(':');
-                if (colon == std::string::npos) {
-                    password = *read;  // a token, with the URL's user name
-                } else {
-                    user = read->substr(0, colon);
-                    password = read->substr(colon + 1);
-                }
-                std::fill(read->begin(), read->end(), '\0');
-                authentication = "the credentials of storage.credentials_file " + settings.credentials_file.string() +
-                                 " (user " + user + ")";
-            } else if (const char* env = std::getenv("GEO_SSF_PRIMARY_PASSWORD"); env && *env) {
-                password = env;
-                authentication = "GEO_SSF_PRIMARY_PASSWORD (user " + user + ")";
-            } else {
-                failure = "the primary asks for a password: set storage.credentials_file or GEO_SSF_PRIMARY_PASSWORD";
+            auto given = password_for(settings, user_name(user_from_url), failure);
+            if (!given)
                 return -1;
-            }
+            authentication = given->authentication;
             failed = Failed::nothing;
-            int rc = git_credential_userpass_plaintext_new(out, user.c_str(), password.c_str());
-            std::fill(password.begin(), password.end(), '\0');
+            int rc = git_credential_userpass_plaintext_new(out, given->user.c_str(), given->password.c_str());
+            std::fill(given->password.begin(), given->password.end(), '\0');
             return rc;
         }
         failed = Failed::nothing;
         return GIT_PASSTHROUGH;
     }
 
-    // The first line of a secret file, which must be readable by its owner only.
-    std::optional<std::string> read_secret(const std::filesystem::path& file, const char* key) {
-        struct stat st {};
-        if (stat(file.c_str(), &st) != 0) {
-            failure = std::string(key) + " " + file.string() + ": " + std::strerror(errno);
-            return std::nullopt;
-        }
-        if ((st.st_mode & 077) != 0) {
-            failure = std::string(key) + " " + file.string() + " may be read by others; chmod 600 it";
-            return std::nullopt;
-        }
-        std::ifstream in(file);
-        std::string line;
-        if (!in || !std::getline(in, line)) {
-            failure = std::string(key) + " " + file.string() + " cannot be read or is empty";
-            return std::nullopt;
-        }
-        while (!line.empty() && (line.back() == '\r' || line.back() == ' '))
-            line.pop_back();
-        return line;
-    }
 };
 
 int certificate_check(git_cert* cert, int valid, const char* host, void* payload) {
@@ -812,6 +831,54 @@ RemoteProbe probe_remote(const std::string& url, const TransportSettings& settin
                            : probe.reachable ? "none asked"
                                              : "not checked: the primary was not reached";
     return probe;
+}
+
+namespace {
+
+// TEXT quoted for the shell that runs GIT_SSH_COMMAND.
+std::string shell_quoted(const std::string& text) {
+    std::string out = "'";
+    for (char c : text)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+}  // namespace
+
+std::optional<GitSetup> git_transport(const std::string& url, const TransportSettings& settings) {
+    auto parts = transport_internal::parse_url(url);
+    GitSetup setup;
+    std::vector<std::string>& env = setup.environment;
+    if (parts.scheme == "ssh") {
+        if (!settings.ssh_key_passphrase_file.empty())
+            return std::nullopt;
+        auto known_hosts =
+            settings.ssh_known_hosts.empty() ? transport_internal::default_known_hosts() : settings.ssh_known_hosts;
+        std::string command = "ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no"
+                              " -o GlobalKnownHostsFile=/dev/null -o UserKnownHostsFile=" +
+                              shell_quoted(known_hosts.string());
+        if (!settings.ssh_key.empty())
+            command += " -o IdentitiesOnly=yes -o IdentityAgent=none -i " + shell_quoted(settings.ssh_key.string());
+        env.push_back("GIT_SSH_COMMAND=" + command);
+        env.push_back("GIT_SSH_VARIANT=ssh");
+        return setup;
+    }
+    if (parts.scheme != "https" && parts.scheme != "http")
+        return std::nullopt;
+    auto& config = setup.config;
+    if (!settings.ca_file.empty())
+        config.emplace_back("http.sslCAInfo", settings.ca_file.string());
+    std::string failure;
+    if (auto given = transport_internal::password_for(settings, transport_internal::user_or_git(parts.user), failure)) {
+        // Only when the server asks ("get"); never stored or erased elsewhere.
+        config.emplace_back("credential.helper",
+                            "!f() { test \"$1\" = get && printf 'username=%s\\npassword=%s\\n' "
+                            "\"$GEO_SSF_GIT_USER\" \"$GEO_SSF_GIT_PASSWORD\"; }; f");
+        env.push_back("GEO_SSF_GIT_USER=" + given->user);
+        env.push_back("GEO_SSF_GIT_PASSWORD=" + given->password);
+        std::fill(given->password.begin(), given->password.end(), '\0');
+    }
+    return setup;
 }
 
 }  // namespace geo_ssf

@@ -6,6 +6,7 @@
 // that shuts the sockets of an operation that ran out of time.
 #pragma once
 
+#include "repo/git_program.hpp"
 #include "site/transport_settings.hpp"
 
 #include <git2.h>
@@ -67,6 +68,16 @@ struct RemoteProbe {
     std::string authentication;  // how it authenticated, or why it failed
 };
 RemoteProbe probe_remote(const std::string& url, const TransportSettings& settings);
+
+// How the git program reaches the network URL under the same rules as the sessions above: for
+// ssh://, an ssh command that reads no ssh
+// configuration, never prompts, accepts only a host key in the same known_hosts file and offers
+// storage.ssh_key (else the ssh-agent's keys); for http(s)://, storage.ca_file in place of the
+// system's CA store and the user and password of storage.credentials_file (or
+// GEO_SSF_PRIMARY_PASSWORD), which a credential helper hands over from the environment. nullopt
+// when git cannot follow those rules (a key with a passphrase, which ssh would ask for) or URL
+// uses another scheme; a missing or unreadable secret is left for the session, which says why.
+std::optional<GitSetup> git_transport(const std::string& url, const TransportSettings& settings);
 
 // The SHA-256 fingerprint of a raw ssh public key blob, as OpenSSH prints it ("SHA256:...").
 std::string ssh_fingerprint(std::string_view key_blob);

@@ -5,6 +5,10 @@
 #include "secondary_fixture.hpp"
 #include "servers.hpp"
 
+#include "repo/git_program.hpp"
+#include "repo/transport.hpp"
+
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <chrono>
@@ -85,20 +89,30 @@ TEST_CASE("transports: git:// from git daemon, by git and without git on PATH: f
     CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
 }
 
-TEST_CASE("transports: ssh with a key file and known_hosts: first sync, a push, a wrong key, a stopped server") {
+TEST_CASE("transports: ssh with a key file and known_hosts, by git and without git on PATH: first sync, a push, a wrong "
+          "key, a stopped server") {
     SecondaryFixture site;
     SshServer server(site.dir / "ssh");
     site.add_records(1, 2);
     REQUIRE(site.run({"verify"}).status == 0);
     std::string keys = indent("ssh_key", server.user_key()) + indent("ssh_known_hosts", server.known_hosts());
     set_storage(site, server.url_base() + site.storage.string(), keys);
+    RunOptions options = direct();
+    bool by_git = true;
+    SUBCASE("git fetches") {}
+    SUBCASE("libgit2 fetches") {
+        options.env["PATH"] = (site.dir / "no-programs").string();
+        by_git = false;
+    }
+    CAPTURE(by_git);
 
-    RunResult sync = site.secondary({"sync"}, direct());
+    RunResult sync = site.secondary({"-vv", "sync"}, options);
     CAPTURE(sync.err);
     CHECK(sync.status == 0);
+    CHECK((sync.err.find(": git clone --mirror from " + server.url_base()) != std::string::npos) == by_git);
     for (long long id : {1, 2})
         CHECK(remote_refs_of(site.copy(id)) == remote_refs_of(site.repository(id)));
-    CHECK(site.secondary({"verify"}, direct()).status == 0);
+    CHECK(site.secondary({"verify"}, options).status == 0);
     CHECK(site.registry_count("verification_state = 2") == 2);
     RunResult check = site.secondary({"check"}, direct());
     CAPTURE(check.out);
@@ -113,16 +127,17 @@ TEST_CASE("transports: ssh with a key file and known_hosts: first sync, a push, 
     // Incremental: a push and its event.
     push(site, 1);
     REQUIRE(site.run({"event", "cool_widget", "updated", "1"}).status == 0);
-    sync = site.secondary({"sync"}, direct());
+    sync = site.secondary({"-vv", "sync"}, options);
     CHECK(sync.status == 0);
     CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
+    CHECK((sync.err.find(": git fetch --prune from " + server.url_base()) != std::string::npos) == by_git);
 
     // A wrong key: the records it fetches fail with the reason and back off; the others stay synced.
     set_storage(site, server.url_base() + site.storage.string(),
                 indent("ssh_key", server.wrong_key()) + indent("ssh_known_hosts", server.known_hosts()));
     push(site, 1);
     REQUIRE(site.run({"event", "cool_widget", "updated", "1"}).status == 0);
-    sync = site.secondary({"sync"}, direct());
+    sync = site.secondary({"sync"}, options);
     CHECK(sync.status == 1);
     CHECK(site.registry(1, "state") == "3");
     std::string failure = site.registry(1, "last_sync_failure");
@@ -137,7 +152,7 @@ TEST_CASE("transports: ssh with a key file and known_hosts: first sync, a push, 
     set_storage(site, server.url_base() + site.storage.string(), keys);
     server.stop();
     REQUIRE(site.secondary({"resync", "cool_widget", "--failed"}).status == 0);
-    sync = site.secondary({"sync"}, direct());
+    sync = site.secondary({"sync"}, options);
     CHECK(sync.status == 1);
     CHECK(site.registry(1, "last_sync_failure").find("Connection refused") != std::string::npos);
     CHECK(std::filesystem::is_empty(site.secondary_storage / ".geo-ssf-tmp"));
@@ -235,7 +250,8 @@ TEST_CASE("transports: ssh through the ssh-agent") {
     CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
 }
 
-TEST_CASE("transports: https with basic auth and a CA of the site's own: first sync, a push, a proxy") {
+TEST_CASE("transports: https with basic auth and a CA of the site's own, by git and without git on PATH: first sync, a "
+          "push, a proxy") {
     SecondaryFixture site;
     const std::string secret = "s3cret-Pa55word-xyzzy";
     HttpsServer server(site.dir / "https", site.storage, "geo", secret);
@@ -245,23 +261,36 @@ TEST_CASE("transports: https with basic auth and a CA of the site's own: first s
     chmod((site.dir / "credentials").c_str(), 0600);
     std::string keys = indent("ca_file", server.ca_file()) + indent("credentials_file", site.dir / "credentials");
     set_storage(site, server.url_base(), keys);
+    RunOptions options = direct();
+    bool by_git = true;
+    SUBCASE("git fetches") {}
+    SUBCASE("libgit2 fetches") {
+        options.env["PATH"] = (site.dir / "no-programs").string();
+        by_git = false;
+    }
+    CAPTURE(by_git);
 
-    RunResult sync = site.secondary({"sync"}, direct());
+    RunResult sync = site.secondary({"-vv", "sync"}, options);
     CAPTURE(sync.err);
     CHECK(sync.status == 0);
+    CHECK((sync.err.find(": git clone --mirror from " + server.url_base()) != std::string::npos) == by_git);
+    CHECK(sync.err.find(secret) == std::string::npos);
     for (long long id : {1, 2})
         CHECK(remote_refs_of(site.copy(id)) == remote_refs_of(site.repository(id)));
-    CHECK(site.secondary({"verify"}, direct()).status == 0);
+    CHECK(site.secondary({"verify"}, options).status == 0);
     CHECK(site.registry_count("verification_state = 2") == 2);
 
     push(site, 2);
     REQUIRE(site.run({"event", "cool_widget", "updated", "2"}).status == 0);
     ConnectProxy proxy;
-    sync = site.secondary({"sync"}, direct({{"https_proxy", "http://127.0.0.1:" + std::to_string(proxy.port())}}));
+    RunOptions proxied = options;
+    proxied.env["https_proxy"] = "http://127.0.0.1:" + std::to_string(proxy.port());
+    sync = site.secondary({"-vv", "sync"}, proxied);
     CAPTURE(sync.err);
     CHECK(sync.status == 0);
+    CHECK((sync.err.find(": git fetch --prune from " + server.url_base()) != std::string::npos) == by_git);
     CHECK(remote_refs_of(site.copy(2)) == remote_refs_of(site.repository(2)));
-    CHECK(proxy.tunnels() >= 1);
+    CHECK(proxy.tunnels() >= (by_git ? 2 : 1));  // git's own connection goes through it too
 
     SUBCASE("a credentials file others may read is refused") {
         chmod((site.dir / "credentials").c_str(), 0644);
@@ -394,6 +423,106 @@ TEST_CASE("transports: a server that stops sending mid-pack is abandoned after f
     CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
     CHECK(remote_refs_of(site.copy(1)).find("refs/heads/big") != std::string::npos);
     CHECK(std::filesystem::is_empty(site.secondary_storage / ".geo-ssf-tmp"));
+}
+
+TEST_CASE("transports: a stop request ends a git fetch waiting for data; the record is put back, not failed") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    auto work = site.dir / "work";
+    shell("git clone -q '" + site.repository(1).string() + "' '" + work.string() + "' && cd '" + work.string() +
+          "' && for i in 1 2 3 4; do head -c 262144 /dev/urandom >blob$i; done && git add . && "
+          "git commit -q -m 'random blobs' && git push -q origin HEAD:refs/heads/big");
+    GitDaemon daemon(site.dir / "git-daemon", site.storage);
+    StallingRelay relay(daemon.port(), 64 * 1024);
+    set_storage(site, "git://127.0.0.1:" + std::to_string(relay.port()), "  fetch_stall_timeout: 1h\n  fetch_timeout: 1h\n");
+
+    BackgroundRun run({"-c", site.secondary_config.string(), "-vv", "sync"}, direct());
+    while (relay.stalled() < 1)  // git is inside the pack, waiting for the rest
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    run.signal(SIGTERM);
+    RunResult stopped = run.wait();
+    CAPTURE(stopped.err);
+    CHECK(stopped.status == 0);
+    CHECK(stopped.err.find("git clone --mirror from git://") != std::string::npos);
+    // Put back as it was: not failed, no backoff, nothing half-written, no git left running.
+    CHECK(site.registry(1, "state") == "0");
+    CHECK(site.registry(1, "retry_count") == "0");
+    CHECK(site.registry(1, "last_sync_failure IS NULL") == "true");
+    CHECK_FALSE(std::filesystem::exists(site.copy(1)));
+    CHECK(std::filesystem::is_empty(site.secondary_storage / ".geo-ssf-tmp"));
+    std::string tmp = (site.secondary_storage / ".geo-ssf-tmp").string();
+    CHECK(shell("pgrep -f -- '[" + tmp.substr(0, 1) + "]" + tmp.substr(1) + "' || true").empty());  // not this shell
+
+    set_storage(site, daemon.url_base(), "");
+    RunResult sync = site.secondary({"sync"}, direct());
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
+}
+
+TEST_CASE("transports: the git program checks the host key, the certificate and the credentials itself") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    auto git = geo_ssf::git_program();
+    REQUIRE(git);
+    // What `git ls-remote URL` says when run as geo-ssf runs git for SETTINGS: "ok" or its failure.
+    auto ls_remote = [&](const std::string& url, const geo_ssf::TransportSettings& settings) -> std::string {
+        auto setup = geo_ssf::git_transport(url, settings);
+        REQUIRE(setup);
+        try {
+            geo_ssf::run_git(*git, {"ls-remote", url}, settings, "ls-remote", *setup);
+            return "ok";
+        } catch (const geo_ssf::GitError& e) {
+            return e.what();
+        }
+    };
+    geo_ssf::TransportSettings settings;
+    settings.fetch_timeout = std::chrono::minutes(1);
+
+    SUBCASE("ssh") {
+        SshServer server(site.dir / "ssh");
+        std::string url = server.url_base() + site.repository(1).string();
+        settings.ssh_key = server.user_key();
+        settings.ssh_known_hosts = server.known_hosts();
+        CHECK(ls_remote(url, settings) == "ok");
+        // Another key under the server's name, and no key at all: refused, nothing learnt.
+        write_file(site.dir / "other_known_hosts",
+                   "[127.0.0.1]:" + std::to_string(server.port()) + " " + read_file(site.dir / "ssh" / "wrong_key.pub"));
+        write_file(site.dir / "no_known_hosts", "");
+        for (const char* file : {"other_known_hosts", "no_known_hosts"}) {
+            CAPTURE(file);
+            settings.ssh_known_hosts = site.dir / file;
+            CHECK(ls_remote(url, settings) != "ok");
+        }
+        CHECK(read_file(site.dir / "no_known_hosts").empty());
+        // A key the server does not know.
+        settings.ssh_known_hosts = server.known_hosts();
+        settings.ssh_key = server.wrong_key();
+        CHECK(ls_remote(url, settings) != "ok");
+        // A key with a passphrase stays with libgit2: ssh would ask for it.
+        settings.ssh_key_passphrase_file = site.dir / "passphrase";
+        CHECK_FALSE(geo_ssf::git_transport(url, settings));
+    }
+    SUBCASE("https") {
+        const std::string secret = "s3cret-Pa55word-xyzzy";
+        HttpsServer server(site.dir / "https", site.storage, "geo", secret);
+        std::string url = server.url_base() + "/cool_widgets/1.git";
+        for (const char* name : {"right", "wrong"}) {
+            write_file(site.dir / name, std::string(name) == "right" ? "geo:" + secret + "\n" : "geo:not-it\n");
+            chmod((site.dir / name).c_str(), 0600);
+        }
+        settings.ca_file = server.ca_file();
+        settings.credentials_file = site.dir / "right";
+        CHECK(ls_remote(url, settings) == "ok");
+        settings.credentials_file = site.dir / "wrong";
+        CHECK(ls_remote(url, settings) != "ok");
+        settings.credentials_file.clear();  // and GEO_SSF_PRIMARY_PASSWORD is not set here: no prompt either
+        REQUIRE(std::getenv("GEO_SSF_PRIMARY_PASSWORD") == nullptr);
+        CHECK(ls_remote(url, settings) != "ok");
+        settings.credentials_file = site.dir / "right";
+        settings.ca_file.clear();  // the system's CA store does not know the site's own CA
+        CHECK(ls_remote(url, settings) != "ok");
+    }
 }
 
 }  // TEST_SUITE
