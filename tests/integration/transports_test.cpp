@@ -56,6 +56,21 @@ RunOptions direct(std::map<std::string, std::string> extra = {}) {
     return options;
 }
 
+// A branch "big" on record 1's repository whose pack is far larger than what a StallingRelay
+// lets through: random blobs do not compress.
+void add_big_branch(SecondaryFixture& site) {
+    auto work = site.dir / "work";
+    shell("git clone -q '" + site.repository(1).string() + "' '" + work.string() + "' && cd '" + work.string() +
+          "' && for i in 1 2 3 4; do head -c 262144 /dev/urandom >blob$i; done && git add . && "
+          "git commit -q -m 'random blobs' && git push -q origin HEAD:refs/heads/big");
+}
+
+// OPTIONS with a PATH on which there is no git: libgit2 fetches from every primary.
+RunOptions without_git(const SecondaryFixture& site, RunOptions options) {
+    options.env["PATH"] = (site.dir / "no-programs").string();
+    return options;
+}
+
 }  // namespace
 
 TEST_SUITE("transports") {
@@ -68,7 +83,7 @@ TEST_CASE("transports: git:// from git daemon, by git and without git on PATH: f
     set_storage(site, daemon.url_base() + "/", "");
     RunOptions options = direct();
     SUBCASE("git fetches") {}
-    SUBCASE("libgit2 fetches") { options.env["PATH"] = (site.dir / "no-programs").string(); }
+    SUBCASE("libgit2 fetches") { options = without_git(site, options); }
     CAPTURE(options.env.count("PATH"));
 
     RunResult sync = site.secondary({"sync"}, options);
@@ -101,7 +116,7 @@ TEST_CASE("transports: ssh with a key file and known_hosts, by git and without g
     bool by_git = true;
     SUBCASE("git fetches") {}
     SUBCASE("libgit2 fetches") {
-        options.env["PATH"] = (site.dir / "no-programs").string();
+        options = without_git(site, options);
         by_git = false;
     }
     CAPTURE(by_git);
@@ -265,7 +280,7 @@ TEST_CASE("transports: https with basic auth and a CA of the site's own, by git 
     bool by_git = true;
     SUBCASE("git fetches") {}
     SUBCASE("libgit2 fetches") {
-        options.env["PATH"] = (site.dir / "no-programs").string();
+        options = without_git(site, options);
         by_git = false;
     }
     CAPTURE(by_git);
@@ -392,11 +407,7 @@ TEST_CASE("transports: a primary that accepts and never answers is abandoned aft
 TEST_CASE("transports: a server that stops sending mid-pack is abandoned after fetch_stall_timeout; nothing half-written") {
     SecondaryFixture site;
     site.add_records(1, 1);
-    // A pack far larger than what the relay lets through: random blobs do not compress.
-    auto work = site.dir / "work";
-    shell("git clone -q '" + site.repository(1).string() + "' '" + work.string() + "' && cd '" + work.string() +
-          "' && for i in 1 2 3 4; do head -c 262144 /dev/urandom >blob$i; done && git add . && "
-          "git commit -q -m 'random blobs' && git push -q origin HEAD:refs/heads/big");
+    add_big_branch(site);
     GitDaemon daemon(site.dir / "git-daemon", site.storage);
     const size_t limit = 64 * 1024;
     StallingRelay relay(daemon.port(), limit);
@@ -428,10 +439,7 @@ TEST_CASE("transports: a server that stops sending mid-pack is abandoned after f
 TEST_CASE("transports: a stop request ends a git fetch waiting for data; the record is put back, not failed") {
     SecondaryFixture site;
     site.add_records(1, 1);
-    auto work = site.dir / "work";
-    shell("git clone -q '" + site.repository(1).string() + "' '" + work.string() + "' && cd '" + work.string() +
-          "' && for i in 1 2 3 4; do head -c 262144 /dev/urandom >blob$i; done && git add . && "
-          "git commit -q -m 'random blobs' && git push -q origin HEAD:refs/heads/big");
+    add_big_branch(site);
     GitDaemon daemon(site.dir / "git-daemon", site.storage);
     StallingRelay relay(daemon.port(), 64 * 1024);
     set_storage(site, "git://127.0.0.1:" + std::to_string(relay.port()), "  fetch_stall_timeout: 1h\n  fetch_timeout: 1h\n");
