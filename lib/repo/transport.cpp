@@ -866,6 +866,16 @@ std::optional<GitSetup> git_transport(const std::string& url, const TransportSet
     if (parts.scheme != "https" && parts.scheme != "http")
         return std::nullopt;
     auto& config = setup.config;
+    // git's http.proxy from the user's or the system's git configuration, which libgit2 reads and
+    // the git program is told not to.
+    git::Library library;
+    git_config* raw = nullptr;
+    if (git_config_open_default(&raw) == 0) {
+        git::Config defaults(raw);
+        git::Buffer proxy;
+        if (git_config_get_string_buf(proxy.get(), defaults.get(), "http.proxy") == 0 && !proxy.view().empty())
+            config.emplace_back("http.proxy", std::string(proxy.view()));
+    }
     if (!settings.ca_file.empty())
         config.emplace_back("http.sslCAInfo", settings.ca_file.string());
     std::string failure;

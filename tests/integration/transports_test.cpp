@@ -486,6 +486,8 @@ TEST_CASE("transports: the git program checks the host key, the certificate and 
     };
     geo_ssf::TransportSettings settings;
     settings.fetch_timeout = std::chrono::minutes(1);
+    for (const auto& [name, value] : direct().env)  // git runs with this process's environment
+        setenv(name.c_str(), value.c_str(), 1);
 
     SUBCASE("ssh") {
         SshServer server(site.dir / "ssh");
@@ -530,6 +532,18 @@ TEST_CASE("transports: the git program checks the host key, the certificate and 
         settings.credentials_file = site.dir / "right";
         settings.ca_file.clear();  // the system's CA store does not know the site's own CA
         CHECK(ls_remote(url, settings) != "ok");
+        // git's http.proxy in the user's git configuration, which libgit2 reads, reaches git too.
+        settings.ca_file = server.ca_file();
+        ConnectProxy proxy;
+        auto home = site.dir / "home";
+        std::filesystem::create_directories(home);
+        write_file(home / ".gitconfig", "[http]\n\tproxy = http://127.0.0.1:" + std::to_string(proxy.port()) + "\n");
+        std::string saved_home = std::getenv("HOME") ? std::getenv("HOME") : "";
+        setenv("HOME", home.c_str(), 1);
+        std::string through_proxy = ls_remote(url, settings);
+        setenv("HOME", saved_home.c_str(), 1);
+        CHECK(through_proxy == "ok");
+        CHECK(proxy.tunnels() == 1);
     }
 }
 
