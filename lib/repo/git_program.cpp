@@ -36,16 +36,19 @@ std::optional<std::filesystem::path> find_on_path(const std::string& program) {
     return std::nullopt;
 }
 
-// This process's environment without git's variables (GIT_DIR, GIT_CONFIG_*, ...), then git
-// told to read neither the system's nor the user's configuration and never to prompt.
+// This process's environment without git's variables (GIT_DIR, GIT_CONFIG_*, ...) and those
+// git_transport passes (GEO_SSF_GIT_*), then git told to read neither the system's nor the
+// user's configuration and never to prompt.
 // SETUP's variables and configuration come last.
 std::vector<std::string> git_environment(const GitSetup& setup) {
     std::vector<std::string> env;
     for (char** entry = environ; *entry; ++entry)
-        if (std::strncmp(*entry, "GIT_", 4) != 0 && std::strncmp(*entry, "LC_ALL=", 7) != 0)
+        if (std::strncmp(*entry, "GIT_", 4) != 0 && std::strncmp(*entry, "GEO_SSF_GIT_", 12) != 0 &&
+            std::strncmp(*entry, "LC_ALL=", 7) != 0)
             env.emplace_back(*entry);
+    // GIT_ASKPASS empty: no program is asked for a password, not even SSH_ASKPASS.
     for (const char* setting : {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
-                                "LC_ALL=C"})  // messages in English, as libgit2's
+                                "GIT_ASKPASS=", "LC_ALL=C"})  // messages in English, as libgit2's
         env.emplace_back(setting);
     env.insert(env.end(), setup.environment.begin(), setup.environment.end());
     // No automatic gc or maintenance: git would detach it (setsid), beyond fetch_timeout and a

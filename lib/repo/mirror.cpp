@@ -349,7 +349,12 @@ bool is_missing_on_primary(const std::string& url) {
     return !std::filesystem::exists(*path, ec);
 }
 
-bool looks_like_not_found(const std::string& message) {
+// Whether MESSAGE, of a failed transfer from URL, says the primary has no such repository. The
+// URL is taken out first: a failure of any kind names it, and ".../1404.git" is no answer.
+bool looks_like_not_found(std::string message, const std::string& url) {
+    std::string named = redact_url_credentials(url);
+    for (size_t at; !named.empty() && (at = message.find(named)) != std::string::npos;)
+        message.erase(at, named.size());
     for (const char* text : {"not found", "404", "does not appear to be a git repository", "does not exist"})
         if (message.find(text) != std::string::npos)
             return true;
@@ -415,8 +420,10 @@ MirrorResult mirror_repository(const std::string& url, const std::filesystem::pa
             // The copy here is beyond what a fetch repairs: start again from the primary.
             return clone_into_place(url, target, storage_root, transport, max_refs);
         }
+    } catch (const GitProgramInterrupted&) {
+        throw;  // stopped or out of time: no answer from the primary
     } catch (const GitError& e) {
-        if (!local_path_of(url) && looks_like_not_found(e.what()))
+        if (!local_path_of(url) && looks_like_not_found(e.what(), url))
             return {true, false};  // a remote primary answered that it has no such repository
         throw;
     } catch (const std::filesystem::filesystem_error& e) {

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -443,6 +444,7 @@ bool host_pattern_matches(std::string_view patterns, const std::string& host) {
 
 struct UrlParts {
     std::string scheme, user, host, port;
+    bool password = false;  // user:password@
 };
 
 UrlParts parse_url(const std::string& url) {
@@ -454,7 +456,8 @@ UrlParts parse_url(const std::string& url) {
     std::string rest = url.substr(scheme_end + 3);
     std::string authority = rest.substr(0, rest.find('/'));
     if (auto at = authority.rfind('@'); at != std::string::npos) {
-        parts.user = authority.substr(0, authority.find(':') < at ? authority.find(':') : at);
+        parts.password = authority.find(':') < at;
+        parts.user = authority.substr(0, parts.password ? authority.find(':') : at);
         authority = authority.substr(at + 1);
     }
     if (!authority.empty() && authority[0] == '[') {
@@ -843,20 +846,87 @@ std::string shell_quoted(const std::string& text) {
     return out + "'";
 }
 
+// Whether ssh takes PATH, given as an option's value, as it is: ssh splits such values at
+// blanks, reads quotes and backslashes, and expands % and ${...} in file names.
+bool plain_for_ssh(const std::filesystem::path& path) {
+    for (unsigned char c : path.string())
+        if (c <= ' ' || c == 0x7f || std::string_view("\"'\\%$").find(static_cast<char>(c)) != std::string_view::npos)
+            return false;
+    return true;
+}
+
+// TEXT with its %XX escapes decoded, as libgit2 decodes a URL's user name.
+std::string percent_decoded(const std::string& text) {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+            out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+            i += 2;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
+// An empty folder of this process's own, removed when it ends: curl, under git, trusts the
+// system's CA folder besides http.sslCAInfo unless http.sslCAPath names another one. Empty when
+// it cannot be made.
+const std::filesystem::path& empty_folder() {
+    struct Folder {
+        std::filesystem::path path;
+        Folder() {
+            std::error_code ec;
+            std::string name = (std::filesystem::temp_directory_path(ec) / "geo-ssf-no-ca-XXXXXX").string();
+            if (!ec && ::mkdtemp(name.data()))
+                path = name;
+        }
+        ~Folder() {
+            std::error_code ec;
+            if (!path.empty())
+                std::filesystem::remove(path, ec);
+        }
+    };
+    static const Folder folder;
+    return folder.path;
+}
+
+// git's http.proxy from the user's or the system's git configuration, which libgit2 reads and
+// the git program is told not to; empty when there is none.
+std::string configured_http_proxy() {
+    git::Library library;
+    git_config* raw = nullptr;
+    if (git_config_open_default(&raw) != 0)
+        return "";
+    git::Config defaults(raw);
+    git::Buffer proxy;
+    if (git_config_get_string_buf(proxy.get(), defaults.get(), "http.proxy") != 0)
+        return "";
+    return std::string(proxy.view());
+}
+
+bool has_line_break(const std::string& text) { return text.find_first_of("\r\n") != std::string::npos; }
+
 }  // namespace
 
 std::optional<GitSetup> git_transport(const std::string& url, const TransportSettings& settings) {
     auto parts = transport_internal::parse_url(url);
+    if (parts.password)
+        return std::nullopt;  // it would be in git's command line, which any local user can read
     GitSetup setup;
     std::vector<std::string>& env = setup.environment;
     if (parts.scheme == "ssh") {
-        if (!settings.ssh_key_passphrase_file.empty())
-            return std::nullopt;
         auto known_hosts =
             settings.ssh_known_hosts.empty() ? transport_internal::default_known_hosts() : settings.ssh_known_hosts;
+        if (!settings.ssh_key_passphrase_file.empty() || !plain_for_ssh(known_hosts) ||
+            (!settings.ssh_key.empty() && !plain_for_ssh(settings.ssh_key)))
+            return std::nullopt;
         std::string command = "ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no"
-                              " -o GlobalKnownHostsFile=/dev/null -o UserKnownHostsFile=" +
+                              " -o CheckHostIP=no -o GlobalKnownHostsFile=/dev/null -o UserKnownHostsFile=" +
                               shell_quoted(known_hosts.string());
+        if (parts.user.empty())  // as libgit2, which logs in as git; ssh would take the local user
+            command += " -o User=git";
         if (!settings.ssh_key.empty())
             command += " -o IdentitiesOnly=yes -o IdentityAgent=none -i " + shell_quoted(settings.ssh_key.string());
         env.push_back("GIT_SSH_COMMAND=" + command);
@@ -866,22 +936,24 @@ std::optional<GitSetup> git_transport(const std::string& url, const TransportSet
     if (parts.scheme != "https" && parts.scheme != "http")
         return std::nullopt;
     auto& config = setup.config;
-    // git's http.proxy from the user's or the system's git configuration, which libgit2 reads and
-    // the git program is told not to.
-    git::Library library;
-    git_config* raw = nullptr;
-    if (git_config_open_default(&raw) == 0) {
-        git::Config defaults(raw);
-        git::Buffer proxy;
-        if (git_config_get_string_buf(proxy.get(), defaults.get(), "http.proxy") == 0 && !proxy.view().empty())
-            config.emplace_back("http.proxy", std::string(proxy.view()));
-    }
-    if (!settings.ca_file.empty())
+    if (auto proxy = configured_http_proxy(); !proxy.empty())
+        config.emplace_back("http.proxy", proxy);
+    if (!settings.ca_file.empty()) {
+        if (empty_folder().empty())
+            return std::nullopt;
         config.emplace_back("http.sslCAInfo", settings.ca_file.string());
+        config.emplace_back("http.sslCAPath", empty_folder().string());
+    }
     std::string failure;
-    if (auto given = transport_internal::password_for(settings, transport_internal::user_or_git(parts.user), failure)) {
-        // Only when the server asks ("get"); never stored or erased elsewhere.
-        config.emplace_back("credential.helper",
+    auto given = transport_internal::password_for(
+        settings, transport_internal::user_or_git(percent_decoded(parts.user)), failure);
+    if (given && (has_line_break(given->user) || has_line_break(given->password)))
+        return std::nullopt;  // they would end the helper's answer early
+    if (given) {
+        // Given only to the primary's host, when it asks ("get"); never stored or erased elsewhere.
+        std::string host = parts.host.find(':') != std::string::npos ? "[" + parts.host + "]" : parts.host;
+        std::string origin = parts.scheme + "://" + host + (parts.port.empty() ? "" : ":" + parts.port);
+        config.emplace_back("credential." + origin + ".helper",
                             "!f() { test \"$1\" = get && printf 'username=%s\\npassword=%s\\n' "
                             "\"$GEO_SSF_GIT_USER\" \"$GEO_SSF_GIT_PASSWORD\"; }; f");
         env.push_back("GEO_SSF_GIT_USER=" + given->user);

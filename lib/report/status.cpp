@@ -183,7 +183,11 @@ std::optional<long long> checked_through(TimedReader& reader, const WalkProgress
 void count_on_primary(pqxx::connection& main, TypeStatus& t, Clock::time_point deadline,
                       const std::string& timeout_text) {
     const Replicable& r = *t.replicable;
-    std::optional<long long> state_rows;  // of every record: without a scope
+    // Without a scope: every state row is a record's, and the backfill has given one to every
+    // record up to CHECKED; the state rows there are those up to it. Read in the tallies'
+    // snapshot, so that a backfill committing meanwhile cannot make records count on neither
+    // side.
+    std::optional<long long> checked, state_rows_up_to_checked;
     count_fields(t, {&StatusCounts::checksum_total, &StatusCounts::checksummed, &StatusCounts::checksum_failed}, [&] {
         TimedReader reader(main, deadline, timeout_text);
         TalliedTable states = states_tallied_table(r);
@@ -198,29 +202,29 @@ void count_on_primary(pqxx::connection& main, TypeStatus& t, Clock::time_point d
                                                     : r.foreign_key + " IN (SELECT " + r.model_key + " FROM " + r.model_table +
                                                           " WHERE " + scope_predicate(r) + ")");
         t.counts.checksum_total = tallies->ids.count;
-        if (r.scope.empty())
-            state_rows = tallies->ids.count;
         t.counts.checksummed =
             tallied(*tallies, [](const Tally& x) { return verification_is(x, VerificationState::succeeded); });
         t.counts.checksum_failed =
             tallied(*tallies, [](const Tally& x) { return verification_is(x, VerificationState::failed); });
+        t.walk = walk_progress(reader.exec(walk_progress_sql(), state_backfill_walk(r.name)));
+        if (!r.scope.empty())
+            return;  // a state row does not say whether its record is still in scope
+        checked = checked_through(reader, *t.walk, r.states_table, r.foreign_key);
+        if (checked)
+            state_rows_up_to_checked =
+                tallies->ids.count - as_count(reader.exec("SELECT count(*) FROM " + r.states_table + " WHERE " +
+                                                              r.foreign_key + " > $1",
+                                                          *checked)[0][0]);
     });
     count_fields(t, {&StatusCounts::count}, [&] {
         TimedReader reader(main, deadline, timeout_text);
-        t.walk = walk_progress(reader.exec(walk_progress_sql(), state_backfill_walk(r.name)));
-        std::string in_scope = " FROM " + r.model_table + " WHERE " + scope_predicate(r);
-        // With a scope a state row says nothing of whether its record is still in scope.
-        std::optional<long long> checked = state_rows ? checked_through(reader, *t.walk, r.states_table, r.foreign_key)
-                                                      : std::nullopt;
-        if (!checked) {
-            t.counts.count = as_count(reader.exec("SELECT count(*)" + in_scope)[0][0]);
+        std::string in_scope = "SELECT count(*) FROM " + r.model_table + " WHERE " + scope_predicate(r);
+        if (!state_rows_up_to_checked) {
+            t.counts.count = as_count(reader.exec(in_scope)[0][0]);
             return;
         }
-        // The records up to CHECKED are those with a state row there; beyond it, they are read.
-        auto beyond = reader.exec("SELECT (SELECT count(*)" + in_scope + " AND " + r.model_key + " > $1), (SELECT count(*) FROM " +
-                                      r.states_table + " WHERE " + r.foreign_key + " > $1)",
-                                  *checked)[0];
-        t.counts.count = *state_rows - as_count(beyond[1]) + as_count(beyond[0]);
+        t.counts.count =
+            *state_rows_up_to_checked + as_count(reader.exec(in_scope + " AND " + r.model_key + " > $1", *checked)[0][0]);
     });
 }
 

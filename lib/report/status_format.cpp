@@ -347,8 +347,8 @@ std::string format_status_json(const SiteStatus& status) {
             }
             type[status_field_name(r.plural, field.name)] = optional_json(t.counts.*field.member);
         }
-        if (t.walk)
-            type[status_field_name(r.plural, "last_full_pass_at")] = optional_json(t.walk->passed_at);
+        type[status_field_name(r.plural, "last_full_pass_at")] =
+            t.walk ? optional_json(t.walk->passed_at) : nlohmann::ordered_json(nullptr);
         out["replicables"].push_back(std::move(type));
     }
     return out.dump(2) + "\n";

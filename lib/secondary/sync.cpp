@@ -2,7 +2,6 @@
 
 #include "common/error.hpp"
 #include "common/stop.hpp"
-#include "common/stop.hpp"
 #include "common/url.hpp"
 #include "db/cursors.hpp"
 #include "db/model_table.hpp"

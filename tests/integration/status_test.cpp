@@ -470,9 +470,9 @@ TEST_CASE("status, show, list: --help ends with examples") {
 TEST_CASE("status: a secondary reads only what registry consistency has not checked, and says when it last checked all") {
     TwoSitesFixture sites;
     sites.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1, 100)");
-    // Registered: all but 5 and 50 (lost their rows) and 95..100 (new).
+    // Registered: all but 5, 30, 31 and 50 (lost their rows) and 95..100 (new).
     sites.geo_db.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at, state) SELECT g, now(), 2 "
-                      "FROM generate_series(1, 94) g WHERE g NOT IN (5, 50)");
+                      "FROM generate_series(1, 94) g WHERE g NOT IN (5, 30, 31, 50)");
     auto missing = [&] {
         return type_in(status_json(sites, false), "cool_widget")["cool_widgets_registry_missing_count"].get<long long>();
     };
@@ -484,18 +484,19 @@ TEST_CASE("status: a secondary reads only what registry consistency has not chec
                           "passed_at = excluded.passed_at");
     };
     // Nothing checked yet: every record is read.
-    CHECK(missing() == 8);
+    CHECK(missing() == 10);
     RunResult table = sites.secondary_run({"status", "cool_widget"});
     CAPTURE(table.out);
     CHECK(table.out.find("  Last full pass  none yet\n") != std::string::npos);
 
-    // The first pass has checked up to 30: 5 is trusted, what lies beyond is read.
+    // The first pass has checked up to 30 (itself included): 5 and 30 are trusted, what lies
+    // beyond is read.
     walk_to("30", 0);
-    CHECK(missing() == 7);
+    CHECK(missing() == 8);
     // ... unless an event this secondary has not processed names it.
     sites.main_db.exec("INSERT INTO geo_events (replicable_name, event_name, payload, created_at) "
                        "VALUES ('cool_widget', 'created', '{\"model_record_id\": 5}', now())");
-    CHECK(missing() == 8);
+    CHECK(missing() == 9);
 
     // A pass went through: only the records above the registry's largest id are read.
     walk_to("NULL", 1);
@@ -525,9 +526,9 @@ TEST_CASE("status: a secondary reads only what registry consistency has not chec
 TEST_CASE("status: a primary counts the records the backfill has checked from their state rows") {
     TwoSitesFixture sites;
     sites.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1, 100)");
-    // State rows for 1..90 but 40 (lost its row); 91..100 are new.
+    // State rows for 1..90 but 20, 30, 31 and 40 (lost their rows); 91..100 are new.
     sites.main_db.exec("INSERT INTO cool_widget_states (cool_widget_id) SELECT g FROM generate_series(1, 90) g "
-                       "WHERE g <> 40");
+                       "WHERE g NOT IN (20, 30, 31, 40)");
     auto count = [&] { return type_in(status_json(sites, true), "cool_widget")["cool_widgets_count"].get<long long>(); };
     auto walk_to = [&](const std::string& position, int passes) {
         sites.main_db.exec("INSERT INTO geo_ssf_cursors (name, position, passes, passed_at) VALUES "
@@ -538,10 +539,10 @@ TEST_CASE("status: a primary counts the records the backfill has checked from th
     };
     CHECK(count() == 100);  // nothing checked: the model table is counted
     walk_to("30", 0);
-    CHECK(count() == 100);  // up to 30 from the state rows, beyond it from the model table
+    CHECK(count() == 98);   // up to 30 (itself included) from the state rows, beyond it from the model table
     walk_to("NULL", 1);
-    CHECK(count() == 99);   // 40 lost its row where the backfill had been: counted on its next pass
-    CHECK(type_in(status_json(sites, true), "cool_widget")["cool_widgets_checksum_total_count"] == 89);
+    CHECK(count() == 96);   // those that lost their rows where the backfill had been: counted on its next pass
+    CHECK(type_in(status_json(sites, true), "cool_widget")["cool_widgets_checksum_total_count"] == 86);
     RunResult verify = sites.primary_run({"verify"});  // fails each record: there are no repositories
     CAPTURE(verify.err);
     CHECK(sites.main_db.scalar("SELECT passes FROM geo_ssf_cursors WHERE name = 'state_backfill:cool_widget'") == "2");

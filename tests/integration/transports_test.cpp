@@ -323,6 +323,7 @@ TEST_CASE("transports: https with a wrong password or an untrusted certificate f
     const std::string wrong = "wrong-Secret-0815";
     HttpsServer server(site.dir / "https", site.storage, "geo", secret);
     site.add_records(1, 2);
+    site.add_records(404, 404);  // its URL says 404, which is no answer from the server
     REQUIRE(site.run({"verify"}).status == 0);
     std::string url = server.url_base();
     url.insert(url.find("//") + 2, "geo@");
@@ -333,6 +334,8 @@ TEST_CASE("transports: https with a wrong password or an untrusted certificate f
     outputs.push_back(site.secondary({"-v", "sync"}, options));
     CHECK(outputs.back().status == 1);
     CHECK(site.registry(1, "state") == "3");
+    CHECK(site.registry(404, "state") == "3");
+    CHECK(site.registry(404, "missing_on_primary") == "false");
     CHECK(site.registry(1, "last_sync_failure").find("authentication to localhost failed with GEO_SSF_PRIMARY_PASSWORD (user geo)") !=
           std::string::npos);
     CHECK(site.registry(1, "retry_at > now()") == "true");
@@ -352,7 +355,7 @@ TEST_CASE("transports: https with a wrong password or an untrusted certificate f
     REQUIRE(site.secondary({"resync", "cool_widget", "--failed"}).status == 0);
     outputs.push_back(site.secondary({"sync"}, direct({{"GEO_SSF_PRIMARY_PASSWORD", secret}})));
     CHECK(outputs.back().status == 0);
-    CHECK(site.registry_count("state = 2") == 2);
+    CHECK(site.registry_count("state = 2") == 3);
 
     // No ca_file: the certificate is not trusted.
     set_storage(site, url, "");
@@ -509,7 +512,20 @@ TEST_CASE("transports: the git program checks the host key, the certificate and 
         settings.ssh_known_hosts = server.known_hosts();
         settings.ssh_key = server.wrong_key();
         CHECK(ls_remote(url, settings) != "ok");
-        // A key with a passphrase stays with libgit2: ssh would ask for it.
+        // Without a user in the URL, the user is git, as with libgit2, not the local user.
+        settings.ssh_key = server.user_key();
+        std::string without_user = url;
+        without_user.erase(without_user.find("//") + 2, server.user().size() + 1);
+        REQUIRE(without_user.find('@') == std::string::npos);
+        CHECK(ls_remote(without_user, settings) != "ok");
+        CHECK(read_file(site.dir / "ssh" / "sshd.log").find("Invalid user git from 127.0.0.1") != std::string::npos);
+        // Paths ssh would read otherwise, and a key with a passphrase (ssh would ask for it),
+        // stay with libgit2.
+        settings.ssh_known_hosts = site.dir / "known hosts";
+        CHECK_FALSE(geo_ssf::git_transport(url, settings));
+        settings.ssh_known_hosts = site.dir / "known_hosts_%h";
+        CHECK_FALSE(geo_ssf::git_transport(url, settings));
+        settings.ssh_known_hosts = server.known_hosts();
         settings.ssh_key_passphrase_file = site.dir / "passphrase";
         CHECK_FALSE(geo_ssf::git_transport(url, settings));
     }
@@ -524,6 +540,20 @@ TEST_CASE("transports: the git program checks the host key, the certificate and 
         settings.ca_file = server.ca_file();
         settings.credentials_file = site.dir / "right";
         CHECK(ls_remote(url, settings) == "ok");
+        // storage.ca_file replaces the system's CA store: curl's CA folder is an empty one.
+        auto setup = geo_ssf::git_transport(url, settings);
+        REQUIRE(setup);
+        std::optional<std::filesystem::path> ca_path;
+        for (const auto& [key, value] : setup->config)
+            if (key == "http.sslCAPath")
+                ca_path = value;
+        REQUIRE(ca_path);
+        CHECK(std::filesystem::is_directory(*ca_path));
+        CHECK(std::filesystem::is_empty(*ca_path));
+        // A password in the URL would be in git's command line: libgit2 fetches.
+        std::string with_password = url;
+        with_password.insert(with_password.find("//") + 2, "geo:" + secret + "@");
+        CHECK_FALSE(geo_ssf::git_transport(with_password, settings));
         settings.credentials_file = site.dir / "wrong";
         CHECK(ls_remote(url, settings) != "ok");
         settings.credentials_file.clear();  // and GEO_SSF_PRIMARY_PASSWORD is not set here: no prompt either
