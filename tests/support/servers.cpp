@@ -199,69 +199,71 @@ HttpsServer::HttpsServer(const std::filesystem::path& dir, const std::filesystem
 
 std::string HttpsServer::url_base() const { return "https://localhost:" + std::to_string(m_port) + "/git"; }
 
-ConnectProxy::ConnectProxy() : m_listener(listener_on(0)), m_port(port_of(m_listener)) {
-    m_thread = std::thread([this] { serve(); });
+ConnectionThreads::ConnectionThreads(std::function<void(int client)> handle)
+    : m_handle(std::move(handle)), m_listener(listener_on(0)), m_port(port_of(m_listener)) {
+    m_thread = std::thread([this] {
+        std::vector<std::thread> connections;
+        while (!m_stop) {
+            pollfd p{m_listener, POLLIN, 0};
+            if (poll(&p, 1, 100) <= 0)
+                continue;
+            int client = accept4(m_listener, nullptr, nullptr, SOCK_CLOEXEC);
+            if (client >= 0)
+                connections.emplace_back([this, client] { m_handle(client); });
+        }
+        for (auto& t : connections)
+            t.join();
+    });
 }
 
-ConnectProxy::~ConnectProxy() {
+ConnectionThreads::~ConnectionThreads() {
     m_stop = true;
     m_thread.join();
     close(m_listener);
 }
 
-void ConnectProxy::serve() {
-    std::vector<std::thread> tunnels;
-    while (!m_stop) {
-        pollfd p{m_listener, POLLIN, 0};
-        if (poll(&p, 1, 100) <= 0)
-            continue;
-        int client = accept4(m_listener, nullptr, nullptr, SOCK_CLOEXEC);
-        if (client < 0)
-            continue;
-        tunnels.emplace_back([this, client] {
-            std::string request;
-            char buffer[16384];
-            while (request.find("\r\n\r\n") == std::string::npos) {
-                ssize_t n = recv(client, buffer, sizeof buffer, 0);
-                if (n <= 0) {
-                    close(client);
-                    return;
-                }
-                request.append(buffer, static_cast<size_t>(n));
-            }
-            // "CONNECT localhost:PORT HTTP/1.1"
-            auto colon = request.find(':');
-            int server = request.rfind("CONNECT ", 0) == 0 && colon != std::string::npos
-                             ? connect_to(std::atoi(request.c_str() + colon + 1))
-                             : -1;
-            if (server < 0) {
-                send(client, "HTTP/1.1 502 Bad Gateway\r\n\r\n", 28, MSG_NOSIGNAL);
-                close(client);
-                return;
-            }
-            ++m_tunnels;
-            const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
-            send(client, ok, sizeof ok - 1, MSG_NOSIGNAL);
-            pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
-            while (!m_stop) {
-                if (poll(fds, 2, 100) <= 0)
-                    continue;
-                bool done = false;
-                for (int i = 0; i < 2 && !done; ++i) {
-                    if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
-                        continue;
-                    ssize_t n = recv(fds[i].fd, buffer, sizeof buffer, 0);
-                    done = n <= 0 || send(fds[1 - i].fd, buffer, static_cast<size_t>(n), MSG_NOSIGNAL) != n;
-                }
-                if (done)
-                    break;
-            }
-            close(server);
+ConnectProxy::ConnectProxy() : m_connections([this](int client) { tunnel(client); }) {}
+
+void ConnectProxy::tunnel(int client) {
+    std::string request;
+    char buffer[16384];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = recv(client, buffer, sizeof buffer, 0);
+        if (n <= 0) {
             close(client);
-        });
+            return;
+        }
+        request.append(buffer, static_cast<size_t>(n));
     }
-    for (auto& t : tunnels)
-        t.join();
+    // "CONNECT localhost:PORT HTTP/1.1"
+    auto colon = request.find(':');
+    int server = request.rfind("CONNECT ", 0) == 0 && colon != std::string::npos
+                     ? connect_to(std::atoi(request.c_str() + colon + 1))
+                     : -1;
+    if (server < 0) {
+        send(client, "HTTP/1.1 502 Bad Gateway\r\n\r\n", 28, MSG_NOSIGNAL);
+        close(client);
+        return;
+    }
+    ++m_tunnels;
+    const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+    send(client, ok, sizeof ok - 1, MSG_NOSIGNAL);
+    pollfd fds[2] = {{client, POLLIN, 0}, {server, POLLIN, 0}};
+    while (!m_connections.stopping()) {
+        if (poll(fds, 2, 100) <= 0)
+            continue;
+        bool done = false;
+        for (int i = 0; i < 2 && !done; ++i) {
+            if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t n = recv(fds[i].fd, buffer, sizeof buffer, 0);
+            done = n <= 0 || send(fds[1 - i].fd, buffer, static_cast<size_t>(n), MSG_NOSIGNAL) != n;
+        }
+        if (done)
+            break;
+    }
+    close(server);
+    close(client);
 }
 
 SilentServer::SilentServer() : m_listener(listener_on(0)), m_port(port_of(m_listener)) {}
@@ -281,29 +283,7 @@ GitDaemon::GitDaemon(const std::filesystem::path& dir, const std::filesystem::pa
 std::string GitDaemon::url_base() const { return "git://127.0.0.1:" + std::to_string(m_port); }
 
 StallingRelay::StallingRelay(int target_port, size_t limit)
-    : m_listener(listener_on(0)), m_port(port_of(m_listener)), m_target(target_port), m_limit(limit) {
-    m_thread = std::thread([this] { serve(); });
-}
-
-StallingRelay::~StallingRelay() {
-    m_stop = true;
-    m_thread.join();
-    close(m_listener);
-}
-
-void StallingRelay::serve() {
-    std::vector<std::thread> connections;
-    while (!m_stop) {
-        pollfd p{m_listener, POLLIN, 0};
-        if (poll(&p, 1, 100) <= 0)
-            continue;
-        int client = accept4(m_listener, nullptr, nullptr, SOCK_CLOEXEC);
-        if (client >= 0)
-            connections.emplace_back([this, client] { relay(client); });
-    }
-    for (auto& t : connections)
-        t.join();
-}
+    : m_target(target_port), m_limit(limit), m_connections([this](int client) { relay(client); }) {}
 
 void StallingRelay::relay(int client) {
     int server = connect_to(m_target);
@@ -314,7 +294,7 @@ void StallingRelay::relay(int client) {
     char buffer[16384];
     size_t answered = 0;
     bool held = false;
-    while (!m_stop) {
+    while (!m_connections.stopping()) {
         // Once held, the server's side is no longer read: its answer waits in the socket.
         pollfd fds[2] = {{client, POLLIN, 0}, {server, static_cast<short>(held ? 0 : POLLIN), 0}};
         if (poll(fds, 2, 100) <= 0)

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <functional>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -78,21 +79,37 @@ private:
     std::unique_ptr<Daemon> m_daemon;
 };
 
+// A listener on a free port of 127.0.0.1 that hands each connection it accepts to HANDLE, on a
+// thread of its own, until destroyed; HANDLE closes the connection, and returns soon once
+// stopping() is true (the destructor waits for it).
+class ConnectionThreads {
+public:
+    explicit ConnectionThreads(std::function<void(int client)> handle);
+    ~ConnectionThreads();
+    ConnectionThreads(const ConnectionThreads&) = delete;
+    ConnectionThreads& operator=(const ConnectionThreads&) = delete;
+    int port() const { return m_port; }
+    bool stopping() const { return m_stop; }
+
+private:
+    std::function<void(int)> m_handle;
+    int m_listener = -1;
+    int m_port = 0;
+    std::atomic<bool> m_stop{false};
+    std::thread m_thread;
+};
+
 // An HTTP CONNECT proxy on a thread of the test; counts the tunnels it opened.
 class ConnectProxy {
 public:
     ConnectProxy();
-    ~ConnectProxy();
-    int port() const { return m_port; }
+    int port() const { return m_connections.port(); }
     int tunnels() const { return m_tunnels; }
 
 private:
-    void serve();
-    int m_listener = -1;
-    int m_port = 0;
+    void tunnel(int client);
     std::atomic<int> m_tunnels{0};
-    std::atomic<bool> m_stop{false};
-    std::thread m_thread;
+    ConnectionThreads m_connections;  // last: its threads use the members above
 };
 
 // A port that accepts TCP connections (the kernel completes them) and never sends a byte.
@@ -127,23 +144,16 @@ private:
 class StallingRelay {
 public:
     StallingRelay(int target_port, size_t limit);
-    ~StallingRelay();
-    StallingRelay(const StallingRelay&) = delete;
-    StallingRelay& operator=(const StallingRelay&) = delete;
-    int port() const { return m_port; }
+    int port() const { return m_connections.port(); }
     // Connections whose answer reached LIMIT, and were held from then on.
     int stalled() const { return m_stalled; }
 
 private:
-    void serve();
     void relay(int client);
-    int m_listener = -1;
-    int m_port = 0;
     int m_target;
     size_t m_limit;
     std::atomic<int> m_stalled{0};
-    std::atomic<bool> m_stop{false};
-    std::thread m_thread;
+    ConnectionThreads m_connections;  // last: its threads use the members above
 };
 
 // A hot standby of the PostgreSQL cluster the PG* variables point at (the one pg_virtualenv
