@@ -71,18 +71,32 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
     return out;
 }
 
-// The last line git wrote to its standard error, without "fatal: " or "error: ".
+// What git said last on its standard error, without "fatal: " or "error: ". Its advice after a
+// failed ssh connection ("Please make sure you have the correct access rights / and the
+// repository exists.") and the "Could not read from remote repository." before it give way to
+// the line that says why (ssh's own).
 std::string last_message(const std::string& output) {
+    std::vector<std::string_view> lines;
     std::string_view text = output;
-    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
-        text.remove_suffix(1);
-    auto newline = text.find_last_of("\r\n");
-    if (newline != std::string_view::npos)
-        text.remove_prefix(newline + 1);
+    while (!text.empty()) {
+        auto end = text.find_first_of("\r\n");
+        std::string_view line = text.substr(0, end);
+        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+        while (!line.empty() && line.back() == ' ')
+            line.remove_suffix(1);
+        if (!line.empty() && line != "Please make sure you have the correct access rights" &&
+            line != "and the repository exists.")
+            lines.push_back(line);
+    }
+    if (lines.size() > 1 && lines.back() == "fatal: Could not read from remote repository.")
+        lines.pop_back();
+    if (lines.empty())
+        return "git failed without a message";
+    std::string_view last = lines.back();
     for (std::string_view prefix : {"fatal: ", "error: "})
-        if (text.starts_with(prefix))
-            text.remove_prefix(prefix.size());
-    return text.empty() ? "git failed without a message" : std::string(text);
+        if (last.starts_with(prefix))
+            last.remove_prefix(prefix.size());
+    return std::string(last);
 }
 
 // Whether GIT is 2.32 or later, the first to read GIT_CONFIG_GLOBAL (and GIT_CONFIG_COUNT,
