@@ -27,6 +27,20 @@ void throw_repeated_recovery_conflict(const pqxx::failure& e) {
                                     "twice; a longer max_standby_streaming_delay there lets such reads finish)"));
 }
 
+void reconnect_for_another_try(pqxx::connection& main, const pqxx::broken_connection& e) {
+    spdlog::info("lost the connection to the primary's database: {}; connecting again to try the read once more",
+                 describe_database_error(e));
+    // libpqxx 6 connects a closed connection again in place, keeping what is attached to it
+    // (the notice handler); it deprecates that for its version 7, which has no such thing. The
+    // broken libpq connection goes first: activate() would take it for a live one.
+    main.disconnect();
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    main.activate();
+#pragma GCC diagnostic pop
+    set_up_session(main, Access::read_only);
+}
+
 void log_recovery_conflict_retry(const pqxx::failure& e) {
     spdlog::info("the primary's database cancelled a read: {}; trying it once more", describe_database_error(e));
 }

@@ -3,7 +3,10 @@
 // conflicts with them: a row version VACUUM removed, a lock taken by DDL (SQLSTATE 40001,
 // "canceling statement due to conflict with recovery", once max_standby_streaming_delay has
 // passed). Such a read is run once more, in a new transaction; a second conflict is a
-// DatabaseError, which stops the run before anything of the read's batch is recorded.
+// DatabaseError, which stops the run before anything of the read's batch is recorded. A
+// conflict that finds the session between two statements of a read ends the connection
+// instead, and libpq does not say why: a read whose connection is lost connects again, once,
+// and is run once more; a second loss, or a failed connection, stops the run as before.
 #pragma once
 
 #include <pqxx/pqxx>
@@ -25,6 +28,10 @@ bool is_recovery_conflict(const pqxx::failure& e);
 // Logs (at info, -v) that a read met a conflict and is tried once more.
 void log_recovery_conflict_retry(const pqxx::failure& e);
 
+// Logs the loss E and connects MAIN again, read-only as a secondary's main database is; throws
+// when it cannot.
+void reconnect_for_another_try(pqxx::connection& main, const pqxx::broken_connection& e);
+
 // Runs READ(tx) in a read-only transaction of MAIN and returns what it returns; a recovery
 // conflict runs it once more in a new transaction (see above). READ may therefore run twice:
 // it must only read, and leave nothing changed outside its result when it throws.
@@ -35,6 +42,10 @@ auto read_primary(pqxx::connection& main, Read&& read)
         try {
             pqxx::read_transaction tx(main);
             return read(static_cast<pqxx::transaction_base&>(tx));
+        } catch (const pqxx::broken_connection& e) {
+            if (attempt == 2)
+                throw;
+            reconnect_for_another_try(main, e);
         } catch (const pqxx::failure& e) {
             if (!is_recovery_conflict(e))
                 throw;

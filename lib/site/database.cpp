@@ -151,15 +151,19 @@ bool NoticeLog::operator()(const char message[]) noexcept {
     return true;
 }
 
+void set_up_session(pqxx::connection& connection, Access access) {
+    pqxx::nontransaction setup(connection);
+    setup.exec("SET application_name = 'geo-ssf'");
+    if (access == Access::read_only)
+        setup.exec("SET default_transaction_read_only = on");
+}
+
 std::unique_ptr<pqxx::connection> connect_database(const std::string& conninfo, std::string_view label,
                                                    Access access) {
     std::unique_ptr<pqxx::connection> connection;
     try {
         connection = std::make_unique<pqxx::connection>(conninfo);
-        pqxx::nontransaction setup(*connection);
-        setup.exec("SET application_name = 'geo-ssf'");
-        if (access == Access::read_only)
-            setup.exec("SET default_transaction_read_only = on");
+        set_up_session(*connection, access);
     } catch (const pqxx::broken_connection& e) {
         throw DatabaseError("cannot connect to the " + std::string(label) +
                             " database: " + redact_passwords(describe_database_error(e), conninfo));

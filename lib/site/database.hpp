@@ -14,6 +14,10 @@ namespace geo_ssf {
 
 enum class Access { read_write, read_only };
 
+// What every geo-ssf session sets first: its application_name, and read-only transactions for
+// Access::read_only; again after a reconnection.
+void set_up_session(pqxx::connection& connection, Access access);
+
 // Opens a connection with libpq's CONNINFO (so PG* variables, ~/.pgpass and service files
 // apply). A read-only connection refuses every write, so a secondary cannot change the
 // primary's database by mistake. Throws DatabaseError naming LABEL ("main", "geo").

@@ -7,6 +7,7 @@
 
 #include "common/error.hpp"
 #include "db/primary_reads.hpp"
+#include "site/database.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -258,6 +259,36 @@ TEST_CASE("standby: changes the standby has not replayed yet cause no error and 
     status = status_of(site, true);
     CHECK(status["db_replication_lag_seconds"].get<double>() >= 0);
     CHECK(status["replicables"][0]["cool_widgets_registry_missing_count"] == 0);
+}
+
+TEST_CASE("standby: a conflict that ends the connection between two statements of a read: connected again, read again") {
+    // Replay cancels at once; a session idle in a transaction is not cancelled but ended.
+    StandbySite site({"max_standby_streaming_delay = 0", "hot_standby_feedback = on", "wal_receiver_status_interval = 1s"});
+    site.standby->wait_for_feedback();
+    site.add_records(1, 3);
+    site.standby->catch_up();
+    auto main = geo_ssf::connect_database(site.standby->conninfo(site.main_db.name()), "main", geo_ssf::Access::read_only);
+    std::vector<std::string> sessions;
+    long long records = geo_ssf::read_primary(*main, [&](pqxx::transaction_base& tx) {
+        sessions.push_back(tx.exec1("SELECT pg_backend_pid() || ' ' || current_setting('application_name') || ' ' || "
+                                    "current_setting('default_transaction_read_only')")[0].c_str());
+        tx.exec("SELECT count(*) FROM cool_widgets");  // holds a lock on the table until the read ends
+        if (sessions.size() == 1) {
+            site.main_db.exec("LOCK TABLE cool_widgets IN ACCESS EXCLUSIVE MODE");
+            std::string pid = sessions[0].substr(0, sessions[0].find(' '));
+            auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+            while (site.standby->scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) != "0") {
+                REQUIRE(std::chrono::steady_clock::now() < until);
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+        }
+        return tx.exec1("SELECT count(*) FROM cool_widgets")[0].as<long long>();
+    });
+    CHECK(records == 3);
+    REQUIRE(sessions.size() == 2);
+    CHECK(sessions[0] != sessions[1]);  // another backend ...
+    CHECK(sessions[1].substr(sessions[1].find(' ')) == " geo-ssf on");  // ... set up as the first was
+    CHECK(site.on_standby("SELECT confl_lock FROM pg_stat_database_conflicts WHERE datname = current_database()") != "0");
 }
 
 TEST_CASE("standby: a read cancelled by a recovery conflict is tried once more; cancelled again, the run stops and records nothing") {

@@ -416,21 +416,45 @@ TEST_CASE("sync: the tracking database going away mid-run is exit 4; the next ru
     CHECK(site.registry_count("state = 2") == 120);
 }
 
-TEST_CASE("sync: the primary's database going away mid-run is exit 4, naming the main database") {
+TEST_CASE("sync: a lost connection to the primary's database is made again once; gone for good, exit 4 naming it") {
     SecondaryFixture site;
     site.add_records(1, 120);
-    BackgroundRun run({"-c", site.secondary_config.string(), "sync", "--batch-size", "1", "--jobs", "1"});
-    while (site.registry_count("state = 2") < 10)
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    site.main_db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'geo-ssf' "
-                      "AND datname = current_database()");
-    RunResult lost = run.wait();
-    CHECK_MESSAGE(lost.status == 4, lost.err);
-    CHECK_MESSAGE(lost.err.find("lost the connection to the main database (databases.main, database " +
-                                site.main_db.name() + "): ") != std::string::npos,
-                  lost.err);
-    CHECK(site.secondary({"sync"}).status == 0);
-    CHECK(site.registry_count("state = 2") == 120);
+    auto terminate = [&] {
+        site.main_db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'geo-ssf' "
+                          "AND datname = current_database()");
+    };
+    SUBCASE("once: the run connects again and goes on") {
+        BackgroundRun run({"-c", site.secondary_config.string(), "-v", "sync", "--batch-size", "1", "--jobs", "1"});
+        while (site.registry_count("state = 2") < 10)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        terminate();
+        RunResult done = run.wait();
+        CAPTURE(done.err);
+        CHECK(done.status == 0);
+        CHECK(done.err.find("lost the connection to the primary's database: ") != std::string::npos);
+        CHECK(done.err.find("; connecting again to try the read once more") != std::string::npos);
+        CHECK(site.registry_count("state = 2") == 120);
+    }
+    SUBCASE("for good: exit 4") {
+        BackgroundRun run({"-c", site.secondary_config.string(), "sync", "--batch-size", "1", "--jobs", "1"});
+        while (site.registry_count("state = 2") < 10)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        auto allow_connections = [&](bool allow) {  // from another database: not of the one connected to
+            pqxx::connection other("dbname=postgres");
+            pqxx::nontransaction(other).exec("ALTER DATABASE " + site.main_db.name() + " ALLOW_CONNECTIONS " +
+                                             (allow ? "true" : "false"));
+        };
+        allow_connections(false);
+        terminate();
+        RunResult lost = run.wait();
+        allow_connections(true);
+        CHECK_MESSAGE(lost.status == 4, lost.err);
+        CHECK_MESSAGE(lost.err.find("lost the connection to the main database (databases.main, database " +
+                                    site.main_db.name() + "): ") != std::string::npos,
+                      lost.err);
+        CHECK(site.secondary({"sync"}).status == 0);
+        CHECK(site.registry_count("state = 2") == 120);
+    }
 }
 
 TEST_CASE("resync and reverify on a secondary") {
