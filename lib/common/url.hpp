@@ -1,7 +1,8 @@
 // URLs of the primary's repositories as the configuration gives them: file://, a plain path,
-// or a network URL (https://, ssh://, git://).
+// or a network URL (https://, ssh://, git://); and the %XX escapes of URLs and connection URIs.
 #pragma once
 
+#include <cctype>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -15,6 +16,21 @@ inline std::optional<std::filesystem::path> local_path_of(const std::string& url
     if (url.find("://") != std::string::npos)
         return std::nullopt;
     return url;
+}
+
+// TEXT with its %XX escapes decoded (a user name or password in a URL or a libpq URI).
+inline std::string percent_decoded(const std::string& text) {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+            out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
+            i += 2;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
 }
 
 }  // namespace geo_ssf

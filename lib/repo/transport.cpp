@@ -1,4 +1,5 @@
 #include "repo/transport.hpp"
+#include "common/url.hpp"
 
 #include "common/error.hpp"
 #include "repo/git.hpp"
@@ -853,21 +854,6 @@ bool plain_for_ssh(const std::filesystem::path& path) {
         if (c <= ' ' || c == 0x7f || std::string_view("\"'\\%$").find(static_cast<char>(c)) != std::string_view::npos)
             return false;
     return true;
-}
-
-// TEXT with its %XX escapes decoded, as libgit2 decodes a URL's user name.
-std::string percent_decoded(const std::string& text) {
-    std::string out;
-    for (size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-            std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-            out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
-            i += 2;
-        } else {
-            out += text[i];
-        }
-    }
-    return out;
 }
 
 // An empty folder of this process's own, removed when it ends: curl, under git, trusts the

@@ -1,4 +1,5 @@
 #include "site/database.hpp"
+#include "common/url.hpp"
 
 #include "common/error.hpp"
 
@@ -20,20 +21,6 @@ std::string redact_passwords(const std::string& text) {
 }
 
 namespace {
-
-std::string percent_decoded(const std::string& text) {
-    std::string out;
-    for (size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-            std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-            out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
-            i += 2;
-        } else {
-            out += text[i];
-        }
-    }
-    return out;
-}
 
 // The passwords CONNINFO holds, as written and as libpq would read them.
 std::vector<std::string> passwords_in(const std::string& conninfo) {
