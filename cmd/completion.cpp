@@ -2,6 +2,7 @@
 // that it names every command and option this build has. Hidden; the build runs it to make the
 // installed scripts. Replicable names come from 'geo-ssf replicables --names' as one types.
 #include "command.hpp"
+#include "common/shell_quoted.hpp"
 #include "db/states.hpp"
 
 #include <iostream>
@@ -148,14 +149,6 @@ std::vector<std::string> visible_commands(const Table& table) {
     return names;
 }
 
-// Single-quoted for a shell: ' becomes '\''.
-std::string quoted(const std::string& text) {
-    std::string out = "'";
-    for (char ch : text)
-        out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-    return out + "'";
-}
-
 // Options taking a value, as "case" patterns: "-c | --config".
 std::string pattern(const OptionWords& o, const char* separator) { return joined(o.names, separator); }
 
@@ -197,7 +190,7 @@ _geo_ssf() {
             out << "        " << patterns << ")\n            compopt -o filenames 2>/dev/null\n"
                 << "            COMPREPLY=($(compgen -f -- \"$cur\"))\n            return 0 ;;\n";
         else
-            out << "        " << patterns << ")\n            COMPREPLY=($(compgen -W " << quoted(joined(o.words))
+            out << "        " << patterns << ")\n            COMPREPLY=($(compgen -W " << shell_quoted(joined(o.words))
                 << " -- \"$cur\"))\n            return 0 ;;\n";
     };
     for (const auto& o : table.global)
@@ -208,9 +201,9 @@ _geo_ssf() {
     out << R"SH(    esac
     if [[ -z $command ]]; then
         if [[ $cur == -* ]]; then
-            COMPREPLY=($(compgen -W )SH" << quoted(joined(all_names(table.global))) << R"SH( -- "$cur"))
+            COMPREPLY=($(compgen -W )SH" << shell_quoted(joined(all_names(table.global))) << R"SH( -- "$cur"))
         else
-            COMPREPLY=($(compgen -W )SH" << quoted(joined(visible_commands(table))) << R"SH( -- "$cur"))
+            COMPREPLY=($(compgen -W )SH" << shell_quoted(joined(visible_commands(table))) << R"SH( -- "$cur"))
         fi
         return 0
     fi
@@ -218,9 +211,9 @@ _geo_ssf() {
     case $command in
 )SH";
     for (const auto& c : table.commands) {
-        out << "        " << c.name << ")\n            options=" << quoted(joined(all_names(c.options)));
+        out << "        " << c.name << ")\n            options=" << shell_quoted(joined(all_names(c.options)));
         if (!c.words.empty())
-            out << "\n            words=" << quoted(joined(c.words));
+            out << "\n            words=" << shell_quoted(joined(c.words));
         if (c.replicables)
             out << "\n            replicables=1";
         if (c.files)
@@ -294,7 +287,7 @@ _geo_ssf() {
 )SH";
     for (const auto& c : table.commands)
         if (!c.hidden)
-            out << "                " << quoted(c.name + ":" + c.help) << "\n";
+            out << "                " << shell_quoted(c.name + ":" + c.help) << "\n";
     out << R"SH(            )
             _describe -t commands 'geo-ssf command' commands
         fi

@@ -1,7 +1,8 @@
 #include "repo/transport.hpp"
-#include "common/url.hpp"
 
 #include "common/error.hpp"
+#include "common/shell_quoted.hpp"
+#include "common/url.hpp"
 #include "repo/git.hpp"
 
 #include <git2/sys/stream.h>
@@ -20,7 +21,6 @@
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
-#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -838,14 +838,6 @@ RemoteProbe probe_remote(const std::string& url, const TransportSettings& settin
 }
 
 namespace {
-
-// TEXT quoted for the shell that runs GIT_SSH_COMMAND.
-std::string shell_quoted(const std::string& text) {
-    std::string out = "'";
-    for (char c : text)
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
 
 // Whether ssh takes PATH, given as an option's value, as it is: ssh splits such values at
 // blanks, reads quotes and backslashes, and expands % and ${...} in file names.

@@ -259,6 +259,7 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
     auto started = Clock::now();
     std::optional<IdRange> registered_bounds;
     long long first_unchecked = all_ids().first;
+    bool registered_unchecked = false;  // registry rows beyond what consistency has checked
     std::vector<long long> suspects;
     std::future<std::pair<RangeDigest, RangeDigest>> primary_digests;
     std::optional<TableTallies> tallies;
@@ -269,12 +270,13 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
         t.walk = walk_progress(geo_reader.exec(walk_progress_sql(), registry_consistency_walk(r.name)));
         if (auto checked = checked_through(geo_reader, *t.walk, r.registry_table, r.foreign_key))
             first_unchecked = *checked == all_ids().last ? *checked : *checked + 1;
+        registered_unchecked = registered_bounds && registered_bounds->last >= first_unchecked;
         primary_digests = std::async(std::launch::async, [&] {
             if (cursor)
                 suspects = records_of_recent_events(main_reader, r, *cursor);
             std::string in_scope = " FROM " + r.model_table + " WHERE " + scope_predicate(r);
             // Up to the registry's largest id, digested to be compared; above it, counted.
-            if (!registered_bounds || registered_bounds->last < first_unchecked)
+            if (!registered_unchecked)
                 return std::make_pair(RangeDigest{}, RangeDigest{as_count(main_reader.exec(
                     "SELECT count(*)" + in_scope + " AND " + r.model_key + " >= $1", first_unchecked)[0][0]), ""});
             auto below = wanted_ids.digest({first_unchecked, registered_bounds->last});
@@ -322,7 +324,7 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
         long long missing = count_missing_members(wanted_ids, registered_ids, checked_suspects);
         std::vector<ComparedRange> start;
         long long top = all_ids().last;
-        if (registered_bounds && registered_bounds->last >= first_unchecked) {
+        if (registered_unchecked) {
             IdRange below{first_unchecked, registered_bounds->last};
             // The registry's digest of every id comes with its tallies; of part of them, it is read.
             RangeDigest registered = first_unchecked == all_ids().first ? tallies->ids : registered_ids.digest(below);

@@ -4,7 +4,6 @@
 #include "common/error.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <limits>
 #include <regex>
 #include <vector>

@@ -69,6 +69,16 @@ json status_json(TwoSitesFixture& sites, bool primary, std::vector<std::string> 
     return json::parse(r.out);
 }
 
+// Puts the walk NAME in DB at POSITION (SQL: "30", "NULL") after PASSES full passes, the last
+// of them ended at PASSED_AT (SQL) when there was one.
+void set_walk(TestDatabase& db, const std::string& name, const std::string& position, int passes,
+              const std::string& passed_at) {
+    db.exec("INSERT INTO geo_ssf_cursors (name, position, passes, passed_at) VALUES ('" + name + "', " + position +
+            ", " + std::to_string(passes) + ", " + (passes > 0 ? passed_at : "NULL") +
+            ") ON CONFLICT (name) DO UPDATE SET position = excluded.position, passes = excluded.passes, "
+            "passed_at = excluded.passed_at");
+}
+
 const json& type_in(const json& status, const std::string& name) {
     for (const auto& t : status["replicables"])
         if (t["name"] == name)
@@ -477,11 +487,7 @@ TEST_CASE("status: a secondary reads only what registry consistency has not chec
         return type_in(status_json(sites, false), "cool_widget")["cool_widgets_registry_missing_count"].get<long long>();
     };
     auto walk_to = [&](const std::string& position, int passes) {
-        sites.geo_db.exec("INSERT INTO geo_ssf_cursors (name, position, passes, passed_at) VALUES "
-                          "('registry_consistency:cool_widget', " + position + ", " + std::to_string(passes) + ", " +
-                          (passes > 0 ? "now() - interval '2 hours'" : "NULL") +
-                          ") ON CONFLICT (name) DO UPDATE SET position = excluded.position, passes = excluded.passes, "
-                          "passed_at = excluded.passed_at");
+        set_walk(sites.geo_db, "registry_consistency:cool_widget", position, passes, "now() - interval '2 hours'");
     };
     // Nothing checked yet: every record is read.
     CHECK(missing() == 10);
@@ -531,11 +537,7 @@ TEST_CASE("status: a primary counts the records the backfill has checked from th
                        "WHERE g NOT IN (20, 30, 31, 40)");
     auto count = [&] { return type_in(status_json(sites, true), "cool_widget")["cool_widgets_count"].get<long long>(); };
     auto walk_to = [&](const std::string& position, int passes) {
-        sites.main_db.exec("INSERT INTO geo_ssf_cursors (name, position, passes, passed_at) VALUES "
-                           "('state_backfill:cool_widget', " + position + ", " + std::to_string(passes) + ", " +
-                           (passes > 0 ? "now()" : "NULL") +
-                           ") ON CONFLICT (name) DO UPDATE SET position = excluded.position, passes = excluded.passes, "
-                           "passed_at = excluded.passed_at");
+        set_walk(sites.main_db, "state_backfill:cool_widget", position, passes, "now()");
     };
     CHECK(count() == 100);  // nothing checked: the model table is counted
     walk_to("30", 0);

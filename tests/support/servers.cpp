@@ -1,5 +1,7 @@
 #include "servers.hpp"
 
+#include "common/shell_quoted.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -323,13 +325,6 @@ void StallingRelay::relay(int client) {
 
 namespace {
 
-std::string sh_quoted(const std::string& text) {
-    std::string out = "'";
-    for (char c : text)
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return out + "'";
-}
-
 // The primary: the server the PG* variables point at.
 std::unique_ptr<pqxx::connection> primary_server() { return std::make_unique<pqxx::connection>("dbname=postgres"); }
 
@@ -343,7 +338,7 @@ std::string primary_scalar(const std::string& sql) {
 
 std::string StandbyServer::run(const std::string& command_line) {
     // runuser keeps the environment (the PG* variables) and changes only the user.
-    std::string line = geteuid() == 0 ? "cd / && runuser -u postgres -- sh -ec " + sh_quoted(command_line)
+    std::string line = geteuid() == 0 ? "cd / && runuser -u postgres -- sh -ec " + shell_quoted(command_line)
                                       : "cd / && " + command_line;
     RunResult r = run_program("/bin/sh", {"-ec", line});
     if (r.status != 0)
@@ -410,13 +405,13 @@ void StandbyServer::start(const std::vector<std::string>& settings) {
     // once the backup has started, and a busy primary may have recycled a segment by then.
     m_slot_made = true;
     primary_scalar("SELECT pg_create_physical_replication_slot('" + m_slot + "', true)");
-    run("'" + m_bin + "/pg_basebackup' -D " + sh_quoted(data.string()) + " -R -X stream -S " + m_slot + " -c fast -w");
+    run("'" + m_bin + "/pg_basebackup' -D " + shell_quoted(data.string()) + " -R -X stream -S " + m_slot + " -c fast -w");
     // Debian keeps a cluster's configuration outside its data folder: the backup has none.
-    run("cat >" + sh_quoted((data / "postgresql.conf").string()) + " <<'EOF'\n" + conf + "EOF\n" +
+    run("cat >" + shell_quoted((data / "postgresql.conf").string()) + " <<'EOF'\n" + conf + "EOF\n" +
         "printf 'local all all trust\\nhost all all 127.0.0.1/32 md5\\n' >" +
-        sh_quoted((data / "pg_hba.conf").string()) + "\n: >" + sh_quoted((data / "pg_ident.conf").string()));
+        shell_quoted((data / "pg_hba.conf").string()) + "\n: >" + shell_quoted((data / "pg_ident.conf").string()));
     m_started = true;
-    run("'" + m_bin + "/pg_ctl' -D " + sh_quoted(data.string()) + " -l " + sh_quoted((m_dir / "log").string()) +
+    run("'" + m_bin + "/pg_ctl' -D " + shell_quoted(data.string()) + " -l " + shell_quoted((m_dir / "log").string()) +
         " -w -t 120 start >/dev/null");
     if (scalar("SELECT pg_is_in_recovery()") != "t")
         throw std::runtime_error("standby: the server on port " + std::to_string(m_port) + " is not in recovery\n" + log());
@@ -437,7 +432,7 @@ void StandbyServer::stop() {
     if (m_started) {
         m_started = false;
         try {
-            run("'" + m_bin + "/pg_ctl' -D " + sh_quoted((m_dir / "data").string()) + " -m immediate -w stop >/dev/null");
+            run("'" + m_bin + "/pg_ctl' -D " + shell_quoted((m_dir / "data").string()) + " -m immediate -w stop >/dev/null");
         } catch (const std::exception& e) {
             std::cerr << e.what() << "\n";
         }
