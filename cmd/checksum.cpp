@@ -1,10 +1,14 @@
 // geo-ssf checksum PATH...: Gitaly's repository checksum of each repository, no config needed.
-#include "repo/checksum.hpp"
 #include "command.hpp"
 #include "common/error.hpp"
+#include "common/logging.hpp"
+#include "repo/checksum.hpp"
 #include "repo/git.hpp"
 
 #include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 
@@ -27,7 +31,7 @@ Runner define_checksum(CLI::App& app) {
                 std::cout << checksum << ' ' << path << '\n';
             } catch (const GitError& e) {
                 std::cout.flush();  // keep stdout and stderr in the order the paths were given
-                std::cerr << "geo-ssf: error: " << path << ": " << first_line(e.what()) << std::endl;
+                print_error_line(path + ": " + e.what());
                 status = static_cast<int>(ExitStatus::records_failed);
             }
         }

@@ -44,7 +44,7 @@ const CommandSpec k_commands[] = {
 
 int report(ExitStatus status, const std::string& message) {
     std::cout.flush();
-    print_error_line(first_line(message), static_cast<int>(status));
+    print_error_line(message, status);
     return static_cast<int>(status);
 }
 
