@@ -25,7 +25,7 @@ Runner define_check(CLI::App& app) {
                                   : std::to_string(failed) + " of " + std::to_string(results.size()) +
                                         " checks failed")
                   << "\n";
-        return failed == 0 ? 0 : 1;
+        return failed == 0 ? ExitStatus::ok : ExitStatus::records_failed;
     };
 }
 

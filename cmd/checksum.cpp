@@ -24,7 +24,7 @@ Runner define_checksum(CLI::App& app) {
   geo-ssf checksum /srv/primary/cool_widgets/1.git /srv/secondary/cool_widgets/1.git | uniq -c -w 40)");
 
     return [paths](Invocation&) {
-        int status = static_cast<int>(ExitStatus::ok);
+        ExitStatus status = ExitStatus::ok;
         for (const std::string& path : *paths) {
             try {
                 std::string checksum = repository_checksum(path);
@@ -32,7 +32,7 @@ Runner define_checksum(CLI::App& app) {
             } catch (const GitError& e) {
                 std::cout.flush();  // keep stdout and stderr in the order the paths were given
                 print_error_line(path + ": " + e.what());
-                status = static_cast<int>(ExitStatus::records_failed);
+                status = ExitStatus::records_failed;
             }
         }
         return status;

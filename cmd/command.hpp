@@ -1,6 +1,7 @@
 // The command table's vocabulary: what a subcommand needs, and how it is defined.
 #pragma once
 
+#include "common/error.hpp"
 #include "site/config.hpp"
 #include "site/site.hpp"
 
@@ -28,8 +29,9 @@ struct Invocation {
     Site& required_site() { return *site; }
 };
 
-// Runs the command; returns the exit status (0, or 1 when some records or checks failed).
-using Runner = std::function<int(Invocation&)>;
+// Runs the command; returns its exit status: ok, or records_failed when some records or checks
+// failed. Any other failure is thrown.
+using Runner = std::function<ExitStatus(Invocation&)>;
 
 struct CommandSpec {
     const char* name;

@@ -414,7 +414,7 @@ Runner define_completion(CLI::App& app) {
             std::cout << zsh_script(table);
         else
             std::cout << fish_script(table);
-        return 0;
+        return ExitStatus::ok;
     };
 }
 

@@ -54,12 +54,12 @@ Runner define_event(CLI::App& app) {
             publish(parse_record_ids(options->ids));
         }
         if (quiet_output())  // -q: the application's hook wants nothing on success
-            return 0;
+            return ExitStatus::ok;
         std::cout << "published " << total.events << " " << options->event << " event(s) for " << r.name;
         if (name != EventName::deleted)
             std::cout << "; " << total.marked_pending << " record(s) marked for verification";
         std::cout << "\n";
-        return 0;
+        return ExitStatus::ok;
     };
 }
 

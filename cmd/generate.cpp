@@ -101,12 +101,12 @@ or when the database or the table is not there yet, it warns and trusts the opti
                 std::cout << "==> " << shown(file.path) << (file.exists ? " (would overwrite)" : " (would create)")
                           << " <==\n"
                           << file.content << "\n";
-            return 0;
+            return ExitStatus::ok;
         }
         write_scaffold(scaffold);
         for (const auto& file : scaffold.files)
             std::cout << (file.exists ? "overwrote " : "created ") << shown(file.path) << "\n";
-        return 0;
+        return ExitStatus::ok;
     };
 }
 

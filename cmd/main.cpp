@@ -165,12 +165,12 @@ ExitStatus run(int argc, char** argv, Invocation& invocation) {
     if (spec->uses_git)
         libgit2.emplace();
     auto started = std::chrono::steady_clock::now();
-    int status = (*runner)(invocation);
+    ExitStatus status = (*runner)(invocation);
     log_record(spdlog::level::info,
                LogFields{"", std::nullopt,
                          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
                              .count()},
-               std::string(spec->name) + " finished with exit status " + std::to_string(status));
+               std::string(spec->name) + " finished with exit status " + std::to_string(static_cast<int>(status)));
 
     // Like git: output that could not be written is a failure, not a silent success. A reader
     // that went away (geo-ssf list | head -2) is not: the command's work is done, and it exits
@@ -178,10 +178,10 @@ ExitStatus run(int argc, char** argv, Invocation& invocation) {
     std::cout.flush();
     if (!std::cout || std::fflush(stdout) != 0) {
         if (stdout_reader_gone())
-            return static_cast<ExitStatus>(status);
+            return status;
         throw RuntimeError("cannot write the output: " + std::string(std::strerror(errno)));
     }
-    return static_cast<ExitStatus>(status);
+    return status;
 }
 
 }  // namespace

@@ -90,7 +90,7 @@ Runner define_migrate(CLI::App& app) {
             if (applied.empty() && !quiet_output())
                 std::cout << label << ": no pending migrations\n";
         }
-        return 0;
+        return ExitStatus::ok;
     };
 }
 

@@ -25,7 +25,7 @@ Runner define_replicables(CLI::App& app) {
         if (*names) {
             for (const auto& r : config.replicables)
                 std::cout << r.name << "\n";
-            return 0;
+            return ExitStatus::ok;
         }
         auto yes_no = [](bool value) { return std::string(value ? "yes" : "no"); };
         if (*format == "json") {
@@ -43,7 +43,7 @@ Runner define_replicables(CLI::App& app) {
                                {"repository_path", r.repository_path.text()},
                                {"file", r.file.string()}});
             std::cout << out.dump(2) << "\n";
-            return 0;
+            return ExitStatus::ok;
         }
         std::vector<std::vector<std::string>> rows;
         for (const auto& r : config.replicables)
@@ -55,7 +55,7 @@ Runner define_replicables(CLI::App& app) {
         if (rows.empty())
             std::cout << "(no replicables in " << config.replicables_dir.string()
                       << "; create one with geo-ssf generate replicable NAME)\n";
-        return 0;
+        return ExitStatus::ok;
     };
 }
 

@@ -36,7 +36,7 @@ Runner define_show(CLI::App& app) {
         site.require_migrated(site.role_database_kind());
         auto details = record_details(site, options->replicable, id);
         std::cout << (options->format == "json" ? format_record_json(details) : format_record_table(details));
-        return 0;
+        return ExitStatus::ok;
     };
 }
 

@@ -81,7 +81,7 @@ Runner define_status(CLI::App& app) {
             write_file_atomically(*options->output, text);
         else
             std::cout << text;
-        return status.complete() ? 0 : 1;
+        return status.complete() ? ExitStatus::ok : ExitStatus::records_failed;
     };
 }
 

@@ -60,17 +60,17 @@ Runner define_sync(CLI::App& app) {
         for (const auto& refusal : run.removals_refused)
             spdlog::error("{}", refusal);
         if (!run.removals_refused.empty())
-            return 1;
+            return ExitStatus::records_failed;
         if (run.removals_failed > 0) {
             spdlog::warn("{} repositories of removed records could not be removed; their registry rows are kept "
                          "and the next sync retries",
                          run.removals_failed);
-            return 1;
+            return ExitStatus::records_failed;
         }
         for (const auto& t : run.types)
             if (t.failed > 0 || !t.error.empty())
-                return 1;
-        return 0;
+                return ExitStatus::records_failed;
+        return ExitStatus::ok;
     };
 }
 

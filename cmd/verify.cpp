@@ -53,8 +53,8 @@ Runner define_verify(CLI::App& app) {
                    options->limits.metrics_path(site.config().verification));
         for (const auto& t : totals)
             if (t.failed > 0 || !t.error.empty())
-                return 1;
-        return 0;
+                return ExitStatus::records_failed;
+        return ExitStatus::ok;
     };
 }
 
