@@ -21,12 +21,29 @@ enum class ConfigNeed {
     located,   // is given the config's path and loads it itself (check reports it as a check)
 };
 
+// Which of the site's databases must have every migration applied before a command uses them;
+// otherwise a ConfigError names the database and how to migrate it (Site::require_migrated).
+enum class MigrationNeed {
+    none,            // checks nothing, or what it reads itself (list, check)
+    role_database,   // the one this role keeps its rows in: main on a primary, geo on a secondary
+    every_database,  // that one, then on a secondary the primary's main database it reads
+};
+
 // What main.cpp hands a command once the command line is parsed.
 struct Invocation {
     std::optional<std::filesystem::path> config_file;  // where the config is, if anywhere
     std::unique_ptr<Site> site;                        // set when the config was loaded
+    MigrationNeed migrations = MigrationNeed::none;    // the command's, from its CommandSpec
 
-    Site& required_site() { return *site; }
+    // The loaded config, for the checks of the command's arguments: they need no database.
+    const Config& config() const { return site->config(); }
+    // The site, its databases' migrations checked as the command's CommandSpec declares on the
+    // first call. A command asks for it once its arguments are checked, so that a usage error is
+    // found without a database.
+    Site& required_site();
+
+private:
+    bool m_migrations_checked = false;
 };
 
 // Runs the command; returns its exit status: ok, or records_failed when some records or checks
@@ -36,6 +53,7 @@ using Runner = std::function<ExitStatus(Invocation&)>;
 struct CommandSpec {
     const char* name;
     ConfigNeed config;
+    MigrationNeed migrations;
     std::optional<Role> role;  // the only role that may run it; nullopt: either
     // Whether it reads or writes repositories: only then is libgit2 set up (loading its
     // certificates costs the quick commands, status from cron above all, a noticeable share).

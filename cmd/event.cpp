@@ -38,10 +38,9 @@ Runner define_event(CLI::App& app) {
   psql -Atc "SELECT id FROM cool_widgets WHERE owner_id = 7" | geo-ssf event cool_widget deleted -)");
 
     return [options](Invocation& invocation) {
-        Site& site = invocation.required_site();
-        const Replicable& r = site.config().replicable(options->replicable);
+        const Replicable& r = invocation.config().replicable(options->replicable);
         EventName name = *parse_event_name(options->event);
-        site.require_migrated(DatabaseKind::main);
+        Site& site = invocation.required_site();
         primary::PublishResult total;
         auto publish = [&](const std::vector<long long>& ids) {
             primary::PublishResult r = primary::publish_events(site, options->replicable, name, ids);

@@ -31,21 +31,21 @@ namespace geo_ssf::cli {
 namespace {
 
 const CommandSpec k_commands[] = {
-    {"help", ConfigNeed::none, std::nullopt, false, define_help},
-    {"generate", ConfigNeed::optional, std::nullopt, false, define_generate},
-    {"migrate", ConfigNeed::required, std::nullopt, false, define_migrate},
-    {"replicables", ConfigNeed::required, std::nullopt, false, define_replicables},
-    {"check", ConfigNeed::located, std::nullopt, false, define_check},
-    {"checksum", ConfigNeed::none, std::nullopt, true, define_checksum},
-    {"status", ConfigNeed::required, std::nullopt, false, define_status},
-    {"show", ConfigNeed::required, std::nullopt, false, define_show},
-    {"list", ConfigNeed::required, std::nullopt, false, define_list},
-    {"verify", ConfigNeed::required, std::nullopt, true, define_verify},
-    {"reverify", ConfigNeed::required, std::nullopt, true, define_reverify},
-    {"event", ConfigNeed::required, Role::primary, false, define_event},
-    {"sync", ConfigNeed::required, Role::secondary, true, define_sync},
-    {"resync", ConfigNeed::required, Role::secondary, true, define_resync},
-    {"completion", ConfigNeed::none, std::nullopt, false, define_completion},  // hidden
+    {"help", ConfigNeed::none, MigrationNeed::none, std::nullopt, false, define_help},
+    {"generate", ConfigNeed::optional, MigrationNeed::none, std::nullopt, false, define_generate},
+    {"migrate", ConfigNeed::required, MigrationNeed::none, std::nullopt, false, define_migrate},
+    {"replicables", ConfigNeed::required, MigrationNeed::none, std::nullopt, false, define_replicables},
+    {"check", ConfigNeed::located, MigrationNeed::none, std::nullopt, false, define_check},
+    {"checksum", ConfigNeed::none, MigrationNeed::none, std::nullopt, true, define_checksum},
+    {"status", ConfigNeed::required, MigrationNeed::every_database, std::nullopt, false, define_status},
+    {"show", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, false, define_show},
+    {"list", ConfigNeed::required, MigrationNeed::none, std::nullopt, false, define_list},
+    {"verify", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, true, define_verify},
+    {"reverify", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, true, define_reverify},
+    {"event", ConfigNeed::required, MigrationNeed::role_database, Role::primary, false, define_event},
+    {"sync", ConfigNeed::required, MigrationNeed::every_database, Role::secondary, true, define_sync},
+    {"resync", ConfigNeed::required, MigrationNeed::role_database, Role::secondary, true, define_resync},
+    {"completion", ConfigNeed::none, MigrationNeed::none, std::nullopt, false, define_completion},  // hidden
 };
 
 // The long options OPTIONS_OF and the top-level APP accept, for "did you mean".
@@ -154,6 +154,7 @@ ExitStatus run(int argc, char** argv, Invocation& invocation) {
         if (invocation.config_file && spec->config != ConfigNeed::located)
             invocation.site = std::make_unique<Site>(load_config(*invocation.config_file));
     }
+    invocation.migrations = spec->migrations;
     set_log_context(invocation.site ? invocation.site->config().site_name : std::string(), spec->name);
     if (spec->role && invocation.site && invocation.site->config().role != *spec->role)
         throw UsageError(std::string("'") + spec->name + "' runs on a " + role_name(*spec->role) + " site; " +
@@ -185,6 +186,17 @@ ExitStatus run(int argc, char** argv, Invocation& invocation) {
 }
 
 }  // namespace
+
+Site& Invocation::required_site() {
+    if (!m_migrations_checked) {
+        if (migrations != MigrationNeed::none)
+            site->require_migrated(site->role_database_kind());
+        if (migrations == MigrationNeed::every_database && !site->is_primary())
+            site->require_migrated(DatabaseKind::main);
+        m_migrations_checked = true;
+    }
+    return *site;
+}
 
 int run_command_line(int argc, char** argv) {
     // Outlives run, so that a lost connection is named after the site's database that is gone.

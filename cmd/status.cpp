@@ -52,12 +52,9 @@ Runner define_status(CLI::App& app) {
   * * * * *  geo-ssf -q status --format prometheus --output /var/lib/prometheus/node-exporter/geo-ssf.prom)");
 
     return [options](Invocation& invocation) {
+        auto types = select_status_types(invocation.config(), options->replicables);
+        invocation.site->open_databases();  // at once, before their migrations are checked
         Site& site = invocation.required_site();
-        auto types = select_status_types(site.config(), options->replicables);
-        site.open_databases();
-        if (!site.is_primary())
-            site.require_migrated(DatabaseKind::geo);
-        site.require_migrated(DatabaseKind::main);
         if (options->recount)
             recount_tallies(site, types);
         SiteStatus status = collect_status(site, std::move(types));

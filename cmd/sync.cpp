@@ -44,10 +44,8 @@ Runner define_sync(CLI::App& app) {
   * * * * *  geo-ssf -q sync --max-runtime 55s --metrics-file /var/lib/prometheus/node-exporter/geo-ssf-sync.prom)");
 
     return [options](Invocation& invocation) {
+        RunLimits limits = options->limits.resolve(invocation.config().sync);
         Site& site = invocation.required_site();
-        RunLimits limits = options->limits.resolve(site.config().sync);
-        site.require_migrated(DatabaseKind::geo);
-        site.require_migrated(DatabaseKind::main);
         install_stop_handlers();
         bool json = options->format == "json";
         RunStart start;

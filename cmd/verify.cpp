@@ -38,9 +38,8 @@ Runner define_verify(CLI::App& app) {
   * * * * *  geo-ssf -q verify --max-runtime 55s --metrics-file /var/lib/prometheus/node-exporter/geo-ssf-verify.prom)");
 
     return [options](Invocation& invocation) {
+        RunLimits limits = options->limits.resolve(invocation.config().verification);
         Site& site = invocation.required_site();
-        RunLimits limits = options->limits.resolve(site.config().verification);
-        site.require_migrated(site.role_database_kind());
         install_stop_handlers();
         bool json = options->format == "json";
         RunStart start;
