@@ -1,8 +1,10 @@
 // geo-ssf check: is this site ready? Config, databases, migrations, storage.
 #include "command.hpp"
+#include "common/error.hpp"
 #include "report/check.hpp"
 
 #include <iostream>
+#include <string>
 
 namespace geo_ssf::cli {
 

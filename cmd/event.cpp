@@ -1,11 +1,15 @@
 // geo-ssf event: what the primary's hooks call when records are created, updated or deleted.
 #include "command.hpp"
-#include "common/logging.hpp"
 #include "common/error.hpp"
-#include "primary/publish.hpp"
+#include "common/logging.hpp"
 #include "common/record_ids.hpp"
+#include "primary/publish.hpp"
 
+#include <cstddef>
 #include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 

@@ -4,7 +4,12 @@
 #include "common/paths.hpp"
 #include "scaffold/scaffold.hpp"
 
+#include <chrono>
+#include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
 
 namespace geo_ssf::cli {
 

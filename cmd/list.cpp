@@ -6,6 +6,10 @@
 #include <charconv>
 #include <iostream>
 #include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
 
 namespace geo_ssf::cli {
 

@@ -2,12 +2,15 @@
 #include "command.hpp"
 #include "common/error.hpp"
 #include "common/logging.hpp"
-#include "site/migrations.hpp"
 #include "common/paths.hpp"
 #include "common/text_table.hpp"
+#include "site/migrations.hpp"
 
 #include <iostream>
 #include <map>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 

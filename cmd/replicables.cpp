@@ -1,10 +1,14 @@
 // geo-ssf replicables: the data types this site knows, and what is enabled for each.
 #include "command.hpp"
+#include "common/error.hpp"
 #include "common/text_table.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 

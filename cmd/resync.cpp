@@ -1,7 +1,12 @@
 // geo-ssf resync: ask a secondary to fetch records again.
 #include "command.hpp"
+#include "common/error.hpp"
 #include "marking.hpp"
+#include "options.hpp"
 #include "secondary/reverify.hpp"
+
+#include <memory>
+#include <string>
 
 namespace geo_ssf::cli {
 

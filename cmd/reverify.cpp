@@ -2,8 +2,12 @@
 #include "command.hpp"
 #include "common/error.hpp"
 #include "marking.hpp"
+#include "options.hpp"
 #include "primary/reverify.hpp"
 #include "secondary/reverify.hpp"
+
+#include <memory>
+#include <string>
 
 namespace geo_ssf::cli {
 

@@ -1,9 +1,12 @@
 // geo-ssf show: everything this site knows about one record.
 #include "command.hpp"
-#include "report/show.hpp"
+#include "common/error.hpp"
 #include "common/record_ids.hpp"
+#include "report/show.hpp"
 
 #include <iostream>
+#include <memory>
+#include <string>
 
 namespace geo_ssf::cli {
 

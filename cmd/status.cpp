@@ -1,6 +1,7 @@
 // geo-ssf status: GitLab's status fields per replicable, as a table, JSON or Prometheus text.
-#include "common/atomic_file.hpp"
 #include "command.hpp"
+#include "common/atomic_file.hpp"
+#include "common/error.hpp"
 #include "report/status.hpp"
 #include "report/status_format.hpp"
 
@@ -8,6 +9,11 @@
 
 #include <chrono>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace geo_ssf::cli {
 

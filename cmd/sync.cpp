@@ -2,13 +2,16 @@
 #include "command.hpp"
 #include "common/error.hpp"
 #include "common/logging.hpp"
-#include "options.hpp"
 #include "common/stop.hpp"
+#include "options.hpp"
 #include "run_report.hpp"
 #include "secondary/sync.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 

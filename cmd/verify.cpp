@@ -2,12 +2,15 @@
 #include "command.hpp"
 #include "common/error.hpp"
 #include "common/logging.hpp"
-#include "options.hpp"
 #include "common/stop.hpp"
+#include "options.hpp"
 #include "primary/verify.hpp"
 #include "run_report.hpp"
 #include "secondary/verify.hpp"
 
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 
