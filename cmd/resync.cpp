@@ -1,7 +1,7 @@
 // geo-ssf resync: ask a secondary to fetch records again.
 #include "command.hpp"
 #include "marking.hpp"
-#include "secondary/reverify.hpp"
+#include "secondary/resync.hpp"
 
 namespace geo_ssf::cli {
 
