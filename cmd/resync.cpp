@@ -3,7 +3,7 @@
 #include "common/error.hpp"
 #include "marking.hpp"
 #include "options.hpp"
-#include "secondary/reverify.hpp"
+#include "secondary/resync.hpp"
 
 #include <memory>
 #include <string>
