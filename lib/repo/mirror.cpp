@@ -364,6 +364,12 @@ bool looks_like_not_found(std::string message, const std::string& url) {
 MirrorResult clone_into_place(const std::string& url, const std::filesystem::path& target,
                               const std::filesystem::path& storage_root, const TransportSettings& transport,
                               long long max_refs) {
+    // Only a repository (a broken copy, an interrupted one) is replaced, never what else is there.
+    std::error_code exists_ec;
+    if (std::filesystem::exists(std::filesystem::symlink_status(target, exists_ec)))
+        if (auto foreign = foreign_entry(target))
+            throw GitError(target.string() + " is in the way and is left in place: it holds " + printable(*foreign) +
+                           ", which is no part of a repository");
     auto temporary = new_temporary_folder(storage_root);
     try {
         clone_mirror(temporary, url, transport, max_refs);
@@ -374,7 +380,7 @@ MirrorResult clone_into_place(const std::string& url, const std::filesystem::pat
     }
     std::filesystem::create_directories(target.parent_path());
     std::error_code ec;
-    if (std::filesystem::exists(target, ec)) {
+    if (std::filesystem::exists(std::filesystem::symlink_status(target, ec))) {
         // Swap: the old copy goes aside first, so TARGET is always one whole repository or none.
         auto old = new_temporary_folder(storage_root);
         std::filesystem::rename(target, old);
