@@ -3,6 +3,7 @@
 #include "common/time_words.hpp"
 
 #include "common/error.hpp"
+#include "common/redact.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>

@@ -1,5 +1,6 @@
 #include "repo/git_program.hpp"
 
+#include "common/redact.hpp"
 #include "common/stop.hpp"
 
 #include <fcntl.h>

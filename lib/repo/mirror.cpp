@@ -7,6 +7,7 @@
 #include "repo/transport.hpp"
 
 #include "common/error.hpp"
+#include "common/redact.hpp"
 #include "common/url.hpp"
 
 #include <signal.h>

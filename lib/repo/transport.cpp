@@ -1,6 +1,9 @@
 #include "repo/transport.hpp"
 
+#include "common/base64.hpp"
+#include "common/digest.hpp"
 #include "common/error.hpp"
+#include "common/redact.hpp"
 #include "common/shell_quoted.hpp"
 #include "common/url.hpp"
 #include "repo/git.hpp"
@@ -9,8 +12,6 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <poll.h>
 #include <pwd.h>
 #include <sys/socket.h>
@@ -334,39 +335,6 @@ void use_ca_file(const std::filesystem::path& ca_file) {
 // ---------------------------------------------------------------------------------------------
 // Host keys.
 
-std::string base64_encode(std::string_view bytes, bool padding) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<size_t>(n));
-    if (!padding)
-        while (!out.empty() && out.back() == '=')
-            out.pop_back();
-    return out;
-}
-
-std::optional<std::string> base64_decode(std::string_view text) {
-    if (text.empty() || text.size() % 4 != 0)
-        return std::nullopt;
-    std::string out(3 * text.size() / 4, '\0');
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-    if (n < 0)
-        return std::nullopt;
-    size_t size = static_cast<size_t>(n);
-    for (size_t i = text.size(); i > 0 && text[i - 1] == '='; --i)
-        --size;  // EVP_DecodeBlock counts the padding as bytes
-    out.resize(size);
-    return out;
-}
-
-std::string sha256(std::string_view bytes) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr);
-    return std::string(reinterpret_cast<char*>(digest), size);
-}
-
 // The key type named at the start of an ssh key blob ("ssh-ed25519").
 std::string key_type_of(std::string_view blob) {
     if (blob.size() < 4)
@@ -399,15 +367,9 @@ bool hashed_host_matches(std::string_view entry, const std::string& host) {
     auto bar = rest.find('|');
     if (bar == std::string_view::npos)
         return false;
-    auto salt = base64_decode(rest.substr(0, bar));
-    auto hash = base64_decode(rest.substr(bar + 1));
-    if (!salt || !hash)
-        return false;
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int size = 0;
-    HMAC(EVP_sha1(), salt->data(), static_cast<int>(salt->size()), reinterpret_cast<const unsigned char*>(host.data()),
-         host.size(), digest, &size);
-    return std::string(reinterpret_cast<char*>(digest), size) == *hash;
+    auto salt = base64_decoded(rest.substr(0, bar));
+    auto hash = base64_decoded(rest.substr(bar + 1));
+    return salt && hash && hmac_sha1(*salt, host) == *hash;
 }
 
 // OpenSSH's host patterns: '*' and '?' are wildcards, everything else (brackets too) is literal.
@@ -443,38 +405,6 @@ bool host_pattern_matches(std::string_view patterns, const std::string& host) {
     return matched;
 }
 
-struct UrlParts {
-    std::string scheme, user, host, port;
-    bool password = false;  // user:password@
-};
-
-UrlParts parse_url(const std::string& url) {
-    UrlParts parts;
-    auto scheme_end = url.find("://");
-    if (scheme_end == std::string::npos)
-        return parts;
-    parts.scheme = url.substr(0, scheme_end);
-    std::string rest = url.substr(scheme_end + 3);
-    std::string authority = rest.substr(0, rest.find('/'));
-    if (auto at = authority.rfind('@'); at != std::string::npos) {
-        parts.password = authority.find(':') < at;
-        parts.user = authority.substr(0, parts.password ? authority.find(':') : at);
-        authority = authority.substr(at + 1);
-    }
-    if (!authority.empty() && authority[0] == '[') {
-        auto close = authority.find(']');
-        parts.host = authority.substr(1, close - 1);
-        if (close != std::string::npos && close + 1 < authority.size() && authority[close + 1] == ':')
-            parts.port = authority.substr(close + 2);
-    } else if (auto colon = authority.rfind(':'); colon != std::string::npos) {
-        parts.host = authority.substr(0, colon);
-        parts.port = authority.substr(colon + 1);
-    } else {
-        parts.host = authority;
-    }
-    return parts;
-}
-
 std::filesystem::path default_known_hosts() {
     const char* home = std::getenv("HOME");
     if (!home || !*home) {
@@ -495,7 +425,7 @@ bool known_hosts_line_matches(std::string_view line, const std::string& host) {
     return fields.size() > first && transport_internal::host_pattern_matches(fields[first], host);
 }
 
-std::string ssh_fingerprint(std::string_view key_blob) { return "SHA256:" + transport_internal::base64_encode(transport_internal::sha256(key_blob), false); }
+std::string ssh_fingerprint(std::string_view key_blob) { return "SHA256:" + base64_encoded(sha256(key_blob), Base64Padding::dropped); }
 
 // ---------------------------------------------------------------------------------------------
 
@@ -564,7 +494,7 @@ std::string user_or_git(const std::string& from_url) { return from_url.empty() ?
 struct SessionState {
     const TransportSettings& settings;
     std::string url;
-    UrlParts parts;
+    Url parts;  // empty when URL does not parse: libgit2 refuses it then
     Watch watch;
     Watch* outer_watch = nullptr;
     bool watched = false;
@@ -574,7 +504,7 @@ struct SessionState {
     std::string authentication;
     int credential_requests = 0;
 
-    SessionState(const TransportSettings& s, std::string u) : settings(s), url(std::move(u)), parts(parse_url(url)) {}
+    SessionState(const TransportSettings& s, std::string u) : settings(s), url(std::move(u)), parts(parse_url(url).value_or(Url{})) {}
 
     std::string known_hosts_name() const {
         return parts.port.empty() || parts.port == "22" ? parts.host : "[" + parts.host + "]:" + parts.port;
@@ -596,7 +526,7 @@ struct SessionState {
             return -1;
         }
         std::string type = offered ? key_type_of(*offered) : "ssh key";
-        std::string fingerprint = "SHA256:" + base64_encode(offered_sha256, false);
+        std::string fingerprint = "SHA256:" + base64_encoded(offered_sha256, Base64Padding::dropped);
         std::ifstream in(file);
         bool known_other_type = false, changed = false, revoked = false, matched = false;
         std::string line;
@@ -610,7 +540,7 @@ struct SessionState {
             size_t first = marker ? 1 : 0;
             if (fields.size() < first + 3)
                 continue;
-            auto blob = base64_decode(fields[first + 2]);
+            auto blob = base64_decoded(fields[first + 2]);
             if (!blob)
                 continue;
             bool same = sha256(*blob) == offered_sha256;
@@ -741,7 +671,7 @@ RemoteSession::RemoteSession(const TransportSettings& settings, const std::strin
     : m_state(std::make_unique<State>(settings, url)) {
     transport_internal::install_stream();
     transport_internal::use_ca_file(settings.ca_file);
-    m_state->watched = !m_state->parts.scheme.empty() && m_state->parts.scheme != "file";
+    m_state->watched = !local_path_of(url).has_value();
     if (!m_state->watched)
         return;  // a local fetch: no network to wait for
     transport_internal::Watch& watch = m_state->watch;
@@ -889,12 +819,12 @@ bool has_line_break(const std::string& text) { return text.find_first_of("\r\n")
 }  // namespace
 
 std::optional<GitSetup> git_transport(const std::string& url, const TransportSettings& settings) {
-    auto parts = transport_internal::parse_url(url);
-    if (parts.password)
+    auto parsed = parse_url(url);
+    if (!parsed || parsed->password)
         return std::nullopt;  // it would be in git's command line, which any local user can read
     GitSetup setup;
     std::vector<std::string>& env = setup.environment;
-    if (parts.scheme == "ssh") {
+    if (parsed->scheme == "ssh") {
         auto known_hosts =
             settings.ssh_known_hosts.empty() ? transport_internal::default_known_hosts() : settings.ssh_known_hosts;
         if (!settings.ssh_key_passphrase_file.empty() || !plain_for_ssh(known_hosts) ||
@@ -903,7 +833,7 @@ std::optional<GitSetup> git_transport(const std::string& url, const TransportSet
         std::string command = "ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes -o UpdateHostKeys=no"
                               " -o CheckHostIP=no -o GlobalKnownHostsFile=/dev/null -o UserKnownHostsFile=" +
                               shell_quoted(known_hosts.string());
-        if (parts.user.empty())  // as libgit2, which logs in as git; ssh would take the local user
+        if (parsed->user.value_or("").empty())  // as libgit2, which logs in as git; ssh would take the local user
             command += " -o User=git";
         if (!settings.ssh_key.empty())
             command += " -o IdentitiesOnly=yes -o IdentityAgent=none -i " + shell_quoted(settings.ssh_key.string());
@@ -911,7 +841,7 @@ std::optional<GitSetup> git_transport(const std::string& url, const TransportSet
         env.push_back("GIT_SSH_VARIANT=ssh");
         return setup;
     }
-    if (parts.scheme != "https" && parts.scheme != "http")
+    if (parsed->scheme != "https" && parsed->scheme != "http")
         return std::nullopt;
     auto& config = setup.config;
     if (auto proxy = configured_http_proxy(); !proxy.empty())
@@ -924,14 +854,12 @@ std::optional<GitSetup> git_transport(const std::string& url, const TransportSet
     }
     std::string failure;
     auto given = transport_internal::password_for(
-        settings, transport_internal::user_or_git(percent_decoded(parts.user)), failure);
+        settings, transport_internal::user_or_git(parsed->user.value_or("")), failure);
     if (given && (has_line_break(given->user) || has_line_break(given->password)))
         return std::nullopt;  // they would end the helper's answer early
     if (given) {
         // Given only to the primary's host, when it asks ("get"); never stored or erased elsewhere.
-        std::string host = parts.host.find(':') != std::string::npos ? "[" + parts.host + "]" : parts.host;
-        std::string origin = parts.scheme + "://" + host + (parts.port.empty() ? "" : ":" + parts.port);
-        config.emplace_back("credential." + origin + ".helper",
+        config.emplace_back("credential." + origin_of(*parsed) + ".helper",
                             "!f() { test \"$1\" = get && printf 'username=%s\\npassword=%s\\n' "
                             "\"$GEO_SSF_GIT_USER\" \"$GEO_SSF_GIT_PASSWORD\"; }; f");
         env.push_back("GEO_SSF_GIT_USER=" + given->user);

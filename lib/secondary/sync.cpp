@@ -1,6 +1,7 @@
 #include "secondary/sync.hpp"
 
 #include "common/error.hpp"
+#include "common/redact.hpp"
 #include "common/stop.hpp"
 #include "common/url.hpp"
 #include "db/cursors.hpp"

@@ -1,6 +1,7 @@
 #include "secondary/verify.hpp"
 
 #include "common/error.hpp"
+#include "common/redact.hpp"
 #include "db/model_table.hpp"
 #include "db/primary_reads.hpp"
 #include "db/registry_table.hpp"
