@@ -2,10 +2,13 @@
 // PostgreSQL databases and real Git repositories.
 #pragma once
 
+#include "common/subprocess.hpp"
+
 #include <pqxx/pqxx>
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -59,7 +62,7 @@ public:
 
 private:
     TempDir m_io;
-    int m_pid = -1;
+    std::unique_ptr<Process> m_process;
     std::optional<RunResult> m_result;
 };
 
