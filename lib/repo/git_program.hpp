@@ -40,7 +40,7 @@ std::optional<std::filesystem::path> git_program();
 // nothing for fetch_stall_timeout (a fetch is run with --progress, which reports every second
 // while data comes), throwing GitProgramInterrupted with the reason libgit2's fetches give.
 // Throws GitError "WHAT: <git's last message>" when it fails.
-// SETUP adds to that (git_transport in transport.hpp).
+// SETUP adds to that (git_transport.hpp).
 void run_git(const std::filesystem::path& git, const std::vector<std::string>& args, const TransportSettings& transport,
              std::string_view what, const GitSetup& setup = {});
 

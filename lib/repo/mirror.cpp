@@ -4,7 +4,8 @@
 #include "repo/git.hpp"
 #include "repo/git_program.hpp"
 #include "repo/storage.hpp"
-#include "repo/transport.hpp"
+#include "repo/git_transport.hpp"
+#include "repo/remote_session.hpp"
 
 #include "common/error.hpp"
 #include "common/redact.hpp"

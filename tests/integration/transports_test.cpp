@@ -6,7 +6,7 @@
 #include "servers.hpp"
 
 #include "repo/git_program.hpp"
-#include "repo/transport.hpp"
+#include "repo/git_transport.hpp"
 
 #include <signal.h>
 #include <sys/stat.h>
