@@ -1,7 +1,7 @@
 // The git program, for the transfers it does far faster than libgit2 (bench/fetch measures
 // both): from a local repository, where libgit2 builds the pack in-process on one thread
 // (minutes for a 160,000-object repository) while git streams the primary's packs through
-// pack-objects into a threaded index-pack; and see git_fetcher_for in mirror.cpp.
+// pack-objects into a threaded index-pack; and see fetcher_for in fetcher.hpp.
 #pragma once
 
 #include "common/error.hpp"

@@ -11,6 +11,7 @@
 #include "repo/git_program.hpp"
 #include "repo/mirror.hpp"
 #include "repo/quarantine.hpp"
+#include "repo/staging.hpp"
 #include "repo/storage.hpp"
 #include "secondary/removal.hpp"
 

@@ -7,6 +7,7 @@
 #include "db/registry_table.hpp"
 #include "repo/checksum.hpp"
 #include "repo/mirror.hpp"
+#include "repo/ref_differences.hpp"
 #include "repo/storage.hpp"
 
 #include <spdlog/spdlog.h>
