@@ -115,16 +115,17 @@ private:
     ConnectionThreads m_connections;  // last: its threads use the members above
 };
 
-// A port that accepts TCP connections (the kernel completes them) and never sends a byte.
+// A port that accepts every TCP connection and never sends a byte; each connection is held
+// until its client closes it. Accepting them keeps the listen queue from filling, where new
+// connections would hang in their connect instead.
 class SilentServer {
 public:
     SilentServer();
-    ~SilentServer();
-    int port() const { return m_port; }
+    int port() const { return m_connections.port(); }
 
 private:
-    int m_listener = -1;
-    int m_port = 0;
+    void hold(int client);
+    ConnectionThreads m_connections;  // last: its threads use the members above
 };
 
 // git daemon serving the bare repositories under ROOT as git://127.0.0.1:PORT/<path under ROOT>.

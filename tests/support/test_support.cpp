@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -122,6 +123,16 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
 
 RunResult run_geo_ssf(const std::vector<std::string>& args, const RunOptions& options) {
     return run_program(geo_ssf_binary(), args, options);
+}
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::seconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > until)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
 }
 
 std::string shell(const std::string& command_line, const std::optional<std::filesystem::path>& cwd) {
