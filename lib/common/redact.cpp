@@ -19,7 +19,7 @@ bool is_scheme_character(char c) {
 UrlCredentials credentials_in(std::string_view url) {
     UrlCredentials found;
     if (auto parsed = parse_url(url)) {
-        found.userinfo = parsed->userinfo;
+        found.userinfo = parsed->userinfo_span;
         found.password = parsed->password_span;
         return found;
     }

@@ -60,12 +60,12 @@ std::optional<Url> parse_url(std::string_view text) {
         url.port = text_of(uri.portText);
         if (is_set(uri.userInfo)) {
             std::string_view userinfo = text.substr(authority_begin, size_of(uri.userInfo));
-            url.userinfo = TextSpan{authority_begin, authority_begin + userinfo.size()};
+            url.userinfo_span = TextSpan{authority_begin, authority_begin + userinfo.size()};
             size_t colon = userinfo.find(':');
             url.user = percent_decoded(userinfo.substr(0, colon));
             if (colon != std::string_view::npos) {
                 url.password = percent_decoded(userinfo.substr(colon + 1));
-                url.password_span = TextSpan{authority_begin + colon + 1, url.userinfo->end};
+                url.password_span = TextSpan{authority_begin + colon + 1, url.userinfo_span->end};
             }
         }
     }

@@ -20,18 +20,18 @@ struct TextSpan {
 };
 
 struct Url {
-    std::string scheme;                   // lowercase: "https", "ssh", "file"
-    bool has_authority = false;           // "//" follows the scheme
-    std::optional<std::string> user;      // %XX decoded; nullopt without a userinfo
-    std::optional<std::string> password;  // %XX decoded; nullopt without a ':' in the userinfo
-    std::string host;                     // an IP literal without its brackets; "" when there is none
-    bool ip_literal = false;              // the host was written in brackets ("[::1]")
-    std::string port;                     // digits as written; "" when there is none
-    std::string path;                     // as written, escapes kept ("" or "/..." after an authority)
-    std::optional<std::string> query;     // after '?', as written
-    std::optional<std::string> fragment;  // after '#', as written
-    std::optional<TextSpan> userinfo;     // in the text parsed, without its '@'
-    std::optional<TextSpan> password_span;
+    std::string scheme;                     // lowercase: "https", "ssh", "file"
+    bool has_authority = false;             // "//" follows the scheme
+    std::optional<std::string> user;        // %XX decoded; nullopt without a userinfo
+    std::optional<std::string> password;    // %XX decoded; nullopt without a ':' in the userinfo
+    std::string host;                       // an IP literal without its brackets; "" when there is none
+    bool ip_literal = false;                // the host was written in brackets ("[::1]")
+    std::string port;                       // digits as written; "" when there is none
+    std::string path;                       // as written, escapes kept ("" or "/..." after an authority)
+    std::optional<std::string> query;       // after '?', as written
+    std::optional<std::string> fragment;    // after '#', as written
+    std::optional<TextSpan> userinfo_span;  // in the text parsed, without its '@'
+    std::optional<TextSpan> password_span;  // in the text parsed
 };
 
 // TEXT as an absolute URL ("scheme:..."); nullopt when RFC 3986 does not accept it whole (a

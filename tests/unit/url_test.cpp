@@ -85,13 +85,13 @@ TEST_CASE("url::parse_url gives where the userinfo and the password are") {
     std::string text = "https://user:t0k3n@host/x";
     auto url = parse_url(text);
     REQUIRE(url);
-    REQUIRE(url->userinfo);
-    CHECK(text.substr(url->userinfo->begin, url->userinfo->size()) == "user:t0k3n");
+    REQUIRE(url->userinfo_span);
+    CHECK(text.substr(url->userinfo_span->begin, url->userinfo_span->size()) == "user:t0k3n");
     REQUIRE(url->password_span);
     CHECK(text.substr(url->password_span->begin, url->password_span->size()) == "t0k3n");
     auto without = parse_url("https://host/path?x=a:b@c");
     REQUIRE(without);
-    CHECK_FALSE(without->userinfo);
+    CHECK_FALSE(without->userinfo_span);
     CHECK_FALSE(without->password_span);
     CHECK(without->query == "x=a:b@c");
 }
