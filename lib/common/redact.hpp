@@ -25,8 +25,8 @@ struct UrlCredentials {
 UrlCredentials credentials_in(std::string_view url);
 
 // TEXT with the password of every URL in it replaced by "***": "https://user:***@host/...".
-// A URL in TEXT ends at a blank, a quote or an angle bracket. Every URL geo-ssf prints, logs or
-// stores goes through this.
+// A URL in TEXT ends at a blank, a quote or an angle bracket. Whatever may hold a URL goes
+// through this before it is printed, logged or stored.
 std::string redact_url_credentials(std::string_view text);
 
 }  // namespace geo_ssf
