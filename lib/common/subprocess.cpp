@@ -82,7 +82,8 @@ void redirect_output(SpawnSetup& setup, const ProcessOutput& output, int target,
         posix_spawn_file_actions_adddup2(&setup.actions, pipe->fds[1], target);
         break;
     case ProcessOutput::Kind::file:
-        posix_spawn_file_actions_addopen(&setup.actions, target, output.file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+        posix_spawn_file_actions_addopen(&setup.actions, target, output.file.c_str(), O_WRONLY | O_CREAT | O_APPEND,
+                                         0644);
         break;
     }
 }

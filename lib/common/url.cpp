@@ -102,8 +102,11 @@ std::string origin_of(const Url& url) {
 std::optional<std::filesystem::path> local_path_of(const std::string& url) {
     if (url.find("://") == std::string::npos)
         return url;
-    if (auto parsed = parse_url(url))
-        return parsed->scheme == "file" ? std::optional<std::filesystem::path>(percent_decoded(parsed->path)) : std::nullopt;
+    if (auto parsed = parse_url(url)) {
+        if (parsed->scheme != "file")
+            return std::nullopt;
+        return percent_decoded(parsed->path);
+    }
     if (!starts_with_file_scheme(url))
         return std::nullopt;
     // Not RFC 3986 (a blank in a folder's name), which git reads all the same: the path starts

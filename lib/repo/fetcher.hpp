@@ -39,7 +39,8 @@ public:
 };
 
 // libgit2, in-process, under the rules of remote_session.hpp.
-std::unique_ptr<Fetcher> libgit2_fetcher(const std::string& url, const TransportSettings& transport, long long max_refs);
+std::unique_ptr<Fetcher> libgit2_fetcher(const std::string& url, const TransportSettings& transport,
+                                         long long max_refs);
 
 // The git program GIT with SETUP (git_transport.hpp), after a libgit2 session has listed the
 // primary's refs for sync.max_refs and checked its identity and the credentials, so that a

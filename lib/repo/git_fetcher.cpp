@@ -76,8 +76,8 @@ public:
         auto branch = default_branch_within_max_refs(m_url, m_transport, m_max_refs);
         spdlog::debug("{}: git fetch --prune from {}", gitdir.string(), redact_url_credentials(m_url));
         run_git(m_git,
-                {"--git-dir=" + gitdir.string(), "fetch", "--progress", "--prune", "--no-write-fetch-head", git_url(m_url),
-                 k_mirror_refspec},
+                {"--git-dir=" + gitdir.string(), "fetch", "--progress", "--prune", "--no-write-fetch-head",
+                 git_url(m_url), k_mirror_refspec},
                 m_transport, what(), m_setup);
         set_head(repository, branch);
     }

@@ -59,7 +59,8 @@ bool host_pattern_matches(std::string_view patterns, const std::string& host) {
     size_t start = 0;
     while (start <= patterns.size()) {
         size_t comma = patterns.find(',', start);
-        std::string_view pattern = patterns.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+        size_t end = comma == std::string_view::npos ? patterns.size() : comma;
+        std::string_view pattern = patterns.substr(start, end - start);
         bool negated = !pattern.empty() && pattern[0] == '!';
         if (negated)
             pattern.remove_prefix(1);

@@ -29,7 +29,8 @@ git_fetch_options mirror_fetch_options(RemoteSession& session) {
 }
 
 // Every ref REMOTE (connected) advertises, by name, with the peeled id of an annotated tag.
-std::map<std::string, AdvertisedRef> advertised_refs(git_remote* remote, const std::string& url, RemoteSession& session) {
+std::map<std::string, AdvertisedRef> advertised_refs(git_remote* remote, const std::string& url,
+                                                     RemoteSession& session) {
     const git_remote_head** heads = nullptr;
     size_t listed = 0;
     session.check(git_remote_ls(&heads, &listed, remote), "cannot list the refs of " + redact_url_credentials(url));
@@ -88,7 +89,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Fetcher> libgit2_fetcher(const std::string& url, const TransportSettings& transport, long long max_refs) {
+std::unique_ptr<Fetcher> libgit2_fetcher(const std::string& url, const TransportSettings& transport,
+                                         long long max_refs) {
     return std::make_unique<Libgit2Fetcher>(url, transport, max_refs);
 }
 

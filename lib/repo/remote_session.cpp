@@ -54,7 +54,8 @@ struct RemoteSession::State {
     std::string authentication;
     int credential_requests = 0;
 
-    State(const TransportSettings& s, std::string u) : settings(s), url(std::move(u)), parts(parse_url(url).value_or(Url{})) {}
+    State(const TransportSettings& s, std::string u)
+        : settings(s), url(std::move(u)), parts(parse_url(url).value_or(Url{})) {}
 
     int check_offered_key(const git_cert_hostkey* cert) {
         std::string host = known_hosts_name(parts.host, parts.port);
@@ -79,7 +80,8 @@ struct RemoteSession::State {
             identity = "host key " + type + " " + fingerprint + " of " + host + " is in " + file.string();
             return 0;
         case HostKeyVerdict::revoked:
-            failure = "the host key of " + host + " (" + type + " " + fingerprint + ") is marked @revoked in " + file.string();
+            failure = "the host key of " + host + " (" + type + " " + fingerprint + ") is marked @revoked in " +
+                      file.string();
             break;
         case HostKeyVerdict::changed:
             failure = "HOST KEY CHANGED for " + host + ": it offers " + type + " " + fingerprint + ", but " +
@@ -191,7 +193,8 @@ RemoteSession::RemoteSession(const TransportSettings& settings, const std::strin
     install_socket_stream();
     use_ca_file(settings.ca_file);
     if (!local_path_of(url))  // a local fetch has no network to wait for
-        m_watch_scope = std::make_unique<WatchScope>(m_state->watch, settings.fetch_timeout, settings.fetch_stall_timeout);
+        m_watch_scope =
+            std::make_unique<WatchScope>(m_state->watch, settings.fetch_timeout, settings.fetch_stall_timeout);
 }
 
 RemoteSession::~RemoteSession() = default;
