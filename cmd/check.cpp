@@ -1,8 +1,10 @@
 // geo-ssf check: is this site ready? Config, databases, migrations, storage.
 #include "command.hpp"
+#include "common/error.hpp"
 #include "report/check.hpp"
 
 #include <iostream>
+#include <string>
 
 namespace geo_ssf::cli {
 
@@ -25,7 +27,7 @@ Runner define_check(CLI::App& app) {
                                   : std::to_string(failed) + " of " + std::to_string(results.size()) +
                                         " checks failed")
                   << "\n";
-        return failed == 0 ? 0 : 1;
+        return failed == 0 ? ExitStatus::ok : ExitStatus::records_failed;
     };
 }
 

@@ -1,10 +1,14 @@
 // geo-ssf checksum PATH...: Gitaly's repository checksum of each repository, no config needed.
-#include "repo/checksum.hpp"
 #include "command.hpp"
 #include "common/error.hpp"
+#include "common/logging.hpp"
+#include "repo/checksum.hpp"
 #include "repo/git.hpp"
 
 #include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 
@@ -20,15 +24,15 @@ Runner define_checksum(CLI::App& app) {
   geo-ssf checksum /srv/primary/cool_widgets/1.git /srv/secondary/cool_widgets/1.git | uniq -c -w 40)");
 
     return [paths](Invocation&) {
-        int status = static_cast<int>(ExitStatus::ok);
+        ExitStatus status = ExitStatus::ok;
         for (const std::string& path : *paths) {
             try {
                 std::string checksum = repository_checksum(path);
                 std::cout << checksum << ' ' << path << '\n';
             } catch (const GitError& e) {
                 std::cout.flush();  // keep stdout and stderr in the order the paths were given
-                std::cerr << "geo-ssf: error: " << path << ": " << first_line(e.what()) << std::endl;
-                status = static_cast<int>(ExitStatus::records_failed);
+                print_error_line(path + ": " + e.what());
+                status = ExitStatus::records_failed;
             }
         }
         return status;

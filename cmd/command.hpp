@@ -1,6 +1,7 @@
 // The command table's vocabulary: what a subcommand needs, and how it is defined.
 #pragma once
 
+#include "common/error.hpp"
 #include "site/config.hpp"
 #include "site/site.hpp"
 
@@ -10,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace geo_ssf::cli {
 
@@ -20,20 +22,39 @@ enum class ConfigNeed {
     located,   // is given the config's path and loads it itself (check reports it as a check)
 };
 
+// Which of the site's databases must have every migration applied before a command uses them;
+// otherwise a ConfigError names the database and how to migrate it (Site::require_migrated).
+enum class MigrationNeed {
+    none,            // checks nothing, or what it reads itself (list, check)
+    role_database,   // the one this role keeps its rows in: main on a primary, geo on a secondary
+    every_database,  // that one, then on a secondary the primary's main database it reads
+};
+
 // What main.cpp hands a command once the command line is parsed.
 struct Invocation {
     std::optional<std::filesystem::path> config_file;  // where the config is, if anywhere
     std::unique_ptr<Site> site;                        // set when the config was loaded
+    MigrationNeed migrations = MigrationNeed::none;    // the command's, from its CommandSpec
 
-    Site& required_site() { return *site; }
+    // The loaded config, for the checks of the command's arguments: they need no database.
+    const Config& config() const { return site->config(); }
+    // The site, its databases' migrations checked as the command's CommandSpec declares on the
+    // first call. A command asks for it once its arguments are checked, so that a usage error is
+    // found without a database.
+    Site& required_site();
+
+private:
+    bool m_migrations_checked = false;
 };
 
-// Runs the command; returns the exit status (0, or 1 when some records or checks failed).
-using Runner = std::function<int(Invocation&)>;
+// Runs the command; returns its exit status: ok, or records_failed when some records or checks
+// failed. Any other failure is thrown.
+using Runner = std::function<ExitStatus(Invocation&)>;
 
 struct CommandSpec {
     const char* name;
     ConfigNeed config;
+    MigrationNeed migrations;
     std::optional<Role> role;  // the only role that may run it; nullopt: either
     // Whether it reads or writes repositories: only then is libgit2 set up (loading its
     // certificates costs the quick commands, status from cron above all, a noticeable share).
@@ -61,5 +82,10 @@ Runner define_verify(CLI::App& app);
 
 // "unknown command 'stauts' (did you mean 'status'?)": WORD is not one of APP's commands.
 std::string unknown_command_message(const CLI::App& app, const std::string& word);
+
+// The real entry point (main.cpp): runs the command ARGV names and returns its exit status. It is
+// geo-ssf's one error boundary: whatever the command throws is translated once
+// (site/errors.hpp) and reported by the one printer, as one line on stderr.
+int run_command_line(int argc, char** argv);
 
 }  // namespace geo_ssf::cli

@@ -2,11 +2,16 @@
 // that it names every command and option this build has. Hidden; the build runs it to make the
 // installed scripts. Replicable names come from 'geo-ssf replicables --names' as one types.
 #include "command.hpp"
+#include "common/error.hpp"
 #include "common/shell_quoted.hpp"
 #include "db/states.hpp"
 
 #include <iostream>
+#include <memory>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace geo_ssf::cli {
 
@@ -414,7 +419,7 @@ Runner define_completion(CLI::App& app) {
             std::cout << zsh_script(table);
         else
             std::cout << fish_script(table);
-        return 0;
+        return ExitStatus::ok;
     };
 }
 

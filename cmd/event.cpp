@@ -1,11 +1,15 @@
 // geo-ssf event: what the primary's hooks call when records are created, updated or deleted.
 #include "command.hpp"
-#include "common/logging.hpp"
 #include "common/error.hpp"
-#include "primary/publish.hpp"
+#include "common/logging.hpp"
 #include "common/record_ids.hpp"
+#include "primary/publish.hpp"
 
+#include <cstddef>
 #include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 
@@ -38,10 +42,9 @@ Runner define_event(CLI::App& app) {
   psql -Atc "SELECT id FROM cool_widgets WHERE owner_id = 7" | geo-ssf event cool_widget deleted -)");
 
     return [options](Invocation& invocation) {
-        Site& site = invocation.required_site();
-        const Replicable& r = site.config().replicable(options->replicable);
+        const Replicable& r = invocation.config().replicable(options->replicable);
         EventName name = *parse_event_name(options->event);
-        site.require_migrated(DatabaseKind::main);
+        Site& site = invocation.required_site();
         primary::PublishResult total;
         auto publish = [&](const std::vector<long long>& ids) {
             primary::PublishResult r = primary::publish_events(site, options->replicable, name, ids);
@@ -54,12 +57,12 @@ Runner define_event(CLI::App& app) {
             publish(parse_record_ids(options->ids));
         }
         if (quiet_output())  // -q: the application's hook wants nothing on success
-            return 0;
+            return ExitStatus::ok;
         std::cout << "published " << total.events << " " << options->event << " event(s) for " << r.name;
         if (name != EventName::deleted)
             std::cout << "; " << total.marked_pending << " record(s) marked for verification";
         std::cout << "\n";
-        return 0;
+        return ExitStatus::ok;
     };
 }
 

@@ -4,7 +4,12 @@
 #include "common/paths.hpp"
 #include "scaffold/scaffold.hpp"
 
+#include <chrono>
+#include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
 
 namespace geo_ssf::cli {
 
@@ -101,12 +106,12 @@ or when the database or the table is not there yet, it warns and trusts the opti
                 std::cout << "==> " << shown(file.path) << (file.exists ? " (would overwrite)" : " (would create)")
                           << " <==\n"
                           << file.content << "\n";
-            return 0;
+            return ExitStatus::ok;
         }
         write_scaffold(scaffold);
         for (const auto& file : scaffold.files)
             std::cout << (file.exists ? "overwrote " : "created ") << shown(file.path) << "\n";
-        return 0;
+        return ExitStatus::ok;
     };
 }
 

@@ -44,7 +44,7 @@ Runner define_help(CLI::App& app) {
     return [command, top](Invocation&) {
         if (command->empty()) {
             std::cout << top->get_formatter()->make_help(top, top->get_name(), CLI::AppFormatMode::Normal);
-            return 0;
+            return ExitStatus::ok;
         }
         const CLI::App* page_of = nullptr;
         for (const CLI::App* candidate : top->get_subcommands([](const CLI::App*) { return true; }))
@@ -56,11 +56,11 @@ Runner define_help(CLI::App& app) {
         if (run_man({"-w", page}, true) == 0) {
             std::cout.flush();
             if (run_man({page}, false) == 0)
-                return 0;
+                return ExitStatus::ok;
             throw RuntimeError("man " + page + " failed");
         }
         std::cout << page_of->help(top->get_name());
-        return 0;
+        return ExitStatus::ok;
     };
 }
 

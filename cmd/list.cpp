@@ -6,6 +6,10 @@
 #include <charconv>
 #include <iostream>
 #include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
 
 namespace geo_ssf::cli {
 
@@ -70,7 +74,7 @@ Runner define_list(CLI::App& app) {
             auto page = list_quarantined(site, options->replicable, options->after, options->limit);
             std::cout << (options->format == "json" ? format_quarantine_page_json(page)
                                                     : format_quarantine_page_table(page));
-            return 0;
+            return ExitStatus::ok;
         }
         ListQuery query;
         if (options->sync_state)
@@ -84,7 +88,7 @@ Runner define_list(CLI::App& app) {
         bool secondary = !site.is_primary();
         std::cout << (options->format == "json" ? format_record_page_json(page, secondary)
                                                 : format_record_page_table(page, secondary, options->wide));
-        return 0;
+        return ExitStatus::ok;
     };
 }
 

@@ -2,12 +2,12 @@
 // messages and exit statuses.
 #include "build_config.hpp"
 #include "command.hpp"
-#include "site/database.hpp"
-#include "common/error.hpp"
-#include "repo/git.hpp"
 #include "common/edit_distance.hpp"
+#include "common/error.hpp"
 #include "common/logging.hpp"
 #include "common/versions.hpp"
+#include "repo/git.hpp"
+#include "site/errors.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -19,34 +19,35 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace geo_ssf::cli {
 namespace {
 
 const CommandSpec k_commands[] = {
-    {"help", ConfigNeed::none, std::nullopt, false, define_help},
-    {"generate", ConfigNeed::optional, std::nullopt, false, define_generate},
-    {"migrate", ConfigNeed::required, std::nullopt, false, define_migrate},
-    {"replicables", ConfigNeed::required, std::nullopt, false, define_replicables},
-    {"check", ConfigNeed::located, std::nullopt, false, define_check},
-    {"checksum", ConfigNeed::none, std::nullopt, true, define_checksum},
-    {"status", ConfigNeed::required, std::nullopt, false, define_status},
-    {"show", ConfigNeed::required, std::nullopt, false, define_show},
-    {"list", ConfigNeed::required, std::nullopt, false, define_list},
-    {"verify", ConfigNeed::required, std::nullopt, true, define_verify},
-    {"reverify", ConfigNeed::required, std::nullopt, true, define_reverify},
-    {"event", ConfigNeed::required, Role::primary, false, define_event},
-    {"sync", ConfigNeed::required, Role::secondary, true, define_sync},
-    {"resync", ConfigNeed::required, Role::secondary, true, define_resync},
-    {"completion", ConfigNeed::none, std::nullopt, false, define_completion},  // hidden
+    {"help", ConfigNeed::none, MigrationNeed::none, std::nullopt, false, define_help},
+    {"generate", ConfigNeed::optional, MigrationNeed::none, std::nullopt, false, define_generate},
+    {"migrate", ConfigNeed::required, MigrationNeed::none, std::nullopt, false, define_migrate},
+    {"replicables", ConfigNeed::required, MigrationNeed::none, std::nullopt, false, define_replicables},
+    {"check", ConfigNeed::located, MigrationNeed::none, std::nullopt, false, define_check},
+    {"checksum", ConfigNeed::none, MigrationNeed::none, std::nullopt, true, define_checksum},
+    {"status", ConfigNeed::required, MigrationNeed::every_database, std::nullopt, false, define_status},
+    {"show", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, false, define_show},
+    {"list", ConfigNeed::required, MigrationNeed::none, std::nullopt, false, define_list},
+    {"verify", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, true, define_verify},
+    {"reverify", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, true, define_reverify},
+    {"event", ConfigNeed::required, MigrationNeed::role_database, Role::primary, false, define_event},
+    {"sync", ConfigNeed::required, MigrationNeed::every_database, Role::secondary, true, define_sync},
+    {"resync", ConfigNeed::required, MigrationNeed::role_database, Role::secondary, true, define_resync},
+    {"completion", ConfigNeed::none, MigrationNeed::none, std::nullopt, false, define_completion},  // hidden
 };
-
-int report(ExitStatus status, const std::string& message) {
-    std::cout.flush();
-    print_error_line(first_line(message), static_cast<int>(status));
-    return static_cast<int>(status);
-}
 
 // The long options OPTIONS_OF and the top-level APP accept, for "did you mean".
 std::vector<std::string> long_option_names(const CLI::App& app, const CLI::App* options_of) {
@@ -86,7 +87,9 @@ bool stdout_reader_gone() {
     return errno == EPIPE || (poll(&out, 1, 0) == 1 && (out.revents & POLLERR) != 0);
 }
 
-int run(int argc, char** argv) {
+// Parses the command line, provides what the command's CommandSpec asks for in INVOCATION, and
+// runs it. Errors are thrown, for run_command_line to report.
+ExitStatus run(int argc, char** argv, Invocation& invocation) {
     CLI::App app{"geo-ssf: replicate Git repositories between sites and prove each copy by checksum.", "geo-ssf"};
     app.require_subcommand(1);
     app.fallthrough();  // global options may also follow the command: geo-ssf verify -v
@@ -112,21 +115,23 @@ int run(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
+        app.exit(e);
+        return ExitStatus::ok;
     } catch (const CLI::CallForAllHelp& e) {
-        return app.exit(e);
+        app.exit(e);
+        return ExitStatus::ok;
     } catch (const CLI::CallForVersion& e) {
         std::cout << e.what();
-        return 0;
+        return ExitStatus::ok;
     } catch (const CLI::ParseError& e) {
         // --log-format is set even when a later argument is wrong, so the error line follows it.
         setup_logging(0, log_format == "json" ? LogFormat::json : LogFormat::text);
         if (app.get_subcommands().empty() && app.remaining(true).empty() && dynamic_cast<const CLI::RequiredError*>(&e)) {
             // Like git: no command at all is a usage error that shows the usage.
             std::cerr << app.help();
-            return static_cast<int>(ExitStatus::usage);
+            return ExitStatus::usage;
         }
-        return report(ExitStatus::usage, usage_message(app, e));
+        throw UsageError(usage_message(app, e));
     }
 
     setup_logging(quiet ? -1 : verbose, log_format == "json" ? LogFormat::json : LogFormat::text);
@@ -140,7 +145,6 @@ int run(int argc, char** argv) {
         }
 
     set_log_context("", spec->name);  // the site's name once the config is read
-    Invocation invocation;
     if (spec->config != ConfigNeed::none) {
         std::optional<std::filesystem::path> explicit_path;
         if (config_path)
@@ -151,6 +155,7 @@ int run(int argc, char** argv) {
         if (invocation.config_file && spec->config != ConfigNeed::located)
             invocation.site = std::make_unique<Site>(load_config(*invocation.config_file));
     }
+    invocation.migrations = spec->migrations;
     set_log_context(invocation.site ? invocation.site->config().site_name : std::string(), spec->name);
     if (spec->role && invocation.site && invocation.site->config().role != *spec->role)
         throw UsageError(std::string("'") + spec->name + "' runs on a " + role_name(*spec->role) + " site; " +
@@ -162,21 +167,12 @@ int run(int argc, char** argv) {
     if (spec->uses_git)
         libgit2.emplace();
     auto started = std::chrono::steady_clock::now();
-    int status = 0;
-    try {
-        status = (*runner)(invocation);
-    } catch (const pqxx::failure& e) {
-        // A statement cut short by the server going away fails as a statement, on a connection
-        // libpq has marked lost: that is a lost connection too.
-        if (auto lost = invocation.site ? invocation.site->lost_connection_error(e) : std::nullopt)
-            throw *lost;
-        throw;
-    }
+    ExitStatus status = (*runner)(invocation);
     log_record(spdlog::level::info,
                LogFields{"", std::nullopt,
                          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
                              .count()},
-               std::string(spec->name) + " finished with exit status " + std::to_string(status));
+               std::string(spec->name) + " finished with exit status " + std::to_string(static_cast<int>(status)));
 
     // Like git: output that could not be written is a failure, not a silent success. A reader
     // that went away (geo-ssf list | head -2) is not: the command's work is done, and it exits
@@ -192,6 +188,30 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
+Site& Invocation::required_site() {
+    if (!m_migrations_checked) {
+        if (migrations != MigrationNeed::none)
+            site->require_migrated(site->role_database_kind());
+        if (migrations == MigrationNeed::every_database && !site->is_primary())
+            site->require_migrated(DatabaseKind::main);
+        m_migrations_checked = true;
+    }
+    return *site;
+}
+
+int run_command_line(int argc, char** argv) {
+    // Outlives run, so that a lost connection is named after the site's database that is gone.
+    Invocation invocation;
+    try {
+        return static_cast<int>(run(argc, argv, invocation));
+    } catch (...) {
+        Error error = translated_error(std::current_exception(), invocation.site.get());
+        std::cout.flush();
+        print_error_line(error.what(), error.status());
+        return static_cast<int>(error.status());
+    }
+}
+
 std::string unknown_command_message(const CLI::App& app, const std::string& word) {
     std::vector<std::string> names;
     for (const CLI::App* command : app.get_subcommands([](const CLI::App*) { return true; }))
@@ -204,17 +224,7 @@ std::string unknown_command_message(const CLI::App& app, const std::string& word
 }  // namespace geo_ssf::cli
 
 int main(int argc, char** argv) {
-    using namespace geo_ssf;
     // A closed pipe is noticed when the output is flushed (see run), not a death by SIGPIPE.
     std::signal(SIGPIPE, SIG_IGN);
-    try {
-        return cli::run(argc, argv);
-    } catch (const Error& e) {
-        return cli::report(e.status(), e.what());
-    } catch (const pqxx::failure& e) {
-        DatabaseError error = database_error(e);
-        return cli::report(error.status(), error.what());
-    } catch (const std::exception& e) {
-        return cli::report(ExitStatus::runtime, e.what());
-    }
+    return geo_ssf::cli::run_command_line(argc, argv);
 }

@@ -1,21 +1,23 @@
 // What resync and reverify share: mark records by id or in bulk, or work the given ids now.
 #pragma once
 
+#include "common/error.hpp"
 #include "common/record_ids.hpp"
 #include "db/model_table.hpp"
 #include "options.hpp"
 #include "progress.hpp"
 #include "run/marking.hpp"
 
-#include <algorithm>
 #include <functional>
 #include <iostream>
+#include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 
 // Prints one line per record worked with --now; DESCRIBE_SUCCESS says what a success brought.
-// Returns 1 if any record did not succeed.
-inline int print_record_results(const std::vector<RecordResult>& results,
+// Returns records_failed if any record did not succeed.
+inline ExitStatus print_record_results(const std::vector<RecordResult>& results,
                                 const std::function<std::string(const RecordResult&)>& describe_success) {
     int failed = 0;
     for (const auto& result : results) {
@@ -26,11 +28,11 @@ inline int print_record_results(const std::vector<RecordResult>& results,
             ++failed;
         }
     }
-    return failed ? 1 : 0;
+    return failed ? ExitStatus::records_failed : ExitStatus::ok;
 }
 
 // --all or --failed: marks the selected records, or with --now works up to --limit of them.
-inline int mark_or_work_selection(Site& site, const Replicable& r, const RecordSelection& options,
+inline ExitStatus mark_or_work_selection(Site& site, const Replicable& r, const RecordSelection& options,
                                   const MarkingSteps& steps, int jobs, const char* now_verb,
                                   const std::function<std::string(const RecordResult&)>& describe_success) {
     std::string what = " " + r.name + " record(s) ";
@@ -40,29 +42,29 @@ inline int mark_or_work_selection(Site& site, const Replicable& r, const RecordS
         std::vector<long long> ids = steps.selection_ids(site, r, selection, now_limit(options));
         if (ids.empty()) {
             std::cout << "no" << what << "to " << now_verb << "\n";
-            return 0;
+            return ExitStatus::ok;
         }
         if (options.dry_run) {
             std::cout << "would " << now_verb << " " << ids.size() << what << "now\n";
-            return 0;
+            return ExitStatus::ok;
         }
         return print_record_results(steps.work_ids(site, r.name, ids, jobs), describe_success);
     }
     long long total = steps.count_selection(site, r, selection);
     if (options.dry_run) {
         std::cout << "would mark " << total << what << steps.purpose << "\n";
-        return 0;
+        return ExitStatus::ok;
     }
     ProgressLine progress;
     long long changed = steps.mark_selection(site, r, selection,
                                              [&](long long done) { progress.update("marking " + r.name, done, total); });
     progress.finish();
     std::cout << "marked " << changed << what << steps.purpose << "\n";
-    return 0;
+    return ExitStatus::ok;
 }
 
 // NOW_VERB names what --now does ("sync", "checksum").
-inline int mark_or_work(Site& site, const Replicable& r, const RecordSelection& options, const MarkingSteps& steps,
+inline ExitStatus mark_or_work(Site& site, const Replicable& r, const RecordSelection& options, const MarkingSteps& steps,
                         int jobs, const char* now_verb,
                         const std::function<std::string(const RecordResult&)>& describe_success) {
     if (options.bulk())
@@ -71,14 +73,15 @@ inline int mark_or_work(Site& site, const Replicable& r, const RecordSelection& 
     // IDs from the command line are one batch; '-' reads any number from standard input, a
     // batch (and a transaction) per 1000.
     long long changed = 0, given = 0;
-    int status = 0;
+    ExitStatus status = ExitStatus::ok;
     auto act = [&](const std::vector<long long>& ids) {
         require_records(site.main_database(), r, ids, steps.missing_where);
         given += static_cast<long long>(ids.size());
         if (!options.now)
             changed += steps.mark_ids(site, r, ids, options.dry_run);
-        else if (!options.dry_run)
-            status = std::max(status, print_record_results(steps.work_ids(site, r.name, ids, jobs), describe_success));
+        else if (!options.dry_run &&
+                 print_record_results(steps.work_ids(site, r.name, ids, jobs), describe_success) != ExitStatus::ok)
+            status = ExitStatus::records_failed;
     };
     if (options.ids == std::vector<std::string>{"-"})
         read_record_ids(std::cin, k_bulk_batch, act);

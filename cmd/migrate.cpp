@@ -2,12 +2,15 @@
 #include "command.hpp"
 #include "common/error.hpp"
 #include "common/logging.hpp"
-#include "site/migrations.hpp"
 #include "common/paths.hpp"
 #include "common/text_table.hpp"
+#include "site/migrations.hpp"
 
 #include <iostream>
 #include <map>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 
@@ -90,7 +93,7 @@ Runner define_migrate(CLI::App& app) {
             if (applied.empty() && !quiet_output())
                 std::cout << label << ": no pending migrations\n";
         }
-        return 0;
+        return ExitStatus::ok;
     };
 }
 

@@ -1,10 +1,14 @@
 // geo-ssf replicables: the data types this site knows, and what is enabled for each.
 #include "command.hpp"
+#include "common/error.hpp"
 #include "common/text_table.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 
@@ -25,7 +29,7 @@ Runner define_replicables(CLI::App& app) {
         if (*names) {
             for (const auto& r : config.replicables)
                 std::cout << r.name << "\n";
-            return 0;
+            return ExitStatus::ok;
         }
         auto yes_no = [](bool value) { return std::string(value ? "yes" : "no"); };
         if (*format == "json") {
@@ -43,7 +47,7 @@ Runner define_replicables(CLI::App& app) {
                                {"repository_path", r.repository_path.text()},
                                {"file", r.file.string()}});
             std::cout << out.dump(2) << "\n";
-            return 0;
+            return ExitStatus::ok;
         }
         std::vector<std::vector<std::string>> rows;
         for (const auto& r : config.replicables)
@@ -55,7 +59,7 @@ Runner define_replicables(CLI::App& app) {
         if (rows.empty())
             std::cout << "(no replicables in " << config.replicables_dir.string()
                       << "; create one with geo-ssf generate replicable NAME)\n";
-        return 0;
+        return ExitStatus::ok;
     };
 }
 

@@ -1,7 +1,12 @@
 // geo-ssf resync: ask a secondary to fetch records again.
 #include "command.hpp"
+#include "common/error.hpp"
 #include "marking.hpp"
-#include "secondary/reverify.hpp"
+#include "options.hpp"
+#include "secondary/resync.hpp"
+
+#include <memory>
+#include <string>
 
 namespace geo_ssf::cli {
 
@@ -23,10 +28,9 @@ Runner define_resync(CLI::App& app) {
   geo-ssf resync cool_widget --all)");
 
     return [options](Invocation& invocation) {
-        Site& site = invocation.required_site();
-        const Replicable& r = site.config().replicable(options->replicable);
+        const Replicable& r = invocation.config().replicable(options->replicable);
         check_record_selection(*options);
-        site.require_migrated(DatabaseKind::geo);
+        Site& site = invocation.required_site();
         return mark_or_work(site, r, *options, secondary::k_resync_steps, site.config().sync.jobs, "sync",
                             [](const RecordResult& result) {
                                 return "synced" + (result.detail.empty() ? "" : " (" + result.detail + ")");

@@ -2,8 +2,12 @@
 #include "command.hpp"
 #include "common/error.hpp"
 #include "marking.hpp"
+#include "options.hpp"
 #include "primary/reverify.hpp"
 #include "secondary/reverify.hpp"
+
+#include <memory>
+#include <string>
 
 namespace geo_ssf::cli {
 
@@ -25,12 +29,11 @@ Runner define_reverify(CLI::App& app) {
   geo-ssf reverify cool_widget --all)");
 
     return [options](Invocation& invocation) {
-        Site& site = invocation.required_site();
-        const Replicable& r = site.config().replicable(options->replicable);
+        const Replicable& r = invocation.config().replicable(options->replicable);
         if (!r.verification_enabled)
             throw UsageError("verification of " + r.name + " is disabled in " + r.file.string());
         check_record_selection(*options);
-        site.require_migrated(site.role_database_kind());
+        Site& site = invocation.required_site();
         const MarkingSteps& steps = site.is_primary() ? primary::k_reverify_steps : secondary::k_reverify_steps;
         return mark_or_work(site, r, *options, steps, site.config().verification.jobs, "checksum",
                             [](const RecordResult& result) { return "succeeded " + result.detail; });

@@ -1,9 +1,12 @@
 // geo-ssf show: everything this site knows about one record.
 #include "command.hpp"
-#include "report/show.hpp"
+#include "common/error.hpp"
 #include "common/record_ids.hpp"
+#include "report/show.hpp"
 
 #include <iostream>
+#include <memory>
+#include <string>
 
 namespace geo_ssf::cli {
 
@@ -30,13 +33,12 @@ Runner define_show(CLI::App& app) {
   geo-ssf show cool_widget 42 --format json | jq .registry.last_sync_failure)");
 
     return [options](Invocation& invocation) {
-        Site& site = invocation.required_site();
-        site.config().replicable(options->replicable);  // an unknown type before a bad id
+        invocation.config().replicable(options->replicable);  // an unknown type before a bad id
         long long id = parse_record_id(options->id);
-        site.require_migrated(site.role_database_kind());
+        Site& site = invocation.required_site();
         auto details = record_details(site, options->replicable, id);
         std::cout << (options->format == "json" ? format_record_json(details) : format_record_table(details));
-        return 0;
+        return ExitStatus::ok;
     };
 }
 

@@ -1,6 +1,7 @@
 // geo-ssf status: GitLab's status fields per replicable, as a table, JSON or Prometheus text.
-#include "common/atomic_file.hpp"
 #include "command.hpp"
+#include "common/atomic_file.hpp"
+#include "common/error.hpp"
 #include "report/status.hpp"
 #include "report/status_format.hpp"
 
@@ -8,6 +9,11 @@
 
 #include <chrono>
 #include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace geo_ssf::cli {
 
@@ -52,12 +58,9 @@ Runner define_status(CLI::App& app) {
   * * * * *  geo-ssf -q status --format prometheus --output /var/lib/prometheus/node-exporter/geo-ssf.prom)");
 
     return [options](Invocation& invocation) {
+        auto types = select_status_types(invocation.config(), options->replicables);
+        invocation.site->open_databases();  // at once, before their migrations are checked
         Site& site = invocation.required_site();
-        auto types = select_status_types(site.config(), options->replicables);
-        site.open_databases();
-        if (!site.is_primary())
-            site.require_migrated(DatabaseKind::geo);
-        site.require_migrated(DatabaseKind::main);
         if (options->recount)
             recount_tallies(site, types);
         SiteStatus status = collect_status(site, std::move(types));
@@ -81,7 +84,7 @@ Runner define_status(CLI::App& app) {
             write_file_atomically(*options->output, text);
         else
             std::cout << text;
-        return status.complete() ? 0 : 1;
+        return status.complete() ? ExitStatus::ok : ExitStatus::records_failed;
     };
 }
 

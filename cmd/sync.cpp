@@ -2,13 +2,16 @@
 #include "command.hpp"
 #include "common/error.hpp"
 #include "common/logging.hpp"
-#include "options.hpp"
 #include "common/stop.hpp"
+#include "options.hpp"
 #include "run_report.hpp"
 #include "secondary/sync.hpp"
 
 #include <spdlog/spdlog.h>
 
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 
@@ -44,10 +47,8 @@ Runner define_sync(CLI::App& app) {
   * * * * *  geo-ssf -q sync --max-runtime 55s --metrics-file /var/lib/prometheus/node-exporter/geo-ssf-sync.prom)");
 
     return [options](Invocation& invocation) {
+        RunLimits limits = options->limits.resolve(invocation.config().sync);
         Site& site = invocation.required_site();
-        RunLimits limits = options->limits.resolve(site.config().sync);
-        site.require_migrated(DatabaseKind::geo);
-        site.require_migrated(DatabaseKind::main);
         install_stop_handlers();
         bool json = options->format == "json";
         RunStart start;
@@ -60,17 +61,17 @@ Runner define_sync(CLI::App& app) {
         for (const auto& refusal : run.removals_refused)
             spdlog::error("{}", refusal);
         if (!run.removals_refused.empty())
-            return 1;
+            return ExitStatus::records_failed;
         if (run.removals_failed > 0) {
             spdlog::warn("{} repositories of removed records could not be removed; their registry rows are kept "
                          "and the next sync retries",
                          run.removals_failed);
-            return 1;
+            return ExitStatus::records_failed;
         }
         for (const auto& t : run.types)
             if (t.failed > 0 || !t.error.empty())
-                return 1;
-        return 0;
+                return ExitStatus::records_failed;
+        return ExitStatus::ok;
     };
 }
 

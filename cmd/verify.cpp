@@ -2,12 +2,15 @@
 #include "command.hpp"
 #include "common/error.hpp"
 #include "common/logging.hpp"
-#include "options.hpp"
 #include "common/stop.hpp"
+#include "options.hpp"
 #include "primary/verify.hpp"
 #include "run_report.hpp"
 #include "secondary/verify.hpp"
 
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 
@@ -38,9 +41,8 @@ Runner define_verify(CLI::App& app) {
   * * * * *  geo-ssf -q verify --max-runtime 55s --metrics-file /var/lib/prometheus/node-exporter/geo-ssf-verify.prom)");
 
     return [options](Invocation& invocation) {
+        RunLimits limits = options->limits.resolve(invocation.config().verification);
         Site& site = invocation.required_site();
-        RunLimits limits = options->limits.resolve(site.config().verification);
-        site.require_migrated(site.role_database_kind());
         install_stop_handlers();
         bool json = options->format == "json";
         RunStart start;
@@ -53,8 +55,8 @@ Runner define_verify(CLI::App& app) {
                    options->limits.metrics_path(site.config().verification));
         for (const auto& t : totals)
             if (t.failed > 0 || !t.error.empty())
-                return 1;
-        return 0;
+                return ExitStatus::records_failed;
+        return ExitStatus::ok;
     };
 }
 

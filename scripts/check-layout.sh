@@ -1,7 +1,8 @@
 #!/bin/sh
 # Checks the rules that keep lib/'s rooms apart (README, "Layout"): primary/ and secondary/ never
-# include each other, db/ and repo/ never include each other, run/ includes neither role, and
-# cmd/ runs no SQL (no transaction, no statement). Prints each breach; exit status 1 if there is one.
+# include each other, db/ and repo/ never include each other, run/ includes neither role, cmd/
+# runs no SQL (no transaction, no statement), SQL statements are in lib/db/ alone, and state values
+# in SQL come from the enums. Prints each breach; exit status 1 if there is one.
 cd "$(dirname "$0")/.." || exit 2
 status=0
 forbid() {  # folder, included folder
@@ -27,6 +28,24 @@ sql=$(grep -nE 'pqxx::(connection|work|read_transaction|nontransaction|transacti
 if [ -n "$sql" ]; then
     echo "cmd/ must not hold SQL:"
     echo "$sql"
+    status=1
+fi
+# SQL lives in lib/db/ alone: every other folder calls db/ functions named for what they read or
+# write. Aside: the migration runner, which applies files, and the session settings of a new
+# connection.
+statements='(\.|->)exec(_params)?1?\('
+sql=$(grep -nE "$statements" lib/*/*.hpp lib/*/*.cpp | grep -v '^lib/db/' | grep -v '^lib/site/migrations\.cpp:' |
+    grep -vE '^lib/site/database\.cpp:[0-9]+: *setup\.exec\("SET ')
+if [ -n "$sql" ]; then
+    echo "SQL statements belong in lib/db/:"
+    echo "$sql"
+    status=1
+fi
+# State values in SQL come from the enums of db/states.hpp (sql::value, db/transitions.hpp).
+literal=$(grep -nE '"[^"]*\b(state|verification_state) *(=|<>|!=|IN) *\(?[0-9]' lib/*/*.cpp lib/*/*.hpp)
+if [ -n "$literal" ]; then
+    echo "state values in SQL must come from the enums (sql::value):"
+    echo "$literal"
     status=1
 fi
 [ "$status" -eq 0 ] && echo "layout: ok"

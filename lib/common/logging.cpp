@@ -1,9 +1,8 @@
 #include "common/logging.hpp"
 
-#include "common/time_words.hpp"
-
 #include "common/error.hpp"
 #include "common/redact.hpp"
+#include "common/time_words.hpp"
 
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
@@ -15,6 +14,11 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
 
 namespace geo_ssf {
 
@@ -167,18 +171,26 @@ LogFieldsScope::LogFieldsScope(LogFields fields) : m_fields(std::move(fields)), 
 
 LogFieldsScope::~LogFieldsScope() { t_scope_fields = m_previous; }
 
-void print_error_line(std::string_view raw_message, int exit_status) {
+namespace {
+
+void print_error(std::string_view raw_message, std::optional<ExitStatus> exit_status) {
     if (auto hook = g_before_line.load())
         hook();
-    std::string redacted = redact_url_credentials(raw_message);
-    std::string_view message = redacted;
+    std::string message = redact_url_credentials(first_line(std::string(raw_message)));
     if (g_format == LogFormat::json) {
         nlohmann::json line = json_line(std::chrono::system_clock::now(), "error", message);
-        line["exit_status"] = exit_status;
+        if (exit_status)
+            line["exit_status"] = static_cast<int>(*exit_status);
         std::cerr << dump(line) << std::flush;
         return;
     }
     std::cerr << "geo-ssf: error: " << message << std::endl;
 }
+
+}  // namespace
+
+void print_error_line(std::string_view message, ExitStatus exit_status) { print_error(message, exit_status); }
+
+void print_error_line(std::string_view message) { print_error(message, std::nullopt); }
 
 }  // namespace geo_ssf

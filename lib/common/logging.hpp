@@ -6,6 +6,8 @@
 //         "site":"secondary-1","command":"sync","type":"cool_widget","id":12}
 #pragma once
 
+#include "common/error.hpp"
+
 #include <spdlog/common.h>
 
 #include <optional>
@@ -61,7 +63,10 @@ private:
 
 // The one line that reports a failed command on stderr: "geo-ssf: error: MESSAGE" in text
 // (no time, so that scripts can match its start), a JSON line with level "error" and
-// "exit_status" in JSON.
-void print_error_line(std::string_view message, int exit_status);
+// "exit_status" in JSON. Only MESSAGE's first line is shown, with URL passwords redacted.
+void print_error_line(std::string_view message, ExitStatus exit_status);
+// The same line for an error the command goes on after (a repository checksum cannot read),
+// in JSON without "exit_status": only the line that ends the command has one.
+void print_error_line(std::string_view message);
 
 }  // namespace geo_ssf

@@ -1,5 +1,7 @@
 #include "db/event_log.hpp"
 
+#include "db/standby.hpp"
+
 namespace geo_ssf {
 
 namespace {
@@ -26,6 +28,58 @@ long long append_events(pqxx::transaction_base& tx, const std::string& replicabl
                           " ORDER BY n",
                           replicable, event_name_text(name), payloads.dump())
         .affected_rows();
+}
+
+std::vector<Event> read_events(pqxx::transaction_base& tx, long long after, int limit) {
+    std::vector<Event> events;
+    for (const auto& row : tx.exec_params("SELECT id, replicable_name, event_name, payload::text, coalesce(created_at < " +
+                                              primary_now_sql() + " - interval '10 minutes', false)"
+                                              " FROM geo_events WHERE id > $1 ORDER BY id LIMIT $2",
+                                          after, limit))
+        events.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<std::string>(),
+                          row[3].as<std::string>(), row[4].as<bool>()});
+    return events;
+}
+
+long long newest_event_id(pqxx::transaction_base& tx) {
+    return tx.exec1("SELECT coalesce(max(id), 0) FROM geo_events")[0].as<long long>();
+}
+
+namespace {
+
+// "geo-evn": the advisory lock of event replay.
+constexpr long long k_event_lock_key = 0x67656f2d65766eLL;
+
+}  // namespace
+
+const char* const k_event_cursor_sql = "SELECT max(event_id) FROM event_log_states";
+
+std::optional<long long> event_cursor(pqxx::transaction_base& tx) {
+    auto row = tx.exec1(k_event_cursor_sql);
+    return row[0].is_null() ? std::nullopt : std::optional<long long>(row[0].as<long long>());
+}
+
+void move_event_cursor(pqxx::transaction_base& tx, long long last) {
+    tx.exec_params("DELETE FROM event_log_states WHERE event_id <> $1", last);
+    tx.exec_params("INSERT INTO event_log_states (event_id, created_at) VALUES ($1, now() AT TIME ZONE 'utc')"
+                   " ON CONFLICT (event_id) DO NOTHING",
+                   last);
+}
+
+EventReplayLock::EventReplayLock(pqxx::connection& geo) : m_geo(geo) {
+    m_held = pqxx::nontransaction(m_geo)
+                 .exec1("SELECT pg_try_advisory_lock(" + std::to_string(k_event_lock_key) + ")")[0]
+                 .as<bool>();
+}
+
+EventReplayLock::~EventReplayLock() {
+    if (!m_held)
+        return;
+    try {
+        pqxx::nontransaction(m_geo).exec("SELECT pg_advisory_unlock(" + std::to_string(k_event_lock_key) + ")");
+    } catch (...) {
+        // The connection is gone, and the lock with it.
+    }
 }
 
 }  // namespace geo_ssf

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace geo_ssf {
 
@@ -26,5 +27,43 @@ struct EventCounts {
 // Returns how many were appended.
 long long append_events(pqxx::transaction_base& tx, const std::string& replicable, EventName name,
                         const nlohmann::json& payloads);
+
+// One event of the log, as a secondary replays it.
+struct Event {
+    long long id = 0;
+    std::string replicable;
+    std::string name;
+    std::string payload;
+    bool gap_is_old = false;  // a gap just before this event would be a rolled-back transaction
+};
+
+// Up to LIMIT events after id AFTER, in id order. An event is old enough that an id missing
+// before it belongs to a transaction that rolled back when it was created ten minutes before
+// now on the primary's clock (primary_now_sql).
+std::vector<Event> read_events(pqxx::transaction_base& tx, long long after, int limit);
+// The newest event's id; 0 when the log is empty.
+long long newest_event_id(pqxx::transaction_base& tx);
+
+// A secondary's cursor in the event log (event_log_states, in the tracking database): the last
+// event replayed; nullopt before the first replay. EVENT_CURSOR_SQL reads it.
+std::optional<long long> event_cursor(pqxx::transaction_base& tx);
+extern const char* const k_event_cursor_sql;
+// Moves the cursor to LAST in TX, the transaction that applies the events up to it.
+void move_event_cursor(pqxx::transaction_base& tx, long long last);
+
+// Only one run replays events at a time: the others skip that step rather than replay the same
+// events and move the cursor in a race. Held for the object's lifetime, if it could be taken.
+class EventReplayLock {
+public:
+    explicit EventReplayLock(pqxx::connection& geo);
+    ~EventReplayLock();
+    EventReplayLock(const EventReplayLock&) = delete;
+    EventReplayLock& operator=(const EventReplayLock&) = delete;
+    bool held() const { return m_held; }
+
+private:
+    pqxx::connection& m_geo;
+    bool m_held = false;
+};
 
 }  // namespace geo_ssf

@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "db/primary_reads.hpp"
+#include "db/transitions.hpp"
 #include "site/database.hpp"
 
 #include <limits>
@@ -18,6 +19,13 @@ std::string scope_predicate_of(const Replicable& replicable, const std::string& 
     const std::string& key = replicable.model_key;
     return "EXISTS (SELECT FROM " + replicable.model_table + " geo_ssf_scoped WHERE geo_ssf_scoped." + key + " = " +
            alias + "." + key + " AND (" + replicable.scope + "))";
+}
+
+std::string in_scope_predicate(const Replicable& replicable, const std::string& column) {
+    if (replicable.scope.empty())
+        return "true";
+    return column + " IN (SELECT " + replicable.model_key + " FROM " + replicable.model_table + " WHERE " +
+           scope_predicate(replicable) + ")";
 }
 
 std::string repository_path_columns_sql(const Replicable& replicable, const std::string& alias) {
@@ -56,6 +64,82 @@ RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& r
             out.invalid[id] = e.what();
         }
     }
+    return out;
+}
+
+std::vector<long long> ids_in_scope(pqxx::transaction_base& tx, const Replicable& replicable,
+                                    const std::vector<long long>& ids) {
+    std::vector<long long> out;
+    if (ids.empty())
+        return out;
+    const std::string& key = replicable.model_key;
+    for (const auto& row : tx.exec_params("SELECT " + key + " FROM " + replicable.model_table + " WHERE " + key +
+                                              " = ANY($1::bigint[]) AND " + scope_predicate(replicable) + " ORDER BY " +
+                                              key,
+                                          bigint_array(ids)))
+        out.push_back(row[0].as<long long>());
+    return out;
+}
+
+std::vector<long long> ids_in_scope(pqxx::transaction_base& tx, const Replicable& replicable, long long first,
+                                    long long last) {
+    std::vector<long long> out;
+    const std::string& key = replicable.model_key;
+    for (const auto& row : tx.exec_params("SELECT " + key + " FROM " + replicable.model_table + " WHERE " + key +
+                                              " BETWEEN $1 AND $2 AND " + scope_predicate(replicable) + " ORDER BY " +
+                                              key,
+                                          first, last))
+        out.push_back(row[0].as<long long>());
+    return out;
+}
+
+std::optional<long long> first_id_in_scope(pqxx::transaction_base& tx, const Replicable& replicable) {
+    const std::string& key = replicable.model_key;
+    auto rows = tx.exec("SELECT " + key + " FROM " + replicable.model_table + " WHERE " + scope_predicate(replicable) +
+                        " ORDER BY " + key + " LIMIT 1");
+    return rows.empty() ? std::nullopt : std::optional<long long>(rows[0][0].as<long long>());
+}
+
+std::optional<ModelRow> model_row(pqxx::transaction_base& tx, const Replicable& replicable, long long id) {
+    auto rows = tx.exec_params("SELECT " + scope_predicate(replicable) + ", " +
+                                   repository_path_columns_sql(replicable, "m") + " FROM " + replicable.model_table +
+                                   " m WHERE m." + replicable.model_key + " = $1",
+                               id);
+    if (rows.empty())
+        return std::nullopt;
+    ModelRow row;
+    row.in_scope = rows[0][0].as<bool>();
+    try {
+        row.repository_path = repository_path_of(replicable, rows[0], 1);
+    } catch (const std::exception& e) {
+        row.path_error = e.what();
+    }
+    return row;
+}
+
+std::map<long long, PrimaryVerificationState> verification_states(pqxx::transaction_base& tx,
+                                                                   const Replicable& replicable,
+                                                                   const std::vector<long long>& ids) {
+    std::map<long long, PrimaryVerificationState> out;
+    for (const auto& row : tx.exec_params("SELECT " + replicable.foreign_key +
+                                              ", verification_state, encode(verification_checksum, 'hex') FROM " +
+                                              replicable.states_table + " WHERE " + replicable.foreign_key +
+                                              " = ANY($1::bigint[])",
+                                          bigint_array(ids)))
+        out[row[0].as<long long>()] = {static_cast<VerificationState>(row[1].as<int>()),
+                                       row[2].is_null() ? "" : row[2].as<std::string>()};
+    return out;
+}
+
+std::vector<long long> verified_ids(pqxx::transaction_base& tx, const Replicable& replicable,
+                                    const std::vector<long long>& ids) {
+    std::vector<long long> out;
+    for (const auto& row : tx.exec_params("SELECT " + replicable.foreign_key + " FROM " + replicable.states_table +
+                                              " WHERE " + replicable.foreign_key + " = ANY($1::bigint[]) AND " +
+                                              "verification_state = " + sql::value(VerificationState::succeeded) +
+                                              " ORDER BY 1",
+                                          bigint_array(ids)))
+        out.push_back(row[0].as<long long>());
     return out;
 }
 

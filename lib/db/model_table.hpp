@@ -2,6 +2,7 @@
 // their repositories are.
 #pragma once
 
+#include "db/states.hpp"
 #include "site/replicable.hpp"
 
 #include <pqxx/pqxx>
@@ -22,6 +23,10 @@ std::string scope_predicate(const Replicable& replicable);
 // a subquery over the model table alone.
 std::string scope_predicate_of(const Replicable& replicable, const std::string& alias);
 
+// "COLUMN IN (<the ids of the records in scope>)", or "true" when the type replicates every
+// record: for a table other than the model table whose COLUMN holds record ids.
+std::string in_scope_predicate(const Replicable& replicable, const std::string& column);
+
 // The SELECT list that reads a record's repository path columns as text, over alias ALIAS.
 std::string repository_path_columns_sql(const Replicable& replicable, const std::string& alias);
 
@@ -37,6 +42,37 @@ struct RepositoryPaths {
 // The repository paths of the records IDS; ids with no record are in neither map.
 RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& replicable,
                                  const std::vector<long long>& ids);
+
+// Of IDS, the records that exist and are in R's scope, ascending.
+std::vector<long long> ids_in_scope(pqxx::transaction_base& tx, const Replicable& replicable,
+                                    const std::vector<long long>& ids);
+// The ids of the records in scope in [FIRST, LAST], ascending.
+std::vector<long long> ids_in_scope(pqxx::transaction_base& tx, const Replicable& replicable, long long first,
+                                    long long last);
+// The smallest id of a record in scope; nullopt when there is none.
+std::optional<long long> first_id_in_scope(pqxx::transaction_base& tx, const Replicable& replicable);
+
+// What `show` reads of one record: whether the scope selects it, and its repository path (or
+// why it cannot be rendered). nullopt when the record does not exist.
+struct ModelRow {
+    bool in_scope = false;
+    std::string repository_path;
+    std::string path_error;
+};
+std::optional<ModelRow> model_row(pqxx::transaction_base& tx, const Replicable& replicable, long long id);
+
+// The primary's verification of a record, as a secondary compares with it.
+struct PrimaryVerificationState {
+    VerificationState state = VerificationState::pending;
+    std::string checksum;  // hex; empty when there is none
+};
+// The state rows of the records IDS, by id; records without one are absent.
+std::map<long long, PrimaryVerificationState> verification_states(pqxx::transaction_base& tx,
+                                                                   const Replicable& replicable,
+                                                                   const std::vector<long long>& ids);
+// Of IDS, the records whose verification succeeded on the primary, ascending.
+std::vector<long long> verified_ids(pqxx::transaction_base& tx, const Replicable& replicable,
+                                    const std::vector<long long>& ids);
 
 // The repository path of a record that is gone, when the template needs nothing but its key
 // (the model_key column, {id} by default).

@@ -45,4 +45,36 @@ void log_recovery_conflict_retry(const pqxx::failure& e) {
     spdlog::info("the primary's database cancelled a read: {}; trying it once more", describe_database_error(e));
 }
 
+PrimaryView read_primary_view(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids) {
+    if (ids.empty())
+        return {};
+    return read_primary(main, [&](pqxx::transaction_base& tx) {
+        return PrimaryView{verification_states(tx, r, ids), repository_paths(tx, r, ids)};
+    });
+}
+
+RepositoryPaths read_repository_paths(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids) {
+    if (ids.empty())
+        return {};
+    return read_primary(main, [&](pqxx::transaction_base& tx) { return repository_paths(tx, r, ids); });
+}
+
+std::vector<long long> read_verified_ids(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids) {
+    if (ids.empty())
+        return {};
+    return read_primary(main, [&](pqxx::transaction_base& tx) { return verified_ids(tx, r, ids); });
+}
+
+std::vector<long long> read_ids_in_scope(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids) {
+    if (ids.empty())
+        return {};
+    return read_primary(main, [&](pqxx::transaction_base& tx) { return ids_in_scope(tx, r, ids); });
+}
+
+std::vector<long long> read_missing_ids(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids) {
+    if (ids.empty())
+        return {};
+    return read_primary(main, [&](pqxx::transaction_base& tx) { return missing_model_ids(tx, r, ids); });
+}
+
 }  // namespace geo_ssf

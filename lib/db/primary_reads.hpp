@@ -9,7 +9,13 @@
 // and is run once more; a second loss, or a failed connection, stops the run as before.
 #pragma once
 
+#include "db/model_table.hpp"
+#include "site/replicable.hpp"
+
 #include <pqxx/pqxx>
+
+#include <map>
+#include <vector>
 
 #include <type_traits>
 #include <utility>
@@ -55,5 +61,23 @@ auto read_primary(pqxx::connection& main, Read&& read)
         }
     }
 }
+
+// What a secondary reads of the primary's database for the records IDS of R, each in one
+// read_primary; empty IDS read nothing.
+
+// What a verification compares a copy with: the primary's states and where the repositories are.
+struct PrimaryView {
+    std::map<long long, PrimaryVerificationState> states;
+    RepositoryPaths paths;
+};
+PrimaryView read_primary_view(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids);
+// Where the repositories of IDS are (also a primary's own read of its records).
+RepositoryPaths read_repository_paths(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids);
+// Of IDS, the records whose verification succeeded on the primary, ascending.
+std::vector<long long> read_verified_ids(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids);
+// Of IDS, the records that exist and are in R's scope, ascending.
+std::vector<long long> read_ids_in_scope(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids);
+// Of IDS, the records that do not exist, ascending.
+std::vector<long long> read_missing_ids(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids);
 
 }  // namespace geo_ssf

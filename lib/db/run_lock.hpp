@@ -35,11 +35,4 @@ private:
 // The advisory lock key of the run whose claim time is in the SQL expression TIME.
 std::string run_lock_key_sql(std::string_view time);
 
-// Puts back the rows of TABLE that are `started` (STATE_COLUMN = 1) by runs that are gone:
-// SET_ASSIGNMENTS is applied to them. CLAIM_COLUMN holds the claim time; OWN_CLAIM_TIME (this
-// run's) is never touched. Returns how many rows were released.
-long long release_abandoned_rows(pqxx::connection& connection, const std::string& table,
-                                 const std::string& state_column, const std::string& claim_column,
-                                 const std::string& set_assignments, const std::string& own_claim_time);
-
 }  // namespace geo_ssf

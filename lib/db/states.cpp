@@ -208,34 +208,4 @@ std::string timed_out_failure(std::string_view what, std::chrono::seconds timeou
     return truncate_failure(std::string(what) + " timed out after " + std::to_string(timeout.count()));
 }
 
-namespace sql {
-
-std::string sync_pending_assignments() {
-    return "state = 0, retry_at = NULL, retry_count = 0, verification_state = 4";
-}
-
-std::string verification_pending_assignments(bool registry) {
-    std::string out =
-        "verification_state = 0, "
-        "verification_failure = NULL, "
-        "verification_retry_count = CASE WHEN verification_state = 3 THEN verification_retry_count ELSE 0 END, "
-        "verification_retry_at = CASE WHEN verification_state = 3 THEN verification_retry_at ELSE NULL END";
-    if (registry)
-        out += ", checksum_mismatch = CASE WHEN verification_state = 3 THEN checksum_mismatch ELSE false END, "
-               "verification_checksum_mismatched = CASE WHEN verification_state = 3 "
-               "THEN verification_checksum_mismatched ELSE NULL END";
-    return out;
-}
-
-std::string verification_started_assignments(std::string_view claim_time_param) {
-    return "verification_state = 1, verification_started_at = " + std::string(claim_time_param);
-}
-
-std::string started_before_sql(std::string_view state_column, std::string_view claim_column, int param) {
-    return std::string(state_column) + " = 1 AND " + std::string(claim_column) + " < now() - make_interval(secs => $" +
-           std::to_string(param) + ")";
-}
-
-}  // namespace sql
-
 }  // namespace geo_ssf

@@ -4,9 +4,9 @@
 // Verification (`verification_state`, on a primary's states row and a secondary's registry row):
 // pending 0, started 1, succeeded 2, failed 3, disabled 4.
 //
-// A transition that depends on a single row's outcome (a checksum, a sync error) is pure C++
-// here and is persisted as computed. A transition applied to many rows at once (mark pending,
-// claim) is an SQL SET list, also here, so that every command uses the same one.
+// What one row's outcome (a checksum, a sync error) gives is computed here, as pure C++: the
+// failure text, the retry count and the backoff. What each transition writes to a row's columns
+// is in transitions.hpp, which records these outcomes.
 #pragma once
 
 #include <chrono>
@@ -124,55 +124,5 @@ RegistryVerificationOutcome registry_verification_failed(int previous_retry_coun
 RegistryVerificationOutcome registry_verification_failed(int previous_retry_count, std::string_view reason);
 // The primary has not verified the record yet: nothing to compare with.
 RegistryVerificationOutcome registry_verification_disabled();
-
-namespace sql {
-
-// SET list for any → verification pending. From failed only the failure text is cleared, so
-// that the backoff stays progressive; from any other state the retry fields are reset too.
-// Registries also clear the mismatch fields.
-std::string verification_pending_assignments(bool registry);
-
-// SET list for any → sync pending (GitLab's pending!): retry fields cleared, verification
-// disabled until the next successful sync.
-std::string sync_pending_assignments();
-
-// SET lists of the bulk marks (resync and reverify --all and --failed), GitLab's bulk updates:
-// only the state changes; retries, failures and the other state are left as they were, so the
-// counts of what was verified do not collapse while everything is worked again.
-inline constexpr const char* k_bulk_sync_pending_assignments = "state = 0";
-inline constexpr const char* k_bulk_verification_pending_assignments = "verification_state = 0";
-
-// SET list for claiming rows for verification by the run whose claim time is $CLAIM_TIME.
-std::string verification_started_assignments(std::string_view claim_time_param);
-
-// Rows started longer than $N seconds ago, in STATE_COLUMN and CLAIM_COLUMN.
-std::string started_before_sql(std::string_view state_column, std::string_view claim_column, int param);
-
-// SET list for started → failed by the verification timeout sweep: $1 the failure text, $2 the
-// retry delay in seconds (a first failure's).
-inline constexpr const char* k_verification_timed_out_assignments =
-    "verification_state = 3, verification_failure = $1, verification_checksum = NULL, verification_retry_count = 1,"
-    " verification_retry_at = now() + make_interval(secs => $2), verified_at = now()";
-
-// Rows whose verification the run with claim time $2 started, but which were restarted while
-// it computed the checksum: marked pending (a reverify, an event), or claimed by a later run.
-inline constexpr const char* k_verification_restarted =
-    "((verification_state = 0 AND verification_started_at = $2::timestamptz)"
-    " OR (verification_state = 1 AND verification_started_at > $2::timestamptz))";
-// SET list for such a row when the checksum succeeded (GitLab's track_checksum_attempt!): the
-// checksum and its time are stored, and the row is pending again. o.checksum holds the hex.
-inline constexpr const char* k_restarted_checksum_assignments =
-    "verification_state = 0, verification_checksum = decode(o.checksum, 'hex'), verified_at = now(),"
-    " verification_failure = NULL, verification_retry_count = 0, verification_retry_at = NULL";
-
-// Rows whose verification is due: pending, or failed and past the retry time.
-inline constexpr const char* k_verification_pending = "verification_state = 0";
-inline constexpr const char* k_verification_failed_and_due =
-    "verification_state = 3 AND (verification_retry_at IS NULL OR verification_retry_at < now())";
-// Registry rows whose sync is due: pending, or failed and past the retry time.
-inline constexpr const char* k_sync_pending = "state = 0";
-inline constexpr const char* k_sync_failed_and_due = "state = 3 AND (retry_at IS NULL OR retry_at < now())";
-
-}  // namespace sql
 
 }  // namespace geo_ssf

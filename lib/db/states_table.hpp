@@ -1,8 +1,10 @@
 // The primary's states table of one replicable (cool_widget_states): the SQL that reads and
-// changes it. Every transition it writes comes from states.hpp.
+// changes it besides the claims (claims.hpp). Every transition it writes comes from
+// transitions.hpp.
 #pragma once
 
 #include "site/replicable.hpp"
+#include "db/claims.hpp"
 #include "db/states.hpp"
 
 #include <pqxx/pqxx>
@@ -14,15 +16,6 @@
 #include <vector>
 
 namespace geo_ssf::states_table {
-
-// A record claimed for verification, with where its repository is.
-struct Claim {
-    long long id = 0;
-    int16_t previous_state = 0;   // to put the row back if the run stops before it
-    int retry_count = 0;          // before this attempt
-    std::string relative_path;    // empty when path_error is set
-    std::string path_error;
-};
 
 struct BackfillCounts {
     long long created = 0;
@@ -40,28 +33,8 @@ BackfillCounts backfill_rows(pqxx::connection& connection, const Replicable& rep
 long long mark_due_for_reverification(pqxx::connection& connection, const Replicable& replicable,
                                       std::chrono::seconds interval, int limit);
 
-// Fails rows `started` for longer than TIMEOUT (a run that is alive but stuck).
-long long fail_timed_out_verifications(pqxx::connection& connection, const Replicable& replicable,
-                                       std::chrono::seconds timeout);
-
-// Puts rows started by runs that are gone back to pending, at once (see run_lock.hpp).
-long long release_abandoned_verifications(pqxx::connection& connection, const Replicable& replicable,
-                                          const std::string& own_claim_time);
-
-// Claims up to LIMIT due rows: pending first (verified_at ASC NULLS FIRST), then failed rows
-// whose retry is due (verification_retry_at ASC NULLS FIRST); FOR UPDATE SKIP LOCKED, so
-// concurrent runs get disjoint rows.
-std::vector<Claim> claim_due_verifications(pqxx::connection& connection, const Replicable& replicable,
-                                                   const std::string& claim_time, int limit);
-
-// How many rows claim_due_verifications would claim with no limit (for a progress line; a
-// partial index keeps it to the due rows).
-long long count_due_verifications(pqxx::connection& connection, const Replicable& replicable);
-
-// Claims the rows of IDS whatever their state, except rows already started; creates the
-// missing state rows of records in scope. Returns the claimed records.
-std::vector<Claim> claim_verifications(pqxx::connection& connection, const Replicable& replicable,
-                                               const std::string& claim_time, const std::vector<long long>& ids);
+// Creates the missing state rows of the records IDS that are in scope (reverify --now).
+void create_missing_rows(pqxx::connection& connection, const Replicable& replicable, const std::vector<long long>& ids);
 
 // Records each outcome in one statement, for rows still started by this run (a row
 // re-requested meanwhile stays pending), and publishes checksum_succeeded for each success
@@ -70,11 +43,6 @@ long long record_verification_outcomes(pqxx::connection& connection, const Repli
                                        const std::string& claim_time,
                                        const std::vector<std::pair<long long, VerificationOutcome>>& outcomes,
                                        bool publish_events);
-
-// Puts claimed rows that were never worked on back in the state they had.
-void restore_claimed_verifications(pqxx::connection& connection, const Replicable& replicable, const std::string& claim_time,
-                     const std::vector<Claim>& records);
-
 
 // How many state rows mark_selection would change.
 long long count_selection(pqxx::connection& connection, const Replicable& replicable, BulkSelection selection);

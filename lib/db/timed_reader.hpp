@@ -2,6 +2,8 @@
 // site may take longer than an admin or a monitoring system will wait (status.timeout).
 #pragma once
 
+#include "common/error.hpp"
+
 #include <pqxx/pqxx>
 
 #include <chrono>
@@ -10,8 +12,9 @@
 namespace geo_ssf {
 
 // A statement cancelled by statement_timeout (or by an administrator, or by a recovery conflict
-// on a standby): what it counted is unknown.
-struct CountCancelled {
+// on a standby): what it counted is unknown. Should one reach the user, it is a database error.
+struct CountCancelled : DatabaseError {
+    explicit CountCancelled(const std::string& why) : DatabaseError(why), reason(why) {}
     std::string reason;
 };
 

@@ -2,6 +2,8 @@
 
 #include "common/duration.hpp"
 #include "common/error.hpp"
+#include "db/model_table.hpp"
+#include "db/primary_reads.hpp"
 #include "db/states_table.hpp"
 #include "repo/checksum.hpp"
 #include "repo/storage.hpp"
@@ -14,17 +16,17 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-class ChecksumBatch : public ClaimedBatchOf<states_table::Claim, VerificationOutcome> {
+class ChecksumBatch : public ClaimedBatchOf<VerificationOutcome> {
 public:
-    ChecksumBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<states_table::Claim> claims)
-        : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)) {}
+    ChecksumBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<Claim> claims,
+                  RepositoryPaths paths)
+        : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)),
+          m_paths(std::move(paths)) {}
 
     bool work(size_t i) override {
-        const states_table::Claim& c = m_claims[i];
+        const Claim& c = m_claims[i];
         try {
-            if (!c.path_error.empty())
-                throw RuntimeError(c.path_error);
-            auto location = repository_location(m_site.config().storage_root, c.relative_path);
+            auto location = repository_location(m_site.config().storage_root, repository_path(c.id));
             m_outcomes[i] = verification_succeeded(repository_checksum(location));
         } catch (const std::exception& e) {
             m_outcomes[i] = verification_failed(c.retry_count, e.what());
@@ -39,18 +41,26 @@ public:
         return {m_claims[i].id, RecordResult::Kind::failed, o.failure.value_or("")};
     }
 
-    void record(const std::vector<std::pair<long long, VerificationOutcome>>& outcomes,
-                const std::vector<states_table::Claim>& unworked) override {
-        pqxx::connection& db = m_site.main_database();
-        states_table::record_verification_outcomes(db, m_replicable, m_claim_time, outcomes,
+private:
+    void record_outcomes(const std::vector<std::pair<long long, VerificationOutcome>>& outcomes) override {
+        states_table::record_verification_outcomes(m_site.main_database(), m_replicable, m_claim_time, outcomes,
                                                    m_replicable.replication_enabled);
-        states_table::restore_claimed_verifications(db, m_replicable, m_claim_time, unworked);
     }
 
-private:
+    // Where record ID's repository is; a RuntimeError when its path cannot be rendered.
+    const std::string& repository_path(long long id) const {
+        if (auto invalid = m_paths.invalid.find(id); invalid != m_paths.invalid.end())
+            throw RuntimeError(invalid->second);
+        auto path = m_paths.paths.find(id);
+        if (path == m_paths.paths.end())
+            throw RuntimeError("the record no longer exists");
+        return path->second;
+    }
+
     Site& m_site;
     const Replicable& m_replicable;
     std::string m_claim_time;
+    RepositoryPaths m_paths;
 };
 
 class PrimaryVerification : public RunKind {
@@ -58,11 +68,10 @@ public:
     PrimaryVerification(Site& site, int reverification_limit)
         : m_site(site), m_reverification_limit(reverification_limit) {}
 
-    pqxx::connection& claims_database() override { return m_site.main_database(); }
-    const char* failed_filter() const override { return "--verification-state failed"; }
+    Site& site() override { return m_site; }
+    const ClaimableWork& work() const override { return k_primary_verification; }
 
-    long long count_due(const Replicable& r) override { return states_table::count_due_verifications(m_site.main_database(), r); }
-    long long prepare(const Replicable& r, TypeTotals&) override {
+    void prepare(const Replicable& r, TypeTotals&) override {
         pqxx::connection& db = m_site.main_database();
         const Config& config = m_site.config();
         auto backfill_started = Clock::now();
@@ -70,19 +79,13 @@ public:
         spdlog::debug("{}: state rows backfilled in {} ms", r.name, milliseconds_since(backfill_started));
         if (backfill.created || backfill.deleted)
             spdlog::info("{}: created {} and deleted {} state rows", r.name, backfill.created, backfill.deleted);
-        long long released = states_table::release_abandoned_verifications(db, r, "");
-        if (long long timed_out = states_table::fail_timed_out_verifications(db, r, config.verification.timeout))
-            spdlog::warn("{}: {} verifications timed out", r.name, timed_out);
         states_table::mark_due_for_reverification(db, r, config.reverification_interval, m_reverification_limit);
-        return released;
     }
 
-    std::unique_ptr<ClaimedBatch> claim(const Replicable& r, const std::string& claim_time,
-                                        const ClaimRequest& request) override {
-        pqxx::connection& db = m_site.main_database();
-        auto claims = request.ids ? states_table::claim_verifications(db, r, claim_time, *request.ids)
-                                  : states_table::claim_due_verifications(db, r, claim_time, request.limit);
-        return std::make_unique<ChecksumBatch>(m_site, r, claim_time, std::move(claims));
+    std::unique_ptr<ClaimedBatch> batch(const Replicable& r, const std::string& claim_time,
+                                        std::vector<Claim> claims) override {
+        RepositoryPaths paths = read_repository_paths(m_site.main_database(), r, ids_of(claims));
+        return std::make_unique<ChecksumBatch>(m_site, r, claim_time, std::move(claims), std::move(paths));
     }
 
 private:
@@ -101,8 +104,10 @@ std::vector<TypeTotals> verify(Site& site, const std::vector<std::string>& types
 
 std::vector<RecordResult> verify_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,
                                          int jobs) {
+    const Replicable& r = site.config().replicable(replicable);
+    states_table::create_missing_rows(site.main_database(), r, ids);
     PrimaryVerification kind(site, 0);
-    return run_records(kind, site.config().replicable(replicable), ids, jobs,
+    return run_records(kind, r, ids, jobs,
                        "not verified: out of scope, or another run is verifying it right now");
 }
 

@@ -186,10 +186,8 @@ void check_primary(Checker& checker, const Config& config) {
         std::optional<std::string> path;
         try {
             pqxx::read_transaction tx(*connection);
-            auto rows = tx.exec("SELECT " + r.model_key + " FROM " + r.model_table + " WHERE " + scope_predicate(r) +
-                                " ORDER BY " + r.model_key + " LIMIT 1");
-            if (!rows.empty()) {
-                auto paths = repository_paths(tx, r, {rows[0][0].as<long long>()});
+            if (auto first = first_id_in_scope(tx, r)) {
+                auto paths = repository_paths(tx, r, {*first});
                 if (!paths.paths.empty())
                     path = paths.paths.begin()->second;
             }

@@ -4,6 +4,7 @@
 #include "common/error.hpp"
 #include "common/text_table.hpp"
 #include "common/time_words.hpp"
+#include "db/record_rows.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -23,18 +24,6 @@ std::string accepted_words(const std::vector<std::string>& words) {
 // "verification_failed" → "failed".
 std::string short_verification_name(VerificationState state) {
     return std::string(verification_state_name(state)).substr(std::string("verification_").size());
-}
-
-std::optional<std::string> optional_text(const pqxx::field& field) {
-    return field.is_null() ? std::nullopt : std::optional<std::string>(field.as<std::string>());
-}
-
-std::optional<double> optional_number(const pqxx::field& field) {
-    return field.is_null() ? std::nullopt : std::optional<double>(field.as<double>());
-}
-
-std::string timestamp_sql(const std::string& column) {
-    return "to_json(" + column + ") #>> '{}', extract(epoch FROM " + column + " - now())::float8";
 }
 
 std::string when(const std::optional<double>& seconds) {
@@ -82,53 +71,31 @@ RecordPage list_records(Site& site, const std::string& replicable, const ListQue
     if (!secondary && query.missing_on_primary)
         throw UsageError("--missing-on-primary lists a secondary's registry; a primary has its own repositories");
     site.require_migrated(secondary ? DatabaseKind::geo : DatabaseKind::main);
-    std::string where = r.foreign_key + " > $1";
-    if (query.sync_state)
-        where += " AND state = " + std::to_string(static_cast<int>(*query.sync_state));
-    if (query.verification_state)
-        where += " AND verification_state = " + std::to_string(static_cast<int>(*query.verification_state));
-    if (query.missing_on_primary)
-        where += " AND missing_on_primary";
-    std::string failed = std::to_string(static_cast<int>(VerificationState::failed));
-    std::string sql =
-        "SELECT " + r.foreign_key + ", verification_state, " + timestamp_sql("verified_at") +
-        ", verification_retry_count, verification_failure, "
-        "CASE WHEN verification_state = " + failed +
-        " THEN coalesce(extract(epoch FROM verification_retry_at - now())::float8, 0) END";
-    if (secondary)
-        sql += ", state, " + timestamp_sql("last_synced_at") + ", retry_count, last_sync_failure, "
-               "CASE WHEN state = " + std::to_string(static_cast<int>(SyncState::failed)) +
-               " THEN coalesce(extract(epoch FROM retry_at - now())::float8, 0) END, missing_on_primary";
-    sql += " FROM " + (secondary ? r.registry_table : r.states_table) + " WHERE " + where + " ORDER BY " +
-           r.foreign_key + " LIMIT $2";
-
+    RowFilter filter{query.sync_state, query.verification_state, query.missing_on_primary};
     pqxx::read_transaction tx(secondary ? site.geo_database() : site.main_database());
-    auto rows = tx.exec_params(sql, query.after, query.limit + 1);
     RecordPage page;
-    for (const auto& row : rows) {
+    for (auto& row : read_listed_rows(tx, r, secondary, filter, query.after, query.limit + 1)) {
         if (static_cast<int>(page.records.size()) == query.limit) {
             page.next_after = page.records.back().id;
             break;
         }
         ListedRecord rec;
-        rec.id = row[0].as<long long>();
-        rec.verification_state = static_cast<VerificationState>(row[1].as<int>());
-        rec.verified_at = optional_text(row[2]);
-        rec.verified_seconds = optional_number(row[3]);
-        rec.verification_retry_count = row[4].is_null() ? 0 : row[4].as<int>();
-        rec.verification_failure = optional_text(row[5]);
-        if (!row[6].is_null())
-            rec.next_verification_retry = retry_in_words(row[6].as<double>());
-        if (secondary) {
-            rec.sync_state = static_cast<SyncState>(row[7].as<int>());
-            rec.last_synced_at = optional_text(row[8]);
-            rec.last_synced_seconds = optional_number(row[9]);
-            rec.retry_count = row[10].is_null() ? 0 : row[10].as<int>();
-            rec.last_sync_failure = optional_text(row[11]);
-            if (!row[12].is_null())
-                rec.next_sync_retry = retry_in_words(row[12].as<double>());
-            rec.missing_on_primary = row[13].as<bool>();
-        }
+        rec.id = row.id;
+        rec.sync_state = row.sync_state;
+        rec.verification_state = row.verification_state;
+        rec.last_synced_at = std::move(row.last_synced_at);
+        rec.last_synced_seconds = row.last_synced_seconds;
+        rec.verified_at = std::move(row.verified_at);
+        rec.verified_seconds = row.verified_seconds;
+        if (row.sync_retry_seconds)
+            rec.next_sync_retry = retry_in_words(*row.sync_retry_seconds);
+        if (row.verification_retry_seconds)
+            rec.next_verification_retry = retry_in_words(*row.verification_retry_seconds);
+        rec.retry_count = row.retry_count;
+        rec.verification_retry_count = row.verification_retry_count;
+        rec.last_sync_failure = std::move(row.last_sync_failure);
+        rec.verification_failure = std::move(row.verification_failure);
+        rec.missing_on_primary = row.missing_on_primary;
         page.records.push_back(std::move(rec));
     }
     return page;

@@ -4,6 +4,7 @@
 #include "common/json.hpp"
 #include "db/model_table.hpp"
 #include "db/primary_reads.hpp"
+#include "db/registry_table.hpp"
 #include "db/states.hpp"
 #include "common/time_words.hpp"
 
@@ -13,58 +14,7 @@ namespace geo_ssf {
 
 namespace {
 
-constexpr const char* k_timestamptz = "timestamp with time zone";
-
 bool is_integer_type(const std::string& type) { return type == "smallint" || type == "integer" || type == "bigint"; }
-
-// Reads the row of TABLE whose KEY is ID, every column in the table's order; nullopt when
-// there is none.
-std::optional<TableRow> read_row(pqxx::transaction_base& tx, const std::string& table, const std::string& key,
-                                 long long id) {
-    std::vector<ColumnValue> columns;
-    for (const auto& row : tx.exec_params("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
-                                          "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped "
-                                          "ORDER BY attnum",
-                                          table))
-        columns.push_back({row[0].as<std::string>(), row[1].as<std::string>(), std::nullopt, std::nullopt});
-    std::string select;
-    for (const auto& c : columns) {
-        std::string name = "r." + tx.quote_name(c.name);
-        std::string text = c.type == "bytea"          ? "encode(" + name + ", 'hex')"
-                           : c.type == k_timestamptz ? "to_json(" + name + ") #>> '{}'"
-                                                     : name + "::text";
-        select += (select.empty() ? "" : ", ") + text + ", " +
-                  (c.type == k_timestamptz ? "extract(epoch FROM " + name + " - now())::float8" : "NULL::float8");
-    }
-    auto rows = tx.exec_params("SELECT " + select + " FROM " + table + " r WHERE " + key + " = $1", id);
-    if (rows.empty())
-        return std::nullopt;
-    for (size_t i = 0; i < columns.size(); ++i) {
-        const auto& text = rows[0][static_cast<int>(2 * i)];
-        const auto& seconds = rows[0][static_cast<int>(2 * i + 1)];
-        if (!text.is_null())
-            columns[i].text = text.as<std::string>();
-        if (!seconds.is_null())
-            columns[i].seconds_from_now = seconds.as<double>();
-    }
-    return TableRow{table, std::move(columns)};
-}
-
-// The model row: whether it exists, whether the scope selects it, and its repository path.
-void read_model_row(pqxx::transaction_base& tx, const Replicable& r, RecordDetails& details) {
-    auto rows = tx.exec_params("SELECT " + scope_predicate(r) + ", " + repository_path_columns_sql(r, "m") + " FROM " +
-                                   r.model_table + " m WHERE m." + r.model_key + " = $1",
-                               details.id);
-    if (rows.empty())
-        return;
-    details.on_primary = true;
-    details.in_scope = rows[0][0].as<bool>();
-    try {
-        details.repository_path = repository_path_of(r, rows[0], 1);
-    } catch (const std::exception& e) {
-        details.path_error = e.what();
-    }
-}
 
 std::string state_name(const std::string& column, const std::string& value) {
     if (column == "state")
@@ -135,13 +85,6 @@ std::optional<std::string> column_text(const std::optional<TableRow>& row, const
 
 }  // namespace
 
-const ColumnValue* TableRow::column(const std::string& name) const {
-    for (const auto& c : columns)
-        if (c.name == name)
-            return &c;
-    return nullptr;
-}
-
 RecordDetails record_details(Site& site, const std::string& replicable, long long record_id) {
     const Replicable& r = site.config().replicable(replicable);
     RecordDetails details;
@@ -150,18 +93,20 @@ RecordDetails record_details(Site& site, const std::string& replicable, long lon
     details.secondary = !site.is_primary();
     details = read_primary(site.main_database(), [&](pqxx::transaction_base& tx) {
         RecordDetails read = details;
-        read_model_row(tx, r, read);
-        read.state = read_row(tx, r.states_table, r.foreign_key, record_id);
+        if (auto model = model_row(tx, r, record_id)) {
+            read.on_primary = true;
+            read.in_scope = model->in_scope;
+            if (model->path_error.empty())
+                read.repository_path = model->repository_path;
+            read.path_error = model->path_error;
+        }
+        read.state = read_table_row(tx, r.states_table, r.foreign_key, record_id);
         return read;
     });
     if (details.secondary) {
         pqxx::read_transaction tx(site.geo_database());
-        details.registry = read_row(tx, r.registry_table, r.foreign_key, record_id);
-        auto differences = tx.exec_params("SELECT differences FROM geo_ssf_ref_differences WHERE registry_table = $1 "
-                                          "AND record_id = $2",
-                                          r.registry_table, record_id);
-        if (!differences.empty())
-            details.ref_differences = differences[0][0].as<std::string>();
+        details.registry = read_table_row(tx, r.registry_table, r.foreign_key, record_id);
+        details.ref_differences = registry_table::ref_differences(tx, r, record_id);
     }
     if (!details.on_primary && !details.registry)
         throw UsageError("no " + r.name + " record with id " + std::to_string(record_id) +

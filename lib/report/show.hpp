@@ -3,6 +3,7 @@
 // primary's checksum.
 #pragma once
 
+#include "db/record_rows.hpp"
 #include "site/config.hpp"
 #include "site/site.hpp"
 
@@ -11,22 +12,6 @@
 #include <vector>
 
 namespace geo_ssf {
-
-// One column of a state or registry row, read generically so that every column shows,
-// whatever the table's shape.
-struct ColumnValue {
-    std::string name;
-    std::string type;                        // PostgreSQL's type name: bigint, bytea, timestamp with time zone, ...
-    std::optional<std::string> text;         // NULL is nullopt; bytea as lowercase hex; timestamps ISO 8601
-    std::optional<double> seconds_from_now;  // timestamps with time zone, on the database's clock
-};
-
-struct TableRow {
-    std::string table;
-    std::vector<ColumnValue> columns;
-
-    const ColumnValue* column(const std::string& name) const;
-};
 
 struct RecordDetails {
     const Replicable* replicable = nullptr;

@@ -6,6 +6,7 @@
 #include "db/cursors.hpp"
 #include "db/id_set_difference.hpp"
 #include "db/model_table.hpp"
+#include "db/status_reads.hpp"
 #include "db/states.hpp"
 #include "db/tallies.hpp"
 #include "db/timed_reader.hpp"
@@ -23,99 +24,6 @@ namespace geo_ssf {
 namespace {
 
 using Clock = TimedReader::Clock;
-
-long long as_count(const pqxx::field& field) { return field.is_null() ? 0 : field.as<long long>(); }
-
-// The digest id_set_difference.hpp compares: how many ids, and the exact sum of their hashes.
-std::string digest_sql(const std::string& column) {
-    return "count(*), coalesce(sum(" + id_hash_sql(column) + "), 0)::text";
-}
-
-RangeDigest read_digest(const pqxx::row& row, int first) {
-    return {as_count(row[first]), row[first + 1].as<std::string>()};
-}
-
-// The ids of COLUMN in TABLE's rows that PREDICATE selects, read through one transaction.
-class TableIds : public IdSet {
-public:
-    TableIds(TimedReader& reader, std::string table, std::string column, std::string predicate)
-        : m_reader(reader), m_table(std::move(table)), m_column(std::move(column)), m_predicate(std::move(predicate)) {}
-
-    std::optional<IdRange> bounds() override {
-        auto row = m_reader.exec("SELECT min(" + m_column + "), max(" + m_column + ") FROM " + m_table + " WHERE " +
-                                 m_predicate)[0];
-        if (row[0].is_null())
-            return std::nullopt;
-        return IdRange{row[0].as<long long>(), row[1].as<long long>()};
-    }
-
-    // The digest of one range, for the first comparison.
-    RangeDigest digest(const IdRange& range) {
-        return read_digest(m_reader.exec("SELECT " + digest_sql(m_column) + " FROM " + m_table + " WHERE " + m_column +
-                                             " BETWEEN $1 AND $2 AND " + m_predicate,
-                                         range.first, range.last)[0],
-                           0);
-    }
-
-    std::vector<RangeDigest> digests(const std::vector<IdRange>& ranges) override {
-        auto started = Clock::now();
-        std::vector<RangeDigest> out;
-        for (const auto& row : m_reader.exec(
-                 "SELECT d.* FROM " + ranges_sql() + " CROSS JOIN LATERAL (SELECT " + digest_sql(m_column) + " FROM " +
-                     m_table + " WHERE " + m_column + " BETWEEN geo_ssf_first AND geo_ssf_last AND " + m_predicate +
-                     ") d ORDER BY geo_ssf_n",
-                 firsts(ranges), lasts(ranges)))
-            out.push_back(read_digest(row, 0));
-        spdlog::debug("{}: digests of {} id ranges in {} ms", m_table, ranges.size(), milliseconds_since(started));
-        return out;
-    }
-
-    std::vector<long long> ids(const std::vector<IdRange>& ranges) override {
-        auto started = Clock::now();
-        std::vector<long long> out;
-        for (const auto& row : m_reader.exec("SELECT x.id FROM " + ranges_sql() + " CROSS JOIN LATERAL (SELECT " +
-                                                 m_column + " AS id FROM " + m_table + " WHERE " + m_column +
-                                                 " BETWEEN geo_ssf_first AND geo_ssf_last AND " + m_predicate + ") x",
-                                             firsts(ranges), lasts(ranges)))
-            out.push_back(row[0].as<long long>());
-        spdlog::debug("{}: {} ids of {} ranges in {} ms", m_table, out.size(), ranges.size(), milliseconds_since(started));
-        return out;
-    }
-
-    std::vector<std::pair<long long, long long>> members(const std::vector<long long>& ids) override {
-        std::vector<std::pair<long long, long long>> out;
-        for (const auto& row : m_reader.exec("SELECT " + m_column + ", " + id_hash_sql(m_column) + " FROM " +
-                                                 m_table + " WHERE " + m_column + " = ANY($1::bigint[]) AND " +
-                                                 m_predicate,
-                                             bigint_array(ids)))
-            out.emplace_back(row[0].as<long long>(), row[1].as<long long>());
-        return out;
-    }
-
-private:
-    // Odd names, so that a scope predicate's own column names never resolve to them.
-    static std::string ranges_sql() {
-        return "unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS geo_ssf_range(geo_ssf_first, geo_ssf_last, "
-               "geo_ssf_n)";
-    }
-    static std::string firsts(const std::vector<IdRange>& ranges) {
-        std::vector<long long> out;
-        for (const auto& r : ranges)
-            out.push_back(r.first);
-        return bigint_array(out);
-    }
-    static std::string lasts(const std::vector<IdRange>& ranges) {
-        std::vector<long long> out;
-        for (const auto& r : ranges)
-            out.push_back(r.last);
-        return bigint_array(out);
-    }
-
-    TimedReader& m_reader;
-    std::string m_table;
-    std::string m_column;
-    std::string m_predicate;
-};
 
 long long tallied(const TableTallies& tallies, const std::function<bool(const Tally&)>& selected) {
     long long sum = 0;
@@ -173,8 +81,7 @@ std::optional<long long> checked_through(TimedReader& reader, const WalkProgress
                                          const std::string& column) {
     if (walk.passes == 0)
         return walk.position;
-    auto row = reader.exec("SELECT max(" + column + ") FROM " + table)[0];
-    return row[0].is_null() ? std::nullopt : std::optional<long long>(row[0].as<long long>());
+    return read_largest_id(reader, table, column);
 }
 
 // The primary: the states table's tallies, which a scope (or missing triggers) makes counted
@@ -197,47 +104,28 @@ void count_on_primary(pqxx::connection& main, TypeStatus& t, Clock::time_point d
         if (r.scope.empty())
             tallies = usable_tallies(reader, states);
         if (!tallies)
-            tallies = count_tallies(reader, states,
-                                    r.scope.empty() ? "true"
-                                                    : r.foreign_key + " IN (SELECT " + r.model_key + " FROM " + r.model_table +
-                                                          " WHERE " + scope_predicate(r) + ")");
+            tallies = count_tallies(reader, states, in_scope_predicate(r, r.foreign_key));
         t.counts.checksum_total = tallies->ids.count;
         t.counts.checksummed =
             tallied(*tallies, [](const Tally& x) { return verification_is(x, VerificationState::succeeded); });
         t.counts.checksum_failed =
             tallied(*tallies, [](const Tally& x) { return verification_is(x, VerificationState::failed); });
-        t.walk = walk_progress(reader.exec(walk_progress_sql(), state_backfill_walk(r.name)));
+        t.walk = read_walk_progress(reader, state_backfill_walk(r.name));
         if (!r.scope.empty())
             return;  // a state row does not say whether its record is still in scope
         checked = checked_through(reader, *t.walk, r.states_table, r.foreign_key);
         if (checked)
             state_rows_up_to_checked =
-                tallies->ids.count - as_count(reader.exec("SELECT count(*) FROM " + r.states_table + " WHERE " +
-                                                              r.foreign_key + " > $1",
-                                                          *checked)[0][0]);
+                tallies->ids.count - count_rows_above(reader, r.states_table, r.foreign_key, *checked);
     });
     count_fields(t, {&StatusCounts::count}, [&] {
         TimedReader reader(main, deadline, timeout_text);
-        std::string in_scope = "SELECT count(*) FROM " + r.model_table + " WHERE " + scope_predicate(r);
         if (!state_rows_up_to_checked) {
-            t.counts.count = as_count(reader.exec(in_scope)[0][0]);
+            t.counts.count = count_in_scope(reader, r);
             return;
         }
-        t.counts.count =
-            *state_rows_up_to_checked + as_count(reader.exec(in_scope + " AND " + r.model_key + " > $1", *checked)[0][0]);
+        t.counts.count = *state_rows_up_to_checked + count_in_scope(reader, r, *checked);
     });
-}
-
-// The records of the events after CURSOR: what a secondary has probably not caught up with.
-// Only a hint for the missing-registry count, so a bounded number of events is read.
-std::vector<long long> records_of_recent_events(TimedReader& main, const Replicable& r, long long cursor) {
-    std::vector<long long> out;
-    for (const auto& row : main.exec("SELECT DISTINCT (payload->>'model_record_id')::bigint FROM (SELECT payload "
-                                     "FROM geo_events WHERE id > $1 AND replicable_name = $2 ORDER BY id LIMIT 10000) e "
-                                     "WHERE payload->>'model_record_id' ~ '^-?[0-9]{1,18}$'",
-                                     cursor, r.name))
-        out.push_back(row[0].as<long long>());
-    return out;
 }
 
 // A secondary: the registry's tallies, and how many records in scope on the primary have no
@@ -254,8 +142,8 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
     StatusCounts& counts = t.counts;
     TimedReader main_reader(main, deadline, timeout_text);
     TimedReader geo_reader(geo, deadline, timeout_text);
-    TableIds wanted_ids(main_reader, r.model_table, r.model_key, scope_predicate(r));
-    TableIds registered_ids(geo_reader, r.registry_table, r.foreign_key, "true");
+    TableIds wanted_ids = model_ids(main_reader, r);
+    TableIds registered_ids = registry_ids(geo_reader, r);
     auto started = Clock::now();
     std::optional<IdRange> registered_bounds;
     long long first_unchecked = all_ids().first;
@@ -267,21 +155,21 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
                      &StatusCounts::verification_total, &StatusCounts::verified, &StatusCounts::verification_failed},
                  [&] {
         registered_bounds = registered_ids.bounds();
-        t.walk = walk_progress(geo_reader.exec(walk_progress_sql(), registry_consistency_walk(r.name)));
+        t.walk = read_walk_progress(geo_reader, registry_consistency_walk(r.name));
         if (auto checked = checked_through(geo_reader, *t.walk, r.registry_table, r.foreign_key))
             first_unchecked = *checked == all_ids().last ? *checked : *checked + 1;
         registered_unchecked = registered_bounds && registered_bounds->last >= first_unchecked;
         primary_digests = std::async(std::launch::async, [&] {
             if (cursor)
-                suspects = records_of_recent_events(main_reader, r, *cursor);
-            std::string in_scope = " FROM " + r.model_table + " WHERE " + scope_predicate(r);
+                suspects = read_records_of_events_after(main_reader, r, *cursor);
             // Up to the registry's largest id, digested to be compared; above it, counted.
-            if (!registered_unchecked)
-                return std::make_pair(RangeDigest{}, RangeDigest{as_count(main_reader.exec(
-                    "SELECT count(*)" + in_scope + " AND " + r.model_key + " >= $1", first_unchecked)[0][0]), ""});
+            if (!registered_unchecked) {
+                auto from = first_unchecked == all_ids().first ? std::nullopt
+                                                               : std::optional<long long>(first_unchecked - 1);
+                return std::make_pair(RangeDigest{}, RangeDigest{count_in_scope(main_reader, r, from), ""});
+            }
             auto below = wanted_ids.digest({first_unchecked, registered_bounds->last});
-            auto above = as_count(main_reader.exec("SELECT count(*)" + in_scope + " AND " + r.model_key + " > $1",
-                                                   registered_bounds->last)[0][0]);
+            auto above = count_in_scope(main_reader, r, registered_bounds->last);
             return std::make_pair(below, RangeDigest{above, ""});
         });
         TalliedTable registry = registry_tallied_table(r);
@@ -307,11 +195,8 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
             });
         }
     });
-    // Few rows, through the registry's partial index on missing_on_primary.
-    count_fields(t, {&StatusCounts::missing_on_primary}, [&] {
-        counts.missing_on_primary = as_count(
-            geo_reader.exec("SELECT count(*) FROM " + r.registry_table + " WHERE missing_on_primary")[0][0]);
-    });
+    count_fields(t, {&StatusCounts::missing_on_primary},
+                 [&] { counts.missing_on_primary = count_missing_on_primary(geo_reader, r); });
     count_fields(t, {&StatusCounts::registry_missing}, [&] {
         if (!tallies || !primary_digests.valid())
             throw CountCancelled{t.reason};  // the comparison needs the registry's digest
@@ -341,40 +226,20 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
     });
 }
 
-std::optional<EventMark> read_event(TimedReader& reader, const std::string& where) {
-    auto rows = reader.exec("SELECT id, to_json(created_at) #>> '{}', extract(epoch FROM created_at)::float8, "
-                            "extract(epoch FROM now() - created_at)::float8 FROM geo_events " + where);
-    if (rows.empty())
-        return std::nullopt;
-    EventMark mark;
-    mark.id = rows[0][0].as<long long>();
-    mark.date = rows[0][1].as<std::string>();
-    mark.unix_time = rows[0][2].as<double>();
-    mark.age_seconds = rows[0][3].as<double>();
-    return mark;
-}
-
 void read_events(Site& site, SiteStatus& status, Clock::time_point deadline, const std::string& timeout_text) {
     try {
         std::optional<long long> cursor;
         if (!site.is_primary()) {
             TimedReader geo(site.geo_database(), deadline, timeout_text);
-            auto row = geo.exec("SELECT max(event_id) FROM event_log_states")[0];
-            if (!row[0].is_null())
-                cursor = row[0].as<long long>();
+            cursor = read_event_cursor(geo);
         }
         TimedReader main(site.main_database(), deadline, timeout_text);
-        auto standby = main.exec(
-            "SELECT pg_is_in_recovery(), CASE WHEN NOT pg_is_in_recovery() THEN NULL"
-            " WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
-            " WHEN pg_last_xact_replay_timestamp() IS NULL THEN NULL"  // greatest() would make it 0
-            " ELSE greatest(0, extract(epoch FROM now() - pg_last_xact_replay_timestamp()))::float8 END")[0];
-        status.main_is_standby = standby[0].as<bool>();
-        if (!standby[1].is_null())
-            status.db_replication_lag_seconds = standby[1].as<double>();
-        status.last_event = read_event(main, "ORDER BY id DESC LIMIT 1");
+        StandbyState standby = read_standby_state(main);
+        status.main_is_standby = standby.is_standby;
+        status.db_replication_lag_seconds = standby.lag_seconds;
+        status.last_event = read_newest_event(main);
         if (cursor) {
-            auto mark = read_event(main, "WHERE id = " + std::to_string(*cursor));
+            auto mark = read_event_mark(main, *cursor);
             status.cursor_last_event = mark ? *mark : EventMark{*cursor, std::nullopt, std::nullopt, std::nullopt};
         }
     } catch (const CountCancelled& cancelled) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "db/cursors.hpp"
+#include "db/status_reads.hpp"
 #include "site/config.hpp"
 #include "repo/quarantine.hpp"
 #include "site/site.hpp"
@@ -62,14 +63,6 @@ struct TypeStatus {
     // secondary's registry consistency): the counts trust what it has checked (see
     // collect_status). nullopt when it could not be read.
     std::optional<WalkProgress> walk;
-};
-
-// An event of the primary's log: its id and when it was created.
-struct EventMark {
-    long long id = 0;
-    std::optional<std::string> date;         // ISO 8601; nullopt when the event is gone from the log
-    std::optional<double> unix_time;         // the same, in seconds since 1970
-    std::optional<double> age_seconds;       // how long ago, on the main database's clock
 };
 
 struct SiteStatus {

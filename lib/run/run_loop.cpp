@@ -23,22 +23,62 @@ using Clock = std::chrono::steady_clock;
 // Records not started because a stop was requested or the run is OUT_OF_TIME, and records whose
 // work a stop request cut short, are put back, not worked: a run ends within --max-runtime plus one record's work (which the fetch timeouts bound).
 // WORKED_ONE, if set, is called on the worker thread after each record.
+// Puts CLAIMS back when what was to work or record them failed, before the error stops the run,
+// so that nothing of the batch is recorded. (Should the database fail too, the next run
+// releases the rows, as after kill -9.)
+void restore_after_failure(RunKind& kind, const Replicable& r, const std::string& claim_time,
+                           const std::vector<Claim>& claims) {
+    const ClaimableWork& work = kind.work();
+    try {
+        restore_claims(kind.site().database(work.database), work, r, claim_time, claims);
+    } catch (const std::exception& e) {
+        spdlog::warn("{}: could not put back the claimed rows: {}", r.name, e.what());
+    }
+}
+
+// Works the CLAIMS of R on JOBS threads, records them, and returns the results of the records
+// worked. Records not started because a stop was requested or the run is OUT_OF_TIME, and
+// records whose work a stop request cut short, are put back, not worked: a run ends within
+// --max-runtime plus one record's work (which the fetch timeouts bound). WORKED_ONE, if set, is
+// called on the worker thread after each record.
 template <typename OutOfTime>
-std::vector<RecordResult> work_batch(ClaimedBatch& batch, int jobs, const OutOfTime& out_of_time,
-                                     const std::function<void()>& worked_one = {}) {
-    std::vector<char> worked(batch.size(), 0);  // not vector<bool>: each thread writes its own element
-    parallel_for(batch.size(), jobs, [&](size_t i) {
+std::vector<RecordResult> work_claims(RunKind& kind, const Replicable& r, const std::string& claim_time,
+                                      std::vector<Claim> claims, int jobs, const OutOfTime& out_of_time,
+                                      const std::function<void()>& worked_one = {}) {
+    std::unique_ptr<ClaimedBatch> batch;
+    try {
+        batch = kind.batch(r, claim_time, claims);
+    } catch (...) {
+        restore_after_failure(kind, r, claim_time, claims);
+        throw;
+    }
+    std::vector<char> worked(batch->size(), 0);  // not vector<bool>: each thread writes its own element
+    parallel_for(batch->size(), jobs, [&](size_t i) {
         if (stop_requested() || out_of_time())
             return;
-        worked[i] = batch.work(i) ? 1 : 0;
+        worked[i] = batch->work(i) ? 1 : 0;
         if (worked[i] && worked_one)
             worked_one();
     });
-    batch.record(std::vector<bool>(worked.begin(), worked.end()));
-    std::vector<RecordResult> results;
-    for (size_t i = 0; i < batch.size(); ++i)
+    std::vector<size_t> done;
+    std::vector<Claim> unworked;
+    for (size_t i = 0; i < batch->size(); ++i) {
         if (worked[i])
-            results.push_back(batch.result(i));
+            done.push_back(i);
+        else
+            unworked.push_back(claims[i]);
+    }
+    try {
+        batch->record(done);
+    } catch (...) {
+        restore_after_failure(kind, r, claim_time, claims);
+        throw;
+    }
+    const ClaimableWork& work = kind.work();
+    restore_claims(kind.site().database(work.database), work, r, claim_time, unworked);
+    std::vector<RecordResult> results;
+    for (size_t i : done)
+        results.push_back(batch->result(i));
     return results;
 }
 
@@ -61,12 +101,12 @@ void add_results(const std::string& replicable, const std::vector<RecordResult>&
 }
 
 // After a type's last batch: how many failures were not logged, and how to list them.
-void log_unlogged_failures(const RunKind& kind, const std::string& replicable, const TypeTotals& totals) {
+void log_unlogged_failures(RunKind& kind, const std::string& replicable, const TypeTotals& totals) {
     if (spdlog::should_log(spdlog::level::info) || totals.failed <= k_failures_logged)
         return;
     log_record(spdlog::level::warn, LogFields{replicable, std::nullopt, std::nullopt},
                "and " + std::to_string(totals.failed - k_failures_logged) + " more failures: geo-ssf list " +
-                   replicable + " " + kind.failed_filter() + " (or geo-ssf -v to log each)");
+                   replicable + " " + kind.work().failed_filter + " (or geo-ssf -v to log each)");
 }
 
 }  // namespace
@@ -94,13 +134,19 @@ namespace {
 // Runs type R until nothing is due, the time is up or a stop is requested.
 void run_type(RunKind& kind, const Replicable& r, const RunLimits& limits, const std::function<bool()>& out_of_time,
               TypeTotals& totals) {
-    totals.released = kind.prepare(r, totals);
+    const ClaimableWork& work = kind.work();
+    pqxx::connection& db = kind.site().database(work.database);
+    kind.prepare(r, totals);
+    totals.released = release_abandoned(db, work, r, "");
     if (totals.released)
         spdlog::info("{}: released {} rows left started by runs that are gone", r.name, totals.released);
+    auto timeout = (kind.site().config().*work.settings).*work.timeout;
+    if (long long timed_out = fail_timed_out(db, work, r, timeout))
+        spdlog::warn("{}: {} {}s timed out", r.name, timed_out, work.name);
     std::function<void()> worked_one;
     std::atomic<long long> done{0};
     if (limits.progress) {
-        long long due = kind.count_due(r);
+        long long due = count_due(db, work, r);
         limits.progress(r.name, 0, due);
         worked_one = [&, due] { limits.progress(r.name, ++done, std::max(due, done.load())); };
     }
@@ -108,18 +154,19 @@ void run_type(RunKind& kind, const Replicable& r, const RunLimits& limits, const
     while (!ran_out && !stop_requested() && !out_of_time()) {
         auto claim_started = Clock::now();
         // Each batch has its own claim time, so timeouts count from when its rows were claimed.
-        RunLock run(kind.claims_database());
-        auto batch = kind.claim(r, run.claim_time(), {limits.batch_size, nullptr});
-        if (batch->size() == 0) {
+        RunLock run(db);
+        auto claims = claim_due(db, work, r, run.claim_time(), limits.batch_size);
+        if (claims.empty()) {
             ran_out = true;
             break;
         }
-        totals.claimed += static_cast<long long>(batch->size());
+        size_t claimed = claims.size();
+        totals.claimed += static_cast<long long>(claimed);
         auto work_started = Clock::now();
-        auto results = work_batch(*batch, limits.jobs, out_of_time, worked_one);
-        ran_out = static_cast<int>(batch->size()) < limits.batch_size && results.size() == batch->size();
+        auto results = work_claims(kind, r, run.claim_time(), std::move(claims), limits.jobs, out_of_time, worked_one);
+        ran_out = static_cast<int>(claimed) < limits.batch_size && results.size() == claimed;
         add_results(r.name, results, totals);
-        spdlog::debug("{}: claimed {} in {} ms, worked and recorded them in {} ms", r.name, batch->size(),
+        spdlog::debug("{}: claimed {} in {} ms, worked and recorded them in {} ms", r.name, claimed,
                       std::chrono::duration_cast<std::chrono::milliseconds>(work_started - claim_started).count(),
                       milliseconds_since(work_started));
     }
@@ -159,15 +206,17 @@ std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replica
         log_unlogged_failures(kind, r->name, totals);
         all.push_back(std::move(totals));
     }
-    fold_tallies(kind.claims_database());
+    fold_tallies(kind.site().database(kind.work().database));
     return all;
 }
 
 std::vector<RecordResult> run_records(RunKind& kind, const Replicable& r, const std::vector<long long>& ids, int jobs,
                                       const std::string& unclaimed_reason) {
-    RunLock run(kind.claims_database());
-    auto batch = kind.claim(r, run.claim_time(), {0, &ids});
-    auto results = work_batch(*batch, jobs, [] { return false; });
+    const ClaimableWork& work = kind.work();
+    pqxx::connection& db = kind.site().database(work.database);
+    RunLock run(db);
+    auto claims = claim_records(db, work, r, run.claim_time(), ids);
+    auto results = work_claims(kind, r, run.claim_time(), std::move(claims), jobs, [] { return false; });
     for (long long id : ids)
         if (std::none_of(results.begin(), results.end(), [&](const RecordResult& x) { return x.id == id; }))
             results.push_back({id, RecordResult::Kind::failed, unclaimed_reason});

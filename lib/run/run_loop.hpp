@@ -4,7 +4,9 @@
 // --max-runtime passes or a stop is requested. Each kind of run supplies its steps (RunKind).
 #pragma once
 
+#include "db/claims.hpp"
 #include "site/config.hpp"
+#include "site/site.hpp"
 
 #include <pqxx/pqxx>
 
@@ -13,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace geo_ssf {
@@ -80,69 +83,48 @@ public:
     // short, and the record is put back as if it had not been started.
     virtual bool work(size_t i) = 0;
     virtual RecordResult result(size_t i) const = 0;
-    // Records the outcomes of the WORKED records, and puts the others back as they were.
-    virtual void record(const std::vector<bool>& worked) = 0;
+    // Records the outcomes of the records WORKED (indexes), in one transaction; the run loop
+    // puts the others back.
+    virtual void record(const std::vector<size_t>& worked) = 0;
 };
 
-// A batch of CLAIMs (each with its record's `id`) worked into OUTCOMEs, one per claim.
-template <typename Claim, typename Outcome>
+// A batch of claims worked into OUTCOMEs, one per claim.
+template <typename Outcome>
 class ClaimedBatchOf : public ClaimedBatch {
 public:
     explicit ClaimedBatchOf(std::vector<Claim> claims) : m_claims(std::move(claims)), m_outcomes(m_claims.size()) {}
 
     size_t size() const override { return m_claims.size(); }
 
-    void record(const std::vector<bool>& worked) override {
+    void record(const std::vector<size_t>& worked) override {
         std::vector<std::pair<long long, Outcome>> outcomes;
-        std::vector<Claim> unworked;
-        for (size_t i = 0; i < m_claims.size(); ++i) {
-            if (worked[i])
-                outcomes.emplace_back(m_claims[i].id, m_outcomes[i]);
-            else
-                unworked.push_back(m_claims[i]);
-        }
-        record(outcomes, unworked);
+        for (size_t i : worked)
+            outcomes.emplace_back(m_claims[i].id, m_outcomes[i]);
+        record_outcomes(outcomes);
     }
 
 protected:
-    // Records OUTCOMES (by record id) and puts the UNWORKED claims back as they were.
-    virtual void record(const std::vector<std::pair<long long, Outcome>>& outcomes,
-                        const std::vector<Claim>& unworked) = 0;
-
-    std::vector<long long> ids() const {
-        std::vector<long long> out;
-        for (const auto& c : m_claims)
-            out.push_back(c.id);
-        return out;
-    }
+    // Records OUTCOMES, by record id.
+    virtual void record_outcomes(const std::vector<std::pair<long long, Outcome>>& outcomes) = 0;
 
     std::vector<Claim> m_claims;
     std::vector<Outcome> m_outcomes;  // m_outcomes[i] is set by work(i)
 };
 
-// Which records a claim takes: up to LIMIT due ones, or the records IDS whatever their state
-// (except those a live run holds).
-struct ClaimRequest {
-    int limit = 0;
-    const std::vector<long long>* ids = nullptr;
-};
-
-// What a kind of run supplies to the loop.
+// What a kind of run supplies to the loop besides the kind of work it claims; releasing the rows
+// of runs that are gone and timing out stuck ones the loop does for every kind.
 class RunKind {
 public:
     virtual ~RunKind() = default;
-    // The database whose rows are claimed (and locked by the run's RunLock).
-    virtual pqxx::connection& claims_database() = 0;
-    // The option of geo-ssf list that shows this kind's failures: "--sync-state failed".
-    virtual const char* failed_filter() const = 0;
-    // Once per type before its first claim: backfills, releases rows of runs that are gone
-    // (returns how many), times out stuck rows.
-    virtual long long prepare(const Replicable& r, TypeTotals& totals) = 0;
-    // How many records of R are due now (after prepare), for a progress line.
-    virtual long long count_due(const Replicable& r) = 0;
-    // Claims the records REQUEST names, stamped with CLAIM_TIME.
-    virtual std::unique_ptr<ClaimedBatch> claim(const Replicable& r, const std::string& claim_time,
-                                                const ClaimRequest& request) = 0;
+    virtual Site& site() = 0;
+    virtual const ClaimableWork& work() const = 0;
+    // Once per type before its first claim: backfills, registry consistency.
+    virtual void prepare(const Replicable& r, TypeTotals& totals) = 0;
+    // The batch that works CLAIMS of R, claimed with CLAIM_TIME; it may read what the work
+    // needs (where the repositories are, the primary's checksums). Should that fail, the loop
+    // puts the claims back.
+    virtual std::unique_ptr<ClaimedBatch> batch(const Replicable& r, const std::string& claim_time,
+                                                std::vector<Claim> claims) = 0;
 };
 
 // The types a run works: those named (an error for one whose ENABLED switch is off), or every

@@ -18,58 +18,6 @@ namespace geo_ssf::secondary {
 
 namespace {
 
-struct Event {
-    long long id = 0;
-    std::string replicable;
-    std::string name;
-    std::string payload;
-    bool gap_is_old = false;  // a gap just before this event would be a rolled-back transaction
-};
-
-std::optional<long long> read_event_cursor(pqxx::connection& geo) {
-    pqxx::read_transaction tx(geo);
-    auto row = tx.exec1("SELECT max(event_id) FROM event_log_states");
-    if (row[0].is_null())
-        return std::nullopt;
-    return row[0].as<long long>();
-}
-
-long long newest_event_id(pqxx::connection& main) {
-    return read_primary(main, [](pqxx::transaction_base& tx) {
-        return tx.exec1("SELECT coalesce(max(id), 0) FROM geo_events")[0].as<long long>();
-    });
-}
-
-// Moves the cursor to LAST in TX, the transaction that applies the events up to it.
-void move_cursor(pqxx::work& tx, long long last) {
-    tx.exec_params("DELETE FROM event_log_states WHERE event_id <> $1", last);
-    tx.exec_params("INSERT INTO event_log_states (event_id, created_at) VALUES ($1, now() AT TIME ZONE 'utc')"
-                   " ON CONFLICT (event_id) DO NOTHING",
-                   last);
-}
-
-// When an event is old enough that an event id missing before it belongs to a transaction that
-// rolled back: ten minutes before now, on the primary's clock. A standby shows the primary as it
-// was when its last replayed transaction committed, so "now" is that time there: an event a
-// lagging, paused or cut-off standby shows is not taken for old only because the standby is
-// behind (a standby that has replayed all it received may have lost its primary), and the
-// events of a transaction it has not replayed yet are never skipped.
-constexpr const char* k_old_event_sql =
-    "coalesce(created_at < CASE WHEN NOT pg_is_in_recovery() THEN now() ELSE pg_last_xact_replay_timestamp() END"
-    " - interval '10 minutes', false)";
-
-std::vector<Event> read_events(pqxx::connection& main, long long after, int batch) {
-    return read_primary(main, [&](pqxx::transaction_base& tx) {
-        std::vector<Event> events;
-        for (const auto& row : tx.exec_params(std::string("SELECT id, replicable_name, event_name, payload::text, ") +
-                                                  k_old_event_sql + " FROM geo_events WHERE id > $1 ORDER BY id LIMIT $2",
-                                              after, batch))
-            events.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                              row[3].as<std::string>(), row[4].as<bool>()});
-        return events;
-    });
-}
-
 // What one event asks of the tracking database, once it is checked.
 struct EventAction {
     const Replicable* replicable = nullptr;
@@ -140,22 +88,6 @@ void add_change(RecordChanges& changes, EventName name) {
         changes.sync = true;
 }
 
-// Of IDS, the primary's records of R that exist and are in R's scope, ascending.
-std::vector<long long> records_in_scope(Site& site, const Replicable& r, const std::vector<long long>& ids) {
-    if (ids.empty())
-        return {};
-    return read_primary(site.main_database(), [&](pqxx::transaction_base& main) {
-        std::vector<long long> out;
-        const std::string& key = r.model_key;
-        for (const auto& row : main.exec_params("SELECT " + key + " FROM " + r.model_table + " WHERE " + key +
-                                                    " = ANY($1::bigint[]) AND " + scope_predicate(r) +
-                                                    " ORDER BY " + key,
-                                                bigint_array(ids)))
-            out.push_back(row[0].as<long long>());
-        return out;
-    });
-}
-
 // Applies the changes of one type in TX: one statement per kind of change, whatever the number
 // of events. Marks apply only to records in scope (created or updated since may be gone or out
 // of scope: nothing changes then); deletions apply to every record, gone by now.
@@ -167,7 +99,7 @@ void apply_changes(Site& site, pqxx::work& tx, const Replicable& r, const std::m
         if (c.sync || c.verification)
             marked.push_back(id);
     }
-    auto scope = records_in_scope(site, r, marked);
+    auto scope = read_ids_in_scope(site.main_database(), r, marked);
     std::vector<long long> sync, verification;
     for (long long id : scope) {
         const RecordChanges& c = changes.at(id);
@@ -205,44 +137,15 @@ long long apply_events(Site& site, pqxx::work& tx, const std::vector<Event>& eve
 
 }  // namespace
 
-namespace {
-
-// Only one run replays events at a time; the others skip this step rather than replay the same
-// events and move the cursor in a race.
-constexpr long long k_event_lock_key = 0x67656f2d65766eLL;  // "geo-evn"
-
-class EventLock {
-public:
-    explicit EventLock(pqxx::connection& geo) : m_geo(geo) {
-        m_held = pqxx::nontransaction(m_geo)
-                     .exec1("SELECT pg_try_advisory_lock(" + std::to_string(k_event_lock_key) + ")")[0]
-                     .as<bool>();
-    }
-    ~EventLock() {
-        if (!m_held)
-            return;
-        try {
-            pqxx::nontransaction(m_geo).exec("SELECT pg_advisory_unlock(" + std::to_string(k_event_lock_key) + ")");
-        } catch (...) {
-            // The connection is gone, and the lock with it.
-        }
-    }
-    EventLock(const EventLock&) = delete;
-    EventLock& operator=(const EventLock&) = delete;
-    bool held() const { return m_held; }
-
-private:
-    pqxx::connection& m_geo;
-    bool m_held = false;
-};
-
-}  // namespace
-
 EventCounts consume_events(Site& site, int batch, const std::function<bool()>& should_stop, int* removals_failed) {
     EventCounts counts;
     pqxx::connection& geo = site.geo_database();
-    EventLock lock(geo);
-    std::optional<long long> cursor = read_event_cursor(geo);
+    EventReplayLock lock(geo);
+    std::optional<long long> cursor;
+    {
+        pqxx::read_transaction tx(geo);
+        cursor = event_cursor(tx);
+    }
     if (!lock.held()) {
         counts.last_event_id = cursor.value_or(0);
         return counts;
@@ -250,15 +153,16 @@ EventCounts consume_events(Site& site, int batch, const std::function<bool()>& s
     if (!cursor) {
         // A new secondary starts after the newest event, as GitLab's log cursor does: registry
         // consistency registers the records the backlog names, without replaying it.
+        cursor = read_primary(site.main_database(), [](pqxx::transaction_base& main) { return newest_event_id(main); });
         pqxx::work tx(geo);
-        cursor = newest_event_id(site.main_database());
-        move_cursor(tx, *cursor);
+        move_event_cursor(tx, *cursor);
         tx.commit();
         spdlog::info("no event replayed yet: starting after the newest event, {}", *cursor);
     }
     counts.last_event_id = *cursor;
     while (true) {
-        auto events = read_events(site.main_database(), *cursor, batch);
+        auto events = read_primary(site.main_database(),
+                                   [&](pqxx::transaction_base& main) { return read_events(main, *cursor, batch); });
         size_t usable = 0;
         // Cursor 0: the log was empty when this secondary started, so its first event is the next.
         long long expected = *cursor != 0 ? *cursor + 1 : (events.empty() ? 0 : events.front().id);
@@ -274,7 +178,7 @@ EventCounts consume_events(Site& site, int batch, const std::function<bool()>& s
         std::vector<Removal> removals;
         counts.skipped += apply_events(site, tx, events, removals);
         long long last = events.back().id;
-        move_cursor(tx, last);
+        move_event_cursor(tx, last);
         tx.commit();
         int failed = remove_repositories(site, removals);
         if (removals_failed)

@@ -1,7 +1,7 @@
 #include "secondary/removal.hpp"
 
 #include "common/error.hpp"
-#include "db/states.hpp"
+#include "db/registry_table.hpp"
 #include "repo/quarantine.hpp"
 #include "repo/staging.hpp"
 #include "repo/storage.hpp"
@@ -13,25 +13,6 @@
 #include <cstdio>
 
 namespace geo_ssf::secondary {
-
-namespace {
-
-// The registry row of a copy that is still there: sync failed, so that status and show tell,
-// and the next run's registry consistency finds it again and retries the removal (a record
-// still on the primary is synced again after a minute instead).
-void keep_registry_row(Site& site, const Removal& removal, const std::string& reason) {
-    const Replicable& r = *removal.replicable;
-    std::string failure = truncate_failure("repository not removed: " + reason);
-    pqxx::work tx(site.geo_database());
-    tx.exec_params("INSERT INTO " + r.registry_table + " (" + r.foreign_key +
-                       ", created_at, state, retry_count, retry_at, last_sync_failure)"
-                       " VALUES ($1, now(), 3, 1, now() + interval '1 minute', $2) ON CONFLICT (" + r.foreign_key +
-                       ") DO UPDATE SET state = 3, retry_at = EXCLUDED.retry_at, last_sync_failure = EXCLUDED.last_sync_failure",
-                   removal.id, failure);
-    tx.commit();
-}
-
-}  // namespace
 
 int remove_repositories(Site& site, const std::vector<Removal>& removals) {
     const Config& config = site.config();
@@ -47,7 +28,9 @@ int remove_repositories(Site& site, const std::vector<Removal>& removals) {
         } catch (const Error& e) {
             spdlog::warn("{} {}: repository not removed: {}; its registry row is kept and the next sync retries",
                          removal.replicable->name, removal.id, e.what());
-            keep_registry_row(site, removal, e.what());
+            // Its registry row says so, and the next run's registry consistency finds it again and
+            // retries the removal (a record still on the primary is synced again instead).
+            registry_table::record_removal_failure(site.geo_database(), *removal.replicable, removal.id, e.what());
             ++failed;
         }
     }

@@ -1,5 +1,5 @@
-// reverify and resync on a secondary: registry rows go back to verification pending (synced
-// rows only) or to sync pending.
+// reverify on a secondary: synced registry rows go back to verification pending, or are
+// verified at once (--now).
 #pragma once
 
 #include "run/marking.hpp"
@@ -7,6 +7,5 @@
 namespace geo_ssf::secondary {
 
 extern const MarkingSteps k_reverify_steps;
-extern const MarkingSteps k_resync_steps;
 
 }  // namespace geo_ssf::secondary

@@ -20,22 +20,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct PrimaryState {
-    int16_t state = 0;
-    std::string checksum;
-};
-
-std::map<long long, PrimaryState> primary_states(pqxx::transaction_base& tx, const Replicable& r,
-                                                 const std::vector<long long>& ids) {
-    std::map<long long, PrimaryState> out;
-    for (const auto& row : tx.exec_params("SELECT " + r.foreign_key + ", verification_state, encode(verification_checksum, "
-                                              "'hex') FROM " + r.states_table + " WHERE " + r.foreign_key +
-                                              " = ANY($1::bigint[])",
-                                          bigint_array(ids)))
-        out[row[0].as<long long>()] = {row[1].as<int16_t>(), row[2].is_null() ? "" : row[2].as<std::string>()};
-    return out;
-}
-
 // "refs differ: refs/heads/main here 1a2b3c4 primary 5d6e7f8; refs/tags/v1 only on the primary"
 std::string describe_ref_differences(const std::filesystem::path& local, const std::string& url,
                                      const TransportSettings& transport) {
@@ -64,47 +48,18 @@ std::string describe_ref_differences(const std::filesystem::path& local, const s
     }
 }
 
-// What the primary's database says of the claimed records: their states and repository paths.
-struct PrimaryView {
-    std::map<long long, PrimaryState> states;
-    RepositoryPaths paths;
-};
-
-// Reads the PrimaryView of CLAIMS. When that fails, the claims are put back as they were before
-// the error stops the run, so that nothing of the batch is recorded.
-PrimaryView read_primary_view(Site& site, const Replicable& r, const std::string& claim_time,
-                              const std::vector<registry_table::Claim>& claims) {
-    std::vector<long long> ids;
-    for (const auto& c : claims)
-        ids.push_back(c.id);
-    if (ids.empty())
-        return {};
-    try {
-        return read_primary(site.main_database(), [&](pqxx::transaction_base& main) {
-            return PrimaryView{primary_states(main, r, ids), repository_paths(main, r, ids)};
-        });
-    } catch (...) {
-        try {
-            registry_table::restore_claimed_verifications(site.geo_database(), r, claim_time, claims);
-        } catch (const std::exception& e) {
-            spdlog::warn("{}: could not put back the claimed rows: {}", r.name, e.what());
-        }
-        throw;
-    }
-}
-
-class CompareBatch : public ClaimedBatchOf<registry_table::Claim, RegistryVerificationOutcome> {
+class CompareBatch : public ClaimedBatchOf<RegistryVerificationOutcome> {
 public:
-    CompareBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<registry_table::Claim> claims,
+    CompareBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<Claim> claims,
                  PrimaryView primary)
         : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)),
           m_primary(std::move(primary.states)), m_paths(std::move(primary.paths)) {}
 
     bool work(size_t i) override {
-        const registry_table::Claim& c = m_claims[i];
+        const Claim& c = m_claims[i];
         const Config& config = m_site.config();
         auto p = m_primary.find(c.id);
-        if (p == m_primary.end() || p->second.state != static_cast<int16_t>(VerificationState::succeeded)) {
+        if (p == m_primary.end() || p->second.state != VerificationState::succeeded) {
             m_outcomes[i] = registry_verification_disabled();
             return true;
         }
@@ -118,7 +73,7 @@ public:
                 m_outcomes[i] = registry_verification_succeeded(checksum);
                 return true;
             }
-            m_outcomes[i] = registry_verification_mismatched(c.retry_count, checksum, p->second.checksum, c.registry_id);
+            m_outcomes[i] = registry_verification_mismatched(c.retry_count, checksum, p->second.checksum, c.row_id);
             m_outcomes[i].ref_differences = describe_ref_differences(
                 local, primary_repository_url(config.primary_url, path->second), config.transport);
         } catch (const std::exception& e) {
@@ -138,18 +93,15 @@ public:
                 o.ref_differences ? "checksum mismatch: " + *o.ref_differences : o.failure.value_or("")};
     }
 
-    void record(const std::vector<std::pair<long long, RegistryVerificationOutcome>>& outcomes,
-                const std::vector<registry_table::Claim>& unworked) override {
-        pqxx::connection& geo = m_site.geo_database();
-        registry_table::record_verification_outcomes(geo, m_replicable, m_claim_time, outcomes);
-        registry_table::restore_claimed_verifications(geo, m_replicable, m_claim_time, unworked);
+private:
+    void record_outcomes(const std::vector<std::pair<long long, RegistryVerificationOutcome>>& outcomes) override {
+        registry_table::record_verification_outcomes(m_site.geo_database(), m_replicable, m_claim_time, outcomes);
     }
 
-private:
     Site& m_site;
     const Replicable& m_replicable;
     std::string m_claim_time;
-    std::map<long long, PrimaryState> m_primary;
+    std::map<long long, PrimaryVerificationState> m_primary;
     RepositoryPaths m_paths;
 };
 
@@ -157,25 +109,13 @@ class SecondaryVerification : public RunKind {
 public:
     explicit SecondaryVerification(Site& site) : m_site(site) {}
 
-    pqxx::connection& claims_database() override { return m_site.geo_database(); }
-    const char* failed_filter() const override { return "--verification-state failed"; }
+    Site& site() override { return m_site; }
+    const ClaimableWork& work() const override { return k_registry_verification; }
+    void prepare(const Replicable&, TypeTotals&) override {}
 
-    long long count_due(const Replicable& r) override { return registry_table::count_due_verifications(m_site.geo_database(), r); }
-    long long prepare(const Replicable& r, TypeTotals&) override {
-        pqxx::connection& geo = m_site.geo_database();
-        long long released = registry_table::release_abandoned_verifications(geo, r, "");
-        if (long long timed_out =
-                registry_table::fail_timed_out_verifications(geo, r, m_site.config().verification.timeout))
-            spdlog::warn("{}: {} verifications timed out", r.name, timed_out);
-        return released;
-    }
-
-    std::unique_ptr<ClaimedBatch> claim(const Replicable& r, const std::string& claim_time,
-                                        const ClaimRequest& request) override {
-        pqxx::connection& geo = m_site.geo_database();
-        auto claims = request.ids ? registry_table::claim_verifications(geo, r, claim_time, *request.ids)
-                                  : registry_table::claim_due_verifications(geo, r, claim_time, request.limit);
-        PrimaryView primary = read_primary_view(m_site, r, claim_time, claims);
+    std::unique_ptr<ClaimedBatch> batch(const Replicable& r, const std::string& claim_time,
+                                        std::vector<Claim> claims) override {
+        PrimaryView primary = read_primary_view(m_site.main_database(), r, ids_of(claims));
         return std::make_unique<CompareBatch>(m_site, r, claim_time, std::move(claims), std::move(primary));
     }
 

@@ -46,13 +46,6 @@ std::string redact_passwords(const std::string& text);
 // it that no pattern recognizes as a password.
 std::string redact_passwords(const std::string& text, const std::string& conninfo);
 
-// Applies SET_ASSIGNMENTS to the rows of TABLE that PREDICATE selects, BATCH rows per
-// transaction in KEY order, so that millions of rows neither lock the table nor bloat it in one
-// statement. Calls PROGRESS(done) after each batch; returns how many rows changed.
-long long update_in_batches(pqxx::connection& connection, const std::string& table, const std::string& key,
-                            const std::string& set_assignments, const std::string& predicate, int batch,
-                            const std::function<void(long long)>& progress);
-
 // One line describing a libpqxx failure, for DatabaseError messages; passwords redacted.
 std::string describe_database_error(const std::exception& e);
 

@@ -6,6 +6,7 @@
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
@@ -15,7 +16,9 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 using namespace geo_ssf;
 using namespace geo_ssf::test;
@@ -425,6 +428,24 @@ TEST_CASE("checksum: geo-ssf checksum PATH...") {
                            other.string() + "\n");
         CHECK(r.err == "geo-ssf: error: " + broken.string() + ": reference refs/heads/main points at a missing object " +
                            oid + "\n" + "geo-ssf: error: " + nowhere.string() + ": repository does not exist\n");
+    }
+    SUBCASE("with --log-format json, each error line is a JSON object; stdout is the same") {
+        RunResult r = run_geo_ssf(
+            {"--log-format", "json", "checksum", broken.string(), good.string(), nowhere.string()});
+        CHECK(r.status == 1);
+        CHECK(r.out == git_show_ref_checksum(good) + " " + good.string() + "\n");
+        std::istringstream lines(r.err);
+        std::vector<nlohmann::json> errors;
+        for (std::string line; std::getline(lines, line);)
+            errors.push_back(nlohmann::json::parse(line));
+        REQUIRE(errors.size() == 2);
+        CHECK(errors[0]["message"] == broken.string() + ": reference refs/heads/main points at a missing object " + oid);
+        CHECK(errors[1]["message"] == nowhere.string() + ": repository does not exist");
+        for (const auto& error : errors) {
+            CHECK(error["level"] == "error");
+            CHECK(error["command"] == "checksum");
+            CHECK_FALSE(error.contains("exit_status"));  // the run goes on after it
+        }
     }
     SUBCASE("a relative path is printed as given, and needs no config") {
         RunOptions in_dir{dir.path(), {{"GEO_SSF_CONFIG", (dir / "no-such-config.yml").string()}}, {}};

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <regex>
 #include <sstream>
+#include <string>
+#include <vector>
 
 using namespace geo_ssf::test;
 
@@ -155,6 +157,57 @@ TEST_CASE("cli: an unreachable database exits 4") {
     TempDir dir;
     auto config = write_config(dir.path(), "primary", "host=127.0.0.1 port=1 dbname=none connect_timeout=5");
     check_one_line_error(run_geo_ssf({"-c", config.string(), "migrate"}), 4, "cannot connect to the main database");
+}
+
+TEST_CASE("cli: a command checks the migrations of the databases it uses, once its arguments are checked") {
+    TempDir dir;
+    TestDatabase main_db, geo_db;
+    auto primary = write_config(dir.path(), "primary", main_db.conninfo());
+    REQUIRE(run_geo_ssf({"-c", primary.string(), "generate", "replicable", "CoolWidget"}).status == 0);
+    auto secondary = write_config(dir / "secondary", "secondary", main_db.conninfo(), geo_db.conninfo(),
+                                  "replicables: ../replicables\nmigrations: ../migrations\n");
+    auto on = [](const std::filesystem::path& config, std::vector<std::string> args) {
+        args.insert(args.begin(), {"-c", config.string()});
+        return args;
+    };
+    auto check_pending = [](const std::vector<std::string>& args, const std::string& database, const std::string& where) {
+        RunResult r = run_geo_ssf(args);
+        CAPTURE(args[2]);
+        check_one_line_error(r, 3, "");
+        CHECK(std::regex_match(r.err, std::regex("geo-ssf: error: the " + database + R"( database has \d+ pending )" +
+                                                 R"(migration\(s\), the first \d{14}_\w+; run 'geo-ssf migrate')" +
+                                                 where + "\n")));
+    };
+
+    // Nothing migrated: a secondary names its tracking database first.
+    for (const auto& args : {on(primary, {"verify"}), on(primary, {"status"}), on(primary, {"show", "cool_widget", "1"}),
+                             on(primary, {"reverify", "cool_widget", "1"}),
+                             on(primary, {"event", "cool_widget", "created", "1"})})
+        check_pending(args, "main", "");
+    for (const auto& args : {on(secondary, {"sync"}), on(secondary, {"status"}), on(secondary, {"verify"}),
+                             on(secondary, {"show", "cool_widget", "1"}), on(secondary, {"resync", "cool_widget", "1"}),
+                             on(secondary, {"reverify", "cool_widget", "1"})})
+        check_pending(args, "geo", "");
+    // Bad arguments are found before any database is.
+    check_one_line_error(run_geo_ssf(on(primary, {"show", "cool_widget", "x"})), 2, "\"x\"");
+    check_one_line_error(run_geo_ssf(on(primary, {"event", "gadget", "created", "1"})), 2, "unknown replicable \"gadget\"");
+    check_one_line_error(run_geo_ssf(on(primary, {"reverify", "cool_widget"})), 2, "give either record IDs");
+    check_one_line_error(run_geo_ssf(on(primary, {"verify", "--max-runtime", "soon"})), 2, "invalid --max-runtime");
+    check_one_line_error(run_geo_ssf(on(primary, {"status", "gadget"})), 2, "unknown replicable \"gadget\"");
+    check_one_line_error(run_geo_ssf(on(secondary, {"sync", "--max-runtime", "soon"})), 2, "invalid --max-runtime");
+    check_one_line_error(run_geo_ssf(on(secondary, {"resync", "cool_widget", "--all", "--now"})), 2,
+                         "--all --now needs --limit");
+
+    // The tracking database migrated: sync and status, which also read the primary's, name that one.
+    REQUIRE(run_geo_ssf(on(secondary, {"migrate"})).status == 0);
+    check_pending(on(secondary, {"sync"}), "main", " on the primary");
+    check_pending(on(secondary, {"status"}), "main", " on the primary");
+
+    main_db.exec("CREATE TABLE cool_widgets (id bigserial PRIMARY KEY)");
+    REQUIRE(run_geo_ssf(on(primary, {"migrate"})).status == 0);
+    RunResult verify = run_geo_ssf(on(primary, {"verify"}));
+    CAPTURE(verify.err);
+    CHECK(verify.status == 0);
 }
 
 TEST_CASE("cli: replicables lists the types") {

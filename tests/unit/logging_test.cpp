@@ -84,4 +84,35 @@ TEST_CASE("logging: log_record's fields are JSON keys, and a prefix in text") {
     setup_logging(0, LogFormat::text);
 }
 
+TEST_CASE("logging: print_error_line is one line, in the log format; only a line that ends the command has a status") {
+    set_log_context("", "checksum");
+    setup_logging(0, LogFormat::text);
+    auto text = stderr_lines([] {
+        print_error_line("cannot fetch https://user:t0k3n@host/a.git: refused\ndetail", ExitStatus::runtime);
+        print_error_line("/srv/a.git: repository does not exist  ");
+    });
+    REQUIRE(text.size() == 2);
+    CHECK(text[0] == "geo-ssf: error: cannot fetch https://user:***@host/a.git: refused");
+    CHECK(text[1] == "geo-ssf: error: /srv/a.git: repository does not exist");
+
+    setup_logging(0, LogFormat::json);
+    auto json = stderr_lines([] {
+        print_error_line("cannot fetch https://user:t0k3n@host/a.git: refused\ndetail", ExitStatus::runtime);
+        print_error_line("/srv/a.git: repository does not exist");
+    });
+    REQUIRE(json.size() == 2);
+    auto final_line = nlohmann::json::parse(json[0]);
+    CHECK(final_line["level"] == "error");
+    CHECK(final_line["message"] == "cannot fetch https://user:***@host/a.git: refused");
+    CHECK(final_line["exit_status"] == 5);
+    CHECK(final_line["command"] == "checksum");
+    auto going_on = nlohmann::json::parse(json[1]);
+    CHECK(going_on["level"] == "error");
+    CHECK(going_on["message"] == "/srv/a.git: repository does not exist");
+    CHECK_FALSE(going_on.contains("exit_status"));
+
+    set_log_context("", "");
+    setup_logging(0, LogFormat::text);
+}
+
 }

@@ -1,0 +1,404 @@
+#include "db/transitions.hpp"
+
+#include <algorithm>
+#include <array>
+#include <stdexcept>
+#include <utility>
+
+namespace geo_ssf {
+
+namespace {
+
+constexpr std::array<const char*, 15> k_column_names = {
+    "state",
+    "retry_count",
+    "retry_at",
+    "last_sync_failure",
+    "last_synced_at",
+    "missing_on_primary",
+    "verification_state",
+    "verification_started_at",
+    "verified_at",
+    "verification_checksum",
+    "verification_failure",
+    "verification_retry_count",
+    "verification_retry_at",
+    "checksum_mismatch",
+    "verification_checksum_mismatched",
+};
+
+struct ParameterSpec {
+    const char* name;
+    const char* type;
+};
+constexpr std::array<ParameterSpec, 13> k_parameters = {{
+    {"id", "bigint"},
+    {"state", "smallint"},
+    {"claim_time", "timestamptz"},
+    {"checksum", "text"},
+    {"failure", "text"},
+    {"retry_count", "integer"},
+    {"retry_in", "double precision"},
+    {"missing_on_primary", "boolean"},
+    {"checksum_mismatch", "boolean"},
+    {"mismatched_checksum", "text"},
+    {"sync_failure", "text"},
+    {"sync_retry_count", "integer"},
+    {"sync_retry_in", "double precision"},
+}};
+
+std::string default_parameter_sql(Parameter p) { return std::string("o.") + parameter_name(p); }
+
+Cell cell_of(const Row& row, Column column) {
+    auto it = row.find(column);
+    return it == row.end() ? Cell{} : it->second;
+}
+
+std::string constant_sql(const Cell& cell) {
+    if (std::holds_alternative<std::monostate>(cell))
+        return "NULL";
+    if (const auto* n = std::get_if<long long>(&cell))
+        return std::to_string(*n);
+    if (const auto* b = std::get_if<bool>(&cell))
+        return *b ? "true" : "false";
+    throw std::logic_error("a transition writes only numbers, flags and NULL as constants");
+}
+
+std::string outcome_columns(const std::vector<Parameter>& columns) {
+    std::string out;
+    for (Parameter p : columns)
+        out += (out.empty() ? "" : ", ") + std::string(parameter_name(p)) + " " + parameter_type(p);
+    return out;
+}
+
+}  // namespace
+
+const char* column_name(Column column) { return k_column_names.at(static_cast<size_t>(column)); }
+const char* parameter_name(Parameter parameter) { return k_parameters.at(static_cast<size_t>(parameter)).name; }
+const char* parameter_type(Parameter parameter) { return k_parameters.at(static_cast<size_t>(parameter)).type; }
+
+Value Value::number(long long n) {
+    Value v;
+    v.m_constant = n;
+    return v;
+}
+Value Value::of(SyncState state) { return number(static_cast<long long>(state)); }
+Value Value::of(VerificationState state) { return number(static_cast<long long>(state)); }
+Value Value::flag(bool b) {
+    Value v;
+    v.m_constant = b;
+    return v;
+}
+Value Value::null() { return Value(); }
+Value Value::now() {
+    Value v;
+    v.m_kind = Kind::now;
+    return v;
+}
+Value Value::parameter(Parameter p) {
+    Value v;
+    v.m_kind = Kind::parameter;
+    v.m_parameter = p;
+    return v;
+}
+Value Value::hex_parameter(Parameter p) {
+    Value v = parameter(p);
+    v.m_kind = Kind::hex_parameter;
+    return v;
+}
+Value Value::now_plus_parameter(Parameter p) {
+    Value v = parameter(p);
+    v.m_kind = Kind::now_plus_parameter;
+    return v;
+}
+Value Value::kept_if_verification_failed(Value otherwise) {
+    Value v;
+    v.m_kind = Kind::kept_if_verification_failed;
+    v.m_otherwise = std::make_shared<const Value>(std::move(otherwise));
+    return v;
+}
+
+std::string Value::sql(Column column, const std::string& row_alias,
+                       const std::function<std::string(Parameter)>& parameter_sql) const {
+    auto own = [&](Column c) { return (row_alias.empty() ? "" : row_alias + ".") + column_name(c); };
+    switch (m_kind) {
+    case Kind::constant:
+        return constant_sql(m_constant);
+    case Kind::now:
+        return "now()";
+    case Kind::parameter:
+        return parameter_sql(m_parameter);
+    case Kind::hex_parameter:
+        return "decode(" + parameter_sql(m_parameter) + ", 'hex')";
+    case Kind::now_plus_parameter:
+        return "now() + make_interval(secs => " + parameter_sql(m_parameter) + ")";
+    case Kind::kept_if_verification_failed:
+        return "CASE WHEN " + own(Column::verification_state) + " = " + sql::value(VerificationState::failed) +
+               " THEN " + own(column) + " ELSE " + m_otherwise->sql(column, row_alias, parameter_sql) + " END";
+    }
+    return {};
+}
+
+Cell Value::evaluate(Column column, const Row& before, const Parameters& parameters, Time now) const {
+    auto given = [&] {
+        auto it = parameters.find(m_parameter);
+        return it == parameters.end() ? Cell{} : it->second;
+    };
+    switch (m_kind) {
+    case Kind::constant:
+        return m_constant;
+    case Kind::now:
+        return now;
+    case Kind::parameter:
+    case Kind::hex_parameter:
+        return given();
+    case Kind::now_plus_parameter: {
+        Cell seconds = given();
+        if (const auto* n = std::get_if<long long>(&seconds))
+            return Time{now.seconds + static_cast<double>(*n)};
+        return Cell{};
+    }
+    case Kind::kept_if_verification_failed:
+        if (cell_of(before, Column::verification_state) ==
+            Cell{static_cast<long long>(VerificationState::failed)})
+            return cell_of(before, column);
+        return m_otherwise->evaluate(column, before, parameters, now);
+    }
+    return {};
+}
+
+void Value::add_parameters(std::vector<Parameter>& out) const {
+    if (m_kind == Kind::parameter || m_kind == Kind::hex_parameter || m_kind == Kind::now_plus_parameter)
+        if (std::find(out.begin(), out.end(), m_parameter) == out.end())
+            out.push_back(m_parameter);
+    if (m_otherwise)
+        m_otherwise->add_parameters(out);
+}
+
+Transition::Transition(std::initializer_list<Write> writes) : m_writes(writes) {}
+
+Transition Transition::then(const Transition& more) const {
+    std::vector<Write> writes;
+    for (const auto& w : m_writes)
+        if (!more.writes(w.column))
+            writes.push_back(w);
+    writes.insert(writes.end(), more.m_writes.begin(), more.m_writes.end());
+    return Transition(std::move(writes));
+}
+
+std::string Transition::set_list(const std::string& row_alias) const {
+    return set_list(row_alias, default_parameter_sql);
+}
+
+std::string Transition::set_list(const std::string& row_alias,
+                                 const std::function<std::string(Parameter)>& parameter_sql) const {
+    std::string out;
+    for (const auto& w : m_writes)
+        out += (out.empty() ? "" : ", ") + std::string(column_name(w.column)) + " = " +
+               w.value.sql(w.column, row_alias, parameter_sql);
+    return out;
+}
+
+Row Transition::apply(const Row& before, const Parameters& parameters, Time now) const {
+    Row after = before;
+    for (const auto& w : m_writes)
+        after[w.column] = w.value.evaluate(w.column, before, parameters, now);
+    return after;
+}
+
+std::vector<Parameter> Transition::parameters() const {
+    std::vector<Parameter> out;
+    for (const auto& w : m_writes)
+        w.value.add_parameters(out);
+    return out;
+}
+
+bool Transition::writes(Column column) const {
+    return std::any_of(m_writes.begin(), m_writes.end(), [&](const Write& w) { return w.column == column; });
+}
+
+std::string outcome_records_sql(const std::vector<Parameter>& columns, int n) {
+    return "jsonb_to_recordset($" + std::to_string(n) + "::jsonb) AS o(" + outcome_columns(columns) + ")";
+}
+
+std::string outcome_record_sql(const std::vector<Parameter>& columns, int n) {
+    return "jsonb_to_record($" + std::to_string(n) + "::jsonb) AS o(" + outcome_columns(columns) + ")";
+}
+
+namespace transition {
+
+using C = Column;
+using P = Parameter;
+using V = Value;
+
+Transition sync_pending() {
+    return {{C::state, V::of(SyncState::pending)},
+            {C::retry_at, V::null()},
+            {C::retry_count, V::number(0)},
+            {C::verification_state, V::of(VerificationState::disabled)}};
+}
+
+Transition sync_pending_bulk() { return {{C::state, V::of(SyncState::pending)}}; }
+
+Transition sync_started() {
+    return {{C::state, V::of(SyncState::started)}, {C::last_synced_at, V::parameter(P::claim_time)}};
+}
+
+Transition sync_succeeded(bool primary_verified) {
+    Transition synced = {{C::state, V::of(SyncState::synced)},
+                         {C::retry_count, V::number(0)},
+                         {C::retry_at, V::null()},
+                         {C::last_sync_failure, V::null()},
+                         {C::missing_on_primary, V::parameter(P::missing_on_primary)}};
+    return synced.then(primary_verified ? verification_pending(VerificationTable::registry)
+                                        : Transition{{C::verification_state, V::of(VerificationState::disabled)}});
+}
+
+Transition sync_succeeded_while_pending() {
+    return {{C::retry_count, V::number(0)},
+            {C::retry_at, V::null()},
+            {C::last_sync_failure, V::null()},
+            {C::missing_on_primary, V::parameter(P::missing_on_primary)}};
+}
+
+Transition sync_failed() {
+    return {{C::state, V::of(SyncState::failed)},
+            {C::retry_count, V::parameter(P::retry_count)},
+            {C::retry_at, V::now_plus_parameter(P::retry_in)},
+            {C::last_sync_failure, V::parameter(P::failure)}};
+}
+
+Transition sync_timed_out() {
+    return {{C::state, V::of(SyncState::failed)},
+            {C::last_sync_failure, V::parameter(P::failure)},
+            {C::retry_count, V::number(1)},
+            {C::retry_at, V::now_plus_parameter(P::retry_in)}};
+}
+
+Transition removal_failed() {
+    return {{C::state, V::of(SyncState::failed)},
+            {C::retry_at, V::now_plus_parameter(P::retry_in)},
+            {C::last_sync_failure, V::parameter(P::failure)}};
+}
+
+Transition verification_pending(VerificationTable table) {
+    Transition pending = {{C::verification_state, V::of(VerificationState::pending)},
+                          {C::verification_failure, V::null()},
+                          {C::verification_retry_count, V::kept_if_verification_failed(V::number(0))},
+                          {C::verification_retry_at, V::kept_if_verification_failed(V::null())}};
+    if (table == VerificationTable::states)
+        return pending;
+    return pending.then({{C::checksum_mismatch, V::kept_if_verification_failed(V::flag(false))},
+                         {C::verification_checksum_mismatched, V::kept_if_verification_failed(V::null())}});
+}
+
+Transition verification_pending_bulk() { return {{C::verification_state, V::of(VerificationState::pending)}}; }
+
+Transition verification_started() {
+    return {{C::verification_state, V::of(VerificationState::started)},
+            {C::verification_started_at, V::parameter(P::claim_time)}};
+}
+
+namespace {
+
+// What clears a registry's mismatch: any outcome but a failure.
+Transition mismatch_cleared() {
+    return {{C::checksum_mismatch, V::flag(false)}, {C::verification_checksum_mismatched, V::null()}};
+}
+
+}  // namespace
+
+Transition verification_succeeded(VerificationTable table) {
+    Transition succeeded = {{C::verification_state, V::of(VerificationState::succeeded)},
+                            {C::verification_checksum, V::hex_parameter(P::checksum)},
+                            {C::verification_failure, V::null()},
+                            {C::verification_retry_count, V::number(0)},
+                            {C::verification_retry_at, V::null()},
+                            {C::verified_at, V::now()}};
+    return table == VerificationTable::states ? succeeded : succeeded.then(mismatch_cleared());
+}
+
+Transition verification_failed() {
+    return {{C::verification_state, V::of(VerificationState::failed)},
+            {C::verification_checksum, V::null()},
+            {C::verification_failure, V::parameter(P::failure)},
+            {C::verification_retry_count, V::parameter(P::retry_count)},
+            {C::verification_retry_at, V::now_plus_parameter(P::retry_in)},
+            {C::verified_at, V::now()}};
+}
+
+Transition registry_verification_failed() {
+    return verification_failed().then({{C::verification_checksum, V::hex_parameter(P::checksum)},
+                                       {C::checksum_mismatch, V::parameter(P::checksum_mismatch)},
+                                       {C::verification_checksum_mismatched, V::hex_parameter(P::mismatched_checksum)},
+                                       {C::state, V::of(SyncState::failed)},
+                                       {C::retry_count, V::parameter(P::sync_retry_count)},
+                                       {C::retry_at, V::now_plus_parameter(P::sync_retry_in)},
+                                       {C::last_sync_failure, V::parameter(P::sync_failure)}});
+}
+
+Transition verification_disabled() { return {{C::verification_state, V::of(VerificationState::disabled)}}; }
+
+Transition verification_succeeded_while_restarted(VerificationTable table) {
+    Transition restarted = {{C::verification_state, V::of(VerificationState::pending)},
+                            {C::verification_checksum, V::hex_parameter(P::checksum)},
+                            {C::verified_at, V::now()},
+                            {C::verification_failure, V::null()},
+                            {C::verification_retry_count, V::number(0)},
+                            {C::verification_retry_at, V::null()}};
+    return table == VerificationTable::states ? restarted : restarted.then(mismatch_cleared());
+}
+
+Transition verification_timed_out(VerificationTable table) {
+    Transition timed_out = {{C::verification_state, V::of(VerificationState::failed)},
+                            {C::verification_failure, V::parameter(P::failure)},
+                            {C::verification_checksum, V::null()},
+                            {C::verification_retry_count, V::number(1)},
+                            {C::verification_retry_at, V::now_plus_parameter(P::retry_in)},
+                            {C::verified_at, V::now()}};
+    if (table == VerificationTable::states)
+        return timed_out;
+    return timed_out.then({{C::state, V::of(SyncState::failed)},
+                           {C::last_sync_failure, V::parameter(P::sync_failure)},
+                           {C::retry_count, V::number(1)},
+                           {C::retry_at, V::now_plus_parameter(P::retry_in)}});
+}
+
+Transition released(Column state_column) {
+    return {{state_column, state_column == C::state ? V::of(SyncState::pending) : V::of(VerificationState::pending)}};
+}
+
+Transition restored(Column state_column) { return {{state_column, V::parameter(P::state)}}; }
+
+}  // namespace transition
+
+namespace sql {
+
+std::string value(SyncState state) { return std::to_string(static_cast<int>(state)); }
+std::string value(VerificationState state) { return std::to_string(static_cast<int>(state)); }
+
+std::string sync_pending() { return "state = " + value(SyncState::pending); }
+
+std::string sync_failed_and_due() {
+    return "state = " + value(SyncState::failed) + " AND (retry_at IS NULL OR retry_at < now())";
+}
+
+std::string verification_pending() { return "verification_state = " + value(VerificationState::pending); }
+
+std::string verification_failed_and_due() {
+    return "verification_state = " + value(VerificationState::failed) +
+           " AND (verification_retry_at IS NULL OR verification_retry_at < now())";
+}
+
+std::string registry_synced() { return "state = " + value(SyncState::synced); }
+
+std::string verification_restarted(int n) {
+    const std::string claim = "$" + std::to_string(n) + "::timestamptz";
+    return "((verification_state = " + value(VerificationState::pending) + " AND verification_started_at = " + claim +
+           ") OR (verification_state = " + value(VerificationState::started) + " AND verification_started_at > " +
+           claim + "))";
+}
+
+}  // namespace sql
+
+}  // namespace geo_ssf

@@ -1,0 +1,124 @@
+#include "secondary/registry_consistency.hpp"
+
+#include "db/cursors.hpp"
+#include "db/model_table.hpp"
+#include "db/primary_reads.hpp"
+#include "db/registry_table.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <iterator>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace geo_ssf::secondary {
+
+namespace {
+
+// The copies to remove of UNUSED records: those of records that are gone, at the path their id
+// gives. Records that still exist have left the scope: as in GitLab, their copies stay on disk.
+std::vector<Removal> removals_of(Site& site, const Replicable& r, const std::vector<long long>& unused) {
+    std::vector<long long> gone = read_missing_ids(site.main_database(), r, unused);
+    std::vector<Removal> removals;
+    for (long long id : gone) {
+        if (auto path = repository_path_from_id(r, id))
+            removals.push_back({&r, id, *path, true});
+        else
+            spdlog::warn("{} {}: the record is gone and its repository path is unknown; its repository stays", r.name, id);
+    }
+    if (!removals.empty())
+        spdlog::info("{}: {} records are gone from the primary without a deleted event; their repositories move to "
+                     "the quarantine", r.name, removals.size());
+    if (unused.size() > gone.size())
+        spdlog::info("{}: {} records left the scope; their registry rows are removed, their repositories stay", r.name,
+                     unused.size() - gone.size());
+    return removals;
+}
+
+struct IdBatch {
+    std::pair<long long, long long> range;
+    std::vector<long long> ids;  // the primary's records in scope in the range, ascending
+};
+
+// The next range of the walk RANGES, with the records in scope in it.
+std::optional<IdBatch> next_batch(Site& site, const Replicable& r, IdRanges& ranges) {
+    return read_primary(site.main_database(), [&](pqxx::transaction_base& main) -> std::optional<IdBatch> {
+        IdRanges walk = ranges;  // moved on only once the read succeeds: it may be tried twice
+        auto range = walk.next(main);
+        std::optional<IdBatch> batch;
+        if (range)
+            batch = IdBatch{*range, ids_in_scope(main, r, range->first, range->second)};
+        ranges = walk;
+        return batch;
+    });
+}
+
+// Brings the registry in step with the primary's records in RANGE, in one transaction of the
+// tracking database that also moves CURSOR_NAME to CURSOR (when set). A mass removal
+// (mass_removal) without REMOVALS.allowed removes nothing and leaves the cursor, so that every
+// run says so until it is confirmed or set right.
+void reconcile_range(Site& site, const Replicable& r, std::pair<long long, long long> range,
+                     const std::vector<long long>& source, TypeTotals& totals,
+                     const std::optional<std::pair<std::string, std::optional<long long>>>& cursor,
+                     RemovalReport& removals) {
+    pqxx::work tx(site.geo_database());
+    auto tracked = registry_table::ids_in_range(tx, r, range.first, range.second);
+    std::vector<long long> untracked, unused;
+    std::set_difference(source.begin(), source.end(), tracked.begin(), tracked.end(), std::back_inserter(untracked));
+    std::set_difference(tracked.begin(), tracked.end(), source.begin(), source.end(), std::back_inserter(unused));
+    totals.registry_created += registry_table::insert_rows(tx, r, untracked);
+    auto refusal = removals.allowed ? std::nullopt : mass_removal(site.config(), r, unused.size(), tracked.size());
+    if (refusal) {
+        tx.commit();
+        removals.refused.push_back(*refusal);
+        return;
+    }
+    std::vector<Removal> moving = removals_of(site, r, unused);
+    totals.registry_deleted += registry_table::delete_rows(tx, r, unused);
+    if (cursor)
+        write_cursor(tx, cursor->first, cursor->second);
+    tx.commit();
+    removals.failed += remove_repositories(site, moving);
+}
+
+}  // namespace
+
+void reconcile_registry(Site& site, const Replicable& r, TypeTotals& totals, RemovalReport& removals) {
+    const std::string cursor_name = registry_consistency_walk(r.name);
+    std::optional<long long> after, largest_registered;
+    {
+        pqxx::read_transaction geo(site.geo_database());
+        after = read_cursor(geo, cursor_name);
+        largest_registered = registry_table::largest_id(geo, r);
+    }
+    const int batch_size = site.config().consistency_batch_size;
+    IdRanges ranges(r, batch_size, after);
+    auto batch = next_batch(site, r, ranges);
+    if (!batch) {
+        // No records at all while the registry has rows: the first batch of them compared with
+        // nothing, which the mass-removal guard stops unless it is confirmed.
+        std::optional<long long> last;
+        if (largest_registered) {
+            pqxx::read_transaction geo(site.geo_database());
+            last = registry_table::largest_of_first_ids(geo, r, batch_size);
+        }
+        if (last)
+            reconcile_range(site, r, {std::numeric_limits<long long>::min(), *last}, {}, totals, std::nullopt, removals);
+        return;
+    }
+    reconcile_range(site, r, batch->range, batch->ids, totals, std::make_pair(cursor_name, ranges.position()), removals);
+    // Nothing above is left unseen when the batch reached the end of the table; and an empty
+    // registry is being filled batch by batch.
+    if (!ranges.position() || !largest_registered)
+        return;
+    IdRanges above(r, batch_size, std::max(*largest_registered, batch->range.second));
+    batch = next_batch(site, r, above);
+    if (batch && !batch->ids.empty())  // above the registry's largest id there is nothing to remove
+        reconcile_range(site, r, batch->range, batch->ids, totals, std::nullopt, removals);
+}
+
+}  // namespace geo_ssf::secondary

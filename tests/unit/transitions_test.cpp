@@ -1,0 +1,317 @@
+#include "db/transitions.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace geo_ssf;
+using C = Column;
+using P = Parameter;
+
+namespace {
+
+Cell number(long long n) { return Cell{n}; }
+Cell of(SyncState s) { return Cell{static_cast<long long>(s)}; }
+Cell of(VerificationState s) { return Cell{static_cast<long long>(s)}; }
+Cell text(const std::string& t) { return Cell{t}; }
+Cell at(double seconds) { return Cell{Time{seconds}}; }
+const Cell k_null{};
+
+const Time k_now{1000};
+
+// A registry row whose sync and verification both failed, with their backoffs and a mismatch.
+Row failed_registry_row() {
+    return {{C::state, of(SyncState::failed)},
+            {C::retry_count, number(3)},
+            {C::retry_at, at(2000)},
+            {C::last_sync_failure, text("Error syncing repository: gone")},
+            {C::verification_state, of(VerificationState::failed)},
+            {C::verification_retry_count, number(4)},
+            {C::verification_retry_at, at(3000)},
+            {C::verification_failure, text("Error during verification: mismatch")},
+            {C::checksum_mismatch, Cell{true}},
+            {C::verification_checksum_mismatched, text("abcd")}};
+}
+
+// A registry row synced and verified.
+Row verified_registry_row() {
+    return {{C::state, of(SyncState::synced)},
+            {C::retry_count, number(0)},
+            {C::verification_state, of(VerificationState::succeeded)},
+            {C::verification_retry_count, number(0)},
+            {C::verification_checksum, text("1234")},
+            {C::checksum_mismatch, Cell{false}}};
+}
+
+Cell cell(const Row& row, Column column) {
+    auto it = row.find(column);
+    return it == row.end() ? Cell{} : it->second;
+}
+
+}  // namespace
+
+TEST_SUITE("transitions") {
+
+TEST_CASE("transitions::sync_pending forgets the retries and disables verification") {
+    Row after = transition::sync_pending().apply(failed_registry_row());
+    CHECK(cell(after, C::state) == of(SyncState::pending));
+    CHECK(cell(after, C::retry_count) == number(0));
+    CHECK(cell(after, C::retry_at) == k_null);
+    CHECK(cell(after, C::verification_state) == of(VerificationState::disabled));
+    // What it does not write stays.
+    CHECK(cell(after, C::last_sync_failure) == text("Error syncing repository: gone"));
+    CHECK(cell(after, C::verification_retry_count) == number(4));
+}
+
+TEST_CASE("transitions::the bulk marks change only the state") {
+    Row before = failed_registry_row();
+    Row synced = transition::sync_pending_bulk().apply(before);
+    Row expected = before;
+    expected[C::state] = of(SyncState::pending);
+    CHECK(synced == expected);
+    Row verified = transition::verification_pending_bulk().apply(before);
+    expected = before;
+    expected[C::verification_state] = of(VerificationState::pending);
+    CHECK(verified == expected);
+}
+
+TEST_CASE("transitions::a claim stamps the state started with the claim time") {
+    Parameters claim = {{P::claim_time, text("2026-12-06 10:00:00+00")}};
+    Row synced = transition::sync_started().apply(failed_registry_row(), claim);
+    CHECK(cell(synced, C::state) == of(SyncState::started));
+    CHECK(cell(synced, C::last_synced_at) == text("2026-12-06 10:00:00+00"));
+    CHECK(cell(synced, C::verification_state) == of(VerificationState::failed));
+    Row verified = transition::verification_started().apply(verified_registry_row(), claim);
+    CHECK(cell(verified, C::verification_state) == of(VerificationState::started));
+    CHECK(cell(verified, C::verification_started_at) == text("2026-12-06 10:00:00+00"));
+    CHECK(cell(verified, C::state) == of(SyncState::synced));
+}
+
+TEST_CASE("transitions::sync_succeeded makes verification pending when the primary has a checksum") {
+    Parameters outcome = {{P::missing_on_primary, Cell{false}}};
+    SUBCASE("a failed verification keeps its backoff and its mismatch") {
+        Row after = transition::sync_succeeded(true).apply(failed_registry_row(), outcome, k_now);
+        CHECK(cell(after, C::state) == of(SyncState::synced));
+        CHECK(cell(after, C::retry_count) == number(0));
+        CHECK(cell(after, C::retry_at) == k_null);
+        CHECK(cell(after, C::last_sync_failure) == k_null);
+        CHECK(cell(after, C::missing_on_primary) == Cell{false});
+        CHECK(cell(after, C::verification_state) == of(VerificationState::pending));
+        CHECK(cell(after, C::verification_failure) == k_null);
+        CHECK(cell(after, C::verification_retry_count) == number(4));
+        CHECK(cell(after, C::verification_retry_at) == at(3000));
+        CHECK(cell(after, C::checksum_mismatch) == Cell{true});
+        CHECK(cell(after, C::verification_checksum_mismatched) == text("abcd"));
+    }
+    SUBCASE("any other verification starts afresh") {
+        Row after = transition::sync_succeeded(true).apply(verified_registry_row(), outcome, k_now);
+        CHECK(cell(after, C::verification_state) == of(VerificationState::pending));
+        CHECK(cell(after, C::verification_retry_count) == number(0));
+        CHECK(cell(after, C::verification_retry_at) == k_null);
+        CHECK(cell(after, C::checksum_mismatch) == Cell{false});
+        CHECK(cell(after, C::verification_checksum_mismatched) == k_null);
+    }
+}
+
+TEST_CASE("transitions::sync_succeeded disables verification while the primary has no checksum") {
+    Row before = failed_registry_row();
+    Row after = transition::sync_succeeded(false).apply(before, {{P::missing_on_primary, Cell{true}}}, k_now);
+    CHECK(cell(after, C::state) == of(SyncState::synced));
+    CHECK(cell(after, C::missing_on_primary) == Cell{true});
+    CHECK(cell(after, C::verification_state) == of(VerificationState::disabled));
+    CHECK(cell(after, C::verification_retry_count) == number(4));  // untouched
+}
+
+TEST_CASE("transitions::sync_succeeded_while_pending keeps the row pending, as a fresh start") {
+    Row before = failed_registry_row();
+    before[C::state] = of(SyncState::pending);
+    Row after = transition::sync_succeeded_while_pending().apply(before, {{P::missing_on_primary, Cell{false}}});
+    CHECK(cell(after, C::state) == of(SyncState::pending));
+    CHECK(cell(after, C::retry_count) == number(0));
+    CHECK(cell(after, C::retry_at) == k_null);
+    CHECK(cell(after, C::last_sync_failure) == k_null);
+}
+
+TEST_CASE("transitions::sync_failed records the outcome's failure and backoff") {
+    Parameters outcome = {{P::failure, text("Error syncing repository: timeout")},
+                          {P::retry_count, number(4)},
+                          {P::retry_in, number(271)}};
+    Row after = transition::sync_failed().apply(verified_registry_row(), outcome, k_now);
+    CHECK(cell(after, C::state) == of(SyncState::failed));
+    CHECK(cell(after, C::retry_count) == number(4));
+    CHECK(cell(after, C::retry_at) == at(1271));
+    CHECK(cell(after, C::last_sync_failure) == text("Error syncing repository: timeout"));
+    CHECK(cell(after, C::verification_state) == of(VerificationState::succeeded));
+}
+
+TEST_CASE("transitions::a timed-out sync fails with a first failure's backoff") {
+    Parameters outcome = {{P::failure, text("Sync timed out after 10800")}, {P::retry_in, number(30)}};
+    Row after = transition::sync_timed_out().apply(failed_registry_row(), outcome, k_now);
+    CHECK(cell(after, C::state) == of(SyncState::failed));
+    CHECK(cell(after, C::retry_count) == number(1));
+    CHECK(cell(after, C::retry_at) == at(1030));
+    CHECK(cell(after, C::last_sync_failure) == text("Sync timed out after 10800"));
+}
+
+TEST_CASE("transitions::removal_failed makes the row failed and due again") {
+    Parameters outcome = {{P::failure, text("repository not removed: busy")}, {P::retry_in, number(60)}};
+    Row after = transition::removal_failed().apply(verified_registry_row(), outcome, k_now);
+    CHECK(cell(after, C::state) == of(SyncState::failed));
+    CHECK(cell(after, C::retry_at) == at(1060));
+    CHECK(cell(after, C::last_sync_failure) == text("repository not removed: busy"));
+    CHECK(cell(after, C::retry_count) == number(0));
+}
+
+TEST_CASE("transitions::verification_pending keeps a failure's backoff, on either table") {
+    SUBCASE("registry") {
+        Row after = transition::verification_pending(VerificationTable::registry).apply(failed_registry_row());
+        CHECK(cell(after, C::verification_state) == of(VerificationState::pending));
+        CHECK(cell(after, C::verification_failure) == k_null);
+        CHECK(cell(after, C::verification_retry_count) == number(4));
+        CHECK(cell(after, C::checksum_mismatch) == Cell{true});
+        CHECK(cell(after, C::state) == of(SyncState::failed));
+    }
+    SUBCASE("states") {
+        Row states = {{C::verification_state, of(VerificationState::succeeded)},
+                      {C::verification_retry_count, number(2)},
+                      {C::verification_retry_at, at(5)}};
+        auto pending = transition::verification_pending(VerificationTable::states);
+        CHECK_FALSE(pending.writes(C::checksum_mismatch));
+        Row after = pending.apply(states);
+        CHECK(cell(after, C::verification_state) == of(VerificationState::pending));
+        CHECK(cell(after, C::verification_retry_count) == number(0));
+        CHECK(cell(after, C::verification_retry_at) == k_null);
+    }
+}
+
+TEST_CASE("transitions::verification outcomes") {
+    SUBCASE("succeeded stores the checksum and clears the failure, and on a registry the mismatch") {
+        Row after = transition::verification_succeeded(VerificationTable::registry)
+                        .apply(failed_registry_row(), {{P::checksum, text("beef")}}, k_now);
+        CHECK(cell(after, C::verification_state) == of(VerificationState::succeeded));
+        CHECK(cell(after, C::verification_checksum) == text("beef"));
+        CHECK(cell(after, C::verification_failure) == k_null);
+        CHECK(cell(after, C::verification_retry_count) == number(0));
+        CHECK(cell(after, C::verification_retry_at) == k_null);
+        CHECK(cell(after, C::verified_at) == at(1000));
+        CHECK(cell(after, C::checksum_mismatch) == Cell{false});
+        CHECK(cell(after, C::state) == of(SyncState::failed));  // the sync is its own machine
+    }
+    SUBCASE("failed on a primary clears the checksum") {
+        Row states = {{C::verification_state, of(VerificationState::started)}, {C::verification_checksum, text("1")}};
+        Parameters outcome = {{P::failure, text("Error during verification: x")},
+                              {P::retry_count, number(2)},
+                              {P::retry_in, number(31)}};
+        Row after = transition::verification_failed().apply(states, outcome, k_now);
+        CHECK(cell(after, C::verification_state) == of(VerificationState::failed));
+        CHECK(cell(after, C::verification_checksum) == k_null);
+        CHECK(cell(after, C::verification_retry_count) == number(2));
+        CHECK(cell(after, C::verification_retry_at) == at(1031));
+        CHECK(cell(after, C::verified_at) == at(1000));
+    }
+    SUBCASE("failed on a registry fails the sync too, so that the copy is fetched again") {
+        Parameters outcome = {{P::checksum, text("aaaa")},
+                              {P::failure, text("Checksum does not match")},
+                              {P::retry_count, number(1)},
+                              {P::retry_in, number(16)},
+                              {P::checksum_mismatch, Cell{true}},
+                              {P::mismatched_checksum, text("aaaa")},
+                              {P::sync_failure, text("Verification failed with: Checksum does not match")},
+                              {P::sync_retry_count, number(1)},
+                              {P::sync_retry_in, number(20)}};
+        Row after = transition::registry_verification_failed().apply(verified_registry_row(), outcome, k_now);
+        CHECK(cell(after, C::verification_state) == of(VerificationState::failed));
+        CHECK(cell(after, C::verification_checksum) == text("aaaa"));
+        CHECK(cell(after, C::checksum_mismatch) == Cell{true});
+        CHECK(cell(after, C::verification_checksum_mismatched) == text("aaaa"));
+        CHECK(cell(after, C::state) == of(SyncState::failed));
+        CHECK(cell(after, C::retry_count) == number(1));
+        CHECK(cell(after, C::retry_at) == at(1020));
+        CHECK(cell(after, C::last_sync_failure) == text("Verification failed with: Checksum does not match"));
+    }
+    SUBCASE("disabled changes the state alone") {
+        Row before = verified_registry_row();
+        Row after = transition::verification_disabled().apply(before);
+        before[C::verification_state] = of(VerificationState::disabled);
+        CHECK(after == before);
+    }
+    SUBCASE("a success that finds the row restarted keeps the checksum and leaves it pending") {
+        Row after = transition::verification_succeeded_while_restarted(VerificationTable::registry)
+                        .apply(failed_registry_row(), {{P::checksum, text("cafe")}}, k_now);
+        CHECK(cell(after, C::verification_state) == of(VerificationState::pending));
+        CHECK(cell(after, C::verification_checksum) == text("cafe"));
+        CHECK(cell(after, C::verified_at) == at(1000));
+        CHECK(cell(after, C::verification_retry_count) == number(0));
+        CHECK(cell(after, C::checksum_mismatch) == Cell{false});
+    }
+}
+
+TEST_CASE("transitions::a timed-out verification fails the sync only on a registry") {
+    Parameters outcome = {{P::failure, text("Verification timed out after 28800")},
+                          {P::retry_in, number(16)},
+                          {P::sync_failure, text("Verification failed with: Verification timed out after 28800")}};
+    Row registry = transition::verification_timed_out(VerificationTable::registry)
+                       .apply(verified_registry_row(), outcome, k_now);
+    CHECK(cell(registry, C::verification_state) == of(VerificationState::failed));
+    CHECK(cell(registry, C::verification_checksum) == k_null);
+    CHECK(cell(registry, C::verification_retry_count) == number(1));
+    CHECK(cell(registry, C::state) == of(SyncState::failed));
+    CHECK(cell(registry, C::retry_count) == number(1));
+    CHECK(cell(registry, C::retry_at) == at(1016));
+    CHECK(cell(registry, C::last_sync_failure) == text("Verification failed with: Verification timed out after 28800"));
+
+    auto states = transition::verification_timed_out(VerificationTable::states);
+    CHECK_FALSE(states.writes(C::state));
+    CHECK_FALSE(states.writes(C::last_sync_failure));
+}
+
+TEST_CASE("transitions::released and restored put a claim back") {
+    Row started = verified_registry_row();
+    started[C::state] = of(SyncState::started);
+    CHECK(cell(transition::released(C::state).apply(started), C::state) == of(SyncState::pending));
+    CHECK(cell(transition::restored(C::state).apply(started, {{P::state, number(3)}}), C::state) ==
+          of(SyncState::failed));
+    started[C::verification_state] = of(VerificationState::started);
+    CHECK(cell(transition::released(C::verification_state).apply(started), C::verification_state) ==
+          of(VerificationState::pending));
+}
+
+TEST_CASE("transitions::set_list renders each write with the enums' values") {
+    CHECK(transition::sync_pending().set_list("g") ==
+          "state = 0, retry_at = NULL, retry_count = 0, verification_state = 4");
+    CHECK(transition::sync_failed().set_list("g") ==
+          "state = 3, retry_count = o.retry_count, retry_at = now() + make_interval(secs => o.retry_in), "
+          "last_sync_failure = o.failure");
+    CHECK(transition::verification_pending(VerificationTable::states).set_list("") ==
+          "verification_state = 0, verification_failure = NULL, verification_retry_count = CASE WHEN "
+          "verification_state = 3 THEN verification_retry_count ELSE 0 END, verification_retry_at = CASE WHEN "
+          "verification_state = 3 THEN verification_retry_at ELSE NULL END");
+    CHECK(transition::verification_succeeded(VerificationTable::states).set_list("s", [](Parameter p) {
+        return std::string("$") + parameter_name(p);
+    }) == "verification_state = 2, verification_checksum = decode($checksum, 'hex'), verification_failure = NULL, "
+          "verification_retry_count = 0, verification_retry_at = NULL, verified_at = now()");
+}
+
+TEST_CASE("transitions::then lets the later part win and lists each parameter once") {
+    Transition first = {{C::state, Value::of(SyncState::failed)}, {C::last_sync_failure, Value::parameter(P::failure)}};
+    Transition combined = first.then({{C::state, Value::of(SyncState::synced)},
+                                      {C::retry_at, Value::now_plus_parameter(P::retry_in)},
+                                      {C::verification_failure, Value::parameter(P::failure)}});
+    CHECK(combined.set_list("") == "last_sync_failure = o.failure, state = 2, retry_at = now() + "
+                                   "make_interval(secs => o.retry_in), verification_failure = o.failure");
+    CHECK(combined.parameters() == std::vector<Parameter>{P::failure, P::retry_in});
+    CHECK(outcome_records_sql(combined.parameters(), 1) ==
+          "jsonb_to_recordset($1::jsonb) AS o(failure text, retry_in double precision)");
+}
+
+TEST_CASE("transitions::the due predicates come from the enums") {
+    CHECK(sql::sync_pending() == "state = 0");
+    CHECK(sql::sync_failed_and_due() == "state = 3 AND (retry_at IS NULL OR retry_at < now())");
+    CHECK(sql::verification_pending() == "verification_state = 0");
+    CHECK(sql::registry_synced() == "state = 2");
+    CHECK(sql::verification_restarted(2) ==
+          "((verification_state = 0 AND verification_started_at = $2::timestamptz) OR (verification_state = 1 AND "
+          "verification_started_at > $2::timestamptz))");
+}
+
+}
