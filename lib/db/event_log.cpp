@@ -75,7 +75,8 @@ EventReplayLock::EventReplayLock(pqxx::connection& geo) : m_geo(geo) {
 }
 
 EventReplayLock::~EventReplayLock() {
-    if (!m_held)
+    // On a lost connection the lock went with it; a statement would connect again (libpqxx 6).
+    if (!m_held || !m_geo.is_open())
         return;
     try {
         pqxx::nontransaction(m_geo).exec("SELECT pg_advisory_unlock(" + std::to_string(k_event_lock_key) + ")");

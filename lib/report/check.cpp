@@ -14,7 +14,7 @@
 #include "db/tallies.hpp"
 #include "repo/git.hpp"
 #include "repo/mirror.hpp"
-#include "repo/transport.hpp"
+#include "repo/remote_session.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

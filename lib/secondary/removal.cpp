@@ -2,8 +2,8 @@
 
 #include "common/error.hpp"
 #include "db/registry_table.hpp"
-#include "repo/mirror.hpp"
 #include "repo/quarantine.hpp"
+#include "repo/staging.hpp"
 #include "repo/storage.hpp"
 
 #include <spdlog/spdlog.h>

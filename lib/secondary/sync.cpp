@@ -1,6 +1,7 @@
 #include "secondary/sync.hpp"
 
 #include "common/error.hpp"
+#include "common/redact.hpp"
 #include "common/stop.hpp"
 #include "common/url.hpp"
 #include "db/copies.hpp"
@@ -10,6 +11,7 @@
 #include "repo/git_program.hpp"
 #include "repo/mirror.hpp"
 #include "repo/quarantine.hpp"
+#include "repo/staging.hpp"
 #include "repo/storage.hpp"
 #include "secondary/registry_consistency.hpp"
 #include "secondary/removal.hpp"
