@@ -2,13 +2,17 @@
 
 #include "common/duration.hpp"
 #include "common/error.hpp"
+#include "db/deep_checks.hpp"
 #include "db/model_table.hpp"
 #include "db/primary_reads.hpp"
 #include "db/states_table.hpp"
+#include "primary/deep_check.hpp"
 #include "repo/checksum.hpp"
 #include "repo/storage.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <map>
 
 namespace geo_ssf::primary {
 
@@ -19,12 +23,17 @@ using Clock = std::chrono::steady_clock;
 class ChecksumBatch : public ClaimedBatchOf<VerificationOutcome> {
 public:
     ChecksumBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<Claim> claims,
-                  RepositoryPaths paths)
+                  RepositoryPaths paths, std::map<long long, std::string> deep_check_failures)
         : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)),
-          m_paths(std::move(paths)) {}
+          m_paths(std::move(paths)), m_deep_check_failures(std::move(deep_check_failures)) {}
 
     bool work(size_t i) override {
         const Claim& c = m_claims[i];
+        // A repository whose objects failed their last deep check is not proven by its refs.
+        if (auto failure = m_deep_check_failures.find(c.id); failure != m_deep_check_failures.end()) {
+            m_outcomes[i] = verification_failed(c.retry_count, "deep check failed: " + failure->second);
+            return true;
+        }
         try {
             auto location = repository_location(m_site.config().storage_root, repository_path(c.id));
             m_outcomes[i] = verification_succeeded(repository_checksum(location));
@@ -61,6 +70,7 @@ private:
     const Replicable& m_replicable;
     std::string m_claim_time;
     RepositoryPaths m_paths;
+    std::map<long long, std::string> m_deep_check_failures;
 };
 
 class PrimaryVerification : public RunKind {
@@ -85,7 +95,13 @@ public:
     std::unique_ptr<ClaimedBatch> batch(const Replicable& r, const std::string& claim_time,
                                         std::vector<Claim> claims) override {
         RepositoryPaths paths = read_repository_paths(m_site.main_database(), r, ids_of(claims));
-        return std::make_unique<ChecksumBatch>(m_site, r, claim_time, std::move(claims), std::move(paths));
+        std::map<long long, std::string> deep_check_failures;
+        {
+            pqxx::read_transaction tx(m_site.main_database());
+            deep_check_failures = deep_checks::failures_of(tx, r, ids_of(claims));
+        }
+        return std::make_unique<ChecksumBatch>(m_site, r, claim_time, std::move(claims), std::move(paths),
+                                               std::move(deep_check_failures));
     }
 
 private:
@@ -95,11 +111,14 @@ private:
 
 }  // namespace
 
-std::vector<TypeTotals> verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits) {
+VerifyRun verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits) {
     auto started = Clock::now();
+    auto selected = select_run_types(site.config(), types, &Replicable::verification_enabled, "verification");
     PrimaryVerification kind(site, limits.batch_size);
-    return run_types(kind, select_run_types(site.config(), types, &Replicable::verification_enabled, "verification"),
-                     limits, started);
+    VerifyRun run;
+    run.types = run_types(kind, selected, limits, started);
+    run.deep_checks = deep_check(site, selected, limits, started);
+    return run;
 }
 
 std::vector<RecordResult> verify_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,

@@ -11,8 +11,10 @@
 namespace geo_ssf::primary {
 
 // Verifies every verification-enabled type in TYPES (all of them when empty), batch after
-// batch, until nothing is due, LIMITS.max_runtime passes or a stop is requested.
-std::vector<TypeTotals> verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits);
+// batch, until nothing is due, LIMITS.max_runtime passes or a stop is requested, then checks the
+// objects of the repositories whose deep check is due (primary/deep_check.hpp) within the same
+// bounds. A record whose last deep check failed fails its verification with that check's reason.
+VerifyRun verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits);
 
 // Checksums the records IDS of REPLICABLE at once (reverify --now) and records the results.
 // IDs already started by another run, or out of scope, are reported as failed with that reason.

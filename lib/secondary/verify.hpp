@@ -11,8 +11,10 @@
 
 namespace geo_ssf::secondary {
 
-// Verifies every type in TYPES (all when empty) whose replication and verification are enabled.
-std::vector<TypeTotals> verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits);
+// Verifies every type in TYPES (all when empty) whose replication and verification are enabled,
+// then checks the objects of the copies whose deep check is due (secondary/deep_check.hpp), within
+// the same bounds.
+VerifyRun verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits);
 
 // The same for the records IDS of REPLICABLE at once (reverify --now); they must be synced.
 std::vector<RecordResult> verify_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,
