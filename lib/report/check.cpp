@@ -13,6 +13,7 @@
 #include "db/model_table.hpp"
 #include "db/tallies.hpp"
 #include "repo/git.hpp"
+#include "repo/git_program.hpp"
 #include "repo/mirror.hpp"
 #include "repo/remote_session.hpp"
 
@@ -80,6 +81,27 @@ void check_quarantine(Checker& checker, const Config& config) {
     } catch (const Error& e) {
         checker.record("quarantine", false, e.what());
     }
+}
+
+// The git program checks repositories (git fsck), and on a secondary repacks the copies and
+// fetches them; without it libgit2 does what it can, and the copies' objects are never repacked.
+void check_git_program(Checker& checker, const Config& config) {
+    const std::string name = "git program";
+    bool secondary = config.role == Role::secondary;
+    if (auto git = git_program()) {
+        checker.record(name, true,
+                       git->string() + (secondary ? ": transfers, housekeeping and deep checks (git fsck)"
+                                                  : ": deep checks (git fsck)"));
+        return;
+    }
+    bool housekept = false;
+    for (const auto& r : config.replicables)
+        housekept = housekept || (r.replication_enabled && r.housekeeping_enabled);
+    std::string detail = "not installed, or older than git 2.32: deep checks are made by libgit2, several times slower";
+    if (secondary)
+        detail += "; transfers by libgit2 too; housekeeping packs the copies' refs only, and their objects are never "
+                  "repacked (install git)";
+    checker.record(name, !(secondary && housekept), detail);
 }
 
 void check_storage_root(Checker& checker, const std::filesystem::path& root) {
@@ -258,6 +280,7 @@ std::vector<CheckResult> check_site(const std::optional<std::filesystem::path>& 
     if (config.role == Role::secondary)
         check_database(checker, config, DatabaseKind::geo, *config.geo_database);
     check_storage_root(checker, config.storage_root);
+    check_git_program(checker, config);
     if (config.role == Role::secondary) {
         check_quarantine(checker, config);
         check_primary(checker, config);

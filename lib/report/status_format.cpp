@@ -34,6 +34,10 @@ const Field k_primary_fields[] = {
      "Number of {T} that successfully calculated the checksum on primary", false, Percentage::of_checksum_total},
     {"checksum_failed_count", &StatusCounts::checksum_failed, "Failed to checksum",
      "Number of {T} that failed to calculate the checksum on primary", true, Percentage::none},
+    {"deep_check_failed_count", &StatusCounts::deep_check_failed, "Failed deep check",
+     "Number of {T} whose repository failed its last deep check on primary", true, Percentage::none},
+    {"deep_check_due_count", &StatusCounts::deep_check_due, "Due a deep check",
+     "Number of {T} whose deep check is due on primary", false, Percentage::none},
 };
 
 const Field k_secondary_fields[] = {
@@ -55,6 +59,12 @@ const Field k_secondary_fields[] = {
      "Number of {T} on primary with no registry row on secondary yet", false, Percentage::none},
     {"missing_on_primary_count", &StatusCounts::missing_on_primary, "Missing on primary",
      "Number of {T} synced on secondary while the primary had no repository for them", false, Percentage::none},
+    {"deep_check_failed_count", &StatusCounts::deep_check_failed, "Failed deep check",
+     "Number of {T} whose copy failed its last deep check on secondary", true, Percentage::none},
+    {"deep_check_due_count", &StatusCounts::deep_check_due, "Due a deep check",
+     "Number of {T} whose copy's deep check is due on secondary", false, Percentage::none},
+    {"housekeeping_failed_count", &StatusCounts::housekeeping_failed, "Failed housekeeping",
+     "Number of {T} whose copy's last housekeeping failed on secondary", true, Percentage::none},
 };
 
 template <size_t N>
