@@ -124,7 +124,8 @@ TEST_CASE("status: a primary's counts equal the ones computed from the seeded ro
               count(scoped, [&](long long id) { return has_state(id) && id % 5 == 2; }));
         CHECK(w["cool_widgets_checksum_failed_count"] ==
               count(scoped, [&](long long id) { return has_state(id) && id % 5 == 3; }));
-        CHECK(w.size() == 7);  // name, status, GitLab's four primary fields and the last full pass
+        // name, status, GitLab's four primary fields, the last full pass, the failed and due deep checks
+        CHECK(w.size() == 9);
         const json& g = type_in(status, "gadget");
         CHECK(g["gadgets_count"] == 0);
         CHECK(g["gadgets_checksum_total_count"] == 0);
