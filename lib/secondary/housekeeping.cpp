@@ -1,5 +1,6 @@
 #include "secondary/housekeeping.hpp"
 
+#include "common/duration.hpp"
 #include "common/error.hpp"
 #include "common/logging.hpp"
 #include "common/stop.hpp"
