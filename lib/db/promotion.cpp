@@ -21,20 +21,21 @@ ReplayState replay_state(pqxx::transaction_base& tx) {
 
 std::vector<PrimaryRecordState> records_in_scope(pqxx::transaction_base& tx, const Replicable& r, long long after,
                                                  int limit) {
-    // The scope reads the model table's columns unqualified: it filters the model table alone.
+    // The ids first, then their states rows by the index: joined in one statement, the planner
+    // may hash the whole states table for every batch.
     const std::string& key = r.model_key;
+    std::vector<long long> ids;
+    for (const auto& row : tx.exec_params("SELECT " + key + " FROM " + r.model_table + " WHERE " + key + " > $1 AND " +
+                                              scope_predicate(r) + " ORDER BY " + key + " LIMIT $2",
+                                          after, limit))
+        ids.push_back(row[0].as<long long>());
+    auto states = verification_states(tx, r, ids);
     std::vector<PrimaryRecordState> out;
-    for (const auto& row : tx.exec_params(
-             "WITH m AS (SELECT " + key + " AS id FROM " + r.model_table + " WHERE " + key + " > $1 AND " +
-                 scope_predicate(r) + " ORDER BY " + key + " LIMIT $2) SELECT m.id, s.verification_state, "
-                 "encode(s.verification_checksum, 'hex') FROM m LEFT JOIN " + r.states_table + " s ON s." +
-                 r.foreign_key + " = m.id ORDER BY m.id",
-             after, limit)) {
-        PrimaryRecordState record{row[0].as<long long>(), std::nullopt};
-        if (!row[1].is_null())
-            record.state = PrimaryVerificationState{static_cast<VerificationState>(row[1].as<int>()),
-                                                    row[2].is_null() ? "" : row[2].as<std::string>()};
-        out.push_back(std::move(record));
+    out.reserve(ids.size());
+    for (long long id : ids) {
+        auto state = states.find(id);
+        out.push_back({id, state == states.end() ? std::nullopt
+                                                 : std::optional<PrimaryVerificationState>(state->second)});
     }
     return out;
 }
