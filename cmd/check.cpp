@@ -23,7 +23,7 @@ struct CheckOptions {
 
 ExitStatus check_promotion(Invocation& invocation, bool json) {
     if (!invocation.config_file)
-        throw ConfigError("no config file: use --config, $GEO_SSF_CONFIG, ./geo-ssf.yml or /etc/geo-ssf/config.yml");
+        throw no_config_file_error();
     invocation.site = std::make_unique<Site>(load_config(*invocation.config_file));
     Site& site = *invocation.site;
     if (site.config().role != Role::secondary)
