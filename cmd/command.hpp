@@ -83,6 +83,9 @@ Runner define_verify(CLI::App& app);
 // "unknown command 'stauts' (did you mean 'status'?)": WORD is not one of APP's commands.
 std::string unknown_command_message(const CLI::App& app, const std::string& word);
 
+// The error of a command that needs a config when none was found (exit status 3).
+ConfigError no_config_file_error();
+
 // The real entry point (main.cpp): runs the command ARGV names and returns its exit status. It is
 // geo-ssf's one error boundary: whatever the command throws is translated once
 // (site/errors.hpp) and reported by the one printer, as one line on stderr.

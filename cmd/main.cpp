@@ -151,7 +151,7 @@ ExitStatus run(int argc, char** argv, Invocation& invocation) {
             explicit_path = *config_path;
         invocation.config_file = find_config_file(explicit_path);
         if (spec->config == ConfigNeed::required && !invocation.config_file)
-            throw ConfigError("no config file: use --config, $GEO_SSF_CONFIG, ./geo-ssf.yml or /etc/geo-ssf/config.yml");
+            throw no_config_file_error();
         if (invocation.config_file && spec->config != ConfigNeed::located)
             invocation.site = std::make_unique<Site>(load_config(*invocation.config_file));
     }
@@ -210,6 +210,10 @@ int run_command_line(int argc, char** argv) {
         print_error_line(error.what(), error.status());
         return static_cast<int>(error.status());
     }
+}
+
+ConfigError no_config_file_error() {
+    return ConfigError("no config file: use --config, $GEO_SSF_CONFIG, ./geo-ssf.yml or /etc/geo-ssf/config.yml");
 }
 
 std::string unknown_command_message(const CLI::App& app, const std::string& word) {

@@ -509,4 +509,10 @@ void StandbyServer::pause_replay() {
 
 void StandbyServer::resume_replay() { scalar("SELECT pg_wal_replay_resume()"); }
 
+void StandbyServer::promote() {
+    run("'" + m_bin + "/pg_ctl' -D " + shell_quoted((m_dir / "data").string()) + " -w -t 120 promote >/dev/null");
+    if (scalar("SELECT pg_is_in_recovery()") != "f")
+        throw std::runtime_error("standby: still in recovery after pg_ctl promote\n" + log());
+}
+
 }  // namespace geo_ssf::test

@@ -189,6 +189,9 @@ public:
     // pg_wal_replay_pause() and waits until replay has stopped; pg_wal_replay_resume().
     void pause_replay();
     void resume_replay();
+    // pg_ctl promote, as a DBA promotes a standby when its primary is lost: waits until the
+    // server is out of recovery and takes writes, on a new timeline.
+    void promote();
     // The server's log, for failure messages.
     std::string log() const;
 

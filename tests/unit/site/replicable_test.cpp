@@ -1,5 +1,7 @@
 #include "site/replicable.hpp"
 
+#include "common/error.hpp"
+
 #include <doctest/doctest.h>
 
 #include <string>
