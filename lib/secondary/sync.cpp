@@ -81,8 +81,12 @@ public:
 
     RecordResult result(size_t i) const override {
         const SyncOutcome& o = m_outcomes[i];
-        if (o.state != SyncState::synced)
-            return {m_claims[i].id, RecordResult::Kind::failed, o.failure.value_or("")};
+        if (o.state != SyncState::synced) {
+            RecordResult failed{m_claims[i].id, RecordResult::Kind::failed, o.failure.value_or("")};
+            if (auto path = m_paths.paths.find(m_claims[i].id); path != m_paths.paths.end())
+                failed.concerns = sync_failure_concerns(failed.detail, m_site.config(), path->second);
+            return failed;
+        }
         return {m_claims[i].id, RecordResult::Kind::succeeded, o.missing_on_primary ? "missing on the primary" : ""};
     }
 
@@ -135,6 +139,18 @@ void require_primary_folder(const Config& config) {
 }
 
 }  // namespace
+
+std::string sync_failure_concerns(std::string_view reason, const Config& config, const std::string& relative_path) {
+    // Writing the copy fails for want of room or of a writable file system whatever the message
+    // names; otherwise a message that names the storage root is about this site's side.
+    bool copy = reason.find(config.storage_root.string()) != std::string_view::npos ||
+                reason.find("storage root") != std::string_view::npos;
+    for (const char* local : {"No space left on device", "Disk quota exceeded", "Read-only file system"})
+        copy = copy || reason.find(local) != std::string_view::npos;
+    if (copy)
+        return "copy " + (config.storage_root / relative_path).string();
+    return "primary " + redact_url_credentials(primary_repository_url(config.primary_url, relative_path));
+}
 
 SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits& limits, bool allow_mass_removal) {
     auto started = Clock::now();

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <set>
+#include <sstream>
 #include <thread>
 
 using namespace geo_ssf::test;
@@ -278,6 +280,47 @@ TEST_CASE("sync: a repository missing on the primary is synced as missing; an un
     CHECK(site.registry(1, "last_sync_failure").rfind("Error syncing repository: ", 0) == 0);
     CHECK(site.registry(1, "retry_count") == "1");
     CHECK(site.registry(1, "retry_at BETWEEN now() + interval '15 seconds' AND now() + interval '75 seconds'") == "true");
+}
+
+TEST_CASE("sync: under -q each failed record is an error line naming its repository and the side it concerns") {
+    SecondaryFixture site;
+    site.add_records(1, 4);
+    for (long long id : {1, 2, 3})
+        std::filesystem::remove_all(site.repository(id) / "objects");  // broken on the primary
+    RunResult quiet = site.secondary({"-q", "sync"});
+    CHECK(quiet.status == 1);
+    CHECK(quiet.out.empty());
+    CAPTURE(quiet.err);
+    for (long long id : {1, 2, 3}) {
+        std::string line = "geo-ssf: error: cool_widget " + std::to_string(id) + ": ";
+        std::string concerns = "(primary file://" + site.repository(id).string() + ")";
+        size_t at = quiet.err.find(line);
+        REQUIRE(at != std::string::npos);
+        CHECK(quiet.err.find(concerns, at) == quiet.err.find('\n', at) - concerns.size());
+    }
+    CHECK(quiet.err.find("cool_widget 4") == std::string::npos);
+
+    // The same as JSON lines, for a log shipper.
+    site.geo_db.exec("UPDATE cool_widget_registry SET retry_at = now() - interval '1 second'");
+    RunResult json = site.secondary({"-q", "--log-format", "json", "sync"});
+    CHECK(json.status == 1);
+    std::set<long long> failed;
+    std::istringstream lines(json.err);
+    for (std::string line; std::getline(lines, line);) {
+        auto record = nlohmann::json::parse(line);
+        CHECK(record["level"] == "error");
+        CHECK(record["type"] == "cool_widget");
+        CHECK(record["message"].get<std::string>().find("(primary file://") != std::string::npos);
+        failed.insert(record["id"].get<long long>());
+    }
+    CHECK(failed == std::set<long long>{1, 2, 3});
+
+    // resync --now logs each failure too.
+    RunResult now = site.secondary({"-q", "resync", "cool_widget", "2", "--now"});
+    CHECK(now.status == 1);
+    CHECK(now.out.rfind("2 failed Error syncing repository: ", 0) == 0);
+    CHECK(now.err.find("geo-ssf: error: cool_widget 2: Error syncing repository: ") != std::string::npos);
+    CHECK(now.err.find("(primary file://" + site.repository(2).string() + ")\n") != std::string::npos);
 }
 
 TEST_CASE("sync: the registry follows the primary's records, and deletions remove the copies") {
