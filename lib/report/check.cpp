@@ -54,11 +54,22 @@ void check_quarantine(Checker& checker, const Config& config) {
     }
 }
 
-void check_storage_root(Checker& checker, const std::filesystem::path& root) {
-    const std::string name = "storage root present and writable";
+// A primary only reads its repositories: the root must be readable by this user. A secondary
+// writes its copies there: the root must be writable.
+void check_storage_root(Checker& checker, const std::filesystem::path& root, Role role) {
+    bool primary = role == Role::primary;
+    const std::string name = primary ? "storage root present and readable" : "storage root present and writable";
     std::error_code ec;
     if (!std::filesystem::is_directory(root, ec)) {
         checker.record(name, false, root.string() + " is not a folder");
+        return;
+    }
+    if (primary) {
+        std::filesystem::directory_iterator listing(root, ec);
+        if (ec)
+            checker.record(name, false, "cannot read " + root.string() + ": " + ec.message());
+        else
+            checker.record(name, true, root.string());
         return;
     }
     std::string probe = (root / ".geo-ssf-check-XXXXXX").string();
@@ -228,7 +239,7 @@ std::vector<CheckResult> check_site(const std::optional<std::filesystem::path>& 
     check_database(checker, config, DatabaseKind::main, config.main_database);
     if (config.role == Role::secondary)
         check_database(checker, config, DatabaseKind::geo, *config.geo_database);
-    check_storage_root(checker, config.storage_root);
+    check_storage_root(checker, config.storage_root, config.role);
     if (config.role == Role::secondary) {
         check_quarantine(checker, config);
         check_primary(checker, config);

@@ -387,7 +387,7 @@ TEST_CASE("check: passes on a ready site and names what is not ready") {
     CHECK(before.out.find("passed  configuration valid") != std::string::npos);
     CHECK(before.out.find("passed  main database reachable") != std::string::npos);
     CHECK(before.out.find("FAILED  main database has no pending migrations: 5 pending") != std::string::npos);
-    CHECK(before.out.find("passed  storage root present and writable") != std::string::npos);
+    CHECK(before.out.find("passed  storage root present and readable") != std::string::npos);
 
     REQUIRE(sites.primary_run({"migrate"}).status == 0);
     RunResult ready = sites.primary_run({"check"});
@@ -405,11 +405,45 @@ TEST_CASE("check: passes on a ready site and names what is not ready") {
     std::filesystem::remove_all(sites.dir / "repositories");
     RunResult no_storage = sites.primary_run({"check"});
     CHECK(no_storage.status == 1);
-    CHECK(no_storage.out.find("FAILED  storage root present and writable") != std::string::npos);
+    CHECK(no_storage.out.find("FAILED  storage root present and readable") != std::string::npos);
 
     sites.main_db.exec("DROP TABLE cool_widget_states; DROP TABLE cool_widgets");
     RunResult no_model = sites.primary_run({"check"});
     CHECK(no_model.out.find("FAILED  model table of cool_widget present") != std::string::npos);
+}
+
+TEST_CASE("check: as an unprivileged user, a primary needs to read its storage root, a secondary to write it") {
+    TwoSites sites;
+    sites.generate_cool_widget();
+    REQUIRE(sites.primary_run({"migrate"}).status == 0);
+    REQUIRE(sites.secondary_run({"migrate"}).status == 0);
+    open_to_others(sites.dir.path());
+    auto check_as_nobody = [&](const std::filesystem::path& config) {
+        RunResult r = run_geo_ssf_as_nobody({"-c", config.string(), "check"});
+        CAPTURE(r.err);
+        return r;
+    };
+    // The primary's repositories belong to the application's user (root here): nobody reads them.
+    RunResult primary = check_as_nobody(sites.primary);
+    CAPTURE(primary.out);
+    CHECK(primary.status == 0);
+    CHECK(primary.out.find("passed  storage root present and readable: " + (sites.dir / "repositories").string()) !=
+          std::string::npos);
+    std::filesystem::permissions(sites.dir / "repositories", std::filesystem::perms::owner_all);
+    RunResult unreadable = check_as_nobody(sites.primary);
+    CHECK(unreadable.status == 1);
+    CHECK(unreadable.out.find("FAILED  storage root present and readable: cannot read " +
+                              (sites.dir / "repositories").string() + ": Permission denied") != std::string::npos);
+
+    // A secondary writes its copies.
+    RunResult secondary = check_as_nobody(sites.secondary);
+    CAPTURE(secondary.out);
+    CHECK(secondary.status == 1);
+    CHECK(secondary.out.find("FAILED  storage root present and writable: cannot create a file in " +
+                             (sites.dir / "secondary-repositories").string() + ": Permission denied") !=
+          std::string::npos);
+    shell("chown 65534:65534 '" + (sites.dir / "secondary-repositories").string() + "'");
+    CHECK(check_as_nobody(sites.secondary).out.find("passed  storage root present and writable") != std::string::npos);
 }
 
 TEST_CASE("generate: refuses a model key, placeholder or scope that does not fit the model table, writing nothing") {
