@@ -10,8 +10,8 @@ namespace geo_ssf::cli {
 
 Runner define_check(CLI::App& app) {
     app.description("Check that this site is ready: the config is valid, each database is reachable and "
-                    "migrated, and the storage root is readable (primary) or writable (secondary). Exit status 1 if any "
-                    "check failed.");
+                    "migrated, the storage root is readable (primary) or writable (secondary), and a secondary "
+                    "can read the primary's repositories as this user. Exit status 1 if any check failed.");
     app.footer(R"(Examples:
   geo-ssf check
   geo-ssf -c /etc/geo-ssf/secondary.yml check || echo "site not ready")");

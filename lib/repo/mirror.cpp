@@ -3,6 +3,7 @@
 #include "repo/checksum.hpp"
 #include "repo/git.hpp"
 #include "repo/git_program.hpp"
+#include "repo/primary_owner.hpp"
 #include "repo/storage.hpp"
 #include "repo/transport.hpp"
 
@@ -190,7 +191,9 @@ std::optional<GitFetcher> git_fetcher_for(const std::string& url, const Transpor
     auto git = git_program();
     if (!git)
         return std::nullopt;
-    if (local_path_of(url) || url.starts_with("git://"))
+    if (local_path_of(url))
+        return GitFetcher{*git, trusted_owner_setup(transport)};
+    if (url.starts_with("git://"))
         return GitFetcher{*git, {}};
     if (auto setup = git_transport(url, transport))
         return GitFetcher{*git, std::move(*setup)};
@@ -400,6 +403,8 @@ MirrorResult mirror_repository(const std::string& url, const std::filesystem::pa
                                long long max_refs) {
     if (is_missing_on_primary(url))
         return {true, false};
+    if (auto path = local_path_of(url))
+        require_trusted_owner(*path, transport);
     try {
         std::error_code ec;
         if (!std::filesystem::exists(target / "HEAD", ec))
@@ -468,6 +473,8 @@ void remove_repository(const std::filesystem::path& target, const std::filesyste
 
 std::vector<RefDifference> compare_refs(const std::filesystem::path& local, const std::string& url,
                                         const TransportSettings& transport) {
+    if (auto path = local_path_of(url))
+        require_trusted_owner(*path, transport);
     git::Repository repository = git::open_repository(local);
     std::map<std::string, std::pair<std::string, std::string>> refs;  // name → (here, primary)
     git::ReferenceIterator iterator =

@@ -14,6 +14,7 @@
 #include "db/tallies.hpp"
 #include "repo/git.hpp"
 #include "repo/mirror.hpp"
+#include "repo/primary_owner.hpp"
 #include "repo/transport.hpp"
 
 #include <fcntl.h>
@@ -179,12 +180,11 @@ void check_database(Checker& checker, const Config& config, DatabaseKind kind, c
 }
 
 
-// Connects to the primary as `git ls-remote` does, for one record of each replicated type:
-// whether it answers, whether it is who known_hosts or the CA says, whether it lets us in.
-// A file:// or plain-path primary is a folder: sync checks it is there.
+// Reads one record's repository of each replicated type from the primary, as sync does: over
+// the network as `git ls-remote` does (whether it answers, whether it is who known_hosts or the
+// CA says, whether it lets us in); from a file:// or plain-path primary, as this user (whether
+// another user's repository is trusted, storage.trust_primary_owner).
 void check_primary(Checker& checker, const Config& config) {
-    if (local_path_of(config.primary_url))
-        return;
     std::unique_ptr<pqxx::connection> connection;
     try {
         connection = connect_database(config.main_database, "main", Access::read_only);
@@ -208,7 +208,13 @@ void check_primary(Checker& checker, const Config& config) {
         if (!path)
             continue;  // no record yet: nothing to fetch
         git::Library libgit2;
-        RemoteProbe probe = probe_remote(primary_repository_url(config.primary_url, *path), config.transport);
+        std::string url = primary_repository_url(config.primary_url, *path);
+        if (local_path_of(config.primary_url)) {
+            LocalPrimaryProbe probe = probe_local_primary(url, config.transport);
+            checker.record("primary readable for " + r.name, probe.readable, probe.detail);
+            continue;
+        }
+        RemoteProbe probe = probe_remote(url, config.transport);
         checker.record("primary reachable for " + r.name, probe.reachable, probe.detail);
         checker.record("primary's identity for " + r.name, probe.identity_ok, probe.identity);
         checker.record("primary's authentication for " + r.name, probe.authentication_ok, probe.authentication);

@@ -323,6 +323,55 @@ TEST_CASE("sync: under -q each failed record is an error line naming its reposit
     CHECK(now.err.find("(primary file://" + site.repository(2).string() + ")\n") != std::string::npos);
 }
 
+TEST_CASE("sync: a local primary another user owns is read only when trusted, whether git is installed or not") {
+    // The NFS layout: the primary's repositories belong to the application's user (root here),
+    // the secondary runs as its own (nobody), as the systemd units run it as geo-ssf.
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    open_to_others(site.dir.path());
+    shell("chown -R 65534:65534 '" + site.secondary_storage.string() + "'");
+    RunOptions options;
+    SUBCASE("git fetches") {}
+    SUBCASE("libgit2 fetches") { options.env["PATH"] = (site.dir / "no-programs").string(); }
+    CAPTURE(options.env.count("PATH"));
+    auto as_nobody = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"-c", site.secondary_config.string()});
+        return run_geo_ssf_as_nobody(args, options);
+    };
+    const std::string refusal = "the primary's repository belongs to root (uid 0), not to nobody (uid 65534), which "
+                                "runs geo-ssf: set storage.trust_primary_owner: true to let git and libgit2 read it "
+                                "(geo-ssf.yml(5))";
+
+    RunResult check = as_nobody({"check"});
+    CAPTURE(check.out);
+    CHECK(check.status == 1);
+    CHECK(check.out.find("FAILED  primary readable for cool_widget: " + site.repository(1).string() + ": " + refusal +
+                         "\n") != std::string::npos);
+    RunResult refused = as_nobody({"-q", "sync"});
+    CAPTURE(refused.err);
+    CHECK(refused.status == 1);
+    CHECK(refused.err.find("geo-ssf: error: cool_widget 1: Error syncing repository: " + refusal + " (primary file://" +
+                           site.repository(1).string() + ")\n") != std::string::npos);
+    CHECK(site.registry(1, "last_sync_failure").find("belongs to root (uid 0), not to nobody") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(site.copy(1)));
+
+    std::string config = read_file(site.secondary_config);
+    config.insert(config.find("}", config.find("storage:")), ", trust_primary_owner: true");
+    write_file(site.secondary_config, config);
+    CHECK(as_nobody({"check"}).out.find("passed  primary readable for cool_widget: " + site.repository(1).string()) !=
+          std::string::npos);
+    site.geo_db.exec("UPDATE cool_widget_registry SET retry_at = now() - interval '1 second'");
+    RunResult synced = as_nobody({"sync"});
+    CAPTURE(synced.err);
+    CHECK(synced.status == 0);
+    CHECK(site.registry_count("state = 2") == 2);
+    RunResult verified = as_nobody({"verify"});
+    CAPTURE(verified.err);
+    CHECK(verified.status == 0);
+    CHECK(site.registry_count("verification_state = 2") == 2);
+}
+
 TEST_CASE("sync: the registry follows the primary's records, and deletions remove the copies") {
     SecondaryFixture site;
     site.add_records(1, 4);
