@@ -12,6 +12,8 @@
 #include "report/status.hpp"
 #include "db/model_table.hpp"
 #include "db/tallies.hpp"
+#include "db/type_tables.hpp"
+#include "secondary/undefined_types.hpp"
 #include "repo/git.hpp"
 #include "repo/mirror.hpp"
 #include "repo/primary_owner.hpp"
@@ -137,6 +139,21 @@ void check_model_tables(Checker& checker, const Config& config, pqxx::connection
     }
 }
 
+// A secondary defines every type its primary has: otherwise sync would skip their events.
+void check_types_defined(Checker& checker, const Config& config, pqxx::connection& connection) {
+    const std::string name = "every type of the primary defined here";
+    try {
+        pqxx::read_transaction tx(connection);
+        auto tables = tallied_states_tables(tx);
+        if (auto missing = secondary::undefined_types(config, tables))
+            checker.record(name, false, *missing);
+        else
+            checker.record(name, true, std::to_string(tables.size()) + " states table(s) on the primary");
+    } catch (const pqxx::failure& e) {
+        checker.record(name, false, describe_database_error(e));
+    }
+}
+
 void check_database(Checker& checker, const Config& config, DatabaseKind kind, const std::string& conninfo) {
     const std::string label = database_kind_name(kind);
     std::unique_ptr<pqxx::connection> connection;
@@ -173,6 +190,8 @@ void check_database(Checker& checker, const Config& config, DatabaseKind kind, c
 
     if (kind == DatabaseKind::main)
         check_model_tables(checker, config, *connection);
+    if (kind == DatabaseKind::main && config.role == Role::secondary)
+        check_types_defined(checker, config, *connection);
     // The tallies live beside the tables this role counts: the states tables on a primary,
     // the registry tables in the tracking database on a secondary.
     if (migrated && (kind == DatabaseKind::main) == (config.role == Role::primary))

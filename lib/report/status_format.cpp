@@ -308,7 +308,9 @@ std::string format_status_table(const SiteStatus& status) {
         out += "\n" + type_block(t, status.role);
     if (status.types.empty())
         out += std::string("\nNo replicable has ") + (primary ? "verification" : "replication") +
-               " enabled; see geo-ssf replicables.\n";
+               " enabled; see geo-ssf replicables" +
+               (primary ? "" : " (a secondary defines its primary's types: copy its replicables/ and migrations/)") +
+               ".\n";
     return out;
 }
 

@@ -12,6 +12,7 @@
 #include "repo/storage.hpp"
 #include "secondary/registry_consistency.hpp"
 #include "secondary/removal.hpp"
+#include "secondary/undefined_types.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -159,6 +160,7 @@ SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits&
     if (int removed = remove_abandoned_mirror_folders(config.storage_root))
         spdlog::info("removed {} folders left by interrupted syncs", removed);
     require_primary_folder(config);
+    require_every_type_defined(site);  // before any event is replayed, and its record skipped for good
     SyncRun run;
     // Event replay is bounded like the steps after it: it stops between batches.
     run.events = consume_events(

@@ -1,5 +1,6 @@
 // The secondary: events, registry consistency, mirroring, verification against the primary,
 // resync, and the runs' reliability.
+#include "one_line_error.hpp"
 #include "secondary_fixture.hpp"
 
 #include <nlohmann/json.hpp>
@@ -370,6 +371,43 @@ TEST_CASE("sync: a local primary another user owns is read only when trusted, wh
     CAPTURE(verified.err);
     CHECK(verified.status == 0);
     CHECK(site.registry_count("verification_state = 2") == 2);
+}
+
+TEST_CASE("sync: a secondary without its primary's types refuses to run, naming them and the fix") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.run({"event", "cool_widget", "updated", "1", "2"}).status == 0);
+    // A secondary set up from the README without copying the primary's replicables/ and
+    // migrations/: its folder has neither.
+    auto bare = site.dir / "bare-secondary";
+    std::filesystem::create_directories(bare / "secondary-repositories");
+    write_file(bare / "secondary.yml", read_file(site.secondary_config));
+    auto run_bare = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"-c", (bare / "secondary.yml").string()});
+        return run_geo_ssf(args);
+    };
+    const std::string missing = "this site defines no replicable type (" + (bare / "replicables").string() +
+                                " has none), and the primary's database has states tables: cool_widget_states; copy "
+                                "the primary's replicables/ and migrations/ folders to " +
+                                (bare / "replicables").string() + " and " + (bare / "migrations").string() +
+                                ", then run geo-ssf migrate";
+    RunResult check = run_bare({"check"});
+    CAPTURE(check.out);
+    CHECK(check.status == 1);
+    CHECK(check.out.find("FAILED  every type of the primary defined here: " + missing + "\n") != std::string::npos);
+    check_one_line_error(run_bare({"sync"}), 3, missing);
+    CHECK(site.geo_db.scalar("SELECT count(*) FROM event_log_states") == "0");  // no event replayed, none lost
+    CHECK(run_bare({"replicables"}).out.find("copy the primary's replicables/ and migrations/") != std::string::npos);
+
+    // With the types copied, the same site runs, and the events wait for it.
+    std::filesystem::copy(site.dir / "replicables", bare / "replicables", std::filesystem::copy_options::recursive);
+    std::filesystem::copy(site.dir / "migrations", bare / "migrations", std::filesystem::copy_options::recursive);
+    CHECK(run_bare({"check"}).out.find("passed  every type of the primary defined here: 1 states table(s)") !=
+          std::string::npos);
+    RunResult synced = run_bare({"sync"});
+    CAPTURE(synced.err);
+    CHECK(synced.status == 0);
+    CHECK(site.registry_count("state = 2") == 2);
 }
 
 TEST_CASE("sync: the registry follows the primary's records, and deletions remove the copies") {
