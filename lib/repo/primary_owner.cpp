@@ -85,6 +85,13 @@ LocalPrimaryProbe probe_local_primary(const std::string& url, const TransportSet
         probe.detail = redact_url_credentials(url) + " is not a local path";
         return probe;
     }
+    std::error_code ec;
+    if (!std::filesystem::exists(*path, ec)) {
+        // As sync: a record whose repository the primary does not have is synced as missing there.
+        probe.readable = true;
+        probe.detail = path->string() + ": no repository there (sync records it as missing on the primary)";
+        return probe;
+    }
     try {
         require_trusted_owner(*path, transport);
         git::Repository repository = git::open_repository(*path);

@@ -204,6 +204,15 @@ void check_database(Checker& checker, const Config& config, DatabaseKind kind, c
 // CA says, whether it lets us in); from a file:// or plain-path primary, as this user (whether
 // another user's repository is trusted, storage.trust_primary_owner).
 void check_primary(Checker& checker, const Config& config) {
+    if (auto folder = local_path_of(config.primary_url)) {
+        // sync refuses to run without it, as an unmounted share would fail every record.
+        std::error_code ec;
+        bool present = std::filesystem::is_directory(*folder, ec);
+        checker.record("primary's storage present", present,
+                       present ? folder->string() : folder->string() + " is not a folder; is the primary's storage mounted?");
+        if (!present)
+            return;
+    }
     std::unique_ptr<pqxx::connection> connection;
     try {
         connection = connect_database(config.main_database, "main", Access::read_only);

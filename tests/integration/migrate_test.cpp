@@ -53,7 +53,8 @@ struct TwoSites {
         secondary = dir / "secondary.yml";
         write_file(secondary, "site: {name: secondary, role: secondary}\n"
                               "databases: {main: \"" + main_db.conninfo() + "\", geo: \"" + geo_db.conninfo() + "\"}\n"
-                              "storage: {root: secondary-repositories, primary_url: \"file:///nonexistent\"}\n");
+                              "storage: {root: secondary-repositories, primary_url: \"file://" +
+                                  (dir / "repositories").string() + "\"}\n");
         std::filesystem::create_directories(dir / "secondary-repositories");
     }
     RunResult primary_run(std::vector<std::string> args) {
@@ -406,6 +407,11 @@ TEST_CASE("check: passes on a ready site and names what is not ready") {
     RunResult no_storage = sites.primary_run({"check"});
     CHECK(no_storage.status == 1);
     CHECK(no_storage.out.find("FAILED  storage root present and readable") != std::string::npos);
+    // The secondary's file:// primary is that folder: as an unmounted share, sync would refuse to run.
+    RunResult unmounted = sites.secondary_run({"check"});
+    CHECK(unmounted.status == 1);
+    CHECK(unmounted.out.find("FAILED  primary's storage present: " + (sites.dir / "repositories").string() +
+                             " is not a folder; is the primary's storage mounted?") != std::string::npos);
 
     sites.main_db.exec("DROP TABLE cool_widget_states; DROP TABLE cool_widgets");
     RunResult no_model = sites.primary_run({"check"});

@@ -516,9 +516,6 @@ TEST_CASE("status: a secondary reads only what registry consistency has not chec
     CHECK(table.out.find("(2 hours ago)\n") != std::string::npos);
 
     // The next pass registers what it finds, and is counted (the primary has no repositories).
-    std::string config = read_file(sites.secondary);
-    config.replace(config.find("file:///nonexistent"), 19, (sites.dir / "primary-repositories").string());
-    write_file(sites.secondary, config);
     RunResult sync = sites.secondary_run({"sync"});
     CAPTURE(sync.err);
     CHECK(sync.status == 0);
