@@ -45,7 +45,7 @@ const CommandSpec k_commands[] = {
      "Check that this site is ready to run"},
     {"checksum", ConfigNeed::none, MigrationNeed::none, std::nullopt, true, define_checksum,
      "Print the Gitaly-compatible checksum of repositories"},
-    {"status", ConfigNeed::required, MigrationNeed::every_database, std::nullopt, false, define_status,
+    {"status", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, false, define_status,
      "Count each type's records by state, for people, scripts or Prometheus"},
     {"show", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, false, define_show,
      "Show one record as this site sees it"},

@@ -43,7 +43,7 @@ std::set<std::string> real_gauge_names() {
     for (bool primary : {true, false}) {
         std::vector<std::string> args = {"status", "--format", "prometheus"};
         RunResult r = primary ? sites.primary_run(args) : sites.secondary_run(args);
-        REQUIRE_MESSAGE(r.status == 0, r.err);
+        REQUIRE_MESSAGE(r.status <= 1, r.err);  // 1: some records failed, as seeded
         Exposition e = parse_exposition(r.out);
         REQUIRE_MESSAGE(e.errors.empty(), r.out);
         for (const auto& sample : e.samples)
@@ -71,7 +71,7 @@ std::set<std::string> real_gauge_names() {
     write_file(sites.secondary,
                config.replace(config.find(main), main.size(), "main: \"" + standby.conninfo(sites.main_db.name()) + "\""));
     RunResult r = sites.secondary_run({"status", "--format", "prometheus"});
-    REQUIRE_MESSAGE(r.status == 0, r.err);
+    REQUIRE_MESSAGE(r.status <= 1, r.err);
     for (const auto& sample : parse_exposition(r.out).samples)
         names.insert(sample.name);
     // The set the rules rely on; a gauge renamed in geo-ssf fails here and in the checks below.
