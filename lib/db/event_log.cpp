@@ -32,12 +32,14 @@ long long append_events(pqxx::transaction_base& tx, const std::string& replicabl
 
 std::vector<Event> read_events(pqxx::transaction_base& tx, long long after, int limit) {
     std::vector<Event> events;
-    for (const auto& row : tx.exec_params("SELECT id, replicable_name, event_name, payload::text, coalesce(created_at < " +
+    for (const auto& row : tx.exec_params("SELECT id, replicable_name, event_name, CASE WHEN octet_length(payload::text)"
+                                          " <= $3 THEN payload::text END, octet_length(payload::text), coalesce(created_at < " +
                                               primary_now_sql() + " - interval '10 minutes', false)"
                                               " FROM geo_events WHERE id > $1 ORDER BY id LIMIT $2",
-                                          after, limit))
+                                          after, limit, k_max_event_payload_bytes))
         events.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                          row[3].as<std::string>(), row[4].as<bool>()});
+                          row[3].is_null() ? std::string() : row[3].as<std::string>(), row[4].as<long long>(),
+                          row[5].as<bool>()});
     return events;
 }
 
@@ -73,7 +75,8 @@ EventReplayLock::EventReplayLock(pqxx::connection& geo) : m_geo(geo) {
 }
 
 EventReplayLock::~EventReplayLock() {
-    if (!m_held)
+    // On a lost connection the lock went with it; a statement would connect again (libpqxx 6).
+    if (!m_held || !m_geo.is_open())
         return;
     try {
         pqxx::nontransaction(m_geo).exec("SELECT pg_advisory_unlock(" + std::to_string(k_event_lock_key) + ")");
