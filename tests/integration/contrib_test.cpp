@@ -8,11 +8,15 @@
 #include "servers.hpp"
 #include "two_sites_fixture.hpp"
 
+#include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <regex>
@@ -251,6 +255,57 @@ TEST_CASE("contrib: every panel of the dashboard shows what its unit says, on ge
     RunResult r = run_program("promtool", {"test", "rules", (dir.path() / "panels.test.yml").string()});
     CAPTURE(test);
     CHECK_MESSAGE(r.status == 0, (r.out + r.err));
+}
+
+// The status unit runs as geo-ssf and may write only to its ReadWritePaths; node_exporter's
+// folder belongs to root. The package's tmpfiles.d file, applied under a root of the test's
+// (with geo-ssf as nobody), gives the unit its folder and node_exporter a link to the file.
+TEST_CASE("contrib: the tmpfiles.d file makes the status unit's folder, writable by geo-ssf, linked into node_exporter's") {
+    std::ifstream unit_in(source_root() / "contrib/systemd/geo-ssf-status.service.in");
+    REQUIRE(unit_in);
+    std::string unit((std::istreambuf_iterator<char>(unit_in)), std::istreambuf_iterator<char>());
+    std::smatch m;
+    REQUIRE(std::regex_search(unit, m, std::regex(R"(\nExecStart=[^\n]* --output (\S+)\n)")));
+    std::filesystem::path output = m[1].str();
+    REQUIRE(std::regex_search(unit, m, std::regex(R"(\nReadWritePaths=(\S+)\n)")));
+    CHECK(output.parent_path() == std::filesystem::path(m[1].str()));
+    CHECK(unit.find("\nUser=geo-ssf\n") != std::string::npos);
+
+    TempDir root;
+    std::filesystem::create_directories(root.path() / "etc");
+    write_file(root.path() / "etc/passwd", "root:x:0:0::/root:/bin/sh\ngeo-ssf:x:65534:65534::/var/lib/geo-ssf:/usr/sbin/nologin\n");
+    write_file(root.path() / "etc/group", "root:x:0:\ngeo-ssf:x:65534:\n");
+    RunResult made = run_program("systemd-tmpfiles", {"--root=" + root.path().string(), "--create",
+                                                      (source_root() / "contrib/tmpfiles/geo-ssf.conf").string()});
+    CAPTURE(made.err);
+    REQUIRE(made.status == 0);
+    std::filesystem::path folder = root.path() / output.parent_path().relative_path();
+    struct stat info {};
+    REQUIRE(::stat(folder.c_str(), &info) == 0);
+    CHECK(info.st_uid == 65534);
+    CHECK((info.st_mode & 07777) == 0755);
+    std::filesystem::path collector = root.path() / "var/lib/prometheus/node-exporter";
+    REQUIRE(::stat(collector.c_str(), &info) == 0);
+    CHECK(info.st_uid == 0);  // as Debian's prometheus-node-exporter ships it
+    CHECK(std::filesystem::is_symlink(collector / "geo-ssf.prom"));
+
+    // status as the unit's user: into node_exporter's folder it cannot write; into its own it can,
+    // and the collector reads the file through the link.
+    TwoSitesFixture sites;
+    open_to_others(sites.dir.path());
+    open_to_others(root.path());
+    RunResult refused = run_geo_ssf_as_nobody({"-c", sites.primary.string(), "-q", "status", "--format", "prometheus",
+                                               "--output", (collector / "geo-ssf-direct.prom").string()});
+    CHECK(refused.status == 5);
+    RunResult written = run_geo_ssf_as_nobody({"-c", sites.primary.string(), "-q", "status", "--format", "prometheus",
+                                               "--output", (folder / output.filename()).string()});
+    CAPTURE(written.err);
+    CHECK(written.status == 0);
+    std::string read = read_file(collector / "geo-ssf.prom");
+    CHECK(parse_exposition(read).errors.empty());
+    CHECK(read.find("geo_ssf_status_last_success_timestamp_seconds{") != std::string::npos);
+    REQUIRE(::stat((collector / "geo-ssf.prom").c_str(), &info) == 0);
+    CHECK((info.st_mode & 0004) != 0);  // node_exporter runs as a user of its own
 }
 
 }  // TEST_SUITE
