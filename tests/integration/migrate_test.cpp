@@ -3,6 +3,7 @@
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 
@@ -412,6 +413,24 @@ TEST_CASE("check: passes on a ready site and names what is not ready") {
     CHECK(unmounted.status == 1);
     CHECK(unmounted.out.find("FAILED  primary's storage present: " + (sites.dir / "repositories").string() +
                              " is not a folder; is the primary's storage mounted?") != std::string::npos);
+    // The same for scripts: one JSON object, every check with its name, outcome and detail.
+    RunResult as_json = sites.secondary_run({"check", "--format", "json"});
+    CHECK(as_json.status == 1);
+    nlohmann::json checks = nlohmann::json::parse(as_json.out);
+    CHECK(checks["passed"] == false);
+    CHECK(checks["checks_failed"] == 1);
+    REQUIRE(checks["checks"].size() > 3);
+    int failed = 0;
+    for (const auto& c : checks["checks"]) {
+        CHECK(c["name"].is_string());
+        CHECK(c["detail"].is_string());
+        if (!c["passed"].get<bool>()) {
+            ++failed;
+            CHECK(c["name"] == "primary's storage present");
+        }
+    }
+    CHECK(failed == 1);
+    CHECK(as_json.out.find("FAILED") == std::string::npos);
 
     sites.main_db.exec("DROP TABLE cool_widget_states; DROP TABLE cool_widgets");
     RunResult no_model = sites.primary_run({"check"});
