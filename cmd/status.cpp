@@ -56,7 +56,7 @@ Runner define_status(CLI::App& app) {
   geo-ssf status cool_widget --format json | jq '.replicables[0]'
   geo-ssf status --format prometheus
   geo-ssf -v status --recount      # after geo-ssf check finds tallies that disagree with their rows
-  * * * * *  geo-ssf -q status --format prometheus --output /var/lib/prometheus/node-exporter/geo-ssf.prom)");
+  * * * * *  geo-ssf -q status --format prometheus --output /var/lib/geo-ssf/metrics/geo-ssf.prom)");
 
     return [options](Invocation& invocation) {
         auto types = select_status_types(invocation.config(), options->replicables);
