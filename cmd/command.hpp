@@ -61,6 +61,8 @@ struct CommandSpec {
     bool uses_git;
     // Declares the command's description, options and examples on APP; returns its runner.
     Runner (*define)(CLI::App& app);
+    // Its line in geo-ssf --help, as git lists its commands: what it does, in a few words.
+    const char* summary;
 };
 
 // One entry point per cmd/<name>.cpp.

@@ -38,7 +38,10 @@ public:
         const VerificationOutcome& o = m_outcomes[i];
         if (o.state == VerificationState::succeeded)
             return {m_claims[i].id, RecordResult::Kind::succeeded, o.checksum.value_or("")};
-        return {m_claims[i].id, RecordResult::Kind::failed, o.failure.value_or("")};
+        RecordResult failed{m_claims[i].id, RecordResult::Kind::failed, o.failure.value_or("")};
+        if (auto path = m_paths.paths.find(m_claims[i].id); path != m_paths.paths.end())
+            failed.concerns = "repository " + (m_site.config().storage_root / path->second).string();
+        return failed;
     }
 
 private:

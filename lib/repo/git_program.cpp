@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -43,10 +44,15 @@ std::vector<std::string> git_environment(const GitSetup& setup) {
         if (std::strncmp(*entry, "GIT_", 4) != 0 && std::strncmp(*entry, "GEO_SSF_GIT_", 12) != 0 &&
             std::strncmp(*entry, "LC_ALL=", 7) != 0)
             env.emplace_back(*entry);
-    // GIT_ASKPASS empty: no program is asked for a password, not even SSH_ASKPASS.
-    for (const char* setting : {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
-                                "GIT_ASKPASS=", "LC_ALL=C"})  // messages in English, as libgit2's
-        env.emplace_back(setting);
+    // GIT_ASKPASS empty: no program is asked for a password, not even SSH_ASKPASS. A variable of
+    // SETUP's takes the place of the one here of the same name.
+    for (std::string_view setting : {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
+                                     "GIT_ASKPASS=", "LC_ALL=C"}) {  // messages in English, as libgit2's
+        std::string_view name = setting.substr(0, setting.find('=') + 1);
+        if (std::none_of(setup.environment.begin(), setup.environment.end(),
+                         [&](const std::string& set) { return set.starts_with(name); }))
+            env.emplace_back(setting);
+    }
     env.insert(env.end(), setup.environment.begin(), setup.environment.end());
     // No automatic gc or maintenance: git would detach it (setsid), beyond fetch_timeout and a
     // stop, repacking a copy that geo-ssf packs, checksums and moves itself.

@@ -7,6 +7,7 @@
 #include "repo/fetcher.hpp"
 #include "repo/git.hpp"
 #include "repo/git_program.hpp"
+#include "repo/primary_owner.hpp"
 #include "repo/packed_refs.hpp"
 #include "repo/staging.hpp"
 #include "repo/storage.hpp"
@@ -71,6 +72,8 @@ MirrorResult mirror_repository(const std::string& url, const std::filesystem::pa
                                long long max_refs) {
     if (is_missing_on_primary(url))
         return {true, false};
+    if (auto path = local_path_of(url))
+        require_trusted_owner(*path, transport);
     try {
         auto fetcher = fetcher_for(url, transport, max_refs);
         std::error_code ec;

@@ -1,7 +1,9 @@
 #include "repo/ref_differences.hpp"
 
+#include "common/url.hpp"
 #include "repo/checksum.hpp"
 #include "repo/git.hpp"
+#include "repo/primary_owner.hpp"
 #include "repo/remote_session.hpp"
 
 #include <map>
@@ -11,6 +13,8 @@ namespace geo_ssf {
 
 std::vector<RefDifference> compare_refs(const std::filesystem::path& local, const std::string& url,
                                         const TransportSettings& transport) {
+    if (auto path = local_path_of(url))
+        require_trusted_owner(*path, transport);
     git::Repository repository = git::open_repository(local);
     std::map<std::string, std::pair<std::string, std::string>> refs;  // name → (here, primary)
     git::ReferenceIterator iterator =

@@ -83,8 +83,11 @@ RecordPage list_records(Site& site, const std::string& replicable, const ListQue
         rec.id = row.id;
         rec.sync_state = row.sync_state;
         rec.verification_state = row.verification_state;
-        rec.last_synced_at = std::move(row.last_synced_at);
-        rec.last_synced_seconds = row.last_synced_seconds;
+        rec.synced_at = std::move(row.synced_at);
+        rec.synced_seconds = row.synced_seconds;
+        rec.sync_claimed_at = std::move(row.sync_claimed_at);
+        rec.sync_retry_at = std::move(row.sync_retry_at);
+        rec.verification_retry_at = std::move(row.verification_retry_at);
         rec.verified_at = std::move(row.verified_at);
         rec.verified_seconds = row.verified_seconds;
         if (row.sync_retry_seconds)
@@ -121,7 +124,7 @@ std::string format_record_page_table(const RecordPage& page, bool secondary, boo
         std::string failure = failure_column(rec, wide);
         if (secondary)
             rows.push_back({std::to_string(rec.id), sync_state_name(*rec.sync_state),
-                            short_verification_name(rec.verification_state), when(rec.last_synced_seconds), retry,
+                            short_verification_name(rec.verification_state), when(rec.synced_seconds), retry,
                             failure});
         else
             rows.push_back({std::to_string(rec.id), short_verification_name(rec.verification_state),
@@ -144,16 +147,17 @@ std::string format_record_page_json(const RecordPage& page, bool secondary) {
         item["id"] = rec.id;
         if (secondary) {
             item["state"] = sync_state_name(*rec.sync_state);
-            item["last_synced_at"] = optional_json(rec.last_synced_at);
+            item["synced_at"] = optional_json(rec.synced_at);
+            item["sync_claimed_at"] = optional_json(rec.sync_claimed_at);
             item["retry_count"] = rec.retry_count;
-            item["next_sync_retry"] = optional_json(rec.next_sync_retry);
+            item["retry_at"] = optional_json(rec.sync_retry_at);
             item["last_sync_failure"] = optional_json(rec.last_sync_failure);
             item["missing_on_primary"] = rec.missing_on_primary;
         }
         item["verification_state"] = verification_state_name(rec.verification_state);
         item["verified_at"] = optional_json(rec.verified_at);
         item["verification_retry_count"] = rec.verification_retry_count;
-        item["next_verification_retry"] = optional_json(rec.next_verification_retry);
+        item["verification_retry_at"] = optional_json(rec.verification_retry_at);
         item["verification_failure"] = optional_json(rec.verification_failure);
         records.push_back(std::move(item));
     }

@@ -36,7 +36,8 @@ std::string readable_value(const ColumnValue& c) {
     if (is_state_column(c.name))
         return state_name(c.name, *c.text) + " (" + *c.text + ")";
     if (c.type == k_timestamptz && c.seconds_from_now)
-        return readable_timestamp(*c.text) + " (" + relative_time_in_words(*c.seconds_from_now) + ")";
+        return readable_timestamp(*c.text) + " (" + relative_time_in_words(*c.seconds_from_now) +
+               (c.name == "last_synced_at" ? "; when a sync last began, whatever its outcome" : "") + ")";
     return *c.text;
 }
 
@@ -107,6 +108,7 @@ RecordDetails record_details(Site& site, const std::string& replicable, long lon
         pqxx::read_transaction tx(site.geo_database());
         details.registry = read_table_row(tx, r.registry_table, r.foreign_key, record_id);
         details.ref_differences = registry_table::ref_differences(tx, r, record_id);
+        details.synced_at = read_synced_at(tx, r, record_id);
     }
     if (!details.on_primary && !details.registry)
         throw UsageError("no " + r.name + " record with id " + std::to_string(record_id) +
@@ -124,6 +126,17 @@ std::optional<std::string> next_retry(const TableRow& row, const std::string& st
     if (!retry || !retry->seconds_from_now)
         return retry_in_words(0);
     return retry_in_words(*retry->seconds_from_now);
+}
+
+std::optional<std::string> next_retry_time(const TableRow& row, const std::string& state_column,
+                                           const std::string& retry_column) {
+    const ColumnValue* state = row.column(state_column);
+    if (!state || !state->text || *state->text != std::to_string(static_cast<int>(SyncState::failed)))
+        return std::nullopt;
+    const ColumnValue* retry = row.column(retry_column);
+    if (retry && retry->text)
+        return *retry->text;
+    return format_utc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");
 }
 
 std::optional<bool> checksums_match(const RecordDetails& details) {
@@ -154,9 +167,13 @@ std::string format_record_table(const RecordDetails& d) {
         return out;
     }
     out += "\nregistry (" + r.registry_table + ")\n";
+    std::string synced = d.synced_at ? readable_timestamp(d.synced_at->time) + " (" +
+                                           relative_time_in_words(d.synced_at->seconds_from_now) + ")"
+                                     : "none recorded";
     if (d.registry)
         add_row_lines(out, *d.registry,
-                      {{"next sync retry", next_retry(*d.registry, "state", "retry_at")},
+                      {{"last synced", synced},
+                       {"next sync retry", next_retry(*d.registry, "state", "retry_at")},
                        {"next verification retry", next_retry(*d.registry, "verification_state", "verification_retry_at")},
                        {"refs that differ", d.ref_differences}});
     else
@@ -188,16 +205,17 @@ std::string format_record_json(const RecordDetails& d) {
     if (!d.path_error.empty())
         out["repository_path_error"] = d.path_error;
     auto retry = [](const std::optional<TableRow>& row, const char* state, const char* column) {
-        auto words = row ? next_retry(*row, state, column) : std::nullopt;
-        return words ? nlohmann::ordered_json(*words) : nlohmann::ordered_json(nullptr);
+        auto time = row ? next_retry_time(*row, state, column) : std::nullopt;
+        return time ? nlohmann::ordered_json(*time) : nlohmann::ordered_json(nullptr);
     };
     if (!d.secondary) {
         out["state"] = d.state ? json_row(*d.state) : nlohmann::ordered_json(nullptr);
-        out["next_verification_retry"] = retry(d.state, "verification_state", "verification_retry_at");
+        out["next_verification_retry_at"] = retry(d.state, "verification_state", "verification_retry_at");
     } else {
         out["registry"] = d.registry ? json_row(*d.registry) : nlohmann::ordered_json(nullptr);
-        out["next_sync_retry"] = retry(d.registry, "state", "retry_at");
-        out["next_verification_retry"] = retry(d.registry, "verification_state", "verification_retry_at");
+        out["synced_at"] = d.synced_at ? nlohmann::ordered_json(d.synced_at->time) : nlohmann::ordered_json(nullptr);
+        out["next_sync_retry_at"] = retry(d.registry, "state", "retry_at");
+        out["next_verification_retry_at"] = retry(d.registry, "verification_state", "verification_retry_at");
         out["ref_differences"] = json_or_null<nlohmann::ordered_json>(d.ref_differences);
         out["primary"] = d.state ? json_row(*d.state) : nlohmann::ordered_json(nullptr);
         auto match = checksums_match(d);

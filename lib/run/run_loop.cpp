@@ -87,9 +87,15 @@ std::vector<RecordResult> work_claims(RunKind& kind, const Replicable& r, const 
     return results;
 }
 
-// At the default level a run warns of the first failures of each type only, so that a cron
-// run with thousands of them does not mail thousands of lines; -v shows every one.
+// A failed record is an error, logged under -q too, so that the journal of a quiet cron or timer
+// run names it. A run logs the first failures of each type only, so that one with thousands of
+// them does not mail thousands of lines; -v logs every one.
 constexpr long long k_failures_logged = 10;
+
+void log_failure(const std::string& replicable, const RecordResult& result) {
+    log_record(spdlog::level::err, replicable, result.id,
+               result.concerns.empty() ? result.detail : result.detail + " (" + result.concerns + ")");
+}
 
 void add_results(const std::string& replicable, const std::vector<RecordResult>& results, TypeTotals& totals) {
     bool every_failure = spdlog::should_log(spdlog::level::info);
@@ -100,7 +106,7 @@ void add_results(const std::string& replicable, const std::vector<RecordResult>&
             ++totals.failed;
             totals.failures.push_back({result.id, result.detail});
             if (every_failure || totals.failed <= k_failures_logged)
-                log_record(spdlog::level::warn, replicable, result.id, result.detail);
+                log_failure(replicable, result);
         }
     }
 }
@@ -109,7 +115,7 @@ void add_results(const std::string& replicable, const std::vector<RecordResult>&
 void log_unlogged_failures(RunKind& kind, const std::string& replicable, const TypeTotals& totals) {
     if (spdlog::should_log(spdlog::level::info) || totals.failed <= k_failures_logged)
         return;
-    log_record(spdlog::level::warn, LogFields{replicable, std::nullopt, std::nullopt},
+    log_record(spdlog::level::err, LogFields{replicable, std::nullopt, std::nullopt},
                "and " + std::to_string(totals.failed - k_failures_logged) + " more failures: geo-ssf list " +
                    replicable + " " + kind.work().failed_filter + " (or geo-ssf -v to log each)");
 }
@@ -226,6 +232,9 @@ std::vector<RecordResult> run_records(RunKind& kind, const Replicable& r, const 
         if (std::none_of(results.begin(), results.end(), [&](const RecordResult& x) { return x.id == id; }))
             results.push_back({id, RecordResult::Kind::failed, unclaimed_reason});
     std::sort(results.begin(), results.end(), [](const RecordResult& a, const RecordResult& b) { return a.id < b.id; });
+    for (const auto& result : results)  // at most --limit of them
+        if (result.kind == RecordResult::Kind::failed)
+            log_failure(r.name, result);
     return results;
 }
 

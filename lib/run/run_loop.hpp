@@ -45,9 +45,16 @@ struct RecordResult {
         failed,
         deferred,  // neither: a secondary's verification waits for the primary's
     };
+    RecordResult() = default;
+    RecordResult(long long record, Kind outcome, std::string text, std::string where = {})
+        : id(record), kind(outcome), detail(std::move(text)), concerns(std::move(where)) {}
+
     long long id = 0;
     Kind kind = Kind::failed;
     std::string detail;  // the checksum, or a note, when succeeded; the reason otherwise
+    // What a failure concerns, named in its log line: "primary <url>" or "copy <path>" on a
+    // secondary, "repository <path>" on a primary; empty when the record has no path.
+    std::string concerns;
 
     bool succeeded() const { return kind == Kind::succeeded; }
 };

@@ -15,6 +15,7 @@
 #include "repo/storage.hpp"
 #include "secondary/registry_consistency.hpp"
 #include "secondary/removal.hpp"
+#include "secondary/undefined_types.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -87,8 +88,12 @@ public:
 
     RecordResult result(size_t i) const override {
         const SyncOutcome& o = m_outcomes[i];
-        if (o.state != SyncState::synced)
-            return {m_claims[i].id, RecordResult::Kind::failed, o.failure.value_or("")};
+        if (o.state != SyncState::synced) {
+            RecordResult failed{m_claims[i].id, RecordResult::Kind::failed, o.failure.value_or("")};
+            if (auto path = m_paths.paths.find(m_claims[i].id); path != m_paths.paths.end())
+                failed.concerns = sync_failure_concerns(failed.detail, m_site.config(), path->second);
+            return failed;
+        }
         return {m_claims[i].id, RecordResult::Kind::succeeded, o.missing_on_primary ? "missing on the primary" : ""};
     }
 
@@ -148,6 +153,18 @@ void require_primary_folder(const Config& config) {
 
 }  // namespace
 
+std::string sync_failure_concerns(std::string_view reason, const Config& config, const std::string& relative_path) {
+    // Writing the copy fails for want of room or of a writable file system whatever the message
+    // names; otherwise a message that names the storage root is about this site's side.
+    bool copy = reason.find(config.storage_root.string()) != std::string_view::npos ||
+                reason.find("storage root") != std::string_view::npos;
+    for (const char* local : {"No space left on device", "Disk quota exceeded", "Read-only file system"})
+        copy = copy || reason.find(local) != std::string_view::npos;
+    if (copy)
+        return "copy " + (config.storage_root / relative_path).string();
+    return "primary " + redact_url_credentials(primary_repository_url(config.primary_url, relative_path));
+}
+
 SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits& limits, bool allow_mass_removal) {
     auto started = Clock::now();
     const Config& config = site.config();
@@ -155,6 +172,7 @@ SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits&
     if (int removed = remove_abandoned_mirror_folders(config.storage_root))
         spdlog::info("removed {} folders left by interrupted syncs", removed);
     require_primary_folder(config);
+    require_every_type_defined(site);  // before any event is replayed, and its record skipped for good
     SyncRun run;
     run.removals_failed += finish_requested_removals(site);
     // Event replay is bounded like the steps after it: it stops between batches.

@@ -7,6 +7,7 @@
 #include "site/site.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace geo_ssf::secondary {
@@ -22,6 +23,11 @@ struct SyncRun {
 // due, LIMITS.max_runtime passes or a stop is requested. A mass removal of registry rows by
 // registry consistency is refused unless ALLOW_MASS_REMOVAL.
 SyncRun sync(Site& site, const std::vector<std::string>& types, const RunLimits& limits, bool allow_mass_removal);
+
+// What the failed sync of the record at RELATIVE_PATH concerns, for its log line: "copy <path>"
+// when REASON names the storage root or a local write's lack of room or rights, else "primary
+// <url>" (a primary that did not answer, refused, or has no usable repository there).
+std::string sync_failure_concerns(std::string_view reason, const Config& config, const std::string& relative_path);
 
 // Syncs the records IDS of REPLICABLE at once (resync --now), creating their registry rows.
 std::vector<RecordResult> sync_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,

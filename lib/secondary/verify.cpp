@@ -89,8 +89,11 @@ public:
             return {id, RecordResult::Kind::succeeded, o.checksum.value_or("")};
         if (o.state == VerificationState::disabled)
             return {id, RecordResult::Kind::deferred, "the primary has not verified this record yet"};
-        return {id, RecordResult::Kind::failed,
-                o.ref_differences ? "checksum mismatch: " + *o.ref_differences : o.failure.value_or("")};
+        RecordResult failed{id, RecordResult::Kind::failed,
+                            o.ref_differences ? "checksum mismatch: " + *o.ref_differences : o.failure.value_or("")};
+        if (auto path = m_paths.paths.find(id); path != m_paths.paths.end())
+            failed.concerns = "copy " + (m_site.config().storage_root / path->second).string();
+        return failed;
     }
 
 private:

@@ -131,12 +131,13 @@ void read_transport(const YamlReader& storage, const std::filesystem::path& base
         if (value->count() <= 0)
             storage.fail(key, "must be longer than 0s");
     }
+    transport.trust_primary_owner = storage.boolean("trust_primary_owner").value_or(false);
 }
 
 void read_storage(YamlReader& yaml, const std::filesystem::path& base, Config& config) {
     YamlReader storage = yaml.mapping("storage");
     storage.allow_only({"root", "primary_url", "ssh_key", "ssh_key_passphrase_file", "ssh_known_hosts", "ca_file",
-                        "credentials_file", "fetch_timeout", "fetch_stall_timeout"});
+                        "credentials_file", "fetch_timeout", "fetch_stall_timeout", "trust_primary_owner"});
     auto root = storage.string("root");
     if (!root || root->empty())
         storage.fail("root", "is required: the folder that holds this site's repositories");

@@ -1,5 +1,6 @@
 #include "exposition.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <regex>
 #include <set>
@@ -123,10 +124,13 @@ bool unescape_help(const std::string& text, std::string& out) {
 
 }  // namespace
 
-double Exposition::value(const std::string& name) const {
+double Exposition::value(const std::string& name, const std::map<std::string, std::string>& labels) const {
     const Sample* found = nullptr;
     for (const auto& s : samples)
-        if (s.name == name) {
+        if (s.name == name && std::all_of(labels.begin(), labels.end(), [&](const auto& label) {
+                auto it = s.labels.find(label.first);
+                return it != s.labels.end() && it->second == label.second;
+            })) {
             if (found)
                 throw std::runtime_error("more than one sample named " + name);
             found = &s;
@@ -141,6 +145,14 @@ bool Exposition::has(const std::string& name) const {
         if (s.name == name)
             return true;
     return false;
+}
+
+std::map<std::string, double> Exposition::values(const std::string& name, const std::string& label) const {
+    std::map<std::string, double> out;
+    for (const auto& s : samples)
+        if (s.name == name && s.labels.count(label))
+            out[s.labels.at(label)] += s.value;
+    return out;
 }
 
 Exposition parse_exposition(const std::string& text) {

@@ -125,6 +125,22 @@ RunResult run_geo_ssf(const std::vector<std::string>& args, const RunOptions& op
     return run_program(geo_ssf_binary(), args, options);
 }
 
+RunResult run_geo_ssf_as_nobody(const std::vector<std::string>& args, const RunOptions& options) {
+    if (::geteuid() != 0)
+        throw std::runtime_error("running geo-ssf as nobody needs root: run the tests as root (scripts/test.sh)");
+    std::vector<std::string> argv = {"--reuid=65534", "--regid=65534", "--clear-groups", geo_ssf_binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_program("setpriv", argv, options);
+}
+
+void open_to_others(const std::filesystem::path& path) {
+    namespace fs = std::filesystem;
+    fs::permissions(path, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+    for (fs::path folder = path.parent_path(); !folder.empty() && folder != folder.root_path();
+         folder = folder.parent_path())
+        fs::permissions(folder, fs::perms::others_exec, fs::perm_options::add);
+}
+
 bool wait_until(const std::function<bool()>& condition, std::chrono::seconds limit) {
     auto until = std::chrono::steady_clock::now() + limit;
     while (!condition()) {

@@ -51,6 +51,12 @@ struct RunOptions {
 RunResult run_geo_ssf(const std::vector<std::string>& args, const RunOptions& options = {});
 // Runs any program (found on PATH) the same way.
 RunResult run_program(const std::string& program, const std::vector<std::string>& args, const RunOptions& options = {});
+// Runs the geo-ssf binary under test as nobody (uid and gid 65534, no other groups), as an
+// unprivileged user such as the units' geo-ssf. The tests run as root for it (scripts/test.sh);
+// run by anyone else, it throws.
+RunResult run_geo_ssf_as_nobody(const std::vector<std::string>& args, const RunOptions& options = {});
+// Lets other users read PATH and pass through every folder above it (the tests' folders are 0700).
+void open_to_others(const std::filesystem::path& path);
 // geo-ssf running in the background, for tests that signal it mid-run.
 class BackgroundRun {
 public:

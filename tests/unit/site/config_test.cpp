@@ -69,6 +69,7 @@ TEST_CASE("config::load_config applies defaults and resolves paths against the c
     CHECK(c.sync.metrics_file.empty());
     CHECK(c.verification.metrics_file.empty());
     CHECK(c.status_timeout == std::chrono::minutes(5));
+    CHECK_FALSE(c.transport.trust_primary_owner);
     CHECK(c.replicables.empty());
 }
 
@@ -76,7 +77,7 @@ TEST_CASE("config::load_config reads every key") {
     TempDir dir;
     write_file(dir / "geo-ssf.yml", R"(site: {name: london, role: secondary}
 databases: {main: "host=db1 dbname=app", geo: "dbname=app_geo"}
-storage: {root: /srv/repos, primary_url: "https://primary.example.com/repos"}
+storage: {root: /srv/repos, primary_url: "https://primary.example.com/repos", trust_primary_owner: true}
 replicables: types
 migrations: /opt/migrations
 verification: {batch_size: 50, jobs: 4, timeout: 2h, reverification_interval: 1d, metrics_file: /var/lib/ne/verify.prom}
@@ -90,6 +91,7 @@ status: {timeout: 30s}
     CHECK(c.geo_database == "dbname=app_geo");
     CHECK(c.storage_root == "/srv/repos");
     CHECK(c.primary_url == "https://primary.example.com/repos");
+    CHECK(c.transport.trust_primary_owner);
     CHECK(c.migrations_dir == "/opt/migrations");
     CHECK(c.verification.batch_size == 50);
     CHECK(c.verification.jobs == 4);
