@@ -8,6 +8,7 @@
 #include "repo/git.hpp"
 #include "repo/git_program.hpp"
 #include "repo/packed_refs.hpp"
+#include "repo/special_files.hpp"
 #include "repo/staging.hpp"
 #include "repo/storage.hpp"
 
@@ -16,6 +17,18 @@
 namespace geo_ssf {
 
 namespace {
+
+// What a local primary's repository must be before anything reads it: nothing in it that would
+// hold a reader (special_files.hpp).
+void check_local_primary(const std::filesystem::path& primary) {
+    try {
+        refuse_special_files(primary);
+        refuse_special_files_under(primary, "refs");
+        refuse_special_files_under(primary, "objects");
+    } catch (const GitError& e) {
+        throw UncopyablePrimaryError(std::string("the primary's repository is refused: ") + e.what());
+    }
+}
 
 bool is_missing_on_primary(const std::string& url) {
     auto path = local_path_of(url);
@@ -72,11 +85,16 @@ MirrorResult mirror_repository(const std::string& url, const std::filesystem::pa
     if (is_missing_on_primary(url))
         return {true, false};
     try {
+        if (auto primary = local_path_of(url))
+            check_local_primary(*primary);
         auto fetcher = fetcher_for(url, transport, max_refs);
         std::error_code ec;
         if (!std::filesystem::exists(target / "HEAD", ec))
             return clone_into_place(*fetcher, target, storage_root);
         try {
+            // libgit2 reads the copy's config and refs on this thread, where nothing stops it.
+            refuse_special_files(target);
+            refuse_special_files_under(target, "refs");
             git::Repository repository = git::open_repository(target);
             fetcher->fetch(repository.get(), target);
             keep_refs_packed(repository.get(), target);
@@ -84,6 +102,8 @@ MirrorResult mirror_repository(const std::string& url, const std::filesystem::pa
             return {false, false};
         } catch (const TooManyRefsError&) {
             throw;  // a fresh clone would be refused the same way
+        } catch (const UncopyablePrimaryError&) {
+            throw;
         } catch (const GitProgramInterrupted&) {
             throw;  // stopped, not broken
         } catch (const GitError&) {

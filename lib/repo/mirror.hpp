@@ -25,9 +25,11 @@ struct MirrorResult {
 // repository; a copy that a fetch cannot repair (corrupt, objects missing) is replaced by a
 // fresh clone. A network URL is reached as TRANSPORT says (keys, host keys, CA, credentials,
 // timeouts). A primary advertising more than MAX_REFS refs is refused (TooManyRefsError, in
-// fetcher.hpp) before anything is written. The copy's refs are kept in packed-refs: all of them
-// in a fresh copy, and in one fetched into once its loose refs (those changed since) outgrow a
-// bound that scales with packed-refs. Throws GitError with the reason on failure.
+// fetcher.hpp) before anything is written, as is a local primary that holds a FIFO, a socket or a
+// device where git reads a file (special_files.hpp; UncopyablePrimaryError). The copy's refs are
+// kept in packed-refs: all of them in a fresh copy, and in one fetched into once its loose refs
+// (those changed since) outgrow a bound that scales with packed-refs. Throws GitError with the
+// reason on failure.
 MirrorResult mirror_repository(const std::string& source_url, const std::filesystem::path& target,
                                const std::filesystem::path& storage_root, const TransportSettings& transport,
                                long long max_refs);

@@ -1,16 +1,26 @@
 #include "repo/ref_differences.hpp"
 
+#include "common/url.hpp"
 #include "repo/checksum.hpp"
 #include "repo/git.hpp"
 #include "repo/remote_session.hpp"
+#include "repo/special_files.hpp"
 
 #include <map>
+#include <optional>
 #include <utility>
 
 namespace geo_ssf {
 
 std::vector<RefDifference> compare_refs(const std::filesystem::path& local, const std::string& url,
                                         const TransportSettings& transport) {
+    // libgit2 reads both repositories' refs on this thread, where nothing could stop it.
+    for (const auto& gitdir : {std::optional<std::filesystem::path>(local), local_path_of(url)}) {
+        if (gitdir) {
+            refuse_special_files(*gitdir);
+            refuse_special_files_under(*gitdir, "refs");
+        }
+    }
     git::Repository repository = git::open_repository(local);
     std::map<std::string, std::pair<std::string, std::string>> refs;  // name → (here, primary)
     git::ReferenceIterator iterator =

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <thread>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace geo_ssf::test;
@@ -39,6 +40,17 @@ void slug_records(SecondaryFixture& site) {
     site.repositories.create(site.storage, "cool_widgets/a", 1);
     site.repositories.create(site.storage, "cool_widgets/b", 2);
     set_template(site, "repository_path", "\"cool_widgets/{slug}\"");
+}
+
+// RUN's result once it has ended on its own, or at the first SIGTERM (a stop request), which it
+// must honour: a run is never held for good.
+RunResult run_to_its_end(BackgroundRun& run) {
+    if (!wait_until([&] { return run.ended(); }, std::chrono::seconds(300))) {
+        run.signal(SIGTERM);
+        REQUIRE_MESSAGE(wait_until([&] { return run.ended(); }, std::chrono::seconds(60)),
+                        "the run ignored SIGTERM");
+    }
+    return run.wait();
 }
 
 }  // namespace
@@ -592,6 +604,69 @@ TEST_CASE("safety: records with ids of 0 and below are listed, as status counts 
     auto quarantine = nlohmann::json::parse(
         site.secondary({"list", "cool_widget", "--quarantined", "--format", "json"}).out);
     CHECK(quarantine["quarantined"].size() == 3);
+}
+
+TEST_CASE("safety: a FIFO in a primary's repository fails its record with the reason; sync, checksum and verify end") {
+    std::string place;
+    SUBCASE("packed-refs") { place = "packed-refs"; }
+    SUBCASE("objects/info/alternates") { place = "objects/info/alternates"; }
+    SUBCASE("a loose ref") { place = "refs/heads/fifo"; }
+    SUBCASE("config") { place = "config"; }
+    CAPTURE(place);
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    auto fifo = site.repository(1) / place;
+    std::filesystem::create_directories(fifo.parent_path());
+    std::filesystem::remove(fifo);
+    REQUIRE(mkfifo(fifo.c_str(), 0644) == 0);
+    const std::string reason = place + " is a FIFO, not a regular file";
+
+    BackgroundRun checksum({"checksum", site.repository(1).string(), site.repository(2).string()});
+    RunResult summed = run_to_its_end(checksum);
+    CAPTURE(summed.err);
+    CHECK(summed.status == 1);
+    CHECK(summed.err.find(site.repository(1).string() + ": " + reason) != std::string::npos);
+    CHECK(summed.out == show_ref_checksum(site.repository(2)) + " " + site.repository(2).string() + "\n");
+
+    BackgroundRun verify({"-c", site.config.string(), "verify"});
+    RunResult verified = run_to_its_end(verify);
+    CAPTURE(verified.err);
+    CHECK(verified.status == 1);
+    CHECK(site.state_of(1, "verification_state") == "3");
+    CHECK(site.state_of(1, "verification_failure") == "Error during verification: " + reason);
+    CHECK(site.state_of(2, "verification_state") == "2");
+
+    BackgroundRun sync({"-c", site.secondary_config.string(), "sync"});
+    RunResult synced = run_to_its_end(sync);
+    CAPTURE(synced.err);
+    CHECK(synced.status == 1);
+    CHECK(site.registry(1, "state") == "3");
+    CHECK(site.registry(1, "last_sync_failure") ==
+          "Error syncing repository: the primary's repository is refused: " + reason);
+    CHECK_FALSE(std::filesystem::exists(site.copy(1)));
+    CHECK(site.registry(2, "state") == "2");
+}
+
+TEST_CASE("safety: a FIFO or a device in a secondary's copy is never opened: verify fails it, sync replaces it") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    std::filesystem::remove(site.copy(1) / "packed-refs");
+    REQUIRE(mkfifo((site.copy(1) / "packed-refs").c_str(), 0644) == 0);
+    std::filesystem::create_symlink("/dev/zero", site.copy(1) / "refs" / "heads" / "endless");
+    BackgroundRun verify({"-c", site.secondary_config.string(), "verify"});
+    RunResult verified = run_to_its_end(verify);
+    CAPTURE(verified.err);
+    CHECK(verified.status == 1);
+    CHECK(site.registry(1, "verification_failure").find(" is a ") != std::string::npos);
+    site.geo_db.exec("UPDATE cool_widget_registry SET retry_at = now() - interval '1 second'");
+    BackgroundRun sync({"-c", site.secondary_config.string(), "sync"});
+    RunResult synced = run_to_its_end(sync);
+    CAPTURE(synced.err);
+    CHECK(synced.status == 0);
+    CHECK(std::filesystem::is_regular_file(site.copy(1) / "packed-refs"));
+    CHECK(show_ref_checksum(site.copy(1)) == show_ref_checksum(site.repository(1)));
 }
 
 }  // TEST_SUITE
