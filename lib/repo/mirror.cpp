@@ -79,6 +79,17 @@ std::string primary_repository_url(const std::string& primary_url, const std::st
     return base + "/" + relative_path;
 }
 
+void check_primary_repository_path(const std::string& primary_url, const std::string& relative_path) {
+    auto root = local_path_of(primary_url);
+    if (!root)
+        return;  // the server applies its own rules
+    try {
+        repository_location(*root, relative_path);
+    } catch (const RuntimeError& e) {
+        throw RuntimeError(std::string("the primary's ") + e.what());
+    }
+}
+
 MirrorResult mirror_repository(const std::string& url, const std::filesystem::path& target,
                                const std::filesystem::path& storage_root, const TransportSettings& transport,
                                long long max_refs) {

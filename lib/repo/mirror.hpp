@@ -15,6 +15,12 @@ namespace geo_ssf {
 // ssh://, or a plain path) joined with the relative path.
 std::string primary_repository_url(const std::string& primary_url, const std::string& relative_path);
 
+// For a file:// or plain-path PRIMARY_URL, refuses RELATIVE_PATH as the primary's own verify
+// refuses it (storage.hpp's repository_location: a symbolic link out of its storage root, ...),
+// so that a secondary copies nothing from outside the primary's storage: a RuntimeError "the
+// primary's repository path ... is refused: ...". Nothing for a network primary.
+void check_primary_repository_path(const std::string& primary_url, const std::string& relative_path);
+
 struct MirrorResult {
     bool missing_on_primary = false;  // nothing to fetch: the primary has no such repository
     bool cloned = false;              // made afresh rather than fetched into

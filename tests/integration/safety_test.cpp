@@ -669,4 +669,28 @@ TEST_CASE("safety: a FIFO or a device in a secondary's copy is never opened: ver
     CHECK(show_ref_checksum(site.copy(1)) == show_ref_checksum(site.repository(1)));
 }
 
+TEST_CASE("safety: a primary's repository linked from outside its storage root is not copied, as its verify refuses it") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    // A repository outside the primary's storage, with a branch nobody may copy.
+    TempDir outside;
+    auto secret = outside / "secret.git";
+    shell("git clone -q --bare '" + site.repository(1).string() + "' '" + secret.string() + "' && git -C '" +
+          secret.string() + "' update-ref refs/heads/secret-branch main");
+    std::filesystem::remove_all(site.repository(1));
+    std::filesystem::create_directory_symlink(secret, site.repository(1));
+
+    REQUIRE(site.run({"verify"}).status == 1);
+    const std::string refused = "repository path \"cool_widgets/1.git\" is refused: it leads outside the storage root "
+                                "through a symbolic link";
+    CHECK(site.state_of(1, "verification_failure") == "Error during verification: " + refused);
+    RunResult sync = site.secondary({"sync"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 1);
+    CHECK(site.registry(1, "last_sync_failure") == "Error syncing repository: the primary's " + refused);
+    CHECK_FALSE(std::filesystem::exists(site.copy(1)));
+    CHECK(shell("grep -rl secret-branch '" + site.secondary_storage.string() + "' || true").empty());
+    CHECK(site.registry(2, "state") == "2");
+}
+
 }  // TEST_SUITE
