@@ -18,8 +18,19 @@ namespace geo_ssf {
 
 namespace {
 
+constexpr char k_shallow_primary[] =
+    "the primary's repository is shallow: its history is cut, so no copy of it is whole; make it whole on the primary "
+    "(git fetch --unshallow)";
+
+bool has_entry(const std::filesystem::path& path) {
+    std::error_code ec;
+    return std::filesystem::exists(std::filesystem::symlink_status(path, ec));
+}
+
 // What a local primary's repository must be before anything reads it: nothing in it that would
-// hold a reader (special_files.hpp).
+// hold a reader (special_files.hpp), a bare repository (its own verify checksums no work tree),
+// and whole (a shallow one has a cut history, which git fetches into a copy only by refusing
+// every ref that moved, exit status 0).
 void check_local_primary(const std::filesystem::path& primary) {
     try {
         refuse_special_files(primary);
@@ -28,6 +39,11 @@ void check_local_primary(const std::filesystem::path& primary) {
     } catch (const GitError& e) {
         throw UncopyablePrimaryError(std::string("the primary's repository is refused: ") + e.what());
     }
+    if (!has_entry(primary / "HEAD") && has_entry(primary / ".git"))
+        throw UncopyablePrimaryError("the primary's repository is not bare: it is a work tree, whose repository is in "
+                                     ".git; geo-ssf copies bare repositories only");
+    if (has_entry(primary / "shallow"))
+        throw UncopyablePrimaryError(k_shallow_primary);
 }
 
 bool is_missing_on_primary(const std::string& url) {

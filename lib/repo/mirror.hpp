@@ -31,8 +31,9 @@ struct MirrorResult {
 // repository; a copy that a fetch cannot repair (corrupt, objects missing) is replaced by a
 // fresh clone. A network URL is reached as TRANSPORT says (keys, host keys, CA, credentials,
 // timeouts). A primary advertising more than MAX_REFS refs is refused (TooManyRefsError, in
-// fetcher.hpp) before anything is written, as is a local primary that holds a FIFO, a socket or a
-// device where git reads a file (special_files.hpp; UncopyablePrimaryError). The copy's refs are
+// fetcher.hpp) before anything is written, as is a local primary that no copy could match or
+// that nothing may read (UncopyablePrimaryError): a work tree, a shallow repository, one holding
+// a FIFO, a socket or a device where git reads a file (special_files.hpp). The copy's refs are
 // kept in packed-refs: all of them in a fresh copy, and in one fetched into once its loose refs
 // (those changed since) outgrow a bound that scales with packed-refs. Throws GitError with the
 // reason on failure.

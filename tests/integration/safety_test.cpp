@@ -53,6 +53,14 @@ RunResult run_to_its_end(BackgroundRun& run) {
     return run.wait();
 }
 
+// Replaces the primary's repository of record ID with what COMMAND (a shell line, run in a
+// folder of its own with $from the repository and $to where the new one goes) makes.
+void replace_primary_repository(SecondaryFixture& site, long long id, const std::string& command) {
+    auto from = site.dir / ("original-" + std::to_string(id) + ".git");
+    std::filesystem::rename(site.repository(id), from);
+    shell("from='" + from.string() + "' to='" + site.repository(id).string() + "' && " + command);
+}
+
 }  // namespace
 
 TEST_SUITE("safety") {
@@ -691,6 +699,45 @@ TEST_CASE("safety: a primary's repository linked from outside its storage root i
     CHECK_FALSE(std::filesystem::exists(site.copy(1)));
     CHECK(shell("grep -rl secret-branch '" + site.secondary_storage.string() + "' || true").empty());
     CHECK(site.registry(2, "state") == "2");
+}
+
+TEST_CASE("safety: a shallow or non-bare primary fails its record with the reason and backs off, never synced") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    // Record 1 shallow with a new commit, which a fetch into the copy would refuse while exiting 0;
+    // record 3 shallow before its first sync; record 2 a work tree, its repository in .git.
+    replace_primary_repository(site, 1,
+                               "git clone -q --bare --depth 1 \"file://$from\" \"$to\" && cd \"$to\" && "
+                               "c=$(git -c user.name=t -c user.email=t@example.com commit-tree main^{tree} -p main -m new) "
+                               "&& git update-ref refs/heads/main $c");
+    site.add_records(3, 3);
+    replace_primary_repository(site, 3, "git clone -q --bare --depth 1 \"file://$from\" \"$to\"");
+    replace_primary_repository(site, 2, "git clone -q \"$from\" \"$to\"");
+    REQUIRE(site.run({"event", "cool_widget", "updated", "1", "2"}).status == 0);
+
+    RunResult sync = site.secondary({"sync"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 1);
+    for (long long id : {1, 3}) {
+        CAPTURE(id);
+        CHECK(site.registry(id, "state") == "3");
+        CHECK(site.registry(id, "last_sync_failure").rfind("Error syncing repository: the primary's repository is "
+                                                           "shallow: its history is cut", 0) == 0);
+        CHECK(site.registry(id, "retry_at > now()") == "true");
+    }
+    CHECK_FALSE(std::filesystem::exists(site.copy(3)));
+    CHECK(site.registry(2, "state") == "3");
+    CHECK(site.registry(2, "last_sync_failure") ==
+          "Error syncing repository: the primary's repository is not bare: it is a work tree, whose repository is in "
+          ".git; geo-ssf copies bare repositories only");
+    // The primary's own verify says why it cannot checksum the work tree.
+    REQUIRE(site.run({"verify"}).status == 1);
+    CHECK(site.state_of(2, "verification_failure") ==
+          "Error during verification: not a bare repository: a work tree, whose repository is in .git");
+    // Backing off: the next run claims none of them.
+    auto next = nlohmann::json::parse(site.secondary({"sync", "--format", "json"}).out);
+    CHECK(next["claimed"] == 0);
 }
 
 }  // TEST_SUITE
