@@ -32,10 +32,13 @@ std::vector<RefDifference> compare_refs(const std::filesystem::path& local, cons
         if (oid && checksum_counts_line(std::string(git_reference_name(ref.get()))))
             refs[git_reference_name(ref.get())].first = git::oid_hex(*oid);
     }
+    git_oid head;  // the checksum counts HEAD, resolved, as the primary advertises it
+    if (git_reference_name_to_id(&head, repository.get(), "HEAD") == 0)
+        refs["HEAD"].first = git::oid_hex(head);
     git::Remote remote = remote_for(url, repository.get());
     RemoteSession session(transport, url);
     for (const auto& [name, oid] : session.advertised_refs(remote.get(), url)) {
-        if (name == "HEAD" || name.ends_with("^{}"))
+        if (name.ends_with("^{}"))
             continue;
         if (checksum_counts_line(name))
             refs[name].second = oid;

@@ -740,4 +740,19 @@ TEST_CASE("safety: a shallow or non-bare primary fails its record with the reaso
     CHECK(next["claimed"] == 0);
 }
 
+TEST_CASE("safety: refs the primary's configuration hides from upload-pack are copied from a local primary") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    // Counted by the checksum, hidden from git's upload-pack by the repository's own configuration.
+    shell("git -C '" + site.repository(1).string() + "' update-ref refs/keep-around/" + site.repositories.head_commit() +
+          " main && git -C '" + site.repository(1).string() + "' config uploadpack.hideRefs refs/keep-around");
+    REQUIRE(site.run({"verify"}).status == 0);
+    RunResult sync = site.secondary({"sync"});
+    CAPTURE(sync.err);
+    REQUIRE(sync.status == 0);
+    CHECK(show_ref_checksum(site.copy(1)) == show_ref_checksum(site.repository(1)));
+    CHECK(site.secondary({"verify"}).status == 0);
+    CHECK(site.registry(1, "verification_state") == "2");
+}
+
 }  // TEST_SUITE

@@ -8,6 +8,8 @@
 #include "repo/git_program.hpp"
 #include "repo/git_transport.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -577,6 +579,32 @@ TEST_CASE("transports: the git program checks the host key, the certificate and 
         CHECK(through_proxy == "ok");
         CHECK(proxy.tunnels() == 1);
     }
+}
+
+TEST_CASE("transports: refs a network primary hides from upload-pack fail the verification with the reason, and the "
+          "copy is not fetched again for nothing") {
+    SecondaryFixture site;
+    GitDaemon daemon(site.dir / "git-daemon", site.storage);
+    site.add_records(1, 1);
+    // Counted by the checksum, hidden by the repository's own configuration.
+    shell("git -C '" + site.repository(1).string() + "' update-ref refs/keep-around/" + site.repositories.head_commit() +
+          " main && git -C '" + site.repository(1).string() + "' config uploadpack.hideRefs refs/keep-around");
+    REQUIRE(site.run({"verify"}).status == 0);
+    set_storage(site, daemon.url_base() + "/", "");
+    REQUIRE(site.secondary({"sync"}, direct()).status == 0);
+    RunResult verify = site.secondary({"verify", "--format", "json"}, direct());
+    CAPTURE(verify.err);
+    CHECK(verify.status == 1);
+    const std::string reason = "Checksum does not match the primary's, though this copy has every ref the primary "
+                               "advertises: the primary's checksum counts refs it hides (uploadpack.hideRefs) or "
+                               "predates its refs; not fetched again";
+    CHECK(nlohmann::json::parse(verify.out)["replicables"][0]["failures"][0]["reason"] == reason);
+    CHECK(site.registry(1, "verification_failure") == reason);
+    CHECK(site.registry(1, "checksum_mismatch") == "true");
+    CHECK(site.registry(1, "verification_retry_at > now()") == "true");
+    CHECK(site.registry(1, "state") == "2");  // a fetch would bring nothing
+    CHECK(nlohmann::json::parse(site.secondary({"sync", "--format", "json"}, direct()).out)["claimed"] == 0);
+    CHECK(nlohmann::json::parse(site.secondary({"verify", "--format", "json"}, direct()).out)["claimed"] == 0);
 }
 
 }  // TEST_SUITE
