@@ -20,10 +20,16 @@ namespace geo_ssf {
 namespace {
 
 // URL as git takes it: a local path as file://, since a plain path would be cloned with hard
-// links, sharing the primary's files instead of copying them.
+// links, sharing the primary's files instead of copying them; no userinfo but an ssh:// URL's
+// user name, which ssh needs and which is no secret there (the key is): git's command line is
+// for every local user to read, and git_transport hands the user and password to a credential
+// helper instead.
 std::string git_url(const std::string& url) {
     auto path = local_path_of(url);
-    return !path || url.starts_with("file://") ? url : "file://" + std::filesystem::absolute(*path).string();
+    if (path)
+        return url.starts_with("file://") ? url : "file://" + std::filesystem::absolute(*path).string();
+    auto parsed = parse_url(url);
+    return parsed && parsed->scheme == "ssh" ? url : without_userinfo(url);
 }
 
 // The options that make git see every ref of a local primary: the primary's own configuration

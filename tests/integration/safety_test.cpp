@@ -61,6 +61,16 @@ void replace_primary_repository(SecondaryFixture& site, long long id, const std:
     shell("from='" + from.string() + "' to='" + site.repository(id).string() + "' && " + command);
 }
 
+// Points the secondary's storage.primary_url at URL.
+void set_primary_url(SecondaryFixture& site, const std::string& url) {
+    std::string text = read_file(site.secondary_config);
+    auto at = text.find("primary_url: \"");
+    REQUIRE(at != std::string::npos);
+    auto end = text.find('"', at + 14);
+    text.replace(at, end - at + 1, "primary_url: \"" + url + "\"");
+    write_file(site.secondary_config, text);
+}
+
 }  // namespace
 
 TEST_SUITE("safety") {
@@ -365,8 +375,8 @@ TEST_CASE("safety: credentials in an https primary_url never appear in output, l
         CAPTURE(run.err);
         CHECK(run.out.find(secret) == std::string::npos);
         CHECK(run.err.find(secret) == std::string::npos);
-        named = named || run.err.find("https://alice:***@127.0.0.1:1/") != std::string::npos ||
-                run.out.find("https://alice:***@127.0.0.1:1/") != std::string::npos;
+        named = named || run.err.find("https://***@127.0.0.1:1/") != std::string::npos ||
+                run.out.find("https://***@127.0.0.1:1/") != std::string::npos;
     }
     CHECK(named);
     std::string stored = site.geo_db.scalar("SELECT string_agg(r::text, ' ') FROM cool_widget_registry r");
@@ -753,6 +763,69 @@ TEST_CASE("safety: refs the primary's configuration hides from upload-pack are c
     CHECK(show_ref_checksum(site.copy(1)) == show_ref_checksum(site.repository(1)));
     CHECK(site.secondary({"verify"}).status == 0);
     CHECK(site.registry(1, "verification_state") == "2");
+}
+
+TEST_CASE("safety: a token as the URL's user never appears in output, logs or the registry") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    const std::string token = "glpat-S3cretT0ken";
+    set_primary_url(site, "https://" + token + "@127.0.0.1:1/repositories");
+    RunOptions with_password;
+    with_password.env["GEO_SSF_PRIMARY_PASSWORD"] = "x-oauth-basic";
+    std::vector<RunResult> runs;
+    runs.push_back(site.secondary({"sync", "-vv"}, with_password));
+    CHECK(runs.back().status == 1);
+    runs.push_back(site.secondary({"sync", "-vv", "--log-format", "json", "--format", "json"}));
+    runs.push_back(site.secondary({"show", "cool_widget", "1"}));
+    runs.push_back(site.secondary({"show", "cool_widget", "1", "--format", "json"}));
+    runs.push_back(site.secondary({"list", "cool_widget", "--format", "json"}));
+    runs.push_back(site.secondary({"list", "cool_widget", "--wide"}));
+    runs.push_back(site.secondary({"resync", "cool_widget", "1", "--now"}, with_password));
+    runs.push_back(site.secondary({"check"}, with_password));
+    bool named = false;
+    for (const auto& run : runs) {
+        CAPTURE(run.out);
+        CAPTURE(run.err);
+        CHECK(run.out.find("S3cret") == std::string::npos);
+        CHECK(run.err.find("S3cret") == std::string::npos);
+        named = named || run.err.find("https://***@127.0.0.1:1/") != std::string::npos ||
+                run.out.find("https://***@127.0.0.1:1/") != std::string::npos;
+    }
+    CHECK(named);
+    std::string stored = site.geo_db.scalar("SELECT string_agg(r::text, ' ') FROM cool_widget_registry r");
+    CAPTURE(stored);
+    CHECK(stored.find("S3cret") == std::string::npos);
+    CHECK(site.registry(1, "state") == "3");
+}
+
+TEST_CASE("safety: a primary_url that reads two ways is refused without being echoed") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    // Passwords with a raw '/', '#', '?' or '@' after it: RFC 3986 (and git, curl, libgit2) find
+    // the host before the '@', and the password in the path, the fragment or the query.
+    for (const char* password : {"pa/S3cret", "12/S3cret", "pa#S3cret", "12#S3cret", "pa?S3cret"}) {
+        CAPTURE(password);
+        set_primary_url(site, std::string("https://alice:") + password + "@127.0.0.1:1/repositories");
+        for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+                 {"sync", "-vv"}, {"check"}, {"show", "cool_widget", "1"}, {"list", "cool_widget"}}) {
+            RunResult run = site.secondary(args);
+            CAPTURE(run.out);
+            CAPTURE(run.err);
+            bool check = args[0] == "check";  // which reports a configuration error as a failed check
+            CHECK(run.status == (check ? 1 : 3));
+            CHECK((check ? run.out : run.err)
+                      .find("storage.primary_url: is refused: it is no valid URL, or it has a '?', a '#' or an '@' "
+                            "after its host; write a password's or a token's '/', '?', '#' and '@' as %2F, %3F, "
+                            "%23 and %40") != std::string::npos);
+            CHECK(run.out.find("S3cret") == std::string::npos);
+            CHECK(run.err.find("S3cret") == std::string::npos);
+        }
+    }
+    set_primary_url(site, "https://alice:pa%2FS3cret@127.0.0.1:1/repositories");  // written as it must be
+    RunResult escaped = site.secondary({"sync"});
+    CHECK(escaped.status == 1);
+    CHECK(escaped.err.find("S3cret") == std::string::npos);
+    CHECK(site.registry(1, "last_sync_failure").find("https://***@127.0.0.1:1/") != std::string::npos);
 }
 
 }  // TEST_SUITE
