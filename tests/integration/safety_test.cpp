@@ -828,4 +828,38 @@ TEST_CASE("safety: a primary_url that reads two ways is refused without being ec
     CHECK(site.registry(1, "last_sync_failure").find("https://***@127.0.0.1:1/") != std::string::npos);
 }
 
+TEST_CASE("safety: programs geo-ssf runs get no secret of its environment, and git none of the caller's git variables") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    // git and man on PATH that write down their command line and environment, then do their work.
+    auto bin = site.dir / "bin";
+    auto log = site.dir / "programs.log";
+    std::string real_git = shell("command -v git");
+    real_git.erase(real_git.find_last_not_of('\n') + 1);
+    write_file(bin / "git", "#!/bin/sh\n{ echo \"ARGS $*\"; env; } >>'" + log.string() + "'\nexec '" + real_git +
+                                "' \"$@\"\n");
+    write_file(bin / "man", "#!/bin/sh\n{ echo \"ARGS man $*\"; env; } >>'" + log.string() + "'\nexit 0\n");
+    for (const char* program : {"git", "man"})
+        std::filesystem::permissions(bin / program, std::filesystem::perms::owner_all);
+    RunOptions options;
+    options.env["PATH"] = bin.string() + ":" + std::getenv("PATH");
+    options.env["GEO_SSF_PRIMARY_PASSWORD"] = "S3cret-primary";
+    options.env["GIT_TRACE"] = (site.dir / "git-trace").string();
+    options.env["GIT_DIR"] = (site.dir / "nowhere").string();
+    RunResult sync = site.secondary({"sync"}, options);
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(site.secondary({"help", "sync"}, options).status == 0);
+    std::string seen = read_file(log);
+    CHECK(seen.find("ARGS --version") != std::string::npos);
+    CHECK(seen.find("ARGS clone --mirror") != std::string::npos);
+    CHECK(seen.find("ARGS man ") != std::string::npos);
+    CHECK(seen.find("S3cret") == std::string::npos);
+    CHECK(seen.find("PGPASSWORD=") == std::string::npos);
+    std::string seen_by_git = seen.substr(0, seen.find("ARGS man "));  // man and its pager may trace git
+    CHECK(seen_by_git.find("GIT_TRACE") == std::string::npos);
+    CHECK(seen_by_git.find("GIT_DIR=" + (site.dir / "nowhere").string()) == std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(site.dir / "git-trace"));
+}
+
 }  // TEST_SUITE
