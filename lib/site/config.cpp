@@ -148,6 +148,9 @@ void check_primary_url(const YamlReader& storage, const std::string& url) {
         storage.fail("primary_url", "is refused: it is no valid URL, or it has a '?', a '#' or an '@' after its host; "
                                     "write a password's or a token's '/', '?', '#' and '@' as %2F, %3F, %23 and %40, "
                                     "or keep them in storage.credentials_file");
+    if (parsed && parsed->scheme == "http")
+        storage.fail("primary_url", "http:// is refused: nothing checks the server's identity, a password would travel "
+                                    "in clear, and a proxy would not be used as for https://; use https://");
 }
 
 void read_storage(YamlReader& yaml, const std::filesystem::path& base, Config& config) {

@@ -798,7 +798,7 @@ TEST_CASE("safety: a token as the URL's user never appears in output, logs or th
     CHECK(site.registry(1, "state") == "3");
 }
 
-TEST_CASE("safety: a primary_url that reads two ways is refused without being echoed") {
+TEST_CASE("safety: a primary_url that reads two ways, or plain http://, is refused without being echoed") {
     SecondaryFixture site;
     site.add_records(1, 1);
     // Passwords with a raw '/', '#', '?' or '@' after it: RFC 3986 (and git, curl, libgit2) find
@@ -826,6 +826,15 @@ TEST_CASE("safety: a primary_url that reads two ways is refused without being ec
     CHECK(escaped.status == 1);
     CHECK(escaped.err.find("S3cret") == std::string::npos);
     CHECK(site.registry(1, "last_sync_failure").find("https://***@127.0.0.1:1/") != std::string::npos);
+    // http:// would bypass the proxy and make a 404 "missing on the primary": refused.
+    set_primary_url(site, "http://127.0.0.1:1/repositories");
+    RunResult plain = site.secondary({"sync"});
+    CHECK(plain.status == 3);
+    CHECK(plain.err.find("storage.primary_url: http:// is refused") != std::string::npos);
+    RunResult checked = site.secondary({"check"});
+    CHECK(checked.status == 1);
+    CHECK(checked.out.find("FAILED  configuration valid: ") != std::string::npos);
+    CHECK(checked.out.find("storage.primary_url: http:// is refused") != std::string::npos);
 }
 
 TEST_CASE("safety: programs geo-ssf runs get no secret of its environment, and git none of the caller's git variables") {
