@@ -871,4 +871,29 @@ TEST_CASE("safety: programs geo-ssf runs get no secret of its environment, and g
     CHECK_FALSE(std::filesystem::exists(site.dir / "git-trace"));
 }
 
+TEST_CASE("safety: show and list print control characters of a path or a stored failure escaped, never raw") {
+    SecondaryFixture site;
+    site.main_db.exec("ALTER TABLE cool_widgets ADD COLUMN slug text");
+    site.main_db.exec("GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + site.reader);
+    set_template(site, "repository_path", "\"cool_widgets/{slug}.git\"");
+    site.main_db.exec("INSERT INTO cool_widgets (id, slug) VALUES (1, 'x' || chr(27) || '[2J')");
+    REQUIRE(site.secondary({"sync"}).status == 0);  // missing on the primary
+    site.geo_db.exec("UPDATE cool_widget_registry SET state = 3, last_sync_failure = 'bad' || chr(27) || "
+                     "']0;title' || chr(7)");
+    std::vector<RunResult> runs = {site.secondary({"show", "cool_widget", "1"}),
+                                   site.secondary({"list", "cool_widget"}),
+                                   site.secondary({"list", "cool_widget", "--wide"}),
+                                   site.run({"show", "cool_widget", "1"})};
+    for (const auto& run : runs) {
+        CAPTURE(run.out);
+        CHECK(run.status == 0);
+        CHECK(run.out.find('\x1b') == std::string::npos);
+        CHECK(run.out.find('\x07') == std::string::npos);
+    }
+    CHECK(runs[0].out.find("cool_widgets/x\\x1b[2J.git") != std::string::npos);
+    CHECK(runs[0].out.find("bad\\x1b]0;title\\x07") != std::string::npos);
+    CHECK(runs[2].out.find("bad\\x1b]0;title\\x07") != std::string::npos);
+    CHECK(runs[3].out.find("cool_widgets/x\\x1b[2J.git") != std::string::npos);
+}
+
 }  // TEST_SUITE
