@@ -68,7 +68,7 @@ std::optional<IdBatch> next_batch(Site& site, const Replicable& r, IdRanges& ran
         auto range = walk.next(main);
         std::optional<IdBatch> batch;
         if (range)
-            batch = IdBatch{*range, ids_in_scope(main, r, range->first, range->second)};
+            batch = IdBatch{*range, ids_in_scope_between(main, r, range->first, range->second)};
         ranges = walk;
         return batch;
     });
