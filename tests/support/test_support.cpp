@@ -104,6 +104,8 @@ BackgroundRun::~BackgroundRun() = default;
 
 void BackgroundRun::signal(int signal_number) { m_process->signal(signal_number); }
 
+bool BackgroundRun::ended() { return m_result || m_process->exit_if_ended(); }
+
 RunResult BackgroundRun::wait() {
     if (!m_result) {
         ProcessExit exit = m_process->wait();

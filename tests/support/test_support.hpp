@@ -65,6 +65,8 @@ public:
     BackgroundRun(const BackgroundRun&) = delete;
     BackgroundRun& operator=(const BackgroundRun&) = delete;
     void signal(int signal_number);
+    // Whether the process has ended (without waiting).
+    bool ended();
     // Waits for the process to end and returns what it did.
     RunResult wait();
 
