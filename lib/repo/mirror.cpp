@@ -9,6 +9,8 @@
 #include "common/error.hpp"
 #include "common/url.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
