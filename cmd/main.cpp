@@ -46,6 +46,7 @@ const CommandSpec k_commands[] = {
     {"event", ConfigNeed::required, MigrationNeed::role_database, Role::primary, false, define_event},
     {"sync", ConfigNeed::required, MigrationNeed::every_database, Role::secondary, true, define_sync},
     {"resync", ConfigNeed::required, MigrationNeed::role_database, Role::secondary, true, define_resync},
+    {"follow", ConfigNeed::required, MigrationNeed::every_database, std::nullopt, true, define_follow},
     {"completion", ConfigNeed::none, MigrationNeed::none, std::nullopt, false, define_completion},  // hidden
 };
 

@@ -6,6 +6,7 @@
 #include "db/cursors.hpp"
 #include "db/id_set_difference.hpp"
 #include "db/model_table.hpp"
+#include "db/replication_lags.hpp"
 #include "db/status_reads.hpp"
 #include "db/states.hpp"
 #include "db/tallies.hpp"
@@ -197,6 +198,11 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
     });
     count_fields(t, {&StatusCounts::missing_on_primary},
                  [&] { counts.missing_on_primary = count_missing_on_primary(geo_reader, r); });
+    try {
+        t.lag = replication_lags::read_lag_status(geo_reader, r);
+    } catch (const CountCancelled&) {
+        // Left out, as a field that did not finish; the counts say why.
+    }
     count_fields(t, {&StatusCounts::registry_missing}, [&] {
         if (!tallies || !primary_digests.valid())
             throw CountCancelled{t.reason};  // the comparison needs the registry's digest
@@ -284,7 +290,7 @@ std::vector<TypeStatus> select_status_types(const Config& config, const std::vec
     if (names.empty()) {
         for (const auto& r : config.replicables)
             if (counted_in_status(r, config.role))
-                out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}});
+                out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}, {}});
         return out;
     }
     for (const auto& name : names) {
@@ -295,10 +301,11 @@ std::vector<TypeStatus> select_status_types(const Config& config, const std::vec
         if (seen)
             continue;
         if (counted_in_status(r, config.role))
-            out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}});
+            out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}, {}});
         else
             out.push_back({&r, TypeOutcome::disabled,
                            std::string(primary ? "verification" : "replication") + " is disabled in " + r.file.string(),
+                           {},
                            {},
                            {},
                            {}});

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "db/cursors.hpp"
+#include "db/replication_lags.hpp"
 #include "db/status_reads.hpp"
 #include "site/config.hpp"
 #include "repo/quarantine.hpp"
@@ -63,6 +64,9 @@ struct TypeStatus {
     // secondary's registry consistency): the counts trust what it has checked (see
     // collect_status). nullopt when it could not be read.
     std::optional<WalkProgress> walk;
+    // Secondary: the replication lag of the change synced last, and the age of the oldest change
+    // still pending (replication_lags.hpp); nullopt when it could not be read in time.
+    std::optional<replication_lags::LagStatus> lag;
 };
 
 struct SiteStatus {

@@ -154,6 +154,12 @@ SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits&
     return run;
 }
 
+std::vector<long long> sync_due_records(Site& site, const Replicable& r, const std::vector<long long>& ids,
+                                        const RunLimits& limits, TypeTotals& totals) {
+    Sync kind(site, false);
+    return run_due_records(kind, r, ids, limits, totals);
+}
+
 std::vector<RecordResult> sync_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,
                                        int jobs) {
     const Replicable& r = site.config().replicable(replicable);

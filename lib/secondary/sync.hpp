@@ -23,6 +23,11 @@ struct SyncRun {
 // registry consistency is refused unless ALLOW_MASS_REMOVAL.
 SyncRun sync(Site& site, const std::vector<std::string>& types, const RunLimits& limits, bool allow_mass_removal);
 
+// Syncs at once those of the records IDS of R whose sync is due (follow: records events name).
+// Returns the ids synced; adds what it did to TOTALS.
+std::vector<long long> sync_due_records(Site& site, const Replicable& r, const std::vector<long long>& ids,
+                                        const RunLimits& limits, TypeTotals& totals);
+
 // Syncs the records IDS of REPLICABLE at once (resync --now), creating their registry rows.
 std::vector<RecordResult> sync_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,
                                        int jobs);

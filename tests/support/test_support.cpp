@@ -8,12 +8,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -134,6 +137,22 @@ BackgroundRun::~BackgroundRun() {
 }
 
 void BackgroundRun::signal(int signal_number) { kill(m_pid, signal_number); }
+
+std::string BackgroundRun::err_so_far() const { return read_file(m_io.path() / "stderr"); }
+
+void BackgroundRun::wait_for_err(const std::string& text) {
+    while (err_so_far().find(text) == std::string::npos) {
+        siginfo_t info{};
+        // An ended process, not reaped yet, so that wait() gets its status.
+        if (!m_result && waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+            info.si_pid == m_pid) {
+            RunResult ended = wait();
+            throw std::runtime_error("geo-ssf ended (status " + std::to_string(ended.status) + ") before writing \"" +
+                                     text + "\":\n" + ended.err);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
 
 RunResult BackgroundRun::wait() {
     if (!m_result)

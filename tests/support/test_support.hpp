@@ -54,6 +54,11 @@ public:
     BackgroundRun(const BackgroundRun&) = delete;
     BackgroundRun& operator=(const BackgroundRun&) = delete;
     void signal(int signal_number);
+    int pid() const { return m_pid; }
+    // What it has written to stderr so far.
+    std::string err_so_far() const;
+    // Waits until its stderr holds TEXT; fails the test with what it wrote if it ends first.
+    void wait_for_err(const std::string& text);
     // Waits for the process to end and returns what it did.
     RunResult wait();
 
