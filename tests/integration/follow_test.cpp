@@ -1,6 +1,7 @@
 // geo-ssf follow: both sites follow each push as its event is committed, the secondary reading
 // the primary's database directly (notified) and through a hot standby (polling it); with cron
 // runs working the same rows; through lost and rebuilt databases, SIGTERM, kill -9 and SIGHUP.
+#include "exposition.hpp"
 #include "secondary_fixture.hpp"
 #include "servers.hpp"
 
@@ -11,7 +12,10 @@
 #include <csignal>
 #include <functional>
 #include <iostream>
+#include <memory>
+#include <string>
 #include <thread>
+#include <vector>
 
 using namespace geo_ssf::test;
 using nlohmann::json;
