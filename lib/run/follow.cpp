@@ -97,13 +97,17 @@ SessionEnd run_session(Site& site, Follower& follower, FollowReport& report, con
         }
         if (stop_requested())
             break;
-        if (follower.follow_changes(report.counters))
-            metrics_due = true;
+        // After work, look again at once: what it waited for (the primary's checksum of a copy
+        // just synced, say) has often come meanwhile.
+        bool worked = follower.follow_changes(report.counters);
+        metrics_due = metrics_due || worked;
         if (metrics_due && Clock::now() >= next_metrics) {
             write_metrics(site, report, hooks);
             metrics_due = false;
             next_metrics = Clock::now() + k_metrics_interval;
         }
+        if (worked)
+            continue;
         auto deadline = next_pass;
         if (follower.wakeup_fd() < 0)
             deadline = std::min(deadline, Clock::now() + settings.poll_interval);

@@ -36,7 +36,7 @@ struct BatchSettings {
 struct FollowSettings {
     // How often a secondary whose databases.main is a standby asks it for new events (a standby
     // has no LISTEN); a primary, or a secondary reading the primary's own database, is notified.
-    std::chrono::milliseconds poll_interval{500};
+    std::chrono::milliseconds poll_interval{250};
     // How often the due batches run: backfills, registry consistency, retries, re-verification.
     std::chrono::seconds pass_interval{60};
     std::filesystem::path metrics_file;  // node_exporter textfile follow keeps up to date; empty: none

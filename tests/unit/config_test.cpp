@@ -69,7 +69,7 @@ TEST_CASE("config::load_config applies defaults and resolves paths against the c
     CHECK(c.sync.metrics_file.empty());
     CHECK(c.verification.metrics_file.empty());
     CHECK(c.status_timeout == std::chrono::minutes(5));
-    CHECK(c.follow.poll_interval == std::chrono::milliseconds(500));
+    CHECK(c.follow.poll_interval == std::chrono::milliseconds(250));
     CHECK(c.follow.pass_interval == std::chrono::minutes(1));
     CHECK(c.follow.metrics_file.empty());
     CHECK(c.replicables.empty());
