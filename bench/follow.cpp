@@ -120,7 +120,8 @@ struct Sites {
         bench::write_file(primary, "site: {name: primary, role: primary}\ndatabases: {main: \"" + main_info +
                                        "\"}\nstorage: {root: primary-repositories}\n");
         write_secondary(main_info);
-        bench::run("cd '" + root.string() + "' && '" + binary + "' -c primary.yml generate replicable CoolWidget >/dev/null");
+        bench::run("cd '" + root.string() + "' && '" + binary +
+                   "' -c primary.yml generate replicable CoolWidget >/dev/null");
         main_db = std::make_unique<pqxx::connection>(main_info);
         geo_db = std::make_unique<pqxx::connection>(geo_info);
         pqxx::nontransaction(*main_db).exec("CREATE TABLE cool_widgets (id bigserial PRIMARY KEY, name text)");
@@ -178,7 +179,8 @@ struct Sites {
 
     void push(long long id) {
         bench::run("cd '" + repository(id).string() +
-                   "' && c=$(git commit-tree $(git rev-parse main^{tree}) -p main -m pushed) && git update-ref refs/heads/main $c");
+                   "' && c=$(git commit-tree $(git rev-parse main^{tree}) -p main -m pushed) && "
+                   "git update-ref refs/heads/main $c");
     }
 };
 
@@ -223,7 +225,8 @@ std::vector<double> measure_lags(Sites& sites, int pushes, double period) {
     });
     auto start = Clock::now();
     for (int i = 0; i < pushes; ++i) {
-        auto at = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(period * i / pushes));
+        auto at = start + std::chrono::duration_cast<Clock::duration>(
+                              std::chrono::duration<double>(period * i / pushes));
         std::this_thread::sleep_until(at);
         long long id = i % k_records + 1;
         // The previous push to this record is verified first, so that each push is measured alone.
@@ -255,7 +258,8 @@ void print_lags(const char* how, const std::vector<double>& lags) {
 // The database sessions of geo-ssf processes, by process id.
 std::vector<pid_t> geo_ssf_backends(pqxx::connection& db) {
     std::vector<pid_t> pids;
-    for (const auto& row : pqxx::nontransaction(db).exec("SELECT pid FROM pg_stat_activity WHERE application_name = 'geo-ssf'"))
+    for (const auto& row :
+         pqxx::nontransaction(db).exec("SELECT pid FROM pg_stat_activity WHERE application_name = 'geo-ssf'"))
         pids.push_back(row[0].as<int>());
     return pids;
 }
@@ -282,8 +286,9 @@ int main(int argc, char** argv) {
                 sites.log.c_str());
 
     auto primary = sites.follow(sites.primary);
-    sites.wait_for([&] { return sites.count_main("SELECT count(*) FROM cool_widget_states WHERE verification_state = 2") ==
-                                k_records; });
+    sites.wait_for([&] {
+        return sites.count_main("SELECT count(*) FROM cool_widget_states WHERE verification_state = 2") == k_records;
+    });
     auto secondary = sites.follow(sites.secondary);
     sites.wait_for([&] { return sites.caught_up(); });
     print_lags("reading the primary directly", measure_lags(sites, pushes, period));

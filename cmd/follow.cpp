@@ -66,8 +66,8 @@ Runner define_follow(CLI::App& app) {
             invocation.site->is_primary() ? primary::make_follower() : secondary::make_follower();
         FollowHooks hooks;
         hooks.write_metrics = [options](Site& site, const FollowReport& report) {
-            std::filesystem::path file =
-                options->metrics_file ? std::filesystem::path(*options->metrics_file) : site.config().follow.metrics_file;
+            std::filesystem::path file = options->metrics_file ? std::filesystem::path(*options->metrics_file)
+                                                               : site.config().follow.metrics_file;
             if (!file.empty())
                 write_file_atomically(file, format_follow_metrics(site, report));
         };

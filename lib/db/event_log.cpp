@@ -60,7 +60,8 @@ std::vector<Event> read_events(pqxx::transaction_base& tx, long long after, int 
 std::vector<Event> read_events_or_missed(pqxx::transaction_base& tx, long long after,
                                          const std::vector<long long>& missed, int limit) {
     return read_event_rows(tx.exec_params("SELECT " + event_columns_sql() +
-                                              " FROM geo_events WHERE id > $1 OR id = ANY($2::bigint[]) ORDER BY id LIMIT $3",
+                                              " FROM geo_events WHERE id > $1 OR id = ANY($2::bigint[])"
+                                              " ORDER BY id LIMIT $3",
                                           after, bigint_array(missed), limit));
 }
 

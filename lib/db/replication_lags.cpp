@@ -12,7 +12,8 @@
 
 namespace geo_ssf::replication_lags {
 
-const std::vector<double> k_buckets = {0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 10800, 43200, 86400};
+const std::vector<double> k_buckets = {0.1, 0.25, 0.5, 1,    2,    5,     10,    30,   60,
+                                       120, 300,  600, 1800, 3600, 10800, 43200, 86400};
 
 namespace {
 
@@ -65,7 +66,8 @@ void note_synced(pqxx::transaction_base& tx, const Replicable& r, const std::vec
     if (ids.empty())
         return;
     tx.exec_params("WITH noted AS (UPDATE geo_ssf_changes c SET synced_at = now(),"
-                   " sync_lag_seconds = greatest(0, extract(epoch FROM now() - c.unsynced_since)), unsynced_since = NULL"
+                   " sync_lag_seconds = greatest(0, extract(epoch FROM now() - c.unsynced_since)),"
+                   " unsynced_since = NULL"
                    " WHERE c.registry_table = $1 AND c.record_id = ANY($2::bigint[]) AND c.unsynced_since IS NOT NULL"
                    " RETURNING c.sync_lag_seconds AS lag) " +
                        count_lags_sql("synced"),
@@ -104,7 +106,9 @@ LagStatus read_lag_status(TimedReader& geo, const Replicable& r) {
         " verification_lag_seconds FROM geo_ssf_changes WHERE registry_table = $1 AND synced_at IS NOT NULL"
         " ORDER BY synced_at DESC LIMIT 1) n ON true",
         r.registry_table)[0];
-    auto value = [&](int i) { return row[i].is_null() ? std::nullopt : std::optional<double>(std::max(0.0, row[i].as<double>())); };
+    auto value = [&](int i) {
+        return row[i].is_null() ? std::nullopt : std::optional<double>(std::max(0.0, row[i].as<double>()));
+    };
     return {value(0), value(1), value(2), value(3), value(4)};
 }
 

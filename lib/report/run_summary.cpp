@@ -157,7 +157,8 @@ std::string format_follow_metrics(Site& site, const FollowReport& report) {
     family("geo_ssf_follow_records_total", "counter",
            "Records the follow mode worked, by type, work (sync, verification) and outcome (succeeded, failed)");
     for (const auto& [key, records] : report.counters.records)
-        for (const auto& [outcome, count] : {std::pair{"succeeded", records.succeeded}, std::pair{"failed", records.failed}})
+        for (const auto& [outcome, count] :
+             {std::pair{"succeeded", records.succeeded}, std::pair{"failed", records.failed}})
             text += "geo_ssf_follow_records_total{" + labels + ",type=\"" + escape_label_value(key.first) +
                     "\",work=\"" + key.second + "\",outcome=\"" + outcome + "\"} " + std::to_string(count) + "\n";
     return text + lag_histograms_text(site, "follow", {"synced", "verified"});

@@ -61,9 +61,9 @@ struct FollowSites : SecondaryFixture {
                               "' FROM cool_widget_states WHERE cool_widget_id = " + std::to_string(id)) == "t";
     }
     bool verified(long long id, const std::string& checksum) {
-        return geo_db.scalar("SELECT state = 2 AND verification_state = 2 AND encode(verification_checksum, 'hex') = '" +
-                             checksum + "' FROM cool_widget_registry WHERE cool_widget_id = " + std::to_string(id)) ==
-               "t";
+        return geo_db.scalar("SELECT state = 2 AND verification_state = 2 AND "
+                             "encode(verification_checksum, 'hex') = '" + checksum +
+                             "' FROM cool_widget_registry WHERE cool_widget_id = " + std::to_string(id)) == "t";
     }
     void wait_until_verified(long long id) {
         std::string checksum = primary_checksum(id);
@@ -99,7 +99,8 @@ RunResult stop(BackgroundRun& run) {
 
 TEST_SUITE("follow") {
 
-TEST_CASE("follow: a push is checksummed on the primary, replayed, synced and verified on the secondary; lags recorded") {
+TEST_CASE("follow: a push is checksummed on the primary, replayed, synced and verified on the secondary; "
+          "lags recorded") {
     FollowSites site;
     site.add_records(1, 3);
     auto primary = site.follow_primary({"--metrics-file", (site.dir / "primary.prom").string()});
@@ -155,9 +156,9 @@ TEST_CASE("follow: a push is checksummed on the primary, replayed, synced and ve
                              "geo_ssf_follow_events_total", "geo_ssf_replication_lag_seconds_bucket",
                              "geo_ssf_replication_lag_seconds_count"})
         CHECK_MESSAGE(metrics.find(name) != std::string::npos, name);
-    CHECK(read_file(site.dir / "primary.prom").find("geo_ssf_follow_records_total{site=\"primary-site\",command=\"follow\","
-                                                    "type=\"cool_widget\",work=\"verification\",outcome=\"succeeded\"}") !=
-          std::string::npos);
+    CHECK(read_file(site.dir / "primary.prom")
+              .find("geo_ssf_follow_records_total{site=\"primary-site\",command=\"follow\",type=\"cool_widget\","
+                    "work=\"verification\",outcome=\"succeeded\"}") != std::string::npos);
 
     stop(*secondary);
     stop(*primary);
@@ -171,8 +172,8 @@ TEST_CASE("follow: a secondary reading a hot standby polls it, and follows it th
     std::string text = read_file(site.secondary_config);
     std::string direct = "main: \"" + site.main_db.conninfo() + " ";
     REQUIRE(text.find(direct) != std::string::npos);
-    write_file(site.secondary_config,
-               text.replace(text.find(direct), direct.size(), "main: \"" + standby.conninfo(site.main_db.name()) + " "));
+    text.replace(text.find(direct), direct.size(), "main: \"" + standby.conninfo(site.main_db.name()) + " ");
+    write_file(site.secondary_config, text);
 
     auto primary = site.follow_primary();
     auto secondary = site.follow_secondary();
@@ -226,9 +227,10 @@ TEST_CASE("follow: cron runs on other hosts at the same time: each change is che
     std::atomic<bool> done{false};
     // Runs as cron would start them, on other hosts, as fast as they go.
     std::vector<std::thread> cron;
-    for (std::vector<std::string> args : {std::vector<std::string>{"-c", site.config.string(), "-q", "verify"},
-                                          std::vector<std::string>{"-c", site.secondary_config.string(), "-q", "sync"},
-                                          std::vector<std::string>{"-c", site.secondary_config.string(), "-q", "verify"}})
+    using Args = std::vector<std::string>;
+    for (const Args& args : {Args{"-c", site.config.string(), "-q", "verify"},
+                             Args{"-c", site.secondary_config.string(), "-q", "sync"},
+                             Args{"-c", site.secondary_config.string(), "-q", "verify"}})
         cron.emplace_back([&done, args] {
             while (!done) {
                 RunResult r = run_geo_ssf(args);

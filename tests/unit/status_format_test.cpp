@@ -323,8 +323,8 @@ TEST_CASE("status_format: the replication lag of a type in every format") {
     CHECK(parse_exposition(text).errors.empty());
     CHECK(text.find("geo_ssf_last_change_lag_seconds{site=\"eu\",type=\"cool_widget\",stage=\"verified\"} 0.611\n") !=
           std::string::npos);
-    CHECK(text.find("geo_ssf_oldest_pending_change_age_seconds{site=\"eu\",type=\"cool_widget\",stage=\"synced\"} 0\n") !=
-          std::string::npos);
+    CHECK(text.find("geo_ssf_oldest_pending_change_age_seconds{site=\"eu\",type=\"cool_widget\","
+                    "stage=\"synced\"} 0\n") != std::string::npos);
 
     s.types[0].lag = replication_lags::LagStatus{0.5, std::nullopt, 10, std::nullopt, 125};
     table = format_status_table(s);
