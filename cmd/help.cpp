@@ -1,43 +1,31 @@
 // geo-ssf help: a command's manual page, as git help shows one.
 #include "command.hpp"
 #include "common/error.hpp"
-
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
+#include "common/subprocess.hpp"
 
 #include <iostream>
-
-extern char** environ;
+#include <string>
+#include <system_error>
+#include <vector>
 
 namespace geo_ssf::cli {
 
 namespace {
 
-// Runs man with ARGS and returns its exit status (-1 when it cannot run); with QUIET its
-// output goes to /dev/null.
-int run_man(std::vector<std::string> args, bool quiet) {
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>("man"));
-    for (auto& arg : args)
-        argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    if (quiet) {
-        posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    }
-    pid_t pid = -1;
-    int spawned = posix_spawnp(&pid, "man", &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (spawned != 0)
+// Runs man with ARGS and returns its exit status (-1 when it cannot run or a signal ends it);
+// with QUIET its output goes to /dev/null.
+int run_man(const std::vector<std::string>& args, bool quiet) {
+    ProcessSpec spec;
+    spec.argv = {"man"};
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    spec.input = ProcessInput::inherit();
+    spec.out = quiet ? ProcessOutput::discard() : ProcessOutput::inherit();
+    spec.err = spec.out;
+    try {
+        return run_process(spec).exit.code;
+    } catch (const std::system_error&) {
         return -1;
-    int wait_status = 0;
-    while (waitpid(pid, &wait_status, 0) < 0)
-        if (errno != EINTR)
-            return -1;
-    return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+    }
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ struct ListOptions {
     std::optional<std::string> sync_state;
     std::optional<std::string> verification_state;
     int limit = 100;
-    long long after = 0;
+    long long after = std::numeric_limits<long long>::min();
     std::string format = "table";
     bool wide = false;
     bool missing_on_primary = false;

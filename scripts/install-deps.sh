@@ -9,7 +9,7 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
     build-essential meson ninja-build pkg-config \
     libcli11-dev libpqxx-dev libgit2-dev libyaml-cpp-dev libspdlog-dev libfmt-dev \
-    doctest-dev nlohmann-json3-dev libkainjow-mustache-dev libssl-dev \
+    doctest-dev nlohmann-json3-dev libkainjow-mustache-dev libssl-dev liburiparser-dev \
     postgresql postgresql-common git scdoc ca-certificates systemd \
     openssh-server openssh-client lighttpd lighttpd-mod-openssl openssl man-db >/dev/null
 # (systemd for systemd-analyze, which checks contrib/'s units in the contrib-units test;

@@ -60,8 +60,4 @@ std::string first_line(const std::string& message);
 // characters with "...".
 std::string printable(std::string_view name, size_t max_length = 64);
 
-// TEXT with the password of every URL in it replaced by "***": "https://user:***@host/...".
-// Every URL geo-ssf prints, logs or stores goes through this.
-std::string redact_url_credentials(std::string_view text);
-
 }  // namespace geo_ssf

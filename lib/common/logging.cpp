@@ -1,6 +1,7 @@
 #include "common/logging.hpp"
 
 #include "common/error.hpp"
+#include "common/redact.hpp"
 #include "common/time_words.hpp"
 
 #include <nlohmann/json.hpp>

@@ -250,7 +250,8 @@ long long release_abandoned(pqxx::connection& db, const ClaimableWork& work, con
             tx.commit();
         } catch (...) {
             try {
-                unlock();
+                if (db.is_open())  // else the lock went with the connection
+                    unlock();
             } catch (...) {
                 // The connection is gone, and the lock with it.
             }

@@ -4,6 +4,7 @@
 #include "db/standby.hpp"
 #include "site/database.hpp"
 
+#include <string>
 #include <utility>
 
 namespace geo_ssf {
@@ -41,13 +42,16 @@ std::vector<Event> read_event_rows(const pqxx::result& rows) {
     events.reserve(rows.size());
     for (const auto& row : rows)
         events.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<std::string>(),
-                          row[3].as<std::string>(), row[4].as<bool>(), row[5].as<std::string>()});
+                          row[3].is_null() ? std::string() : row[3].as<std::string>(), row[4].as<long long>(),
+                          row[5].as<bool>(), row[6].as<std::string>()});
     return events;
 }
 
+// The payload is read only when it is at most k_max_event_payload_bytes long.
 std::string event_columns_sql() {
-    return "id, replicable_name, event_name, payload::text, coalesce(created_at < " + primary_now_sql() +
-           " - interval '10 minutes', false), created_at::text";
+    return "id, replicable_name, event_name, CASE WHEN octet_length(payload::text) <= " +
+           std::to_string(k_max_event_payload_bytes) + " THEN payload::text END, octet_length(payload::text)," +
+           " coalesce(created_at < " + primary_now_sql() + " - interval '10 minutes', false), created_at::text";
 }
 
 }  // namespace
@@ -140,7 +144,8 @@ EventReplayLock::EventReplayLock(pqxx::connection& geo) : m_geo(geo) {
 }
 
 EventReplayLock::~EventReplayLock() {
-    if (!m_held)
+    // On a lost connection the lock went with it; a statement would connect again (libpqxx 6).
+    if (!m_held || !m_geo.is_open())
         return;
     try {
         pqxx::nontransaction(m_geo).exec("SELECT pg_advisory_unlock(" + std::to_string(k_event_lock_key) + ")");

@@ -34,10 +34,15 @@ struct Event {
     long long id = 0;
     std::string replicable;
     std::string name;
-    std::string payload;
+    std::string payload;      // empty when it is longer than k_max_event_payload_bytes
+    long long payload_bytes = 0;
     bool gap_is_old = false;  // a gap just before this event would be a rolled-back transaction
     std::string created_at;   // when it was published, on the primary's clock (timestamptz text)
 };
+
+// The longest payload a secondary reads: GitLab's are a few hundred bytes, and a batch of events
+// must not hold gigabytes. A longer one is not read, and its event is skipped.
+inline constexpr long long k_max_event_payload_bytes = 65536;
 
 // Up to LIMIT events after id AFTER, in id order. An event is old enough that an id missing
 // before it belongs to a transaction that rolled back when it was created ten minutes before

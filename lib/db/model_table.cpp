@@ -81,8 +81,8 @@ std::vector<long long> ids_in_scope(pqxx::transaction_base& tx, const Replicable
     return out;
 }
 
-std::vector<long long> ids_in_scope(pqxx::transaction_base& tx, const Replicable& replicable, long long first,
-                                    long long last) {
+std::vector<long long> ids_in_scope_between(pqxx::transaction_base& tx, const Replicable& replicable,
+                                            long long first, long long last) {
     std::vector<long long> out;
     const std::string& key = replicable.model_key;
     for (const auto& row : tx.exec_params("SELECT " + key + " FROM " + replicable.model_table + " WHERE " + key +

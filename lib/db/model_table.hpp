@@ -47,8 +47,8 @@ RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& r
 std::vector<long long> ids_in_scope(pqxx::transaction_base& tx, const Replicable& replicable,
                                     const std::vector<long long>& ids);
 // The ids of the records in scope in [FIRST, LAST], ascending.
-std::vector<long long> ids_in_scope(pqxx::transaction_base& tx, const Replicable& replicable, long long first,
-                                    long long last);
+std::vector<long long> ids_in_scope_between(pqxx::transaction_base& tx, const Replicable& replicable,
+                                            long long first, long long last);
 // The smallest id of a record in scope; nullopt when there is none.
 std::optional<long long> first_id_in_scope(pqxx::transaction_base& tx, const Replicable& replicable);
 

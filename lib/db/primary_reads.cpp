@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <string_view>
+#include <utility>
 
 namespace geo_ssf {
 
@@ -45,36 +46,41 @@ void log_recovery_conflict_retry(const pqxx::failure& e) {
     spdlog::info("the primary's database cancelled a read: {}; trying it once more", describe_database_error(e));
 }
 
-PrimaryView read_primary_view(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids) {
+namespace {
+
+// READ(tx, R, IDS) in one read_primary; nothing is read for no ids.
+template <typename Read>
+auto read_for_ids(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids, Read read) {
+    using Result = decltype(read(std::declval<pqxx::transaction_base&>(), r, ids));
     if (ids.empty())
-        return {};
-    return read_primary(main, [&](pqxx::transaction_base& tx) {
-        return PrimaryView{verification_states(tx, r, ids), repository_paths(tx, r, ids)};
-    });
+        return Result{};
+    return read_primary(main, [&](pqxx::transaction_base& tx) { return read(tx, r, ids); });
+}
+
+PrimaryView primary_view(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids) {
+    return PrimaryView{verification_states(tx, r, ids), repository_paths(tx, r, ids)};
+}
+
+}  // namespace
+
+PrimaryView read_primary_view(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids) {
+    return read_for_ids(main, r, ids, primary_view);
 }
 
 RepositoryPaths read_repository_paths(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids) {
-    if (ids.empty())
-        return {};
-    return read_primary(main, [&](pqxx::transaction_base& tx) { return repository_paths(tx, r, ids); });
+    return read_for_ids(main, r, ids, repository_paths);
 }
 
 std::vector<long long> read_verified_ids(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids) {
-    if (ids.empty())
-        return {};
-    return read_primary(main, [&](pqxx::transaction_base& tx) { return verified_ids(tx, r, ids); });
+    return read_for_ids(main, r, ids, verified_ids);
 }
 
 std::vector<long long> read_ids_in_scope(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids) {
-    if (ids.empty())
-        return {};
-    return read_primary(main, [&](pqxx::transaction_base& tx) { return ids_in_scope(tx, r, ids); });
+    return read_for_ids(main, r, ids, ids_in_scope);
 }
 
 std::vector<long long> read_missing_ids(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids) {
-    if (ids.empty())
-        return {};
-    return read_primary(main, [&](pqxx::transaction_base& tx) { return missing_model_ids(tx, r, ids); });
+    return read_for_ids(main, r, ids, missing_model_ids);
 }
 
 }  // namespace geo_ssf

@@ -90,6 +90,18 @@ long long delete_rows(pqxx::transaction_base& tx, const Replicable& r, const std
     return deleted;
 }
 
+long long count_counted_for_removal(pqxx::transaction_base& tx, const Replicable& r,
+                                    const std::optional<std::vector<long long>>& ids) {
+    if (!ids)
+        return tx.exec1("SELECT count(*) FROM " + r.registry_table + " WHERE NOT missing_on_primary")[0].as<long long>();
+    if (ids->empty())
+        return 0;
+    return tx.exec_params1("SELECT count(*) FROM " + r.registry_table + " WHERE " + r.foreign_key +
+                               " = ANY($1::bigint[]) AND NOT missing_on_primary",
+                           bigint_array(*ids))[0]
+        .as<long long>();
+}
+
 std::vector<long long> registered_ids(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids) {
     std::vector<long long> out;
     for (const auto& row : tx.exec_params("SELECT " + r.foreign_key + " FROM " + r.registry_table + " WHERE " +

@@ -29,6 +29,11 @@ std::optional<long long> largest_of_first_ids(pqxx::transaction_base& tx, const 
 // The registry's foreign keys in [FIRST, LAST].
 std::vector<long long> ids_in_range(pqxx::transaction_base& tx, const Replicable& r, long long first, long long last);
 long long delete_rows(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids);
+// Of the registry rows of IDS (every row when IDS is nullopt), how many the mass-removal guard
+// counts: all but those the primary had no repository for (missing_on_primary), which hold no
+// copy and must not dilute the share.
+long long count_counted_for_removal(pqxx::transaction_base& tx, const Replicable& r,
+                                    const std::optional<std::vector<long long>>& ids);
 // Of IDS, those with a registry row.
 std::vector<long long> registered_ids(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids);
 

@@ -22,6 +22,9 @@ RunLock::RunLock(pqxx::connection& connection) : m_connection(connection) {
 }
 
 RunLock::~RunLock() {
+    // On a lost connection the lock went with it; a statement would connect again (libpqxx 6).
+    if (!m_connection.is_open())
+        return;
     try {
         pqxx::nontransaction(m_connection)
             .exec_params("SELECT pg_advisory_unlock(" + run_lock_key_sql("$1::timestamptz") + ")", m_claim_time);

@@ -1,18 +1,15 @@
 #include "repo/git_program.hpp"
 
+#include "common/redact.hpp"
 #include "common/stop.hpp"
+#include "common/subprocess.hpp"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <system_error>
 
 #include <spdlog/spdlog.h>
 
@@ -63,14 +60,6 @@ std::vector<std::string> git_environment(const GitSetup& setup) {
     return env;
 }
 
-std::vector<char*> pointers(std::vector<std::string>& strings) {
-    std::vector<char*> out;
-    for (auto& s : strings)
-        out.push_back(s.data());
-    out.push_back(nullptr);
-    return out;
-}
-
 // What git said last on its standard error, without "fatal: " or "error: ". Its advice after a
 // failed ssh connection ("Please make sure you have the correct access rights / and the
 // repository exists.") and the "Could not read from remote repository." before it give way to
@@ -102,14 +91,18 @@ std::string last_message(const std::string& output) {
 // Whether GIT is 2.32 or later, the first to read GIT_CONFIG_GLOBAL (and GIT_CONFIG_COUNT,
 // --no-write-fetch-head): an older one would read the user's configuration or refuse options.
 bool recent_enough(const std::filesystem::path& git) {
-    if (git.string().find('\'') != std::string::npos)
+    ProcessSpec spec;
+    spec.argv = {git.string(), "--version"};
+    spec.out = ProcessOutput::capture();
+    spec.err = ProcessOutput::discard();
+    ProcessResult result;
+    try {
+        result = run_process(spec);
+    } catch (const std::system_error&) {
         return false;
-    FILE* version = popen(("'" + git.string() + "' --version 2>/dev/null").c_str(), "r");
-    if (!version)
-        return false;
+    }
     int major = 0, minor = 0;
-    bool read = std::fscanf(version, "git version %d.%d", &major, &minor) == 2;
-    pclose(version);
+    bool read = std::sscanf(result.out.c_str(), "git version %d.%d", &major, &minor) == 2;
     if (read && (major > 2 || (major == 2 && minor >= 32)))
         return true;
     spdlog::warn("{} is older than git 2.32; libgit2 fetches from every primary instead", git.string());
@@ -128,101 +121,42 @@ std::optional<std::filesystem::path> git_program() {
 
 void run_git(const std::filesystem::path& git, const std::vector<std::string>& args, const TransportSettings& transport,
              std::string_view what, const GitSetup& setup) {
-    std::vector<std::string> argv{git.string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<std::string> env = git_environment(setup);
-    int pipe_fds[2];
-    if (pipe2(pipe_fds, O_CLOEXEC) != 0)
-        throw GitError(std::string(what) + ": cannot make a pipe: " + std::strerror(errno));
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+    ProcessSpec spec;
+    spec.argv = {git.string()};
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    spec.environment = git_environment(setup);
+    spec.input = ProcessInput::null();
+    spec.out = ProcessOutput::discard();
+    spec.err = ProcessOutput::capture();
+    spec.capture_limit = 16384;  // the end is what explains a failure
     // A group of its own, so that a stop reaches the programs git starts (upload-pack,
-    // pack-objects, index-pack); default signal handling and no blocked signals.
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    for (int signal_number : {SIGPIPE, SIGTERM, SIGINT, SIGHUP})
-        sigaddset(&defaults, signal_number);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    posix_spawnattr_setsigdefault(&attributes, &defaults);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    pid_t pid = 0;
-    auto argv_pointers = pointers(argv);
-    auto env_pointers = pointers(env);
-    int spawned = posix_spawn(&pid, argv[0].c_str(), &actions, &attributes, argv_pointers.data(), env_pointers.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    ::close(pipe_fds[1]);
-    if (spawned != 0) {
-        ::close(pipe_fds[0]);
-        throw GitError(std::string(what) + ": cannot run " + git.string() + ": " + std::strerror(spawned));
+    // pack-objects, index-pack).
+    spec.own_process_group = true;
+    ProcessLimits limits;
+    limits.stop = stop_requested;
+    limits.timeout = transport.fetch_timeout;
+    limits.quiet_timeout = transport.fetch_stall_timeout;
+    ProcessResult result;
+    try {
+        result = run_process(spec, limits);
+    } catch (const std::system_error& e) {
+        throw GitError(std::string(what) + ": " + e.what());
     }
-
-    // Whatever happens below, git and the programs it started end with this call.
-    struct Reaper {
-        pid_t pid;
-        int fd;
-        bool done = false;
-        ~Reaper() {
-            if (done)
-                return;
-            ::kill(-pid, SIGKILL);
-            ::close(fd);
-            while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-            }
-        }
-    } reaper{pid, pipe_fds[0]};
-    auto started = std::chrono::steady_clock::now(), last_output = started;
-    std::string output, interrupted;
-    std::chrono::steady_clock::time_point terminated;
-    bool open = true;
-    while (open) {
-        pollfd p{pipe_fds[0], POLLIN, 0};
-        if (poll(&p, 1, 200) > 0) {
-            char buffer[4096];
-            ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
-            if (n > 0) {
-                output.append(buffer, static_cast<size_t>(n));
-                last_output = std::chrono::steady_clock::now();
-            } else if (n == 0 || errno != EINTR)
-                open = false;
-            if (output.size() > 65536)
-                output.erase(0, output.size() - 16384);  // the end is what explains a failure
-        }
-        auto now = std::chrono::steady_clock::now();
-        if (interrupted.empty()) {
-            if (stop_requested())
-                interrupted = "stopped on request";
-            else if (now - started >= transport.fetch_timeout)
-                interrupted = "the fetch took longer than storage.fetch_timeout (" +
-                              std::to_string(transport.fetch_timeout.count()) + "s)";
-            else if (now - last_output >= transport.fetch_stall_timeout)
-                interrupted = "no data from the primary for " + std::to_string(transport.fetch_stall_timeout.count()) +
-                              "s (storage.fetch_stall_timeout)";
-            if (interrupted.empty())
-                continue;
-            ::kill(-pid, SIGTERM);
-            terminated = now;
-        } else if (now - terminated > std::chrono::seconds(10)) {
-            ::kill(-pid, SIGKILL);  // git ignored SIGTERM: its lock files may stay
-            terminated = now;
-        }
+    switch (result.end) {
+    case ProcessEnd::exited:
+        break;
+    case ProcessEnd::stopped:
+        throw GitProgramInterrupted(std::string(what) + ": stopped on request");
+    case ProcessEnd::timed_out:
+        throw GitProgramInterrupted(std::string(what) + ": the fetch took longer than storage.fetch_timeout (" +
+                                    std::to_string(transport.fetch_timeout.count()) + "s)");
+    case ProcessEnd::quiet:
+        throw GitProgramInterrupted(std::string(what) + ": no data from the primary for " +
+                                    std::to_string(transport.fetch_stall_timeout.count()) +
+                                    "s (storage.fetch_stall_timeout)");
     }
-    reaper.done = true;
-    ::close(pipe_fds[0]);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!interrupted.empty())
-        throw GitProgramInterrupted(std::string(what) + ": " + interrupted);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        throw GitError(std::string(what) + ": " + redact_url_credentials(last_message(output)));
+    if (!result.exit.succeeded())
+        throw GitError(std::string(what) + ": " + redact_url_credentials(last_message(result.err)));
 }
 
 }  // namespace geo_ssf

@@ -1,7 +1,7 @@
 // The git program, for the transfers it does far faster than libgit2 (bench/fetch measures
 // both): from a local repository, where libgit2 builds the pack in-process on one thread
 // (minutes for a 160,000-object repository) while git streams the primary's packs through
-// pack-objects into a threaded index-pack; and see git_fetcher_for in mirror.cpp.
+// pack-objects into a threaded index-pack; and see fetcher_for in fetcher.hpp.
 #pragma once
 
 #include "common/error.hpp"
@@ -40,7 +40,7 @@ std::optional<std::filesystem::path> git_program();
 // nothing for fetch_stall_timeout (a fetch is run with --progress, which reports every second
 // while data comes), throwing GitProgramInterrupted with the reason libgit2's fetches give.
 // Throws GitError "WHAT: <git's last message>" when it fails.
-// SETUP adds to that (git_transport in transport.hpp).
+// SETUP adds to that (git_transport.hpp).
 void run_git(const std::filesystem::path& git, const std::vector<std::string>& args, const TransportSettings& transport,
              std::string_view what, const GitSetup& setup = {});
 

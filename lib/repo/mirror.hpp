@@ -1,16 +1,13 @@
 // Mirroring one repository from the primary: a bare mirror clone when it is absent here,
 // otherwise a forced, pruning fetch of every ref (+refs/*:refs/*); then HEAD follows the
-// primary's default branch. The git program transfers when it is installed (but for an ssh key
-// with a passphrase), libgit2 otherwise (see git_fetcher_for in mirror.cpp).
+// primary's default branch. The fetcher (fetcher.hpp) transfers; a new copy is built in a
+// staging folder (staging.hpp); refs are kept packed (packed_refs.hpp).
 #pragma once
 
-#include "repo/git.hpp"
 #include "site/transport_settings.hpp"
 
 #include <filesystem>
-#include <optional>
 #include <string>
-#include <vector>
 
 namespace geo_ssf {
 
@@ -23,40 +20,16 @@ struct MirrorResult {
     bool cloned = false;              // made afresh rather than fetched into
 };
 
-// The primary advertises more refs than sync.max_refs allows.
-class TooManyRefsError : public GitError {
-public:
-    using GitError::GitError;
-};
-
 // Brings TARGET (under STORAGE_ROOT) up to date with SOURCE_URL. A new or replaced copy is
 // built in STORAGE_ROOT/.geo-ssf-tmp and renamed into place, so TARGET is never a half-written
 // repository; a copy that a fetch cannot repair (corrupt, objects missing) is replaced by a
 // fresh clone. A network URL is reached as TRANSPORT says (keys, host keys, CA, credentials,
-// timeouts). A primary advertising more than MAX_REFS refs is refused (TooManyRefsError) before
-// anything is written. The copy's refs are kept in packed-refs: all of them in a fresh copy,
-// and in one fetched into once its loose refs (those changed since) outgrow a bound that scales
-// with packed-refs. Throws GitError with the reason on failure.
+// timeouts). A primary advertising more than MAX_REFS refs is refused (TooManyRefsError, in
+// fetcher.hpp) before anything is written. The copy's refs are kept in packed-refs: all of them
+// in a fresh copy, and in one fetched into once its loose refs (those changed since) outgrow a
+// bound that scales with packed-refs. Throws GitError with the reason on failure.
 MirrorResult mirror_repository(const std::string& source_url, const std::filesystem::path& target,
                                const std::filesystem::path& storage_root, const TransportSettings& transport,
                                long long max_refs);
-
-// Removes what interrupted runs left in STORAGE_ROOT/.geo-ssf-tmp (folders of processes that
-// are gone). Returns how many were removed.
-int remove_abandoned_mirror_folders(const std::filesystem::path& storage_root);
-
-// Removes the repository at TARGET (under STORAGE_ROOT) if there is one.
-void remove_repository(const std::filesystem::path& target, const std::filesystem::path& storage_root);
-
-struct RefDifference {
-    std::string name;
-    std::string here;     // oid here, empty when the ref is missing here
-    std::string primary;  // oid on the primary, empty when missing there
-};
-
-// The refs that differ between the local repository and SOURCE_URL's, as listed by the
-// remote (no fetch). Only refs that count for the checksum are compared.
-std::vector<RefDifference> compare_refs(const std::filesystem::path& local, const std::string& source_url,
-                                        const TransportSettings& transport);
 
 }  // namespace geo_ssf

@@ -1,15 +1,18 @@
 #include "repo/quarantine.hpp"
 
 #include "common/error.hpp"
-#include "common/record_ids.hpp"
 #include "common/time_words.hpp"
 #include "repo/storage.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 #include <map>
 #include <optional>
+#include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 namespace geo_ssf {
@@ -25,14 +28,65 @@ std::string stamp_of(SystemTime time) {
     return format_utc(time, "%Y%m%dT%H%M%SZ");
 }
 
-// The time of a quarantined copy's name ("20261129T182800Z.git", "...Z-2.git"); nullopt for a
-// name geo-ssf does not make, which is never purged.
-std::optional<SystemTime> time_of(const std::string& name) {
-    std::tm utc{};
-    const char* end = strptime(name.c_str(), "%Y%m%dT%H%M%SZ", &utc);
-    if (!end || !std::string_view(end).ends_with(".git"))
+// A quarantined copy's name as geo-ssf writes it: "20261129T182800Z.git", or
+// "20261129T182800Z-2.git" for the second copy of one record quarantined in that second.
+struct CopyName {
+    std::chrono::sys_seconds time;
+    int n = 1;  // the how-manieth copy of that second
+
+    bool operator<(const CopyName& other) const { return std::tie(time, n) < std::tie(other.time, other.n); }
+};
+
+// NAME read strictly as one geo-ssf writes: a real UTC time from 1970 on (no overflow, however
+// far its year), stamped no later than NOW; nullopt for any other name, which is never purged
+// nor restored.
+std::optional<CopyName> parse_copy_name(std::string_view name, SystemTime now) {
+    auto digits = [&](size_t at, size_t count) -> std::optional<int> {
+        if (at + count > name.size())
+            return std::nullopt;
+        int value = 0;
+        for (size_t i = at; i < at + count; ++i) {
+            if (name[i] < '0' || name[i] > '9')
+                return std::nullopt;
+            value = value * 10 + (name[i] - '0');
+        }
+        return value;
+    };
+    auto year = digits(0, 4), month = digits(4, 2), day = digits(6, 2), hour = digits(9, 2), minute = digits(11, 2),
+         second = digits(13, 2);
+    if (!year || !month || !day || !hour || !minute || !second || name.size() < 20 || name[8] != 'T' ||
+        name[15] != 'Z' || !name.ends_with(".git"))
         return std::nullopt;
-    return std::chrono::system_clock::from_time_t(timegm(&utc));
+    CopyName copy;
+    std::string_view rest = name.substr(16, name.size() - 16 - 4);
+    if (!rest.empty()) {
+        if (rest.size() < 2 || rest.size() > 6 || rest[0] != '-' || rest[1] == '0')
+            return std::nullopt;
+        copy.n = 0;
+        for (char c : rest.substr(1)) {
+            if (c < '0' || c > '9')
+                return std::nullopt;
+            copy.n = copy.n * 10 + (c - '0');
+        }
+        if (copy.n < 2)
+            return std::nullopt;
+    }
+    std::chrono::year_month_day date{std::chrono::year(*year), std::chrono::month(static_cast<unsigned>(*month)),
+                                     std::chrono::day(static_cast<unsigned>(*day))};
+    if (*year < 1970 || !date.ok() || *hour > 23 || *minute > 59 || *second > 59)
+        return std::nullopt;
+    copy.time = std::chrono::sys_days(date) + std::chrono::hours(*hour) + std::chrono::minutes(*minute) +
+                std::chrono::seconds(*second);
+    if (copy.time > std::chrono::floor<std::chrono::seconds>(now))
+        return std::nullopt;  // not stamped by geo-ssf, which stamps the time of the move
+    return copy;
+}
+
+std::optional<SystemTime> time_of(const std::string& name) {
+    auto copy = parse_copy_name(name, std::chrono::system_clock::now());
+    if (!copy)
+        return std::nullopt;
+    return SystemTime(copy->time);
 }
 
 fs::path type_folder(const fs::path& storage_root, const std::string& type, bool create) {
@@ -49,15 +103,20 @@ void move(const fs::path& from, const fs::path& to) {
         throw RuntimeError("cannot move " + from.string() + " to " + to.string() + ": " + ec.message());
 }
 
-// The quarantined copies of one record, oldest first.
+// The quarantined copies of one record, oldest first (of two stamped in one second, the one
+// with the higher number was moved there later).
 std::vector<fs::path> copies_of(const fs::path& record_folder) {
-    std::vector<fs::path> copies;
+    std::vector<std::pair<CopyName, fs::path>> copies;
+    auto now = std::chrono::system_clock::now();
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(record_folder, ec))
-        if (time_of(entry.path().filename().string()) && is_folder_not_link(entry.path()))
-            copies.push_back(entry.path());
-    std::sort(copies.begin(), copies.end());
-    return copies;
+        if (auto name = parse_copy_name(entry.path().filename().string(), now); name && is_folder_not_link(entry.path()))
+            copies.emplace_back(*name, entry.path());
+    std::sort(copies.begin(), copies.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<fs::path> out;
+    for (auto& [name, path] : copies)
+        out.push_back(std::move(path));
+    return out;
 }
 
 // The bytes of the files under FOLDER, symbolic links not followed.
@@ -117,7 +176,8 @@ int purge_quarantine(const fs::path& storage_root, const std::string& type, std:
         if (!is_folder_not_link(record.path()))
             continue;
         for (const auto& copy : copies_of(record.path())) {
-            if (*time_of(copy.filename().string()) + retention > now)
+            auto stamped = parse_copy_name(copy.filename().string(), now);
+            if (!stamped || stamped->time + retention > std::chrono::floor<std::chrono::seconds>(now))
                 continue;
             fs::remove_all(copy, ec);  // never follows a symbolic link inside
             if (ec)
@@ -149,12 +209,12 @@ std::vector<QuarantinedCopy> quarantined_copies(const fs::path& storage_root, co
     std::map<long long, fs::path> records;
     std::error_code ec;
     for (const auto& record : fs::directory_iterator(types, ec)) {
+        // Named by geo-ssf from the record's id, whatever its sign: anything else is not its.
+        std::string name = record.path().filename().string();
         long long id = 0;
-        try {
-            id = parse_record_id(record.path().filename().string());
-        } catch (const UsageError&) {
-            continue;  // not a folder geo-ssf makes
-        }
+        auto [end, failed] = std::from_chars(name.data(), name.data() + name.size(), id);
+        if (failed != std::errc() || end != name.data() + name.size() || std::to_string(id) != name)
+            continue;
         if (id > after && is_folder_not_link(record.path()))
             records.emplace(id, record.path());
     }

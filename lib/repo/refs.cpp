@@ -3,6 +3,8 @@
 #include "common/error.hpp"
 #include "common/fd.hpp"
 #include "repo/git.hpp"
+#include "repo/packed_refs.hpp"
+#include "repo/ref_names.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -10,7 +12,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -24,108 +25,6 @@ namespace geo_ssf {
 namespace {
 
 constexpr int k_max_symref_hops = 4;  // git's SYMREF_MAXDEPTH: five reads, the ref's own included
-constexpr std::string_view k_lock_suffix = ".lock";
-constexpr size_t k_sha256_hex_size = 64;
-
-bool is_git_space(char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-// -1 for a byte that is no hex digit. A table: the checksum parses a hundred ids a repository.
-constexpr std::array<signed char, 256> k_hex_values = [] {
-    std::array<signed char, 256> values{};
-    values.fill(-1);
-    for (int i = 0; i < 10; ++i)
-        values['0' + i] = static_cast<signed char>(i);
-    for (int i = 0; i < 6; ++i) {
-        values['a' + i] = static_cast<signed char>(10 + i);
-        values['A' + i] = static_cast<signed char>(10 + i);
-    }
-    return values;
-}();
-
-int hex_value(char c) {
-    return k_hex_values[static_cast<unsigned char>(c)];
-}
-
-// Exactly 40 hex digits (either case, as git accepts) into OID.
-bool parse_oid(std::string_view hex, git_oid& oid) {
-    if (hex.size() != k_hex_size)
-        return false;
-    for (size_t i = 0; i < GIT_OID_RAWSZ; ++i) {
-        int high = hex_value(hex[2 * i]), low = hex_value(hex[2 * i + 1]);
-        if (high < 0 || low < 0)
-            return false;
-        oid.id[i] = static_cast<unsigned char>(high << 4 | low);
-    }
-    return true;
-}
-
-// TEXT starts with a SHA-256 object id: a repository libgit2 1.5 cannot read.
-bool starts_with_sha256_oid(std::string_view text) {
-    if (text.size() < k_sha256_hex_size || (text.size() > k_sha256_hex_size && !is_git_space(text[k_sha256_hex_size])))
-        return false;
-    return std::all_of(text.begin(), text.begin() + k_sha256_hex_size, [](char c) { return hex_value(c) >= 0; });
-}
-
-void format_oid(const git_oid& oid, char (&hex)[k_hex_size]) {
-    for (size_t i = 0; i < GIT_OID_RAWSZ; ++i) {
-        hex[2 * i] = k_hex_digits[oid.id[i] >> 4];
-        hex[2 * i + 1] = k_hex_digits[oid.id[i] & 0xf];
-    }
-}
-
-// What a byte means in a ref name, after git's refname_disposition table.
-enum class RefnameByte : unsigned char { ok, slash, dot, brace, bad };
-
-constexpr std::array<RefnameByte, 256> k_refname_bytes = [] {
-    std::array<RefnameByte, 256> bytes{};
-    for (int c = 0; c < 0x20; ++c)
-        bytes[c] = RefnameByte::bad;
-    for (unsigned char c : {' ', '~', '^', ':', '?', '*', '[', '\\', '\x7f'})
-        bytes[c] = RefnameByte::bad;
-    bytes['/'] = RefnameByte::slash;
-    bytes['.'] = RefnameByte::dot;
-    bytes['{'] = RefnameByte::brace;
-    return bytes;
-}();
-
-// git's check_refname_format(NAME, REFNAME_ALLOW_ONELEVEL): no empty component, none starting
-// with '.' or ending with ".lock", no "..", "@{", control characters, space, ~^:?*[\, not "@"
-// and not ending with '.'.
-bool is_valid_refname(std::string_view name) {
-    if (name.empty() || name == "@" || name.back() == '.')
-        return false;
-    size_t component_start = 0;
-    char last = '\0';
-    for (size_t i = 0; i <= name.size(); ++i) {
-        RefnameByte kind = i == name.size() ? RefnameByte::slash : k_refname_bytes[static_cast<unsigned char>(name[i])];
-        switch (kind) {
-        case RefnameByte::ok:
-            break;
-        case RefnameByte::bad:
-            return false;
-        case RefnameByte::dot:
-            if (last == '.')
-                return false;
-            break;
-        case RefnameByte::brace:
-            if (last == '@')
-                return false;
-            break;
-        case RefnameByte::slash: {
-            std::string_view component = name.substr(component_start, i - component_start);
-            if (component.empty() || component.front() == '.' || component.ends_with(k_lock_suffix))
-                return false;
-            component_start = i + 1;
-            last = '\0';
-            continue;
-        }
-        }
-        last = name[i];
-    }
-    return true;
-}
 
 // One loose ref; names and targets live in RefScan's arena, as offsets so the arena can grow.
 struct LooseRef {
@@ -136,44 +35,6 @@ struct LooseRef {
     bool symbolic;
     git_oid oid;
 };
-
-struct PackedRef {
-    std::string_view name;
-    git_oid oid;
-};
-
-// What a loose ref file (or HEAD) says: an object id, or "ref: <target>".
-struct RefContent {
-    bool valid = false;
-    bool symbolic = false;
-    git_oid oid{};
-    std::string_view target;
-};
-
-// git's parse_loose_ref_contents over the file with its trailing blanks removed.
-RefContent parse_ref_content(std::string_view text) {
-    while (!text.empty() && is_git_space(text.back()))
-        text.remove_suffix(1);
-    RefContent content;
-    if (text.starts_with("ref:")) {
-        text.remove_prefix(4);
-        while (!text.empty() && is_git_space(text.front()))
-            text.remove_prefix(1);
-        content.valid = true;
-        content.symbolic = true;
-        content.target = text;
-        return content;
-    }
-    content.valid = text.size() >= k_hex_size && parse_oid(text.substr(0, k_hex_size), content.oid) &&
-                    (text.size() == k_hex_size || is_git_space(text[k_hex_size]));
-    return content;
-}
-
-[[noreturn]] void throw_corrupt_ref(std::string_view name, std::string_view text) {
-    if (starts_with_sha256_oid(text))
-        throw GitError("reference " + printable(name) + " holds a SHA-256 object id: SHA-256 repositories are not supported");
-    throw GitError("corrupt reference " + printable(name) + ": neither an object id nor a symbolic reference");
-}
 
 // The refs of one repository as `git show-ref --head` sees them, checked and checksummed.
 class RefScan {
@@ -315,13 +176,11 @@ private:
         m_loose.push_back(ref);
     }
 
-    // packed-refs: an optional "# pack-refs with:" header, then "<oid> <name>" lines, each
-    // optionally followed by a "^<oid>" line with the peeled object. Anything else is corrupt.
-    // Reads packed-refs into m_packed_text; false when there is none.
-    bool read_packed_refs_file() {
+    // Reads packed-refs into m_packed_text and parses it; none is no ref.
+    void read_packed_refs() {
         FileDescriptor fd(::openat(m_commondir.get(), "packed-refs", O_RDONLY | O_CLOEXEC));
         if (fd.get() < 0 && errno == ENOENT)
-            return false;
+            return;
         int error = fd.get() < 0 ? errno : 0;
         struct stat st;
         if (!error && ::fstat(fd.get(), &st) != 0)
@@ -330,60 +189,7 @@ private:
             error = read_file(fd.get(), m_packed_text, static_cast<size_t>(st.st_size) + 1);
         if (error)
             throw GitError("cannot read packed-refs: " + errno_text(error));
-        return true;
-    }
-
-    void read_packed_refs() {
-        if (!read_packed_refs_file())
-            return;
-        std::string_view text = m_packed_text;
-        size_t line_number = 0;
-        bool after_ref = false;
-        auto corrupt = [&](const std::string& why) {
-            return GitError("corrupt packed-refs, line " + std::to_string(line_number) + ": " + why);
-        };
-        m_packed.reserve(text.size() / 64);
-        while (!text.empty()) {
-            ++line_number;
-            size_t end = text.find('\n');
-            if (end == std::string_view::npos)
-                throw corrupt("unterminated line");
-            std::string_view line = text.substr(0, end);
-            text.remove_prefix(end + 1);
-            if (line_number == 1 && line.starts_with('#')) {
-                if (!line.starts_with("# pack-refs with:"))
-                    throw corrupt("unexpected header");
-                continue;
-            }
-            git_oid oid;
-            if (line.starts_with('^')) {
-                if (!after_ref || !parse_oid(line.substr(1), oid))
-                    throw corrupt("unexpected peeled line");
-                after_ref = false;
-                continue;
-            }
-            if (line.size() < k_hex_size + 2 || !parse_oid(line.substr(0, k_hex_size), oid) ||
-                !is_git_space(line[k_hex_size])) {
-                if (starts_with_sha256_oid(line))
-                    throw corrupt("a SHA-256 object id: SHA-256 repositories are not supported");
-                throw corrupt("not \"<object id> <reference>\"");
-            }
-            std::string_view name = line.substr(k_hex_size + 1);
-            if (!is_valid_refname(name))
-                throw corrupt("invalid reference name '" + printable(name) + "'");
-            m_packed.push_back({name, oid});
-            after_ref = true;
-        }
-
-        // git writes packed-refs sorted; sort anyway so lookups can bisect, and refuse
-        // duplicates, whose lines would cancel out in the checksum.
-        auto by_name = [](const PackedRef& a, const PackedRef& b) { return a.name < b.name; };
-        if (!std::is_sorted(m_packed.begin(), m_packed.end(), by_name))
-            std::sort(m_packed.begin(), m_packed.end(), by_name);
-        auto duplicate = std::adjacent_find(m_packed.begin(), m_packed.end(),
-                                            [](const PackedRef& a, const PackedRef& b) { return a.name == b.name; });
-        if (duplicate != m_packed.end())
-            throw GitError("corrupt packed-refs: " + printable(duplicate->name) + " is listed twice");
+        m_packed = parse_packed_refs(m_packed_text);
     }
 
     const LooseRef* find_loose(std::string_view name) const {

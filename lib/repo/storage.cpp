@@ -1,12 +1,15 @@
 #include "repo/storage.hpp"
 
 #include "common/error.hpp"
+#include "site/replicable.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <set>
+#include <string>
 
 namespace geo_ssf {
 
@@ -28,6 +31,8 @@ std::filesystem::path repository_location(const std::filesystem::path& root, con
     for (const auto& part : rel)
         if (part == ".." || part == ".")
             return refuse("it has a '" + part.string() + "' segment");
+    if (is_reserved_storage_folder(rel.begin()->string()))
+        return refuse("it lies in " + rel.begin()->string() + ", a folder of geo-ssf's own");
 
     std::filesystem::path location = root / rel;
     // Resolve the longest existing prefix: a symbolic link anywhere on the way must stay inside.
@@ -63,6 +68,35 @@ std::filesystem::path own_folder(const std::filesystem::path& dir, bool create) 
     if (st.st_uid != geteuid())
         throw RuntimeError(dir.string() + " is refused: it is not owned by the user running geo-ssf");
     return dir;
+}
+
+std::optional<std::filesystem::path> repository_around(const std::filesystem::path& root,
+                                                       const std::filesystem::path& location) {
+    for (auto folder = location.parent_path(); folder != root && folder.has_relative_path() && folder != folder.parent_path();
+         folder = folder.parent_path())
+        if (is_bare_repository(folder))
+            return folder;
+    return std::nullopt;
+}
+
+std::optional<std::string> foreign_entry(const std::filesystem::path& folder) {
+    // What git keeps in a bare repository, and lock files it may leave.
+    static const std::set<std::string> k_repository_entries = {
+        "HEAD",     "config",       "description", "hooks",       "info",     "objects", "refs",
+        "packed-refs", "logs",      "branches",    "FETCH_HEAD",  "ORIG_HEAD", "shallow", "gc.log",
+        "gc.pid",   "commondir",    "worktrees",   "modules",     "index",    "objects.lock"};
+    std::error_code ec;
+    if (std::filesystem::symlink_status(folder, ec).type() == std::filesystem::file_type::symlink)
+        return std::string("itself, a symbolic link");
+    for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+        std::string name = entry.path().filename().string();
+        bool lock = name.size() > 5 && name.compare(name.size() - 5, 5, ".lock") == 0;
+        if (!k_repository_entries.count(name) && !lock)
+            return name;
+    }
+    if (ec)
+        return "what cannot be listed: " + ec.message();
+    return std::nullopt;
 }
 
 bool is_folder_not_link(const std::filesystem::path& path) {

@@ -3,13 +3,16 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
+#include <string>
 #include <string>
 
 namespace geo_ssf {
 
 // ROOT / RELATIVE, or a RuntimeError saying why RELATIVE is refused: empty, absolute, an empty
-// segment ("//" or a trailing '/'), a "." or ".." segment, a NUL byte, or an existing part of it that resolves (through symbolic links)
-// outside ROOT.
+// segment ("//" or a trailing '/'), a "." or ".." segment, a NUL byte, a first segment in
+// geo-ssf's own folders (.geo-ssf-*), or an existing part of it that resolves (through symbolic
+// links) outside ROOT.
 std::filesystem::path repository_location(const std::filesystem::path& root, const std::string& relative);
 
 // DIR, created (mode 0700) when missing and CREATE; an empty path when it is missing and not
@@ -18,6 +21,14 @@ std::filesystem::path repository_location(const std::filesystem::path& root, con
 // lead anywhere else.
 std::filesystem::path own_folder(const std::filesystem::path& dir, bool create);
 
+// The repository that LOCATION (under ROOT) would lie inside: a folder between the two that is
+// a bare repository, the nearest first; nullopt when there is none.
+std::optional<std::filesystem::path> repository_around(const std::filesystem::path& root,
+                                                       const std::filesystem::path& location);
+// An entry of FOLDER that no repository has (another repository, a user's file), or FOLDER
+// itself when it is a symbolic link: what makes FOLDER no partial repository of geo-ssf's, never
+// to be deleted to make room for a copy. nullopt when there is none.
+std::optional<std::string> foreign_entry(const std::filesystem::path& folder);
 // PATH is a folder, not a symbolic link to one.
 bool is_folder_not_link(const std::filesystem::path& path);
 

@@ -14,7 +14,7 @@
 #include "db/tallies.hpp"
 #include "repo/git.hpp"
 #include "repo/mirror.hpp"
-#include "repo/transport.hpp"
+#include "repo/remote_session.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -42,6 +42,34 @@ private:
     const std::function<void(const CheckResult&)>& m_report;
     std::vector<CheckResult> m_results;
 };
+
+// No two types may put copies in one place: two templates that can render the same path, or one
+// a path inside the other's, would let one record's sync or removal act on another's copy.
+void check_repository_paths(Checker& checker, const Config& config) {
+    const std::string name = "repository paths of the types apart";
+    bool apart = true;
+    const auto& types = config.replicables;
+    for (size_t i = 0; i < types.size(); ++i)
+        for (size_t j = i + 1; j < types.size(); ++j) {
+            const Replicable& a = types[i];
+            const Replicable& b = types[j];
+            std::string how = can_render_same_path(a.repository_path, b.repository_path) ? "the same path"
+                              : can_render_nested_path(a.repository_path, b.repository_path)
+                                  ? "a path inside one of " + a.name + "'s"
+                              : can_render_nested_path(b.repository_path, a.repository_path)
+                                  ? "a path inside one of " + b.name + "'s"
+                                  : "";
+            if (how.empty())
+                continue;
+            apart = false;
+            checker.record(name, false,
+                           a.name + " (" + a.repository_path.text() + ") and " + b.name + " (" +
+                               b.repository_path.text() + ") can render " + how +
+                               "; give each type a folder of its own");
+        }
+    if (apart)
+        checker.record(name, true, std::to_string(types.size()) + " type(s)");
+}
 
 // What the quarantine holds is not a fault; a quarantine folder geo-ssf cannot use is.
 void check_quarantine(Checker& checker, const Config& config) {
@@ -225,6 +253,7 @@ std::vector<CheckResult> check_site(const std::optional<std::filesystem::path>& 
         return std::move(checker).results();
     }
 
+    check_repository_paths(checker, config);
     check_database(checker, config, DatabaseKind::main, config.main_database);
     if (config.role == Role::secondary)
         check_database(checker, config, DatabaseKind::geo, *config.geo_database);

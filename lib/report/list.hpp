@@ -6,6 +6,7 @@
 #include "db/states.hpp"
 #include "repo/quarantine.hpp"
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,7 +24,7 @@ struct ListQuery {
     std::optional<VerificationState> verification_state;
     bool missing_on_primary = false;  // secondary only: records synced while the primary had no repository
     int limit = 100;
-    long long after = 0;  // only records with a greater id
+    long long after = std::numeric_limits<long long>::min();  // only records with a greater id
 };
 
 struct ListedRecord {

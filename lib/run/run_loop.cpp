@@ -30,8 +30,13 @@ using Clock = std::chrono::steady_clock;
 void restore_after_failure(RunKind& kind, const Replicable& r, const std::string& claim_time,
                            const std::vector<Claim>& claims) {
     const ClaimableWork& work = kind.work();
+    pqxx::connection& db = kind.site().database(work.database);
+    // A lost connection is not opened again here: that would hide which database was lost, and the
+    // rows of a run whose connection is gone are released by the next run anyway.
+    if (!db.is_open())
+        return;
     try {
-        restore_claims(kind.site().database(work.database), work, r, claim_time, claims);
+        restore_claims(db, work, r, claim_time, claims);
     } catch (const std::exception& e) {
         spdlog::warn("{}: could not put back the claimed rows: {}", r.name, e.what());
     }

@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/stop.hpp"
+#include "db/copies.hpp"
 #include "db/event_log.hpp"
 #include "db/model_table.hpp"
 #include "db/primary_reads.hpp"
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <utility>
@@ -46,11 +48,17 @@ std::optional<EventAction> event_action(Site& site, const Event& event) {
                      r ? "replication is disabled" : "unknown replicable");
         return std::nullopt;
     }
+    if (event.payload_bytes > k_max_event_payload_bytes) {
+        spdlog::warn("event {}: {} {} skipped: its payload of {} bytes is longer than {}", event.id, event.replicable,
+                     printable(event.name), event.payload_bytes, k_max_event_payload_bytes);
+        return std::nullopt;
+    }
     auto name = parse_event_name(event.name);
     nlohmann::json payload = nlohmann::json::parse(event.payload, nullptr, false);
     if (payload.is_discarded() || !payload.is_object() || !payload.contains("model_record_id") ||
         !payload["model_record_id"].is_number_integer()) {
-        spdlog::warn("event {}: {} {} skipped: malformed payload {}", event.id, event.replicable, event.name, event.payload);
+        spdlog::warn("event {}: {} {} skipped: malformed payload {}", event.id, event.replicable, event.name,
+                     printable(event.payload));
         return std::nullopt;
     }
     if (!name) {
@@ -60,16 +68,48 @@ std::optional<EventAction> event_action(Site& site, const Event& event) {
     EventAction action{r, *name, payload["model_record_id"].get<long long>(), std::nullopt};
     if (*name == EventName::deleted && payload.contains("disk_path")) {
         // Anyone who can insert into geo_events could name any folder here: only a path the
-        // type's template renders is removed (and only if it is a bare repository).
+        // type's template renders is removed, the one the record's own id renders when the
+        // template needs nothing else (and only if it is a bare repository).
         std::string path = payload["disk_path"].is_string() ? payload["disk_path"].get<std::string>() : "";
         if (!r->repository_path.matches(path)) {
             spdlog::warn("event {}: {} deleted {} skipped: disk_path {} is not a path {} renders", event.id, r->name,
                          action.id, printable(payload["disk_path"].dump()), r->repository_path.text());
             return std::nullopt;
         }
+        auto own = repository_path_from_id(*r, action.id);
+        if (own && *own != path) {
+            spdlog::warn("event {}: {} deleted {} skipped: disk_path {} is not the path of record {}, {}", event.id,
+                         r->name, action.id, printable(path), action.id, printable(*own));
+            return std::nullopt;
+        }
         action.removal = path;
     }
     return action;
+}
+
+// The copies to remove for ACTION, a deleted event, read in TX: where the tracking database has
+// the record's copies; else the event's disk_path, unless another record holds it.
+std::vector<Removal> removals_for(pqxx::transaction_base& tx, const EventAction& action) {
+    const Replicable& r = *action.replicable;
+    std::vector<Removal> out;
+    auto recorded = copies::paths_of(tx, copies::k_default_storage, r, action.id);
+    if (!recorded.empty()) {
+        if (action.removal && std::find(recorded.begin(), recorded.end(), *action.removal) == recorded.end())
+            spdlog::warn("{} deleted {}: disk_path {} is not where its copy is; its copy at {} is removed", r.name,
+                         action.id, printable(*action.removal), printable(recorded.front()));
+        for (const auto& path : recorded)
+            out.push_back({&r, action.id, path, false});
+        return out;
+    }
+    if (!action.removal)
+        return out;
+    if (auto holder = copies::holder_of(tx, copies::k_default_storage, *action.removal)) {
+        spdlog::warn("{} deleted {}: disk_path {} is the copy of {} {}; it stays", r.name, action.id,
+                     printable(*action.removal), holder->replicable, holder->record_id);
+        return out;
+    }
+    out.push_back({&r, action.id, *action.removal, false});
+    return out;
 }
 
 // What a batch of events leaves for one record. GitLab marks a registry row once however many
@@ -143,7 +183,8 @@ void apply_changes(Site& site, pqxx::work& tx, const Replicable& r, const std::m
 }
 
 // Applies EVENTS in TX, coalesced per record; the copies of deleted records to remove once TX
-// commits go to REMOVALS, in event order. Returns how many events were skipped.
+// commits go to REMOVALS, in event order, to be requested in TX. Returns how many events were
+// skipped.
 long long apply_events(Site& site, pqxx::work& tx, const std::vector<Event>& events, std::vector<Removal>& removals,
                        ChangedRecords* changed) {
     long long skipped = 0;
@@ -155,8 +196,9 @@ long long apply_events(Site& site, pqxx::work& tx, const std::vector<Event>& eve
             continue;
         }
         add_change(changes[action->replicable][action->id], event, action->name);
-        if (action->removal)
-            removals.push_back({action->replicable, action->id, *action->removal});
+        if (action->name == EventName::deleted)
+            for (auto& removal : removals_for(tx, *action))
+                removals.push_back(std::move(removal));
     }
     for (const auto& [r, record_changes] : changes)
         apply_changes(site, tx, *r, record_changes, changed);
@@ -208,6 +250,7 @@ EventCounts consume_events(Site& site, int batch, const std::function<bool()>& s
         // The changes are kept apart until the batch commits: a batch rolled back marked nothing.
         ChangedRecords batch_changed;
         counts.skipped += apply_events(site, tx, events, removals, changed ? &batch_changed : nullptr);
+        removals = request_removals(site, tx, removals);
         long long last = events.back().id;
         move_event_cursor(tx, last);
         tx.commit();

@@ -35,6 +35,9 @@ struct ChangedRecords {
 };
 inline constexpr size_t k_changed_records = 10000;
 
+// How many events a sync or the follow mode reads and applies in one batch.
+inline constexpr int k_event_batch = 1000;
+
 EventCounts consume_events(Site& site, int batch, const std::function<bool()>& should_stop,
                            int* removals_failed = nullptr, ChangedRecords* changed = nullptr);
 

@@ -22,8 +22,6 @@ namespace geo_ssf::secondary {
 
 namespace {
 
-constexpr int k_event_batch = 1000;
-
 class SecondaryFollower : public Follower {
 public:
     void connect(Site& site) override {

@@ -1,5 +1,6 @@
 #include "secondary/registry_consistency.hpp"
 
+#include "db/copies.hpp"
 #include "db/cursors.hpp"
 #include "db/model_table.hpp"
 #include "db/primary_reads.hpp"
@@ -19,16 +20,22 @@ namespace geo_ssf::secondary {
 
 namespace {
 
-// The copies to remove of UNUSED records: those of records that are gone, at the path their id
-// gives. Records that still exist have left the scope: as in GitLab, their copies stay on disk.
-std::vector<Removal> removals_of(Site& site, const Replicable& r, const std::vector<long long>& unused) {
+// The copies to remove of UNUSED records: those of records that are gone, where the tracking
+// database (TX) has them, else at the path their id gives. Records that still exist have left the
+// scope: as in GitLab, their copies stay on disk.
+std::vector<Removal> removals_of(Site& site, pqxx::transaction_base& tx, const Replicable& r,
+                                 const std::vector<long long>& unused) {
     std::vector<long long> gone = read_missing_ids(site.main_database(), r, unused);
     std::vector<Removal> removals;
     for (long long id : gone) {
-        if (auto path = repository_path_from_id(r, id))
-            removals.push_back({&r, id, *path, true});
-        else
+        auto paths = copies::paths_of(tx, copies::k_default_storage, r, id);
+        if (paths.empty())
+            if (auto path = repository_path_from_id(r, id))
+                paths.push_back(*path);
+        if (paths.empty())
             spdlog::warn("{} {}: the record is gone and its repository path is unknown; its repository stays", r.name, id);
+        for (const auto& path : paths)
+            removals.push_back({&r, id, path, true});
     }
     if (!removals.empty())
         spdlog::info("{}: {} records are gone from the primary without a deleted event; their repositories move to "
@@ -37,6 +44,16 @@ std::vector<Removal> removals_of(Site& site, const Replicable& r, const std::vec
         spdlog::info("{}: {} records left the scope; their registry rows are removed, their repositories stay", r.name,
                      unused.size() - gone.size());
     return removals;
+}
+
+// Records where the copies of IDS are, made before geo-ssf recorded them, as sync does for every
+// copy it fetches: a record that renders the same path, or one inside or around it, is refused.
+void record_copies(Site& site, const Replicable& r, const std::vector<long long>& ids) {
+    if (ids.empty())
+        return;
+    RepositoryPaths paths = read_repository_paths(site.main_database(), r, ids);
+    for (const auto& [id, reason] : copies::reserve(site.geo_database(), copies::k_default_storage, r, paths.paths))
+        spdlog::warn("{} {}: {}", r.name, id, reason);
 }
 
 struct IdBatch {
@@ -51,7 +68,7 @@ std::optional<IdBatch> next_batch(Site& site, const Replicable& r, IdRanges& ran
         auto range = walk.next(main);
         std::optional<IdBatch> batch;
         if (range)
-            batch = IdBatch{*range, ids_in_scope(main, r, range->first, range->second)};
+            batch = IdBatch{*range, ids_in_scope_between(main, r, range->first, range->second)};
         ranges = walk;
         return batch;
     });
@@ -71,18 +88,30 @@ void reconcile_range(Site& site, const Replicable& r, std::pair<long long, long 
     std::set_difference(source.begin(), source.end(), tracked.begin(), tracked.end(), std::back_inserter(untracked));
     std::set_difference(tracked.begin(), tracked.end(), source.begin(), source.end(), std::back_inserter(unused));
     totals.registry_created += registry_table::insert_rows(tx, r, untracked);
-    auto refusal = removals.allowed ? std::nullopt : mass_removal(site.config(), r, unused.size(), tracked.size());
+    RemovalBudget budget;
+    budget.removing = registry_table::count_counted_for_removal(tx, r, unused);
+    if (budget.removing > 0) {
+        budget.compared = registry_table::count_counted_for_removal(tx, r, tracked);
+        budget.removed_in_a_day = copies::removals_in_a_day(tx, r);
+        budget.held = registry_table::count_counted_for_removal(tx, r, std::nullopt);
+    }
+    auto refusal = removals.allowed ? std::nullopt : mass_removal(site.config(), r, budget);
     if (refusal) {
         tx.commit();
         removals.refused.push_back(*refusal);
         return;
     }
-    std::vector<Removal> moving = removals_of(site, r, unused);
+    // The removals are requested in the transaction that removes the rows: a run killed before it
+    // moved the copies leaves the requests, which the next sync does first.
+    std::vector<Removal> moving = request_removals(site, tx, removals_of(site, tx, r, unused));
+    copies::log_removals(tx, r, budget.removing);
     totals.registry_deleted += registry_table::delete_rows(tx, r, unused);
+    auto unrecorded = copies::unrecorded_copies(tx, r, range.first, range.second);
     if (cursor)
         write_cursor(tx, cursor->first, cursor->second);
     tx.commit();
     removals.failed += remove_repositories(site, moving);
+    record_copies(site, r, unrecorded);
 }
 
 }  // namespace

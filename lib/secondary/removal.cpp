@@ -2,8 +2,8 @@
 
 #include "common/error.hpp"
 #include "db/registry_table.hpp"
-#include "repo/mirror.hpp"
 #include "repo/quarantine.hpp"
+#include "repo/staging.hpp"
 #include "repo/storage.hpp"
 
 #include <spdlog/spdlog.h>
@@ -14,43 +14,121 @@
 
 namespace geo_ssf::secondary {
 
-int remove_repositories(Site& site, const std::vector<Removal>& removals) {
+namespace {
+
+constexpr int k_resumed_per_run = 1000;
+
+const Replicable* replicable_named(const Config& config, const std::string& name) {
+    for (const auto& r : config.replicables)
+        if (r.name == name)
+            return &r;
+    return nullptr;
+}
+
+// Does the requested removal of PATH, if no other run has it. False when it failed.
+bool remove_one(Site& site, const std::string& path) {
     const Config& config = site.config();
-    int failed = 0;
-    for (const auto& removal : removals) {
-        try {
-            auto location = repository_location(config.storage_root, removal.relative_path);
-            if (removal.quarantine)
-                quarantine_repository(config.storage_root, removal.replicable->name, removal.id, location,
-                                      std::chrono::system_clock::now());
-            else
-                remove_repository(location, config.storage_root);
-        } catch (const Error& e) {
-            spdlog::warn("{} {}: repository not removed: {}; its registry row is kept and the next sync retries",
-                         removal.replicable->name, removal.id, e.what());
-            // Its registry row says so, and the next run's registry consistency finds it again and
-            // retries the removal (a record still on the primary is synced again instead).
-            registry_table::record_removal_failure(site.geo_database(), *removal.replicable, removal.id, e.what());
-            ++failed;
-        }
+    pqxx::work tx(site.geo_database());
+    auto taken = copies::take_removal(tx, copies::k_default_storage, path);
+    if (!taken)
+        return true;  // done, or under way in another run
+    std::string failure;
+    try {
+        auto location = repository_location(config.storage_root, taken->path);
+        if (taken->quarantine)
+            quarantine_repository(config.storage_root, taken->replicable, taken->id, location,
+                                  std::chrono::system_clock::now());
+        else
+            remove_repository(location, config.storage_root);
+        copies::finish_removal(tx, copies::k_default_storage, taken->path);
+        tx.commit();
+        return true;
+    } catch (const Error& e) {
+        failure = e.what();
     }
+    tx.abort();
+    spdlog::warn("{} {}: repository not removed: {}; its registry row is kept and the next sync retries",
+                 taken->replicable, taken->id, failure);
+    if (const Replicable* r = replicable_named(config, taken->replicable))
+        registry_table::record_removal_failure(site.geo_database(), *r, taken->id, failure);
+    return false;
+}
+
+}  // namespace
+
+std::vector<Removal> request_removals(Site&, pqxx::transaction_base& tx, const std::vector<Removal>& removals) {
+    std::vector<Removal> requested;
+    auto accepted = copies::request_removals(tx, copies::k_default_storage, removals);
+    for (size_t i = 0; i < removals.size(); ++i) {
+        if (accepted[i])
+            requested.push_back(removals[i]);
+        else
+            spdlog::warn("{} {}: its repository is not removed: {} is another record's copy", removals[i].replicable->name,
+                         removals[i].id, printable(removals[i].path));
+    }
+    return requested;
+}
+
+int remove_repositories(Site& site, const std::vector<Removal>& removals) {
+    int failed = 0;
+    for (const auto& removal : removals)
+        if (!remove_one(site, removal.path))
+            ++failed;
     return failed;
 }
 
-std::optional<std::string> mass_removal(const Config& config, const Replicable& r, size_t removing, size_t compared) {
-    auto share = static_cast<double>(removing) / static_cast<double>(std::max<size_t>(compared, 1));
-    bool too_many = static_cast<long long>(removing) > config.max_removal_count;
-    if (!too_many && share <= config.max_removal_share)
+int finish_requested_removals(Site& site) {
+    std::vector<std::string> paths;
+    {
+        pqxx::read_transaction tx(site.geo_database());
+        paths = copies::requested_removals(tx, copies::k_default_storage, k_resumed_per_run);
+    }
+    if (!paths.empty())
+        spdlog::info("finishing {} removals that an earlier run requested", paths.size());
+    int failed = 0;
+    for (const auto& path : paths)
+        if (!remove_one(site, path))
+            ++failed;
+    return failed;
+}
+
+namespace {
+
+std::string percent_text(double share) {
+    char text[16];
+    std::snprintf(text, sizeof text, "%.0f%%", share * 100);
+    return text;
+}
+
+}  // namespace
+
+std::optional<std::string> mass_removal(const Config& config, const Replicable& r, const RemovalBudget& budget) {
+    if (budget.removing == 0)
         return std::nullopt;
-    char percent[16];
-    std::snprintf(percent, sizeof percent, "%.0f%%", share * 100);
-    std::string limit = too_many ? "more than sync.max_removal_count " + std::to_string(config.max_removal_count)
-                                 : std::string("more than sync.max_removal_share ") +
-                                       std::to_string(static_cast<int>(config.max_removal_share * 100 + 0.5)) + "%";
-    return r.name + ": registry consistency would remove " + std::to_string(removing) + " of " +
-           std::to_string(compared) + " registry rows compared (" + percent + ", " + limit +
-           "), so it removed none; check databases.main and the type's scope, and if the primary really lost "
-           "these records run geo-ssf sync --allow-mass-removal";
+    const std::string share_limit =
+        "sync.max_removal_share " + std::to_string(static_cast<int>(config.max_removal_share * 100 + 0.5)) + "%";
+    const std::string advice = "; check databases.main and the type's scope, and if the primary really lost these "
+                               "records run geo-ssf sync --allow-mass-removal";
+    auto batch_share = static_cast<double>(budget.removing) / static_cast<double>(std::max<long long>(budget.compared, 1));
+    long long in_a_day = budget.removed_in_a_day + budget.removing;
+    // What the type held when the day's removals began.
+    long long held_then = budget.held + budget.removed_in_a_day;
+    auto day_share = static_cast<double>(in_a_day) / static_cast<double>(std::max<long long>(held_then, 1));
+    const std::string would = r.name + ": registry consistency would remove " + std::to_string(budget.removing);
+    const std::string count_limit = "sync.max_removal_count " + std::to_string(config.max_removal_count);
+    if (budget.removing > config.max_removal_count)
+        return would + " registry rows (more than " + count_limit + "), so it removed none" + advice;
+    if (batch_share > config.max_removal_share)
+        return would + " of " + std::to_string(budget.compared) + " registry rows compared (" +
+               percent_text(batch_share) + ", more than " + share_limit + "), so it removed none" + advice;
+    if (in_a_day > config.max_removal_count)
+        return would + " registry rows, " + std::to_string(in_a_day) + " in 24 hours (more than " + count_limit +
+               "), so it removed none" + advice;
+    if (day_share > config.max_removal_share)
+        return would + " registry rows, " + std::to_string(in_a_day) + " of " + std::to_string(held_then) +
+               " in 24 hours (" + percent_text(day_share) + ", more than " + share_limit + "), so it removed none" +
+               advice;
+    return std::nullopt;
 }
 
 }  // namespace geo_ssf::secondary

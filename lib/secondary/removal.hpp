@@ -1,9 +1,11 @@
-// Removing copies on a secondary: always after the transaction that removed their registry
-// rows has committed, so that a slow disk never holds row locks. A crash between the two
-// leaves a folder without a row (removed by a later run); a removal that fails puts the row
-// back, failed, in a transaction of its own, so the next sync retries it.
+// Removing copies on a secondary. A removal is requested (db/copies.hpp) in the transaction that
+// removes the registry rows, and done once that has committed, so that a slow disk never holds
+// row locks; a run killed in between leaves the request, and the next sync does it first. A
+// removal that fails puts the registry row back, failed, so that status and show tell and the
+// next sync retries it.
 #pragma once
 
+#include "db/copies.hpp"
 #include "site/site.hpp"
 
 #include <optional>
@@ -12,20 +14,20 @@
 
 namespace geo_ssf::secondary {
 
-struct Removal {
-    const Replicable* replicable = nullptr;
-    long long id = 0;
-    std::string relative_path;  // under the storage root
-    // Moved to the quarantine (repo/quarantine.hpp) rather than deleted: a record gone without
-    // a deleted event, which may be a mistake on the primary's side.
-    bool quarantine = false;
-};
+using copies::Removal;
 
-// Removes (or quarantines) each repository under the site's storage root; only a bare
-// repository is ever removed. A failure is a warning naming the record, and its registry row
-// comes back as sync failed ("repository not removed: ...") and due, so the next run retries
-// the removal. Returns how many could not be removed.
+// Requests REMOVALS in TX: those of paths another record holds are dropped with a warning.
+// Returns the removals requested.
+std::vector<Removal> request_removals(Site& site, pqxx::transaction_base& tx, const std::vector<Removal>& removals);
+
+// Does the requested REMOVALS (after the transaction that requested them committed): each copy
+// is deleted or moved to the quarantine, only if it is a bare repository. A failure is a
+// warning naming the record, and its registry row comes back as sync failed ("repository not
+// removed: ...") and due; the request stays for the next sync. Returns how many failed.
 int remove_repositories(Site& site, const std::vector<Removal>& removals);
+
+// Does the removals requested by runs that stopped before doing them. Returns how many failed.
+int finish_requested_removals(Site& site);
 
 // What registry consistency did with the removals of one run.
 struct RemovalReport {
@@ -34,10 +36,22 @@ struct RemovalReport {
     std::vector<std::string> refused;  // mass removals not done, one line each (mass_removal)
 };
 
-// Why registry consistency must not remove REMOVING of the COMPARED registry rows of one batch
-// of REPLICABLE without --allow-mass-removal (more than sync.max_removal_share of them, or more
-// than sync.max_removal_count); nullopt when it may.
-std::optional<std::string> mass_removal(const Config& config, const Replicable& replicable, size_t removing,
-                                        size_t compared);
+// What one batch of registry consistency would quarantine, against what the type holds.
+// Registry rows of records the primary had no repository for (missing_on_primary) count on no
+// side, so that such records cannot dilute the share.
+struct RemovalBudget {
+    long long removing = 0;          // rows of the batch that registry consistency would remove
+    long long compared = 0;          // rows the batch compared
+    long long removed_in_a_day = 0;  // rows it removed in the last 24 hours
+    long long held = 0;              // rows of the type now
+};
+
+// Why registry consistency must not remove BUDGET.removing registry rows of REPLICABLE (and
+// quarantine the copies of the records gone) without --allow-mass-removal: more than
+// sync.max_removal_share of the rows the batch compared, or, with those of the last 24 hours, of
+// the rows the type had at their start; or more than sync.max_removal_count, in the batch or in
+// 24 hours. nullopt when it may.
+std::optional<std::string> mass_removal(const Config& config, const Replicable& replicable,
+                                        const RemovalBudget& budget);
 
 }  // namespace geo_ssf::secondary

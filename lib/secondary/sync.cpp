@@ -1,15 +1,19 @@
 #include "secondary/sync.hpp"
 
 #include "common/error.hpp"
+#include "common/redact.hpp"
 #include "common/stop.hpp"
 #include "common/url.hpp"
+#include "db/copies.hpp"
 #include "db/model_table.hpp"
 #include "db/primary_reads.hpp"
 #include "db/registry_table.hpp"
 #include "repo/git_program.hpp"
 #include "repo/mirror.hpp"
 #include "repo/quarantine.hpp"
+#include "repo/staging.hpp"
 #include "repo/storage.hpp"
+#include "secondary/event_replay.hpp"
 #include "secondary/registry_consistency.hpp"
 #include "secondary/removal.hpp"
 
@@ -23,8 +27,6 @@ namespace geo_ssf::secondary {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-constexpr int k_event_batch = 1000;
 
 // A copy that registry consistency moved to the quarantine comes back when its record does.
 void restore_quarantined_copy(const Config& config, const Replicable& r, long long id,
@@ -65,6 +67,9 @@ public:
                                                                     : "the record no longer exists on the primary");
             }
             auto target = repository_location(config.storage_root, path->second);
+            if (auto around = repository_around(config.storage_root, target))
+                throw RuntimeError("repository path \"" + printable(path->second) + "\" is refused: it lies inside the "
+                                   "repository " + around->string());
             restore_quarantined_copy(config, m_replicable, c.id, target);
             auto result = mirror_repository(primary_repository_url(config.primary_url, path->second), target,
                                             config.storage_root, config.transport, config.max_refs);
@@ -114,6 +119,12 @@ public:
     std::unique_ptr<ClaimedBatch> batch(const Replicable& r, const std::string& claim_time,
                                         std::vector<Claim> claims) override {
         RepositoryPaths paths = read_repository_paths(m_site.main_database(), r, ids_of(claims));
+        // Each path is reserved for its record before anything is fetched into it.
+        auto refused = copies::reserve(m_site.geo_database(), copies::k_default_storage, r, paths.paths);
+        for (auto& [id, reason] : refused) {
+            paths.paths.erase(id);
+            paths.invalid[id] = std::move(reason);
+        }
         return std::make_unique<MirrorBatch>(m_site, r, claim_time, std::move(claims), std::move(paths));
     }
 
@@ -144,6 +155,7 @@ SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits&
         spdlog::info("removed {} folders left by interrupted syncs", removed);
     require_primary_folder(config);
     SyncRun run;
+    run.removals_failed += finish_requested_removals(site);
     // Event replay is bounded like the steps after it: it stops between batches.
     run.events = consume_events(
         site, k_event_batch, [&] { return stop_requested() || limits.out_of_time(started); }, &run.removals_failed);

@@ -1,11 +1,13 @@
 #include "secondary/verify.hpp"
 
 #include "common/error.hpp"
+#include "common/redact.hpp"
 #include "db/model_table.hpp"
 #include "db/primary_reads.hpp"
 #include "db/registry_table.hpp"
 #include "repo/checksum.hpp"
 #include "repo/mirror.hpp"
+#include "repo/ref_differences.hpp"
 #include "repo/storage.hpp"
 
 #include <spdlog/spdlog.h>

@@ -1,7 +1,8 @@
 #include "site/database.hpp"
-#include "common/url.hpp"
 
 #include "common/error.hpp"
+#include "common/redact.hpp"
+#include "common/url.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -13,10 +14,8 @@
 namespace geo_ssf {
 
 std::string redact_passwords(const std::string& text) {
-    static const std::regex uri_password("(://[^:/@\\s\"]*):[^@\\s\"]*@");
     static const std::regex keyword_password("(password\\s*=\\s*)('([^'\\\\]|\\\\.)*'|[^\\s]*)", std::regex::icase);
-    std::string out = std::regex_replace(text, uri_password, "$1:***@");
-    return std::regex_replace(out, keyword_password, "$1***");
+    return std::regex_replace(redact_url_credentials(text), keyword_password, "$1***");
 }
 
 namespace {
@@ -26,13 +25,8 @@ std::vector<std::string> passwords_in(const std::string& conninfo) {
     std::vector<std::string> out;
     bool uri = conninfo.rfind("postgresql://", 0) == 0 || conninfo.rfind("postgres://", 0) == 0;
     if (uri) {
-        size_t start = conninfo.find("://") + 3;
-        size_t end = conninfo.find_first_of("/?", start);
-        std::string authority = conninfo.substr(start, end == std::string::npos ? std::string::npos : end - start);
-        size_t at = authority.rfind('@');
-        size_t colon = authority.find(':');
-        if (at != std::string::npos && colon != std::string::npos && colon < at) {
-            std::string password = authority.substr(colon + 1, at - colon - 1);
+        if (auto span = credentials_in(conninfo).password) {
+            std::string password = conninfo.substr(span->begin, span->size());
             out.push_back(password);
             out.push_back(percent_decoded(password));
             // libpq ends the user information at the first '@': what follows it is taken for

@@ -5,9 +5,13 @@
 #include "common/yaml_reader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
+#include <string_view>
+#include <tuple>
 
 namespace geo_ssf {
 
@@ -65,29 +69,37 @@ RepositoryPathTemplate RepositoryPathTemplate::parse(const std::string& text) {
 
 namespace {
 
-// Why PATH is not a usable relative repository path, or empty when it is.
-std::string invalid_path_reason(const std::string& path) {
-    if (path.find('\0') != std::string::npos)
+// Why PATH is not a usable relative repository path, or empty when it is. Linear in its length.
+std::string invalid_path_reason(std::string_view path) {
+    if (path.size() > k_max_repository_path_bytes)
+        return "it is longer than " + std::to_string(k_max_repository_path_bytes) + " bytes";
+    if (path.find('\0') != std::string_view::npos)
         return "it contains a NUL byte";
     if (!path.empty() && path.front() == '/')
         return "it starts with '/'";
     if (!path.empty() && path.back() == '/')
         return "it ends with '/'";
+    if (is_reserved_storage_folder(path.substr(0, path.find('/'))))
+        return "it lies in " + std::string(path.substr(0, path.find('/'))) + ", a folder of geo-ssf's own";
     size_t start = 0;
     while (true) {
         size_t end = path.find('/', start);
-        std::string segment = path.substr(start, end == std::string::npos ? std::string::npos : end - start);
+        std::string_view segment = path.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
         if (segment.empty())
             return "it has an empty segment";
         if (segment == "." || segment == "..")
-            return "it has a '" + segment + "' segment";
-        if (end == std::string::npos)
+            return "it has a '" + std::string(segment) + "' segment";
+        if (end == std::string_view::npos)
             return "";
         start = end + 1;
     }
 }
 
 }  // namespace
+
+bool is_reserved_storage_folder(std::string_view first_segment) {
+    return first_segment.substr(0, k_reserved_folder_prefix.size()) == k_reserved_folder_prefix;
+}
 
 std::string RepositoryPathTemplate::render(const std::vector<std::string>& values) const {
     std::string out = render_unchecked(values);
@@ -100,27 +112,133 @@ std::string RepositoryPathTemplate::render(const std::vector<std::string>& value
 bool RepositoryPathTemplate::matches(const std::string& path) const {
     if (!invalid_path_reason(path).empty())
         return false;
-    std::map<std::string, std::string> bound;
+    std::map<std::string, std::string_view> bound;
+    std::string_view text = path;
     // Backtracking over the parts: each placeholder takes one or more characters other than '/'.
+    // A placeholder ends where the part after it can start, so each try costs that part's
+    // length, and a template of one placeholder per segment matches in linear time.
     auto match = [&](auto& self, size_t part, size_t at) -> bool {
         if (part == m_parts.size())
-            return at == path.size();
+            return at == text.size();
         const Part& p = m_parts[part];
+        std::string_view rest = text.substr(at);
         if (!p.is_column)
-            return path.compare(at, p.text.size(), p.text) == 0 && self(self, part + 1, at + p.text.size());
+            return rest.substr(0, p.text.size()) == p.text && self(self, part + 1, at + p.text.size());
         auto known = bound.find(p.text);
         if (known != bound.end())
-            return path.compare(at, known->second.size(), known->second) == 0 &&
+            return rest.substr(0, known->second.size()) == known->second &&
                    self(self, part + 1, at + known->second.size());
-        for (size_t end = at + 1; end <= path.size() && path[end - 1] != '/'; ++end) {
-            bound[p.text] = path.substr(at, end - at);
-            if (self(self, part + 1, end))
+        size_t segment_end = std::min(rest.find('/'), rest.size());
+        const Part* next = part + 1 < m_parts.size() ? &m_parts[part + 1] : nullptr;
+        for (size_t length = 1; length <= segment_end; ++length) {
+            // The literal after the placeholder must start here; nothing else is tried.
+            if (next && !next->is_column && rest.substr(length, next->text.size()) != next->text)
+                continue;
+            if (!next && length != rest.size())
+                continue;
+            bound[p.text] = rest.substr(0, length);
+            if (self(self, part + 1, at + length))
                 return true;
         }
         bound.erase(p.text);
         return false;
     };
     return match(match, 0, 0);
+}
+
+namespace {
+
+// A template as a sequence of tokens: a literal character; a placeholder, taking one or more
+// characters of a plain value (letters, digits, '_' and '-': ids, hashes, names); or, after a
+// path, anything at all (a path inside it).
+struct Token {
+    enum class Kind { literal, placeholder, anything };
+    Kind kind = Kind::literal;
+    char c = 0;
+};
+
+std::vector<Token> tokens_of(const std::string& text) {
+    std::vector<Token> out;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '{') {
+            out.push_back({Token::Kind::placeholder, 0});
+            i = text.find('}', i);
+        } else {
+            out.push_back({Token::Kind::literal, text[i]});
+        }
+    }
+    return out;
+}
+
+bool plain_value_character(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+}
+
+// Whether some path is rendered by both A and B: a search of the product of the two templates'
+// automata. A state is the next token of each and whether the token there (a placeholder, or
+// anything) has taken a character yet; 'x' stands for every character no literal names.
+bool languages_meet(const std::vector<Token>& a, const std::vector<Token>& b) {
+    using State = std::tuple<size_t, bool, size_t, bool>;  // token of A, open, token of B, open
+    std::set<char> alphabet = {'x'};
+    for (const auto* tokens : {&a, &b})
+        for (const Token& t : *tokens)
+            if (t.kind == Token::Kind::literal)
+                alphabet.insert(t.c);
+    // The states one template may be in after reading C at token I: past a literal, or in the
+    // placeholder (or anything) there, which may take more characters or end.
+    auto step = [](const std::vector<Token>& tokens, size_t i, char c) {
+        std::vector<std::pair<size_t, bool>> out;
+        if (i >= tokens.size())
+            return out;
+        const Token& t = tokens[i];
+        if (t.kind == Token::Kind::literal) {
+            if (t.c == c)
+                out.emplace_back(i + 1, false);
+        } else if (t.kind == Token::Kind::anything || plain_value_character(c)) {
+            out.emplace_back(i, true);
+        }
+        return out;
+    };
+    std::set<State> seen;
+    std::vector<State> todo;
+    auto push = [&](State s) {
+        // A token that has taken a character may end there.
+        auto [i, oi, j, oj] = s;
+        for (bool end_a : {false, true})
+            for (bool end_b : {false, true}) {
+                if ((end_a && !oi) || (end_b && !oj))
+                    continue;
+                State next{end_a ? i + 1 : i, end_a ? false : oi, end_b ? j + 1 : j, end_b ? false : oj};
+                if (seen.insert(next).second)
+                    todo.push_back(next);
+            }
+    };
+    push({0, false, 0, false});
+    while (!todo.empty()) {
+        auto [i, oi, j, oj] = todo.back();
+        todo.pop_back();
+        if (i == a.size() && !oi && j == b.size() && !oj)
+            return true;
+        for (char c : alphabet)
+            for (auto [ni, noi] : step(a, i, c))
+                for (auto [nj, noj] : step(b, j, c))
+                    push({ni, noi, nj, noj});
+    }
+    return false;
+}
+
+}  // namespace
+
+bool can_render_same_path(const RepositoryPathTemplate& a, const RepositoryPathTemplate& b) {
+    return languages_meet(tokens_of(a.text()), tokens_of(b.text()));
+}
+
+bool can_render_nested_path(const RepositoryPathTemplate& outer, const RepositoryPathTemplate& inner) {
+    // OUTER's path, a '/', and anything: inside one of OUTER's copies.
+    std::vector<Token> inside = tokens_of(outer.text());
+    inside.push_back({Token::Kind::literal, '/'});
+    inside.push_back({Token::Kind::anything, 0});
+    return languages_meet(inside, tokens_of(inner.text()));
 }
 
 std::string RepositoryPathTemplate::render_unchecked(const std::vector<std::string>& values) const {

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace geo_ssf {
@@ -18,10 +19,12 @@ public:
     const std::vector<std::string>& columns() const { return m_columns; }
     // The path for one record; VALUES holds one value per entry of columns(). A RuntimeError
     // when the result is not a usable relative path for that record: an empty segment (an
-    // empty value, "//", a leading or trailing '/'), a "." or ".." segment, or a NUL byte.
+    // empty value, "//", a leading or trailing '/'), a "." or ".." segment, a NUL byte, more
+    // than k_max_repository_path_bytes, or a first segment in geo-ssf's own folders.
     std::string render(const std::vector<std::string>& values) const;
     // Whether PATH is one this template renders for some values: the same literal text, the
-    // same depth, each placeholder a non-empty value without '/', and a valid path as above.
+    // same depth, each placeholder a non-empty value without '/', and a valid path as above
+    // (so at most k_max_repository_path_bytes long).
     bool matches(const std::string& path) const;
 
 private:
@@ -34,6 +37,22 @@ private:
     std::vector<Part> m_parts;
     std::vector<std::string> m_columns;
 };
+
+// The longest repository path geo-ssf accepts, as the file system's PATH_MAX: a longer one (in
+// a config or a forged event) is refused at once rather than checked at length.
+inline constexpr size_t k_max_repository_path_bytes = 4096;
+
+// geo-ssf's own folders at the top of a storage root all begin so (.geo-ssf-tmp,
+// .geo-ssf-removed): no repository path may lie in one.
+inline constexpr std::string_view k_reserved_folder_prefix = ".geo-ssf-";
+bool is_reserved_storage_folder(std::string_view first_segment);
+
+// Whether A and B can render the same path for some plain values (letters, digits, '_' and '-':
+// ids, hashes, names), and whether a path OUTER renders can hold a path INNER renders. `check`
+// refuses two types for which either holds. Values of other characters ('/' in a namespace, say)
+// can still make two records meet; sync refuses such a record when it reserves its path.
+bool can_render_same_path(const RepositoryPathTemplate& a, const RepositoryPathTemplate& b);
+bool can_render_nested_path(const RepositoryPathTemplate& outer, const RepositoryPathTemplate& inner);
 
 struct Replicable {
     std::string name;          // cool_widget

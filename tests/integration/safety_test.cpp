@@ -5,6 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <pqxx/pqxx>
+
+#include <csignal>
+#include <thread>
+
 #include <unistd.h>
 
 using namespace geo_ssf::test;
@@ -364,6 +369,229 @@ TEST_CASE("safety: list --after takes a record id only") {
     CHECK(long_id.status == 2);
     CHECK(long_id.err.find(std::string(65, '7')) == std::string::npos);
     CHECK(long_id.err.find('\x1b') == std::string::npos);
+}
+
+TEST_CASE("safety: a record's copy never lies inside, around or at another record's, nor in geo-ssf's folders") {
+    SecondaryFixture site;
+    site.main_db.exec("ALTER TABLE cool_widgets ADD COLUMN slug text");
+    site.main_db.exec("GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + site.reader);
+    set_template(site, "repository_path", "\"{slug}\"");
+    auto add = [&](long long id, const std::string& slug, bool with_repository = true) {
+        site.main_db.exec("INSERT INTO cool_widgets (id, slug) VALUES (" + std::to_string(id) + ", '" + slug + "')");
+        if (with_repository)
+            site.repositories.create(site.storage, slug, id);
+    };
+    auto copy = [&](const std::string& slug) { return site.secondary_storage / slug; };
+
+    SUBCASE("the inner copy first, then one around it") {
+        add(1, "nest/a.git/b.git");
+        REQUIRE(site.secondary({"sync"}).status == 0);
+        add(2, "nest/a.git");  // a repository around b.git on the primary too
+        RunResult sync = site.secondary({"sync"});
+        CAPTURE(sync.err);
+        CHECK(sync.status == 1);
+        CHECK(site.registry(2, "state") == "3");
+        CHECK(site.registry(2, "last_sync_failure").find("cool_widget 1 holds a path inside it") != std::string::npos);
+        CHECK(site.registry(1, "state") == "2");
+        CHECK(show_ref_checksum(copy("nest/a.git/b.git")) == show_ref_checksum(site.storage / "nest/a.git/b.git"));
+    }
+    SUBCASE("the outer copy first, then one inside it") {
+        add(2, "nest/a.git");
+        REQUIRE(site.secondary({"sync"}).status == 0);
+        add(1, "nest/a.git/b.git", false);
+        RunResult sync = site.secondary({"sync"});
+        CAPTURE(sync.err);
+        CHECK(sync.status == 1);
+        CHECK(site.registry(1, "last_sync_failure").find("cool_widget 2 holds a folder around it") != std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(copy("nest/a.git/b.git")));
+        CHECK(site.registry(2, "state") == "2");
+    }
+    SUBCASE("two records rendering one path: the first keeps it") {
+        add(1, "same.git");
+        add(2, "same.git", false);
+        RunResult sync = site.secondary({"sync"});
+        CAPTURE(sync.err);
+        CHECK(sync.status == 1);
+        CHECK(site.registry(1, "state") == "2");
+        CHECK(site.registry(2, "state") == "3");
+        CHECK(site.registry(2, "last_sync_failure").find("renders that path") != std::string::npos);
+        // The next run finds the path held by record 1.
+        site.geo_db.exec("UPDATE cool_widget_registry SET state = 0 WHERE cool_widget_id = 2");
+        sync = site.secondary({"sync"});
+        CHECK(site.registry(2, "last_sync_failure").find("cool_widget 1 holds that path") != std::string::npos);
+        CHECK(show_ref_checksum(copy("same.git")) == show_ref_checksum(site.storage / "same.git"));
+    }
+    SUBCASE("a folder that is not a repository is never removed to make room") {
+        add(1, "taken.git");
+        write_file(copy("taken.git") / "notes.txt", "precious\n");
+        RunResult sync = site.secondary({"sync"});
+        CAPTURE(sync.err);
+        CHECK(sync.status == 1);
+        CHECK(site.registry(1, "last_sync_failure").find("is in the way and is left in place: it holds notes.txt") !=
+              std::string::npos);
+        CHECK(read_file(copy("taken.git") / "notes.txt") == "precious\n");
+    }
+    SUBCASE("geo-ssf's own folders are no record's") {
+        add(1, "ok.git");
+        REQUIRE(site.secondary({"sync"}).status == 0);
+        site.main_db.exec("DELETE FROM cool_widgets");
+        REQUIRE(site.secondary({"sync", "--allow-mass-removal"}).status == 0);  // ok.git quarantined
+        REQUIRE(quarantined(site, 1).size() == 1);
+        std::string stamp = quarantined(site, 1)[0].filename().string();
+        add(7, ".geo-ssf-removed/cool_widget/1/" + stamp, false);
+        add(8, ".geo-ssf-removed/cool_widget", false);
+        add(9, ".geo-ssf-tmp/123-0-1", false);
+        RunResult sync = site.secondary({"sync"});
+        CAPTURE(sync.err);
+        for (long long id : {7, 8, 9}) {
+            CAPTURE(id);
+            CHECK(site.registry(id, "state") == "3");
+            CHECK(site.registry(id, "last_sync_failure").find("a folder of geo-ssf's own") != std::string::npos);
+        }
+        CHECK(quarantined(site, 1).size() == 1);
+        CHECK(std::filesystem::exists(quarantined(site, 1)[0] / "HEAD"));
+    }
+}
+
+TEST_CASE("safety: check refuses two types whose repository paths can meet") {
+    SecondaryFixture site;
+    REQUIRE(site.run({"generate", "replicable", "Gadget", "--repository-path", "cool_widgets/{id}.git"}).status == 0);
+    site.main_db.exec("CREATE TABLE gadgets (id bigserial PRIMARY KEY)");
+    RunResult check = site.run({"check"});
+    CAPTURE(check.out);
+    CHECK(check.status == 1);
+    CHECK(check.out.find("cool_widget (cool_widgets/{id}.git) and gadget (cool_widgets/{id}.git) can render the same "
+                         "path") != std::string::npos);
+    REQUIRE(site.run({"generate", "replicable", "Gadget", "--force", "--repository-path", "gadgets/{id}.git"}).status ==
+            0);
+    check = site.run({"check"});
+    CHECK(check.out.find("repository paths of the types apart") != std::string::npos);
+    CHECK(check.out.find("can render") == std::string::npos);
+}
+
+TEST_CASE("safety: a run killed between removing registry rows and moving the copies leaves them for the next run") {
+    SecondaryFixture site;
+    site.add_records(1, 20);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    site.main_db.exec("DELETE FROM cool_widgets WHERE id <= 2");  // gone without a deleted event
+    // This test holds the removal of record 1's copy, so the run stops right after the
+    // transaction that removed the rows and requested the removals; there it is killed.
+    pqxx::connection holder(site.geo_db.conninfo());
+    pqxx::nontransaction(holder).exec("SELECT pg_advisory_lock(hashtextextended('geo-ssf removal ' || 'default' || ':' || "
+                                      "'cool_widgets/1.git', 0))");
+    BackgroundRun run({"-c", site.secondary_config.string(), "sync"});
+    while (site.geo_db.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'geo-ssf' AND "
+                              "datname = current_database() AND wait_event_type = 'Lock'") == "0")
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    run.signal(SIGKILL);
+    run.wait();
+    pqxx::nontransaction(holder).exec("SELECT pg_advisory_unlock_all()");
+    CHECK(site.registry_count("cool_widget_id <= 2") == 0);
+    CHECK(std::filesystem::exists(site.copy(1) / "HEAD"));
+    CHECK(site.geo_db.scalar("SELECT count(*) FROM geo_ssf_copies WHERE removal = 'quarantine'") == "2");
+
+    RunResult next = site.secondary({"sync"});
+    CAPTURE(next.err);
+    CHECK(next.status == 0);
+    for (long long id : {1, 2}) {
+        CHECK_FALSE(std::filesystem::exists(site.copy(id)));
+        REQUIRE(quarantined(site, id).size() == 1);
+    }
+    CHECK(site.geo_db.scalar("SELECT count(*) FROM geo_ssf_copies WHERE removal IS NOT NULL") == "0");
+    CHECK(std::filesystem::exists(site.copy(3) / "HEAD"));
+}
+
+TEST_CASE("safety: a deleted event removes only its own record's copy") {
+    SecondaryFixture site;
+    site.add_records(1, 5);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    REQUIRE(site.secondary({"verify"}).status == 0);
+    REQUIRE(site.registry(5, "verification_state") == "2");
+    site.main_db.exec("INSERT INTO geo_events (replicable_name, event_name, payload, created_at) VALUES "
+                      "('cool_widget', 'deleted', '{\"model_record_id\": 999, \"disk_path\": \"cool_widgets/5.git\"}', now())");
+    RunResult sync = site.secondary({"sync", "--format", "json"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(nlohmann::json::parse(sync.out)["events_skipped"] == 1);
+    CHECK(sync.err.find("disk_path cool_widgets/5.git is not the path of record 999, cool_widgets/999.git") !=
+          std::string::npos);
+    CHECK(std::filesystem::exists(site.copy(5) / "HEAD"));
+    CHECK(site.registry(5, "verification_state") == "2");
+}
+
+TEST_CASE("safety: removals are bounded over a day, and records without a repository do not dilute the share") {
+    SecondaryFixture site;
+    site.add_records(1, 100);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    SUBCASE("9% a run") {
+        site.main_db.exec("DELETE FROM cool_widgets WHERE id <= 9");
+        RunResult first = site.secondary({"sync"});
+        CAPTURE(first.err);
+        CHECK(first.status == 0);
+        CHECK(quarantined(site, 9).size() == 1);
+        site.main_db.exec("DELETE FROM cool_widgets WHERE id <= 18");
+        RunResult second = site.secondary({"sync"});
+        CAPTURE(second.err);
+        CHECK(second.status == 1);
+        CHECK(second.err.find("18 of 100 in 24 hours (18%, more than sync.max_removal_share 10%)") !=
+              std::string::npos);
+        CHECK(std::filesystem::exists(site.copy(10) / "HEAD"));
+        CHECK(site.registry_count("cool_widget_id BETWEEN 10 AND 18") == 9);
+    }
+    SUBCASE("2,700 records without a repository") {
+        site.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1001, 3700)");
+        REQUIRE(site.secondary({"sync"}).status == 0);
+        CHECK(site.registry_count("missing_on_primary") == 2700);
+        site.main_db.exec("DELETE FROM cool_widgets WHERE id BETWEEN 1 AND 15");
+        RunResult sync = site.secondary({"sync"});
+        CAPTURE(sync.err);
+        CHECK(sync.status == 1);
+        CHECK(sync.err.find("would remove 15 of 100 registry rows compared (15%") != std::string::npos);
+        CHECK(std::filesystem::exists(site.copy(1) / "HEAD"));
+    }
+}
+
+TEST_CASE("safety: an event with a huge disk_path or payload is skipped at once, and replay goes on") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    std::string long_path = "cool_widgets/" + std::string(5000, '1') + ".git";
+    std::string huge_path = "cool_widgets/" + std::string(10'000'000, '1') + ".git";
+    pqxx::connection main(site.main_db.conninfo());
+    pqxx::work tx(main);
+    for (const auto& path : {long_path, huge_path})
+        tx.exec_params("INSERT INTO geo_events (replicable_name, event_name, payload, created_at) VALUES "
+                       "('cool_widget', 'deleted', jsonb_build_object('model_record_id', 1, 'disk_path', $1::text), now())",
+                       path);
+    tx.commit();
+    REQUIRE(site.run({"event", "cool_widget", "updated", "2"}).status == 0);
+    RunResult sync = site.secondary({"sync", "--format", "json"});
+    CAPTURE(sync.err.substr(0, 2000));
+    CHECK(sync.status == 0);
+    CHECK(nlohmann::json::parse(sync.out)["events_skipped"] == 2);
+    CHECK(sync.err.find("is longer than 65536") != std::string::npos);
+    CHECK(sync.err.size() < 20000);  // the paths are never logged whole
+    CHECK(std::filesystem::exists(site.copy(1) / "HEAD"));
+    CHECK(site.geo_db.scalar("SELECT max(event_id) FROM event_log_states") ==
+          site.main_db.scalar("SELECT max(id) FROM geo_events"));
+}
+
+TEST_CASE("safety: records with ids of 0 and below are listed, as status counts them") {
+    SecondaryFixture site;
+    site.main_db.exec("INSERT INTO cool_widgets (id) VALUES (-5), (0), (3)");
+    for (long long id : {-5, 0, 3})
+        site.repositories.create(site.storage, "cool_widgets/" + std::to_string(id) + ".git", id);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    auto listed = nlohmann::json::parse(site.secondary({"list", "cool_widget", "--format", "json"}).out);
+    REQUIRE(listed["records"].size() == 3);
+    CHECK(listed["records"][0]["id"] == -5);
+    CHECK(listed["records"][1]["id"] == 0);
+    site.main_db.exec("DELETE FROM cool_widgets");
+    REQUIRE(site.secondary({"sync", "--allow-mass-removal"}).status == 0);
+    auto quarantine = nlohmann::json::parse(
+        site.secondary({"list", "cool_widget", "--quarantined", "--format", "json"}).out);
+    CHECK(quarantine["quarantined"].size() == 3);
 }
 
 }  // TEST_SUITE

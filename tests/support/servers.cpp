@@ -7,21 +7,16 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
 #include <iostream>
 #include <stdexcept>
 #include <vector>
-
-extern char** environ;
 
 namespace geo_ssf::test {
 
@@ -73,50 +68,35 @@ int free_port() {
 
 Daemon::Daemon(const std::string& program, const std::vector<std::string>& args, const std::filesystem::path& log)
     : m_log(log) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    std::vector<std::string> all{program};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all)
-        argv.push_back(a.data());
-    argv.push_back(nullptr);
-    int rc = posix_spawn(&m_pid, program.c_str(), &actions, &attributes, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    if (rc != 0)
-        throw std::runtime_error("cannot start " + program + ": " + std::strerror(rc));
+    ProcessSpec spec;
+    spec.argv = {program};
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    spec.out = ProcessOutput::to_file(log);
+    spec.err = ProcessOutput::to_file(log);
+    spec.own_process_group = true;
+    m_process = std::make_unique<Process>(spec);
 }
 
 Daemon::~Daemon() { stop(); }
 
 void Daemon::stop() {
-    if (m_pid <= 0)
+    if (!m_process)
         return;
-    kill(-m_pid, SIGTERM);
-    int status = 0;
-    waitpid(m_pid, &status, 0);
-    m_pid = -1;
+    m_process->signal(SIGTERM);
+    m_process->wait();
+    m_process.reset();
 }
 
 void Daemon::wait_for_port(int port, const std::string& what) {
-    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (std::chrono::steady_clock::now() < until) {
         int fd = connect_to(port);
         if (fd >= 0) {
             close(fd);
             return;
         }
-        int status = 0;
-        if (waitpid(m_pid, &status, WNOHANG) == m_pid) {
-            m_pid = -1;
+        if (m_process->exit_if_ended()) {
+            m_process.reset();
             throw std::runtime_error(what + " exited at start: " + read_file(m_log));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -268,9 +248,19 @@ void ConnectProxy::tunnel(int client) {
     close(client);
 }
 
-SilentServer::SilentServer() : m_listener(listener_on(0)), m_port(port_of(m_listener)) {}
+SilentServer::SilentServer() : m_connections([this](int client) { hold(client); }) {}
 
-SilentServer::~SilentServer() { close(m_listener); }
+void SilentServer::hold(int client) {
+    char buffer[16384];
+    while (!m_connections.stopping()) {
+        pollfd p{client, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        if (recv(client, buffer, sizeof buffer, 0) <= 0)
+            break;  // the client gave up
+    }
+    close(client);
+}
 
 GitDaemon::GitDaemon(const std::filesystem::path& dir, const std::filesystem::path& root) : m_port(free_port()) {
     std::filesystem::create_directories(dir);

@@ -7,22 +7,25 @@
 
 #include "test_support.hpp"
 
-#include <sys/types.h>
+#include "common/subprocess.hpp"
 
 #include <atomic>
 #include <functional>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace geo_ssf::test {
 
 // A TCP port of 127.0.0.1 that nothing listens on right now.
 int free_port();
 
-// A program running in the background, in its own process group, killed at the end of its scope.
+// A program running in the background, in its own process group, its output appended to LOG;
+// stopped (SIGTERM to its group) at the end of its scope.
 class Daemon {
 public:
     Daemon(const std::string& program, const std::vector<std::string>& args, const std::filesystem::path& log);
@@ -32,10 +35,10 @@ public:
     // Waits until PORT of 127.0.0.1 accepts connections; throws with the log if it never does.
     void wait_for_port(int port, const std::string& what);
     void stop();
-    bool running() const { return m_pid > 0; }
+    bool running() const { return m_process != nullptr; }
 
 private:
-    pid_t m_pid = -1;
+    std::unique_ptr<Process> m_process;
     std::filesystem::path m_log;
 };
 
@@ -112,16 +115,17 @@ private:
     ConnectionThreads m_connections;  // last: its threads use the members above
 };
 
-// A port that accepts TCP connections (the kernel completes them) and never sends a byte.
+// A port that accepts every TCP connection and never sends a byte; each connection is held
+// until its client closes it. Accepting them keeps the listen queue from filling, where new
+// connections would hang in their connect instead.
 class SilentServer {
 public:
     SilentServer();
-    ~SilentServer();
-    int port() const { return m_port; }
+    int port() const { return m_connections.port(); }
 
 private:
-    int m_listener = -1;
-    int m_port = 0;
+    void hold(int client);
+    ConnectionThreads m_connections;  // last: its threads use the members above
 };
 
 // git daemon serving the bare repositories under ROOT as git://127.0.0.1:PORT/<path under ROOT>.

@@ -2,14 +2,10 @@
 
 #include "repo/checksum.hpp"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -63,10 +59,8 @@ std::string read_file(const std::filesystem::path& file) {
 
 namespace {
 
-// Starts PROGRAM with ARGS, its standard streams redirected to files in IO.
-pid_t spawn(const std::string& program, const std::vector<std::string>& args, const RunOptions& options,
-            const std::filesystem::path& io) {
-    write_file(io / "stdin", options.input.value_or(""));
+// PROGRAM with ARGS, in this process's environment with OPTIONS' variables added or replaced.
+ProcessSpec spec_of(const std::string& program, const std::vector<std::string>& args, const RunOptions& options) {
     std::map<std::string, std::string> env;
     for (char** e = environ; *e; ++e) {
         std::string entry(*e);
@@ -76,45 +70,14 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args, co
     }
     for (const auto& [key, value] : options.env)
         env[key] = value;
-    std::vector<std::string> env_strings;
+    ProcessSpec spec;
+    spec.argv = {program};
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    spec.environment.emplace();
     for (const auto& [key, value] : env)
-        env_strings.push_back(key + "=" + value);
-    std::vector<char*> envp;
-    for (auto& s : env_strings)
-        envp.push_back(s.data());
-    envp.push_back(nullptr);
-
-    std::vector<std::string> argv_strings = {program};
-    argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : argv_strings)
-        argv.push_back(s.data());
-    argv.push_back(nullptr);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, (io / "stdin").c_str(), O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, (io / "stdout").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, (io / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (options.cwd)
-        posix_spawn_file_actions_addchdir_np(&actions, options.cwd->c_str());
-    pid_t pid = 0;
-    int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0)
-        throw std::runtime_error("cannot start " + program + ": " + std::strerror(rc));
-    return pid;
-}
-
-RunResult collect(pid_t pid, const std::filesystem::path& io) {
-    int wstatus = 0;
-    while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
-    }
-    RunResult result;
-    result.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-    result.out = read_file(io / "stdout");
-    result.err = read_file(io / "stderr");
-    return result;
+        spec.environment->push_back(key + "=" + value);
+    spec.cwd = options.cwd;
+    return spec;
 }
 
 std::string geo_ssf_binary() {
@@ -126,47 +89,69 @@ std::string geo_ssf_binary() {
 
 }  // namespace
 
-BackgroundRun::BackgroundRun(const std::vector<std::string>& args, const RunOptions& options)
-    : m_pid(spawn(geo_ssf_binary(), args, options, m_io.path())) {}
-
-BackgroundRun::~BackgroundRun() {
-    if (!m_result) {
-        kill(m_pid, SIGKILL);
-        collect(m_pid, m_io.path());
-    }
+// Its output goes to files, not pipes: nobody reads a pipe while the test waits for something
+// else, and a full one would stop geo-ssf.
+BackgroundRun::BackgroundRun(const std::vector<std::string>& args, const RunOptions& options) {
+    ProcessSpec spec = spec_of(geo_ssf_binary(), args, options);
+    write_file(m_io / "stdin", options.input.value_or(""));
+    spec.input = ProcessInput::from_file(m_io / "stdin");
+    spec.out = ProcessOutput::to_file(m_io / "stdout");
+    spec.err = ProcessOutput::to_file(m_io / "stderr");
+    m_process = std::make_unique<Process>(spec);
 }
 
-void BackgroundRun::signal(int signal_number) { kill(m_pid, signal_number); }
+// A run the test did not wait for is killed by its Process.
+BackgroundRun::~BackgroundRun() = default;
+
+void BackgroundRun::signal(int signal_number) { m_process->signal(signal_number); }
 
 std::string BackgroundRun::err_so_far() const { return read_file(m_io.path() / "stderr"); }
 
 void BackgroundRun::wait_for_err(const std::string& text) {
     while (err_so_far().find(text) == std::string::npos) {
-        siginfo_t info{};
-        // An ended process, not reaped yet, so that wait() gets its status.
-        if (!m_result && waitid(P_PID, static_cast<id_t>(m_pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-            info.si_pid == m_pid) {
-            RunResult ended = wait();
-            throw std::runtime_error("geo-ssf ended (status " + std::to_string(ended.status) + ") before writing \"" +
-                                     text + "\":\n" + ended.err);
+        if (!m_result) {
+            if (auto exit = m_process->exit_if_ended()) {
+                RunResult ended{exit->status(), read_file(m_io / "stdout"), read_file(m_io / "stderr")};
+                m_result = ended;
+                if (ended.err.find(text) != std::string::npos)
+                    return;  // written just before it ended
+                throw std::runtime_error("geo-ssf ended (status " + std::to_string(ended.status) +
+                                         ") before writing \"" + text + "\":\n" + ended.err);
+            }
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }
 
 RunResult BackgroundRun::wait() {
-    if (!m_result)
-        m_result = collect(m_pid, m_io.path());
+    if (!m_result) {
+        ProcessExit exit = m_process->wait();
+        m_result = RunResult{exit.status(), read_file(m_io / "stdout"), read_file(m_io / "stderr")};
+    }
     return *m_result;
 }
 
 RunResult run_program(const std::string& program, const std::vector<std::string>& args, const RunOptions& options) {
-    TempDir io;
-    return collect(spawn(program, args, options, io.path()), io.path());
+    ProcessSpec spec = spec_of(program, args, options);
+    spec.input = ProcessInput::from_text(options.input.value_or(""));
+    spec.out = ProcessOutput::capture();
+    spec.err = ProcessOutput::capture();
+    ProcessResult result = run_process(spec);
+    return RunResult{result.exit.status(), result.out, result.err};
 }
 
 RunResult run_geo_ssf(const std::vector<std::string>& args, const RunOptions& options) {
     return run_program(geo_ssf_binary(), args, options);
+}
+
+bool wait_until(const std::function<bool()>& condition, std::chrono::seconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > until)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
 }
 
 std::string shell(const std::string& command_line, const std::optional<std::filesystem::path>& cwd) {

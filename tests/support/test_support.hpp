@@ -2,10 +2,15 @@
 // PostgreSQL databases and real Git repositories.
 #pragma once
 
+#include "common/subprocess.hpp"
+
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,7 +59,7 @@ public:
     BackgroundRun(const BackgroundRun&) = delete;
     BackgroundRun& operator=(const BackgroundRun&) = delete;
     void signal(int signal_number);
-    int pid() const { return m_pid; }
+    int pid() const { return m_process->pid(); }
     // What it has written to stderr so far.
     std::string err_so_far() const;
     // Waits until its stderr holds TEXT; fails the test with what it wrote if it ends first.
@@ -64,9 +69,13 @@ public:
 
 private:
     TempDir m_io;
-    int m_pid = -1;
+    std::unique_ptr<Process> m_process;
     std::optional<RunResult> m_result;
 };
+
+// Waits until CONDITION holds, asking it every few milliseconds, for at most LIMIT: whether it
+// holds. Tests wait for a condition, never for a fixed time.
+bool wait_until(const std::function<bool()>& condition, std::chrono::seconds limit = std::chrono::seconds(60));
 
 // Runs a shell command line; throws if it fails, returns its stdout.
 std::string shell(const std::string& command_line, const std::optional<std::filesystem::path>& cwd = std::nullopt);

@@ -1,0 +1,102 @@
+// The git program fetcher: git clone --mirror and git fetch --prune, run by run_git under the
+// time bounds and stop requests of a fetch, after the primary's refs are counted for
+// sync.max_refs.
+#include "common/redact.hpp"
+#include "common/url.hpp"
+#include "repo/fetcher.hpp"
+#include "repo/git.hpp"
+#include "repo/git_program.hpp"
+#include "repo/remote_session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <utility>
+
+namespace geo_ssf {
+
+namespace {
+
+// URL as git takes it: a local path as file://, since a plain path would be cloned with hard
+// links, sharing the primary's files instead of copying them.
+std::string git_url(const std::string& url) {
+    auto path = local_path_of(url);
+    return !path || url.starts_with("file://") ? url : "file://" + std::filesystem::absolute(*path).string();
+}
+
+// Refuses the primary at URL if it has more than MAX_REFS refs, before git fetches from it, and
+// returns its default branch. A local primary is read directly rather than through libgit2's
+// local transport, which would peel every tag, reading the primary's pack (80 MB of memory for
+// a large repository).
+std::optional<std::string> default_branch_within_max_refs(const std::string& url, const TransportSettings& transport,
+                                                          long long max_refs) {
+    if (auto path = local_path_of(url)) {
+        git::Repository primary = git::open_repository(*path);
+        git::ReferenceIterator iterator =
+            git::make<git::ReferenceIterator>(git_reference_iterator_new, "cannot list refs", primary.get());
+        size_t refs = 0;
+        const char* name = nullptr;
+        while (git_reference_next_name(&name, iterator.get()) == 0)
+            ++refs;
+        check_max_refs(refs, max_refs);
+        git_reference* raw = nullptr;
+        if (git_reference_lookup(&raw, primary.get(), "HEAD") != 0)
+            return std::nullopt;
+        git::Reference head(raw);
+        const char* branch = git_reference_symbolic_target(head.get());
+        git_reference* target = nullptr;
+        if (!branch || git_reference_lookup(&target, primary.get(), branch) != 0)
+            return std::nullopt;  // unborn, as the primary advertises no HEAD then
+        git_reference_free(target);
+        return std::string(branch);
+    }
+    git::Remote remote = remote_for(url);
+    RemoteSession session(transport, url);
+    connect_within_max_refs(remote.get(), url, session, max_refs);
+    return default_branch(remote.get());
+}
+
+class GitProgramFetcher : public Fetcher {
+public:
+    GitProgramFetcher(const std::filesystem::path& git, GitSetup setup, const std::string& url,
+                      const TransportSettings& transport, long long max_refs)
+        : m_git(git), m_setup(std::move(setup)), m_url(url), m_transport(transport), m_max_refs(max_refs) {}
+
+    // git clone writes a fresh copy's refs straight into packed-refs and sets HEAD itself; the
+    // remote it records goes, as geo-ssf always names the primary's URL itself.
+    void clone(const std::filesystem::path& gitdir) override {
+        default_branch_within_max_refs(m_url, m_transport, m_max_refs);
+        spdlog::debug("{}: git clone --mirror from {}", gitdir.string(), redact_url_credentials(m_url));
+        run_git(m_git, {"clone", "--mirror", "--progress", "--template=", git_url(m_url), gitdir.string()}, m_transport,
+                what(), m_setup);
+        run_git(m_git, {"--git-dir=" + gitdir.string(), "config", "--remove-section", "remote.origin"}, m_transport,
+                what());
+    }
+
+    void fetch(git_repository* repository, const std::filesystem::path& gitdir) override {
+        auto branch = default_branch_within_max_refs(m_url, m_transport, m_max_refs);
+        spdlog::debug("{}: git fetch --prune from {}", gitdir.string(), redact_url_credentials(m_url));
+        run_git(m_git,
+                {"--git-dir=" + gitdir.string(), "fetch", "--progress", "--prune", "--no-write-fetch-head",
+                 git_url(m_url), k_mirror_refspec},
+                m_transport, what(), m_setup);
+        set_head(repository, branch);
+    }
+
+private:
+    std::string what() const { return "cannot fetch from " + redact_url_credentials(m_url); }
+
+    std::filesystem::path m_git;
+    GitSetup m_setup;
+    std::string m_url;
+    const TransportSettings& m_transport;
+    long long m_max_refs;
+};
+
+}  // namespace
+
+std::unique_ptr<Fetcher> git_program_fetcher(const std::filesystem::path& git, GitSetup setup, const std::string& url,
+                                             const TransportSettings& transport, long long max_refs) {
+    return std::make_unique<GitProgramFetcher>(git, std::move(setup), url, transport, max_refs);
+}
+
+}  // namespace geo_ssf
