@@ -292,6 +292,34 @@ TEST_CASE("follow: SIGTERM during a fetch leaves nothing started; after kill -9 
     CHECK(site.started_rows() == 0);
 }
 
+TEST_CASE("follow: a primary stopped by SIGTERM mid-pass leaves nothing started; after kill -9 the next follow "
+          "checksums what was left and what was pushed meanwhile") {
+    // One record at a time, so that a pass over 150 records is caught under way.
+    FollowSites site("follow: {poll_interval: 100ms, pass_interval: 1h}\nverification: {batch_size: 1, jobs: 1}\n");
+    site.add_records(1, 150);
+    auto in_pass = [&] { return site.count("verification_state = 2") > 0; };
+
+    auto first = site.follow_primary();
+    wait_until(in_pass, "the first pass under way");
+    stop(*first);
+    CHECK(site.count("verification_state = 1") == 0);
+
+    auto second = site.follow_primary();
+    second->wait_for_err("notified by databases.main");  // then its first pass, over what is left
+    second->signal(SIGKILL);
+    CHECK(second->wait().status == 128 + SIGKILL);
+    site.main_db.wait_for_geo_ssf_connections_to_end();
+
+    // Pushed while no follow runs: its event notifies nobody; the next follow's pass takes it.
+    site.push(150);
+    std::string pushed = site.primary_checksum(150);
+    auto third = site.follow_primary();
+    wait_until([&] { return site.count("verification_state = 2") == 150 && site.checksummed(150, pushed); },
+               "every record checksummed");
+    stop(*third);
+    CHECK(site.count("verification_state <> 2") == 0);
+}
+
 TEST_CASE("follow: SIGHUP reloads the configuration; one that does not load leaves the one before") {
     FollowSites site;
     site.add_records(1, 1);
