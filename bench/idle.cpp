@@ -63,6 +63,9 @@ struct IdleSites {
         g.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at, last_synced_at, state, verification_state, "
                "verification_checksum, verified_at) "
                "SELECT g, now(), now(), 2, 2, decode(md5(g::text), 'hex'), now() FROM generate_series(1, " + size + ") g");
+        // Where each copy is, as sync records it.
+        g.exec("INSERT INTO geo_ssf_copies (path, replicable, record_id) SELECT 'cool_widgets/' || g || '.git', "
+               "'cool_widget', g FROM generate_series(1, " + size + ") g");
         // The secondary has processed every event.
         long long last_event = m.exec1("SELECT max(id) FROM geo_events")[0].as<long long>();
         g.exec("INSERT INTO event_log_states (event_id, created_at) VALUES (" + std::to_string(last_event) + ", now())");

@@ -55,12 +55,17 @@ std::map<long long, std::string> reserve(pqxx::connection& geo, const std::strin
     // One reservation at a time, so that two hosts cannot reserve a path and one inside it at once.
     tx.exec("LOCK TABLE geo_ssf_copies IN SHARE ROW EXCLUSIVE MODE");
     const std::string records = "jsonb_to_recordset($1::jsonb) AS w(id bigint, path text, folders text[])";
+    // The same path, a folder around it, a path inside it: three lookups of the primary key each.
+    const std::string columns = "SELECT w.id, c.path, c.replicable, c.record_id, c.removal IS NOT NULL FROM w";
+    const std::string not_own_copy = " WHERE NOT (c.replicable = $3 AND c.record_id = w.id AND c.path = w.path COLLATE "
+                                     "\"C\" AND c.removal IS NULL)";
     for (const auto& row : tx.exec_params(
-             "SELECT w.id, c.path, c.replicable, c.record_id, c.removal IS NOT NULL FROM " + records +
-                 " JOIN geo_ssf_copies c ON c.storage = $2 AND (c.path = w.path COLLATE \"C\" OR c.path = ANY(w.folders)"
-                 " OR (c.path >= (w.path || '/') COLLATE \"C\" AND c.path < (w.path || '0') COLLATE \"C\"))"
-                 " WHERE NOT (c.replicable = $3 AND c.record_id = w.id AND c.path = w.path COLLATE \"C\""
-                 " AND c.removal IS NULL) ORDER BY 1",
+             "WITH w AS MATERIALIZED (SELECT * FROM " + records + ") " + columns +
+                 " JOIN geo_ssf_copies c ON c.storage = $2 AND c.path = w.path COLLATE \"C\"" + not_own_copy +
+                 " UNION ALL " + columns + " CROSS JOIN unnest(w.folders) AS f(folder) JOIN geo_ssf_copies c ON"
+                 " c.storage = $2 AND c.path = f.folder COLLATE \"C\"" + not_own_copy +
+                 " UNION ALL " + columns + " JOIN geo_ssf_copies c ON c.storage = $2 AND c.path >= (w.path || '/') "
+                 "COLLATE \"C\" AND c.path < (w.path || '0') COLLATE \"C\"" + not_own_copy + " ORDER BY 1",
              wanted.dump(), storage, r.name)) {
         long long id = row[0].as<long long>();
         if (refused.count(id))
