@@ -79,67 +79,6 @@ TEST_CASE("cli: usage errors exit 2") {
     CHECK_FALSE(std::filesystem::exists(dir / "migrations"));
 }
 
-TEST_CASE("cli: generate writes the type, refuses to overwrite it, and --force does") {
-    TempDir dir;
-    RunOptions in_dir{dir.path(), {}, {}};
-    RunResult first = run_geo_ssf({"generate", "replicable", "CoolWidget"}, in_dir);
-    CHECK(first.status == 0);
-    CHECK(first.out.find("created replicables/cool_widget.yml") != std::string::npos);
-    CHECK(std::filesystem::exists(dir / "db/geo/docs/cool_widget_registry.yml"));
-    CHECK(std::filesystem::exists(dir / "db/docs/cool_widget_states.yml"));
-    CHECK(read_file(dir / "db/geo/docs/cool_widget_registry.yml").find("gitlab_schema: gitlab_geo") != std::string::npos);
-    CHECK(read_file(dir / "db/docs/cool_widget_states.yml").find("gitlab_schema: gitlab_main") != std::string::npos);
-    CHECK(read_file(dir / "db/docs/cool_widget_states.yml").find("table_name: cool_widget_states") != std::string::npos);
-
-    write_file(dir / "replicables/cool_widget.yml", "edited by hand\n");
-    check_one_line_error(run_geo_ssf({"generate", "replicable", "cool_widget"}, in_dir), 2, "already exists");
-    CHECK(read_file(dir / "replicables/cool_widget.yml") == "edited by hand\n");
-
-    auto migrations_before = std::distance(std::filesystem::directory_iterator(dir / "migrations/geo"),
-                                           std::filesystem::directory_iterator());
-    RunResult forced = run_geo_ssf({"generate", "replicable", "Cool Widget", "--force"}, in_dir);
-    CHECK(forced.status == 0);
-    CHECK(forced.out.find("overwrote replicables/cool_widget.yml") != std::string::npos);
-    CHECK(read_file(dir / "replicables/cool_widget.yml").find("registry_table: cool_widget_registry") != std::string::npos);
-    // The forced run rewrote the migration in place instead of adding a second one.
-    CHECK(std::distance(std::filesystem::directory_iterator(dir / "migrations/geo"), std::filesystem::directory_iterator()) ==
-          migrations_before);
-}
-
-TEST_CASE("cli: generate --dry-run writes nothing") {
-    TempDir dir;
-    RunResult r = run_geo_ssf({"generate", "replicable", "SalesPerson", "--dry-run"}, {dir.path(), {}, {}});
-    CHECK(r.status == 0);
-    CHECK(r.out.find("replicables/sales_person.yml (would create)") != std::string::npos);
-    CHECK(r.out.find("CREATE TABLE sales_person_registry") != std::string::npos);
-    CHECK(r.out.find("title_plural: Sales People") != std::string::npos);
-    CHECK(std::filesystem::is_empty(dir.path()));
-}
-
-TEST_CASE("cli: generate --output-dir and the options reach the files") {
-    TempDir dir;
-    RunResult r = run_geo_ssf({"generate", "replicable", "Cactus", "--plural", "Cacti", "--model-table", "plants",
-                               "--repository-path", "plants/{namespace_id}/{id}.git", "--output-dir",
-                               (dir / "out").string()});
-    CHECK(r.status == 0);
-    std::string def = read_file(dir / "out/replicables/cactus.yml");
-    CHECK(def.find("plural: cacti") != std::string::npos);
-    CHECK(def.find("model_table: plants") != std::string::npos);
-    CHECK(def.find("repository_path: \"plants/{namespace_id}/{id}.git\"") != std::string::npos);
-}
-
-TEST_CASE("cli: generate picks a newer version for each new type") {
-    TempDir dir;
-    RunOptions in_dir{dir.path(), {}, {}};
-    REQUIRE(run_geo_ssf({"generate", "replicable", "Alpha"}, in_dir).status == 0);
-    REQUIRE(run_geo_ssf({"generate", "replicable", "Beta"}, in_dir).status == 0);
-    std::vector<std::string> versions;
-    for (const auto& entry : std::filesystem::directory_iterator(dir / "migrations/geo"))
-        versions.push_back(entry.path().filename().string().substr(0, 14));
-    REQUIRE(versions.size() == 2);
-    CHECK(versions[0] != versions[1]);
-}
-
 TEST_CASE("cli: configuration errors exit 3") {
     TempDir dir;
     RunOptions in_dir{dir.path(), {}, {}};

@@ -66,12 +66,8 @@ void hold_run_lock(pqxx::connection& connection, const std::string& table, const
 
 // Waits until SQL on DB returns "t" (a run reached the point the test waits for).
 void wait_for(TestDatabase& db, const std::string& sql) {
-    for (int i = 0; i < 600; ++i) {
-        if (db.scalar(sql) == "t")
-            return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    FAIL("never true: " << sql);
+    if (!wait_until([&] { return db.scalar(sql) == "t"; }))
+        FAIL("never true: " << sql);
 }
 
 }  // namespace

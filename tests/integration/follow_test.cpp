@@ -70,12 +70,9 @@ struct FollowSites : SecondaryFixture {
         wait_until([&] { return verified(id, checksum); }, "cool_widget " + std::to_string(id) + " verified");
     }
 
-    // A new commit on main in the primary's repository of record ID, and its hook's event.
+    // A push to the primary's repository of record ID, and its hook's event.
     void push(long long id) {
-        shell("cd '" + repository(id).string() +
-              "' && tree=$(git rev-parse main^{tree}) && "
-              "c=$(git -c user.name=t -c user.email=t@example.com commit-tree $tree -p main -m pushed) && "
-              "git update-ref refs/heads/main $c");
+        SecondaryFixture::push(id);
         RunResult event = run({"event", "cool_widget", "updated", std::to_string(id)});
         REQUIRE_MESSAGE(event.status == 0, event.err);
     }

@@ -1,6 +1,7 @@
 // generate + migrate on a real PostgreSQL: the schema that lands must be exactly the seed's.
 #include "one_line_error.hpp"
 #include "test_support.hpp"
+#include "two_sites_fixture.hpp"
 
 #include <doctest/doctest.h>
 
@@ -40,53 +41,12 @@ std::vector<std::string> constraint_definitions(TestDatabase& db, const std::str
     return out;
 }
 
-// A primary config and a secondary config side by side, sharing one migrations folder.
-struct TwoSites {
-    TempDir dir;
-    TestDatabase main_db;
-    TestDatabase geo_db;
-    std::filesystem::path primary;
-    std::filesystem::path secondary;
-
-    TwoSites() {
-        primary = write_config(dir.path(), "primary", main_db.conninfo());
-        secondary = dir / "secondary.yml";
-        write_file(secondary, "site: {name: secondary, role: secondary}\n"
-                              "databases: {main: \"" + main_db.conninfo() + "\", geo: \"" + geo_db.conninfo() + "\"}\n"
-                              "storage: {root: secondary-repositories, primary_url: \"file:///nonexistent\"}\n");
-        std::filesystem::create_directories(dir / "secondary-repositories");
-    }
-    RunResult primary_run(std::vector<std::string> args) {
-        args.insert(args.begin(), {"-c", primary.string()});
-        return run_geo_ssf(args);
-    }
-    RunResult secondary_run(std::vector<std::string> args) {
-        args.insert(args.begin(), {"-c", secondary.string()});
-        return run_geo_ssf(args);
-    }
-    void generate_cool_widget() {
-        REQUIRE(primary_run({"generate", "replicable", "CoolWidget"}).status == 0);
-        main_db.exec("CREATE TABLE cool_widgets (id bigserial PRIMARY KEY, name text)");
-    }
-};
-
-// Every file generate writes, under the TwoSites config's folders.
-std::vector<std::filesystem::path> generated_files(const TempDir& dir) {
-    std::vector<std::filesystem::path> out;
-    for (const char* folder : {"replicables", "migrations", "db"})
-        if (std::filesystem::exists(dir / folder))
-            for (const auto& entry : std::filesystem::recursive_directory_iterator(dir / folder))
-                if (entry.is_regular_file())
-                    out.push_back(entry.path());
-    return out;
-}
-
 }  // namespace
 
 TEST_SUITE("migrate") {
 
 TEST_CASE("migrate: the generated registry table is the seed's, to the last index") {
-    TwoSites sites;
+    TwoConfiguredSites sites;
     sites.generate_cool_widget();
     RunResult r = sites.secondary_run({"migrate"});
     CAPTURE(r.err);
@@ -153,7 +113,7 @@ TEST_CASE("migrate: the generated registry table is the seed's, to the last inde
 }
 
 TEST_CASE("migrate: the generated states table is the seed's, with its cascading foreign key") {
-    TwoSites sites;
+    TwoConfiguredSites sites;
     sites.generate_cool_widget();
     RunResult r = sites.primary_run({"migrate"});
     CAPTURE(r.err);
@@ -210,7 +170,7 @@ TEST_CASE("migrate: the generated states table is the seed's, with its cascading
 }
 
 TEST_CASE("migrate: a second run applies nothing, and --status and --dry-run change nothing") {
-    TwoSites sites;
+    TwoConfiguredSites sites;
     sites.generate_cool_widget();
     RunResult dry = sites.primary_run({"migrate", "--dry-run"});
     CHECK(dry.status == 0);
@@ -237,7 +197,7 @@ TEST_CASE("migrate: a second run applies nothing, and --status and --dry-run cha
 }
 
 TEST_CASE("migrate: beside a Rails application's schema_migrations and ar_internal_metadata, which stay untouched") {
-    TwoSites sites;
+    TwoConfiguredSites sites;
     sites.generate_cool_widget();
     sites.main_db.exec("CREATE TABLE schema_migrations (version character varying PRIMARY KEY);"
                        "INSERT INTO schema_migrations VALUES ('20230101000000'), ('20240202000000');"
@@ -269,7 +229,7 @@ TEST_CASE("migrate: beside a Rails application's schema_migrations and ar_intern
 }
 
 TEST_CASE("migrate: the schema_migrations of an earlier geo-ssf is taken over, nothing applied again") {
-    TwoSites sites;
+    TwoConfiguredSites sites;
     sites.generate_cool_widget();
     REQUIRE(sites.primary_run({"migrate"}).status == 0);
     sites.main_db.exec("ALTER TABLE geo_ssf_schema_migrations RENAME TO schema_migrations;"
@@ -289,7 +249,7 @@ TEST_CASE("migrate: the schema_migrations of an earlier geo-ssf is taken over, n
 
 TEST_CASE("migrate: concurrent runs apply each migration once") {
     for (int round = 0; round < 3; ++round) {
-        TwoSites sites;
+        TwoConfiguredSites sites;
         sites.generate_cool_widget();
         RunResult a, b;
         std::thread first([&] { a = sites.primary_run({"migrate"}); });
@@ -314,7 +274,7 @@ TEST_CASE("migrate: concurrent runs apply each migration once") {
 }
 
 TEST_CASE("migrate: a failing migration leaves its database unchanged and names the file") {
-    TwoSites sites;
+    TwoConfiguredSites sites;
     write_file(sites.dir / "migrations/main/20990101000000_broken.sql",
                "-- migrate:up\nCREATE TABLE half_done (id int);\nCREATE TABLE oops (id nosuchtype);\n"
                "-- migrate:down\nDROP TABLE half_done;\n");
@@ -331,7 +291,7 @@ TEST_CASE("migrate: a failing migration leaves its database unchanged and names 
 }
 
 TEST_CASE("migrate: malformed migration files are configuration errors") {
-    TwoSites sites;
+    TwoConfiguredSites sites;
     SUBCASE("no up section") {
         write_file(sites.dir / "migrations/main/20990101000000_no_marker.sql", "CREATE TABLE x (id int);\n");
         RunResult r = sites.primary_run({"migrate"});
@@ -355,7 +315,7 @@ TEST_CASE("migrate: malformed migration files are configuration errors") {
 }
 
 TEST_CASE("migrate: every generated down section undoes its up section") {
-    TwoSites sites;
+    TwoConfiguredSites sites;
     sites.generate_cool_widget();
     REQUIRE(sites.primary_run({"migrate"}).status == 0);
     REQUIRE(sites.secondary_run({"migrate"}).status == 0);
@@ -372,185 +332,12 @@ TEST_CASE("migrate: every generated down section undoes its up section") {
 }
 
 TEST_CASE("migrate: a secondary never migrates the primary's main database") {
-    TwoSites sites;
+    TwoConfiguredSites sites;
     sites.generate_cool_widget();
     RunResult r = sites.secondary_run({"migrate", "--database", "main"});
     CHECK(r.status == 2);
     CHECK(r.err.find("the main database belongs to the primary") != std::string::npos);
     CHECK(sites.main_db.scalar("SELECT to_regclass('geo_ssf_schema_migrations')::text") == "");
-}
-
-TEST_CASE("check: passes on a ready site and names what is not ready") {
-    TwoSites sites;
-    sites.generate_cool_widget();
-    RunResult before = sites.primary_run({"check"});
-    CHECK(before.status == 1);
-    CHECK(before.out.find("passed  configuration valid") != std::string::npos);
-    CHECK(before.out.find("passed  main database reachable") != std::string::npos);
-    CHECK(before.out.find("FAILED  main database has no pending migrations: 6 pending") != std::string::npos);
-    CHECK(before.out.find("passed  storage root present and writable") != std::string::npos);
-
-    REQUIRE(sites.primary_run({"migrate"}).status == 0);
-    RunResult ready = sites.primary_run({"check"});
-    CAPTURE(ready.out);
-    CHECK(ready.status == 0);
-    CHECK(ready.out.find("FAILED") == std::string::npos);
-    CHECK(ready.out.find("passed  model table of cool_widget present") != std::string::npos);
-
-    RunResult secondary = sites.secondary_run({"check"});
-    CHECK(secondary.status == 1);
-    CHECK(secondary.out.find("FAILED  geo database has no pending migrations") != std::string::npos);
-    REQUIRE(sites.secondary_run({"migrate"}).status == 0);
-    CHECK(sites.secondary_run({"check"}).status == 0);
-
-    std::filesystem::remove_all(sites.dir / "repositories");
-    RunResult no_storage = sites.primary_run({"check"});
-    CHECK(no_storage.status == 1);
-    CHECK(no_storage.out.find("FAILED  storage root present and writable") != std::string::npos);
-
-    sites.main_db.exec("DROP TABLE cool_widget_states; DROP TABLE cool_widgets");
-    RunResult no_model = sites.primary_run({"check"});
-    CHECK(no_model.out.find("FAILED  model table of cool_widget present") != std::string::npos);
-}
-
-TEST_CASE("generate: refuses a model key, placeholder or scope that does not fit the model table, writing nothing") {
-    TwoSites sites;
-    sites.main_db.exec("CREATE TABLE snippet_repositories (snippet_id bigint PRIMARY KEY, owner_id bigint NOT NULL, "
-                       "shard_id integer, name text NOT NULL UNIQUE, code integer NOT NULL, rank integer NOT NULL)");
-    sites.main_db.exec("CREATE UNIQUE INDEX ON snippet_repositories (shard_id)");         // unique, but may be NULL
-    sites.main_db.exec("CREATE UNIQUE INDEX ON snippet_repositories (code, owner_id)");   // not on code alone
-    sites.main_db.exec("CREATE UNIQUE INDEX ON snippet_repositories (rank) WHERE rank > 0");  // partial
-    auto generate = [&](std::vector<std::string> options) {
-        options.insert(options.begin(), {"generate", "replicable", "Snippet", "--model-table", "snippet_repositories"});
-        return sites.primary_run(options);
-    };
-    const std::string not_unique = ": no primary key or unique index on that column alone; nothing was written";
-    struct Refusal {
-        std::vector<std::string> options;
-        std::string error;
-    };
-    for (const auto& refusal : std::vector<Refusal>{
-             {{"--model-key", "owner_id"}, "invalid --model-key \"owner_id\": snippet_repositories.owner_id is not unique" + not_unique},
-             {{"--model-key", "code"}, "invalid --model-key \"code\": snippet_repositories.code is not unique" + not_unique},
-             {{"--model-key", "rank"}, "invalid --model-key \"rank\": snippet_repositories.rank is not unique" + not_unique},
-             {{"--model-key", "shard_id"},
-              "invalid --model-key \"shard_id\": snippet_repositories.shard_id may be NULL: it is not NOT NULL; nothing "
-              "was written"},
-             {{"--model-key", "name"},
-              "invalid --model-key \"name\": snippet_repositories.name is text, not an integer; nothing was written"},
-             {{"--model-key", "nope"},
-              "invalid --model-key \"nope\": snippet_repositories has no column nope; nothing was written"},
-             {{}, "invalid --model-key \"id\": snippet_repositories has no column id; nothing was written"},
-             {{"--model-key", "snippet_id", "--repository-path", "snippets/{owner_id}/{nope}.git"},
-              "invalid --repository-path \"snippets/{owner_id}/{nope}.git\": {nope} is not a column of "
-              "snippet_repositories; nothing was written"},
-             {{"--model-key", "snippet_id", "--scope", "nope = 1"},
-              "invalid --scope \"nope = 1\": not a condition on snippet_repositories: "},
-         }) {
-        CAPTURE(refusal.error);
-        RunResult refused = generate(refusal.options);
-        check_one_line_error(refused, 2, refusal.error);
-        CHECK(generated_files(sites.dir).empty());
-    }
-    RunResult bad_scope = generate({"--model-key", "snippet_id", "--scope", "nope = 1"});
-    CHECK(bad_scope.err.find("column \"nope\" does not exist") != std::string::npos);
-
-    // --dry-run reads no database: it warns, trusts the key, and writes nothing.
-    RunResult dry = generate({"--model-key", "owner_id", "--dry-run"});
-    CAPTURE(dry.err);
-    CHECK(dry.status == 0);
-    CHECK(dry.err.find("--dry-run reads no database; model_key owner_id, repository_path and scope are trusted "
-                       "without reading snippet_repositories") != std::string::npos);
-    CHECK(std::count(dry.err.begin(), dry.err.end(), '\n') == 1);
-    CHECK(dry.out.find("\nmodel_key: owner_id\n") != std::string::npos);
-    CHECK(dry.out.find("REFERENCES snippet_repositories (owner_id) ON DELETE CASCADE") != std::string::npos);
-    CHECK(generated_files(sites.dir).empty());
-
-    RunResult good = generate({"--model-key", "snippet_id", "--scope", "owner_id <> 0 AND name <> 'x\"y'"});
-    CAPTURE(good.err);
-    CHECK(good.status == 0);
-    CHECK(good.err.empty());
-    CHECK(generated_files(sites.dir).size() == 5);
-    std::string definition = read_file(sites.dir / "replicables" / "snippet.yml");
-    CHECK(definition.find("\nrepository_path: \"snippet_repositories/{snippet_id}.git\"\n") != std::string::npos);
-    CHECK(definition.find("\nscope: \"owner_id <> 0 AND name <> 'x\\\"y'\"\n") != std::string::npos);
-    RunResult migrated = sites.primary_run({"migrate"});
-    CAPTURE(migrated.err);
-    CHECK(migrated.status == 0);
-    RunResult ready = sites.primary_run({"check"});
-    CAPTURE(ready.out);
-    CHECK(ready.status == 0);
-    CHECK(ready.out.find("passed  definition of snippet fits its model table: model_key snippet_id, repository_path "
-                         "and scope\n") != std::string::npos);
-}
-
-TEST_CASE("generate: without a database, or before the model table exists, warns and trusts the options") {
-    TempDir dir;
-    RunResult no_config = run_geo_ssf({"generate", "replicable", "Snippet", "--model-key", "snippet_id"}, {dir.path(), {}, {}});
-    CAPTURE(no_config.err);
-    CHECK(no_config.status == 0);
-    CHECK(no_config.err.find("no config file names a main database; model_key snippet_id, repository_path and scope "
-                             "are trusted without reading snippets") != std::string::npos);
-    CHECK(read_file(dir / "replicables" / "snippet.yml").find("\nmodel_key: snippet_id\n") != std::string::npos);
-
-    auto down = write_config(dir / "down", "primary", "host=127.0.0.1 port=1 dbname=none connect_timeout=5");
-    RunResult unreachable = run_geo_ssf({"-c", down.string(), "generate", "replicable", "Snippet", "--model-key", "owner_id"});
-    CAPTURE(unreachable.err);
-    CHECK(unreachable.status == 0);
-    CHECK(unreachable.err.find("cannot connect to the main database") != std::string::npos);
-    CHECK(unreachable.err.find("model_key owner_id, repository_path and scope are trusted") != std::string::npos);
-    CHECK(std::filesystem::exists(dir / "down" / "replicables" / "snippet.yml"));
-
-    TwoSites sites;
-    RunResult before_table = sites.primary_run({"generate", "replicable", "Snippet", "--model-key", "snippet_id"});
-    CAPTURE(before_table.err);
-    CHECK(before_table.status == 0);
-    CHECK(before_table.err.find("snippets does not exist in the main database yet; model_key snippet_id") !=
-          std::string::npos);
-    CHECK(generated_files(sites.dir).size() == 5);
-}
-
-TEST_CASE("check: a model key that is not a unique, NOT NULL integer column fails, naming file, table and column") {
-    TwoSites sites;
-    sites.main_db.exec("CREATE TABLE snippet_repositories (snippet_id bigint PRIMARY KEY, owner_id bigint NOT NULL, "
-                       "shard_id integer)");
-    REQUIRE(sites.primary_run({"generate", "replicable", "Snippet", "--model-table", "snippet_repositories",
-                               "--model-key", "snippet_id"})
-                .status == 0);
-    REQUIRE(sites.primary_run({"migrate"}).status == 0);
-    CHECK(sites.primary_run({"check"}).status == 0);
-    auto file = sites.dir / "replicables" / "snippet.yml";
-    std::string text = read_file(file);
-    auto set_key = [&](const std::string& key) {
-        std::string changed = text;
-        changed.replace(changed.find("\nmodel_key: snippet_id\n"), 23, "\nmodel_key: " + key + "\n");
-        write_file(file, changed);
-        return sites.primary_run({"check"});
-    };
-    for (const auto& [key, reason] : std::vector<std::pair<std::string, std::string>>{
-             {"owner_id", "snippet_repositories.owner_id is not unique: no primary key or unique index on that column alone"},
-             {"shard_id", "snippet_repositories.shard_id may be NULL: it is not NOT NULL"},
-             {"id", "snippet_repositories has no column id"}}) {
-        RunResult check = set_key(key);
-        CAPTURE(check.out);
-        CHECK(check.status == 1);
-        CHECK(check.out.find("FAILED  definition of snippet fits its model table: " + file.string() + ": model_key: " +
-                             reason + "\n") != std::string::npos);
-    }
-}
-
-TEST_CASE("check: reports a broken config or an unreachable database as failed checks") {
-    TempDir dir;
-    write_file(dir / "geo-ssf.yml", "databases: {main: x}\n");
-    RunResult bad = run_geo_ssf({"-c", (dir / "geo-ssf.yml").string(), "check"});
-    CHECK(bad.status == 1);
-    CHECK(bad.out.find("FAILED  configuration valid: ") != std::string::npos);
-    CHECK(bad.out.find("storage.root: is required") != std::string::npos);
-
-    auto config = write_config(dir / "site", "primary", "host=127.0.0.1 port=1 dbname=none connect_timeout=5");
-    RunResult down = run_geo_ssf({"-c", config.string(), "check"});
-    CHECK(down.status == 1);
-    CHECK(down.out.find("FAILED  main database reachable: cannot connect to the main database") != std::string::npos);
 }
 
 }

@@ -33,6 +33,9 @@ struct PrimaryFixture {
         return storage / "cool_widgets" / (std::to_string(id) + ".git");
     }
 
+    // A new commit on main in the repository of record ID, as a push would leave it.
+    void push(long long id) { commit_on_main(repository(id)); }
+
     // Records FIRST..LAST, each with its repository.
     void add_records(long long first, long long last) {
         main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(" + std::to_string(first) + ", " +

@@ -43,18 +43,6 @@ struct StandbySite : SecondaryFixture {
     std::string event_cursor() { return geo_db.scalar("SELECT max(event_id) FROM event_log_states"); }
 };
 
-std::string refs_in(const std::filesystem::path& repository) {
-    return shell("git -C '" + repository.string() + "' show-ref");
-}
-
-// A new commit on main in the primary's repository of record ID.
-void push_to(SecondaryFixture& site, long long id) {
-    shell("cd '" + site.repository(id).string() +
-          "' && tree=$(git rev-parse main^{tree}) && "
-          "c=$(git -c user.name=t -c user.email=t@example.com commit-tree $tree -p main -m pushed) && "
-          "git update-ref refs/heads/main $c");
-}
-
 json status_of(StandbySite& site, bool secondary) {
     RunResult r = secondary ? site.secondary({"status", "--format", "json"}) : site.run({"status", "--format", "json"});
     CAPTURE(r.err);
@@ -125,14 +113,14 @@ TEST_CASE("standby: the whole loop against a hot standby: events, registry consi
     CHECK(sync.status == 0);
     CHECK(site.registry_count("state = 2") == 3);
     for (long long id : {1, 2, 3})
-        CHECK(refs_in(site.copy(id)) == refs_in(site.repository(id)));
+        CHECK(refs_of(site.copy(id)) == refs_of(site.repository(id)));
     RunResult verify = site.secondary({"verify"});
     CAPTURE(verify.err);
     CHECK(verify.status == 0);
     CHECK(site.registry_count("verification_state = 2") == 3);
 
     // Events: an update, a deletion, and a record created without an event.
-    push_to(site, 1);
+    site.push(1);
     REQUIRE(site.run({"event", "cool_widget", "updated", "1"}).status == 0);
     REQUIRE(site.run({"event", "cool_widget", "deleted", "3"}).status == 0);
     site.main_db.exec("DELETE FROM cool_widgets WHERE id = 3");
@@ -144,7 +132,7 @@ TEST_CASE("standby: the whole loop against a hot standby: events, registry consi
     json summary = json::parse(sync.out);
     CHECK(summary["events"] == 4);  // updated, deleted and two checksum_succeeded
     CHECK(summary["last_event_id"] == std::stoll(site.main_db.scalar("SELECT max(id) FROM geo_events")));
-    CHECK(refs_in(site.copy(1)) == refs_in(site.repository(1)));
+    CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
     CHECK_FALSE(std::filesystem::exists(site.copy(3)));
     CHECK(std::filesystem::exists(site.copy(4)));
     CHECK(site.registry_count("true") == 3);
@@ -197,7 +185,7 @@ TEST_CASE("standby: changes the standby has not replayed yet cause no error and 
     REQUIRE(site.secondary({"sync"}).status == 0);
     REQUIRE(site.secondary({"verify"}).status == 0);
     REQUIRE(site.registry_count("state = 2 AND verification_state = 2") == 4);
-    std::string refs_before = refs_in(site.copy(1));
+    std::string refs_before = refs_of(site.copy(1));
     std::string cursor = site.event_cursor();
 
     site.standby->pause_replay();
@@ -206,7 +194,7 @@ TEST_CASE("standby: changes the standby has not replayed yet cause no error and 
     REQUIRE(site.run({"event", "cool_widget", "created", "5", "6"}).status == 0);
     REQUIRE(site.run({"event", "cool_widget", "deleted", "2"}).status == 0);
     site.main_db.exec("DELETE FROM cool_widgets WHERE id = 2");
-    push_to(site, 1);
+    site.push(1);
     REQUIRE(site.run({"event", "cool_widget", "updated", "1"}).status == 0);
     site.add_records(7, 7);
     REQUIRE(site.run({"verify"}).status == 0);
@@ -222,7 +210,7 @@ TEST_CASE("standby: changes the standby has not replayed yet cause no error and 
     CHECK(site.registry_count("true") == 4);
     CHECK(site.registry_count("state = 2 AND verification_state = 2") == 4);
     CHECK(std::filesystem::exists(site.copy(2)));
-    CHECK(refs_in(site.copy(1)) == refs_before);
+    CHECK(refs_of(site.copy(1)) == refs_before);
     CHECK_FALSE(std::filesystem::exists(site.copy(5)));
     RunResult verify = site.secondary({"verify"});
     CHECK(verify.status == 0);
@@ -249,9 +237,9 @@ TEST_CASE("standby: changes the standby has not replayed yet cause no error and 
     CHECK(sync.status == 0);
     CHECK(json::parse(sync.out)["events"].get<long long>() >= 4);
     CHECK_FALSE(std::filesystem::exists(site.copy(2)));
-    CHECK(refs_in(site.copy(1)) == refs_in(site.repository(1)));
+    CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
     for (long long id : {5, 6, 7})
-        CHECK(refs_in(site.copy(id)) == refs_in(site.repository(id)));
+        CHECK(refs_of(site.copy(id)) == refs_of(site.repository(id)));
     CHECK(site.registry_count("true") == 6);
     CHECK(site.registry_count("state = 2") == 6);
     CHECK(site.secondary({"verify"}).status == 0);
@@ -391,7 +379,7 @@ TEST_CASE("standby: a read cancelled by a recovery conflict is tried once more; 
         CHECK(sync.err.find("the primary's database cancelled a read: canceling statement due to conflict with "
                             "recovery; trying it once more") != std::string::npos);
         CHECK(site.registry_count("state = 2") == 5);
-        CHECK(refs_in(site.copy(5)) == refs_in(site.repository(5)));
+        CHECK(refs_of(site.copy(5)) == refs_of(site.repository(5)));
     }
     SUBCASE("status: a count cancelled by a conflict is unknown, the others are counted") {
         BackgroundRun run({"-c", site.secondary_config.string(), "status", "--format", "json"});

@@ -11,11 +11,6 @@ using namespace geo_ssf::test;
 
 namespace {
 
-// The refs of a repository as `git show-ref` prints them.
-std::string refs_of(const std::filesystem::path& repository) {
-    return shell("git -C '" + repository.string() + "' show-ref");
-}
-
 // Files under the repository's refs/: its loose refs.
 long long loose_refs(const std::filesystem::path& repository) {
     long long files = 0;

@@ -30,18 +30,6 @@ std::string indent(const std::string& key, const std::filesystem::path& value) {
     return "  " + key + ": \"" + value.string() + "\"\n";
 }
 
-std::string remote_refs_of(const std::filesystem::path& repository) {
-    return shell("git -C '" + repository.string() + "' show-ref");
-}
-
-// A new commit on main in the primary's repository of record ID.
-void push(SecondaryFixture& site, long long id) {
-    shell("cd '" + site.repository(id).string() +
-          "' && tree=$(git rev-parse main^{tree}) && "
-          "c=$(git -c user.name=t -c user.email=t@example.com commit-tree $tree -p main -m pushed) && "
-          "git update-ref refs/heads/main $c");
-}
-
 // Environment without proxies, so that the tests reach 127.0.0.1 directly unless they ask.
 RunOptions direct(std::map<std::string, std::string> extra = {}) {
     RunOptions options;
@@ -89,18 +77,18 @@ TEST_CASE("transports: git:// from git daemon, by git and without git on PATH: f
     CAPTURE(sync.err);
     REQUIRE(sync.status == 0);
     for (long long id : {1, 2})
-        CHECK(remote_refs_of(site.copy(id)) == remote_refs_of(site.repository(id)));
+        CHECK(refs_of(site.copy(id)) == refs_of(site.repository(id)));
     RunResult verify = site.secondary({"verify"}, options);
     CAPTURE(verify.err);
     CHECK(verify.status == 0);
     CHECK(site.registry_count("verification_state = 2") == 2);
 
-    push(site, 1);
+    site.push(1);
     shell("git -C '" + site.repository(1).string() + "' tag -d v1 >/dev/null");
     RunResult resync = site.secondary({"resync", "cool_widget", "1", "--now"}, options);
     CAPTURE(resync.err);
     REQUIRE(resync.status == 0);
-    CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
+    CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
 }
 
 TEST_CASE("transports: ssh with a key file and known_hosts, by git and without git on PATH: first sync, a push, a wrong "
@@ -125,7 +113,7 @@ TEST_CASE("transports: ssh with a key file and known_hosts, by git and without g
     CHECK(sync.status == 0);
     CHECK((sync.err.find(": git clone --mirror from " + server.url_base()) != std::string::npos) == by_git);
     for (long long id : {1, 2})
-        CHECK(remote_refs_of(site.copy(id)) == remote_refs_of(site.repository(id)));
+        CHECK(refs_of(site.copy(id)) == refs_of(site.repository(id)));
     CHECK(site.secondary({"verify"}, options).status == 0);
     CHECK(site.registry_count("verification_state = 2") == 2);
     RunResult check = site.secondary({"check"}, direct());
@@ -139,17 +127,17 @@ TEST_CASE("transports: ssh with a key file and known_hosts, by git and without g
                          server.user_key().string()) != std::string::npos);
 
     // Incremental: a push and its event.
-    push(site, 1);
+    site.push(1);
     REQUIRE(site.run({"event", "cool_widget", "updated", "1"}).status == 0);
     sync = site.secondary({"-vv", "sync"}, options);
     CHECK(sync.status == 0);
-    CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
+    CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
     CHECK((sync.err.find(": git fetch --prune from " + server.url_base()) != std::string::npos) == by_git);
 
     // A wrong key: the records it fetches fail with the reason and back off; the others stay synced.
     set_storage(site, server.url_base() + site.storage.string(),
                 indent("ssh_key", server.wrong_key()) + indent("ssh_known_hosts", server.known_hosts()));
-    push(site, 1);
+    site.push(1);
     REQUIRE(site.run({"event", "cool_widget", "updated", "1"}).status == 0);
     sync = site.secondary({"sync"}, options);
     CHECK(sync.status == 1);
@@ -160,7 +148,7 @@ TEST_CASE("transports: ssh with a key file and known_hosts, by git and without g
     CHECK(site.registry(1, "retry_count") == "1");
     CHECK(site.registry(1, "retry_at > now() + interval '10 seconds'") == "true");
     CHECK(site.registry(2, "state") == "2");
-    CHECK(remote_refs_of(site.copy(2)) == remote_refs_of(site.repository(2)));
+    CHECK(refs_of(site.copy(2)) == refs_of(site.repository(2)));
 
     // The server goes away: a clear failure, nothing half-written, and a later run heals.
     set_storage(site, server.url_base() + site.storage.string(), keys);
@@ -262,7 +250,7 @@ TEST_CASE("transports: ssh through the ssh-agent") {
     RunResult sync = site.secondary({"sync"}, direct({{"SSH_AUTH_SOCK", socket}}));
     CAPTURE(sync.err);
     CHECK(sync.status == 0);
-    CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
+    CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
 }
 
 TEST_CASE("transports: https with basic auth and a CA of the site's own, by git and without git on PATH: first sync, a "
@@ -291,11 +279,11 @@ TEST_CASE("transports: https with basic auth and a CA of the site's own, by git 
     CHECK((sync.err.find(": git clone --mirror from " + server.url_base()) != std::string::npos) == by_git);
     CHECK(sync.err.find(secret) == std::string::npos);
     for (long long id : {1, 2})
-        CHECK(remote_refs_of(site.copy(id)) == remote_refs_of(site.repository(id)));
+        CHECK(refs_of(site.copy(id)) == refs_of(site.repository(id)));
     CHECK(site.secondary({"verify"}, options).status == 0);
     CHECK(site.registry_count("verification_state = 2") == 2);
 
-    push(site, 2);
+    site.push(2);
     REQUIRE(site.run({"event", "cool_widget", "updated", "2"}).status == 0);
     ConnectProxy proxy;
     RunOptions proxied = options;
@@ -304,7 +292,7 @@ TEST_CASE("transports: https with basic auth and a CA of the site's own, by git 
     CAPTURE(sync.err);
     CHECK(sync.status == 0);
     CHECK((sync.err.find(": git fetch --prune from " + server.url_base()) != std::string::npos) == by_git);
-    CHECK(remote_refs_of(site.copy(2)) == remote_refs_of(site.repository(2)));
+    CHECK(refs_of(site.copy(2)) == refs_of(site.repository(2)));
     CHECK(proxy.tunnels() >= (by_git ? 2 : 1));  // git's own connection goes through it too
 
     SUBCASE("a credentials file others may read is refused") {
@@ -437,8 +425,8 @@ TEST_CASE("transports: a server that stops sending mid-pack is abandoned after f
     sync = site.secondary({"sync"}, direct());
     CAPTURE(sync.err);
     CHECK(sync.status == 0);
-    CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
-    CHECK(remote_refs_of(site.copy(1)).find("refs/heads/big") != std::string::npos);
+    CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
+    CHECK(refs_of(site.copy(1)).find("refs/heads/big") != std::string::npos);
     CHECK(std::filesystem::is_empty(site.secondary_storage / ".geo-ssf-tmp"));
 }
 
@@ -470,7 +458,7 @@ TEST_CASE("transports: a stop request ends a git fetch waiting for data; the rec
     RunResult sync = site.secondary({"sync"}, direct());
     CAPTURE(sync.err);
     CHECK(sync.status == 0);
-    CHECK(remote_refs_of(site.copy(1)) == remote_refs_of(site.repository(1)));
+    CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
 }
 
 TEST_CASE("transports: the git program checks the host key, the certificate and the credentials itself") {

@@ -1,7 +1,8 @@
 // A primary and a secondary on throwaway databases, sharing one folder of replicables and
 // migrations: CoolWidget and Gadget generated, both databases migrated. Rows are seeded with
 // SQL (the secondary's registry too), so that status, show and list can be checked against
-// counts the tests compute themselves.
+// counts the tests compute themselves. The tests of generate, migrate and check start from the
+// two configurations alone (TwoSitesSetup::configured).
 #pragma once
 
 #include "exposition.hpp"
@@ -14,6 +15,8 @@
 
 namespace geo_ssf::test {
 
+enum class TwoSitesSetup { types_migrated, configured };
+
 struct TwoSitesFixture {
     TempDir dir;
     TestDatabase main_db;
@@ -21,7 +24,8 @@ struct TwoSitesFixture {
     std::filesystem::path primary;
     std::filesystem::path secondary;
 
-    explicit TwoSitesFixture(const std::string& extra_config = "") {
+    explicit TwoSitesFixture(const std::string& extra_config = "",
+                             TwoSitesSetup setup = TwoSitesSetup::types_migrated) {
         primary = dir / "primary.yml";
         secondary = dir / "secondary.yml";
         write_file(primary, "site: {name: primary-site, role: primary}\n"
@@ -33,6 +37,8 @@ struct TwoSitesFixture {
                                   extra_config);
         std::filesystem::create_directories(dir / "primary-repositories");
         std::filesystem::create_directories(dir / "secondary-repositories");
+        if (setup == TwoSitesSetup::configured)
+            return;
         REQUIRE(primary_run({"generate", "replicable", "CoolWidget"}).status == 0);
         REQUIRE(primary_run({"generate", "replicable", "Gadget"}).status == 0);
         main_db.exec("CREATE TABLE cool_widgets (id bigserial PRIMARY KEY, name text)");
@@ -52,6 +58,12 @@ struct TwoSitesFixture {
         return run_geo_ssf(args, options);
     }
 
+    // CoolWidget generated and its model table created, nothing migrated (TwoSitesSetup::configured).
+    void generate_cool_widget() {
+        REQUIRE(primary_run({"generate", "replicable", "CoolWidget"}).status == 0);
+        main_db.exec("CREATE TABLE cool_widgets (id bigserial PRIMARY KEY, name text)");
+    }
+
     // Sets KEY: VALUE in a replicable's definition file.
     void set_definition(const std::string& name, const std::string& key, const std::string& value) {
         auto file = dir / "replicables" / (name + ".yml");
@@ -62,6 +74,11 @@ struct TwoSitesFixture {
         text.replace(at + 1, end - at - 1, key + ": " + value);
         write_file(file, text);
     }
+};
+
+// The two configurations alone, for the tests of generate, migrate and check.
+struct TwoConfiguredSites : TwoSitesFixture {
+    TwoConfiguredSites() : TwoSitesFixture("", TwoSitesSetup::configured) {}
 };
 
 }  // namespace geo_ssf::test

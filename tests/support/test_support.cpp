@@ -163,6 +163,17 @@ std::string shell(const std::string& command_line, const std::optional<std::file
     return r.out;
 }
 
+std::string refs_of(const std::filesystem::path& repository) {
+    return shell("git -C '" + repository.string() + "' show-ref");
+}
+
+void commit_on_main(const std::filesystem::path& repository) {
+    shell("cd '" + repository.string() +
+          "' && tree=$(git rev-parse main^{tree}) && "
+          "c=$(git -c user.name=t -c user.email=t@example.com commit-tree $tree -p main -m pushed) && "
+          "git update-ref refs/heads/main $c");
+}
+
 namespace {
 
 std::unique_ptr<pqxx::connection> connect_to_server() {

@@ -80,6 +80,12 @@ bool wait_until(const std::function<bool()>& condition, std::chrono::seconds lim
 // Runs a shell command line; throws if it fails, returns its stdout.
 std::string shell(const std::string& command_line, const std::optional<std::filesystem::path>& cwd = std::nullopt);
 
+// Every ref of REPOSITORY and its object, as git show-ref prints them.
+std::string refs_of(const std::filesystem::path& repository);
+
+// A new commit on main in REPOSITORY, as a push would leave it.
+void commit_on_main(const std::filesystem::path& repository);
+
 // A new, empty database on the PostgreSQL server the PG* variables point at (pg_virtualenv
 // sets them), dropped at the end of its scope. Tests fail when no server is reachable.
 class TestDatabase {
