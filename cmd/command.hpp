@@ -70,6 +70,7 @@ Runner define_check(CLI::App& app);
 Runner define_checksum(CLI::App& app);
 Runner define_completion(CLI::App& app);
 Runner define_event(CLI::App& app);
+Runner define_follow(CLI::App& app);
 Runner define_generate(CLI::App& app);
 Runner define_help(CLI::App& app);
 Runner define_list(CLI::App& app);

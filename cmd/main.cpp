@@ -61,6 +61,8 @@ const CommandSpec k_commands[] = {
      "Replay events and mirror the repositories that are due (secondary)"},
     {"resync", ConfigNeed::required, MigrationNeed::role_database, Role::secondary, true, define_resync,
      "Mark records for another fetch, or fetch them now (secondary)"},
+    {"follow", ConfigNeed::required, MigrationNeed::every_database, std::nullopt, true, define_follow,
+     "Replicate and verify each change as it happens, until stopped (a service)"},
     {"completion", ConfigNeed::none, MigrationNeed::none, std::nullopt, false, define_completion,
      "Print a shell completion script"},  // hidden
 };

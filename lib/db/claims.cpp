@@ -170,6 +170,20 @@ std::vector<Claim> claim_records(pqxx::connection& db, const ClaimableWork& work
     return claimed;
 }
 
+std::vector<Claim> claim_due_records(pqxx::connection& db, const ClaimableWork& work, const Replicable& r,
+                                     const std::string& claim_time, const std::vector<long long>& ids) {
+    if (ids.empty())
+        return {};
+    std::string due = "SELECT " + r.foreign_key + " AS fk, " + state_column(work) + " AS old_state FROM " +
+                      table_of(work, r) + " WHERE " + r.foreign_key + " = ANY($2::bigint[]) AND " +
+                      applicable(work, "((" + work.pending() + ") OR (" + work.failed_and_due() + "))") +
+                      " FOR UPDATE SKIP LOCKED";
+    pqxx::work tx(db);
+    auto claimed = read_claims(tx.exec_params(claim_sql(work, r, due), claim_time, bigint_array(ids)));
+    tx.commit();
+    return claimed;
+}
+
 long long count_due(pqxx::connection& db, const ClaimableWork& work, const Replicable& r) {
     pqxx::read_transaction tx(db);
     return tx.exec1("SELECT count(*) FROM " + table_of(work, r) + " WHERE " +

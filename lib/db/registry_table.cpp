@@ -3,6 +3,7 @@
 #include "common/json.hpp"
 #include "db/batches.hpp"
 #include "db/model_table.hpp"
+#include "db/replication_lags.hpp"
 #include "db/transitions.hpp"
 
 #include <nlohmann/json.hpp>
@@ -80,9 +81,13 @@ long long delete_rows(pqxx::transaction_base& tx, const Replicable& r, const std
         return 0;
     tx.exec_params("DELETE FROM geo_ssf_ref_differences WHERE registry_table = $1 AND record_id = ANY($2::bigint[])",
                    r.registry_table, bigint_array(ids));
-    return tx.exec_params("DELETE FROM " + r.registry_table + " WHERE " + r.foreign_key + " = ANY($1::bigint[])",
-                          bigint_array(ids))
-        .affected_rows();
+    long long deleted = tx.exec_params("DELETE FROM " + r.registry_table + " WHERE " + r.foreign_key +
+                                           " = ANY($1::bigint[])",
+                                       bigint_array(ids))
+                            .affected_rows();
+    // After the registry rows, whose locks a run recording them takes first.
+    replication_lags::forget(tx, r, ids);
+    return deleted;
 }
 
 long long count_counted_for_removal(pqxx::transaction_base& tx, const Replicable& r,
@@ -130,14 +135,14 @@ long long record_sync_outcomes(pqxx::connection& geo, const Replicable& r, const
     }
     pqxx::work tx(geo);
     const ClaimableWork& work = k_registry_sync;
-    long long recorded = 0;
-    recorded += static_cast<long long>(
-        record_claimed(tx, work, r, transition::sync_succeeded(true), verified, claim_time).size());
-    recorded += static_cast<long long>(
-        record_claimed(tx, work, r, transition::sync_succeeded(false), unverified, claim_time).size());
+    auto synced_ids = record_claimed(tx, work, r, transition::sync_succeeded(true), verified, claim_time);
+    auto unverified_ids = record_claimed(tx, work, r, transition::sync_succeeded(false), unverified, claim_time);
+    synced_ids.insert(synced_ids.end(), unverified_ids.begin(), unverified_ids.end());
+    long long recorded = static_cast<long long>(synced_ids.size());
     recorded += static_cast<long long>(record_claimed(tx, work, r, transition::sync_failed(), failed, claim_time).size());
     record_where(tx, work, r, transition::sync_succeeded_while_pending(), synced,
                  "g.state = " + sql::value(SyncState::pending) + " AND g.last_synced_at = $2::timestamptz", claim_time);
+    replication_lags::note_synced(tx, r, synced_ids);
     tx.commit();
     return recorded;
 }
@@ -196,10 +201,9 @@ long long record_verification_outcomes(
     long long recorded = 0;
     recorded += static_cast<long long>(
         record_claimed(tx, work, r, transition::verification_disabled(), disabled, claim_time).size());
-    recorded += static_cast<long long>(
-        record_claimed(tx, work, r, transition::verification_succeeded(VerificationTable::registry), succeeded,
-                       claim_time)
-            .size());
+    auto verified_ids = record_claimed(tx, work, r, transition::verification_succeeded(VerificationTable::registry),
+                                       succeeded, claim_time);
+    recorded += static_cast<long long>(verified_ids.size());
     recorded += static_cast<long long>(
         record_claimed(tx, work, r, transition::registry_verification_failed(), failed, claim_time).size());
     recorded += static_cast<long long>(record_claimed(tx, work, r,
@@ -209,6 +213,7 @@ long long record_verification_outcomes(
     record_where(tx, work, r, transition::verification_succeeded_while_restarted(VerificationTable::registry),
                  succeeded, sql::verification_restarted(2), claim_time);
     record_ref_differences(tx, r, outcomes);
+    replication_lags::note_verified(tx, r, verified_ids);
     tx.commit();
     return recorded;
 }

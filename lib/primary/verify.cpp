@@ -105,6 +105,12 @@ std::vector<TypeTotals> verify(Site& site, const std::vector<std::string>& types
                      limits, started);
 }
 
+std::vector<long long> verify_due_records(Site& site, const Replicable& r, const std::vector<long long>& ids,
+                                          const RunLimits& limits, TypeTotals& totals) {
+    PrimaryVerification kind(site, 0);
+    return run_due_records(kind, r, ids, limits, totals);
+}
+
 std::vector<RecordResult> verify_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,
                                          int jobs) {
     const Replicable& r = site.config().replicable(replicable);

@@ -6,6 +6,7 @@
 #include "db/cursors.hpp"
 #include "db/id_set_difference.hpp"
 #include "db/model_table.hpp"
+#include "db/replication_lags.hpp"
 #include "db/status_reads.hpp"
 #include "db/states.hpp"
 #include "db/sync_times.hpp"
@@ -252,6 +253,11 @@ void count_on_secondary(pqxx::connection* main, const std::string& main_unavaila
         t.oldest_pending_since = oldest.since;
         t.oldest_pending_unix_time = oldest.unix_time;
     });
+    try {
+        t.lag = replication_lags::read_lag_status(geo_reader, r);
+    } catch (const CountCancelled&) {
+        // Left out, as a field that did not finish; the counts say why.
+    }
     if (!main_reader) {
         mark_unknown(t, {&StatusCounts::registry_missing}, main_unavailable);
         return;
@@ -359,7 +365,7 @@ std::vector<TypeStatus> select_status_types(const Config& config, const std::vec
     if (names.empty()) {
         for (const auto& r : config.replicables)
             if (counted_in_status(r, config.role))
-                out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}, {}, {}});
+                out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}, {}, {}, {}});
         return out;
     }
     for (const auto& name : names) {
@@ -370,10 +376,11 @@ std::vector<TypeStatus> select_status_types(const Config& config, const std::vec
         if (seen)
             continue;
         if (counted_in_status(r, config.role))
-            out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}, {}, {}});
+            out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}, {}, {}, {}});
         else
             out.push_back({&r, TypeOutcome::disabled,
                            std::string(primary ? "verification" : "replication") + " is disabled in " + r.file.string(),
+                           {},
                            {},
                            {},
                            {},

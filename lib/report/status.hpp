@@ -3,6 +3,7 @@
 #pragma once
 
 #include "db/cursors.hpp"
+#include "db/replication_lags.hpp"
 #include "db/status_reads.hpp"
 #include "site/config.hpp"
 #include "repo/quarantine.hpp"
@@ -80,6 +81,9 @@ struct TypeStatus {
     // Unix time; nullopt when none waits or it is unknown.
     std::optional<std::string> oldest_pending_since;
     std::optional<double> oldest_pending_unix_time;
+    // Secondary: the replication lag of the change synced last, and the age of the oldest change
+    // still pending (replication_lags.hpp); nullopt when it could not be read in time.
+    std::optional<replication_lags::LagStatus> lag;
 };
 
 struct SiteStatus {

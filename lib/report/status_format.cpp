@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace geo_ssf {
 
@@ -158,6 +160,38 @@ std::string describe_oldest_pending(const TypeStatus& t) {
     return duration_in_words(static_cast<double>(*age)) + ", since " + readable_timestamp(*t.oldest_pending_since);
 }
 
+// A lag: "0.42 s" under a minute, else in words ("3 minutes").
+std::string lag_text(double seconds) {
+    if (seconds >= 60)
+        return duration_in_words(seconds);
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f s", seconds);
+    return text;
+}
+
+// "synced 0.42 s after it was published, verified 0.61 s after (3 minutes ago)"
+std::string describe_last_change(const replication_lags::LagStatus& lag) {
+    if (!lag.last_sync_lag)
+        return "none replicated yet";
+    std::string out = "synced " + lag_text(*lag.last_sync_lag) + " after it was published";
+    if (lag.last_verification_lag)
+        out += ", verified " + lag_text(*lag.last_verification_lag) + " after";
+    else
+        out += ", not verified yet";
+    if (lag.last_synced_age)
+        out += " (" + relative_time_in_words(-*lag.last_synced_age) + ")";
+    return out;
+}
+
+// "none", or "published 2 minutes ago, not synced yet"
+std::string describe_pending_change(const replication_lags::LagStatus& lag) {
+    if (lag.oldest_unsynced_age)
+        return "published " + relative_time_in_words(-*lag.oldest_unsynced_age) + ", not synced yet";
+    if (lag.oldest_unverified_age)
+        return "published " + relative_time_in_words(-*lag.oldest_unverified_age) + ", synced, not verified yet";
+    return "none";
+}
+
 std::string type_heading(const Replicable& r) { return r.title_plural + " (" + r.name + ")\n"; }
 
 std::string type_block(const TypeStatus& t, Role role) {
@@ -201,6 +235,12 @@ std::string type_block(const TypeStatus& t, Role role) {
         out += "  Oldest pending  " + describe_oldest_pending(t) + "\n";
     if (t.walk)
         out += "  Last full pass  " + describe_walk(*t.walk) + "\n";
+    if (t.lag) {
+        AlignedLines lag;
+        lag.add("Last change", describe_last_change(*t.lag));
+        lag.add("Oldest change pending", describe_pending_change(*t.lag));
+        out += lag.render(false);
+    }
     return out;
 }
 
@@ -249,6 +289,15 @@ public:
             out += "# HELP " + f.name + " " + escape_help_text(f.help) + "\n# TYPE " + f.name + " gauge\n" + f.samples;
         return out;
     }
+    // A family whose samples have more labels than the site's: LABELS follow it, comma first.
+    void labeled_gauge(const std::string& name, const std::string& help,
+                       const std::vector<std::pair<std::string, std::string>>& samples) {
+        auto family = std::find_if(m_families.begin(), m_families.end(), [&](const Family& f) { return f.name == name; });
+        if (family == m_families.end())
+            family = m_families.insert(m_families.end(), Family{name, help, {}});
+        for (const auto& [labels, value] : samples)
+            family->samples += name + "{" + m_site + "," + labels + "} " + value + "\n";
+    }
 
 private:
     struct Family {
@@ -257,6 +306,22 @@ private:
     std::string m_site;
     std::string m_comments;
     std::vector<Family> m_families;
+};
+
+// The samples of one labelled gauge, gathered over the types, written once.
+class LabeledGauge {
+public:
+    LabeledGauge(std::string name, std::string help) : m_name(std::move(name)), m_help(std::move(help)) {}
+    void add(std::string labels, std::string value) { m_samples.emplace_back(std::move(labels), std::move(value)); }
+    void write_to(Exposition& exposition) const {
+        if (!m_samples.empty())
+            exposition.labeled_gauge(m_name, m_help, m_samples);
+    }
+
+private:
+    std::string m_name;
+    std::string m_help;
+    std::vector<std::pair<std::string, std::string>> m_samples;
 };
 
 // The value of the sample NAME{LABELS} in an earlier exposition TEXT.
@@ -392,6 +457,16 @@ std::string format_status_json(const SiteStatus& status) {
             type[status_field_name(r.plural, "oldest_pending_at")] = optional_json(t.oldest_pending_since);
         type[status_field_name(r.plural, "last_full_pass_at")] =
             t.walk ? optional_json(t.walk->passed_at) : nlohmann::ordered_json(nullptr);
+        if (!primary) {
+            replication_lags::LagStatus lag = t.lag.value_or(replication_lags::LagStatus{});
+            type[status_field_name(r.plural, "last_change_sync_lag_seconds")] = optional_json(lag.last_sync_lag);
+            type[status_field_name(r.plural, "last_change_verification_lag_seconds")] =
+                optional_json(lag.last_verification_lag);
+            type[status_field_name(r.plural, "oldest_unsynced_change_age_seconds")] =
+                optional_json(lag.oldest_unsynced_age);
+            type[status_field_name(r.plural, "oldest_unverified_change_age_seconds")] =
+                optional_json(lag.oldest_unverified_age);
+        }
         out["replicables"].push_back(std::move(type));
     }
     return out.dump(2) + "\n";
@@ -442,6 +517,11 @@ void type_gauges(Exposition& exposition, const TypeStatus& t, Role role) {
 std::string format_status_prometheus(const SiteStatus& status, double now, const std::optional<std::string>& previous) {
     bool primary = status.role == Role::primary;
     Exposition exposition(status.site);
+    LabeledGauge lags("geo_ssf_last_change_lag_seconds",
+                      "How long after it was published on the primary the change synced last was synced, and verified");
+    LabeledGauge pending("geo_ssf_oldest_pending_change_age_seconds",
+                         "Age of the oldest change published on the primary that no synced (verified) copy holds yet; "
+                         "0 when none");
     for (const auto& t : status.types) {
         const Replicable& r = *t.replicable;
         if (t.outcome != TypeOutcome::counted)
@@ -456,12 +536,25 @@ std::string format_status_prometheus(const SiteStatus& status, double now, const
                 exposition.gauge(prometheus_gauge_name(status_field_name(r.plural, field.name)), help_for(field, r),
                                  std::to_string(*value));
         }
+        if (t.lag) {
+            std::string type = "type=\"" + escape_label_value(r.name) + "\"";
+            for (const auto& [stage, value] : {std::pair{"synced", t.lag->last_sync_lag},
+                                               std::pair{"verified", t.lag->last_verification_lag}})
+                if (value)
+                    lags.add(type + ",stage=\"" + stage + "\"", format_number(*value));
+            // 0 when nothing is pending: the gauge is there for an alert to watch.
+            pending.add(type + ",stage=\"synced\"", format_number(t.lag->oldest_unsynced_age.value_or(0)));
+            if (r.verification_enabled)
+                pending.add(type + ",stage=\"verified\"", format_number(t.lag->oldest_unverified_age.value_or(0)));
+        }
         if (t.walk && t.walk->passed_unix_time)
             exposition.gauge("geo_" + r.plural + "_last_full_pass_timestamp_seconds",
                              std::string("When ") + (primary ? "the state-row backfill" : "registry consistency") +
                                  " of " + r.title_plural + " last went through every record",
                              format_number(*t.walk->passed_unix_time));
     }
+    lags.write_to(exposition);
+    pending.write_to(exposition);
     if (status.events_known) {
         if (status.last_event) {
             exposition.gauge("geo_last_event_id", "Database event ID on the primary",

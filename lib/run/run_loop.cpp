@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 
 namespace geo_ssf {
 
@@ -219,6 +220,29 @@ std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replica
     }
     fold_tallies(kind.site().database(kind.work().database));
     return all;
+}
+
+std::vector<long long> run_due_records(RunKind& kind, const Replicable& r, const std::vector<long long>& ids,
+                                       const RunLimits& limits, TypeTotals& totals) {
+    const ClaimableWork& work = kind.work();
+    pqxx::connection& db = kind.site().database(work.database);
+    std::vector<long long> succeeded;
+    size_t batch = static_cast<size_t>(std::max(1, limits.batch_size));
+    for (size_t first = 0; first < ids.size() && !stop_requested(); first += batch) {
+        std::vector<long long> chunk(ids.begin() + static_cast<std::ptrdiff_t>(first),
+                                     ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), first + batch)));
+        RunLock run(db);
+        auto claims = claim_due_records(db, work, r, run.claim_time(), chunk);
+        if (claims.empty())
+            continue;
+        totals.claimed += static_cast<long long>(claims.size());
+        auto results = work_claims(kind, r, run.claim_time(), std::move(claims), limits.jobs, [] { return false; });
+        add_results(r.name, results, totals);
+        for (const auto& result : results)
+            if (result.succeeded())
+                succeeded.push_back(result.id);
+    }
+    return succeeded;
 }
 
 std::vector<RecordResult> run_records(RunKind& kind, const Replicable& r, const std::vector<long long>& ids, int jobs,

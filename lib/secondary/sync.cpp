@@ -13,6 +13,7 @@
 #include "repo/quarantine.hpp"
 #include "repo/staging.hpp"
 #include "repo/storage.hpp"
+#include "secondary/event_replay.hpp"
 #include "secondary/registry_consistency.hpp"
 #include "secondary/removal.hpp"
 #include "secondary/undefined_types.hpp"
@@ -27,8 +28,6 @@ namespace geo_ssf::secondary {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-constexpr int k_event_batch = 1000;
 
 // A copy that registry consistency moved to the quarantine comes back when its record does.
 void restore_quarantined_copy(const Config& config, const Replicable& r, long long id,
@@ -184,6 +183,12 @@ SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits&
     run.removals_failed += kind.removals().failed;
     run.removals_refused = kind.removals().refused;
     return run;
+}
+
+std::vector<long long> sync_due_records(Site& site, const Replicable& r, const std::vector<long long>& ids,
+                                        const RunLimits& limits, TypeTotals& totals) {
+    Sync kind(site, false);
+    return run_due_records(kind, r, ids, limits, totals);
 }
 
 std::vector<RecordResult> sync_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,

@@ -207,6 +207,13 @@ void read_runs(YamlReader& yaml, const std::filesystem::path& base, Config& conf
     config.removed_retention = sync.duration("removed_retention").value_or(config.removed_retention);
     config.max_refs = sync.integer("max_refs", 1, 1000000000).value_or(config.max_refs);
 
+    YamlReader follow = yaml.mapping("follow");
+    follow.allow_only({"poll_interval", "pass_interval", "metrics_file"});
+    config.follow.poll_interval = follow.interval("poll_interval").value_or(config.follow.poll_interval);
+    config.follow.pass_interval = follow.duration("pass_interval").value_or(config.follow.pass_interval);
+    if (auto file = follow.string("metrics_file"); file && !file->empty())
+        config.follow.metrics_file = resolve(base, *file);
+
     YamlReader status = yaml.mapping("status");
     status.allow_only({"timeout"});
     config.status_timeout = status.duration("timeout").value_or(config.status_timeout);
@@ -219,7 +226,8 @@ Config load_config(const std::filesystem::path& file) {
     if (!std::filesystem::exists(file, ec))
         throw ConfigError(file.string() + ": no such config file (see geo-ssf(1), CONFIGURATION)");
     YamlReader yaml = YamlReader::load_file(file);
-    yaml.allow_only({"site", "databases", "storage", "replicables", "migrations", "verification", "sync", "status"});
+    yaml.allow_only(
+        {"site", "databases", "storage", "replicables", "migrations", "verification", "sync", "follow", "status"});
 
     Config config;
     config.file = std::filesystem::absolute(file).lexically_normal();

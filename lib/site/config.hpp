@@ -31,6 +31,17 @@ struct BatchSettings {
     std::filesystem::path metrics_file;  // node_exporter textfile each run writes; empty: none
 };
 
+// The follow section: how the long-running follow mode waits for changes and how often it does
+// the due batches that sync and verify runs from cron would do.
+struct FollowSettings {
+    // How often a secondary whose databases.main is a standby asks it for new events (a standby
+    // has no LISTEN); a primary, or a secondary reading the primary's own database, is notified.
+    std::chrono::milliseconds poll_interval{250};
+    // How often the due batches run: backfills, registry consistency, retries, re-verification.
+    std::chrono::seconds pass_interval{60};
+    std::filesystem::path metrics_file;  // node_exporter textfile follow keeps up to date; empty: none
+};
+
 struct Config {
     std::filesystem::path file;
     std::string site_name = "primary";
@@ -45,6 +56,7 @@ struct Config {
     BatchSettings verification{1000, 2, std::chrono::hours(8), {}};
     std::chrono::seconds reverification_interval = std::chrono::hours(24 * 7);
     BatchSettings sync{100, 2, std::chrono::hours(3), {}};
+    FollowSettings follow;
     std::chrono::seconds status_timeout = std::chrono::minutes(5);
     // sync.consistency_batch_size: records registry consistency compares per run and type
     // (GitLab's RegistryConsistencyWorker::BATCH_SIZE).

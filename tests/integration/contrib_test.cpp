@@ -102,7 +102,8 @@ std::map<std::string, Sample> real_samples() {
                              "geo_ssf_last_full_pass_timestamp_seconds", "geo_last_event_timestamp",
                              "geo_cursor_last_event_timestamp", "geo_ssf_status_last_success_timestamp_seconds",
                              "geo_ssf_run_last_start_timestamp_seconds", "geo_ssf_run_last_failed_records",
-                             "geo_ssf_run_last_stopped_by_max_runtime", "geo_db_replication_lag_seconds"})
+                             "geo_ssf_run_last_stopped_by_max_runtime", "geo_db_replication_lag_seconds",
+                             "geo_ssf_oldest_pending_change_age_seconds", "geo_ssf_replication_lag_seconds_bucket"})
         CHECK_MESSAGE(names.count(name), name);
     return samples;
 }

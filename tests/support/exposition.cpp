@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -230,12 +231,23 @@ Exposition parse_exposition(const std::string& text) {
         // Gauges have no suffixed samples: the sample's name is its family's.
         if (out.type.count(sample.name) && out.type[sample.name] == "gauge" && !out.help.count(sample.name))
             error("gauge " + sample.name + " has no HELP");
-        if (sample.name != current) {
+        // A histogram's series each give their buckets, sum and count in turn: its family is
+        // the name without those suffixes.
+        std::string family = sample.name;
+        for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+            std::string base = family.substr(0, family.size() - std::min(family.size(), std::strlen(suffix)));
+            if (family.size() > std::strlen(suffix) && family.compare(base.size(), std::string::npos, suffix) == 0 &&
+                out.type.count(base) && out.type[base] == "histogram") {
+                family = base;
+                break;
+            }
+        }
+        if (family != current) {
             if (!current.empty())
                 finished.insert(current);
-            if (finished.count(sample.name))
-                error("samples of " + sample.name + " are not together");
-            current = sample.name;
+            if (finished.count(family))
+                error("samples of " + family + " are not together");
+            current = family;
         }
         std::string key = sample.name;
         for (const auto& [k, v] : sample.labels)

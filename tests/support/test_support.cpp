@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -105,6 +106,23 @@ BackgroundRun::~BackgroundRun() = default;
 void BackgroundRun::signal(int signal_number) { m_process->signal(signal_number); }
 
 bool BackgroundRun::ended() { return m_result || m_process->exit_if_ended(); }
+std::string BackgroundRun::err_so_far() const { return read_file(m_io.path() / "stderr"); }
+
+void BackgroundRun::wait_for_err(const std::string& text) {
+    while (err_so_far().find(text) == std::string::npos) {
+        if (!m_result) {
+            if (auto exit = m_process->exit_if_ended()) {
+                RunResult ended{exit->status(), read_file(m_io / "stdout"), read_file(m_io / "stderr")};
+                m_result = ended;
+                if (ended.err.find(text) != std::string::npos)
+                    return;  // written just before it ended
+                throw std::runtime_error("geo-ssf ended (status " + std::to_string(ended.status) +
+                                         ") before writing \"" + text + "\":\n" + ended.err);
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
 
 RunResult BackgroundRun::wait() {
     if (!m_result) {

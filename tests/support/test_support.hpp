@@ -67,6 +67,11 @@ public:
     void signal(int signal_number);
     // Whether the process has ended (without waiting).
     bool ended();
+    int pid() const { return m_process->pid(); }
+    // What it has written to stderr so far.
+    std::string err_so_far() const;
+    // Waits until its stderr holds TEXT; fails the test with what it wrote if it ends first.
+    void wait_for_err(const std::string& text);
     // Waits for the process to end and returns what it did.
     RunResult wait();
 

@@ -1,9 +1,12 @@
 #include "exposition.hpp"
+#include "report/run_summary.hpp"
 #include "report/status_format.hpp"
 #include "common/time_words.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
+
+#include <limits>
 
 using namespace geo_ssf;
 using geo_ssf::test::parse_exposition;
@@ -28,7 +31,7 @@ SiteStatus secondary_status() {
     s.role = Role::secondary;
     s.last_event = EventMark{120, "2026-03-12T09:45:01.123456+00:00", 1773308701.123456, 180.0};
     s.cursor_last_event = EventMark{100, "2026-03-12T09:40:00+00:00", 1773308400.0, 481.0};
-    TypeStatus widgets{&k_widgets, TypeOutcome::counted, "", {}, {}, {}, {}, {}};
+    TypeStatus widgets{&k_widgets, TypeOutcome::counted, "", {}, {}, {}, {}, {}, {}};
     auto& c = widgets.counts;
     c.count = c.registry = 1000;
     c.synced = 999;
@@ -182,7 +185,7 @@ TEST_CASE("status_format: verification gauges are left out when verification is 
 
 TEST_CASE("status_format: an unknown type keeps the last success time of the file it replaces") {
     SiteStatus s = secondary_status();
-    s.types.push_back({&k_gadgets, TypeOutcome::unknown, "counting did not finish within status.timeout (5m)", {}, {}, {}, {}, {}});
+    s.types.push_back({&k_gadgets, TypeOutcome::unknown, "counting did not finish within status.timeout (5m)", {}, {}, {}, {}, {}, {}});
     CHECK_FALSE(s.complete());
     std::string earlier = format_status_prometheus(secondary_status(), 1700000000, std::nullopt);
     auto kept = parse_exposition(format_status_prometheus(s, 1800000000, earlier));
@@ -203,7 +206,7 @@ TEST_CASE("status_format: an unknown type keeps the last success time of the fil
 
 TEST_CASE("status_format: JSON has exactly GitLab's field names plus ours") {
     SiteStatus s = secondary_status();
-    s.types.push_back({&k_gadgets, TypeOutcome::disabled, "replication is disabled in replicables/gadget.yml", {}, {}, {}, {}, {}});
+    s.types.push_back({&k_gadgets, TypeOutcome::disabled, "replication is disabled in replicables/gadget.yml", {}, {}, {}, {}, {}, {}});
     auto json = nlohmann::json::parse(format_status_json(s));
     CHECK(json["site"] == s.site);
     CHECK(json["role"] == "secondary");
@@ -216,8 +219,11 @@ TEST_CASE("status_format: JSON has exactly GitLab's field names plus ours") {
         keys.push_back(it.key());
     std::sort(keys.begin(), keys.end());
     std::vector<std::string> expected = {
-        "cool_widgets_count", "cool_widgets_failed_count", "cool_widgets_last_full_pass_at", "cool_widgets_missing_on_primary_count",
-        "cool_widgets_oldest_pending_age_seconds", "cool_widgets_oldest_pending_at", "cool_widgets_pending_count",
+        "cool_widgets_count", "cool_widgets_failed_count", "cool_widgets_last_change_sync_lag_seconds",
+        "cool_widgets_last_change_verification_lag_seconds", "cool_widgets_last_full_pass_at",
+        "cool_widgets_missing_on_primary_count", "cool_widgets_oldest_pending_age_seconds",
+        "cool_widgets_oldest_pending_at", "cool_widgets_oldest_unsynced_change_age_seconds",
+        "cool_widgets_oldest_unverified_change_age_seconds", "cool_widgets_pending_count",
         "cool_widgets_registry_count", "cool_widgets_registry_missing_count", "cool_widgets_synced_count",
         "cool_widgets_synced_in_percentage", "cool_widgets_verification_failed_count",
         "cool_widgets_verification_total_count", "cool_widgets_verified_count", "cool_widgets_verified_in_percentage",
@@ -254,12 +260,12 @@ TEST_CASE("status_format: the table aligns numbers and marks failures") {
 
     SiteStatus p;
     p.site = "primary";
-    p.types.push_back({&k_widgets, TypeOutcome::counted, "", {}, {}, {}, {}, {}});
+    p.types.push_back({&k_widgets, TypeOutcome::counted, "", {}, {}, {}, {}, {}, {}});
     p.types[0].counts.count = 10;
     p.types[0].counts.checksum_total = 8;
     p.types[0].counts.checksummed = 6;
     p.types[0].counts.checksum_failed = 2;
-    p.types.push_back({&k_gadgets, TypeOutcome::unknown, "counting did not finish within status.timeout (1s)", {}, {}, {}, {}, {}});
+    p.types.push_back({&k_gadgets, TypeOutcome::unknown, "counting did not finish within status.timeout (1s)", {}, {}, {}, {}, {}, {}});
     std::string primary = format_status_table(p);
     CAPTURE(primary);
     CHECK(primary.find("  Last event  none yet\n") != std::string::npos);
@@ -303,7 +309,7 @@ TEST_CASE("status_format: the records that wait for a sync and how long the olde
     // A primary's pending records are its state rows neither checksummed nor failed.
     SiteStatus p;
     p.site = "primary";
-    p.types.push_back({&k_widgets, TypeOutcome::counted, "", {}, {}, {}, {}, {}});
+    p.types.push_back({&k_widgets, TypeOutcome::counted, "", {}, {}, {}, {}, {}, {}});
     p.types[0].counts.count = 10;
     p.types[0].counts.checksum_total = 8;
     p.types[0].counts.pending = 3;
@@ -364,6 +370,57 @@ TEST_CASE("time_words: spans, retries and timestamps in words") {
     CHECK(readable_timestamp("2026-03-12T09:45:01.123456+00:00") == "2026-03-12 09:45:01+00:00");
     CHECK(readable_timestamp("2026-03-12 09:45:01+01") == "2026-03-12 09:45:01+01");
     CHECK(readable_timestamp("infinity") == "infinity");
+}
+
+TEST_CASE("status_format: the replication lag of a type in every format") {
+    SiteStatus s = secondary_status();
+    s.site = "eu";
+    replication_lags::LagStatus lag;
+    lag.last_sync_lag = 0.42;
+    lag.last_verification_lag = 0.611;
+    lag.last_synced_age = 180;
+    s.types[0].lag = lag;
+    std::string table = format_status_table(s);
+    CHECK(table.find("  Last change            synced 0.42 s after it was published, verified 0.61 s after "
+                     "(3 minutes ago)\n") != std::string::npos);
+    CHECK(table.find("  Oldest change pending  none\n") != std::string::npos);
+    nlohmann::json type = nlohmann::json::parse(format_status_json(s))["replicables"][0];
+    CHECK(type["cool_widgets_last_change_sync_lag_seconds"] == 0.42);
+    CHECK(type["cool_widgets_oldest_unverified_change_age_seconds"].is_null());
+    std::string text = format_status_prometheus(s, 1773308881.0, std::nullopt);
+    CHECK(parse_exposition(text).errors.empty());
+    CHECK(text.find("geo_ssf_last_change_lag_seconds{site=\"eu\",type=\"cool_widget\",stage=\"verified\"} 0.611\n") !=
+          std::string::npos);
+    CHECK(text.find("geo_ssf_oldest_pending_change_age_seconds{site=\"eu\",type=\"cool_widget\","
+                    "stage=\"synced\"} 0\n") != std::string::npos);
+
+    s.types[0].lag = replication_lags::LagStatus{0.5, std::nullopt, 10, std::nullopt, 125};
+    table = format_status_table(s);
+    CHECK(table.find("synced 0.50 s after it was published, not verified yet (10 seconds ago)") != std::string::npos);
+    CHECK(table.find("  Oldest change pending  published 2 minutes ago, synced, not verified yet\n") !=
+          std::string::npos);
+    s.types[0].lag = replication_lags::LagStatus{};
+    s.types[0].lag->oldest_unsynced_age = 7200;
+    CHECK(format_status_table(s).find("  Last change            none replicated yet\n") != std::string::npos);
+    CHECK(format_status_table(s).find("published 2 hours ago, not synced yet") != std::string::npos);
+}
+
+TEST_CASE("run_summary: the lag histograms, cumulative, with every bucket") {
+    replication_lags::LagHistogram h{"cool_widget", "verified", {}, 3.5, 3};
+    for (double bound : replication_lags::k_buckets)
+        h.buckets.emplace_back(bound, bound < 1 ? 1 : 3);
+    h.buckets.emplace_back(std::numeric_limits<double>::infinity(), 3);
+    std::string text = format_lag_histograms({h}, "eu", "follow");
+    auto exposition = parse_exposition(text);
+    CHECK(exposition.errors.empty());
+    CHECK(exposition.type["geo_ssf_replication_lag_seconds"] == "histogram");
+    CHECK(text.find("geo_ssf_replication_lag_seconds_bucket{site=\"eu\",command=\"follow\",type=\"cool_widget\","
+                    "stage=\"verified\",le=\"0.25\"} 1\n") != std::string::npos);
+    CHECK(text.find("le=\"86400\"} 3\n") != std::string::npos);
+    CHECK(text.find("le=\"+Inf\"} 3\n") != std::string::npos);
+    CHECK(text.find("geo_ssf_replication_lag_seconds_sum{site=\"eu\",command=\"follow\",type=\"cool_widget\","
+                    "stage=\"verified\"} 3.500\n") != std::string::npos);
+    CHECK(format_lag_histograms({}, "eu", "sync").empty());
 }
 
 }

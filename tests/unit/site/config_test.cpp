@@ -70,6 +70,9 @@ TEST_CASE("config::load_config applies defaults and resolves paths against the c
     CHECK(c.verification.metrics_file.empty());
     CHECK(c.status_timeout == std::chrono::minutes(5));
     CHECK_FALSE(c.transport.trust_primary_owner);
+    CHECK(c.follow.poll_interval == std::chrono::milliseconds(250));
+    CHECK(c.follow.pass_interval == std::chrono::minutes(1));
+    CHECK(c.follow.metrics_file.empty());
     CHECK(c.replicables.empty());
 }
 
@@ -82,6 +85,7 @@ replicables: types
 migrations: /opt/migrations
 verification: {batch_size: 50, jobs: 4, timeout: 2h, reverification_interval: 1d, metrics_file: /var/lib/ne/verify.prom}
 sync: {batch_size: 10, jobs: 8, timeout: 90m, metrics_file: metrics/sync.prom}
+follow: {poll_interval: 250ms, pass_interval: 5m, metrics_file: follow.prom}
 status: {timeout: 30s}
 )");
     write_file(dir / "types" / "cool_widget.yml", k_cool_widget);
@@ -102,6 +106,9 @@ status: {timeout: 30s}
     CHECK(c.verification.metrics_file == "/var/lib/ne/verify.prom");
     CHECK(c.sync.metrics_file == dir.path() / "metrics" / "sync.prom");  // relative to the config file
     CHECK(c.status_timeout == std::chrono::seconds(30));
+    CHECK(c.follow.poll_interval == std::chrono::milliseconds(250));
+    CHECK(c.follow.pass_interval == std::chrono::minutes(5));
+    CHECK(c.follow.metrics_file == dir.path() / "follow.prom");
     REQUIRE(c.replicables.size() == 1);
     const Replicable& r = c.replicable("cool_widget");
     CHECK(&r == &c.replicable("cool_widgets"));
@@ -177,6 +184,11 @@ TEST_CASE("config::load_config names the file, the key and what is wrong") {
     SUBCASE("bad duration") {
         write_file(file, minimal + "status: {timeout: soon}\n");
         CHECK(load_error(file).find("status.timeout: expected a duration") != std::string::npos);
+        write_file(file, minimal + "follow: {poll_interval: 0ms}\n");
+        CHECK(load_error(file).find("follow.poll_interval: expected a duration such as 500ms, 2s or 1m, got \"0ms\"") !=
+              std::string::npos);
+        write_file(file, minimal + "follow: {pass_interval: 500ms}\n");
+        CHECK(load_error(file).find("follow.pass_interval: expected a duration such as 90s") != std::string::npos);
     }
     SUBCASE("a list where a value belongs") {
         write_file(file, replace(minimal, "main: \"dbname=app\"", "main: [a, b]"));
