@@ -45,16 +45,20 @@ ExitStatus check_promotion(Invocation& invocation, bool json) {
 Runner define_check(CLI::App& app) {
     auto options = std::make_shared<CheckOptions>();
     app.description("Check that this site is ready: the config is valid, each database is reachable and "
-                    "migrated, and the storage root is writable. With --promotion, on a secondary: whether "
+                    "migrated, the storage root is readable (primary) or writable (secondary), and a secondary "
+                    "can read the primary's repositories as this user. With --promotion, on a secondary: whether "
                     "promoting it now would lose anything, record by record. Exit status 1 if any check failed "
                     "(with --promotion: if promoting now would lose or leave unproven any record).");
     app.add_flag("--promotion", options->promotion,
                  "On a secondary: the promotion preflight (every record's copy verified with the primary's "
                  "checksum, every event replayed, the standby's replay done, nothing outside the scope); read-only");
-    app.add_option("--format", options->format, "Output format: table, or json (every lost record with --promotion)")->check(CLI::IsMember({"table", "json"}));
+    app.add_option("--format", options->format, "Output format: table prints each check as it is known; json prints "
+                                                "one object at the end (every lost record with --promotion)")
+        ->check(CLI::IsMember({"table", "json"}));
     app.footer(R"(Examples:
   geo-ssf check
   geo-ssf -c /etc/geo-ssf/secondary.yml check || echo "site not ready"
+  geo-ssf check --format json | jq -r '.checks[] | select(.passed | not) | .name'
   geo-ssf -c /etc/geo-ssf/secondary.yml check --promotion
   geo-ssf check --promotion --format json | jq '.replicables[].lost[].id')");
 
@@ -68,18 +72,23 @@ Runner define_check(CLI::App& app) {
                           << std::endl;
         });
         int failed = 0;
-        nlohmann::json checks = nlohmann::json::array();
+        nlohmann::ordered_json checks = nlohmann::ordered_json::array();
         for (const auto& result : results) {
             failed += result.passed ? 0 : 1;
             checks.push_back({{"name", result.name}, {"passed", result.passed}, {"detail", result.detail}});
         }
-        if (json)
-            std::cout << nlohmann::json{{"passed", failed == 0}, {"checks", checks}}.dump() << "\n";
-        else
+        if (json) {
+            nlohmann::ordered_json out;
+            out["passed"] = failed == 0;
+            out["checks_failed"] = failed;
+            out["checks"] = checks;
+            std::cout << out.dump(2) << "\n";
+        } else {
             std::cout << (failed == 0 ? "all " + std::to_string(results.size()) + " checks passed"
                                       : std::to_string(failed) + " of " + std::to_string(results.size()) +
                                             " checks failed")
                       << "\n";
+        }
         return failed == 0 ? ExitStatus::ok : ExitStatus::records_failed;
     };
 }

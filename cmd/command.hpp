@@ -61,6 +61,8 @@ struct CommandSpec {
     bool uses_git;
     // Declares the command's description, options and examples on APP; returns its runner.
     Runner (*define)(CLI::App& app);
+    // Its line in geo-ssf --help, as git lists its commands: what it does, in a few words.
+    const char* summary;
 };
 
 // One entry point per cmd/<name>.cpp.
@@ -68,6 +70,7 @@ Runner define_check(CLI::App& app);
 Runner define_checksum(CLI::App& app);
 Runner define_completion(CLI::App& app);
 Runner define_event(CLI::App& app);
+Runner define_follow(CLI::App& app);
 Runner define_generate(CLI::App& app);
 Runner define_help(CLI::App& app);
 Runner define_list(CLI::App& app);

@@ -24,6 +24,7 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,21 +33,53 @@ namespace geo_ssf::cli {
 namespace {
 
 const CommandSpec k_commands[] = {
-    {"help", ConfigNeed::none, MigrationNeed::none, std::nullopt, false, define_help},
-    {"generate", ConfigNeed::optional, MigrationNeed::none, std::nullopt, false, define_generate},
-    {"migrate", ConfigNeed::required, MigrationNeed::none, std::nullopt, false, define_migrate},
-    {"replicables", ConfigNeed::required, MigrationNeed::none, std::nullopt, false, define_replicables},
-    {"check", ConfigNeed::located, MigrationNeed::none, std::nullopt, false, define_check},
-    {"checksum", ConfigNeed::none, MigrationNeed::none, std::nullopt, true, define_checksum},
-    {"status", ConfigNeed::required, MigrationNeed::every_database, std::nullopt, false, define_status},
-    {"show", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, false, define_show},
-    {"list", ConfigNeed::required, MigrationNeed::none, std::nullopt, false, define_list},
-    {"verify", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, true, define_verify},
-    {"reverify", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, true, define_reverify},
-    {"event", ConfigNeed::required, MigrationNeed::role_database, Role::primary, false, define_event},
-    {"sync", ConfigNeed::required, MigrationNeed::every_database, Role::secondary, true, define_sync},
-    {"resync", ConfigNeed::required, MigrationNeed::role_database, Role::secondary, true, define_resync},
-    {"completion", ConfigNeed::none, MigrationNeed::none, std::nullopt, false, define_completion},  // hidden
+    {"help", ConfigNeed::none, MigrationNeed::none, std::nullopt, false, define_help,
+     "Show a command's manual page, or its --help"},
+    {"generate", ConfigNeed::optional, MigrationNeed::none, std::nullopt, false, define_generate,
+     "Scaffold a new replicable type"},
+    {"migrate", ConfigNeed::required, MigrationNeed::none, std::nullopt, false, define_migrate,
+     "Apply pending schema migrations"},
+    {"replicables", ConfigNeed::required, MigrationNeed::none, std::nullopt, false, define_replicables,
+     "List the replicable types and what is enabled"},
+    {"check", ConfigNeed::located, MigrationNeed::none, std::nullopt, false, define_check,
+     "Check that this site is ready to run"},
+    {"checksum", ConfigNeed::none, MigrationNeed::none, std::nullopt, true, define_checksum,
+     "Print the Gitaly-compatible checksum of repositories"},
+    {"status", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, false, define_status,
+     "Count each type's records by state, for people, scripts or Prometheus"},
+    {"show", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, false, define_show,
+     "Show one record as this site sees it"},
+    {"list", ConfigNeed::required, MigrationNeed::none, std::nullopt, false, define_list,
+     "List the records of a type, by state"},
+    {"verify", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, true, define_verify,
+     "Checksum what is due; record it (primary) or compare it (secondary)"},
+    {"reverify", ConfigNeed::required, MigrationNeed::role_database, std::nullopt, true, define_reverify,
+     "Mark records for another checksum, or checksum them now"},
+    {"event", ConfigNeed::required, MigrationNeed::role_database, Role::primary, false, define_event,
+     "Publish created, updated or deleted events (primary)"},
+    {"sync", ConfigNeed::required, MigrationNeed::every_database, Role::secondary, true, define_sync,
+     "Replay events and mirror the repositories that are due (secondary)"},
+    {"resync", ConfigNeed::required, MigrationNeed::role_database, Role::secondary, true, define_resync,
+     "Mark records for another fetch, or fetch them now (secondary)"},
+    {"follow", ConfigNeed::required, MigrationNeed::every_database, std::nullopt, true, define_follow,
+     "Replicate and verify each change as it happens, until stopped (a service)"},
+    {"completion", ConfigNeed::none, MigrationNeed::none, std::nullopt, false, define_completion,
+     "Print a shell completion script"},  // hidden
+};
+
+// geo-ssf --help lists each command on one line, its summary from the table, as git does; a
+// command's own --help shows its whole description.
+class CommandListFormatter : public CLI::Formatter {
+public:
+    std::string make_subcommand(const CLI::App* sub) const override {
+        for (const auto& spec : k_commands)
+            if (sub->get_name() == spec.name && sub->get_parent() && !sub->get_parent()->get_parent()) {
+                std::ostringstream out;
+                CLI::detail::format_help(out, spec.name, spec.summary, column_width_);
+                return out.str();
+            }
+        return CLI::Formatter::make_subcommand(sub);
+    }
 };
 
 // The long options OPTIONS_OF and the top-level APP accept, for "did you mean".
@@ -95,6 +128,7 @@ ExitStatus run(int argc, char** argv, Invocation& invocation) {
     app.fallthrough();  // global options may also follow the command: geo-ssf verify -v
     app.set_version_flag("--version", [] { return version_text(); }, "Print the versions of geo-ssf, libgit2, libpqxx and libpq");
     app.footer("Run 'geo-ssf COMMAND --help' for a command's options and examples; see geo-ssf(1).");
+    app.formatter(std::make_shared<CommandListFormatter>());  // before the commands, which share it
 
     std::optional<std::string> config_path;
     int verbose = 0;
@@ -109,6 +143,7 @@ ExitStatus run(int argc, char** argv, Invocation& invocation) {
     std::vector<std::pair<const CommandSpec*, Runner>> runners;
     for (const auto& spec : k_commands) {
         CLI::App* sub = app.add_subcommand(spec.name);
+        sub->group("Commands");  // a hidden command sets none
         runners.emplace_back(&spec, spec.define(*sub));
     }
 

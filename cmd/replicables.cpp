@@ -56,9 +56,12 @@ Runner define_replicables(CLI::App& app) {
         std::cout << format_table({"NAME", "TITLE", "KIND", "REPLICATION", "VERIFICATION", "MODEL TABLE",
                                    "REGISTRY TABLE", "STATES TABLE"},
                                   rows);
-        if (rows.empty())
+        if (rows.empty() && config.role == Role::primary)
             std::cout << "(no replicables in " << config.replicables_dir.string()
                       << "; create one with geo-ssf generate replicable NAME)\n";
+        else if (rows.empty())  // a secondary's types are its primary's
+            std::cout << "(no replicables in " << config.replicables_dir.string()
+                      << "; copy the primary's replicables/ and migrations/ folders here, then run geo-ssf migrate)\n";
         return ExitStatus::ok;
     };
 }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <string>
 #include <vector>
 
 namespace geo_ssf::cli {
@@ -41,13 +42,18 @@ inline bool any_failed(const std::vector<TypeTotals>& types) {
     return false;
 }
 
-// Prints SUMMARY (unless -q) and writes it to METRICS_FILE (when set) for node_exporter.
-inline void report_run(const Site& site, const RunSummary& summary, bool json, const RunStart& start,
+// Prints SUMMARY (unless -q) and writes it to METRICS_FILE (when set) for node_exporter, with,
+// on a secondary, the site's lag histogram of what the command brings about: a sync, copies
+// synced; a verify, copies verified.
+inline void report_run(Site& site, const RunSummary& summary, bool json, const RunStart& start,
                        const std::filesystem::path& metrics_file) {
     if (!quiet_output())
         std::cout << format_run_summary(summary, json) << "\n";
-    if (!metrics_file.empty())
-        write_file_atomically(metrics_file, format_run_metrics(summary, site.config().site_name, start.unix_time()));
+    if (!metrics_file.empty()) {
+        std::string stage = std::string(summary.command) == "sync" ? "synced" : "verified";
+        write_file_atomically(metrics_file, format_run_metrics(summary, site.config().site_name, start.unix_time()) +
+                                                lag_histograms_text(site, summary.command, {stage}));
+    }
 }
 
 }  // namespace geo_ssf::cli

@@ -36,10 +36,11 @@ Runner define_status(CLI::App& app) {
     auto options = std::make_shared<StatusOptions>();
     app.description("Print GitLab's status fields for each replicable: on a primary the records and their "
                     "checksums, on a secondary the registry's sync and verification counts with percentages, the "
-                    "primary's records with no registry row yet, the last event processed, and the replication lag "
-                    "of the main database when it is a standby. Each type is "
-                    "counted within status.timeout; a type that is not is shown as unknown and the exit status "
-                    "is 1.");
+                    "records that wait for a sync and how long the oldest has waited, the primary's records with "
+                    "no registry row yet, the last event processed, and the replication lag of the main database "
+                    "when it is a standby. Each type is counted within status.timeout; a count that is not, or "
+                    "that needs the primary's database while it cannot be reached, is shown as unknown. Exit "
+                    "status 1 when a count is unknown or some records failed.");
     app.add_option("replicable", options->replicables,
                    "Only these types (default: every type with verification enabled on a primary, with "
                    "replication enabled on a secondary)");
@@ -55,11 +56,15 @@ Runner define_status(CLI::App& app) {
   geo-ssf status cool_widget --format json | jq '.replicables[0]'
   geo-ssf status --format prometheus
   geo-ssf -v status --recount      # after geo-ssf check finds tallies that disagree with their rows
-  * * * * *  geo-ssf -q status --format prometheus --output /var/lib/prometheus/node-exporter/geo-ssf.prom)");
+  * * * * *  geo-ssf -q status --format prometheus --output /var/lib/geo-ssf/metrics/geo-ssf.prom)");
 
     return [options](Invocation& invocation) {
         auto types = select_status_types(invocation.config(), options->replicables);
-        invocation.site->open_databases();  // at once, before their migrations are checked
+        try {
+            invocation.site->open_databases();  // at once, before their migrations are checked
+        } catch (const DatabaseError&) {
+            // Connected to again below: a secondary counts its registries without the primary's database.
+        }
         Site& site = invocation.required_site();
         if (options->recount)
             recount_tallies(site, types);
@@ -69,7 +74,10 @@ Runner define_status(CLI::App& app) {
                 spdlog::warn("{}: counts unknown: {}", t.replicable->name, t.reason);
             else if (t.outcome == TypeOutcome::partial)
                 spdlog::warn("{}: some counts unknown: {}", t.replicable->name, t.reason);
-        if (!status.events_known)
+        if (!status.main_unavailable.empty())
+            spdlog::warn("the primary's database is unavailable, so what needs it is unknown: {}",
+                         status.main_unavailable);
+        else if (!status.events_known)
             spdlog::warn("event log position unknown: {}", status.events_reason);
 
         std::string text;
@@ -84,7 +92,7 @@ Runner define_status(CLI::App& app) {
             write_file_atomically(*options->output, text);
         else
             std::cout << text;
-        return status.complete() ? ExitStatus::ok : ExitStatus::records_failed;
+        return status.complete() && !status.records_failed() ? ExitStatus::ok : ExitStatus::records_failed;
     };
 }
 

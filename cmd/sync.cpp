@@ -45,7 +45,7 @@ Runner define_sync(CLI::App& app) {
   geo-ssf sync
   geo-ssf sync cool_widget --jobs 8 --max-runtime 55s
   * * * * *  geo-ssf sync --max-runtime 55s --format json >>/var/log/geo-ssf/sync.log
-  * * * * *  geo-ssf -q sync --max-runtime 55s --metrics-file /var/lib/prometheus/node-exporter/geo-ssf-sync.prom)");
+  * * * * *  geo-ssf -q sync --max-runtime 55s --metrics-file /var/lib/geo-ssf/metrics/geo-ssf-sync.prom)");
 
     return [options](Invocation& invocation) {
         RunLimits limits = options->limits.resolve(invocation.config().sync);

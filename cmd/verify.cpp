@@ -40,7 +40,7 @@ Runner define_verify(CLI::App& app) {
   geo-ssf verify
   geo-ssf verify cool_widget --jobs 4 --max-runtime 55s
   * * * * *  geo-ssf verify --max-runtime 55s --format json >>/var/log/geo-ssf/verify.log
-  * * * * *  geo-ssf -q verify --max-runtime 55s --metrics-file /var/lib/prometheus/node-exporter/geo-ssf-verify.prom)");
+  * * * * *  geo-ssf -q verify --max-runtime 55s --metrics-file /var/lib/geo-ssf/metrics/geo-ssf-verify.prom)");
 
     return [options](Invocation& invocation) {
         RunLimits limits = options->limits.resolve(invocation.config().verification);

@@ -50,6 +50,7 @@ root="$work/root"
 dpkg -x "$deb" "$root"
 for file in usr/bin/geo-ssf usr/share/geo-ssf/templates usr/share/geo-ssf/migrations/main \
     usr/share/man/man1/geo-ssf.1.gz usr/share/man/man1/geo-ssf-sync.1.gz \
+    lib/systemd/system/geo-ssf-follow.service \
     lib/systemd/system/geo-ssf-sync.service lib/systemd/system/geo-ssf-sync.timer \
     usr/share/geo-ssf/contrib/prometheus/geo-ssf-alerts.yml \
     usr/share/geo-ssf/contrib/grafana/geo-ssf-dashboard.json usr/share/geo-ssf/contrib/cron/geo-ssf; do

@@ -4,7 +4,8 @@
 set -eu
 work=$1
 cd "$work"
-geo_ssf() { "$GEO_SSF_BIN" "$@"; }
+# Each command is printed as a user would type it: geo-ssf is found on PATH.
+PATH="$(dirname "$GEO_SSF_BIN"):$PATH"
 step() { printf '\n== %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 sql() { printf '$ psql %s -c "%s"\n' "$1" "$2"; psql -X -q -d "$1" -c "$2"; }
@@ -26,12 +27,12 @@ run cat primary/geo-ssf.yml
 
 step "The application's model table, then a replicable type over it (generate reads the table)"
 sql app "CREATE TABLE cool_widgets (id bigserial PRIMARY KEY, name text NOT NULL)"
-run geo_ssf -c primary/geo-ssf.yml generate replicable CoolWidget
+run geo-ssf -c primary/geo-ssf.yml generate replicable CoolWidget
 run cat primary/replicables/cool_widget.yml
 
 step "geo-ssf's migrations"
-run geo_ssf -c primary/geo-ssf.yml migrate
-run geo_ssf -c primary/geo-ssf.yml check
+run geo-ssf -c primary/geo-ssf.yml migrate
+run geo-ssf -c primary/geo-ssf.yml check
 
 step "Three records, each with a repository"
 for i in 1 2 3; do
@@ -43,19 +44,19 @@ for i in 1 2 3; do
     git -C "checkout-$i" push -q origin HEAD
 done
 sql app "INSERT INTO cool_widgets (id, name) VALUES (1, 'one'), (2, 'two'), (3, 'three')"
-run geo_ssf -c primary/geo-ssf.yml event cool_widget created 1 2 3
+run geo-ssf -c primary/geo-ssf.yml event cool_widget created 1 2 3
 
 step "Checksum every repository and record the results"
-run geo_ssf -c primary/geo-ssf.yml verify
-run geo_ssf checksum primary/repositories/cool_widgets/1.git primary/repositories/cool_widgets/2.git primary/repositories/cool_widgets/3.git
+run geo-ssf -c primary/geo-ssf.yml verify
+run geo-ssf checksum primary/repositories/cool_widgets/1.git primary/repositories/cool_widgets/2.git primary/repositories/cool_widgets/3.git
 sql app "SELECT cool_widget_id, verification_state, encode(verification_checksum, 'hex') AS checksum FROM cool_widget_states ORDER BY 1"
 
 step "A push to widget 2: the hook publishes 'updated', the next verify re-checksums it"
 echo "more" >> checkout-2/README
 git -C checkout-2 commit -q -am "more"
 git -C checkout-2 push -q origin HEAD
-run geo_ssf -c primary/geo-ssf.yml event cool_widget updated 2
-run geo_ssf -c primary/geo-ssf.yml verify
+run geo-ssf -c primary/geo-ssf.yml event cool_widget updated 2
+run geo-ssf -c primary/geo-ssf.yml verify
 sql app "SELECT id, event_name, payload FROM geo_events ORDER BY id"
 
 step "A secondary site: its own tracking database and storage, reading the primary's main database"
@@ -74,31 +75,31 @@ replicables: ../primary/replicables   # the same type definitions and migrations
 migrations: ../primary/migrations
 YAML
 run cat secondary/geo-ssf.yml
-run geo_ssf -c secondary/geo-ssf.yml migrate
-run geo_ssf -c secondary/geo-ssf.yml check
+run geo-ssf -c secondary/geo-ssf.yml migrate
+run geo-ssf -c secondary/geo-ssf.yml check
 
 step "The secondary mirrors every repository, then proves each copy against the primary's checksum"
-run geo_ssf -c secondary/geo-ssf.yml sync
-run geo_ssf -c secondary/geo-ssf.yml verify
+run geo-ssf -c secondary/geo-ssf.yml sync
+run geo-ssf -c secondary/geo-ssf.yml verify
 sql app_geo "SELECT cool_widget_id, state, verification_state, encode(verification_checksum, 'hex') AS checksum FROM cool_widget_registry ORDER BY 1"
 
 step "Another push on the primary reaches the secondary through the event log"
 echo "even more" >> checkout-3/README
 git -C checkout-3 commit -q -am "even more"
 git -C checkout-3 push -q origin HEAD
-run geo_ssf -c primary/geo-ssf.yml event cool_widget updated 3
-run geo_ssf -c primary/geo-ssf.yml verify
-run geo_ssf -c secondary/geo-ssf.yml sync
-run geo_ssf -c secondary/geo-ssf.yml verify
+run geo-ssf -c primary/geo-ssf.yml event cool_widget updated 3
+run geo-ssf -c primary/geo-ssf.yml verify
+run geo-ssf -c secondary/geo-ssf.yml sync
+run geo-ssf -c secondary/geo-ssf.yml verify
 run git -C secondary/repositories/cool_widgets/3.git log --oneline
 
 step "What an admin and a monitoring system see"
-run geo_ssf -c primary/geo-ssf.yml status
-run geo_ssf -c secondary/geo-ssf.yml status
-run geo_ssf -c secondary/geo-ssf.yml status --format prometheus --output secondary/geo-ssf.prom
+run geo-ssf -c primary/geo-ssf.yml status
+run geo-ssf -c secondary/geo-ssf.yml status
+run geo-ssf -c secondary/geo-ssf.yml status --format prometheus --output secondary/geo-ssf.prom
 run cat secondary/geo-ssf.prom
-run geo_ssf -c secondary/geo-ssf.yml list cool_widget --verification-state succeeded
-run geo_ssf -c secondary/geo-ssf.yml show cool_widget 3
+run geo-ssf -c secondary/geo-ssf.yml list cool_widget --verification-state succeeded
+run geo-ssf -c secondary/geo-ssf.yml show cool_widget 3
 
 step "Done: every copy on the secondary matches the primary"
 test "$(psql -X -Atc 'SELECT count(*) FROM cool_widget_registry WHERE state = 2 AND verification_state = 2' app_geo)" = 3

@@ -69,4 +69,43 @@ std::string format_duration(std::chrono::seconds value) {
     return out;
 }
 
+std::optional<std::chrono::milliseconds> parse_interval(std::string_view text) {
+    // Each "<number>ms" part is taken out; what is left is a parse_duration text, or nothing.
+    long long milliseconds = 0;
+    std::string rest;
+    size_t i = 0;
+    while (i < text.size()) {
+        size_t start = i;
+        while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])))
+            ++i;
+        if (i == start || i - start > 9)
+            return std::nullopt;
+        if (text.substr(i, 2) == "ms") {
+            milliseconds += std::stoll(std::string(text.substr(start, i - start)));
+            i += 2;
+            continue;
+        }
+        if (i < text.size())
+            ++i;  // the unit, checked by parse_duration
+        rest += text.substr(start, i - start);
+    }
+    if (!rest.empty()) {
+        auto seconds = parse_duration(rest);
+        if (!seconds)
+            return std::nullopt;
+        milliseconds += seconds->count() * 1000;
+    }
+    if (milliseconds <= 0)
+        return std::nullopt;
+    return std::chrono::milliseconds(milliseconds);
+}
+
+std::string format_interval(std::chrono::milliseconds value) {
+    long long ms = value.count();
+    std::string out = ms >= 1000 ? format_duration(std::chrono::seconds(ms / 1000)) : "";
+    if (ms % 1000 != 0 || out.empty())
+        out += std::to_string(ms % 1000) + "ms";
+    return out;
+}
+
 }  // namespace geo_ssf

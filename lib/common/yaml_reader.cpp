@@ -155,6 +155,16 @@ std::optional<std::chrono::seconds> YamlReader::duration(const char* key) const 
     return value;
 }
 
+std::optional<std::chrono::milliseconds> YamlReader::interval(const char* key) const {
+    auto text = string(key);
+    if (!text)
+        return std::nullopt;
+    auto value = parse_interval(*text);
+    if (!value)
+        fail(key, "expected a duration such as 500ms, 2s or 1m, got \"" + *text + "\"");
+    return value;
+}
+
 YamlReader YamlReader::mapping(const char* key) const {
     const YAML::Node value = m_node[key];
     if (value && !value.IsNull() && !value.IsMap())

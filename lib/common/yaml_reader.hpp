@@ -27,6 +27,8 @@ public:
     std::optional<bool> boolean(const char* key) const;
     std::optional<long long> integer(const char* key, long long min, long long max) const;
     std::optional<std::chrono::seconds> duration(const char* key) const;
+    // A duration that may be shorter than a second, "500ms" (parse_interval).
+    std::optional<std::chrono::milliseconds> interval(const char* key) const;
     // A share written as a percentage, "10%", from 0 to 100 percent; returned as 0.1.
     std::optional<double> percentage(const char* key) const;
     // A nested mapping; absent keys give an empty mapping.

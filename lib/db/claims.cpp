@@ -351,6 +351,26 @@ std::vector<Claim> claim_records(pqxx::connection& db, const ClaimableWork& work
     return claimed;
 }
 
+std::vector<Claim> claim_due_records(pqxx::connection& db, const ClaimableWork& work, const Replicable& r,
+                                     const std::string& claim_time, const std::vector<long long>& ids) {
+    if (ids.empty())
+        return {};
+    ClaimedRows rows = work.rows(r);
+    pqxx::work tx(db);
+    std::vector<Candidate> candidates;
+    add_candidates(candidates,
+                   tx.exec_params("SELECT g." + rows.key + ", g." + state_column(work) + " FROM " + rows.table +
+                                      " g WHERE " +
+                                      applicable(work, r,
+                                                 "g." + rows.key + " = ANY($1::bigint[]) AND ((" + work.pending() +
+                                                     ") OR (" + work.failed_and_due() + "))") +
+                                      " FOR UPDATE SKIP LOCKED",
+                                  bigint_array(ids)));
+    auto claimed = stamp(tx, work, r, claim_time, exclude_busy(tx, work, r, std::move(candidates)));
+    tx.commit();
+    return claimed;
+}
+
 long long count_due(pqxx::connection& db, const ClaimableWork& work, const Replicable& r) {
     pqxx::read_transaction tx(db);
     return tx.exec1("SELECT count(*) FROM " + work.rows(r).table + " g WHERE " +

@@ -101,6 +101,10 @@ std::vector<Claim> claim_due(pqxx::connection& db, const ClaimableWork& work, co
 // Claims the rows of IDS the work applies to, whatever their state but started (a live run's).
 std::vector<Claim> claim_records(pqxx::connection& db, const ClaimableWork& work, const Replicable& r,
                                  const std::string& claim_time, const std::vector<long long>& ids);
+// Claims the rows of IDS that claim_due could claim (pending, or failed and due), whatever
+// their order: what the follow mode claims for the records an event names.
+std::vector<Claim> claim_due_records(pqxx::connection& db, const ClaimableWork& work, const Replicable& r,
+                                     const std::string& claim_time, const std::vector<long long>& ids);
 // How many rows claim_due would claim with no limit (for a progress line; partial indexes keep
 // it to the due rows).
 long long count_due(pqxx::connection& db, const ClaimableWork& work, const Replicable& r);

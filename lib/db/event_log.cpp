@@ -1,6 +1,11 @@
 #include "db/event_log.hpp"
 
+#include "db/model_table.hpp"
 #include "db/standby.hpp"
+#include "site/database.hpp"
+
+#include <string>
+#include <utility>
 
 namespace geo_ssf {
 
@@ -30,21 +35,85 @@ long long append_events(pqxx::transaction_base& tx, const std::string& replicabl
         .affected_rows();
 }
 
-std::vector<Event> read_events(pqxx::transaction_base& tx, long long after, int limit) {
+namespace {
+
+std::vector<Event> read_event_rows(const pqxx::result& rows) {
     std::vector<Event> events;
-    for (const auto& row : tx.exec_params("SELECT id, replicable_name, event_name, CASE WHEN octet_length(payload::text)"
-                                          " <= $3 THEN payload::text END, octet_length(payload::text), coalesce(created_at < " +
-                                              primary_now_sql() + " - interval '10 minutes', false)"
-                                              " FROM geo_events WHERE id > $1 ORDER BY id LIMIT $2",
-                                          after, limit, k_max_event_payload_bytes))
+    events.reserve(rows.size());
+    for (const auto& row : rows)
         events.push_back({row[0].as<long long>(), row[1].as<std::string>(), row[2].as<std::string>(),
                           row[3].is_null() ? std::string() : row[3].as<std::string>(), row[4].as<long long>(),
-                          row[5].as<bool>()});
+                          row[5].as<bool>(), row[6].as<std::string>()});
     return events;
+}
+
+// The payload is read only when it is at most k_max_event_payload_bytes long.
+std::string event_columns_sql() {
+    return "id, replicable_name, event_name, CASE WHEN octet_length(payload::text) <= " +
+           std::to_string(k_max_event_payload_bytes) + " THEN payload::text END, octet_length(payload::text)," +
+           " coalesce(created_at < " + primary_now_sql() + " - interval '10 minutes', false), created_at::text";
+}
+
+}  // namespace
+
+std::vector<Event> read_events(pqxx::transaction_base& tx, long long after, int limit) {
+    return read_event_rows(tx.exec_params(
+        "SELECT " + event_columns_sql() + " FROM geo_events WHERE id > $1 ORDER BY id LIMIT $2", after, limit));
+}
+
+std::vector<Event> read_events_or_missed(pqxx::transaction_base& tx, long long after,
+                                         const std::vector<long long>& missed, int limit) {
+    return read_event_rows(tx.exec_params("SELECT " + event_columns_sql() +
+                                              " FROM geo_events WHERE id > $1 OR id = ANY($2::bigint[])"
+                                              " ORDER BY id LIMIT $3",
+                                          after, bigint_array(missed), limit));
 }
 
 long long newest_event_id(pqxx::transaction_base& tx) {
     return tx.exec1("SELECT coalesce(max(id), 0) FROM geo_events")[0].as<long long>();
+}
+
+EventsAfter events_after(pqxx::transaction_base& tx, long long after) {
+    auto row = tx.exec_params1("SELECT count(*), coalesce(max(id), 0) FROM"
+                               " (SELECT id FROM geo_events WHERE id > $1 ORDER BY id LIMIT 10000) e",
+                               after);
+    return {row[0].as<long long>(), row[1].as<long long>()};
+}
+
+const char* const k_event_channel = "geo_ssf_events";
+
+class EventNotifications::Receiver : public pqxx::notification_receiver {
+public:
+    explicit Receiver(pqxx::connection& connection) : pqxx::notification_receiver(connection, k_event_channel) {}
+    void operator()(const std::string&, int) override { m_notified = true; }
+    bool take() { return std::exchange(m_notified, false); }
+
+private:
+    bool m_notified = false;
+};
+
+EventNotifications::EventNotifications(const std::string& conninfo) {
+    // Not the read-only session of a secondary's main database: LISTEN is refused in a read-only
+    // transaction, though it writes nothing.
+    m_connection = connect_database(conninfo, "main", Access::read_write);
+    m_receiver = std::make_unique<Receiver>(*m_connection);  // LISTEN geo_ssf_events
+}
+
+EventNotifications::~EventNotifications() {
+    try {
+        m_receiver.reset();  // UNLISTEN, while the connection is there
+    } catch (...) {
+        // The connection is gone, and the LISTEN with it.
+    }
+}
+
+int EventNotifications::socket() const { return m_connection->sock(); }
+
+bool EventNotifications::take() {
+    m_connection->get_notifs();
+    if (!m_connection->is_open())
+        throw pqxx::broken_connection("the connection that listens for new events is closed");
+    return m_receiver->take();
 }
 
 namespace {

@@ -1,5 +1,6 @@
 #include "db/record_rows.hpp"
 
+#include "db/sync_times.hpp"
 #include "db/transitions.hpp"
 
 namespace geo_ssf {
@@ -18,10 +19,12 @@ std::string timestamp_sql(const std::string& column) {
     return "to_json(" + column + ") #>> '{}', extract(epoch FROM " + column + " - now())::float8";
 }
 
-// Seconds until the retry of a failed STATE_COLUMN at RETRY_COLUMN (0 when due); NULL unless failed.
+// Seconds until the retry of a failed STATE_COLUMN at RETRY_COLUMN (0 when due), and that time
+// (now when unset); NULL unless failed.
 std::string retry_sql(const std::string& state_column, const std::string& retry_column) {
-    return "CASE WHEN " + state_column + " = " + sql::value(VerificationState::failed) +
-           " THEN coalesce(extract(epoch FROM " + retry_column + " - now())::float8, 0) END";
+    std::string failed = "CASE WHEN " + state_column + " = " + sql::value(VerificationState::failed) + " THEN ";
+    return failed + "coalesce(extract(epoch FROM " + retry_column + " - now())::float8, 0) END, " + failed +
+           "to_json(coalesce(" + retry_column + ", now())) #>> '{}' END";
 }
 static_assert(static_cast<int>(SyncState::failed) == static_cast<int>(VerificationState::failed));
 
@@ -69,21 +72,21 @@ std::optional<TableRow> read_table_row(pqxx::transaction_base& tx, const std::st
 
 std::vector<ListedRow> read_listed_rows(pqxx::transaction_base& tx, const Replicable& r, bool registry,
                                         const RowFilter& filter, long long after, int limit) {
-    std::string where = r.foreign_key + " > $1";
+    std::string where = "g." + r.foreign_key + " > $1";
     if (filter.sync_state)
-        where += " AND state = " + sql::value(*filter.sync_state);
+        where += " AND g.state = " + sql::value(*filter.sync_state);
     if (filter.verification_state)
-        where += " AND verification_state = " + sql::value(*filter.verification_state);
+        where += " AND g.verification_state = " + sql::value(*filter.verification_state);
     if (filter.missing_on_primary)
-        where += " AND missing_on_primary";
-    std::string sql = "SELECT " + r.foreign_key + ", verification_state, " + timestamp_sql("verified_at") +
-                      ", verification_retry_count, verification_failure, " +
-                      retry_sql("verification_state", "verification_retry_at");
+        where += " AND g.missing_on_primary";
+    std::string sql = "SELECT g." + r.foreign_key + ", g.verification_state, " + timestamp_sql("g.verified_at") +
+                      ", g.verification_retry_count, g.verification_failure, " +
+                      retry_sql("g.verification_state", "g.verification_retry_at");
     if (registry)
-        sql += ", state, " + timestamp_sql("last_synced_at") + ", retry_count, last_sync_failure, " +
-               retry_sql("state", "retry_at") + ", missing_on_primary";
-    sql += " FROM " + (registry ? r.registry_table : r.states_table) + " WHERE " + where + " ORDER BY " +
-           r.foreign_key + " LIMIT $2";
+        sql += ", g.state, " + timestamp_sql(last_success_sql("g")) + ", g.retry_count, g.last_sync_failure, " +
+               retry_sql("g.state", "g.retry_at") + ", g.missing_on_primary, to_json(g.last_synced_at) #>> '{}'";
+    sql += " FROM " + (registry ? r.registry_table + " g " + sync_times_join(r, "g") : r.states_table + " g") +
+           " WHERE " + where + " ORDER BY g." + r.foreign_key + " LIMIT $2";
     std::vector<ListedRow> out;
     for (const auto& row : tx.exec_params(sql, after, limit)) {
         ListedRow rec;
@@ -94,14 +97,17 @@ std::vector<ListedRow> read_listed_rows(pqxx::transaction_base& tx, const Replic
         rec.verification_retry_count = row[4].is_null() ? 0 : row[4].as<int>();
         rec.verification_failure = optional_text(row[5]);
         rec.verification_retry_seconds = optional_number(row[6]);
+        rec.verification_retry_at = optional_text(row[7]);
         if (registry) {
-            rec.sync_state = static_cast<SyncState>(row[7].as<int>());
-            rec.last_synced_at = optional_text(row[8]);
-            rec.last_synced_seconds = optional_number(row[9]);
-            rec.retry_count = row[10].is_null() ? 0 : row[10].as<int>();
-            rec.last_sync_failure = optional_text(row[11]);
-            rec.sync_retry_seconds = optional_number(row[12]);
-            rec.missing_on_primary = row[13].as<bool>();
+            rec.sync_state = static_cast<SyncState>(row[8].as<int>());
+            rec.synced_at = optional_text(row[9]);
+            rec.synced_seconds = optional_number(row[10]);
+            rec.retry_count = row[11].is_null() ? 0 : row[11].as<int>();
+            rec.last_sync_failure = optional_text(row[12]);
+            rec.sync_retry_seconds = optional_number(row[13]);
+            rec.sync_retry_at = optional_text(row[14]);
+            rec.missing_on_primary = row[15].as<bool>();
+            rec.sync_claimed_at = optional_text(row[16]);
         }
         out.push_back(std::move(rec));
     }

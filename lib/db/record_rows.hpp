@@ -48,12 +48,15 @@ struct ListedRow {
     long long id = 0;
     std::optional<SyncState> sync_state;  // registry
     VerificationState verification_state = VerificationState::pending;
-    std::optional<std::string> last_synced_at;  // registry, ISO 8601
-    std::optional<double> last_synced_seconds;  // from now, negative in the past
+    std::optional<std::string> synced_at;  // registry: when its last sync succeeded (sync_times.hpp), ISO 8601
+    std::optional<double> synced_seconds;  // from now, negative in the past
+    std::optional<std::string> sync_claimed_at;  // registry: GitLab's last_synced_at, when a sync last began
     std::optional<std::string> verified_at;
     std::optional<double> verified_seconds;
     std::optional<double> sync_retry_seconds;          // when sync failed: until the next retry (0: due)
+    std::optional<std::string> sync_retry_at;          // the same as a time, ISO 8601 (now when unset: due)
     std::optional<double> verification_retry_seconds;  // when verification failed
+    std::optional<std::string> verification_retry_at;
     int retry_count = 0;
     int verification_retry_count = 0;
     std::optional<std::string> last_sync_failure;

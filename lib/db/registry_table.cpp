@@ -5,6 +5,7 @@
 #include "db/deep_checks.hpp"
 #include "db/housekeeping_table.hpp"
 #include "db/model_table.hpp"
+#include "db/replication_lags.hpp"
 #include "db/transitions.hpp"
 
 #include <nlohmann/json.hpp>
@@ -84,9 +85,13 @@ long long delete_rows(pqxx::transaction_base& tx, const Replicable& r, const std
                    r.registry_table, bigint_array(ids));
     deep_checks::delete_rows(tx, r, ids);
     housekeeping_table::delete_rows(tx, r, ids);
-    return tx.exec_params("DELETE FROM " + r.registry_table + " WHERE " + r.foreign_key + " = ANY($1::bigint[])",
-                          bigint_array(ids))
-        .affected_rows();
+    long long deleted = tx.exec_params("DELETE FROM " + r.registry_table + " WHERE " + r.foreign_key +
+                                           " = ANY($1::bigint[])",
+                                       bigint_array(ids))
+                            .affected_rows();
+    // After the registry rows, whose locks a run recording them takes first.
+    replication_lags::forget(tx, r, ids);
+    return deleted;
 }
 
 long long count_counted_for_removal(pqxx::transaction_base& tx, const Replicable& r,
@@ -134,16 +139,16 @@ long long record_sync_outcomes(pqxx::connection& geo, const Replicable& r, const
     }
     pqxx::work tx(geo);
     const ClaimableWork& work = k_registry_sync;
-    auto copies = record_claimed(tx, work, r, transition::sync_succeeded(true), verified, claim_time);
-    auto unverified_copies = record_claimed(tx, work, r, transition::sync_succeeded(false), unverified, claim_time);
-    copies.insert(copies.end(), unverified_copies.begin(), unverified_copies.end());
-    long long recorded = static_cast<long long>(copies.size());
+    auto synced_ids = record_claimed(tx, work, r, transition::sync_succeeded(true), verified, claim_time);
+    auto unverified_ids = record_claimed(tx, work, r, transition::sync_succeeded(false), unverified, claim_time);
+    synced_ids.insert(synced_ids.end(), unverified_ids.begin(), unverified_ids.end());
+    long long recorded = static_cast<long long>(synced_ids.size());
     recorded += static_cast<long long>(record_claimed(tx, work, r, transition::sync_failed(), failed, claim_time).size());
     // The copies fetched into: their housekeeping is due, and their objects are to be checked.
     std::vector<long long> fetched, cloned;
     for (const auto& [id, o] : outcomes) {
         if (o.state != SyncState::synced || o.missing_on_primary ||
-            std::find(copies.begin(), copies.end(), id) == copies.end())
+            std::find(synced_ids.begin(), synced_ids.end(), id) == synced_ids.end())
             continue;
         fetched.push_back(id);
         if (o.cloned)
@@ -156,6 +161,7 @@ long long record_sync_outcomes(pqxx::connection& geo, const Replicable& r, const
         housekeeping_table::request(tx, r, fetched, cloned);
     record_where(tx, work, r, transition::sync_succeeded_while_pending(), synced,
                  "g.state = " + sql::value(SyncState::pending) + " AND g.last_synced_at = $2::timestamptz", claim_time);
+    replication_lags::note_synced(tx, r, synced_ids);
     tx.commit();
     return recorded;
 }
@@ -188,7 +194,7 @@ long long record_verification_outcomes(
     if (outcomes.empty())
         return 0;
     nlohmann::json disabled = nlohmann::json::array(), succeeded = nlohmann::json::array(),
-                   failed = nlohmann::json::array();
+                   failed = nlohmann::json::array(), failed_without_resync = nlohmann::json::array();
     for (const auto& [id, o] : outcomes) {
         nlohmann::json row = {{parameter_name(P::id), id},
                               {parameter_name(P::checksum), json_or_null(o.checksum)},
@@ -204,20 +210,25 @@ long long record_verification_outcomes(
             disabled.push_back(std::move(row));
         else if (o.state == VerificationState::succeeded)
             succeeded.push_back(std::move(row));
-        else
+        else if (o.resync)
             failed.push_back(std::move(row));
+        else
+            failed_without_resync.push_back(std::move(row));
     }
     const ClaimableWork& work = k_registry_verification;
     pqxx::work tx(geo);
     long long recorded = 0;
     recorded += static_cast<long long>(
         record_claimed(tx, work, r, transition::verification_disabled(), disabled, claim_time).size());
-    recorded += static_cast<long long>(
-        record_claimed(tx, work, r, transition::verification_succeeded(VerificationTable::registry), succeeded,
-                       claim_time)
-            .size());
+    auto verified_ids = record_claimed(tx, work, r, transition::verification_succeeded(VerificationTable::registry),
+                                       succeeded, claim_time);
+    recorded += static_cast<long long>(verified_ids.size());
     recorded += static_cast<long long>(
         record_claimed(tx, work, r, transition::registry_verification_failed(), failed, claim_time).size());
+    recorded += static_cast<long long>(record_claimed(tx, work, r,
+                                                      transition::registry_verification_failed_without_resync(),
+                                                      failed_without_resync, claim_time)
+                                           .size());
     record_where(tx, work, r, transition::verification_succeeded_while_restarted(VerificationTable::registry),
                  succeeded, sql::verification_restarted(2), claim_time);
     record_ref_differences(tx, r, outcomes);
@@ -227,6 +238,7 @@ long long record_verification_outcomes(
         if (o.state == VerificationState::succeeded)
             proven.push_back(id);
     deep_checks::create_rows(tx, r, proven);
+    replication_lags::note_verified(tx, r, verified_ids);
     tx.commit();
     return recorded;
 }

@@ -14,4 +14,6 @@ std::string standby_state_sql() {
            primary_now_sql() + "))::float8 END";
 }
 
+bool in_recovery(pqxx::transaction_base& tx) { return tx.exec1("SELECT pg_is_in_recovery()")[0].as<bool>(); }
+
 }  // namespace geo_ssf

@@ -2,6 +2,8 @@
 // primary as it was when the standby's last replayed transaction committed.
 #pragma once
 
+#include <pqxx/pqxx>
+
 #include <string>
 
 namespace geo_ssf {
@@ -16,5 +18,8 @@ std::string primary_now_sql();
 // lag in seconds as GitLab reports it (0 when it has replayed all it received, else the time
 // since the last transaction it replayed committed; NULL on a primary or before any replay).
 std::string standby_state_sql();
+
+// Whether the database TX reads is a standby (in recovery).
+bool in_recovery(pqxx::transaction_base& tx);
 
 }  // namespace geo_ssf

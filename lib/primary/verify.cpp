@@ -47,7 +47,10 @@ public:
         const VerificationOutcome& o = m_outcomes[i];
         if (o.state == VerificationState::succeeded)
             return {m_claims[i].id, RecordResult::Kind::succeeded, o.checksum.value_or("")};
-        return {m_claims[i].id, RecordResult::Kind::failed, o.failure.value_or("")};
+        RecordResult failed{m_claims[i].id, RecordResult::Kind::failed, o.failure.value_or("")};
+        if (auto path = m_paths.paths.find(m_claims[i].id); path != m_paths.paths.end())
+            failed.concerns = "repository " + (m_site.config().storage_root / path->second).string();
+        return failed;
     }
 
 private:
@@ -119,6 +122,12 @@ VerifyRun verify(Site& site, const std::vector<std::string>& types, const RunLim
     run.types = run_types(kind, selected, limits, started);
     run.deep_checks = deep_check(site, selected, limits, started);
     return run;
+}
+
+std::vector<long long> verify_due_records(Site& site, const Replicable& r, const std::vector<long long>& ids,
+                                          const RunLimits& limits, TypeTotals& totals) {
+    PrimaryVerification kind(site, 0);
+    return run_due_records(kind, r, ids, limits, totals);
 }
 
 std::vector<RecordResult> verify_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,

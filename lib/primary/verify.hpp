@@ -16,6 +16,11 @@ namespace geo_ssf::primary {
 // bounds. A record whose last deep check failed fails its verification with that check's reason.
 VerifyRun verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits);
 
+// Checksums at once those of the records IDS of R whose verification is due (follow: records
+// events name) and records the results. Returns the ids verified; adds what it did to TOTALS.
+std::vector<long long> verify_due_records(Site& site, const Replicable& r, const std::vector<long long>& ids,
+                                          const RunLimits& limits, TypeTotals& totals);
+
 // Checksums the records IDS of REPLICABLE at once (reverify --now) and records the results.
 // IDs already started by another run, or out of scope, are reported as failed with that reason.
 std::vector<RecordResult> verify_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,

@@ -3,6 +3,7 @@
 #include "common/redact.hpp"
 #include "common/url.hpp"
 #include "repo/git_transport.hpp"
+#include "repo/primary_owner.hpp"
 
 #include <string_view>
 #include <utility>
@@ -55,7 +56,9 @@ void set_head(git_repository* repository, const std::optional<std::string>& bran
 
 std::unique_ptr<Fetcher> fetcher_for(const std::string& url, const TransportSettings& transport, long long max_refs) {
     if (auto git = git_program()) {
-        if (local_path_of(url) || url.starts_with("git://"))
+        if (local_path_of(url))
+            return git_program_fetcher(*git, trusted_owner_setup(transport), url, transport, max_refs);
+        if (url.starts_with("git://"))
             return git_program_fetcher(*git, {}, url, transport, max_refs);
         if (auto setup = git_transport(url, transport))
             return git_program_fetcher(*git, std::move(*setup), url, transport, max_refs);

@@ -12,9 +12,12 @@
 #include "report/status.hpp"
 #include "db/model_table.hpp"
 #include "db/tallies.hpp"
+#include "db/type_tables.hpp"
+#include "secondary/undefined_types.hpp"
 #include "repo/git.hpp"
 #include "repo/git_program.hpp"
 #include "repo/mirror.hpp"
+#include "repo/primary_owner.hpp"
 #include "repo/remote_session.hpp"
 
 #include <fcntl.h>
@@ -104,11 +107,22 @@ void check_git_program(Checker& checker, const Config& config) {
     checker.record(name, !(secondary && housekept), detail);
 }
 
-void check_storage_root(Checker& checker, const std::filesystem::path& root) {
-    const std::string name = "storage root present and writable";
+// A primary only reads its repositories: the root must be readable by this user. A secondary
+// writes its copies there: the root must be writable.
+void check_storage_root(Checker& checker, const std::filesystem::path& root, Role role) {
+    bool primary = role == Role::primary;
+    const std::string name = primary ? "storage root present and readable" : "storage root present and writable";
     std::error_code ec;
     if (!std::filesystem::is_directory(root, ec)) {
         checker.record(name, false, root.string() + " is not a folder");
+        return;
+    }
+    if (primary) {
+        std::filesystem::directory_iterator listing(root, ec);
+        if (ec)
+            checker.record(name, false, "cannot read " + root.string() + ": " + ec.message());
+        else
+            checker.record(name, true, root.string());
         return;
     }
     std::string probe = (root / ".geo-ssf-check-XXXXXX").string();
@@ -175,6 +189,21 @@ void check_model_tables(Checker& checker, const Config& config, pqxx::connection
     }
 }
 
+// A secondary defines every type its primary has: otherwise sync would skip their events.
+void check_types_defined(Checker& checker, const Config& config, pqxx::connection& connection) {
+    const std::string name = "every type of the primary defined here";
+    try {
+        pqxx::read_transaction tx(connection);
+        auto tables = tallied_states_tables(tx);
+        if (auto missing = secondary::undefined_types(config, tables))
+            checker.record(name, false, *missing);
+        else
+            checker.record(name, true, std::to_string(tables.size()) + " states table(s) on the primary");
+    } catch (const pqxx::failure& e) {
+        checker.record(name, false, describe_database_error(e));
+    }
+}
+
 void check_database(Checker& checker, const Config& config, DatabaseKind kind, const std::string& conninfo) {
     const std::string label = database_kind_name(kind);
     std::unique_ptr<pqxx::connection> connection;
@@ -211,6 +240,8 @@ void check_database(Checker& checker, const Config& config, DatabaseKind kind, c
 
     if (kind == DatabaseKind::main)
         check_model_tables(checker, config, *connection);
+    if (kind == DatabaseKind::main && config.role == Role::secondary)
+        check_types_defined(checker, config, *connection);
     // The tallies live beside the tables this role counts: the states tables on a primary,
     // the registry tables in the tracking database on a secondary.
     if (migrated && (kind == DatabaseKind::main) == (config.role == Role::primary))
@@ -218,12 +249,20 @@ void check_database(Checker& checker, const Config& config, DatabaseKind kind, c
 }
 
 
-// Connects to the primary as `git ls-remote` does, for one record of each replicated type:
-// whether it answers, whether it is who known_hosts or the CA says, whether it lets us in.
-// A file:// or plain-path primary is a folder: sync checks it is there.
+// Reads one record's repository of each replicated type from the primary, as sync does: over
+// the network as `git ls-remote` does (whether it answers, whether it is who known_hosts or the
+// CA says, whether it lets us in); from a file:// or plain-path primary, as this user (whether
+// another user's repository is trusted, storage.trust_primary_owner).
 void check_primary(Checker& checker, const Config& config) {
-    if (local_path_of(config.primary_url))
-        return;
+    if (auto folder = local_path_of(config.primary_url)) {
+        // sync refuses to run without it, as an unmounted share would fail every record.
+        std::error_code ec;
+        bool present = std::filesystem::is_directory(*folder, ec);
+        checker.record("primary's storage present", present,
+                       present ? folder->string() : folder->string() + " is not a folder; is the primary's storage mounted?");
+        if (!present)
+            return;
+    }
     std::unique_ptr<pqxx::connection> connection;
     try {
         connection = connect_database(config.main_database, "main", Access::read_only);
@@ -247,7 +286,13 @@ void check_primary(Checker& checker, const Config& config) {
         if (!path)
             continue;  // no record yet: nothing to fetch
         git::Library libgit2;
-        RemoteProbe probe = probe_remote(primary_repository_url(config.primary_url, *path), config.transport);
+        std::string url = primary_repository_url(config.primary_url, *path);
+        if (local_path_of(config.primary_url)) {
+            LocalPrimaryProbe probe = probe_local_primary(url, config.transport);
+            checker.record("primary readable for " + r.name, probe.readable, probe.detail);
+            continue;
+        }
+        RemoteProbe probe = probe_remote(url, config.transport);
         checker.record("primary reachable for " + r.name, probe.reachable, probe.detail);
         checker.record("primary's identity for " + r.name, probe.identity_ok, probe.identity);
         checker.record("primary's authentication for " + r.name, probe.authentication_ok, probe.authentication);
@@ -279,7 +324,7 @@ std::vector<CheckResult> check_site(const std::optional<std::filesystem::path>& 
     check_database(checker, config, DatabaseKind::main, config.main_database);
     if (config.role == Role::secondary)
         check_database(checker, config, DatabaseKind::geo, *config.geo_database);
-    check_storage_root(checker, config.storage_root);
+    check_storage_root(checker, config.storage_root, config.role);
     check_git_program(checker, config);
     if (config.role == Role::secondary) {
         check_quarantine(checker, config);

@@ -83,8 +83,11 @@ RecordPage list_records(Site& site, const std::string& replicable, const ListQue
         rec.id = row.id;
         rec.sync_state = row.sync_state;
         rec.verification_state = row.verification_state;
-        rec.last_synced_at = std::move(row.last_synced_at);
-        rec.last_synced_seconds = row.last_synced_seconds;
+        rec.synced_at = std::move(row.synced_at);
+        rec.synced_seconds = row.synced_seconds;
+        rec.sync_claimed_at = std::move(row.sync_claimed_at);
+        rec.sync_retry_at = std::move(row.sync_retry_at);
+        rec.verification_retry_at = std::move(row.verification_retry_at);
         rec.verified_at = std::move(row.verified_at);
         rec.verified_seconds = row.verified_seconds;
         if (row.sync_retry_seconds)
@@ -109,7 +112,8 @@ std::string failure_column(const ListedRecord& rec, bool wide) {
     auto failure = rec.last_sync_failure ? rec.last_sync_failure : rec.verification_failure;
     if (!failure && rec.missing_on_primary)
         return "missing on the primary";
-    return wide ? failure.value_or("") : cut(failure);
+    // A terminal would take control characters in a stored text (a path, git's words) for commands.
+    return printable(wide ? failure.value_or("") : cut(failure), std::string::npos);
 }
 
 }  // namespace
@@ -121,7 +125,7 @@ std::string format_record_page_table(const RecordPage& page, bool secondary, boo
         std::string failure = failure_column(rec, wide);
         if (secondary)
             rows.push_back({std::to_string(rec.id), sync_state_name(*rec.sync_state),
-                            short_verification_name(rec.verification_state), when(rec.last_synced_seconds), retry,
+                            short_verification_name(rec.verification_state), when(rec.synced_seconds), retry,
                             failure});
         else
             rows.push_back({std::to_string(rec.id), short_verification_name(rec.verification_state),
@@ -144,16 +148,17 @@ std::string format_record_page_json(const RecordPage& page, bool secondary) {
         item["id"] = rec.id;
         if (secondary) {
             item["state"] = sync_state_name(*rec.sync_state);
-            item["last_synced_at"] = optional_json(rec.last_synced_at);
+            item["synced_at"] = optional_json(rec.synced_at);
+            item["sync_claimed_at"] = optional_json(rec.sync_claimed_at);
             item["retry_count"] = rec.retry_count;
-            item["next_sync_retry"] = optional_json(rec.next_sync_retry);
+            item["retry_at"] = optional_json(rec.sync_retry_at);
             item["last_sync_failure"] = optional_json(rec.last_sync_failure);
             item["missing_on_primary"] = rec.missing_on_primary;
         }
         item["verification_state"] = verification_state_name(rec.verification_state);
         item["verified_at"] = optional_json(rec.verified_at);
         item["verification_retry_count"] = rec.verification_retry_count;
-        item["next_verification_retry"] = optional_json(rec.next_verification_retry);
+        item["verification_retry_at"] = optional_json(rec.verification_retry_at);
         item["verification_failure"] = optional_json(rec.verification_failure);
         records.push_back(std::move(item));
     }
@@ -201,7 +206,7 @@ std::string format_quarantine_page_table(const QuarantinePage& page) {
         double purge_in = seconds_from(page.now, copy.removed_at + page.retention);
         rows.push_back({std::to_string(copy.id), relative_time_in_words(seconds_from(page.now, copy.removed_at)),
                         purge_in > 0 ? relative_time_in_words(purge_in) : "by the next sync", megabytes_text(copy.bytes),
-                        copy.path.string()});
+                        printable(copy.path.string(), std::string::npos)});
     }
     std::string out = format_table({"ID", "REMOVED", "PURGED", "SIZE", "PATH"}, rows);
     if (page.copies.empty())

@@ -31,12 +31,15 @@ struct ListedRecord {
     long long id = 0;
     std::optional<SyncState> sync_state;  // secondary
     VerificationState verification_state = VerificationState::pending;
-    std::optional<std::string> last_synced_at;  // secondary, ISO 8601
-    std::optional<double> last_synced_seconds;  // from now, negative in the past
+    std::optional<std::string> synced_at;        // secondary: when its last sync succeeded, ISO 8601
+    std::optional<double> synced_seconds;        // from now, negative in the past
+    std::optional<std::string> sync_claimed_at;  // secondary: when a sync last began (GitLab's last_synced_at)
     std::optional<std::string> verified_at;
     std::optional<double> verified_seconds;
     std::optional<std::string> next_sync_retry;          // "in 3 minutes", "due now"; when sync failed
+    std::optional<std::string> sync_retry_at;            // the same as a time, ISO 8601
     std::optional<std::string> next_verification_retry;  // when verification failed
+    std::optional<std::string> verification_retry_at;
     int retry_count = 0;
     int verification_retry_count = 0;
     std::optional<std::string> last_sync_failure;

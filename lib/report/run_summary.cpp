@@ -4,9 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <utility>
 
 namespace geo_ssf {
 
@@ -135,6 +137,71 @@ std::string format_run_metrics(const RunSummary& summary, const std::string& sit
                          [](const TypeTotals& t) { return format_number(t.seconds); });
     }
     return text;
+}
+
+std::string format_lag_histograms(const std::vector<replication_lags::LagHistogram>& histograms,
+                                  const std::string& site, const std::string& command) {
+    if (histograms.empty())
+        return "";
+    const std::string name = "geo_ssf_replication_lag_seconds";
+    std::string text = "# HELP " + name + " " +
+                       escape_help_text("How long after it was published on the primary each change was synced, and "
+                                        "verified, on this secondary") +
+                       "\n# TYPE " + name + " histogram\n";
+    for (const auto& h : histograms) {
+        std::string labels = "site=\"" + escape_label_value(site) + "\",command=\"" + escape_label_value(command) +
+                             "\",type=\"" + escape_label_value(h.replicable) + "\",stage=\"" + h.stage + "\"";
+        for (const auto& [bound, count] : h.buckets) {
+            char le[32] = "+Inf";
+            if (!std::isinf(bound))
+                std::snprintf(le, sizeof le, "%g", bound);
+            text += name + "_bucket{" + labels + ",le=\"" + le + "\"} " + std::to_string(count) + "\n";
+        }
+        text += name + "_sum{" + labels + "} " + format_number(h.sum) + "\n";
+        text += name + "_count{" + labels + "} " + std::to_string(h.count) + "\n";
+    }
+    return text;
+}
+
+std::string lag_histograms_text(Site& site, const std::string& command, const std::vector<std::string>& stages) {
+    if (site.is_primary())
+        return "";
+    std::vector<const Replicable*> types;
+    for (const auto& r : site.config().replicables)
+        if (r.replication_enabled)
+            types.push_back(&r);
+    return format_lag_histograms(replication_lags::read_lag_histograms(site.geo_database(), types, stages),
+                                 site.config().site_name, command);
+}
+
+std::string format_follow_metrics(Site& site, const FollowReport& report) {
+    const std::string& site_name = site.config().site_name;
+    std::string text;
+    if (report.last_pass_started)
+        text += format_run_metrics({"follow", "succeeded", report.last_pass, nullptr, report.last_pass_seconds},
+                                   site_name, *report.last_pass_started);
+    std::string labels = "site=\"" + escape_label_value(site_name) + "\",command=\"follow\"";
+    auto family = [&](const char* name, const char* type, const char* help) {
+        text += std::string("# HELP ") + name + " " + escape_help_text(help) + "\n# TYPE " + name + " " + type + "\n";
+    };
+    family("geo_ssf_follow_start_timestamp_seconds", "gauge", "Unix time the follow mode started");
+    text += "geo_ssf_follow_start_timestamp_seconds{" + labels + "} " + format_number(report.started) + "\n";
+    family("geo_ssf_follow_events_total", "counter",
+           "Events of the primary's log the follow mode read (primary) or replayed (secondary)");
+    text += "geo_ssf_follow_events_total{" + labels + "} " + std::to_string(report.counters.events) + "\n";
+    family("geo_ssf_follow_passes_total", "counter", "Passes over the due batches since the follow mode started");
+    text += "geo_ssf_follow_passes_total{" + labels + "} " + std::to_string(report.counters.passes) + "\n";
+    family("geo_ssf_follow_reconnects_total", "counter",
+           "Sessions of the follow mode that an error ended (a lost database), each followed by a new one");
+    text += "geo_ssf_follow_reconnects_total{" + labels + "} " + std::to_string(report.counters.reconnects) + "\n";
+    family("geo_ssf_follow_records_total", "counter",
+           "Records the follow mode worked, by type, work (sync, verification) and outcome (succeeded, failed)");
+    for (const auto& [key, records] : report.counters.records)
+        for (const auto& [outcome, count] :
+             {std::pair{"succeeded", records.succeeded}, std::pair{"failed", records.failed}})
+            text += "geo_ssf_follow_records_total{" + labels + ",type=\"" + escape_label_value(key.first) +
+                    "\",work=\"" + key.second + "\",outcome=\"" + outcome + "\"} " + std::to_string(count) + "\n";
+    return text + lag_histograms_text(site, "follow", {"synced", "verified"});
 }
 
 std::string format_run_summary(const RunSummary& summary, bool json) {

@@ -3,7 +3,10 @@
 #pragma once
 
 #include "db/event_log.hpp"
+#include "db/replication_lags.hpp"
+#include "run/follow.hpp"
 #include "run/run_loop.hpp"
+#include "site/site.hpp"
 
 #include <optional>
 #include <string>
@@ -37,5 +40,20 @@ std::string format_run_summary(const RunSummary& summary, bool json);
 // geo_ssf_run_last_<metric>_{claimed,succeeded,failed}_records and
 // geo_ssf_run_last_<metric>_duration_seconds.
 std::string format_run_metrics(const RunSummary& summary, const std::string& site, double started);
+
+// HISTOGRAMS (the site's replication lags) as Prometheus histograms
+// geo_ssf_replication_lag_seconds{site, command, type, stage, le}: cumulative over the site's
+// life, as the tracking database keeps them, whichever process writes them.
+std::string format_lag_histograms(const std::vector<replication_lags::LagHistogram>& histograms,
+                                  const std::string& site, const std::string& command);
+
+// The histograms of STAGES ("synced", "verified") of a secondary's replicated types, read from
+// its tracking database, as format_lag_histograms writes them; nothing on a primary.
+std::string lag_histograms_text(Site& site, const std::string& command, const std::vector<std::string>& stages);
+
+// The follow mode's metrics file: its last pass as a run of the command "follow"
+// (format_run_metrics), its counters since it started (geo_ssf_follow_*), and on a secondary
+// both lag histograms.
+std::string format_follow_metrics(Site& site, const FollowReport& report);
 
 }  // namespace geo_ssf

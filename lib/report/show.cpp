@@ -46,7 +46,8 @@ std::string readable_value(const ColumnValue& c) {
     if (is_state_column(c.name))
         return state_name(c.name, *c.text) + " (" + *c.text + ")";
     if (c.type == k_timestamptz && c.seconds_from_now)
-        return readable_timestamp(*c.text) + " (" + relative_time_in_words(*c.seconds_from_now) + ")";
+        return readable_timestamp(*c.text) + " (" + relative_time_in_words(*c.seconds_from_now) +
+               (c.name == "last_synced_at" ? "; when a sync last began, whatever its outcome" : "") + ")";
     return *c.text;
 }
 
@@ -69,16 +70,20 @@ nlohmann::ordered_json json_row(const TableRow& row) {
     return out;
 }
 
+// TEXT for a terminal, which would take its control characters (from a record's path, a stored
+// failure) for commands: each shown as \xNN.
+std::string shown(const std::string& text) { return printable(text, std::string::npos); }
+
 // Every column of ROW, then EXTRA lines (what the columns mean: when the next retry is), names
 // and values aligned.
 void add_row_lines(std::string& out, const TableRow& row,
                    const std::vector<std::pair<std::string, std::optional<std::string>>>& extra) {
     std::vector<std::pair<std::string, std::string>> lines;
     for (const auto& c : row.columns)
-        lines.emplace_back(c.name, readable_value(c));
+        lines.emplace_back(shown(c.name), shown(readable_value(c)));
     for (const auto& [label, value] : extra)
         if (value)
-            lines.emplace_back(label, *value);
+            lines.emplace_back(label, shown(*value));
     size_t width = 0;
     for (const auto& line : lines)
         width = std::max(width, line.first.size());
@@ -142,6 +147,7 @@ RecordDetails record_details(Site& site, const std::string& replicable, long lon
         details.ref_differences = registry_table::ref_differences(tx, r, record_id);
         details.deep_check = read_table_row(tx, "geo_ssf_deep_checks", "record_id", record_id, r.name);
         details.housekeeping = read_table_row(tx, "geo_ssf_housekeeping", "record_id", record_id, r.name);
+        details.synced_at = read_synced_at(tx, r, record_id);
     }
     if (!details.on_primary && !details.registry)
         throw UsageError("no " + r.name + " record with id " + std::to_string(record_id) +
@@ -161,6 +167,17 @@ std::optional<std::string> next_retry(const TableRow& row, const std::string& st
     return retry_in_words(*retry->seconds_from_now);
 }
 
+std::optional<std::string> next_retry_time(const TableRow& row, const std::string& state_column,
+                                           const std::string& retry_column) {
+    const ColumnValue* state = row.column(state_column);
+    if (!state || !state->text || *state->text != std::to_string(static_cast<int>(SyncState::failed)))
+        return std::nullopt;
+    const ColumnValue* retry = row.column(retry_column);
+    if (retry && retry->text)
+        return *retry->text;
+    return format_utc(std::chrono::system_clock::now(), "%Y-%m-%dT%H:%M:%SZ");
+}
+
 std::optional<bool> checksums_match(const RecordDetails& details) {
     auto own = column_text(details.registry, "verification_checksum");
     auto primary = column_text(details.state, "verification_checksum");
@@ -173,8 +190,9 @@ std::string format_record_table(const RecordDetails& d) {
     const Replicable& r = *d.replicable;
     std::string out = r.name + " " + std::to_string(d.id) + "\n";
     if (d.on_primary) {
-        out += "  repository path  " + (d.repository_path ? *d.repository_path : "unknown: " + d.path_error) + "\n";
-        out += std::string("  in scope         ") + (d.in_scope ? "yes" : "no (scope: " + r.scope + ")") + "\n";
+        out += "  repository path  " +
+               shown(d.repository_path ? *d.repository_path : "unknown: " + d.path_error) + "\n";
+        out += std::string("  in scope         ") + (d.in_scope ? "yes" : "no (scope: " + shown(r.scope) + ")") + "\n";
     } else {
         out += "  not on the primary: no " + r.model_table + " row (deleted there; the next sync removes the registry "
                "row)\n";
@@ -190,9 +208,13 @@ std::string format_record_table(const RecordDetails& d) {
         return out;
     }
     out += "\nregistry (" + r.registry_table + ")\n";
+    std::string synced = d.synced_at ? readable_timestamp(d.synced_at->time) + " (" +
+                                           relative_time_in_words(d.synced_at->seconds_from_now) + ")"
+                                     : "none recorded";
     if (d.registry)
         add_row_lines(out, *d.registry,
-                      {{"next sync retry", next_retry(*d.registry, "state", "retry_at")},
+                      {{"last synced", synced},
+                       {"next sync retry", next_retry(*d.registry, "state", "retry_at")},
                        {"next verification retry", next_retry(*d.registry, "verification_state", "verification_retry_at")},
                        {"refs that differ", d.ref_differences}});
     else
@@ -210,10 +232,11 @@ std::string format_record_table(const RecordDetails& d) {
         const ColumnValue* state = d.state->column("verification_state");
         out += "  verification_state     " + (state ? readable_value(*state) : "-") + "\n";
         auto checksum = column_text(d.state, "verification_checksum");
-        out += "  verification_checksum  " + checksum.value_or("-");
+        out += "  verification_checksum  " + shown(checksum.value_or("-"));
         if (auto match = checksums_match(d))
-            out += *match ? "  (matches this site's)" : "  (DIFFERS from this site's " +
-                                                             *column_text(d.registry, "verification_checksum") + ")";
+            out += *match ? "  (matches this site's)"
+                          : "  (DIFFERS from this site's " + shown(*column_text(d.registry, "verification_checksum")) +
+                                ")";
         out += "\n";
     } else {
         out += "  no state row: the primary has not verified it yet\n";
@@ -232,19 +255,20 @@ std::string format_record_json(const RecordDetails& d) {
     if (!d.path_error.empty())
         out["repository_path_error"] = d.path_error;
     auto retry = [](const std::optional<TableRow>& row, const char* state, const char* column) {
-        auto words = row ? next_retry(*row, state, column) : std::nullopt;
-        return words ? nlohmann::ordered_json(*words) : nlohmann::ordered_json(nullptr);
+        auto time = row ? next_retry_time(*row, state, column) : std::nullopt;
+        return time ? nlohmann::ordered_json(*time) : nlohmann::ordered_json(nullptr);
     };
     if (!d.secondary) {
         out["state"] = d.state ? json_row(*d.state) : nlohmann::ordered_json(nullptr);
-        out["next_verification_retry"] = retry(d.state, "verification_state", "verification_retry_at");
+        out["next_verification_retry_at"] = retry(d.state, "verification_state", "verification_retry_at");
         out["deep_check"] = d.deep_check ? json_row(*d.deep_check) : nlohmann::ordered_json(nullptr);
         out["next_deep_check"] = json_or_null<nlohmann::ordered_json>(d.deep_check ? next_deep_check(*d.deep_check)
                                                                                     : std::nullopt);
     } else {
         out["registry"] = d.registry ? json_row(*d.registry) : nlohmann::ordered_json(nullptr);
-        out["next_sync_retry"] = retry(d.registry, "state", "retry_at");
-        out["next_verification_retry"] = retry(d.registry, "verification_state", "verification_retry_at");
+        out["synced_at"] = d.synced_at ? nlohmann::ordered_json(d.synced_at->time) : nlohmann::ordered_json(nullptr);
+        out["next_sync_retry_at"] = retry(d.registry, "state", "retry_at");
+        out["next_verification_retry_at"] = retry(d.registry, "verification_state", "verification_retry_at");
         out["ref_differences"] = json_or_null<nlohmann::ordered_json>(d.ref_differences);
         out["primary"] = d.state ? json_row(*d.state) : nlohmann::ordered_json(nullptr);
         auto match = checksums_match(d);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "db/record_rows.hpp"
+#include "db/sync_times.hpp"
 #include "site/config.hpp"
 #include "site/site.hpp"
 
@@ -26,6 +27,7 @@ struct RecordDetails {
     std::optional<std::string> ref_differences;  // secondary: the refs that differed at the last mismatch
     std::optional<TableRow> deep_check;          // this site's (geo_ssf_deep_checks)
     std::optional<TableRow> housekeeping;        // secondary: its copy's (geo_ssf_housekeeping)
+    std::optional<SyncedAt> synced_at;           // secondary: when its last sync succeeded
 };
 
 // Reads RECORD_ID of REPLICABLE on SITE. A record that has no model row (and, on a secondary,
@@ -36,6 +38,11 @@ RecordDetails record_details(Site& site, const std::string& replicable, long lon
 // "due now"; nullopt when the row is not failed.
 std::optional<std::string> next_retry(const TableRow& row, const std::string& state_column,
                                       const std::string& retry_column);
+
+// When that retry is, for scripts: the retry column's time, or now when it has none (due);
+// nullopt when the row is not failed. ISO 8601.
+std::optional<std::string> next_retry_time(const TableRow& row, const std::string& state_column,
+                                           const std::string& retry_column);
 
 // Whether the secondary's checksum equals the primary's: nullopt when either is missing.
 std::optional<bool> checksums_match(const RecordDetails& details);

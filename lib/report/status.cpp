@@ -9,8 +9,10 @@
 #include "db/housekeeping_table.hpp"
 #include "db/id_set_difference.hpp"
 #include "db/model_table.hpp"
+#include "db/replication_lags.hpp"
 #include "db/status_reads.hpp"
 #include "db/states.hpp"
+#include "db/sync_times.hpp"
 #include "db/tallies.hpp"
 #include "db/timed_reader.hpp"
 
@@ -40,6 +42,30 @@ bool verification_is(const Tally& t, VerificationState state) {
     return t.verification_state == static_cast<int>(state);
 }
 bool synced(const Tally& t) { return t.sync_state == static_cast<int>(SyncState::synced); }
+bool sync_is(const Tally& t, SyncState state) { return t.sync_state == static_cast<int>(state); }
+
+// "verification_failed" → "failed", as list takes it.
+std::string short_name(VerificationState state) {
+    return std::string(verification_state_name(state)).substr(std::string("verification_").size());
+}
+
+// TALLIES' rows by sync state, every state named (0 when it has none).
+std::map<std::string, long long> by_sync_state(const TableTallies& tallies) {
+    std::map<std::string, long long> out;
+    for (SyncState state : k_sync_states)
+        out[sync_state_name(state)] = tallied(tallies, [&](const Tally& x) { return sync_is(x, state); });
+    return out;
+}
+
+// The rows of TALLIES that SELECTED takes, by verification state, every state named.
+std::map<std::string, long long> by_verification_state(const TableTallies& tallies,
+                                                       const std::function<bool(const Tally&)>& selected) {
+    std::map<std::string, long long> out;
+    for (VerificationState state : k_verification_states)
+        out[short_name(state)] =
+            tallied(tallies, [&](const Tally& x) { return selected(x) && verification_is(x, state); });
+    return out;
+}
 
 // TABLE's tallies, when status can use them; nullopt when its rows must be counted instead.
 std::optional<TableTallies> usable_tallies(TimedReader& reader, const TalliedTable& table) {
@@ -57,11 +83,21 @@ bool any_counted(const StatusCounts& c) {
                              &StatusCounts::checksum_failed, &StatusCounts::registry, &StatusCounts::synced,
                              &StatusCounts::failed, &StatusCounts::verification_total, &StatusCounts::verified,
                              &StatusCounts::verification_failed, &StatusCounts::registry_missing,
-                             &StatusCounts::missing_on_primary, &StatusCounts::deep_check_failed,
+                             &StatusCounts::missing_on_primary, &StatusCounts::pending,
+                             &StatusCounts::oldest_pending_age, &StatusCounts::deep_check_failed,
                              &StatusCounts::deep_check_due, &StatusCounts::housekeeping_failed})
         if (c.*field)
             return true;
     return false;
+}
+
+// FIELDS of T are unknown, for REASON.
+void mark_unknown(TypeStatus& t, std::initializer_list<CountField> fields, const std::string& reason) {
+    for (CountField field : fields) {
+        t.counts.*field = std::nullopt;
+        t.unknown_fields.push_back(field);
+    }
+    t.reason = reason;
 }
 
 // Runs COUNT (which fills some of T's counts); if it does not finish, FIELDS are unknown, as
@@ -70,11 +106,7 @@ void count_fields(TypeStatus& t, std::initializer_list<CountField> fields, const
     try {
         count();
     } catch (const CountCancelled& cancelled) {
-        for (CountField field : fields) {
-            t.counts.*field = std::nullopt;
-            t.unknown_fields.push_back(field);
-        }
-        t.reason = cancelled.reason;
+        mark_unknown(t, fields, cancelled.reason);
     }
 }
 
@@ -112,7 +144,9 @@ void count_on_primary(pqxx::connection& main, TypeStatus& t, Clock::time_point d
     // snapshot, so that a backfill committing meanwhile cannot make records count on neither
     // side.
     std::optional<long long> checked, state_rows_up_to_checked;
-    count_fields(t, {&StatusCounts::checksum_total, &StatusCounts::checksummed, &StatusCounts::checksum_failed}, [&] {
+    count_fields(t, {&StatusCounts::checksum_total, &StatusCounts::checksummed, &StatusCounts::checksum_failed,
+                     &StatusCounts::pending},
+                 [&] {
         TimedReader reader(main, deadline, timeout_text);
         TalliedTable states = states_tallied_table(r);
         // Without a scope every state row is a record's (its foreign key cascades), so the
@@ -127,6 +161,8 @@ void count_on_primary(pqxx::connection& main, TypeStatus& t, Clock::time_point d
             tallied(*tallies, [](const Tally& x) { return verification_is(x, VerificationState::succeeded); });
         t.counts.checksum_failed =
             tallied(*tallies, [](const Tally& x) { return verification_is(x, VerificationState::failed); });
+        t.counts.verification_states = by_verification_state(*tallies, [](const Tally&) { return true; });
+        t.counts.pending = t.counts.verification_states["pending"] + t.counts.verification_states["started"];
         t.walk = read_walk_progress(reader, state_backfill_walk(r.name));
         if (!r.scope.empty())
             return;  // a state row does not say whether its record is still in scope
@@ -156,13 +192,20 @@ void count_on_primary(pqxx::connection& main, TypeStatus& t, Clock::time_point d
 // difference) and are only counted; below it, the digests of both sides are compared, the
 // events' records looked up first, and the id ranges compared only if they do not explain the
 // difference.
-void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatus& t, std::optional<long long> cursor,
-                        Clock::time_point deadline, const std::string& timeout_text) {
+// Without the main database (MAIN null, for MAIN_UNAVAILABLE), what the tracking database holds
+// is counted and the records with no registry row are unknown.
+void count_on_secondary(pqxx::connection* main, const std::string& main_unavailable, pqxx::connection& geo,
+                        TypeStatus& t, std::optional<long long> cursor, Clock::time_point deadline,
+                        const std::string& timeout_text) {
     const Replicable& r = *t.replicable;
     StatusCounts& counts = t.counts;
-    TimedReader main_reader(main, deadline, timeout_text);
+    std::optional<TimedReader> main_reader;
+    if (main)
+        main_reader.emplace(*main, deadline, timeout_text);
     TimedReader geo_reader(geo, deadline, timeout_text);
-    TableIds wanted_ids = model_ids(main_reader, r);
+    std::optional<TableIds> wanted_ids;
+    if (main_reader)
+        wanted_ids.emplace(model_ids(*main_reader, r));
     TableIds registered_ids = registry_ids(geo_reader, r);
     auto started = Clock::now();
     std::optional<IdRange> registered_bounds;
@@ -172,26 +215,28 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
     std::future<std::pair<RangeDigest, RangeDigest>> primary_digests;
     std::optional<TableTallies> tallies;
     count_fields(t, {&StatusCounts::count, &StatusCounts::registry, &StatusCounts::synced, &StatusCounts::failed,
-                     &StatusCounts::verification_total, &StatusCounts::verified, &StatusCounts::verification_failed},
+                     &StatusCounts::verification_total, &StatusCounts::verified, &StatusCounts::verification_failed,
+                     &StatusCounts::pending},
                  [&] {
         registered_bounds = registered_ids.bounds();
         t.walk = read_walk_progress(geo_reader, registry_consistency_walk(r.name));
         if (auto checked = checked_through(geo_reader, *t.walk, r.registry_table, r.foreign_key))
             first_unchecked = *checked == all_ids().last ? *checked : *checked + 1;
         registered_unchecked = registered_bounds && registered_bounds->last >= first_unchecked;
-        primary_digests = std::async(std::launch::async, [&] {
-            if (cursor)
-                suspects = read_records_of_events_after(main_reader, r, *cursor);
-            // Up to the registry's largest id, digested to be compared; above it, counted.
-            if (!registered_unchecked) {
-                auto from = first_unchecked == all_ids().first ? std::nullopt
-                                                               : std::optional<long long>(first_unchecked - 1);
-                return std::make_pair(RangeDigest{}, RangeDigest{count_in_scope(main_reader, r, from), ""});
-            }
-            auto below = wanted_ids.digest({first_unchecked, registered_bounds->last});
-            auto above = count_in_scope(main_reader, r, registered_bounds->last);
-            return std::make_pair(below, RangeDigest{above, ""});
-        });
+        if (main_reader)
+            primary_digests = std::async(std::launch::async, [&] {
+                if (cursor)
+                    suspects = read_records_of_events_after(*main_reader, r, *cursor);
+                // Up to the registry's largest id, digested to be compared; above it, counted.
+                if (!registered_unchecked) {
+                    auto from = first_unchecked == all_ids().first ? std::nullopt
+                                                                   : std::optional<long long>(first_unchecked - 1);
+                    return std::make_pair(RangeDigest{}, RangeDigest{count_in_scope(*main_reader, r, from), ""});
+                }
+                auto below = wanted_ids->digest({first_unchecked, registered_bounds->last});
+                auto above = count_in_scope(*main_reader, r, registered_bounds->last);
+                return std::make_pair(below, RangeDigest{above, ""});
+            });
         TalliedTable registry = registry_tallied_table(r);
         tallies = usable_tallies(geo_reader, registry);
         bool tallies_kept = tallies.has_value();
@@ -203,6 +248,9 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
         counts.count = tallies->ids.count;
         counts.synced = tallied(*tallies, synced);
         counts.failed = tallied(*tallies, [](const Tally& x) { return x.sync_state == static_cast<int>(SyncState::failed); });
+        counts.sync_states = by_sync_state(*tallies);
+        counts.pending = counts.sync_states["pending"] + counts.sync_states["started"];
+        counts.verification_states = by_verification_state(*tallies, synced);
         if (r.verification_enabled) {
             counts.verification_total = tallied(*tallies, [](const Tally& x) {
                 return synced(x) && !verification_is(x, VerificationState::disabled);
@@ -221,6 +269,23 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
     if (r.housekeeping_enabled)
         count_fields(t, {&StatusCounts::housekeeping_failed},
                      [&] { counts.housekeeping_failed = housekeeping_table::count_failed(geo_reader, r); });
+    count_fields(t, {&StatusCounts::oldest_pending_age}, [&] {
+        OldestPending oldest = read_oldest_pending(geo_reader, r);
+        if (!oldest.tracked)
+            throw CountCancelled{r.registry_table + " has no sync-time triggers (run geo-ssf migrate)"};
+        counts.oldest_pending_age = oldest.age_seconds ? static_cast<long long>(std::max(0.0, *oldest.age_seconds)) : 0;
+        t.oldest_pending_since = oldest.since;
+        t.oldest_pending_unix_time = oldest.unix_time;
+    });
+    try {
+        t.lag = replication_lags::read_lag_status(geo_reader, r);
+    } catch (const CountCancelled&) {
+        // Left out, as a field that did not finish; the counts say why.
+    }
+    if (!main_reader) {
+        mark_unknown(t, {&StatusCounts::registry_missing}, main_unavailable);
+        return;
+    }
     count_fields(t, {&StatusCounts::registry_missing}, [&] {
         if (!tallies || !primary_digests.valid())
             throw CountCancelled{t.reason};  // the comparison needs the registry's digest
@@ -230,7 +295,7 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
         std::vector<long long> checked_suspects, unchecked_suspects;
         for (long long id : suspects)
             (id < first_unchecked ? checked_suspects : unchecked_suspects).push_back(id);
-        long long missing = count_missing_members(wanted_ids, registered_ids, checked_suspects);
+        long long missing = count_missing_members(*wanted_ids, registered_ids, checked_suspects);
         std::vector<ComparedRange> start;
         long long top = all_ids().last;
         if (registered_unchecked) {
@@ -243,21 +308,28 @@ void count_on_secondary(pqxx::connection& main, pqxx::connection& geo, TypeStatu
         } else {
             start.push_back({{first_unchecked, top}, wanted_above, RangeDigest{}});  // no registry row there
         }
-        missing += count_missing_ids(wanted_ids, registered_ids, std::move(start), unchecked_suspects);
+        missing += count_missing_ids(*wanted_ids, registered_ids, std::move(start), unchecked_suspects);
         counts.registry_missing = missing;
         spdlog::debug("{}: {} missing registry rows counted in {} ms in all", r.name, *counts.registry_missing,
                       milliseconds_since(started));
     });
 }
 
-void read_events(Site& site, SiteStatus& status, Clock::time_point deadline, const std::string& timeout_text) {
+// The event log's position; read from MAIN, which is null when a secondary cannot reach it.
+void read_events(Site& site, pqxx::connection* main_database, SiteStatus& status, Clock::time_point deadline,
+                 const std::string& timeout_text) {
     try {
         std::optional<long long> cursor;
         if (!site.is_primary()) {
             TimedReader geo(site.geo_database(), deadline, timeout_text);
             cursor = read_event_cursor(geo);
         }
-        TimedReader main(site.main_database(), deadline, timeout_text);
+        if (!main_database) {
+            status.events_known = false;
+            status.events_reason = status.main_unavailable;
+            return;
+        }
+        TimedReader main(*main_database, deadline, timeout_text);
         StandbyState standby = read_standby_state(main);
         status.main_is_standby = standby.is_standby;
         status.db_replication_lag_seconds = standby.lag_seconds;
@@ -298,6 +370,15 @@ bool SiteStatus::complete() const {
     return true;
 }
 
+bool SiteStatus::records_failed() const {
+    for (const auto& t : types)
+        for (CountField field : {&StatusCounts::failed, &StatusCounts::verification_failed,
+                                 &StatusCounts::checksum_failed})
+            if ((t.counts.*field).value_or(0) > 0)
+                return true;
+    return false;
+}
+
 bool counted_in_status(const Replicable& replicable, Role role) {
     return role == Role::primary ? replicable.verification_enabled : replicable.replication_enabled;
 }
@@ -308,7 +389,7 @@ std::vector<TypeStatus> select_status_types(const Config& config, const std::vec
     if (names.empty()) {
         for (const auto& r : config.replicables)
             if (counted_in_status(r, config.role))
-                out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}});
+                out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}, {}, {}, {}});
         return out;
     }
     for (const auto& name : names) {
@@ -319,10 +400,13 @@ std::vector<TypeStatus> select_status_types(const Config& config, const std::vec
         if (seen)
             continue;
         if (counted_in_status(r, config.role))
-            out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}});
+            out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}, {}, {}, {}});
         else
             out.push_back({&r, TypeOutcome::disabled,
                            std::string(primary ? "verification" : "replication") + " is disabled in " + r.file.string(),
+                           {},
+                           {},
+                           {},
                            {},
                            {},
                            {}});
@@ -336,19 +420,31 @@ SiteStatus collect_status(Site& site, std::vector<TypeStatus> types) {
     status.site = config.site_name;
     status.role = config.role;
     std::string timeout_text = format_duration(config.status_timeout);
-    read_events(site, status, Clock::now() + config.status_timeout, timeout_text);
+    // A secondary counts what its tracking database holds even while the primary's database
+    // cannot be reached; what needs that database is unknown.
+    pqxx::connection* main = nullptr;
+    try {
+        main = &site.main_database();
+    } catch (const DatabaseError& e) {
+        if (site.is_primary())
+            throw;
+        status.main_unavailable = first_line(e.what());
+    }
+    if (main && !site.is_primary())
+        site.require_migrated(DatabaseKind::main);
+    read_events(site, main, status, Clock::now() + config.status_timeout, timeout_text);
 
     for (auto& t : types) {
         if (t.outcome != TypeOutcome::counted)
             continue;
         auto deadline = Clock::now() + config.status_timeout;
         if (site.is_primary()) {
-            count_on_primary(site.main_database(), t, deadline, timeout_text);
+            count_on_primary(*main, t, deadline, timeout_text);
         } else {
             std::optional<long long> cursor;
             if (status.events_known)
                 cursor = status.cursor_last_event ? status.cursor_last_event->id : 0;
-            count_on_secondary(site.main_database(), site.geo_database(), t, cursor, deadline, timeout_text);
+            count_on_secondary(main, status.main_unavailable, site.geo_database(), t, cursor, deadline, timeout_text);
         }
         if (!t.unknown_fields.empty())
             t.outcome = any_counted(t.counts) ? TypeOutcome::partial : TypeOutcome::unknown;

@@ -3,11 +3,13 @@
 #pragma once
 
 #include "db/cursors.hpp"
+#include "db/replication_lags.hpp"
 #include "db/status_reads.hpp"
 #include "site/config.hpp"
 #include "repo/quarantine.hpp"
 #include "site/site.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,6 +44,18 @@ struct StatusCounts {
     std::optional<long long> deep_check_due;
     // Ours, secondary: copies whose last housekeeping failed; unset when housekeeping is disabled.
     std::optional<long long> housekeeping_failed;
+    // Ours: the rows that wait: on a secondary the registry rows neither synced nor failed
+    // (pending, or being fetched), on a primary the state rows neither checksummed nor failed.
+    std::optional<long long> pending;
+    // Ours, secondary: how long, in whole seconds, the oldest change the registry waits for has
+    // waited (the oldest pending_since of sync_times.hpp); 0 when none waits.
+    std::optional<long long> oldest_pending_age;
+
+    // Ours: the rows by state, named as list takes them, for the gauges with a state label: a
+    // secondary's registry rows by sync state and its synced rows by verification state, a
+    // primary's state rows (in scope) by verification state. Empty when not counted.
+    std::map<std::string, long long> sync_states;
+    std::map<std::string, long long> verification_states;
 };
 
 // GitLab's derived percentages: 0 when the registry is empty; the verified percentage is of
@@ -69,6 +83,13 @@ struct TypeStatus {
     // secondary's registry consistency): the counts trust what it has checked (see
     // collect_status). nullopt when it could not be read.
     std::optional<WalkProgress> walk;
+    // Secondary: since when the oldest change the registry waits for has waited, ISO 8601 and
+    // Unix time; nullopt when none waits or it is unknown.
+    std::optional<std::string> oldest_pending_since;
+    std::optional<double> oldest_pending_unix_time;
+    // Secondary: the replication lag of the change synced last, and the age of the oldest change
+    // still pending (replication_lags.hpp); nullopt when it could not be read in time.
+    std::optional<replication_lags::LagStatus> lag;
 };
 
 struct SiteStatus {
@@ -78,6 +99,9 @@ struct SiteStatus {
     std::optional<EventMark> cursor_last_event;  // secondary: the last event it processed
     bool events_known = true;                    // false when reading them timed out
     std::string events_reason;
+    // Secondary: why the primary's database could not be reached; empty when it was. What needs
+    // it (the event log's position, the records with no registry row) is then unknown.
+    std::string main_unavailable;
     // Whether the main database is a standby (pg_is_in_recovery()), as a secondary's usually
     // is, and then how far its replay lags the primary, as GitLab's db_replication_lag_seconds:
     // 0 when it has replayed all the WAL it received, else the time since the commit of the
@@ -94,6 +118,9 @@ struct SiteStatus {
     // Whether everything that was asked for is known: no count and no event position timed out
     // (what geo_ssf_status_last_success_timestamp_seconds stands for).
     bool complete() const;
+    // Whether some records of a counted type failed: to sync or verify on a secondary, to
+    // checksum on a primary.
+    bool records_failed() const;
 };
 
 // Whether a site of ROLE counts REPLICABLE in its status, as GitLab: on a primary when its

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 namespace geo_ssf {
 
@@ -16,11 +18,14 @@ namespace {
 
 enum class Percentage { none, of_checksum_total, of_registry };
 
-// One of GitLab's integer fields, as each output shows it. {T} in HELP is the type's title.
+// One of GitLab's integer fields, or ours, as each output shows it. {T} in HELP is the type's
+// title.
 struct Field {
     const char* name;  // after "<plural>_"
     std::optional<long long> StatusCounts::*member;
     const char* label;  // in the table; nullptr: not shown there
+    // The HELP of its gauge named after the type (GitLab's geo_<plural>_...), kept for one release
+    // beside the geo_ssf_ gauges with a type label; nullptr: it has no such gauge.
     const char* help;
     bool failure;       // "FAILED" in the table when above zero
     Percentage percentage;
@@ -34,10 +39,10 @@ const Field k_primary_fields[] = {
      "Number of {T} that successfully calculated the checksum on primary", false, Percentage::of_checksum_total},
     {"checksum_failed_count", &StatusCounts::checksum_failed, "Failed to checksum",
      "Number of {T} that failed to calculate the checksum on primary", true, Percentage::none},
-    {"deep_check_failed_count", &StatusCounts::deep_check_failed, "Failed deep check",
-     "Number of {T} whose repository failed its last deep check on primary", true, Percentage::none},
-    {"deep_check_due_count", &StatusCounts::deep_check_due, "Due a deep check",
-     "Number of {T} whose deep check is due on primary", false, Percentage::none},
+    {"checksum_pending_count", &StatusCounts::pending, "Pending", nullptr, false, Percentage::none},
+    {"deep_check_failed_count", &StatusCounts::deep_check_failed, "Failed deep check", nullptr, true,
+     Percentage::none},
+    {"deep_check_due_count", &StatusCounts::deep_check_due, "Due a deep check", nullptr, false, Percentage::none},
 };
 
 const Field k_secondary_fields[] = {
@@ -49,6 +54,8 @@ const Field k_secondary_fields[] = {
      Percentage::of_registry},
     {"failed_count", &StatusCounts::failed, "Failed to sync", "Number of syncable {T} failed to sync on secondary", true,
      Percentage::none},
+    {"pending_count", &StatusCounts::pending, "Pending", nullptr, false, Percentage::none},
+    {"oldest_pending_age_seconds", &StatusCounts::oldest_pending_age, nullptr, nullptr, false, Percentage::none},
     {"verification_total_count", &StatusCounts::verification_total, "Available to verify",
      "Number of {T} to attempt to verify on secondary", false, Percentage::none},
     {"verified_count", &StatusCounts::verified, "Verified", "Number of {T} successfully verified on secondary", false,
@@ -59,12 +66,11 @@ const Field k_secondary_fields[] = {
      "Number of {T} on primary with no registry row on secondary yet", false, Percentage::none},
     {"missing_on_primary_count", &StatusCounts::missing_on_primary, "Missing on primary",
      "Number of {T} synced on secondary while the primary had no repository for them", false, Percentage::none},
-    {"deep_check_failed_count", &StatusCounts::deep_check_failed, "Failed deep check",
-     "Number of {T} whose copy failed its last deep check on secondary", true, Percentage::none},
-    {"deep_check_due_count", &StatusCounts::deep_check_due, "Due a deep check",
-     "Number of {T} whose copy's deep check is due on secondary", false, Percentage::none},
-    {"housekeeping_failed_count", &StatusCounts::housekeeping_failed, "Failed housekeeping",
-     "Number of {T} whose copy's last housekeeping failed on secondary", true, Percentage::none},
+    {"deep_check_failed_count", &StatusCounts::deep_check_failed, "Failed deep check", nullptr, true,
+     Percentage::none},
+    {"deep_check_due_count", &StatusCounts::deep_check_due, "Due a deep check", nullptr, false, Percentage::none},
+    {"housekeeping_failed_count", &StatusCounts::housekeeping_failed, "Failed housekeeping", nullptr, true,
+     Percentage::none},
 };
 
 template <size_t N>
@@ -149,6 +155,51 @@ std::string describe_walk(const WalkProgress& walk) {
     return out;
 }
 
+// How long the oldest change a secondary's registry waits for has waited, and since when.
+std::string describe_oldest_pending(const TypeStatus& t) {
+    const auto& age = t.counts.oldest_pending_age;
+    if (!age)
+        return std::find(t.unknown_fields.begin(), t.unknown_fields.end(), &StatusCounts::oldest_pending_age) !=
+                       t.unknown_fields.end()
+                   ? "unknown: " + one_line(t.reason)
+                   : "unknown";
+    if (!t.oldest_pending_since)
+        return "none: every record is synced or failed";
+    return duration_in_words(static_cast<double>(*age)) + ", since " + readable_timestamp(*t.oldest_pending_since);
+}
+
+// A lag: "0.42 s" under a minute, else in words ("3 minutes").
+std::string lag_text(double seconds) {
+    if (seconds >= 60)
+        return duration_in_words(seconds);
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f s", seconds);
+    return text;
+}
+
+// "synced 0.42 s after it was published, verified 0.61 s after (3 minutes ago)"
+std::string describe_last_change(const replication_lags::LagStatus& lag) {
+    if (!lag.last_sync_lag)
+        return "none replicated yet";
+    std::string out = "synced " + lag_text(*lag.last_sync_lag) + " after it was published";
+    if (lag.last_verification_lag)
+        out += ", verified " + lag_text(*lag.last_verification_lag) + " after";
+    else
+        out += ", not verified yet";
+    if (lag.last_synced_age)
+        out += " (" + relative_time_in_words(-*lag.last_synced_age) + ")";
+    return out;
+}
+
+// "none", or "published 2 minutes ago, not synced yet"
+std::string describe_pending_change(const replication_lags::LagStatus& lag) {
+    if (lag.oldest_unsynced_age)
+        return "published " + relative_time_in_words(-*lag.oldest_unsynced_age) + ", not synced yet";
+    if (lag.oldest_unverified_age)
+        return "published " + relative_time_in_words(-*lag.oldest_unverified_age) + ", synced, not verified yet";
+    return "none";
+}
+
 std::string type_heading(const Replicable& r) { return r.title_plural + " (" + r.name + ")\n"; }
 
 std::string type_block(const TypeStatus& t, Role role) {
@@ -188,8 +239,16 @@ std::string type_block(const TypeStatus& t, Role role) {
         lines.add(field.label, std::to_string(*value), note);
     }
     std::string out = type_heading(r) + lines.render(true);
+    if (role == Role::secondary)
+        out += "  Oldest pending  " + describe_oldest_pending(t) + "\n";
     if (t.walk)
         out += "  Last full pass  " + describe_walk(*t.walk) + "\n";
+    if (t.lag) {
+        AlignedLines lag;
+        lag.add("Last change", describe_last_change(*t.lag));
+        lag.add("Oldest change pending", describe_pending_change(*t.lag));
+        out += lag.render(false);
+    }
     return out;
 }
 
@@ -213,21 +272,64 @@ const char* outcome_name(TypeOutcome outcome) {
 }
 
 
-// Writes families of gauges, one sample each, all with the same label set.
+// Gauge families in the text exposition format: each family's HELP and TYPE once, then its
+// samples together, in the order the families were first given; every sample has the site label.
 class Exposition {
 public:
-    explicit Exposition(const std::string& site) : m_labels("{site=\"" + escape_label_value(site) + "\"}") {}
-    const std::string& labels() const { return m_labels; }
-    void gauge(const std::string& name, const std::string& help, const std::string& value) {
-        m_text += "# HELP " + name + " " + escape_help_text(help) + "\n# TYPE " + name + " gauge\n" + name + m_labels +
-                  " " + value + "\n";
+    explicit Exposition(const std::string& site) : m_site("site=\"" + escape_label_value(site) + "\"") {}
+    // The labels of a sample with only the site's.
+    std::string labels() const { return "{" + m_site + "}"; }
+    // A sample of NAME with the site's label and LABELS ({"type", "cool_widget"}, ...).
+    void gauge(const std::string& name, const std::string& help, const std::string& value,
+               const std::vector<std::pair<std::string, std::string>>& labels = {}) {
+        std::string text = m_site;
+        for (const auto& [label, label_value] : labels)
+            text += "," + label + "=\"" + escape_label_value(label_value) + "\"";
+        auto family = std::find_if(m_families.begin(), m_families.end(), [&](const Family& f) { return f.name == name; });
+        if (family == m_families.end())
+            family = m_families.insert(m_families.end(), Family{name, help, {}});
+        family->samples += name + "{" + text + "} " + value + "\n";
     }
-    void comment(const std::string& text) { m_text += "# " + one_line(text) + "\n"; }
-    const std::string& text() const { return m_text; }
+    void comment(const std::string& text) { m_comments += "# " + one_line(text) + "\n"; }
+    std::string text() const {
+        std::string out = m_comments;
+        for (const auto& f : m_families)
+            out += "# HELP " + f.name + " " + escape_help_text(f.help) + "\n# TYPE " + f.name + " gauge\n" + f.samples;
+        return out;
+    }
+    // A family whose samples have more labels than the site's: LABELS follow it, comma first.
+    void labeled_gauge(const std::string& name, const std::string& help,
+                       const std::vector<std::pair<std::string, std::string>>& samples) {
+        auto family = std::find_if(m_families.begin(), m_families.end(), [&](const Family& f) { return f.name == name; });
+        if (family == m_families.end())
+            family = m_families.insert(m_families.end(), Family{name, help, {}});
+        for (const auto& [labels, value] : samples)
+            family->samples += name + "{" + m_site + "," + labels + "} " + value + "\n";
+    }
 
 private:
-    std::string m_labels;
-    std::string m_text;
+    struct Family {
+        std::string name, help, samples;
+    };
+    std::string m_site;
+    std::string m_comments;
+    std::vector<Family> m_families;
+};
+
+// The samples of one labelled gauge, gathered over the types, written once.
+class LabeledGauge {
+public:
+    LabeledGauge(std::string name, std::string help) : m_name(std::move(name)), m_help(std::move(help)) {}
+    void add(std::string labels, std::string value) { m_samples.emplace_back(std::move(labels), std::move(value)); }
+    void write_to(Exposition& exposition) const {
+        if (!m_samples.empty())
+            exposition.labeled_gauge(m_name, m_help, m_samples);
+    }
+
+private:
+    std::string m_name;
+    std::string m_help;
+    std::vector<std::pair<std::string, std::string>> m_samples;
 };
 
 // The value of the sample NAME{LABELS} in an earlier exposition TEXT.
@@ -318,7 +420,9 @@ std::string format_status_table(const SiteStatus& status) {
         out += "\n" + type_block(t, status.role);
     if (status.types.empty())
         out += std::string("\nNo replicable has ") + (primary ? "verification" : "replication") +
-               " enabled; see geo-ssf replicables.\n";
+               " enabled; see geo-ssf replicables" +
+               (primary ? "" : " (a secondary defines its primary's types: copy its replicables/ and migrations/)") +
+               ".\n";
     return out;
 }
 
@@ -357,27 +461,106 @@ std::string format_status_json(const SiteStatus& status) {
             }
             type[status_field_name(r.plural, field.name)] = optional_json(t.counts.*field.member);
         }
+        if (!primary)
+            type[status_field_name(r.plural, "oldest_pending_at")] = optional_json(t.oldest_pending_since);
         type[status_field_name(r.plural, "last_full_pass_at")] =
             t.walk ? optional_json(t.walk->passed_at) : nlohmann::ordered_json(nullptr);
+        if (!primary) {
+            replication_lags::LagStatus lag = t.lag.value_or(replication_lags::LagStatus{});
+            type[status_field_name(r.plural, "last_change_sync_lag_seconds")] = optional_json(lag.last_sync_lag);
+            type[status_field_name(r.plural, "last_change_verification_lag_seconds")] =
+                optional_json(lag.last_verification_lag);
+            type[status_field_name(r.plural, "oldest_unsynced_change_age_seconds")] =
+                optional_json(lag.oldest_unsynced_age);
+            type[status_field_name(r.plural, "oldest_unverified_change_age_seconds")] =
+                optional_json(lag.oldest_unverified_age);
+        }
         out["replicables"].push_back(std::move(type));
     }
     return out.dump(2) + "\n";
 }
 
+namespace {
+
+// The gauges of one type with a type label (and a state label where the quantity is split by
+// state), named after what they count, as node_exporter names its own.
+void type_gauges(Exposition& exposition, const TypeStatus& t, Role role) {
+    const Replicable& r = *t.replicable;
+    const std::vector<std::pair<std::string, std::string>> type = {{"type", r.name}};
+    auto by_state = [&](const char* name, const char* help, const std::map<std::string, long long>& states) {
+        for (const auto& [state, records] : states)
+            exposition.gauge(name, help, std::to_string(records), {{"type", r.name}, {"state", state}});
+    };
+    auto count = [&](const std::string& name, const std::string& help, const std::optional<long long>& value) {
+        if (value)
+            exposition.gauge(name, help, std::to_string(*value), type);
+    };
+    if (role == Role::primary) {
+        count("geo_ssf_records", "Records of the type in scope on the primary", t.counts.count);
+        by_state("geo_ssf_checksum_records", "State rows of the type on the primary, by verification state",
+                 t.counts.verification_states);
+    } else {
+        by_state("geo_ssf_registry_records", "Registry rows of the type, by sync state", t.counts.sync_states);
+        if (r.verification_enabled)
+            by_state("geo_ssf_verification_records", "Synced registry rows of the type, by verification state",
+                     t.counts.verification_states);
+        count("geo_ssf_registry_missing_records", "Records of the type on the primary with no registry row yet",
+              t.counts.registry_missing);
+        count("geo_ssf_missing_on_primary_records",
+              "Registry rows of the type synced while the primary had no repository for them",
+              t.counts.missing_on_primary);
+        count("geo_ssf_sync_oldest_pending_age_seconds",
+              "How long the oldest change the registry waits for has waited (0 when none waits)",
+              t.counts.oldest_pending_age);
+    }
+    std::string repositories = role == Role::primary ? "repositories" : "copies";
+    count("geo_ssf_deep_check_failed_records", "Records of the type whose " + repositories + " failed their last deep check",
+          t.counts.deep_check_failed);
+    count("geo_ssf_deep_check_due_records", "Records of the type whose " + repositories + "' deep check is due",
+          t.counts.deep_check_due);
+    count("geo_ssf_housekeeping_failed_records", "Records of the type whose copy's last housekeeping failed",
+          t.counts.housekeeping_failed);
+    if (t.walk && t.walk->passed_unix_time)
+        exposition.gauge("geo_ssf_last_full_pass_timestamp_seconds",
+                         std::string("When ") + (role == Role::primary ? "the state-row backfill" : "registry consistency") +
+                             " of the type last went through every record",
+                         format_number(*t.walk->passed_unix_time), type);
+}
+
+}  // namespace
+
 std::string format_status_prometheus(const SiteStatus& status, double now, const std::optional<std::string>& previous) {
     bool primary = status.role == Role::primary;
     Exposition exposition(status.site);
+    LabeledGauge lags("geo_ssf_last_change_lag_seconds",
+                      "How long after it was published on the primary the change synced last was synced, and verified");
+    LabeledGauge pending("geo_ssf_oldest_pending_change_age_seconds",
+                         "Age of the oldest change published on the primary that no synced (verified) copy holds yet; "
+                         "0 when none");
     for (const auto& t : status.types) {
         const Replicable& r = *t.replicable;
         if (t.outcome != TypeOutcome::counted)
             exposition.comment(r.name + ": " + outcome_name(t.outcome) + ", " + t.reason);
         if (t.outcome == TypeOutcome::unknown || t.outcome == TypeOutcome::disabled)
             continue;
+        type_gauges(exposition, t, status.role);
+        // GitLab's names, for one more release: the rules and the dashboard use the ones above.
         for (const auto& field : fields_for(status.role)) {
             const auto& value = t.counts.*field.member;
-            if (value)
+            if (value && field.help)
                 exposition.gauge(prometheus_gauge_name(status_field_name(r.plural, field.name)), help_for(field, r),
                                  std::to_string(*value));
+        }
+        if (t.lag) {
+            std::string type = "type=\"" + escape_label_value(r.name) + "\"";
+            for (const auto& [stage, value] : {std::pair{"synced", t.lag->last_sync_lag},
+                                               std::pair{"verified", t.lag->last_verification_lag}})
+                if (value)
+                    lags.add(type + ",stage=\"" + stage + "\"", format_number(*value));
+            // 0 when nothing is pending: the gauge is there for an alert to watch.
+            pending.add(type + ",stage=\"synced\"", format_number(t.lag->oldest_unsynced_age.value_or(0)));
+            if (r.verification_enabled)
+                pending.add(type + ",stage=\"verified\"", format_number(t.lag->oldest_unverified_age.value_or(0)));
         }
         if (t.walk && t.walk->passed_unix_time)
             exposition.gauge("geo_" + r.plural + "_last_full_pass_timestamp_seconds",
@@ -385,6 +568,8 @@ std::string format_status_prometheus(const SiteStatus& status, double now, const
                                  " of " + r.title_plural + " last went through every record",
                              format_number(*t.walk->passed_unix_time));
     }
+    lags.write_to(exposition);
+    pending.write_to(exposition);
     if (status.events_known) {
         if (status.last_event) {
             exposition.gauge("geo_last_event_id", "Database event ID on the primary",

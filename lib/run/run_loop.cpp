@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 
 namespace geo_ssf {
 
@@ -87,9 +88,15 @@ std::vector<RecordResult> work_claims(RunKind& kind, const Replicable& r, const 
     return results;
 }
 
-// At the default level a run warns of the first failures of each type only, so that a cron
-// run with thousands of them does not mail thousands of lines; -v shows every one.
+// A failed record is an error, logged under -q too, so that the journal of a quiet cron or timer
+// run names it. A run logs the first failures of each type only, so that one with thousands of
+// them does not mail thousands of lines; -v logs every one.
 constexpr long long k_failures_logged = 10;
+
+void log_failure(const std::string& replicable, const RecordResult& result) {
+    log_record(spdlog::level::err, replicable, result.id,
+               result.concerns.empty() ? result.detail : result.detail + " (" + result.concerns + ")");
+}
 
 void add_results(const std::string& replicable, const std::vector<RecordResult>& results, TypeTotals& totals) {
     bool every_failure = spdlog::should_log(spdlog::level::info);
@@ -100,7 +107,7 @@ void add_results(const std::string& replicable, const std::vector<RecordResult>&
             ++totals.failed;
             totals.failures.push_back({result.id, result.detail});
             if (every_failure || totals.failed <= k_failures_logged)
-                log_record(spdlog::level::warn, replicable, result.id, result.detail);
+                log_failure(replicable, result);
         }
     }
 }
@@ -111,7 +118,7 @@ void log_unlogged_failures(RunKind& kind, const std::string& replicable, const T
         return;
     std::string more = "and " + std::to_string(totals.failed - k_failures_logged) + " more failures";
     std::string filter = kind.work().failed_filter;
-    log_record(spdlog::level::warn, LogFields{replicable, std::nullopt, std::nullopt},
+    log_record(spdlog::level::err, LogFields{replicable, std::nullopt, std::nullopt},
                filter.empty() ? more + " (geo-ssf -v to log each)"
                               : more + ": geo-ssf list " + replicable + " " + filter + " (or geo-ssf -v to log each)");
 }
@@ -219,6 +226,29 @@ std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replica
     return all;
 }
 
+std::vector<long long> run_due_records(RunKind& kind, const Replicable& r, const std::vector<long long>& ids,
+                                       const RunLimits& limits, TypeTotals& totals) {
+    const ClaimableWork& work = kind.work();
+    pqxx::connection& db = kind.site().database(work.database);
+    std::vector<long long> succeeded;
+    size_t batch = static_cast<size_t>(std::max(1, limits.batch_size));
+    for (size_t first = 0; first < ids.size() && !stop_requested(); first += batch) {
+        std::vector<long long> chunk(ids.begin() + static_cast<std::ptrdiff_t>(first),
+                                     ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), first + batch)));
+        RunLock run(db);
+        auto claims = claim_due_records(db, work, r, run.claim_time(), chunk);
+        if (claims.empty())
+            continue;
+        totals.claimed += static_cast<long long>(claims.size());
+        auto results = work_claims(kind, r, run.claim_time(), std::move(claims), limits.jobs, [] { return false; });
+        add_results(r.name, results, totals);
+        for (const auto& result : results)
+            if (result.succeeded())
+                succeeded.push_back(result.id);
+    }
+    return succeeded;
+}
+
 std::vector<RecordResult> run_records(RunKind& kind, const Replicable& r, const std::vector<long long>& ids, int jobs,
                                       const std::string& unclaimed_reason) {
     const ClaimableWork& work = kind.work();
@@ -230,6 +260,9 @@ std::vector<RecordResult> run_records(RunKind& kind, const Replicable& r, const 
         if (std::none_of(results.begin(), results.end(), [&](const RecordResult& x) { return x.id == id; }))
             results.push_back({id, RecordResult::Kind::failed, unclaimed_reason});
     std::sort(results.begin(), results.end(), [](const RecordResult& a, const RecordResult& b) { return a.id < b.id; });
+    for (const auto& result : results)  // at most --limit of them
+        if (result.kind == RecordResult::Kind::failed)
+            log_failure(r.name, result);
     return results;
 }
 

@@ -45,9 +45,16 @@ struct RecordResult {
         failed,
         deferred,  // neither: a secondary's verification waits for the primary's
     };
+    RecordResult() = default;
+    RecordResult(long long record, Kind outcome, std::string text, std::string where = {})
+        : id(record), kind(outcome), detail(std::move(text)), concerns(std::move(where)) {}
+
     long long id = 0;
     Kind kind = Kind::failed;
     std::string detail;  // the checksum, or a note, when succeeded; the reason otherwise
+    // What a failure concerns, named in its log line: "primary <url>" or "copy <path>" on a
+    // secondary, "repository <path>" on a primary; empty when the record has no path.
+    std::string concerns;
 
     bool succeeded() const { return kind == Kind::succeeded; }
 };
@@ -142,6 +149,14 @@ std::vector<const Replicable*> select_run_types(const Config& config, const std:
 // Runs KIND over TYPES under LIMITS; STARTED is when the run began (--max-runtime counts from it).
 std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replicable*>& types, const RunLimits& limits,
                                   std::chrono::steady_clock::time_point started);
+
+// Works at once the records of IDS that are due for KIND's work (pending, or failed and due;
+// not those a run holds), LIMITS.batch_size at a time on LIMITS.jobs threads, until done or a
+// stop is requested: what the follow mode does for the records events name. Adds what it
+// claimed and how each fared to TOTALS, failures logged as a run logs them; returns the ids
+// worked with success.
+std::vector<long long> run_due_records(RunKind& kind, const Replicable& r, const std::vector<long long>& ids,
+                                       const RunLimits& limits, TypeTotals& totals);
 
 // Works the records IDS of R at once (resync --now, reverify --now). Records not claimed are
 // failed with UNCLAIMED_REASON. Sorted by id.

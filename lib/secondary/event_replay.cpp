@@ -7,6 +7,7 @@
 #include "db/model_table.hpp"
 #include "db/primary_reads.hpp"
 #include "db/registry_table.hpp"
+#include "db/replication_lags.hpp"
 #include "secondary/removal.hpp"
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,8 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <utility>
+#include <vector>
 
 namespace geo_ssf::secondary {
 
@@ -117,21 +120,34 @@ struct RecordChanges {
     bool deleted = false;       // the row is deleted before any mark
     bool sync = false;          // created or updated after the last deleted event
     bool verification = false;  // checksum_succeeded after the last deleted event
+    const Event* first_change = nullptr;  // the first created or updated event after the last deleted one
+    const Event* last_change = nullptr;   // and the last
 };
 
-void add_change(RecordChanges& changes, EventName name) {
-    if (name == EventName::deleted)
-        changes = {true, false, false};
-    else if (name == EventName::checksum_succeeded)
+void add_change(RecordChanges& changes, const Event& event, EventName name) {
+    if (name == EventName::deleted) {
+        changes = {true, false, false, nullptr, nullptr};
+    } else if (name == EventName::checksum_succeeded) {
         changes.verification = true;
-    else  // created, updated
+    } else {  // created, updated
         changes.sync = true;
+        if (!changes.first_change)
+            changes.first_change = &event;
+        changes.last_change = &event;
+    }
+}
+
+// Adds IDS to OUT, up to k_changed_records.
+void add_changed(std::vector<long long>& out, const std::vector<long long>& ids) {
+    for (size_t i = 0; i < ids.size() && out.size() < k_changed_records; ++i)
+        out.push_back(ids[i]);
 }
 
 // Applies the changes of one type in TX: one statement per kind of change, whatever the number
 // of events. Marks apply only to records in scope (created or updated since may be gone or out
 // of scope: nothing changes then); deletions apply to every record, gone by now.
-void apply_changes(Site& site, pqxx::work& tx, const Replicable& r, const std::map<long long, RecordChanges>& changes) {
+void apply_changes(Site& site, pqxx::work& tx, const Replicable& r, const std::map<long long, RecordChanges>& changes,
+                   ChangedRecords* changed) {
     std::vector<long long> deleted, marked;
     for (const auto& [id, c] : changes) {
         if (c.deleted)
@@ -149,16 +165,28 @@ void apply_changes(Site& site, pqxx::work& tx, const Replicable& r, const std::m
             verification.push_back(id);
     }
     registry_table::delete_rows(tx, r, deleted);
-    if (!sync.empty())
+    if (!sync.empty()) {
         registry_table::mark_ids(tx, r, registry_table::Mark::sync_pending, sync, false);  // creates missing rows
+        std::vector<replication_lags::Change> noted;
+        for (long long id : sync) {
+            const RecordChanges& c = changes.at(id);
+            noted.push_back({id, c.last_change->id, c.last_change->created_at, c.first_change->created_at});
+        }
+        replication_lags::note_changes(tx, r, noted);
+    }
     if (!verification.empty())
         registry_table::mark_ids(tx, r, registry_table::Mark::verification_pending, verification, false);
+    if (changed) {
+        add_changed(changed->sync[&r], sync);
+        add_changed(changed->verification[&r], verification);
+    }
 }
 
 // Applies EVENTS in TX, coalesced per record; the copies of deleted records to remove once TX
 // commits go to REMOVALS, in event order, to be requested in TX. Returns how many events were
 // skipped.
-long long apply_events(Site& site, pqxx::work& tx, const std::vector<Event>& events, std::vector<Removal>& removals) {
+long long apply_events(Site& site, pqxx::work& tx, const std::vector<Event>& events, std::vector<Removal>& removals,
+                       ChangedRecords* changed) {
     long long skipped = 0;
     std::map<const Replicable*, std::map<long long, RecordChanges>> changes;
     for (const Event& event : events) {
@@ -167,19 +195,20 @@ long long apply_events(Site& site, pqxx::work& tx, const std::vector<Event>& eve
             ++skipped;
             continue;
         }
-        add_change(changes[action->replicable][action->id], action->name);
+        add_change(changes[action->replicable][action->id], event, action->name);
         if (action->name == EventName::deleted)
             for (auto& removal : removals_for(tx, *action))
                 removals.push_back(std::move(removal));
     }
     for (const auto& [r, record_changes] : changes)
-        apply_changes(site, tx, *r, record_changes);
+        apply_changes(site, tx, *r, record_changes, changed);
     return skipped;
 }
 
 }  // namespace
 
-EventCounts consume_events(Site& site, int batch, const std::function<bool()>& should_stop, int* removals_failed) {
+EventCounts consume_events(Site& site, int batch, const std::function<bool()>& should_stop, int* removals_failed,
+                           ChangedRecords* changed) {
     EventCounts counts;
     pqxx::connection& geo = site.geo_database();
     EventReplayLock lock(geo);
@@ -218,11 +247,18 @@ EventCounts consume_events(Site& site, int batch, const std::function<bool()>& s
         events.resize(usable);
         pqxx::work tx(geo);
         std::vector<Removal> removals;
-        counts.skipped += apply_events(site, tx, events, removals);
+        // The changes are kept apart until the batch commits: a batch rolled back marked nothing.
+        ChangedRecords batch_changed;
+        counts.skipped += apply_events(site, tx, events, removals, changed ? &batch_changed : nullptr);
         removals = request_removals(site, tx, removals);
         long long last = events.back().id;
         move_event_cursor(tx, last);
         tx.commit();
+        if (changed)
+            for (auto [kind, batch_kind] : {std::pair{&changed->sync, &batch_changed.sync},
+                                            std::pair{&changed->verification, &batch_changed.verification}})
+                for (const auto& [r, ids] : *batch_kind)
+                    add_changed((*kind)[r], ids);
         int failed = remove_repositories(site, removals);
         if (removals_failed)
             *removals_failed += failed;

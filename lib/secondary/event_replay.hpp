@@ -6,6 +6,8 @@
 #include "site/site.hpp"
 
 #include <functional>
+#include <map>
+#include <vector>
 
 namespace geo_ssf::secondary {
 
@@ -23,7 +25,20 @@ namespace geo_ssf::secondary {
 // pending sync, and the old copy removed). Between batches SHOULD_STOP is asked (--max-runtime
 // reached, a stop requested): the run then stops with the cursor after the last batch, where the
 // next run resumes.
+//
+// When CHANGED is given, the records the replay marked for a sync or a verification are added
+// to it, by type (the follow mode works them at once); at most k_changed_records of each kind
+// and type, the others being left to the due batches.
+struct ChangedRecords {
+    std::map<const Replicable*, std::vector<long long>> sync;
+    std::map<const Replicable*, std::vector<long long>> verification;
+};
+inline constexpr size_t k_changed_records = 10000;
+
+// How many events a sync or the follow mode reads and applies in one batch.
+inline constexpr int k_event_batch = 1000;
+
 EventCounts consume_events(Site& site, int batch, const std::function<bool()>& should_stop,
-                           int* removals_failed = nullptr);
+                           int* removals_failed = nullptr, ChangedRecords* changed = nullptr);
 
 }  // namespace geo_ssf::secondary

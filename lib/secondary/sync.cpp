@@ -14,9 +14,11 @@
 #include "repo/quarantine.hpp"
 #include "repo/staging.hpp"
 #include "repo/storage.hpp"
+#include "secondary/event_replay.hpp"
 #include "secondary/housekeeping.hpp"
 #include "secondary/registry_consistency.hpp"
 #include "secondary/removal.hpp"
+#include "secondary/undefined_types.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -29,8 +31,6 @@ namespace geo_ssf::secondary {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-constexpr int k_event_batch = 1000;
 
 // A copy that registry consistency moved to the quarantine comes back when its record does.
 void restore_quarantined_copy(const Config& config, const Replicable& r, long long id,
@@ -74,6 +74,7 @@ public:
             if (auto around = repository_around(config.storage_root, target))
                 throw RuntimeError("repository path \"" + printable(path->second) + "\" is refused: it lies inside the "
                                    "repository " + around->string());
+            check_primary_repository_path(config.primary_url, path->second);
             // A copy a deep check moved aside as damaged stays there: the record is cloned afresh.
             if (auto repairs = m_repairs.find(c.id); repairs == m_repairs.end() || repairs->second == 0)
                 restore_quarantined_copy(config, m_replicable, c.id, target);
@@ -93,8 +94,12 @@ public:
 
     RecordResult result(size_t i) const override {
         const SyncOutcome& o = m_outcomes[i];
-        if (o.state != SyncState::synced)
-            return {m_claims[i].id, RecordResult::Kind::failed, o.failure.value_or("")};
+        if (o.state != SyncState::synced) {
+            RecordResult failed{m_claims[i].id, RecordResult::Kind::failed, o.failure.value_or("")};
+            if (auto path = m_paths.paths.find(m_claims[i].id); path != m_paths.paths.end())
+                failed.concerns = sync_failure_concerns(failed.detail, m_site.config(), path->second);
+            return failed;
+        }
         return {m_claims[i].id, RecordResult::Kind::succeeded, o.missing_on_primary ? "missing on the primary" : ""};
     }
 
@@ -161,6 +166,18 @@ void require_primary_folder(const Config& config) {
 
 }  // namespace
 
+std::string sync_failure_concerns(std::string_view reason, const Config& config, const std::string& relative_path) {
+    // Writing the copy fails for want of room or of a writable file system whatever the message
+    // names; otherwise a message that names the storage root is about this site's side.
+    bool copy = reason.find(config.storage_root.string()) != std::string_view::npos ||
+                reason.find("storage root") != std::string_view::npos;
+    for (const char* local : {"No space left on device", "Disk quota exceeded", "Read-only file system"})
+        copy = copy || reason.find(local) != std::string_view::npos;
+    if (copy)
+        return "copy " + (config.storage_root / relative_path).string();
+    return "primary " + redact_url_credentials(primary_repository_url(config.primary_url, relative_path));
+}
+
 SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits& limits, bool allow_mass_removal) {
     auto started = Clock::now();
     const Config& config = site.config();
@@ -168,6 +185,7 @@ SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits&
     if (int removed = remove_abandoned_mirror_folders(config.storage_root))
         spdlog::info("removed {} folders left by interrupted syncs", removed);
     require_primary_folder(config);
+    require_every_type_defined(site);  // before any event is replayed, and its record skipped for good
     SyncRun run;
     run.removals_failed += finish_requested_removals(site);
     // Event replay is bounded like the steps after it: it stops between batches.
@@ -179,6 +197,12 @@ SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits&
     run.removals_failed += kind.removals().failed;
     run.removals_refused = kind.removals().refused;
     return run;
+}
+
+std::vector<long long> sync_due_records(Site& site, const Replicable& r, const std::vector<long long>& ids,
+                                        const RunLimits& limits, TypeTotals& totals) {
+    Sync kind(site, false);
+    return run_due_records(kind, r, ids, limits, totals);
 }
 
 std::vector<RecordResult> sync_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,

@@ -7,6 +7,7 @@
 #include "site/site.hpp"
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace geo_ssf::secondary {
@@ -24,6 +25,15 @@ struct SyncRun {
 // (secondary/housekeeping.hpp) within the same bounds. A mass removal of registry rows by
 // registry consistency is refused unless ALLOW_MASS_REMOVAL.
 SyncRun sync(Site& site, const std::vector<std::string>& types, const RunLimits& limits, bool allow_mass_removal);
+
+// What the failed sync of the record at RELATIVE_PATH concerns, for its log line: "copy <path>"
+// when REASON names the storage root or a local write's lack of room or rights, else "primary
+// <url>" (a primary that did not answer, refused, or has no usable repository there).
+std::string sync_failure_concerns(std::string_view reason, const Config& config, const std::string& relative_path);
+// Syncs at once those of the records IDS of R whose sync is due (follow: records events name).
+// Returns the ids synced; adds what it did to TOTALS.
+std::vector<long long> sync_due_records(Site& site, const Replicable& r, const std::vector<long long>& ids,
+                                        const RunLimits& limits, TypeTotals& totals);
 
 // Syncs the records IDS of REPLICABLE at once (resync --now), creating their registry rows.
 std::vector<RecordResult> sync_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,

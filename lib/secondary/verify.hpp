@@ -16,6 +16,11 @@ namespace geo_ssf::secondary {
 // the same bounds.
 VerifyRun verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits);
 
+// Verifies at once those of the records IDS of R whose verification is due (follow: records
+// events name, or just synced). Returns the ids verified; adds what it did to TOTALS.
+std::vector<long long> verify_due_records(Site& site, const Replicable& r, const std::vector<long long>& ids,
+                                          const RunLimits& limits, TypeTotals& totals);
+
 // The same for the records IDS of REPLICABLE at once (reverify --now); they must be synced.
 std::vector<RecordResult> verify_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,
                                          int jobs);

@@ -31,6 +31,17 @@ struct BatchSettings {
     std::filesystem::path metrics_file;  // node_exporter textfile each run writes; empty: none
 };
 
+// The follow section: how the long-running follow mode waits for changes and how often it does
+// the due batches that sync and verify runs from cron would do.
+struct FollowSettings {
+    // How often a secondary whose databases.main is a standby asks it for new events (a standby
+    // has no LISTEN); a primary, or a secondary reading the primary's own database, is notified.
+    std::chrono::milliseconds poll_interval{250};
+    // How often the due batches run: backfills, registry consistency, retries, re-verification.
+    std::chrono::seconds pass_interval{60};
+    std::filesystem::path metrics_file;  // node_exporter textfile follow keeps up to date; empty: none
+};
+
 struct Config {
     std::filesystem::path file;
     std::string site_name = "primary";
@@ -47,6 +58,7 @@ struct Config {
     // verification.deep_interval: how often each repository's objects are checked whole.
     std::chrono::seconds deep_interval = std::chrono::hours(24 * 30);
     BatchSettings sync{100, 2, std::chrono::hours(3), {}};
+    FollowSettings follow;
     std::chrono::seconds status_timeout = std::chrono::minutes(5);
     // sync.consistency_batch_size: records registry consistency compares per run and type
     // (GitLab's RegistryConsistencyWorker::BATCH_SIZE).

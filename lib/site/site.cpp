@@ -45,6 +45,14 @@ void Site::open_databases() {
     main.get();
 }
 
+void Site::close_databases() {
+    // The notice handlers go before the connections they are attached to.
+    m_main_notices.reset();
+    m_geo_notices.reset();
+    m_main.reset();
+    m_geo.reset();
+}
+
 std::optional<DatabaseError> Site::lost_connection_error(const pqxx::failure& e) const {
     // libpq marks a connection bad when a statement finds it gone; the other one, unused since,
     // still looks open even if its server stopped too.

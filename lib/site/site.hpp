@@ -37,6 +37,10 @@ public:
     // each connection costs round trips of authentication, which are then paid once.
     void open_databases();
 
+    // Closes both connections; the next use connects again (the follow mode after a lost
+    // database). The advisory locks of the sessions go with them.
+    void close_databases();
+
     // The DatabaseError for E, a connection lost while this site used its databases, naming the
     // one that is gone ("lost the connection to the tracking database (databases.geo, database
     // app_geo): ..."); nullopt when neither of its connections is known to be broken.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -54,6 +55,67 @@ TEST_CASE("cli: --help on every command, with examples") {
         CHECK(r.out.find("Examples:") != std::string::npos);
         CHECK(r.out.find(std::string("geo-ssf ") + command) != std::string::npos);
     }
+}
+
+TEST_CASE("cli: --help lists each command on one line, as git does") {
+    RunResult top = run_geo_ssf({"--help"});
+    REQUIRE(top.status == 0);
+    std::vector<std::string> lines = lines_of(top.out);
+    auto start = std::find(lines.begin(), lines.end(), "Commands:");
+    REQUIRE(start != lines.end());
+    size_t commands = 0;
+    for (auto it = start + 1; it != lines.end() && !it->empty(); ++it, ++commands) {
+        CAPTURE(*it);
+        CHECK(it->rfind("  ", 0) == 0);  // a command and its summary, no wrapped paragraph
+        CHECK(it->size() <= 100);
+        CHECK(it->find(". ") == std::string::npos);
+    }
+    CHECK(commands >= 14);
+    CHECK(top.out.find("  completion") == std::string::npos);  // hidden
+    // A command's own --help keeps its whole description.
+    RunResult status = run_geo_ssf({"status", "--help"});
+    CHECK(status.out.find("status.timeout") != std::string::npos);
+}
+
+TEST_CASE("cli: global options are taken after the command too") {
+    TempDir dir;
+    RepositoryFactory factory(dir.path());
+    factory.create(dir.path(), "one.git", 1);
+    // -q and --log-format after the command, even after its arguments, as before it.
+    RunResult quiet = run_geo_ssf({"checksum", (dir / "one.git").string(), (dir / "missing.git").string(), "-q",
+                                   "--log-format", "json"});
+    CHECK(quiet.status == 1);
+    CHECK(quiet.out.find("one.git") != std::string::npos);
+    nlohmann::json line = nlohmann::json::parse(quiet.err);
+    CHECK(line["level"] == "error");
+    RunResult verbose = run_geo_ssf({"checksum", (dir / "one.git").string(), "-v"});
+    CHECK(verbose.status == 0);
+    CHECK(verbose.err.find("checksum finished with exit status 0") != std::string::npos);
+}
+
+TEST_CASE("cli: the quickstart prints each command as a user would type it") {
+    const char* root = std::getenv("GEO_SSF_SOURCE_ROOT");
+    REQUIRE(root);
+    std::string steps = read_file(std::filesystem::path(root) / "scripts/quickstart-steps.sh");
+    // `run WORD ...` prints "$ WORD ..." and runs it: WORD must be a program, never one of the
+    // script's shell functions, which a reader copying the line would not have.
+    std::set<std::string> functions;
+    static const std::regex function(R"(^\s*([A-Za-z_][A-Za-z0-9_]*)\(\)\s*\{)");
+    static const std::regex run_line(R"(^\s*run\s+(\S+))");
+    std::vector<std::string> programs;
+    for (const auto& line : lines_of(steps)) {
+        std::smatch m;
+        if (std::regex_search(line, m, function))
+            functions.insert(m[1]);
+        else if (std::regex_search(line, m, run_line))
+            programs.push_back(m[1]);
+    }
+    REQUIRE(programs.size() > 10);
+    for (const auto& program : programs) {
+        CAPTURE(program);
+        CHECK(functions.count(program) == 0);
+    }
+    CHECK(std::count(programs.begin(), programs.end(), "geo-ssf") > 10);
 }
 
 TEST_CASE("cli: usage errors exit 2") {

@@ -530,9 +530,9 @@ TEST_CASE("health: show, status and the metrics file tell the deep checks and th
     CHECK(std::regex_search(table, std::regex("\n  Failed housekeeping +0\n")));
     auto gauges = parse_exposition(site.secondary({"status", "--format", "prometheus"}).out);
     CHECK(gauges.errors.empty());
-    CHECK(gauges.value("geo_cool_widgets_deep_check_failed") == 0);
-    CHECK(gauges.value("geo_cool_widgets_deep_check_due") == 0);
-    CHECK(gauges.value("geo_cool_widgets_housekeeping_failed") == 0);
+    CHECK(gauges.value("geo_ssf_deep_check_failed_records", {{"type", "cool_widget"}}) == 0);
+    CHECK(gauges.value("geo_ssf_deep_check_due_records", {{"type", "cool_widget"}}) == 0);
+    CHECK(gauges.value("geo_ssf_housekeeping_failed_records", {{"type", "cool_widget"}}) == 0);
     CHECK(nlohmann::json::parse(site.run({"show", "cool_widget", "1", "--format", "json"}).out)["deep_check"].is_object());
 
     push(site.repository(1), 3, "more");

@@ -50,15 +50,17 @@ TEST_CASE("show: a primary's record, its path and every column of its state row"
     CHECK(j["state"]["verification_retry_count"] == 2);
     CHECK(j["state"]["cool_widget_id"] == 42);
     CHECK(j["state"]["verification_checksum"].is_null());
-    CHECK(j["next_verification_retry"] == "in 3 minutes");
+    // When, for a script: the retry column's time.
+    CHECK(j["next_verification_retry_at"] == j["state"]["verification_retry_at"]);
+    CHECK(j["next_verification_retry_at"].get<std::string>().rfind("20", 0) == 0);
     CHECK_FALSE(j.contains("registry"));
 
     // A record without a state row yet, and a retry that is due.
     RunResult fresh = sites.primary_run({"show", "cool_widget", "43"});
     CHECK(fresh.out.find("  no row yet: the next verify run creates it\n") != std::string::npos);
     sites.main_db.exec("UPDATE cool_widget_states SET verification_retry_at = now() - interval '1 minute'");
-    CHECK(run_json(sites.primary_run({"show", "cool_widget", "42", "--format", "json"}))["next_verification_retry"] ==
-          "due now");
+    json due = run_json(sites.primary_run({"show", "cool_widget", "42", "--format", "json"}));
+    CHECK(due["next_verification_retry_at"] == due["state"]["verification_retry_at"]);
 }
 
 TEST_CASE("show: a secondary's registry row in hex beside the primary's checksum") {
@@ -93,14 +95,15 @@ TEST_CASE("show: a secondary's registry row in hex beside the primary's checksum
     CHECK(j["registry"]["checksum_mismatch"] == true);
     CHECK(j["registry"]["retry_count"] == 4);
     CHECK(j["registry"]["last_sync_failure"] == "Verification failed with: mismatch");
-    CHECK(j["next_sync_retry"] == "in 2 hours");
+    CHECK(j["next_sync_retry_at"] == j["registry"]["retry_at"]);
+    CHECK(j["next_sync_retry_at"].get<std::string>().rfind("20", 0) == 0);
     CHECK(j["primary"]["verification_checksum"] == "ab01cd");
     CHECK(j["checksum_matches"] == false);
     CHECK(j["registry"].size() == 18);  // every column of the generated registry table
 
     json same = run_json(sites.secondary_run({"show", "cool_widget", "8", "--format", "json"}));
     CHECK(same["checksum_matches"] == true);
-    CHECK(same["next_sync_retry"].is_null());
+    CHECK(same["next_sync_retry_at"].is_null());
     CHECK(sites.secondary_run({"show", "cool_widget", "8"}).out.find("00ff  (matches this site's)") != std::string::npos);
 
     // Registered, but gone from the primary.
@@ -140,7 +143,9 @@ TEST_CASE("list: a secondary's registry by state, in pages by id") {
     CHECK(first["records"][0]["id"] == failed[0]);
     CHECK(first["records"][2]["id"] == failed[2]);
     CHECK(first["records"][0]["state"] == "failed");
-    CHECK(first["records"][0]["next_sync_retry"] == "in 1 hour");
+    CHECK(first["records"][0]["retry_at"].get<std::string>().rfind("20", 0) == 0);  // a time, for scripts
+    CHECK(first["records"][0]["synced_at"].is_null());  // failed, and never synced
+    CHECK_FALSE(first["records"][0]["sync_claimed_at"].is_null());
     CHECK(first["next_after"] == failed[2]);
     // Walk the pages: every failed record once, in order.
     std::vector<long long> seen;
@@ -169,8 +174,9 @@ TEST_CASE("list: a secondary's registry by state, in pages by id") {
     RunResult table = sites.secondary_run({"list", "cool_widget", "--sync-state", "failed", "--limit", "2"});
     CAPTURE(table.out);
     CHECK(table.status == 0);
-    CHECK(table.out.find("ID  SYNC    VERIFICATION  LAST SYNCED    NEXT RETRY  FAILURE\n") == 0);
-    CHECK(table.out.find("3   failed  failed        5 minutes ago  in 1 hour   Error syncing repository: xxx") !=
+    // LAST SYNCED is a success: none for records that only failed, however recently one was claimed.
+    CHECK(table.out.find("ID  SYNC    VERIFICATION  LAST SYNCED  NEXT RETRY  FAILURE\n") == 0);
+    CHECK(table.out.find("3   failed  failed        -            in 1 hour   Error syncing repository: xxx") !=
           std::string::npos);
     CHECK(table.out.find("...\n") != std::string::npos);
     CHECK(table.out.find("(more: add --after 7)\n") != std::string::npos);
@@ -178,6 +184,48 @@ TEST_CASE("list: a secondary's registry by state, in pages by id") {
     RunResult none = sites.secondary_run({"list", "cool_widget", "--verification-state", "started", "--after", "30"});
     CHECK(none.status == 0);
     CHECK(none.out.find("(no records)\n") != std::string::npos);
+}
+
+TEST_CASE("list and show: LAST SYNCED is the last sync that succeeded, never a claim or a failure") {
+    TwoSitesFixture sites;
+    sites.main_db.exec("INSERT INTO cool_widgets (id) VALUES (1), (2), (3)");
+    // As sync writes them: made pending, claimed (GitLab's last_synced_at is the claim), then synced,
+    // or failed, or put back by a run that stopped.
+    sites.geo_db.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at) VALUES (1, now()), (2, now()), "
+                      "(3, now())");
+    sites.geo_db.exec("UPDATE cool_widget_registry SET state = 1, last_synced_at = now() - interval '2 hours'");
+    sites.geo_db.exec("UPDATE cool_widget_registry SET state = 2 WHERE cool_widget_id = 1");
+    sites.geo_db.exec("UPDATE geo_ssf_sync_times SET synced_at = now() - interval '2 hours' WHERE record_id = 1");
+    sites.geo_db.exec("UPDATE cool_widget_registry SET state = 0 WHERE cool_widget_id = 1");  // an event
+    sites.geo_db.exec("UPDATE cool_widget_registry SET state = 1, last_synced_at = now() WHERE cool_widget_id = 1");
+    sites.geo_db.exec("UPDATE cool_widget_registry SET state = 3, retry_at = now() + interval '1 hour', "
+                      "last_sync_failure = 'Error syncing repository: refused' WHERE cool_widget_id IN (1, 2)");
+    sites.geo_db.exec("UPDATE cool_widget_registry SET state = 0 WHERE cool_widget_id = 3");  // released
+
+    json list = run_json(sites.secondary_run({"list", "cool_widget", "--format", "json"}));
+    REQUIRE(list["records"].size() == 3);
+    CHECK(list["records"][0]["synced_at"] ==
+          sites.geo_db.scalar("SELECT to_json(synced_at) #>> '{}' FROM geo_ssf_sync_times WHERE record_id = 1"));
+    CHECK(list["records"][0]["sync_claimed_at"] != list["records"][0]["synced_at"]);
+    CHECK(list["records"][1]["synced_at"].is_null());
+    CHECK(list["records"][2]["synced_at"].is_null());
+    CHECK_FALSE(list["records"][2]["sync_claimed_at"].is_null());
+    RunResult table = sites.secondary_run({"list", "cool_widget"});
+    CAPTURE(table.out);
+    CHECK(table.out.find("\n1   failed   pending       2 hours ago  in ") != std::string::npos);
+    CHECK(table.out.find("\n2   failed   pending       -            in ") != std::string::npos);
+    CHECK(table.out.find("\n3   pending  pending       -            -") != std::string::npos);
+
+    RunResult show = sites.secondary_run({"show", "cool_widget", "1"});
+    CAPTURE(show.out);
+    CHECK(show.out.find("; when a sync last began, whatever its outcome)\n") != std::string::npos);
+    CHECK(show.out.find("\n  last synced ") != std::string::npos);
+    CHECK(show.out.find("(2 hours ago)\n  next sync retry ") != std::string::npos);
+    CHECK(sites.secondary_run({"show", "cool_widget", "3"}).out.find("  last synced  ") != std::string::npos);
+    CHECK(sites.secondary_run({"show", "cool_widget", "3"}).out.find("none recorded") != std::string::npos);
+    json shown = run_json(sites.secondary_run({"show", "cool_widget", "1", "--format", "json"}));
+    CHECK(shown["synced_at"] == list["records"][0]["synced_at"]);
+    CHECK(run_json(sites.secondary_run({"show", "cool_widget", "2", "--format", "json"}))["synced_at"].is_null());
 }
 
 TEST_CASE("list: --wide shows failures whole; --missing-on-primary lists the records the primary had no repository for") {
@@ -223,7 +271,7 @@ TEST_CASE("list: a primary's state rows by verification state; bad states are us
     for (const auto& rec : failed["records"]) {
         got.push_back(rec["id"].get<long long>());
         CHECK(rec["verification_state"] == "verification_failed");
-        CHECK(rec["next_verification_retry"] == "due now");
+        CHECK(rec["verification_retry_at"].get<std::string>().rfind("20", 0) == 0);  // due: now
         CHECK_FALSE(rec.contains("state"));
     }
     CHECK(got == std::vector<long long>{3, 8});

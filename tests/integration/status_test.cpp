@@ -61,12 +61,22 @@ void insert_registry(TestDatabase& geo, const std::string& table, const std::str
         geo.exec("INSERT INTO " + table + " (" + fk + ", created_at, state, verification_state) VALUES " + values);
 }
 
+// Whether STATUS counts failed records (to sync, to verify, to checksum): exit status 1.
+bool counts_failures(const json& status) {
+    for (const auto& t : status["replicables"])
+        for (auto it = t.begin(); it != t.end(); ++it)
+            if (it.key().ends_with("failed_count") && it.value().is_number() && it.value().get<long long>() > 0)
+                return true;
+    return false;
+}
+
 json status_json(TwoSitesFixture& sites, bool primary, std::vector<std::string> args = {}) {
     args.insert(args.begin(), {"status", "--format", "json"});
     RunResult r = primary ? sites.primary_run(args) : sites.secondary_run(args);
     CAPTURE(r.err);
-    REQUIRE(r.status == 0);
-    return json::parse(r.out);
+    json status = json::parse(r.out);
+    CHECK(r.status == (counts_failures(status) ? 1 : 0));
+    return status;
 }
 
 // Puts the walk NAME in DB at POSITION (SQL: "30", "NULL") after PASSES full passes, the last
@@ -124,8 +134,10 @@ TEST_CASE("status: a primary's counts equal the ones computed from the seeded ro
               count(scoped, [&](long long id) { return has_state(id) && id % 5 == 2; }));
         CHECK(w["cool_widgets_checksum_failed_count"] ==
               count(scoped, [&](long long id) { return has_state(id) && id % 5 == 3; }));
-        // name, status, GitLab's four primary fields, the last full pass, the failed and due deep checks
-        CHECK(w.size() == 9);
+        CHECK(w["cool_widgets_checksum_pending_count"] ==
+              count(scoped, [&](long long id) { return has_state(id) && id % 5 <= 1; }));  // pending, started
+        // name, status, GitLab's four primary fields, pending, the last full pass, the failed and due deep checks
+        CHECK(w.size() == 10);
         const json& g = type_in(status, "gadget");
         CHECK(g["gadgets_count"] == 0);
         CHECK(g["gadgets_checksum_total_count"] == 0);
@@ -134,7 +146,7 @@ TEST_CASE("status: a primary's counts equal the ones computed from the seeded ro
 
     RunResult table = sites.primary_run({"status"});
     CAPTURE(table.out);
-    CHECK(table.status == 0);
+    CHECK(table.status == 1);  // some records failed to checksum
     CHECK(table.out.find("primary-site (primary site)\n") == 0);
     CHECK(table.out.find("Cool Widgets (cool_widget)\n"
                          "  Records                52\n"
@@ -195,7 +207,7 @@ TEST_CASE("status: a secondary's counts equal the ones computed from registry ro
     }
 
     RunResult prometheus = sites.secondary_run({"status", "--format", "prometheus"});
-    CHECK(prometheus.status == 0);
+    CHECK(prometheus.status == 1);  // some records failed
     auto exposition = parse_exposition(prometheus.out);
     CAPTURE(prometheus.out);
     CHECK(exposition.errors.empty());
@@ -420,6 +432,125 @@ TEST_CASE("status: a count that cannot finish within status.timeout is unknown, 
     CHECK(parse_exposition(read_file(prom)).value("geo_ssf_status_last_success_timestamp_seconds") > first_success);
 }
 
+TEST_CASE("status: how many records wait for a sync and since when the oldest has waited, kept by triggers") {
+    TwoSitesFixture sites;
+    auto since = [&](long long id) {
+        return sites.geo_db.scalar("SELECT (pending_since IS NOT NULL)::text FROM geo_ssf_sync_times WHERE registry_table = "
+                                   "'cool_widget_registry' AND record_id = " + std::to_string(id));
+    };
+    // Rows made an hour ago wait since then; a claim (started) keeps waiting, a success or a failure
+    // ends it, an event marking it pending again starts it anew.
+    sites.geo_db.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at, state) "
+                      "SELECT generate_series(1, 5), now(), 0");
+    sites.geo_db.exec("UPDATE geo_ssf_sync_times SET pending_since = now() - interval '1 hour' WHERE record_id <= 2");
+    sites.geo_db.exec("UPDATE cool_widget_registry SET state = 1, last_synced_at = now() WHERE cool_widget_id IN (1, 3, 4)");
+    CHECK(since(1) == "true");
+    sites.geo_db.exec("UPDATE cool_widget_registry SET state = 2 WHERE cool_widget_id IN (3, 5)");
+    sites.geo_db.exec("UPDATE cool_widget_registry SET state = 3 WHERE cool_widget_id = 4");
+    CHECK(since(3) == "false");
+    CHECK(since(4) == "false");
+    CHECK(sites.geo_db.scalar("SELECT count(*) FROM geo_ssf_sync_times WHERE synced_at IS NOT NULL") == "2");
+
+    json status = status_json(sites, false);
+    json w = type_in(status, "cool_widget");
+    CHECK(w["cool_widgets_pending_count"] == 2);  // 1 (started) and 2 (pending)
+    CHECK(w["cool_widgets_oldest_pending_age_seconds"].get<long long>() >= 3600);
+    CHECK(w["cool_widgets_oldest_pending_age_seconds"].get<long long>() < 7200);
+    CHECK(w["cool_widgets_oldest_pending_at"].get<std::string>().rfind("20", 0) == 0);
+    RunResult table = sites.secondary_run({"status", "cool_widget"});
+    CAPTURE(table.out);
+    CHECK(table.status == 1);  // record 4 failed
+    CHECK(table.out.find("  Pending              2\n") != std::string::npos);
+    CHECK(table.out.find("  Oldest pending  1 hour, since ") != std::string::npos);
+    auto e = parse_exposition(sites.secondary_run({"status", "--format", "prometheus"}).out);
+    CHECK(e.values("geo_ssf_registry_records", "state") ==
+          std::map<std::string, double>{{"failed", 1}, {"pending", 1}, {"started", 1}, {"synced", 2}});
+    CHECK(e.value("geo_ssf_sync_oldest_pending_age_seconds", {{"type", "cool_widget"}}) >= 3600);
+    CHECK(e.value("geo_ssf_sync_oldest_pending_age_seconds", {{"type", "gadget"}}) == 0);
+
+    // Removed rows take their times with them; with nothing waiting, nothing is old.
+    sites.geo_db.exec("DELETE FROM cool_widget_registry WHERE cool_widget_id IN (1, 2)");
+    CHECK(sites.geo_db.scalar("SELECT count(*) FROM geo_ssf_sync_times WHERE record_id IN (1, 2)") == "0");
+    json after = type_in(status_json(sites, false), "cool_widget");
+    CHECK(after["cool_widgets_pending_count"] == 0);
+    CHECK(after["cool_widgets_oldest_pending_age_seconds"] == 0);
+    CHECK(after["cool_widgets_oldest_pending_at"].is_null());
+}
+
+TEST_CASE("status: registries from before geo_ssf_sync_times get its triggers and their rows' times on migrate") {
+    TwoSitesFixture sites;
+    // As before the migration: no table, no function, no triggers.
+    sites.geo_db.exec("DROP FUNCTION geo_ssf_sync_time() CASCADE; DROP TABLE geo_ssf_sync_times; "
+                      "DELETE FROM geo_ssf_schema_migrations WHERE name = 'create_geo_ssf_sync_times'");
+    sites.geo_db.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at, state, last_synced_at) VALUES "
+                      "(1, now() - interval '2 hours', 0, NULL), (2, now() - interval '3 days', 2, "
+                      "now() - interval '1 day'), (3, now() - interval '3 days', 0, now() - interval '1 day')");
+    RunResult migrated = sites.secondary_run({"migrate"});
+    CAPTURE(migrated.err);
+    REQUIRE(migrated.status == 0);
+    CHECK(sites.geo_db.scalar("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'cool_widget_registry'::regclass "
+                              "AND tgname LIKE 'geo_ssf_sync_time_%'") == "4");
+    // Never synced: waits since it was made. Synced: synced when its sync was claimed. Synced
+    // once, pending now: since when is not known, so since the migration.
+    CHECK(sites.geo_db.scalar("SELECT record_id || ':' || (pending_since = r.created_at) FROM geo_ssf_sync_times t "
+                              "JOIN cool_widget_registry r ON r.cool_widget_id = t.record_id WHERE record_id = 1") ==
+          "1:true");
+    CHECK(sites.geo_db.scalar("SELECT (synced_at = r.last_synced_at)::text FROM geo_ssf_sync_times t JOIN "
+                              "cool_widget_registry r ON r.cool_widget_id = t.record_id WHERE record_id = 2") == "true");
+    CHECK(sites.geo_db.scalar("SELECT (pending_since > now() - interval '1 hour')::text FROM geo_ssf_sync_times "
+                              "WHERE record_id = 3") == "true");
+    json w = type_in(status_json(sites, false), "cool_widget");
+    CHECK(w["cool_widgets_oldest_pending_age_seconds"].get<long long>() >= 7200);
+    // And the triggers keep them from then on.
+    sites.geo_db.exec("UPDATE cool_widget_registry SET state = 2 WHERE cool_widget_id = 1");
+    CHECK(sites.geo_db.scalar("SELECT (pending_since IS NULL AND synced_at IS NOT NULL)::text FROM geo_ssf_sync_times "
+                              "WHERE record_id = 1") == "true");
+}
+
+TEST_CASE("status: without the primary's database, a secondary prints what its registries hold, the rest unknown, exit 1") {
+    TwoSitesFixture sites;
+    sites.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1, 5)");
+    sites.geo_db.exec("INSERT INTO cool_widget_registry (cool_widget_id, created_at, state) "
+                      "SELECT g, now(), CASE WHEN g <= 3 THEN 2 ELSE 0 END FROM generate_series(1, 4) g");
+    auto prom = sites.dir / "geo-ssf.prom";
+    REQUIRE(sites.secondary_run({"status", "--format", "prometheus", "--output", prom.string()}).status == 0);
+    double first_success = parse_exposition(read_file(prom)).value("geo_ssf_status_last_success_timestamp_seconds");
+    // The primary's database goes away (here: a database that is not there).
+    std::string config = read_file(sites.secondary);
+    std::string main = "main: \"" + sites.main_db.conninfo() + "\"";
+    REQUIRE(config.find(main) != std::string::npos);
+    write_file(sites.secondary, config.replace(config.find(main), main.size(), "main: \"dbname=geo_ssf_gone\""));
+
+    RunResult table = sites.secondary_run({"status"});
+    CAPTURE(table.out);
+    CAPTURE(table.err);
+    CHECK(table.status == 1);
+    CHECK(table.err.find("geo-ssf: warning: the primary's database is unavailable, so what needs it is unknown: "
+                         "cannot connect to the main database") != std::string::npos);
+    CHECK(table.out.find("  Last event on the primary  unknown: cannot connect to the main database") !=
+          std::string::npos);
+    CHECK(table.out.find("  In the registry            4\n") != std::string::npos);
+    CHECK(table.out.find("  Synced                     3   75.0%\n") != std::string::npos);
+    CHECK(table.out.find("  Pending                    1\n") != std::string::npos);
+    CHECK(table.out.find("  No registry row yet  unknown   cannot connect to the main database") != std::string::npos);
+
+    RunResult as_json = sites.secondary_run({"status", "--format", "json"});
+    CHECK(as_json.status == 1);
+    json w = type_in(json::parse(as_json.out), "cool_widget");
+    CHECK(w["status"] == "partial");
+    CHECK(w["cool_widgets_synced_count"] == 3);
+    CHECK(w["cool_widgets_registry_missing_count"].is_null());
+
+    // The file is written with what was counted, and keeps the time of the last complete count.
+    RunResult written = sites.secondary_run({"status", "--format", "prometheus", "--output", prom.string()});
+    CHECK(written.status == 1);
+    auto e = parse_exposition(read_file(prom));
+    CHECK(e.errors.empty());
+    CHECK(e.value("geo_ssf_registry_records", {{"type", "cool_widget"}, {"state", "synced"}}) == 3);
+    CHECK_FALSE(e.has("geo_ssf_registry_missing_records"));
+    CHECK(e.value("geo_ssf_status_last_success_timestamp_seconds") == first_success);
+}
+
 TEST_CASE("status: --output replaces the file atomically; a reader never sees a partial file") {
     TwoSitesFixture sites;
     sites.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1, 500)");
@@ -517,9 +648,6 @@ TEST_CASE("status: a secondary reads only what registry consistency has not chec
     CHECK(table.out.find("(2 hours ago)\n") != std::string::npos);
 
     // The next pass registers what it finds, and is counted (the primary has no repositories).
-    std::string config = read_file(sites.secondary);
-    config.replace(config.find("file:///nonexistent"), 19, (sites.dir / "primary-repositories").string());
-    write_file(sites.secondary, config);
     RunResult sync = sites.secondary_run({"sync"});
     CAPTURE(sync.err);
     CHECK(sync.status == 0);

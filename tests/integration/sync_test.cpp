@@ -1,10 +1,13 @@
 // The secondary: events, registry consistency, mirroring, verification against the primary,
 // resync, and the runs' reliability.
+#include "one_line_error.hpp"
 #include "secondary_fixture.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <set>
+#include <sstream>
 #include <thread>
 
 using namespace geo_ssf::test;
@@ -264,7 +267,7 @@ TEST_CASE("sync: a repository missing on the primary is synced as missing; an un
     CHECK(site.registry(1, "missing_on_primary") == "false");
 
     std::string text = read_file(site.secondary_config);
-    text.replace(text.find("file://"), 7, "http://127.0.0.1:1/");
+    text.replace(text.find("file://"), 7, "https://127.0.0.1:1/");
     write_file(site.secondary_config, text);
     REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
     RunResult sync = site.secondary({"sync"});
@@ -273,6 +276,133 @@ TEST_CASE("sync: a repository missing on the primary is synced as missing; an un
     CHECK(site.registry(1, "last_sync_failure").rfind("Error syncing repository: ", 0) == 0);
     CHECK(site.registry(1, "retry_count") == "1");
     CHECK(site.registry(1, "retry_at BETWEEN now() + interval '15 seconds' AND now() + interval '75 seconds'") == "true");
+}
+
+TEST_CASE("sync: under -q each failed record is an error line naming its repository and the side it concerns") {
+    SecondaryFixture site;
+    site.add_records(1, 4);
+    for (long long id : {1, 2, 3})
+        std::filesystem::remove_all(site.repository(id) / "objects");  // broken on the primary
+    RunResult quiet = site.secondary({"-q", "sync"});
+    CHECK(quiet.status == 1);
+    CHECK(quiet.out.empty());
+    CAPTURE(quiet.err);
+    for (long long id : {1, 2, 3}) {
+        std::string line = "geo-ssf: error: cool_widget " + std::to_string(id) + ": ";
+        std::string concerns = "(primary file://" + site.repository(id).string() + ")";
+        size_t at = quiet.err.find(line);
+        REQUIRE(at != std::string::npos);
+        CHECK(quiet.err.find(concerns, at) == quiet.err.find('\n', at) - concerns.size());
+    }
+    CHECK(quiet.err.find("cool_widget 4") == std::string::npos);
+
+    // The same as JSON lines, for a log shipper.
+    site.geo_db.exec("UPDATE cool_widget_registry SET retry_at = now() - interval '1 second'");
+    RunResult json = site.secondary({"-q", "--log-format", "json", "sync"});
+    CHECK(json.status == 1);
+    std::set<long long> failed;
+    std::istringstream lines(json.err);
+    for (std::string line; std::getline(lines, line);) {
+        auto record = nlohmann::json::parse(line);
+        CHECK(record["level"] == "error");
+        CHECK(record["type"] == "cool_widget");
+        CHECK(record["message"].get<std::string>().find("(primary file://") != std::string::npos);
+        failed.insert(record["id"].get<long long>());
+    }
+    CHECK(failed == std::set<long long>{1, 2, 3});
+
+    // resync --now logs each failure too.
+    RunResult now = site.secondary({"-q", "resync", "cool_widget", "2", "--now"});
+    CHECK(now.status == 1);
+    CHECK(now.out.rfind("2 failed Error syncing repository: ", 0) == 0);
+    CHECK(now.err.find("geo-ssf: error: cool_widget 2: Error syncing repository: ") != std::string::npos);
+    CHECK(now.err.find("(primary file://" + site.repository(2).string() + ")\n") != std::string::npos);
+}
+
+TEST_CASE("sync: a local primary another user owns is read only when trusted, whether git is installed or not") {
+    // The NFS layout: the primary's repositories belong to the application's user (root here),
+    // the secondary runs as its own (nobody), as the systemd units run it as geo-ssf.
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    open_to_others(site.dir.path());
+    shell("chown -R 65534:65534 '" + site.secondary_storage.string() + "'");
+    RunOptions options;
+    SUBCASE("git fetches") {}
+    SUBCASE("libgit2 fetches") { options.env["PATH"] = (site.dir / "no-programs").string(); }
+    CAPTURE(options.env.count("PATH"));
+    auto as_nobody = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"-c", site.secondary_config.string()});
+        return run_geo_ssf_as_nobody(args, options);
+    };
+    const std::string refusal = "the primary's repository belongs to root (uid 0), not to nobody (uid 65534), which "
+                                "runs geo-ssf: set storage.trust_primary_owner: true to let git and libgit2 read it "
+                                "(geo-ssf.yml(5))";
+
+    RunResult check = as_nobody({"check"});
+    CAPTURE(check.out);
+    CHECK(check.status == 1);
+    CHECK(check.out.find("FAILED  primary readable for cool_widget: " + site.repository(1).string() + ": " + refusal +
+                         "\n") != std::string::npos);
+    RunResult refused = as_nobody({"-q", "sync"});
+    CAPTURE(refused.err);
+    CHECK(refused.status == 1);
+    CHECK(refused.err.find("geo-ssf: error: cool_widget 1: Error syncing repository: " + refusal + " (primary file://" +
+                           site.repository(1).string() + ")\n") != std::string::npos);
+    CHECK(site.registry(1, "last_sync_failure").find("belongs to root (uid 0), not to nobody") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(site.copy(1)));
+
+    std::string config = read_file(site.secondary_config);
+    config.insert(config.find("}", config.find("storage:")), ", trust_primary_owner: true");
+    write_file(site.secondary_config, config);
+    CHECK(as_nobody({"check"}).out.find("passed  primary readable for cool_widget: " + site.repository(1).string()) !=
+          std::string::npos);
+    site.geo_db.exec("UPDATE cool_widget_registry SET retry_at = now() - interval '1 second'");
+    RunResult synced = as_nobody({"sync"});
+    CAPTURE(synced.err);
+    CHECK(synced.status == 0);
+    CHECK(site.registry_count("state = 2") == 2);
+    RunResult verified = as_nobody({"verify"});
+    CAPTURE(verified.err);
+    CHECK(verified.status == 0);
+    CHECK(site.registry_count("verification_state = 2") == 2);
+}
+
+TEST_CASE("sync: a secondary without its primary's types refuses to run, naming them and the fix") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.run({"event", "cool_widget", "updated", "1", "2"}).status == 0);
+    // A secondary set up from the README without copying the primary's replicables/ and
+    // migrations/: its folder has neither.
+    auto bare = site.dir / "bare-secondary";
+    std::filesystem::create_directories(bare / "secondary-repositories");
+    write_file(bare / "secondary.yml", read_file(site.secondary_config));
+    auto run_bare = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"-c", (bare / "secondary.yml").string()});
+        return run_geo_ssf(args);
+    };
+    const std::string missing = "this site defines no replicable type (" + (bare / "replicables").string() +
+                                " has none), and the primary's database has states tables: cool_widget_states; copy "
+                                "the primary's replicables/ and migrations/ folders to " +
+                                (bare / "replicables").string() + " and " + (bare / "migrations").string() +
+                                ", then run geo-ssf migrate";
+    RunResult check = run_bare({"check"});
+    CAPTURE(check.out);
+    CHECK(check.status == 1);
+    CHECK(check.out.find("FAILED  every type of the primary defined here: " + missing + "\n") != std::string::npos);
+    check_one_line_error(run_bare({"sync"}), 3, missing);
+    CHECK(site.geo_db.scalar("SELECT count(*) FROM event_log_states") == "0");  // no event replayed, none lost
+    CHECK(run_bare({"replicables"}).out.find("copy the primary's replicables/ and migrations/") != std::string::npos);
+
+    // With the types copied, the same site runs, and the events wait for it.
+    std::filesystem::copy(site.dir / "replicables", bare / "replicables", std::filesystem::copy_options::recursive);
+    std::filesystem::copy(site.dir / "migrations", bare / "migrations", std::filesystem::copy_options::recursive);
+    CHECK(run_bare({"check"}).out.find("passed  every type of the primary defined here: 1 states table(s)") !=
+          std::string::npos);
+    RunResult synced = run_bare({"sync"});
+    CAPTURE(synced.err);
+    CHECK(synced.status == 0);
+    CHECK(site.registry_count("state = 2") == 2);
 }
 
 TEST_CASE("sync: the registry follows the primary's records, and deletions remove the copies") {

@@ -259,7 +259,7 @@ TEST_CASE("tallies: check finds tallies that went wrong, status --recount puts t
 
     RunResult recounted = sites.secondary_run({"-v", "status", "--recount", "--format", "json"});
     CAPTURE(recounted.err);
-    REQUIRE(recounted.status == 0);
+    REQUIRE(recounted.status == 1);  // five records failed to sync
     CHECK(recounted.err.find("cool_widget: recounted 15 rows of cool_widget_registry") != std::string::npos);
     CHECK(failed_count(recounted) == 5);
     check_agree(sites.geo_db, registry_table(), 15);
@@ -269,7 +269,7 @@ TEST_CASE("tallies: check finds tallies that went wrong, status --recount puts t
     sites.geo_db.exec("DROP TRIGGER geo_ssf_tally_insert ON cool_widget_registry");
     CHECK_FALSE(read_both(sites.geo_db, registry_table()).stored.has_value());
     RunResult untallied = sites.secondary_run({"status", "--recount", "--format", "json"});
-    CHECK(untallied.status == 0);
+    CHECK(untallied.status == 1);  // five records failed to sync
     CHECK(untallied.err.find("cool_widget_registry has no tally triggers") != std::string::npos);
     CHECK(failed_count(untallied) == 5);
     RunResult checked = sites.secondary_run({"check"});

@@ -33,8 +33,8 @@ struct TwoSitesFixture {
                             "storage: {root: primary-repositories}\n" + extra_config);
         write_file(secondary, "site: {name: secondary-site, role: secondary}\n"
                               "databases: {main: \"" + main_db.conninfo() + "\", geo: \"" + geo_db.conninfo() + "\"}\n"
-                              "storage: {root: secondary-repositories, primary_url: \"file:///nonexistent\"}\n" +
-                                  extra_config);
+                              "storage: {root: secondary-repositories, primary_url: \"file://" +
+                                  (dir / "primary-repositories").string() + "\"}\n" + extra_config);
         std::filesystem::create_directories(dir / "primary-repositories");
         std::filesystem::create_directories(dir / "secondary-repositories");
         if (setup == TwoSitesSetup::configured)

@@ -92,7 +92,7 @@ TEST_CASE("verify: broken repositories fail with their reason and a retry time; 
     CHECK(site.state_of(2, "verification_retry_count") == "2");
 }
 
-TEST_CASE("verify: a cron run warns of its first ten failures, then says how many more and how to list them") {
+TEST_CASE("verify: a cron run logs its first ten failures as errors, then says how many more and how to list them") {
     PrimaryFixture site;
     site.main_db.exec("INSERT INTO cool_widgets (id) SELECT generate_series(1, 13)");  // no repositories
     auto warnings = [](const std::string& err) {
@@ -102,11 +102,16 @@ TEST_CASE("verify: a cron run warns of its first ten failures, then says how man
             ++n;
         return n;
     };
-    RunResult quiet = site.run({"verify"});
+    RunResult quiet = site.run({"-q", "verify"});  // as the timer and cron.d run it
     CHECK(quiet.status == 1);
     CHECK(warnings(quiet.err) == 10);
-    CHECK(quiet.err.find("geo-ssf: warning: cool_widget: and 3 more failures: geo-ssf list cool_widget "
+    CHECK(quiet.err.find("geo-ssf: error: cool_widget 1: Error during verification: ") != std::string::npos);
+    CHECK(quiet.err.find("(repository " + site.repository(1).string() + ")") != std::string::npos);
+    CHECK(quiet.err.find("geo-ssf: error: cool_widget: and 3 more failures: geo-ssf list cool_widget "
                          "--verification-state failed") != std::string::npos);
+    site.main_db.exec("UPDATE cool_widget_states SET verification_state = 0");
+    RunResult plain = site.run({"verify"});
+    CHECK(warnings(plain.err) == 10);
     site.main_db.exec("UPDATE cool_widget_states SET verification_state = 0");
     RunResult verbose = site.run({"-v", "verify"});
     CHECK(warnings(verbose.err) == 13);

@@ -1,6 +1,8 @@
 #include "exposition.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -123,10 +125,13 @@ bool unescape_help(const std::string& text, std::string& out) {
 
 }  // namespace
 
-double Exposition::value(const std::string& name) const {
+double Exposition::value(const std::string& name, const std::map<std::string, std::string>& labels) const {
     const Sample* found = nullptr;
     for (const auto& s : samples)
-        if (s.name == name) {
+        if (s.name == name && std::all_of(labels.begin(), labels.end(), [&](const auto& label) {
+                auto it = s.labels.find(label.first);
+                return it != s.labels.end() && it->second == label.second;
+            })) {
             if (found)
                 throw std::runtime_error("more than one sample named " + name);
             found = &s;
@@ -141,6 +146,14 @@ bool Exposition::has(const std::string& name) const {
         if (s.name == name)
             return true;
     return false;
+}
+
+std::map<std::string, double> Exposition::values(const std::string& name, const std::string& label) const {
+    std::map<std::string, double> out;
+    for (const auto& s : samples)
+        if (s.name == name && s.labels.count(label))
+            out[s.labels.at(label)] += s.value;
+    return out;
 }
 
 Exposition parse_exposition(const std::string& text) {
@@ -218,12 +231,23 @@ Exposition parse_exposition(const std::string& text) {
         // Gauges have no suffixed samples: the sample's name is its family's.
         if (out.type.count(sample.name) && out.type[sample.name] == "gauge" && !out.help.count(sample.name))
             error("gauge " + sample.name + " has no HELP");
-        if (sample.name != current) {
+        // A histogram's series each give their buckets, sum and count in turn: its family is
+        // the name without those suffixes.
+        std::string family = sample.name;
+        for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+            std::string base = family.substr(0, family.size() - std::min(family.size(), std::strlen(suffix)));
+            if (family.size() > std::strlen(suffix) && family.compare(base.size(), std::string::npos, suffix) == 0 &&
+                out.type.count(base) && out.type[base] == "histogram") {
+                family = base;
+                break;
+            }
+        }
+        if (family != current) {
             if (!current.empty())
                 finished.insert(current);
-            if (finished.count(sample.name))
-                error("samples of " + sample.name + " are not together");
-            current = sample.name;
+            if (finished.count(family))
+                error("samples of " + family + " are not together");
+            current = family;
         }
         std::string key = sample.name;
         for (const auto& [k, v] : sample.labels)

@@ -20,9 +20,12 @@ struct Exposition {
     std::vector<Sample> samples;
     std::vector<std::string> errors;  // empty when the text is valid
 
-    // The value of the one sample named NAME; throws when there is not exactly one.
-    double value(const std::string& name) const;
+    // The value of the one sample named NAME with LABELS (and maybe others); throws when there is
+    // not exactly one.
+    double value(const std::string& name, const std::map<std::string, std::string>& labels = {}) const;
     bool has(const std::string& name) const;
+    // The samples named NAME, summed by the value of their label LABEL.
+    std::map<std::string, double> values(const std::string& name, const std::string& label) const;
 };
 
 // Parses TEXT. Every violation is recorded in errors with its line number: a bad metric or

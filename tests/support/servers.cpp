@@ -390,6 +390,12 @@ void StandbyServer::start(const std::vector<std::string>& settings) {
     for (const auto& setting : settings)
         conf += setting + "\n";
 
+    m_conf = conf;
+    back_up();
+    start_server();
+}
+
+void StandbyServer::back_up() {
     auto data = m_dir / "data";
     // The slot first, keeping WAL from now on: a slot made by pg_basebackup -C reserves WAL only
     // once the backup has started, and a busy primary may have recycled a segment by then.
@@ -397,17 +403,45 @@ void StandbyServer::start(const std::vector<std::string>& settings) {
     primary_scalar("SELECT pg_create_physical_replication_slot('" + m_slot + "', true)");
     run("'" + m_bin + "/pg_basebackup' -D " + shell_quoted(data.string()) + " -R -X stream -S " + m_slot + " -c fast -w");
     // Debian keeps a cluster's configuration outside its data folder: the backup has none.
-    run("cat >" + shell_quoted((data / "postgresql.conf").string()) + " <<'EOF'\n" + conf + "EOF\n" +
+    run("cat >" + shell_quoted((data / "postgresql.conf").string()) + " <<'EOF'\n" + m_conf + "EOF\n" +
         "printf 'local all all trust\\nhost all all 127.0.0.1/32 md5\\n' >" +
         shell_quoted((data / "pg_hba.conf").string()) + "\n: >" + shell_quoted((data / "pg_ident.conf").string()));
+}
+
+void StandbyServer::start_server() {
     m_started = true;
-    run("'" + m_bin + "/pg_ctl' -D " + shell_quoted(data.string()) + " -l " + shell_quoted((m_dir / "log").string()) +
-        " -w -t 120 start >/dev/null");
+    run("'" + m_bin + "/pg_ctl' -D " + shell_quoted((m_dir / "data").string()) + " -l " +
+        shell_quoted((m_dir / "log").string()) + " -w -t 120 start >/dev/null");
     if (scalar("SELECT pg_is_in_recovery()") != "t")
         throw std::runtime_error("standby: the server on port " + std::to_string(m_port) + " is not in recovery\n" + log());
     // A transaction replayed, so that the standby knows when the primary last committed one.
     primary_scalar("SELECT txid_current()");
     catch_up();
+}
+
+void StandbyServer::stop_server() {
+    m_started = false;
+    run("'" + m_bin + "/pg_ctl' -D " + shell_quoted((m_dir / "data").string()) + " -m fast -w stop >/dev/null");
+}
+
+void StandbyServer::restart() {
+    stop_server();
+    start_server();
+}
+
+void StandbyServer::rebuild(const std::function<void()>& while_down) {
+    stop_server();
+    // The primary's walsender for the slot ends soon after the standby.
+    while (primary_scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + m_slot + "' AND active") !=
+           "0")
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    primary_scalar("SELECT pg_drop_replication_slot('" + m_slot + "')");
+    m_slot_made = false;
+    run("rm -rf " + shell_quoted((m_dir / "data").string()));
+    if (while_down)
+        while_down();
+    back_up();
+    start_server();
 }
 
 StandbyServer::~StandbyServer() {

@@ -194,16 +194,25 @@ public:
     void promote();
     // The server's log, for failure messages.
     std::string log() const;
+    // Stops the server (fast shutdown: its clients' connections end) and starts it again.
+    void restart();
+    // Stops the server, throws its data away and makes it again from a new base backup, on the
+    // same port; WHILE_DOWN, when set, runs while it is down.
+    void rebuild(const std::function<void()>& while_down = {});
 
 private:
     // Runs COMMAND_LINE with sh, as the postgres user when root; throws with the log if it fails.
     std::string run(const std::string& command_line);
     void start(const std::vector<std::string>& settings);
+    void back_up();
+    void start_server();
+    void stop_server();
     void stop();
 
     std::filesystem::path m_dir;
     std::string m_bin;
     std::string m_slot;
+    std::string m_conf;  // its postgresql.conf
     int m_port = 0;
     bool m_started = false;
     bool m_slot_made = false;

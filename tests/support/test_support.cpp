@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -104,6 +105,25 @@ BackgroundRun::~BackgroundRun() = default;
 
 void BackgroundRun::signal(int signal_number) { m_process->signal(signal_number); }
 
+bool BackgroundRun::ended() { return m_result || m_process->exit_if_ended(); }
+std::string BackgroundRun::err_so_far() const { return read_file(m_io.path() / "stderr"); }
+
+void BackgroundRun::wait_for_err(const std::string& text) {
+    while (err_so_far().find(text) == std::string::npos) {
+        if (!m_result) {
+            if (auto exit = m_process->exit_if_ended()) {
+                RunResult ended{exit->status(), read_file(m_io / "stdout"), read_file(m_io / "stderr")};
+                m_result = ended;
+                if (ended.err.find(text) != std::string::npos)
+                    return;  // written just before it ended
+                throw std::runtime_error("geo-ssf ended (status " + std::to_string(ended.status) +
+                                         ") before writing \"" + text + "\":\n" + ended.err);
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
 RunResult BackgroundRun::wait() {
     if (!m_result) {
         ProcessExit exit = m_process->wait();
@@ -123,6 +143,22 @@ RunResult run_program(const std::string& program, const std::vector<std::string>
 
 RunResult run_geo_ssf(const std::vector<std::string>& args, const RunOptions& options) {
     return run_program(geo_ssf_binary(), args, options);
+}
+
+RunResult run_geo_ssf_as_nobody(const std::vector<std::string>& args, const RunOptions& options) {
+    if (::geteuid() != 0)
+        throw std::runtime_error("running geo-ssf as nobody needs root: run the tests as root (scripts/test.sh)");
+    std::vector<std::string> argv = {"--reuid=65534", "--regid=65534", "--clear-groups", geo_ssf_binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_program("setpriv", argv, options);
+}
+
+void open_to_others(const std::filesystem::path& path) {
+    namespace fs = std::filesystem;
+    fs::permissions(path, fs::perms::others_read | fs::perms::others_exec, fs::perm_options::add);
+    for (fs::path folder = path.parent_path(); !folder.empty() && folder != folder.root_path();
+         folder = folder.parent_path())
+        fs::permissions(folder, fs::perms::others_exec, fs::perm_options::add);
 }
 
 bool wait_until(const std::function<bool()>& condition, std::chrono::seconds limit) {

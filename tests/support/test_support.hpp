@@ -51,6 +51,12 @@ struct RunOptions {
 RunResult run_geo_ssf(const std::vector<std::string>& args, const RunOptions& options = {});
 // Runs any program (found on PATH) the same way.
 RunResult run_program(const std::string& program, const std::vector<std::string>& args, const RunOptions& options = {});
+// Runs the geo-ssf binary under test as nobody (uid and gid 65534, no other groups), as an
+// unprivileged user such as the units' geo-ssf. The tests run as root for it (scripts/test.sh);
+// run by anyone else, it throws.
+RunResult run_geo_ssf_as_nobody(const std::vector<std::string>& args, const RunOptions& options = {});
+// Lets other users read PATH and pass through every folder above it (the tests' folders are 0700).
+void open_to_others(const std::filesystem::path& path);
 // geo-ssf running in the background, for tests that signal it mid-run.
 class BackgroundRun {
 public:
@@ -59,6 +65,13 @@ public:
     BackgroundRun(const BackgroundRun&) = delete;
     BackgroundRun& operator=(const BackgroundRun&) = delete;
     void signal(int signal_number);
+    // Whether the process has ended (without waiting).
+    bool ended();
+    int pid() const { return m_process->pid(); }
+    // What it has written to stderr so far.
+    std::string err_so_far() const;
+    // Waits until its stderr holds TEXT; fails the test with what it wrote if it ends first.
+    void wait_for_err(const std::string& text);
     // Waits for the process to end and returns what it did.
     RunResult wait();
 

@@ -31,4 +31,23 @@ TEST_CASE("duration::format_duration round-trips") {
     CHECK(format_duration(seconds(5400)) == "1h30m");
 }
 
+TEST_CASE("duration::parse_interval reads milliseconds too") {
+    using std::chrono::milliseconds;
+    CHECK(parse_interval("500ms") == milliseconds(500));
+    CHECK(parse_interval("2s") == milliseconds(2000));
+    CHECK(parse_interval("1s250ms") == milliseconds(1250));
+    CHECK(parse_interval("1m30s") == milliseconds(90000));
+    CHECK(parse_interval("3") == milliseconds(3000));
+    for (const char* bad : {"", "0ms", "ms", "5x", "-5ms", "1.5s", "500 ms", "1h30", "9999999999ms"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_interval(bad).has_value());
+    }
+    for (long long ms : {1LL, 250LL, 1000LL, 1500LL, 60000LL, 90500LL}) {
+        CAPTURE(ms);
+        CHECK(parse_interval(format_interval(milliseconds(ms))) == milliseconds(ms));
+    }
+    CHECK(format_interval(milliseconds(500)) == "500ms");
+    CHECK(format_interval(milliseconds(90500)) == "1m30s500ms");
+}
+
 }

@@ -70,6 +70,10 @@ TEST_CASE("config::load_config applies defaults and resolves paths against the c
     CHECK(c.sync.metrics_file.empty());
     CHECK(c.verification.metrics_file.empty());
     CHECK(c.status_timeout == std::chrono::minutes(5));
+    CHECK_FALSE(c.transport.trust_primary_owner);
+    CHECK(c.follow.poll_interval == std::chrono::milliseconds(250));
+    CHECK(c.follow.pass_interval == std::chrono::minutes(1));
+    CHECK(c.follow.metrics_file.empty());
     CHECK(c.replicables.empty());
 }
 
@@ -77,12 +81,13 @@ TEST_CASE("config::load_config reads every key") {
     TempDir dir;
     write_file(dir / "geo-ssf.yml", R"(site: {name: london, role: secondary}
 databases: {main: "host=db1 dbname=app", geo: "dbname=app_geo"}
-storage: {root: /srv/repos, primary_url: "https://primary.example.com/repos"}
+storage: {root: /srv/repos, primary_url: "https://primary.example.com/repos", trust_primary_owner: true}
 replicables: types
 migrations: /opt/migrations
 verification: {batch_size: 50, jobs: 4, timeout: 2h, reverification_interval: 1d, metrics_file: /var/lib/ne/verify.prom,
                deep_interval: 14d}
 sync: {batch_size: 10, jobs: 8, timeout: 90m, metrics_file: metrics/sync.prom}
+follow: {poll_interval: 250ms, pass_interval: 5m, metrics_file: follow.prom}
 status: {timeout: 30s}
 )");
     write_file(dir / "types" / "cool_widget.yml", k_cool_widget);
@@ -92,6 +97,7 @@ status: {timeout: 30s}
     CHECK(c.geo_database == "dbname=app_geo");
     CHECK(c.storage_root == "/srv/repos");
     CHECK(c.primary_url == "https://primary.example.com/repos");
+    CHECK(c.transport.trust_primary_owner);
     CHECK(c.migrations_dir == "/opt/migrations");
     CHECK(c.verification.batch_size == 50);
     CHECK(c.verification.jobs == 4);
@@ -103,6 +109,9 @@ status: {timeout: 30s}
     CHECK(c.verification.metrics_file == "/var/lib/ne/verify.prom");
     CHECK(c.sync.metrics_file == dir.path() / "metrics" / "sync.prom");  // relative to the config file
     CHECK(c.status_timeout == std::chrono::seconds(30));
+    CHECK(c.follow.poll_interval == std::chrono::milliseconds(250));
+    CHECK(c.follow.pass_interval == std::chrono::minutes(5));
+    CHECK(c.follow.metrics_file == dir.path() / "follow.prom");
     REQUIRE(c.replicables.size() == 1);
     const Replicable& r = c.replicable("cool_widget");
     CHECK(&r == &c.replicable("cool_widgets"));
@@ -179,6 +188,11 @@ TEST_CASE("config::load_config names the file, the key and what is wrong") {
     SUBCASE("bad duration") {
         write_file(file, minimal + "status: {timeout: soon}\n");
         CHECK(load_error(file).find("status.timeout: expected a duration") != std::string::npos);
+        write_file(file, minimal + "follow: {poll_interval: 0ms}\n");
+        CHECK(load_error(file).find("follow.poll_interval: expected a duration such as 500ms, 2s or 1m, got \"0ms\"") !=
+              std::string::npos);
+        write_file(file, minimal + "follow: {pass_interval: 500ms}\n");
+        CHECK(load_error(file).find("follow.pass_interval: expected a duration such as 90s") != std::string::npos);
     }
     SUBCASE("a deep check interval of nothing") {
         write_file(file, minimal + "verification: {deep_interval: 0s}\n");

@@ -1,3 +1,4 @@
+#include "common/error.hpp"
 #include "site/replicable.hpp"
 
 #include "common/error.hpp"

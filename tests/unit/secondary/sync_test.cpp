@@ -1,0 +1,33 @@
+#include "secondary/sync.hpp"
+#include "site/config.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+
+using namespace geo_ssf;
+using geo_ssf::secondary::sync_failure_concerns;
+
+TEST_SUITE("secondary") {
+
+TEST_CASE("secondary::sync_failure_concerns names the copy or the primary a failed sync is about") {
+    Config config;
+    config.storage_root = "/var/lib/geo-ssf/repositories";
+    config.primary_url = "https://git:secret@primary.example.com/repositories/";
+    const std::string copy = "copy /var/lib/geo-ssf/repositories/cool_widgets/7.git";
+    const std::string primary = "primary https://git:***@primary.example.com/repositories/cool_widgets/7.git";
+    auto concerns = [&](const char* reason) { return sync_failure_concerns(reason, config, "cool_widgets/7.git"); };
+
+    CHECK(concerns("Error syncing repository: cannot connect to https://git:***@primary.example.com/...: "
+                   "connection refused") == primary);
+    CHECK(concerns("Error syncing repository: the primary advertises 12 refs, more than sync.max_refs (10)") ==
+          primary);
+    CHECK(concerns("Error syncing repository: Permission denied: /var/lib/geo-ssf/repositories/.geo-ssf-tmp/1-2") ==
+          copy);
+    CHECK(concerns("Error syncing repository: cannot fetch from file:///srv/r/7.git: write error: No space left on "
+                   "device") == copy);
+    CHECK(concerns("Error syncing repository: repository path \"x\" is refused: it leads outside the storage root "
+                   "through a symbolic link") == copy);
+}
+
+}  // TEST_SUITE
