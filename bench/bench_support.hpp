@@ -168,6 +168,17 @@ inline std::filesystem::path secondary_site(const std::filesystem::path& root, c
     return config;
 }
 
+// ROOT/primary.yml and ROOT/secondary.yml: two sites sharing MAIN_INFO, the secondary tracking in
+// GEO_INFO, its primary_url never fetched from (the benches seed rows, not repositories).
+inline void write_two_site_configs(const std::filesystem::path& root, const std::string& main_info,
+                                   const std::string& geo_info) {
+    write_file(root / "primary.yml", "site: {name: primary, role: primary}\ndatabases: {main: \"" + main_info +
+                                         "\"}\nstorage: {root: repositories}\n");
+    write_file(root / "secondary.yml", "site: {name: secondary, role: secondary}\ndatabases: {main: \"" + main_info +
+                                           "\", geo: \"" + geo_info +
+                                           "\"}\nstorage: {root: repositories, primary_url: \"file:///nonexistent\"}\n");
+}
+
 inline std::string temporary_root(const std::string& name) {
     const char* base = std::getenv("TMPDIR");
     std::string root = std::string(base && *base ? base : (std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : "/tmp")) +

@@ -32,11 +32,7 @@ int main(int argc, char** argv) try {
     std::string geo_info = bench::scratch_database("geo_ssf_bench_promotion_geo");
     auto primary = root / "primary.yml";
     auto secondary = root / "secondary.yml";
-    bench::write_file(primary, "site: {name: primary, role: primary}\ndatabases: {main: \"" + main_info +
-                                   "\"}\nstorage: {root: repositories}\n");
-    bench::write_file(secondary, "site: {name: secondary, role: secondary}\ndatabases: {main: \"" + main_info +
-                                     "\", geo: \"" + geo_info +
-                                     "\"}\nstorage: {root: repositories, primary_url: \"file:///nonexistent\"}\n");
+    bench::write_two_site_configs(root, main_info, geo_info);
     std::filesystem::create_directories(root / "repositories");
     bench::run("'" + binary + "' -c '" + primary.string() + "' generate replicable CoolWidget >/dev/null");
     pqxx::connection main_db(main_info);

@@ -62,7 +62,7 @@ const CommandSpec k_commands[] = {
     {"resync", ConfigNeed::required, MigrationNeed::role_database, Role::secondary, true, define_resync,
      "Mark records for another fetch, or fetch them now (secondary)"},
     {"follow", ConfigNeed::required, MigrationNeed::every_database, std::nullopt, true, define_follow,
-     "Replicate and verify each change as it happens, until stopped (a service)"},
+     "Replicate and verify each change as it happens (a service)"},
     {"completion", ConfigNeed::none, MigrationNeed::none, std::nullopt, false, define_completion,
      "Print a shell completion script"},  // hidden
 };

@@ -39,8 +39,9 @@ test_dir() {  # build-dir
     echo "$dir: ok"
 }
 
-# The tests make thousands of small files; a memory file system keeps that quick.
-if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
+# The tests make thousands of small files; a memory file system keeps that quick. Some run
+# geo-ssf as nobody, so the folder must be one every user may write in (sticky, as /tmp).
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -k /dev/shm ] && [ -w /dev/shm ]; then
     export TMPDIR=/dev/shm
 fi
 summary=$(mktemp)

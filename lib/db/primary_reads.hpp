@@ -71,7 +71,7 @@ struct PrimaryView {
     RepositoryPaths paths;
 };
 PrimaryView read_primary_view(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids);
-// Where the repositories of IDS are (also a primary's own read of its records).
+// Where the repositories of IDS are.
 RepositoryPaths read_repository_paths(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids);
 // Of IDS, the records whose verification succeeded on the primary, ascending.
 std::vector<long long> read_verified_ids(pqxx::connection& main, const Replicable& r, const std::vector<long long>& ids);

@@ -2,14 +2,15 @@
 
 #include "common/duration.hpp"
 #include "common/error.hpp"
+#include "db/claims.hpp"
 #include "db/deep_checks.hpp"
 #include "db/model_table.hpp"
-#include "db/primary_reads.hpp"
 #include "db/states_table.hpp"
 #include "primary/deep_check.hpp"
 #include "repo/checksum.hpp"
 #include "repo/storage.hpp"
 
+#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
 #include <map>
@@ -97,10 +98,13 @@ public:
 
     std::unique_ptr<ClaimedBatch> batch(const Replicable& r, const std::string& claim_time,
                                         std::vector<Claim> claims) override {
-        RepositoryPaths paths = read_repository_paths(m_site.main_database(), r, ids_of(claims));
+        // The primary's own database: a lost connection ends the run (exit 4). read_primary's
+        // reconnection is for a secondary's read-only view of it, and would leave this one read-only.
+        RepositoryPaths paths;
         std::map<long long, std::string> deep_check_failures;
         {
             pqxx::read_transaction tx(m_site.main_database());
+            paths = repository_paths(tx, r, ids_of(claims));
             deep_check_failures = deep_checks::failures_of(tx, r, ids_of(claims));
         }
         return std::make_unique<ChecksumBatch>(m_site, r, claim_time, std::move(claims), std::move(paths),

@@ -1,6 +1,7 @@
 #include "repo/primary_owner.hpp"
 
 #include "common/error.hpp"
+#include "common/redact.hpp"
 #include "common/url.hpp"
 #include "repo/git.hpp"
 

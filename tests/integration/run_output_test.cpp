@@ -51,13 +51,15 @@ Exposition read_metrics(const std::filesystem::path& file) {
     return metrics;
 }
 
-// The labels every sample of a run's metrics carries (the type-less families).
+// The labels every sample of a run's metrics carries: the run's own families, and the histogram
+// of the replication lag of the changes a sync replicated.
 void check_run_labels(const Exposition& metrics, const std::string& site, const std::string& command) {
     for (const auto& sample : metrics.samples) {
         CAPTURE(sample.name);
         CHECK(sample.labels.at("site") == site);
         CHECK(sample.labels.at("command") == command);
-        CHECK(sample.name.rfind("geo_ssf_run_last_", 0) == 0);
+        CHECK((sample.name.rfind("geo_ssf_run_last_", 0) == 0 ||
+               sample.name.rfind("geo_ssf_replication_lag_seconds_", 0) == 0));
     }
 }
 

@@ -289,6 +289,33 @@ TEST_CASE("verify: the database going away mid-run is exit 4, and the next run c
     CHECK(site.count("verification_state = 2") == 150);
 }
 
+TEST_CASE("verify: the connection lost while reading where repositories are is exit 4, and the next run completes the work") {
+    PrimaryFixture site;
+    site.add_records(1, 50);
+    BackgroundRun run({"-c", site.config.string(), "verify", "--batch-size", "1", "--jobs", "1"});
+    while (site.count("verification_state = 2") < 5)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    // The run's next read of the records waits behind this lock, and its connection is ended there.
+    pqxx::connection locker(site.main_db.conninfo());
+    pqxx::work lock(locker);
+    lock.exec("LOCK TABLE cool_widgets IN ACCESS EXCLUSIVE MODE");
+    const std::string waiting = "FROM pg_stat_activity WHERE application_name = 'geo-ssf' AND wait_event_type = 'Lock' "
+                                "AND datname = current_database()";
+    while (site.main_db.scalar("SELECT count(*) " + waiting) == "0")
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    CHECK(site.main_db.scalar("SELECT query " + waiting).find("FROM cool_widgets m") != std::string::npos);
+    site.main_db.exec("SELECT pg_terminate_backend(pid) " + waiting);
+    lock.abort();
+    RunResult lost = run.wait();
+    CAPTURE(lost.err);
+    CHECK(lost.status == 4);
+    CHECK(lost.err.find("lost the connection to the main database") != std::string::npos);
+    CHECK(lost.err.find("read-only") == std::string::npos);
+    RunResult next = site.run({"verify"});
+    CHECK(next.status == 0);
+    CHECK(site.count("verification_state = 2") == 50);
+}
+
 TEST_CASE("verify: refuses to run on an unmigrated database") {
     TempDir dir;
     TestDatabase db;
