@@ -9,11 +9,13 @@
 
 #include <sys/stat.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace geo_ssf::test;
@@ -203,6 +205,36 @@ TEST_CASE("health: a first sync gives a copy its commit-graph; loose objects sta
     REQUIRE(site.secondary({"sync"}).status == 0);
     CHECK(site.secondary({"verify"}).status == 0);
     CHECK(site.registry(1, "verification_state") == "2");
+}
+
+TEST_CASE("health: housekeeping stops at --max-runtime as the fetches do; the next sync does it") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    site.geo_db.exec("UPDATE geo_ssf_housekeeping SET housekeeping_state = 0 WHERE record_id = 1");  // due
+
+    // The event replay waits on a row this test holds locked for longer than --max-runtime, so
+    // the run is out of time before its housekeeping.
+    REQUIRE(site.run({"event", "cool_widget", "updated", "2"}).status == 0);
+    pqxx::connection blocker(site.geo_db.conninfo());
+    pqxx::work hold(blocker);
+    hold.exec("SELECT 1 FROM cool_widget_registry WHERE cool_widget_id = 2 FOR UPDATE");
+    BackgroundRun run({"-c", site.secondary_config.string(), "sync", "--max-runtime", "1s", "--format", "json"});
+    while (site.geo_db.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'geo-ssf' "
+                              "AND datname = current_database() AND wait_event_type = 'Lock'") == "0")
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    hold.abort();
+    RunResult bounded = run.wait();
+    CHECK_MESSAGE(bounded.status == 0, bounded.err);
+    auto json = nlohmann::json::parse(bounded.out);
+    CHECK(json["housekeeping"]["claimed"] == 0);
+    CHECK(housekeeping(site, 1, "housekeeping_state") == "0");
+
+    RunResult next = site.secondary({"sync", "--format", "json"});
+    CHECK_MESSAGE(next.status == 0, next.err);
+    CHECK(nlohmann::json::parse(next.out)["housekeeping"]["claimed"] == 2);  // record 2 was fetched too
+    CHECK(housekeeping(site, 1, "housekeeping_state") == "2");
 }
 
 TEST_CASE("health: without git, housekeeping packs the refs only, and says the objects are left as they are") {
