@@ -1,6 +1,9 @@
 // The preflight of a promotion (check --promotion): against a real hot standby before and after
 // pg_ctl promote, exactly the records whose copies here are not verified with the primary's
 // checksum; a paused replay; events not replayed; a scope's records; read-only throughout.
+// promote: refused while the standby is in recovery and when the preflight fails; a crash and a
+// rerun; the data-loss report; the promoted site verifying and publishing as the primary; the old
+// primary refusing to act as one once its database names the promoted site.
 #include "standby_fixture.hpp"
 
 #include <nlohmann/json.hpp>
@@ -9,6 +12,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 using namespace geo_ssf::test;
 using nlohmann::json;
@@ -23,6 +27,23 @@ std::set<std::pair<long long, std::string>> lost_of(const json& result) {
     for (const auto& record : result["replicables"][0]["lost"])
         out.insert({record["id"].get<long long>(), record["reason"].get<std::string>()});
     return out;
+}
+
+// The records of a promotion's data-loss report: {id, reason}, all of type cool_widget.
+std::set<std::pair<long long, std::string>> reported(const json& report) {
+    std::set<std::pair<long long, std::string>> out;
+    for (const auto& record : report["records"]) {
+        CHECK(record["replicable"] == "cool_widget");
+        out.insert({record["id"].get<long long>(), record["reason"].get<std::string>()});
+    }
+    return out;
+}
+
+// TEXT with its first FROM replaced by TO.
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+    auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
 }
 
 // Everything in the tracking database, to show that the preflight wrote nothing there.
@@ -195,6 +216,177 @@ TEST_CASE("promotion: check --promotion names the records a scope leaves out, an
     CHECK(checks["passed"] == true);
     CHECK(checks["checks"][0]["name"] == "configuration valid");
     CHECK(checks["checks"][0]["passed"] == true);
+}
+
+TEST_CASE("promotion: promote makes the secondary whose standby was promoted the primary, its data-loss report exactly "
+          "the records not verified here; a rerun finishes it after a failure; the old primary refuses to act") {
+    StandbySite site;
+    site.add_records(1, 4);
+    REQUIRE(site.run({"verify"}).status == 0);
+    site.standby->catch_up();
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    REQUIRE(site.secondary({"verify"}).status == 0);
+    REQUIRE(site.registry_count("verification_state = 2") == 4);
+    // As in the first test: a push to 2 checksummed again, a new record 5, a push to 3 not
+    // checksummed yet; the secondary syncs none of it.
+    site.push(2);
+    REQUIRE(site.run({"event", "cool_widget", "updated", "2"}).status == 0);
+    site.add_records(5, 5);
+    REQUIRE(site.run({"verify"}).status == 0);
+    site.push(3);
+    REQUIRE(site.run({"event", "cool_widget", "updated", "3"}).status == 0);
+    site.standby->catch_up();
+    const std::set<std::pair<long long, std::string>> expected = {
+        {2, "checksum_differs"}, {3, "primary_not_checksummed"}, {5, "not_registered"}};
+    auto promotions = [&] { return site.geo_db.scalar("SELECT count(*) FROM geo_ssf_promotions"); };
+
+    // The main database is still a standby: promote says how to promote it, and changes nothing.
+    RunResult in_recovery = site.secondary({"promote", "--accept-data-loss"});
+    CAPTURE(in_recovery.err);
+    CHECK(in_recovery.status == 3);
+    CHECK(has(in_recovery.err, "the main database (databases.main) is still a standby, in recovery: promote it first, "
+                               "with pg_ctl promote -D <its data folder> on its host, SELECT pg_promote()"));
+    CHECK(promotions() == "0");
+
+    // The primary is lost: the DBA promotes the standby, and gives the site a role on it that may
+    // write (the primary's owner) instead of the reader's.
+    site.standby->promote();
+    write_file(site.secondary_config,
+               replaced(read_file(site.secondary_config), " user=" + site.reader + " password=reader", ""));
+
+    // The preflight fails: without --accept-data-loss nothing is done.
+    RunResult refused = site.secondary({"promote"});
+    CAPTURE(refused.out);
+    CAPTURE(refused.err);
+    CHECK(refused.status == 1);
+    CHECK(has(refused.out, "FAILED  copies of cool_widget verified: 3 of the 5 records in scope would be lost"));
+    CHECK(has(refused.out, "promoting now would lose data or leave it unproven"));
+    CHECK(has(refused.err, "promotion refused: the preflight failed"));
+    CHECK(promotions() == "0");
+
+    // --dry-run prints every step and changes nothing.
+    RunResult dry = site.secondary({"promote", "--accept-data-loss", "--dry-run"});
+    CAPTURE(dry.out);
+    CAPTURE(dry.err);
+    CHECK(dry.status == 0);
+    CHECK(has(dry.out, "would record the promotion of secondary to the primary (generation 1)\n"));
+    CHECK(has(dry.out, "would record 3 records whose copies are not verified equal to the old primary's"));
+    CHECK(has(dry.out, "would set the states rows of "));
+    CHECK(has(dry.out, "would set the event log's sequence to its newest event, "));
+    CHECK(has(dry.out, "would record secondary as the primary in the main database (generation 1)\n"));
+    CHECK(has(dry.out, "would write the data-loss report, 3 records, to " +
+                           (site.secondary_storage / ".geo-ssf-promotions" / "generation-1.json").string()));
+    CHECK(promotions() == "0");
+    CHECK(site.on_standby("SELECT count(*) FROM geo_ssf_primaries") == "0");
+    CHECK(!std::filesystem::exists(site.secondary_storage / ".geo-ssf-promotions"));
+
+    // A promotion that fails before its end (its report cannot be written) is not finished: the
+    // site acts in no role until a rerun finishes it.
+    RunResult failed = site.secondary(
+        {"promote", "--accept-data-loss", "--report", (site.dir / "no-such-folder" / "report.json").string()});
+    CAPTURE(failed.out);
+    CAPTURE(failed.err);
+    CHECK(failed.status != 0);
+    CHECK(has(failed.out, "begun: recorded the promotion of secondary to the primary (generation 1)\n"));
+    CHECK(has(failed.out, "primary: recorded secondary as the primary in the main database (generation 1)\n"));
+    CHECK(site.geo_db.scalar("SELECT step || ' ' || (finished_at IS NULL) FROM geo_ssf_promotions") == "primary true");
+    RunResult unfinished = site.secondary({"sync"});
+    CHECK(unfinished.status == 3);
+    CHECK(has(unfinished.err, "is not finished (last step done: primary): run geo-ssf promote again to finish it"));
+
+    RunResult resumed = site.secondary({"promote"});
+    CAPTURE(resumed.out);
+    CAPTURE(resumed.err);
+    REQUIRE(resumed.status == 0);
+    CHECK(has(resumed.out, "resuming the promotion begun at "));
+    CHECK(has(resumed.out, "(last step done: primary)"));
+    const auto report_file = site.secondary_storage / ".geo-ssf-promotions" / "generation-1.json";
+    CHECK(has(resumed.out, "finished: the data-loss report, 3 records, is in " + report_file.string()));
+    CHECK(has(resumed.out, "promoted: this site, secondary (generation 1), is the primary; 3 records whose copies "
+                           "were not verified equal are pending verification\n"));
+    CHECK(has(resumed.out, "lost  cool_widget 5: not_registered: "));
+    json report = json::parse(read_file(report_file));
+    CHECK(reported(report) == expected);
+    CHECK(report["site"] == "secondary");
+    CHECK(report["generation"] == 1);
+    CHECK(report["accepted_data_loss"] == true);
+    CHECK(report["lost_records"]["cool_widget"] == 3);
+    CHECK(report["last_event_id"].get<long long>() == std::stoll(site.on_standby("SELECT max(id) FROM geo_events")));
+
+    // The main database names the secondary as the primary. The states rows of the lost records
+    // are pending without the old primary's checksum; those verified equal keep theirs.
+    CHECK(site.on_standby("SELECT site_name FROM geo_ssf_primaries") == "secondary");
+    CHECK(site.on_standby("SELECT string_agg(cool_widget_id::text, ',' ORDER BY cool_widget_id) FROM "
+                          "cool_widget_states WHERE verification_state = 0 AND verification_checksum IS NULL") ==
+          "2,3,5");
+    CHECK(site.on_standby("SELECT string_agg(cool_widget_id::text, ',' ORDER BY cool_widget_id) FROM "
+                          "cool_widget_states WHERE verification_state = 2") == "1,4");
+    // The tracking database is kept, not dropped.
+    CHECK(site.registry_count("true") == 4);
+
+    // A rerun once it is finished does nothing.
+    RunResult again = site.secondary({"promote", "--accept-data-loss"});
+    CAPTURE(again.out);
+    CHECK(again.status == 0);
+    CHECK(has(again.out, "nothing to do: this site, secondary (generation 1), is the primary already; its data-loss "
+                         "report, 3 records, is in " + report_file.string()));
+    RunResult again_json = site.secondary({"promote", "--format", "json"});
+    CHECK(again_json.status == 0);
+    json again_result = json::parse(again_json.out);
+    CHECK(again_result["already_primary"] == true);
+    CHECK(reported(again_result["report"]) == expected);
+
+    // check shows the role; a secondary's commands are refused.
+    RunResult checked = site.secondary({"check"});
+    CAPTURE(checked.out);
+    CHECK(has(checked.out, "passed  site role: primary, recorded in the main database: secondary (generation 1 at "));
+    CHECK(has(checked.out, "passed  tracking database kept aside: "));
+    RunResult sync = site.secondary({"sync"});
+    CHECK(sync.status == 2);
+    CHECK(has(sync.err, "'sync' runs on a secondary site; " + site.secondary_config.string() +
+                            " sets up a secondary, but this site is the primary now"));
+
+    // verify on the new primary checksums what it holds: 2 and 3 as their copies here are (the
+    // checksums the secondary verified them with before the pushes it never synced); 5 has no
+    // repository here and fails.
+    RunResult verified = site.secondary({"verify"});
+    CAPTURE(verified.out);
+    CAPTURE(verified.err);
+    CHECK(verified.status == 1);
+    for (long long id : {2, 3})
+        CHECK(site.on_standby("SELECT encode(verification_checksum, 'hex') FROM cool_widget_states WHERE "
+                              "cool_widget_id = " + std::to_string(id)) ==
+              site.registry(id, "encode(verification_checksum, 'hex')"));
+    CHECK(site.on_standby("SELECT string_agg(cool_widget_id::text, ',' ORDER BY cool_widget_id) FROM "
+                          "cool_widget_states WHERE verification_state = 2") == "1,2,3,4");
+    CHECK(site.on_standby("SELECT verification_state FROM cool_widget_states WHERE cool_widget_id = 5") == "3");
+
+    // It publishes events, the first after the newest it kept.
+    std::string newest = site.on_standby("SELECT max(id) FROM geo_events");
+    RunResult event = site.secondary({"event", "cool_widget", "updated", "1"});
+    CAPTURE(event.err);
+    CHECK(event.status == 0);
+    CHECK(site.on_standby("SELECT max(id) FROM geo_events") == std::to_string(std::stoll(newest) + 1));
+
+    // Split brain: the old primary pointed at the database that now names the secondary as the
+    // primary refuses to publish events or checksum, and check says why.
+    write_file(site.config, replaced(read_file(site.config), site.main_db.conninfo(),
+                                     site.standby->conninfo(site.main_db.name())));
+    for (const auto& args : std::vector<std::vector<std::string>>{{"verify"}, {"event", "cool_widget", "updated", "1"}}) {
+        RunResult old = site.run(args);
+        CAPTURE(old.err);
+        CHECK(old.status == 3);
+        CHECK(old.out.empty());
+        CHECK(has(old.err, "this site (primary-site) is set up as the primary, but its main database names secondary "
+                           "(generation 1 at "));
+        CHECK(has(old.err, "primary-site is no longer the primary and does not publish events or checksum as one"));
+    }
+    CHECK(site.on_standby("SELECT max(id) FROM geo_events") == std::to_string(std::stoll(newest) + 1));
+    RunResult old_check = site.run({"check"});
+    CAPTURE(old_check.out);
+    CHECK(old_check.status == 1);
+    CHECK(has(old_check.out, "FAILED  site role: this site (primary-site) is set up as the primary, but its main "
+                             "database names secondary"));
 }
 
 }  // TEST_SUITE
