@@ -71,6 +71,7 @@ public:
             if (auto around = repository_around(config.storage_root, target))
                 throw RuntimeError("repository path \"" + printable(path->second) + "\" is refused: it lies inside the "
                                    "repository " + around->string());
+            check_primary_repository_path(config.primary_url, path->second);
             restore_quarantined_copy(config, m_replicable, c.id, target);
             auto result = mirror_repository(primary_repository_url(config.primary_url, path->second), target,
                                             config.storage_root, config.transport, config.max_refs);
