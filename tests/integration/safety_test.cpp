@@ -687,6 +687,34 @@ TEST_CASE("safety: a FIFO or a device in a secondary's copy is never opened: ver
     CHECK(show_ref_checksum(site.copy(1)) == show_ref_checksum(site.repository(1)));
 }
 
+TEST_CASE("safety: a deep check finds a FIFO in a repository or a copy as damage, and ends") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    const std::string reason = "packed-refs is a FIFO, not a regular file";
+    auto replace_with_fifo = [](const std::filesystem::path& repository) {
+        std::filesystem::remove(repository / "packed-refs");
+        REQUIRE(mkfifo((repository / "packed-refs").c_str(), 0644) == 0);
+    };
+    SUBCASE("on the primary") {
+        replace_with_fifo(site.repository(1));
+        BackgroundRun deep({"-c", site.config.string(), "reverify", "cool_widget", "1", "--deep", "--now"});
+        RunResult checked = run_to_its_end(deep);
+        CAPTURE(checked.err);
+        CHECK(checked.status == 1);
+        CHECK(checked.out.starts_with("1 failed deep check: " + reason));
+    }
+    SUBCASE("on a secondary") {
+        replace_with_fifo(site.copy(1));
+        BackgroundRun deep({"-c", site.secondary_config.string(), "reverify", "cool_widget", "1", "--deep", "--now"});
+        RunResult checked = run_to_its_end(deep);
+        CAPTURE(checked.err);
+        CHECK(checked.status == 1);
+        CHECK(checked.out.find(reason) != std::string::npos);
+    }
+}
+
 TEST_CASE("safety: a primary's repository linked from outside its storage root is not copied, as its verify refuses it") {
     SecondaryFixture site;
     site.add_records(1, 2);
