@@ -74,6 +74,7 @@ public:
             if (auto around = repository_around(config.storage_root, target))
                 throw RuntimeError("repository path \"" + printable(path->second) + "\" is refused: it lies inside the "
                                    "repository " + around->string());
+            check_primary_repository_path(config.primary_url, path->second);
             // A copy a deep check moved aside as damaged stays there: the record is cloned afresh.
             if (auto repairs = m_repairs.find(c.id); repairs == m_repairs.end() || repairs->second == 0)
                 restore_quarantined_copy(config, m_replicable, c.id, target);

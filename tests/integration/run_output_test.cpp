@@ -199,7 +199,7 @@ TEST_CASE("run output: resync --failed --now syncs --limit failed records now an
     REQUIRE(site.run({"verify"}).status == 0);
     std::string good = read_file(site.secondary_config);
     std::string bad = good;
-    bad.replace(bad.find("file://"), 7, "http://127.0.0.1:1/");
+    bad.replace(bad.find("file://"), 7, "https://127.0.0.1:1/");
     write_file(site.secondary_config, bad);
     REQUIRE(site.secondary({"sync"}).status == 1);
     REQUIRE(site.registry_count("state = 3") == 3);

@@ -267,7 +267,7 @@ TEST_CASE("sync: a repository missing on the primary is synced as missing; an un
     CHECK(site.registry(1, "missing_on_primary") == "false");
 
     std::string text = read_file(site.secondary_config);
-    text.replace(text.find("file://"), 7, "http://127.0.0.1:1/");
+    text.replace(text.find("file://"), 7, "https://127.0.0.1:1/");
     write_file(site.secondary_config, text);
     REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
     RunResult sync = site.secondary({"sync"});
