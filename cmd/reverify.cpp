@@ -17,7 +17,8 @@ Runner define_reverify(CLI::App& app) {
                     "states rows, on a secondary the registry rows of synced records); --now checksums the given IDs "
                     "at once and prints the results. --all and --failed work in batches of 1000 rows, with a progress "
                     "line on a terminal. --failed --now checksums at most --limit failed records (default 100, lowest "
-                    "ids first) and leaves the others to the next verify run; --all --now needs --limit.");
+                    "ids first) and leaves the others to the next verify run; --all --now needs --limit. On a secondary, --now "
+                    "runs only as the storage root's owner, as verify does.");
     add_record_selection(app, *options, "Every record whose verification failed",
                          "Checksum the given IDs (or, with --all or --failed, up to --limit records) now and print "
                          "the results");
@@ -26,7 +27,8 @@ Runner define_reverify(CLI::App& app) {
   geo-ssf reverify cool_widget 42 --now
   geo-ssf reverify cool_widget --failed --dry-run
   geo-ssf reverify cool_widget --failed --now --limit 10
-  geo-ssf reverify cool_widget --all)");
+  geo-ssf reverify cool_widget --all
+  geo-ssf reverify cool_widget --failed --now --limit 10 --format json | jq -r '.records[] | select(.outcome != "succeeded") | .id')");
 
     return [options](Invocation& invocation) {
         const Replicable& r = invocation.config().replicable(options->replicable);

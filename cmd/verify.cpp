@@ -29,8 +29,9 @@ Runner define_verify(CLI::App& app) {
     app.description("Checksum the repositories whose verification is due and record the results. On a primary "
                     "every success publishes a checksum_succeeded event; on a secondary each synced copy is compared "
                     "with the primary's checksum, and a mismatch names the refs that differ and makes the next sync "
-                    "fetch it again. On a terminal, a progress line on stderr; --metrics-file writes the run's metrics for "
-                    "node_exporter. Exit status 1 if any record failed.");
+                    "fetch it again; a secondary runs only as its storage root's owner (exit status 5 otherwise, "
+                    "nothing touched). On a terminal, a progress line on stderr; --metrics-file writes the run's "
+                    "metrics for node_exporter. Exit status 1 if any record failed.");
     app.add_option("replicable", options->replicables, "Only these types (default: every verification-enabled type)");
     options->limits.add_to(app, "verification", "Repositories checksummed at once");
     app.add_option("--format", options->format, "Summary format")->check(CLI::IsMember({"table", "json"}));
