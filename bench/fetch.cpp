@@ -13,67 +13,14 @@
 // Targets: first sync no slower than git clone --mirror, a sync after changes no slower than 1.5
 // times git fetch --prune, disk within 5% of the mirror clone's, no loose refs after a first sync.
 #include "bench_support.hpp"
+#include "large_repository.hpp"
 #include "servers.hpp"
 
 #include <cstdio>
-#include <random>
 
 namespace {
 
 using bench::ProcessFigures;
-
-// Writes the fast-import stream of COMMITS commits on BRANCH to OUT, each changing one ~2 KB file
-// of 16 folders of 100 files (a blob, two trees and a commit: 4 objects a commit), with a tag
-// on every seventh commit (every other one annotated) and a branch on every fortieth. Marks
-// start after FIRST_MARK; the first commit follows commit FROM, if given. Ref names start with
-// PREFIX.
-void write_history(FILE* out, long long first_mark, long long commits, const std::string& branch, const std::string& from,
-                   const std::string& prefix) {
-    std::mt19937_64 random(static_cast<unsigned long long>(first_mark) + 1);
-    std::string content(2048, ' ');
-    for (long long i = 1; i <= commits; ++i) {
-        long long mark = first_mark + i;
-        for (size_t at = 0; at + 8 <= content.size(); at += 8) {
-            unsigned long long bits = random();
-            for (size_t k = 0; k < 8; ++k)
-                content[at + k] = static_cast<char>(' ' + (bits >> (8 * k)) % 95);  // printable, poorly compressible
-        }
-        char path[32];
-        std::snprintf(path, sizeof path, "d%02lld/f%02lld", mark % 16, (mark / 16) % 100);
-        std::string message = prefix + "commit " + std::to_string(mark);
-        std::fprintf(out, "commit %s\nmark :%lld\ncommitter b <b@example.com> %lld +0000\ndata %zu\n%s\n",
-                     branch.c_str(), mark, 1500000000 + mark, message.size(), message.c_str());
-        if (i == 1 && !from.empty())
-            std::fprintf(out, "from %s\n", from.c_str());
-        std::fprintf(out, "M 100644 inline %s\ndata %zu\n%s\n", path, content.size(), content.c_str());
-        if (mark % 7 == 0 && mark % 14 == 0)
-            std::fprintf(out, "tag %sv%lld\nfrom :%lld\ntagger b <b@example.com> %lld +0000\ndata 8\nrelease\n\n",
-                         prefix.c_str(), mark, mark, 1500000000 + mark);
-        else if (mark % 7 == 0)
-            std::fprintf(out, "reset refs/tags/%sl%lld\nfrom :%lld\n\n", prefix.c_str(), mark, mark);
-        if (mark % 40 == 0)
-            std::fprintf(out, "reset refs/heads/%sbranch-%lld\nfrom :%lld\n\n", prefix.c_str(), mark, mark);
-    }
-}
-
-void fast_import(const std::filesystem::path& repository, long long first_mark, long long commits,
-                 const std::string& branch, const std::string& from, const std::string& prefix) {
-    FILE* out = ::popen(("git --git-dir='" + repository.string() + "' fast-import --quiet").c_str(), "w");
-    if (!out)
-        throw std::runtime_error("cannot run git fast-import");
-    write_history(out, first_mark, commits, branch, from, prefix);
-    if (::pclose(out) != 0)
-        throw std::runtime_error("git fast-import failed");
-}
-
-const long long k_commits = 40000;
-
-// The large primary: 40,000 commits of history, every ref packed.
-void make_large_repository(const std::filesystem::path& repository) {
-    bench::run("git init -q --bare -b main '" + repository.string() + "'");
-    fast_import(repository, 0, k_commits, "refs/heads/main", "", "");
-    bench::run("git --git-dir='" + repository.string() + "' pack-refs --all");
-}
 
 // A line of git's output in REPOSITORY.
 std::string git_output(const std::filesystem::path& repository, const std::string& command) {
@@ -89,7 +36,7 @@ std::string git_output(const std::filesystem::path& repository, const std::strin
 // What the primary receives between two syncs: 200 commits on its default branch with their tags
 // and branches, 20 branches moved and 20 deleted (of the built repository's).
 void change_primary(const std::filesystem::path& repository) {
-    fast_import(repository, 10 * k_commits, 200, git_output(repository, "symbolic-ref HEAD"),
+    bench::fast_import(repository, 10 * bench::k_large_repository_commits, 200, git_output(repository, "symbolic-ref HEAD"),
                 git_output(repository, "rev-parse HEAD"), "new-");
     std::string updates;
     for (int i = 1; i <= 20; ++i) {
@@ -142,7 +89,7 @@ int main(int argc, char** argv) try {
     if (argc > 1)
         bench::run("git clone -q --mirror '" + std::string(argv[1]) + "' '" + source.string() + "'");
     else
-        make_large_repository(source);
+        bench::make_large_repository(source);
     double made = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     // The servers the tests use: git daemon, sshd, lighttpd with git http-backend over TLS.
     geo_ssf::test::GitDaemon daemon(root / "git-daemon", root / "primary");

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <string>
+#include <vector>
 
 namespace geo_ssf::cli {
 
@@ -31,6 +32,14 @@ inline void show_progress(ProgressLine& progress, RunLimits& limits, const std::
         limits.progress = [&progress, verb](const std::string& type, long long done, long long total) {
             progress.update(verb + " " + type, done, total);
         };
+}
+
+// Whether a type of TYPES had a record fail, or did not run.
+inline bool any_failed(const std::vector<TypeTotals>& types) {
+    for (const auto& t : types)
+        if (t.failed > 0 || !t.error.empty())
+            return true;
+    return false;
 }
 
 // Prints SUMMARY (unless -q) and writes it to METRICS_FILE (when set) for node_exporter, with,

@@ -32,7 +32,8 @@ Runner define_sync(CLI::App& app) {
                     "records, and mirror every repository that is due (pending, or failed and due for a retry). "
                     "On a terminal, a progress line on stderr; --metrics-file writes the run's metrics for node_exporter. "
                     "Every step, event replay included, stops at --max-runtime and the next run resumes. "
-                    "Copies keep their refs packed; sync.max_refs bounds the refs of a repository. "
+                    "Copies keep their refs packed; sync.max_refs bounds the refs of a repository. Then the copies "
+                    "fetched into are housekept (repacked as their shape asks; see geo-ssf-sync(1), HOUSEKEEPING). "
                     "Runs only as the storage root's owner (exit status 5 otherwise, nothing touched). "
                     "Exit status 1 if any record failed.");
     app.add_option("replicable", options->replicables, "Only these types (default: every replication-enabled type)");
@@ -58,7 +59,8 @@ Runner define_sync(CLI::App& app) {
         show_progress(progress, limits, "sync");
         secondary::SyncRun run = secondary::sync(site, options->replicables, limits, options->allow_mass_removal);
         progress.finish();
-        report_run(site, {"sync", "synced", run.types, &run.events, start.seconds_since()}, json, start,
+        UpkeepSummary housekeeping{"housekeeping", "housekeeping", "housekeeping", run.housekeeping};
+        report_run(site, {"sync", "synced", run.types, &run.events, start.seconds_since(), &housekeeping}, json, start,
                    options->limits.metrics_path(site.config().sync));
         for (const auto& refusal : run.removals_refused)
             spdlog::error("{}", refusal);
@@ -70,10 +72,7 @@ Runner define_sync(CLI::App& app) {
                          run.removals_failed);
             return ExitStatus::records_failed;
         }
-        for (const auto& t : run.types)
-            if (t.failed > 0 || !t.error.empty())
-                return ExitStatus::records_failed;
-        return ExitStatus::ok;
+        return any_failed(run.types) || any_failed(run.housekeeping) ? ExitStatus::records_failed : ExitStatus::ok;
     };
 }
 

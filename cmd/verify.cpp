@@ -29,9 +29,11 @@ Runner define_verify(CLI::App& app) {
     app.description("Checksum the repositories whose verification is due and record the results. On a primary "
                     "every success publishes a checksum_succeeded event; on a secondary each synced copy is compared "
                     "with the primary's checksum, and a mismatch names the refs that differ and makes the next sync "
-                    "fetch it again; a secondary runs only as its storage root's owner (exit status 5 otherwise, "
-                    "nothing touched). On a terminal, a progress line on stderr; --metrics-file writes the run's "
-                    "metrics for node_exporter. Exit status 1 if any record failed.");
+                    "fetch it again. Then the deep checks that are due (verification.deep_interval) check every "
+                    "object of a repository; a copy that fails is moved to the quarantine and cloned again by the "
+                    "next sync. A secondary runs only as its storage root's owner (exit status 5 otherwise, nothing "
+                    "touched). On a terminal, a progress line on stderr; --metrics-file writes the run's metrics for "
+                    "node_exporter. Exit status 1 if any record failed.");
     app.add_option("replicable", options->replicables, "Only these types (default: every verification-enabled type)");
     options->limits.add_to(app, "verification", "Repositories checksummed at once");
     app.add_option("--format", options->format, "Summary format")->check(CLI::IsMember({"table", "json"}));
@@ -49,15 +51,13 @@ Runner define_verify(CLI::App& app) {
         RunStart start;
         ProgressLine progress(json);
         show_progress(progress, limits, "verify");
-        auto totals = site.is_primary() ? primary::verify(site, options->replicables, limits)
-                                        : secondary::verify(site, options->replicables, limits);
+        VerifyRun run = site.is_primary() ? primary::verify(site, options->replicables, limits)
+                                          : secondary::verify(site, options->replicables, limits);
         progress.finish();
-        report_run(site, {"verify", "succeeded", totals, nullptr, start.seconds_since()}, json, start,
+        UpkeepSummary deep_checks{"deep_checks", "deep checks", "deep_check", run.deep_checks};
+        report_run(site, {"verify", "succeeded", run.types, nullptr, start.seconds_since(), &deep_checks}, json, start,
                    options->limits.metrics_path(site.config().verification));
-        for (const auto& t : totals)
-            if (t.failed > 0 || !t.error.empty())
-                return ExitStatus::records_failed;
-        return ExitStatus::ok;
+        return any_failed(run.types) || any_failed(run.deep_checks) ? ExitStatus::records_failed : ExitStatus::ok;
     };
 }
 

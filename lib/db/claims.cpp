@@ -6,28 +6,76 @@
 
 #include <algorithm>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace geo_ssf {
 
 namespace {
 
-std::string always() { return "true"; }
+std::string always(const Replicable&) { return "true"; }
 
 Transition primary_verification_timed_out() { return transition::verification_timed_out(VerificationTable::states); }
 Transition registry_verification_timed_out() {
     return transition::verification_timed_out(VerificationTable::registry);
 }
 
-const std::string& table_of(const ClaimableWork& work, const Replicable& r) { return r.*work.table; }
+ClaimedRows registry_rows(const Replicable& r) { return {r.registry_table, r.foreign_key, "id", ""}; }
+ClaimedRows states_rows(const Replicable& r) { return {r.states_table, r.foreign_key, "id", ""}; }
+ClaimedRows shared_rows(const char* table, const Replicable& r) {
+    return {table, "record_id", "record_id", "g.replicable = " + sql::type_literal(r.name)};
+}
+ClaimedRows deep_check_rows(const Replicable& r) { return shared_rows("geo_ssf_deep_checks", r); }
+ClaimedRows housekeeping_rows(const Replicable& r) { return shared_rows("geo_ssf_housekeeping", r); }
+
+std::string registry_synced(const Replicable&) { return sql::registry_synced(); }
+
+// A primary's record that has a state row: one the states backfill has not dropped.
+std::string record_with_state_row(const Replicable& r) {
+    return "EXISTS (SELECT FROM " + r.states_table + " s WHERE s." + r.foreign_key + " = g.record_id)";
+}
+
+// A secondary's record whose copy is here: synced, and not missing on the primary.
+std::string copy_synced(const Replicable& r) {
+    return "EXISTS (SELECT FROM " + r.registry_table + " c WHERE c." + r.foreign_key + " = g.record_id AND c." +
+           sql::registry_synced() + " AND NOT c.missing_on_primary)";
+}
+
+// A sync or a verification keeps off copies a housekeeping or a deep check holds.
+CopyExclusion registry_exclusion(const Replicable& r) {
+    return {r.registry_table, r.foreign_key, true,
+            sql::housekeeping_started_for(r.name, "g", r.foreign_key) + " OR " +
+                sql::deep_check_started_for(r.name, "g", r.foreign_key)};
+}
+
+// Housekeeping and deep checks keep off copies being fetched (their row is not synced then) or
+// verified, and off each other.
+std::string verification_started_for(const Replicable& r) {
+    return "EXISTS (SELECT FROM " + r.registry_table + " c WHERE c." + r.foreign_key +
+           " = g.record_id AND c.verification_state = " + sql::value(VerificationState::started) + ")";
+}
+CopyExclusion housekeeping_exclusion(const Replicable& r) {
+    return {r.registry_table, r.foreign_key, false,
+            verification_started_for(r) + " OR " + sql::deep_check_started_for(r.name, "g", "record_id")};
+}
+CopyExclusion deep_check_exclusion(const Replicable& r) {
+    return {r.registry_table, r.foreign_key, false,
+            verification_started_for(r) + " OR " + sql::housekeeping_started_for(r.name, "g", "record_id")};
+}
+
 const char* state_column(const ClaimableWork& work) { return column_name(work.state_column); }
 
 std::string started() { return sql::value(SyncState::started); }
 static_assert(static_cast<int>(SyncState::started) == static_cast<int>(VerificationState::started));
 
-// "<available> AND <predicate>", without a predicate that is always true.
-std::string applicable(const ClaimableWork& work, const std::string& predicate) {
-    std::string available = work.available();
-    return available == "true" ? predicate : available + " AND " + predicate;
+// PREDICATE over R's rows the work applies to: "<of type> AND <available> AND <predicate>",
+// without the parts that are always true.
+std::string applicable(const ClaimableWork& work, const Replicable& r, const std::string& predicate) {
+    std::string out;
+    for (const std::string& part : {work.rows(r).of_type, work.available(r), predicate})
+        if (!part.empty() && part != "true")
+            out += (out.empty() ? "" : " AND ") + part;
+    return out.empty() ? "true" : out;
 }
 
 // The rows this run holds: started, stamped with its claim time ($N).
@@ -45,30 +93,94 @@ std::vector<Claim> read_claims(const pqxx::result& rows) {
     return out;
 }
 
-// Claims the rows DUE selects (a query returning fk and old_state), stamped with $1.
-std::string claim_sql(const ClaimableWork& work, const Replicable& r, const std::string& due) {
-    const std::string& table = table_of(work, r);
-    std::string stamp = work.started().set_list("g", [](Parameter p) {
-        return p == Parameter::claim_time ? std::string("$1::timestamptz") : std::string("o.") + parameter_name(p);
-    });
-    return "WITH due AS (" + due + ") UPDATE " + table + " g SET " + stamp + " FROM due WHERE g." + r.foreign_key +
-           " = due.fk RETURNING g." + r.foreign_key + ", g.id, due.old_state, g." + work.retry_count_column;
+// A row locked for a claim, and the state it had.
+struct Candidate {
+    long long id = 0;
+    int16_t state = 0;
+};
+
+void add_candidates(std::vector<Candidate>& out, const pqxx::result& rows) {
+    for (const auto& row : rows)
+        out.push_back({row[0].as<long long>(), row[1].as<int16_t>()});
 }
 
+std::vector<long long> ids_of(const std::vector<Candidate>& candidates) {
+    std::vector<long long> ids;
+    for (const auto& c : candidates)
+        ids.push_back(c.id);
+    return ids;
+}
+
+// Locks up to $1 rows of R that PREDICATE selects, in ORDER, leaving those of copies another kind
+// of work holds as far as this statement's snapshot shows (exclude_busy makes sure).
 std::string due_sql(const ClaimableWork& work, const Replicable& r, const std::string& predicate, const char* order) {
-    return "SELECT " + r.foreign_key + " AS fk, " + state_column(work) + " AS old_state FROM " + table_of(work, r) +
-           " WHERE " + applicable(work, predicate) + " ORDER BY " + order + " ASC NULLS FIRST LIMIT $2 FOR UPDATE SKIP LOCKED";
+    ClaimedRows rows = work.rows(r);
+    std::string busy = work.exclusion ? " AND NOT (" + work.exclusion(r).busy + ")" : "";
+    return "SELECT g." + rows.key + ", g." + state_column(work) + " FROM " + rows.table + " g WHERE " +
+           applicable(work, r, predicate) + busy + " ORDER BY g." + order +
+           " ASC NULLS FIRST LIMIT $1 FOR UPDATE SKIP LOCKED";
+}
+
+// Of CANDIDATES (locked by TX), those whose copy no other kind of work holds: the copies'
+// registry rows are locked first (skipping those another claim holds), then, in a statement of its
+// own, taken after those locks, the copies some claim before has stamped are dropped.
+std::vector<Candidate> exclude_busy(pqxx::transaction_base& tx, const ClaimableWork& work, const Replicable& r,
+                                    std::vector<Candidate> candidates) {
+    if (!work.exclusion || candidates.empty())
+        return candidates;
+    CopyExclusion exclusion = work.exclusion(r);
+    ClaimedRows rows = work.rows(r);
+    std::vector<long long> ids = ids_of(candidates);
+    if (!exclusion.claims_registry_rows) {
+        ids.clear();
+        for (const auto& row : tx.exec_params("SELECT " + exclusion.registry_key + " FROM " + exclusion.registry_table +
+                                                  " WHERE " + exclusion.registry_key +
+                                                  " = ANY($1::bigint[]) FOR NO KEY UPDATE SKIP LOCKED",
+                                              bigint_array(ids_of(candidates))))
+            ids.push_back(row[0].as<long long>());
+    }
+    std::vector<long long> free;
+    for (const auto& row : tx.exec_params("SELECT g." + rows.key + " FROM " + rows.table + " g WHERE " +
+                                              applicable(work, r, "g." + rows.key + " = ANY($1::bigint[])") +
+                                              " AND NOT (" + exclusion.busy + ")",
+                                          bigint_array(ids)))
+        free.push_back(row[0].as<long long>());
+    std::sort(free.begin(), free.end());
+    std::erase_if(candidates,
+                  [&](const Candidate& c) { return !std::binary_search(free.begin(), free.end(), c.id); });
+    return candidates;
+}
+
+// Stamps CANDIDATES (locked by TX) started with CLAIM_TIME; returns the claims.
+std::vector<Claim> stamp(pqxx::transaction_base& tx, const ClaimableWork& work, const Replicable& r,
+                         const std::string& claim_time, const std::vector<Candidate>& candidates) {
+    if (candidates.empty())
+        return {};
+    ClaimedRows rows = work.rows(r);
+    nlohmann::json due = nlohmann::json::array();
+    for (const auto& c : candidates)
+        due.push_back({{"fk", c.id}, {"old_state", c.state}});
+    std::string set = work.started().set_list("g", [](Parameter p) {
+        return p == Parameter::claim_time ? std::string("$1::timestamptz") : std::string("o.") + parameter_name(p);
+    });
+    return read_claims(tx.exec_params(
+        "UPDATE " + rows.table + " g SET " + set +
+            " FROM jsonb_to_recordset($2::jsonb) AS o(fk bigint, old_state smallint) WHERE g." + rows.key +
+            " = o.fk" + (rows.of_type.empty() ? "" : " AND " + rows.of_type) + " RETURNING g." + rows.key + ", g." + rows.row_id +
+            ", o.old_state, g." + work.retry_count_column,
+        claim_time, due.dump()));
 }
 
 std::string record_sql(const ClaimableWork& work, const Replicable& r, const Transition& transition,
                        const std::string& guard) {
+    ClaimedRows rows = work.rows(r);
     std::vector<Parameter> columns = {Parameter::id};
     for (Parameter p : transition.parameters())
         if (p != Parameter::id)
             columns.push_back(p);
-    return "UPDATE " + table_of(work, r) + " g SET " + transition.set_list("g") + " FROM " +
-           outcome_records_sql(columns, 1) + " WHERE g." + r.foreign_key + " = o.id AND " + guard + " RETURNING g." +
-           r.foreign_key;
+    std::string of_type = rows.of_type.empty() ? "" : rows.of_type + " AND ";
+    return "UPDATE " + rows.table + " g SET " + transition.set_list("g") + " FROM " + outcome_records_sql(columns, 1) +
+           " WHERE g." + rows.key + " = o.id AND " + of_type + guard + " RETURNING g." + rows.key;
 }
 
 }  // namespace
@@ -77,7 +189,7 @@ const ClaimableWork k_primary_verification = {
     "verification",
     DatabaseKind::main,
     "Verification",
-    &Replicable::states_table,
+    states_rows,
     Column::verification_state,
     "verification_started_at",
     "verification_retry_count",
@@ -91,13 +203,14 @@ const ClaimableWork k_primary_verification = {
     &BatchSettings::timeout,
     &Config::verification,
     "--verification-state failed",
+    nullptr,
 };
 
 const ClaimableWork k_registry_sync = {
     "sync",
     DatabaseKind::geo,
     "Sync",
-    &Replicable::registry_table,
+    registry_rows,
     Column::state,
     "last_synced_at",
     "retry_count",
@@ -111,19 +224,20 @@ const ClaimableWork k_registry_sync = {
     &BatchSettings::timeout,
     &Config::sync,
     "--sync-state failed",
+    registry_exclusion,
 };
 
 const ClaimableWork k_registry_verification = {
     "verification",
     DatabaseKind::geo,
     "Verification",
-    &Replicable::registry_table,
+    registry_rows,
     Column::verification_state,
     "verification_started_at",
     "verification_retry_count",
     "verified_at",
     "verification_retry_at",
-    sql::registry_synced,
+    registry_synced,
     sql::verification_pending,
     sql::verification_failed_and_due,
     transition::verification_started,
@@ -131,6 +245,70 @@ const ClaimableWork k_registry_verification = {
     &BatchSettings::timeout,
     &Config::verification,
     "--verification-state failed",
+    registry_exclusion,
+};
+
+const ClaimableWork k_primary_deep_check = {
+    "deep check",
+    DatabaseKind::main,
+    "Deep check",
+    deep_check_rows,
+    Column::deep_check_state,
+    "deep_check_started_at",
+    "deep_check_retry_count",
+    "deep_check_due_at",
+    "deep_check_retry_at",
+    record_with_state_row,
+    sql::deep_check_scheduled_and_due,
+    sql::deep_check_failed_and_due,
+    transition::deep_check_started,
+    transition::deep_check_timed_out,
+    &BatchSettings::timeout,
+    &Config::verification,
+    "",
+    nullptr,
+};
+
+const ClaimableWork k_registry_deep_check = {
+    "deep check",
+    DatabaseKind::geo,
+    "Deep check",
+    deep_check_rows,
+    Column::deep_check_state,
+    "deep_check_started_at",
+    "deep_check_retry_count",
+    "deep_check_due_at",
+    "deep_check_retry_at",
+    copy_synced,
+    sql::deep_check_scheduled_and_due,
+    sql::deep_check_failed_and_due,
+    transition::deep_check_started,
+    transition::deep_check_timed_out,
+    &BatchSettings::timeout,
+    &Config::verification,
+    "",
+    deep_check_exclusion,
+};
+
+const ClaimableWork k_housekeeping = {
+    "housekeeping",
+    DatabaseKind::geo,
+    "Housekeeping",
+    housekeeping_rows,
+    Column::housekeeping_state,
+    "housekeeping_started_at",
+    "housekeeping_retry_count",
+    "record_id",
+    "housekeeping_retry_at",
+    copy_synced,
+    sql::housekeeping_pending,
+    sql::housekeeping_failed_and_due,
+    transition::housekeeping_started,
+    transition::housekeeping_timed_out,
+    &BatchSettings::timeout,
+    &Config::sync,
+    "",
+    housekeeping_exclusion,
 };
 
 std::vector<long long> ids_of(const std::vector<Claim>& claims) {
@@ -144,15 +322,12 @@ std::vector<long long> ids_of(const std::vector<Claim>& claims) {
 std::vector<Claim> claim_due(pqxx::connection& db, const ClaimableWork& work, const Replicable& r,
                              const std::string& claim_time, int limit) {
     pqxx::work tx(db);
-    auto claimed =
-        read_claims(tx.exec_params(claim_sql(work, r, due_sql(work, r, work.pending(), work.pending_order)),
-                                   claim_time, limit));
-    if (static_cast<int>(claimed.size()) < limit) {
-        auto failed = read_claims(
-            tx.exec_params(claim_sql(work, r, due_sql(work, r, work.failed_and_due(), work.retry_at_column)),
-                           claim_time, limit - static_cast<int>(claimed.size())));
-        claimed.insert(claimed.end(), failed.begin(), failed.end());
-    }
+    std::vector<Candidate> candidates;
+    add_candidates(candidates, tx.exec_params(due_sql(work, r, work.pending(), work.pending_order), limit));
+    if (static_cast<int>(candidates.size()) < limit)
+        add_candidates(candidates, tx.exec_params(due_sql(work, r, work.failed_and_due(), work.retry_at_column),
+                                                  limit - static_cast<int>(candidates.size())));
+    auto claimed = stamp(tx, work, r, claim_time, exclude_busy(tx, work, r, std::move(candidates)));
     tx.commit();
     return claimed;
 }
@@ -160,12 +335,18 @@ std::vector<Claim> claim_due(pqxx::connection& db, const ClaimableWork& work, co
 std::vector<Claim> claim_records(pqxx::connection& db, const ClaimableWork& work, const Replicable& r,
                                  const std::string& claim_time, const std::vector<long long>& ids) {
     // A row already started belongs to a live run (or to a dead one the next run releases).
-    std::string due = "SELECT " + r.foreign_key + " AS fk, " + state_column(work) + " AS old_state FROM " +
-                      table_of(work, r) + " WHERE " + r.foreign_key + " = ANY($2::bigint[]) AND " +
-                      applicable(work, std::string(state_column(work)) + " <> " + started()) +
-                      " FOR UPDATE SKIP LOCKED";
+    ClaimedRows rows = work.rows(r);
     pqxx::work tx(db);
-    auto claimed = read_claims(tx.exec_params(claim_sql(work, r, due), claim_time, bigint_array(ids)));
+    std::vector<Candidate> candidates;
+    add_candidates(candidates,
+                   tx.exec_params("SELECT g." + rows.key + ", g." + state_column(work) + " FROM " + rows.table +
+                                      " g WHERE " +
+                                      applicable(work, r,
+                                                 "g." + rows.key + " = ANY($1::bigint[]) AND g." + state_column(work) +
+                                                     " <> " + started()) +
+                                      " FOR UPDATE SKIP LOCKED",
+                                  bigint_array(ids)));
+    auto claimed = stamp(tx, work, r, claim_time, exclude_busy(tx, work, r, std::move(candidates)));
     tx.commit();
     return claimed;
 }
@@ -174,20 +355,26 @@ std::vector<Claim> claim_due_records(pqxx::connection& db, const ClaimableWork& 
                                      const std::string& claim_time, const std::vector<long long>& ids) {
     if (ids.empty())
         return {};
-    std::string due = "SELECT " + r.foreign_key + " AS fk, " + state_column(work) + " AS old_state FROM " +
-                      table_of(work, r) + " WHERE " + r.foreign_key + " = ANY($2::bigint[]) AND " +
-                      applicable(work, "((" + work.pending() + ") OR (" + work.failed_and_due() + "))") +
-                      " FOR UPDATE SKIP LOCKED";
+    ClaimedRows rows = work.rows(r);
     pqxx::work tx(db);
-    auto claimed = read_claims(tx.exec_params(claim_sql(work, r, due), claim_time, bigint_array(ids)));
+    std::vector<Candidate> candidates;
+    add_candidates(candidates,
+                   tx.exec_params("SELECT g." + rows.key + ", g." + state_column(work) + " FROM " + rows.table +
+                                      " g WHERE " +
+                                      applicable(work, r,
+                                                 "g." + rows.key + " = ANY($1::bigint[]) AND ((" + work.pending() +
+                                                     ") OR (" + work.failed_and_due() + "))") +
+                                      " FOR UPDATE SKIP LOCKED",
+                                  bigint_array(ids)));
+    auto claimed = stamp(tx, work, r, claim_time, exclude_busy(tx, work, r, std::move(candidates)));
     tx.commit();
     return claimed;
 }
 
 long long count_due(pqxx::connection& db, const ClaimableWork& work, const Replicable& r) {
     pqxx::read_transaction tx(db);
-    return tx.exec1("SELECT count(*) FROM " + table_of(work, r) + " WHERE " +
-                    applicable(work, "((" + work.pending() + ") OR (" + work.failed_and_due() + "))"))[0]
+    return tx.exec1("SELECT count(*) FROM " + work.rows(r).table + " g WHERE " +
+                    applicable(work, r, "((" + work.pending() + ") OR (" + work.failed_and_due() + "))"))[0]
         .as<long long>();
 }
 
@@ -206,16 +393,18 @@ void restore_claims(pqxx::connection& db, const ClaimableWork& work, const Repli
 
 long long release_abandoned(pqxx::connection& db, const ClaimableWork& work, const Replicable& r,
                             const std::string& own_claim_time) {
-    const std::string& table = table_of(work, r);
-    const std::string state = state_column(work);
-    const std::string claim = work.claim_column;
+    ClaimedRows rows = work.rows(r);
+    const std::string table = rows.table + " g";
+    const std::string claim = std::string("g.") + work.claim_column;
+    // The type's rows left started.
+    const std::string started_rows = (rows.of_type.empty() ? "" : rows.of_type + " AND ") + "g." + state_column(work) +
+                                     " = " + started();
     const std::string set = transition::released(work.state_column).set_list("");
     std::vector<std::string> claim_times;
     bool unowned = false;
     {
         pqxx::read_transaction tx(db);
-        for (const auto& row :
-             tx.exec("SELECT DISTINCT " + claim + "::text FROM " + table + " WHERE " + state + " = " + started())) {
+        for (const auto& row : tx.exec("SELECT DISTINCT " + claim + "::text FROM " + table + " WHERE " + started_rows)) {
             if (row[0].is_null())
                 unowned = true;
             else if (row[0].as<std::string>() != own_claim_time)
@@ -225,9 +414,9 @@ long long release_abandoned(pqxx::connection& db, const ClaimableWork& work, con
     long long released = 0;
     if (unowned) {
         pqxx::work tx(db);
-        released += tx.exec("UPDATE " + table + " SET " + set + " WHERE " + state + " = " + started() + " AND " +
-                            claim + " IS NULL")
-                        .affected_rows();
+        released +=
+            tx.exec("UPDATE " + table + " SET " + set + " WHERE " + started_rows + " AND " + claim + " IS NULL")
+                .affected_rows();
         tx.commit();
     }
     for (const auto& time : claim_times) {
@@ -243,8 +432,8 @@ long long release_abandoned(pqxx::connection& db, const ClaimableWork& work, con
         auto unlock = [&] { pqxx::nontransaction(db).exec_params("SELECT pg_advisory_unlock(" + key + ")", time); };
         try {
             pqxx::work tx(db);
-            released += tx.exec_params("UPDATE " + table + " SET " + set + " WHERE " + state + " = " + started() +
-                                           " AND " + claim + " = $1::timestamptz",
+            released += tx.exec_params("UPDATE " + table + " SET " + set + " WHERE " + started_rows + " AND " + claim +
+                                           " = $1::timestamptz",
                                        time)
                             .affected_rows();
             tx.commit();
@@ -272,10 +461,10 @@ long long fail_timed_out(pqxx::connection& db, const ClaimableWork& work, const 
                                truncate_failure("Verification failed with: " + failure)}};
     pqxx::work tx(db);
     auto changed =
-        tx.exec_params("UPDATE " + table_of(work, r) + " g SET " + timed_out.set_list("g") + " FROM " +
+        tx.exec_params("UPDATE " + work.rows(r).table + " g SET " + timed_out.set_list("g") + " FROM " +
                            outcome_record_sql(timed_out.parameters(), 1) + " WHERE " +
-                           applicable(work, std::string("g.") + state_column(work) + " = " + started() + " AND g." +
-                                                work.claim_column + " < now() - make_interval(secs => $2)"),
+                           applicable(work, r, std::string("g.") + state_column(work) + " = " + started() + " AND g." +
+                                                   work.claim_column + " < now() - make_interval(secs => $2)"),
                        outcome.dump(), static_cast<double>(timeout.count()))
             .affected_rows();
     tx.commit();

@@ -38,7 +38,7 @@ const ColumnValue* TableRow::column(const std::string& name) const {
 }
 
 std::optional<TableRow> read_table_row(pqxx::transaction_base& tx, const std::string& table, const std::string& key,
-                                       long long id) {
+                                       long long id, const std::optional<std::string>& type) {
     std::vector<ColumnValue> columns;
     for (const auto& row : tx.exec_params("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
                                           "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped "
@@ -54,7 +54,9 @@ std::optional<TableRow> read_table_row(pqxx::transaction_base& tx, const std::st
         select += (select.empty() ? "" : ", ") + text + ", " +
                   (c.type == k_timestamptz ? "extract(epoch FROM " + name + " - now())::float8" : "NULL::float8");
     }
-    auto rows = tx.exec_params("SELECT " + select + " FROM " + table + " r WHERE " + key + " = $1", id);
+    auto rows = tx.exec_params("SELECT " + select + " FROM " + table + " r WHERE " + key + " = $1" +
+                                   (type ? " AND r.replicable = " + sql::type_literal(*type) : std::string()),
+                               id);
     if (rows.empty())
         return std::nullopt;
     for (size_t i = 0; i < columns.size(); ++i) {

@@ -32,8 +32,9 @@ struct TableRow {
 inline constexpr const char* k_timestamptz = "timestamp with time zone";
 
 // The row of TABLE whose KEY is ID, every column in the table's order; nullopt when there is none.
+// In one of geo-ssf's tables that every type shares, the row of TYPE (its replicable column).
 std::optional<TableRow> read_table_row(pqxx::transaction_base& tx, const std::string& table, const std::string& key,
-                                       long long id);
+                                       long long id, const std::optional<std::string>& type = std::nullopt);
 
 // Which rows a listing takes.
 struct RowFilter {

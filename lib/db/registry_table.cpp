@@ -2,6 +2,8 @@
 
 #include "common/json.hpp"
 #include "db/batches.hpp"
+#include "db/deep_checks.hpp"
+#include "db/housekeeping_table.hpp"
 #include "db/model_table.hpp"
 #include "db/replication_lags.hpp"
 #include "db/transitions.hpp"
@@ -81,6 +83,8 @@ long long delete_rows(pqxx::transaction_base& tx, const Replicable& r, const std
         return 0;
     tx.exec_params("DELETE FROM geo_ssf_ref_differences WHERE registry_table = $1 AND record_id = ANY($2::bigint[])",
                    r.registry_table, bigint_array(ids));
+    deep_checks::delete_rows(tx, r, ids);
+    housekeeping_table::delete_rows(tx, r, ids);
     long long deleted = tx.exec_params("DELETE FROM " + r.registry_table + " WHERE " + r.foreign_key +
                                            " = ANY($1::bigint[])",
                                        bigint_array(ids))
@@ -140,6 +144,21 @@ long long record_sync_outcomes(pqxx::connection& geo, const Replicable& r, const
     synced_ids.insert(synced_ids.end(), unverified_ids.begin(), unverified_ids.end());
     long long recorded = static_cast<long long>(synced_ids.size());
     recorded += static_cast<long long>(record_claimed(tx, work, r, transition::sync_failed(), failed, claim_time).size());
+    // The copies fetched into: their housekeeping is due, and their objects are to be checked.
+    std::vector<long long> fetched, cloned;
+    for (const auto& [id, o] : outcomes) {
+        if (o.state != SyncState::synced || o.missing_on_primary ||
+            std::find(synced_ids.begin(), synced_ids.end(), id) == synced_ids.end())
+            continue;
+        fetched.push_back(id);
+        if (o.cloned)
+            cloned.push_back(id);
+    }
+    std::sort(fetched.begin(), fetched.end());
+    std::sort(cloned.begin(), cloned.end());
+    deep_checks::create_rows(tx, r, fetched);
+    if (r.housekeeping_enabled)
+        housekeeping_table::request(tx, r, fetched, cloned);
     record_where(tx, work, r, transition::sync_succeeded_while_pending(), synced,
                  "g.state = " + sql::value(SyncState::pending) + " AND g.last_synced_at = $2::timestamptz", claim_time);
     replication_lags::note_synced(tx, r, synced_ids);
@@ -207,6 +226,12 @@ long long record_verification_outcomes(
     record_where(tx, work, r, transition::verification_succeeded_while_restarted(VerificationTable::registry),
                  succeeded, sql::verification_restarted(2), claim_time);
     record_ref_differences(tx, r, outcomes);
+    // A copy verified has its objects checked too, on their own schedule.
+    std::vector<long long> proven;
+    for (const auto& [id, o] : outcomes)
+        if (o.state == VerificationState::succeeded)
+            proven.push_back(id);
+    deep_checks::create_rows(tx, r, proven);
     replication_lags::note_verified(tx, r, verified_ids);
     tx.commit();
     return recorded;

@@ -82,6 +82,7 @@ struct SyncOutcome {
     int retry_count = 0;
     std::optional<std::chrono::seconds> retry_in;  // retry_at = now() + retry_in
     bool missing_on_primary = false;
+    bool cloned = false;  // the copy was made afresh (housekeeping packs it whole)
 };
 
 // started → synced: retry fields and failure cleared. Verification then becomes pending if the

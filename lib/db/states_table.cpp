@@ -3,6 +3,7 @@
 #include "common/json.hpp"
 #include "db/batches.hpp"
 #include "db/cursors.hpp"
+#include "db/deep_checks.hpp"
 #include "db/event_log.hpp"
 #include "db/model_table.hpp"
 #include "db/transitions.hpp"
@@ -46,6 +47,10 @@ void backfill_range(pqxx::work& tx, const Replicable& r, std::pair<long long, lo
                                              " BETWEEN $1 AND $2 AND NOT " + scope_predicate_of(r, "m"),
                                          range.first, range.second)
                               .affected_rows();
+    // The deep checks of records whose state row went (deleted, or out of scope).
+    tx.exec_params("DELETE FROM geo_ssf_deep_checks d WHERE d.replicable = $3 AND d.record_id BETWEEN $1 AND $2 AND "
+                   "NOT EXISTS (SELECT FROM " + r.states_table + " s WHERE s." + r.foreign_key + " = d.record_id)",
+                   range.first, range.second, r.name);
 }
 
 }  // namespace
@@ -131,6 +136,8 @@ long long record_verification_outcomes(pqxx::connection& connection, const Repli
     auto recorded = verified.size() + record_claimed(tx, work, r, transition::verification_failed(), failed, claim_time).size();
     record_where(tx, work, r, transition::verification_succeeded_while_restarted(VerificationTable::states), succeeded,
                  sql::verification_restarted(2), claim_time);
+    // A repository verified has its objects checked too, on their own schedule.
+    deep_checks::create_rows(tx, r, verified);
     if (publish_events) {
         nlohmann::json payloads = nlohmann::json::array();
         for (long long id : verified)

@@ -9,7 +9,7 @@ namespace geo_ssf {
 
 namespace {
 
-constexpr std::array<const char*, 15> k_column_names = {
+constexpr std::array<const char*, 34> k_column_names = {
     "state",
     "retry_count",
     "retry_at",
@@ -25,13 +25,33 @@ constexpr std::array<const char*, 15> k_column_names = {
     "verification_retry_at",
     "checksum_mismatch",
     "verification_checksum_mismatched",
+    "deep_check_state",
+    "deep_check_started_at",
+    "deep_check_due_at",
+    "deep_checked_at",
+    "deep_check_seconds",
+    "deep_check_failure",
+    "deep_check_retry_count",
+    "deep_check_retry_at",
+    "deep_check_repairs",
+    "housekeeping_state",
+    "housekeeping_started_at",
+    "housekeeping_fresh_copy",
+    "housekept_at",
+    "housekeeping_tasks",
+    "housekeeping_seconds",
+    "housekeeping_failure",
+    "housekeeping_retry_count",
+    "housekeeping_retry_at",
+    "full_repacked_at",
 };
+static_assert(k_column_names.size() == static_cast<size_t>(Column::full_repacked_at) + 1);
 
 struct ParameterSpec {
     const char* name;
     const char* type;
 };
-constexpr std::array<ParameterSpec, 13> k_parameters = {{
+constexpr std::array<ParameterSpec, 18> k_parameters = {{
     {"id", "bigint"},
     {"state", "smallint"},
     {"claim_time", "timestamptz"},
@@ -45,7 +65,13 @@ constexpr std::array<ParameterSpec, 13> k_parameters = {{
     {"sync_failure", "text"},
     {"sync_retry_count", "integer"},
     {"sync_retry_in", "double precision"},
+    {"seconds", "double precision"},
+    {"due_in", "double precision"},
+    {"repairs", "integer"},
+    {"tasks", "text"},
+    {"full_repack", "boolean"},
 }};
+static_assert(k_parameters.size() == static_cast<size_t>(Parameter::full_repack) + 1);
 
 std::string default_parameter_sql(Parameter p) { return std::string("o.") + parameter_name(p); }
 
@@ -111,6 +137,11 @@ Value Value::now_plus_parameter(Parameter p) {
     v.m_kind = Kind::now_plus_parameter;
     return v;
 }
+Value Value::now_if_parameter(Parameter p) {
+    Value v = parameter(p);
+    v.m_kind = Kind::now_if_parameter;
+    return v;
+}
 Value Value::kept_if_verification_failed(Value otherwise) {
     Value v;
     v.m_kind = Kind::kept_if_verification_failed;
@@ -132,6 +163,8 @@ std::string Value::sql(Column column, const std::string& row_alias,
         return "decode(" + parameter_sql(m_parameter) + ", 'hex')";
     case Kind::now_plus_parameter:
         return "now() + make_interval(secs => " + parameter_sql(m_parameter) + ")";
+    case Kind::now_if_parameter:
+        return "CASE WHEN " + parameter_sql(m_parameter) + " THEN now() ELSE " + own(column) + " END";
     case Kind::kept_if_verification_failed:
         return "CASE WHEN " + own(Column::verification_state) + " = " + sql::value(VerificationState::failed) +
                " THEN " + own(column) + " ELSE " + m_otherwise->sql(column, row_alias, parameter_sql) + " END";
@@ -158,6 +191,10 @@ Cell Value::evaluate(Column column, const Row& before, const Parameters& paramet
             return Time{now.seconds + static_cast<double>(*n)};
         return Cell{};
     }
+    case Kind::now_if_parameter:
+        if (given() == Cell{true})
+            return now;
+        return cell_of(before, column);
     case Kind::kept_if_verification_failed:
         if (cell_of(before, Column::verification_state) ==
             Cell{static_cast<long long>(VerificationState::failed)})
@@ -168,7 +205,8 @@ Cell Value::evaluate(Column column, const Row& before, const Parameters& paramet
 }
 
 void Value::add_parameters(std::vector<Parameter>& out) const {
-    if (m_kind == Kind::parameter || m_kind == Kind::hex_parameter || m_kind == Kind::now_plus_parameter)
+    if (m_kind == Kind::parameter || m_kind == Kind::hex_parameter || m_kind == Kind::now_plus_parameter ||
+        m_kind == Kind::now_if_parameter)
         if (std::find(out.begin(), out.end(), m_parameter) == out.end())
             out.push_back(m_parameter);
     if (m_otherwise)
@@ -364,6 +402,87 @@ Transition verification_timed_out(VerificationTable table) {
                            {C::retry_at, V::now_plus_parameter(P::retry_in)}});
 }
 
+Transition deep_check_due() {
+    return {{C::deep_check_state, V::of(VerificationState::pending)}, {C::deep_check_due_at, V::now()}};
+}
+
+Transition deep_check_started() {
+    return {{C::deep_check_state, V::of(VerificationState::started)},
+            {C::deep_check_started_at, V::parameter(P::claim_time)}};
+}
+
+Transition deep_check_succeeded() {
+    return {{C::deep_check_state, V::of(VerificationState::succeeded)},
+            {C::deep_checked_at, V::now()},
+            {C::deep_check_seconds, V::parameter(P::seconds)},
+            {C::deep_check_due_at, V::now_plus_parameter(P::due_in)},
+            {C::deep_check_failure, V::null()},
+            {C::deep_check_retry_count, V::number(0)},
+            {C::deep_check_retry_at, V::null()},
+            {C::deep_check_repairs, V::number(0)}};
+}
+
+Transition deep_check_failed() {
+    return {{C::deep_check_state, V::of(VerificationState::failed)},
+            {C::deep_checked_at, V::now()},
+            {C::deep_check_seconds, V::parameter(P::seconds)},
+            {C::deep_check_failure, V::parameter(P::failure)},
+            {C::deep_check_retry_count, V::parameter(P::retry_count)},
+            {C::deep_check_retry_at, V::now_plus_parameter(P::retry_in)},
+            {C::deep_check_repairs, V::parameter(P::repairs)}};
+}
+
+Transition deep_check_timed_out() {
+    return {{C::deep_check_state, V::of(VerificationState::failed)},
+            {C::deep_check_failure, V::parameter(P::failure)},
+            {C::deep_check_retry_count, V::number(1)},
+            {C::deep_check_retry_at, V::now_plus_parameter(P::retry_in)}};
+}
+
+Transition copy_repaired() { return sync_pending(); }
+
+Transition copy_repair_backed_off() { return sync_failed().then(verification_disabled()); }
+
+Transition housekeeping_requested() { return {{C::housekeeping_state, V::of(VerificationState::pending)}}; }
+
+Transition housekeeping_requested_for_fresh_copy() {
+    return housekeeping_requested().then({{C::housekeeping_fresh_copy, V::flag(true)}});
+}
+
+Transition housekeeping_started() {
+    return {{C::housekeeping_state, V::of(VerificationState::started)},
+            {C::housekeeping_started_at, V::parameter(P::claim_time)}};
+}
+
+Transition housekeeping_succeeded() {
+    return {{C::housekeeping_state, V::of(VerificationState::succeeded)},
+            {C::housekept_at, V::now()},
+            {C::housekeeping_tasks, V::parameter(P::tasks)},
+            {C::housekeeping_seconds, V::parameter(P::seconds)},
+            {C::housekeeping_failure, V::null()},
+            {C::housekeeping_retry_count, V::number(0)},
+            {C::housekeeping_retry_at, V::null()},
+            {C::housekeeping_fresh_copy, V::flag(false)},
+            {C::full_repacked_at, V::now_if_parameter(P::full_repack)}};
+}
+
+Transition housekeeping_failed() {
+    return {{C::housekeeping_state, V::of(VerificationState::failed)},
+            {C::housekept_at, V::now()},
+            {C::housekeeping_tasks, V::parameter(P::tasks)},
+            {C::housekeeping_seconds, V::parameter(P::seconds)},
+            {C::housekeeping_failure, V::parameter(P::failure)},
+            {C::housekeeping_retry_count, V::parameter(P::retry_count)},
+            {C::housekeeping_retry_at, V::now_plus_parameter(P::retry_in)}};
+}
+
+Transition housekeeping_timed_out() {
+    return {{C::housekeeping_state, V::of(VerificationState::failed)},
+            {C::housekeeping_failure, V::parameter(P::failure)},
+            {C::housekeeping_retry_count, V::number(1)},
+            {C::housekeeping_retry_at, V::now_plus_parameter(P::retry_in)}};
+}
+
 Transition released(Column state_column) {
     return {{state_column, state_column == C::state ? V::of(SyncState::pending) : V::of(VerificationState::pending)}};
 }
@@ -397,6 +516,52 @@ std::string verification_restarted(int n) {
     return "((verification_state = " + value(VerificationState::pending) + " AND verification_started_at = " + claim +
            ") OR (verification_state = " + value(VerificationState::started) + " AND verification_started_at > " +
            claim + "))";
+}
+
+std::string deep_check_scheduled_and_due() {
+    return "deep_check_state IN (" + value(VerificationState::pending) + ", " + value(VerificationState::succeeded) +
+           ") AND deep_check_due_at <= now()";
+}
+
+std::string deep_check_failed_and_due() {
+    return deep_check_failed() + " AND (deep_check_retry_at IS NULL OR deep_check_retry_at < now())";
+}
+
+std::string deep_check_failed() { return "deep_check_state = " + value(VerificationState::failed); }
+
+std::string housekeeping_pending() { return "housekeeping_state = " + value(VerificationState::pending); }
+
+std::string housekeeping_failed_and_due() {
+    return "housekeeping_state = " + value(VerificationState::failed) +
+           " AND (housekeeping_retry_at IS NULL OR housekeeping_retry_at < now())";
+}
+
+namespace {
+
+std::string started_for(const char* table, const char* state_column, const std::string& type,
+                        const std::string& alias, const std::string& key) {
+    return std::string("EXISTS (SELECT FROM ") + table + " w WHERE w.replicable = " + type_literal(type) +
+           " AND w.record_id = " + alias + "." + key + " AND w." + state_column + " = " +
+           value(VerificationState::started) + ")";
+}
+
+}  // namespace
+
+std::string deep_check_started_for(const std::string& type, const std::string& alias, const std::string& key) {
+    return started_for("geo_ssf_deep_checks", "deep_check_state", type, alias, key);
+}
+
+std::string housekeeping_started_for(const std::string& type, const std::string& alias, const std::string& key) {
+    return started_for("geo_ssf_housekeeping", "housekeeping_state", type, alias, key);
+}
+
+std::string type_literal(const std::string& type) {
+    bool identifier = !type.empty() && !(type[0] >= '0' && type[0] <= '9');
+    for (char c : type)
+        identifier = identifier && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_');
+    if (!identifier)
+        throw std::logic_error("a type's name in SQL must be an SQL identifier");
+    return "'" + type + "'";
 }
 
 }  // namespace sql

@@ -20,8 +20,9 @@
 
 namespace geo_ssf {
 
-// The columns of registry and states rows that transitions write. The first six and the two
-// mismatch columns are a registry's only.
+// The columns of registry and states rows that transitions write (the first six and the two
+// mismatch columns are a registry's only), then those of geo-ssf's own tables of deep checks
+// (geo_ssf_deep_checks) and housekeeping (geo_ssf_housekeeping).
 enum class Column {
     state,
     retry_count,
@@ -38,6 +39,25 @@ enum class Column {
     verification_retry_at,
     checksum_mismatch,
     verification_checksum_mismatched,
+    deep_check_state,
+    deep_check_started_at,
+    deep_check_due_at,
+    deep_checked_at,
+    deep_check_seconds,
+    deep_check_failure,
+    deep_check_retry_count,
+    deep_check_retry_at,
+    deep_check_repairs,
+    housekeeping_state,
+    housekeeping_started_at,
+    housekeeping_fresh_copy,
+    housekept_at,
+    housekeeping_tasks,
+    housekeeping_seconds,
+    housekeeping_failure,
+    housekeeping_retry_count,
+    housekeeping_retry_at,
+    full_repacked_at,
 };
 const char* column_name(Column column);
 
@@ -57,6 +77,11 @@ enum class Parameter {
     sync_failure,      // the failure a failed verification gives the sync
     sync_retry_count,
     sync_retry_in,
+    seconds,       // how long the work took
+    due_in,        // seconds until the next deep check
+    repairs,       // fresh clones of a copy since it last passed its deep check
+    tasks,         // what housekeeping did
+    full_repack,   // whether housekeeping packed the copy whole
 };
 const char* parameter_name(Parameter parameter);
 const char* parameter_type(Parameter parameter);  // "text", "integer", ...
@@ -84,6 +109,7 @@ public:
     static Value parameter(Parameter p);
     static Value hex_parameter(Parameter p);       // bytea from hex (decode(o.x, 'hex'))
     static Value now_plus_parameter(Parameter p);  // now() + P seconds; NULL when P is NULL
+    static Value now_if_parameter(Parameter p);    // now() when the flag P is true, else the column's own value
     // The column's own value when the row's verification failed (so that a failed row keeps
     // its backoff), else OTHERWISE.
     static Value kept_if_verification_failed(Value otherwise);
@@ -95,7 +121,15 @@ public:
     void add_parameters(std::vector<Parameter>& out) const;
 
 private:
-    enum class Kind { constant, now, parameter, hex_parameter, now_plus_parameter, kept_if_verification_failed };
+    enum class Kind {
+        constant,
+        now,
+        parameter,
+        hex_parameter,
+        now_plus_parameter,
+        now_if_parameter,
+        kept_if_verification_failed
+    };
     Kind m_kind = Kind::constant;
     Cell m_constant;
     Parameter m_parameter = Parameter::id;
@@ -188,6 +222,43 @@ Transition verification_succeeded_while_restarted(VerificationTable table);
 // sync fails too (GitLab's VerifiableRegistry).
 Transition verification_timed_out(VerificationTable table);
 
+// Deep checks (geo_ssf_deep_checks rows) ------------------------------------------------------
+
+// Due now (reverify --deep): pending, due at once; a failure and its retries stay until the next
+// result, as verification_pending_bulk leaves them.
+Transition deep_check_due();
+Transition deep_check_started();
+// Started → succeeded: the check's time, its duration (seconds), and the next one due_in
+// seconds away; failures, retries and repairs forgotten.
+Transition deep_check_succeeded();
+// Started → failed: the failure, its duration, retry count and backoff, and the repairs so far.
+// The schedule stays: the next check after a pass is due an interval after that pass.
+Transition deep_check_failed();
+// Started too long ago by a live run: failed, a first failure's backoff.
+Transition deep_check_timed_out();
+
+// What a secondary's deep check that failed does to the copy's registry row (copy_repaired, the
+// copy moved to the quarantine): pending, so that the next sync clones it again, as a resync
+// does; or, when a fresh clone failed its deep check again (copy_repair_backed_off), sync
+// failed with the failure, its retry count and backoff, as a failed sync, and verification
+// disabled until the copy is there again.
+Transition copy_repaired();
+Transition copy_repair_backed_off();
+
+// Housekeeping (geo_ssf_housekeeping rows) ----------------------------------------------------
+
+// A sync fetched into the copy: pending. A copy cloned afresh is to be packed whole.
+Transition housekeeping_requested();
+Transition housekeeping_requested_for_fresh_copy();
+Transition housekeeping_started();
+// Started → succeeded: what it did (tasks) and how long it took; a full repack's time when it
+// packed the copy whole (full_repack); failures and retries forgotten.
+Transition housekeeping_succeeded();
+// Started → failed: what it tried, the failure, its retry count and backoff. The copy stays
+// marked fresh, so that the retry packs it whole.
+Transition housekeeping_failed();
+Transition housekeeping_timed_out();
+
 // Claims put back ------------------------------------------------------------------------------
 
 // Started by a run that is gone: pending again at once, keeping its retries.
@@ -215,6 +286,22 @@ std::string registry_synced();
 // Rows whose verification the run with claim time $N started, but which were restarted while it
 // computed the checksum: marked pending (a reverify, an event), or claimed by a later run.
 std::string verification_restarted(int n);
+
+// geo_ssf_deep_checks rows whose check is due by its schedule (pending or succeeded, due_at
+// past), or that failed and are past their retry time; the rows of failed checks.
+std::string deep_check_scheduled_and_due();
+std::string deep_check_failed_and_due();
+std::string deep_check_failed();
+// geo_ssf_housekeeping rows whose housekeeping is due: pending, or failed and past the retry time.
+std::string housekeeping_pending();
+std::string housekeeping_failed_and_due();
+// A row of geo_ssf_deep_checks or geo_ssf_housekeeping of type TYPE (its name, an SQL identifier)
+// whose record is that of the row aliased ALIAS's KEY column, and whose work is started: another
+// kind of work holds that record's copy.
+std::string deep_check_started_for(const std::string& type, const std::string& alias, const std::string& key);
+std::string housekeeping_started_for(const std::string& type, const std::string& alias, const std::string& key);
+// TYPE as an SQL string literal; a std::logic_error unless it is an SQL identifier.
+std::string type_literal(const std::string& type);
 
 }  // namespace sql
 

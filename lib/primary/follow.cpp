@@ -100,10 +100,12 @@ public:
         std::vector<std::string> names;
         for (const Replicable* r : m_verified)
             names.push_back(r->name);
-        auto totals = verify(*m_site, in_turn(names, m_turn++), follow_limits(m_site->config().verification, slice));
-        for (const auto& t : totals)
+        VerifyRun run = verify(*m_site, in_turn(names, m_turn++), follow_limits(m_site->config().verification, slice));
+        for (const auto& t : run.types)
             counters.add(t.replicable, "verification", t);
-        return totals;
+        for (const auto& t : run.deep_checks)
+            counters.add(t.replicable, "deep_check", t);
+        return run.types;
     }
 
 private:

@@ -2,7 +2,9 @@
 
 #include "db/model_table.hpp"
 #include "db/states_table.hpp"
+#include "primary/deep_check.hpp"
 #include "primary/verify.hpp"
+#include "run/deep_check_marks.hpp"
 
 namespace geo_ssf::primary {
 
@@ -32,5 +34,13 @@ std::vector<long long> selection_ids(Site& site, const Replicable& r, BulkSelect
 
 const MarkingSteps k_reverify_steps = {mark_ids,       count_selection,        mark_selection, selection_ids,
                                        verify_records, "for re-verification", ""};
+
+const MarkingSteps k_deep_reverify_steps = {deep_check_marks::mark_ids<k_primary_deep_check>,
+                                            deep_check_marks::count_selection<k_primary_deep_check>,
+                                            deep_check_marks::mark_selection<k_primary_deep_check>,
+                                            deep_check_marks::selection_ids<k_primary_deep_check>,
+                                            deep_check_records,
+                                            "for a deep check",
+                                            ""};
 
 }  // namespace geo_ssf::primary

@@ -3,13 +3,17 @@
 #include "common/duration.hpp"
 #include "common/error.hpp"
 #include "db/claims.hpp"
+#include "db/deep_checks.hpp"
 #include "db/model_table.hpp"
 #include "db/states_table.hpp"
+#include "primary/deep_check.hpp"
 #include "repo/checksum.hpp"
 #include "repo/storage.hpp"
 
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
+
+#include <map>
 
 namespace geo_ssf::primary {
 
@@ -20,12 +24,17 @@ using Clock = std::chrono::steady_clock;
 class ChecksumBatch : public ClaimedBatchOf<VerificationOutcome> {
 public:
     ChecksumBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<Claim> claims,
-                  RepositoryPaths paths)
+                  RepositoryPaths paths, std::map<long long, std::string> deep_check_failures)
         : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)),
-          m_paths(std::move(paths)) {}
+          m_paths(std::move(paths)), m_deep_check_failures(std::move(deep_check_failures)) {}
 
     bool work(size_t i) override {
         const Claim& c = m_claims[i];
+        // A repository whose objects failed their last deep check is not proven by its refs.
+        if (auto failure = m_deep_check_failures.find(c.id); failure != m_deep_check_failures.end()) {
+            m_outcomes[i] = verification_failed(c.retry_count, "deep check failed: " + failure->second);
+            return true;
+        }
         try {
             auto location = repository_location(m_site.config().storage_root, repository_path(c.id));
             m_outcomes[i] = verification_succeeded(repository_checksum(location));
@@ -65,6 +74,7 @@ private:
     const Replicable& m_replicable;
     std::string m_claim_time;
     RepositoryPaths m_paths;
+    std::map<long long, std::string> m_deep_check_failures;
 };
 
 class PrimaryVerification : public RunKind {
@@ -91,11 +101,14 @@ public:
         // The primary's own database: a lost connection ends the run (exit 4). read_primary's
         // reconnection is for a secondary's read-only view of it, and would leave this one read-only.
         RepositoryPaths paths;
+        std::map<long long, std::string> deep_check_failures;
         {
             pqxx::read_transaction tx(m_site.main_database());
             paths = repository_paths(tx, r, ids_of(claims));
+            deep_check_failures = deep_checks::failures_of(tx, r, ids_of(claims));
         }
-        return std::make_unique<ChecksumBatch>(m_site, r, claim_time, std::move(claims), std::move(paths));
+        return std::make_unique<ChecksumBatch>(m_site, r, claim_time, std::move(claims), std::move(paths),
+                                               std::move(deep_check_failures));
     }
 
 private:
@@ -105,11 +118,14 @@ private:
 
 }  // namespace
 
-std::vector<TypeTotals> verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits) {
+VerifyRun verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits) {
     auto started = Clock::now();
+    auto selected = select_run_types(site.config(), types, &Replicable::verification_enabled, "verification");
     PrimaryVerification kind(site, limits.batch_size);
-    return run_types(kind, select_run_types(site.config(), types, &Replicable::verification_enabled, "verification"),
-                     limits, started);
+    VerifyRun run;
+    run.types = run_types(kind, selected, limits, started);
+    run.deep_checks = deep_check(site, selected, limits, started);
+    return run;
 }
 
 std::vector<long long> verify_due_records(Site& site, const Replicable& r, const std::vector<long long>& ids,

@@ -11,8 +11,10 @@
 namespace geo_ssf::primary {
 
 // Verifies every verification-enabled type in TYPES (all of them when empty), batch after
-// batch, until nothing is due, LIMITS.max_runtime passes or a stop is requested.
-std::vector<TypeTotals> verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits);
+// batch, until nothing is due, LIMITS.max_runtime passes or a stop is requested, then checks the
+// objects of the repositories whose deep check is due (primary/deep_check.hpp) within the same
+// bounds. A record whose last deep check failed fails its verification with that check's reason.
+VerifyRun verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits);
 
 // Checksums at once those of the records IDS of R whose verification is due (follow: records
 // events name) and records the results. Returns the ids verified; adds what it did to TOTALS.

@@ -117,6 +117,35 @@ bool recent_enough(const std::filesystem::path& git) {
 
 }  // namespace
 
+GitOutput run_git_in(const std::filesystem::path& git, const std::filesystem::path& gitdir,
+                     const std::vector<std::string>& args, std::chrono::seconds timeout, std::string_view timeout_name,
+                     std::string_view what) {
+    ProcessSpec spec;
+    spec.argv = {git.string(), "--git-dir=" + gitdir.string()};
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    spec.environment = git_environment({});
+    spec.input = ProcessInput::null();
+    spec.out = ProcessOutput::capture();
+    spec.err = ProcessOutput::capture();
+    spec.capture_limit = 16384;
+    spec.own_process_group = true;
+    ProcessLimits limits;
+    limits.stop = stop_requested;
+    limits.timeout = timeout;
+    ProcessResult result;
+    try {
+        result = run_process(spec, limits);
+    } catch (const std::system_error& e) {
+        throw GitError(std::string(what) + ": " + e.what());
+    }
+    if (result.end == ProcessEnd::stopped)
+        throw GitProgramInterrupted(std::string(what) + ": stopped on request");
+    if (result.end != ProcessEnd::exited)
+        throw GitProgramInterrupted(std::string(what) + ": it took longer than " + std::string(timeout_name) + " (" +
+                                    std::to_string(timeout.count()) + "s)");
+    return {result.exit, std::move(result.out), std::move(result.err)};
+}
+
 std::optional<std::filesystem::path> git_program() {
     static const std::optional<std::filesystem::path> found = [] {
         auto git = find_on_path("git");

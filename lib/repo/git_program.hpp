@@ -5,6 +5,7 @@
 #pragma once
 
 #include "common/error.hpp"
+#include "common/subprocess.hpp"
 #include "repo/git.hpp"
 #include "site/transport_settings.hpp"
 
@@ -43,5 +44,21 @@ std::optional<std::filesystem::path> git_program();
 // SETUP adds to that (git_transport.hpp).
 void run_git(const std::filesystem::path& git, const std::vector<std::string>& args, const TransportSettings& transport,
              std::string_view what, const GitSetup& setup = {});
+
+// What a git run on a repository in place gives: how it ended, and the ends of what it wrote.
+struct GitOutput {
+    ProcessExit exit;
+    std::string out;
+    std::string err;
+};
+
+// Runs GIT with ARGS on the repository GITDIR (--git-dir) in place and waits for it, with
+// run_git's configuration: for the work on a copy that reports nothing while it runs (repack,
+// fsck), so it is bounded by TIMEOUT alone, not by a stall. It is stopped (SIGTERM) once a stop is
+// requested or after TIMEOUT (named TIMEOUT_NAME in the message), throwing GitProgramInterrupted
+// "WHAT: ...". A git that cannot be started is a GitError.
+GitOutput run_git_in(const std::filesystem::path& git, const std::filesystem::path& gitdir,
+                     const std::vector<std::string>& args, std::chrono::seconds timeout, std::string_view timeout_name,
+                     std::string_view what);
 
 }  // namespace geo_ssf

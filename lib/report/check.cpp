@@ -15,6 +15,7 @@
 #include "db/type_tables.hpp"
 #include "secondary/undefined_types.hpp"
 #include "repo/git.hpp"
+#include "repo/git_program.hpp"
 #include "repo/mirror.hpp"
 #include "repo/primary_owner.hpp"
 #include "repo/remote_session.hpp"
@@ -84,6 +85,27 @@ void check_quarantine(Checker& checker, const Config& config) {
     } catch (const Error& e) {
         checker.record("quarantine", false, e.what());
     }
+}
+
+// The git program checks repositories (git fsck), and on a secondary repacks the copies and
+// fetches them; without it libgit2 does what it can, and the copies' objects are never repacked.
+void check_git_program(Checker& checker, const Config& config) {
+    const std::string name = "git program";
+    bool secondary = config.role == Role::secondary;
+    if (auto git = git_program()) {
+        checker.record(name, true,
+                       git->string() + (secondary ? ": transfers, housekeeping and deep checks (git fsck)"
+                                                  : ": deep checks (git fsck)"));
+        return;
+    }
+    bool housekept = false;
+    for (const auto& r : config.replicables)
+        housekept = housekept || (r.replication_enabled && r.housekeeping_enabled);
+    std::string detail = "not installed, or older than git 2.32: deep checks are made by libgit2, several times slower";
+    if (secondary)
+        detail += "; transfers by libgit2 too; housekeeping packs the copies' refs only, and their objects are never "
+                  "repacked (install git)";
+    checker.record(name, !(secondary && housekept), detail);
 }
 
 // A primary only reads its repositories: the root must be readable by this user. A secondary
@@ -308,6 +330,7 @@ std::vector<CheckResult> check_site(const std::optional<std::filesystem::path>& 
     if (config.role == Role::secondary)
         check_database(checker, config, DatabaseKind::geo, *config.geo_database);
     check_storage_root(checker, config.storage_root, config.role);
+    check_git_program(checker, config);
     if (config.role == Role::secondary) {
         check_quarantine(checker, config);
         check_primary(checker, config);

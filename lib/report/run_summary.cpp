@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
+#include <string>
 #include <utility>
 
 namespace geo_ssf {
@@ -24,6 +26,23 @@ Sums sum(const std::vector<TypeTotals>& types) {
         s.failed += t.failed;
     }
     return s;
+}
+
+nlohmann::json upkeep_json(const UpkeepSummary& upkeep) {
+    Sums s = sum(upkeep.types);
+    nlohmann::json out = {{"claimed", s.claimed}, {"succeeded", s.succeeded}, {"failed", s.failed}};
+    out["replicables"] = nlohmann::json::array();
+    for (const auto& t : upkeep.types) {
+        nlohmann::json failures = nlohmann::json::array();
+        for (const auto& f : t.failures)
+            failures.push_back({{"id", f.id}, {"reason", f.reason}});
+        nlohmann::json type = {{"name", t.replicable},    {"released", t.released}, {"claimed", t.claimed},
+                               {"succeeded", t.succeeded}, {"failed", t.failed},     {"failures", failures}};
+        if (!t.error.empty())
+            type["error"] = t.error;
+        out["replicables"].push_back(std::move(type));
+    }
+    return out;
 }
 
 std::string format_json(const RunSummary& summary) {
@@ -56,6 +75,8 @@ std::string format_json(const RunSummary& summary) {
             type["error"] = t.error;
         out["replicables"].push_back(std::move(type));
     }
+    if (summary.upkeep)
+        out[summary.upkeep->name] = upkeep_json(*summary.upkeep);
     return out.dump();
 }
 
@@ -83,20 +104,39 @@ std::string format_run_metrics(const RunSummary& summary, const std::string& sit
         metric_family("geo_ssf_run_last_stopped_by_max_runtime",
                       "1 if --max-runtime ended the last run of the command while records were still due, else 0",
                       {{run, stopped ? "1" : "0"}});
-    auto per_type = [&](const char* name, const char* help, long long TypeTotals::*member) {
+    auto per_type = [&](const std::vector<TypeTotals>& types, const std::string& name, const std::string& help,
+                        const std::function<std::string(const TypeTotals&)>& value) {
         std::vector<std::pair<std::string, std::string>> samples;
-        for (const auto& t : summary.types)
-            samples.emplace_back(run + ",type=\"" + escape_label_value(t.replicable) + "\"",
-                                 std::to_string(t.*member));
+        for (const auto& t : types)
+            samples.emplace_back(run + ",type=\"" + escape_label_value(t.replicable) + "\"", value(t));
         return metric_family(name, help, samples);
     };
-    return text +
-           per_type("geo_ssf_run_last_claimed_records", "Records of the type the last run of the command claimed",
-                    &TypeTotals::claimed) +
-           per_type("geo_ssf_run_last_succeeded_records",
-                    "Records of the type the last run of the command worked with success", &TypeTotals::succeeded) +
-           per_type("geo_ssf_run_last_failed_records", "Records of the type that failed in the last run of the command",
-                    &TypeTotals::failed);
+    auto count = [](long long TypeTotals::*member) {
+        return [member](const TypeTotals& t) { return std::to_string(t.*member); };
+    };
+    text += per_type(summary.types, "geo_ssf_run_last_claimed_records",
+                     "Records of the type the last run of the command claimed", count(&TypeTotals::claimed)) +
+            per_type(summary.types, "geo_ssf_run_last_succeeded_records",
+                     "Records of the type the last run of the command worked with success",
+                     count(&TypeTotals::succeeded)) +
+            per_type(summary.types, "geo_ssf_run_last_failed_records",
+                     "Records of the type that failed in the last run of the command", count(&TypeTotals::failed));
+    if (const UpkeepSummary* upkeep = summary.upkeep) {
+        const std::string prefix = std::string("geo_ssf_run_last_") + upkeep->metric;
+        const std::string of = std::string(" (") + upkeep->text + ")";
+        text += per_type(upkeep->types, prefix + "_claimed_records",
+                         "Copies of the type the last run of the command claimed" + of, count(&TypeTotals::claimed)) +
+                per_type(upkeep->types, prefix + "_succeeded_records",
+                         "Copies of the type the last run of the command worked with success" + of,
+                         count(&TypeTotals::succeeded)) +
+                per_type(upkeep->types, prefix + "_failed_records",
+                         "Copies of the type that failed in the last run of the command" + of,
+                         count(&TypeTotals::failed)) +
+                per_type(upkeep->types, prefix + "_duration_seconds",
+                         "How long the last run of the command spent on the type" + of + ", in seconds",
+                         [](const TypeTotals& t) { return format_number(t.seconds); });
+    }
+    return text;
 }
 
 std::string format_lag_histograms(const std::vector<replication_lags::LagHistogram>& histograms,
@@ -178,6 +218,13 @@ std::string format_run_summary(const RunSummary& summary, bool json) {
     line += counts(s.claimed, s.succeeded, s.failed);
     for (const auto& t : summary.types)
         line += "; " + t.replicable + ": " + counts(t.claimed, t.succeeded, t.failed);
+    if (const UpkeepSummary* upkeep = summary.upkeep) {
+        // Only when it did something: a run with nothing to keep up says what it always said.
+        Sums u = sum(upkeep->types);
+        if (u.claimed > 0)
+            line += std::string("; ") + upkeep->text + ": " + std::to_string(u.claimed) + " claimed, " +
+                    std::to_string(u.succeeded) + " succeeded, " + std::to_string(u.failed) + " failed";
+    }
     char took[32];
     std::snprintf(took, sizeof took, "; took %.2f s", summary.seconds);
     return line + took;

@@ -14,12 +14,21 @@
 
 namespace geo_ssf {
 
+// The work on copies a run does after the types' own: sync's housekeeping, verify's deep checks.
+struct UpkeepSummary {
+    const char* name;         // "housekeeping", "deep_checks" (its key in JSON)
+    const char* text;         // "housekeeping", "deep checks" (in the summary line)
+    const char* metric;       // "housekeeping", "deep_check" (in its metrics' names)
+    const std::vector<TypeTotals>& types;
+};
+
 struct RunSummary {
     const char* command;          // "sync", "verify"
     const char* succeeded_word;   // "synced", "succeeded"
     const std::vector<TypeTotals>& types;
     const EventCounts* events = nullptr;  // sync only
     double seconds = 0;                   // how long the run took
+    const UpkeepSummary* upkeep = nullptr;
 };
 
 std::string format_run_summary(const RunSummary& summary, bool json);
@@ -27,7 +36,9 @@ std::string format_run_summary(const RunSummary& summary, bool json);
 // The run as a node_exporter textfile (Prometheus text format), every sample labelled with SITE
 // and the command: geo_ssf_run_last_start_timestamp_seconds (STARTED, Unix time),
 // geo_ssf_run_last_duration_seconds, geo_ssf_run_last_stopped_by_max_runtime (0 or 1), and per
-// type geo_ssf_run_last_{claimed,succeeded,failed}_records.
+// type geo_ssf_run_last_{claimed,succeeded,failed}_records; with an upkeep, per type
+// geo_ssf_run_last_<metric>_{claimed,succeeded,failed}_records and
+// geo_ssf_run_last_<metric>_duration_seconds.
 std::string format_run_metrics(const RunSummary& summary, const std::string& site, double started);
 
 // HISTOGRAMS (the site's replication lags) as Prometheus histograms

@@ -16,6 +16,11 @@ namespace {
 
 bool is_integer_type(const std::string& type) { return type == "smallint" || type == "integer" || type == "bigint"; }
 
+// The deep checks and housekeeping of geo-ssf's own tables take the verification states' values.
+bool is_work_state_column(const std::string& name) {
+    return name == "deep_check_state" || name == "housekeeping_state";
+}
+
 std::string state_name(const std::string& column, const std::string& value) {
     if (column == "state")
         if (auto state = parse_sync_state(value))
@@ -23,10 +28,15 @@ std::string state_name(const std::string& column, const std::string& value) {
     if (column == "verification_state")
         if (auto state = parse_verification_state(value))
             return verification_state_name(*state);
+    if (is_work_state_column(column))
+        if (auto state = parse_verification_state(value); state && *state != VerificationState::disabled)
+            return std::string(verification_state_name(*state)).substr(std::string_view("verification_").size());
     return value;
 }
 
-bool is_state_column(const std::string& name) { return name == "state" || name == "verification_state"; }
+bool is_state_column(const std::string& name) {
+    return name == "state" || name == "verification_state" || is_work_state_column(name);
+}
 
 // A column's value for people: state names with their numbers, timestamps to the second with
 // how far away they are.
@@ -84,6 +94,27 @@ std::optional<std::string> column_text(const std::optional<TableRow>& row, const
     return c ? c->text : std::nullopt;
 }
 
+std::optional<std::string> next_deep_check(const TableRow& row) {
+    if (auto retry = next_retry(row, "deep_check_state", "deep_check_retry_at"))
+        return retry;
+    const ColumnValue* state = row.column("deep_check_state");
+    if (state && state->text && *state->text == std::to_string(static_cast<int>(VerificationState::started)))
+        return "under way";
+    const ColumnValue* due = row.column("deep_check_due_at");
+    if (!due || !due->seconds_from_now)
+        return "not scheduled yet: the next verify run schedules it";
+    return retry_in_words(*due->seconds_from_now);
+}
+
+void add_deep_check_lines(std::string& out, const RecordDetails& d) {
+    out += "\ndeep check (geo_ssf_deep_checks)\n";
+    if (d.deep_check)
+        add_row_lines(out, *d.deep_check, {{"next deep check", next_deep_check(*d.deep_check)}});
+    else
+        out += std::string("  no row yet: made when ") +
+               (d.secondary ? "a sync or verification proves the copy\n" : "verify proves the repository\n");
+}
+
 }  // namespace
 
 RecordDetails record_details(Site& site, const std::string& replicable, long long record_id) {
@@ -102,12 +133,16 @@ RecordDetails record_details(Site& site, const std::string& replicable, long lon
             read.path_error = model->path_error;
         }
         read.state = read_table_row(tx, r.states_table, r.foreign_key, record_id);
+        if (!details.secondary)
+            read.deep_check = read_table_row(tx, "geo_ssf_deep_checks", "record_id", record_id, r.name);
         return read;
     });
     if (details.secondary) {
         pqxx::read_transaction tx(site.geo_database());
         details.registry = read_table_row(tx, r.registry_table, r.foreign_key, record_id);
         details.ref_differences = registry_table::ref_differences(tx, r, record_id);
+        details.deep_check = read_table_row(tx, "geo_ssf_deep_checks", "record_id", record_id, r.name);
+        details.housekeeping = read_table_row(tx, "geo_ssf_housekeeping", "record_id", record_id, r.name);
         details.synced_at = read_synced_at(tx, r, record_id);
     }
     if (!details.on_primary && !details.registry)
@@ -164,6 +199,7 @@ std::string format_record_table(const RecordDetails& d) {
                           {{"next verification retry", next_retry(*d.state, "verification_state", "verification_retry_at")}});
         else
             out += "  no row yet: the next verify run creates it\n";
+        add_deep_check_lines(out, d);
         return out;
     }
     out += "\nregistry (" + r.registry_table + ")\n";
@@ -178,6 +214,14 @@ std::string format_record_table(const RecordDetails& d) {
                        {"refs that differ", d.ref_differences}});
     else
         out += "  no row yet: the next sync creates it\n";
+    add_deep_check_lines(out, d);
+    out += "\nhousekeeping (geo_ssf_housekeeping)\n";
+    if (d.housekeeping)
+        add_row_lines(out, *d.housekeeping,
+                      {{"next housekeeping retry",
+                        next_retry(*d.housekeeping, "housekeeping_state", "housekeeping_retry_at")}});
+    else
+        out += "  no row yet: made when a sync fetches into the copy\n";
     out += "\nprimary (" + r.states_table + ")\n";
     if (d.state) {
         const ColumnValue* state = d.state->column("verification_state");
@@ -211,6 +255,9 @@ std::string format_record_json(const RecordDetails& d) {
     if (!d.secondary) {
         out["state"] = d.state ? json_row(*d.state) : nlohmann::ordered_json(nullptr);
         out["next_verification_retry_at"] = retry(d.state, "verification_state", "verification_retry_at");
+        out["deep_check"] = d.deep_check ? json_row(*d.deep_check) : nlohmann::ordered_json(nullptr);
+        out["next_deep_check"] = json_or_null<nlohmann::ordered_json>(d.deep_check ? next_deep_check(*d.deep_check)
+                                                                                    : std::nullopt);
     } else {
         out["registry"] = d.registry ? json_row(*d.registry) : nlohmann::ordered_json(nullptr);
         out["synced_at"] = d.synced_at ? nlohmann::ordered_json(d.synced_at->time) : nlohmann::ordered_json(nullptr);
@@ -220,6 +267,10 @@ std::string format_record_json(const RecordDetails& d) {
         out["primary"] = d.state ? json_row(*d.state) : nlohmann::ordered_json(nullptr);
         auto match = checksums_match(d);
         out["checksum_matches"] = match ? nlohmann::ordered_json(*match) : nlohmann::ordered_json(nullptr);
+        out["deep_check"] = d.deep_check ? json_row(*d.deep_check) : nlohmann::ordered_json(nullptr);
+        out["next_deep_check"] = json_or_null<nlohmann::ordered_json>(d.deep_check ? next_deep_check(*d.deep_check)
+                                                                                    : std::nullopt);
+        out["housekeeping"] = d.housekeeping ? json_row(*d.housekeeping) : nlohmann::ordered_json(nullptr);
     }
     return out.dump(2) + "\n";
 }

@@ -25,6 +25,8 @@ struct RecordDetails {
     bool secondary = false;
     std::optional<TableRow> registry;            // secondary: the registry row (tracking database)
     std::optional<std::string> ref_differences;  // secondary: the refs that differed at the last mismatch
+    std::optional<TableRow> deep_check;          // this site's (geo_ssf_deep_checks)
+    std::optional<TableRow> housekeeping;        // secondary: its copy's (geo_ssf_housekeeping)
     std::optional<SyncedAt> synced_at;           // secondary: when its last sync succeeded
 };
 

@@ -3,7 +3,10 @@
 #include "site/database.hpp"
 #include "common/duration.hpp"
 #include "common/error.hpp"
+#include "db/claims.hpp"
 #include "db/cursors.hpp"
+#include "db/deep_checks.hpp"
+#include "db/housekeeping_table.hpp"
 #include "db/id_set_difference.hpp"
 #include "db/model_table.hpp"
 #include "db/replication_lags.hpp"
@@ -81,7 +84,8 @@ bool any_counted(const StatusCounts& c) {
                              &StatusCounts::failed, &StatusCounts::verification_total, &StatusCounts::verified,
                              &StatusCounts::verification_failed, &StatusCounts::registry_missing,
                              &StatusCounts::missing_on_primary, &StatusCounts::pending,
-                             &StatusCounts::oldest_pending_age})
+                             &StatusCounts::oldest_pending_age, &StatusCounts::deep_check_failed,
+                             &StatusCounts::deep_check_due, &StatusCounts::housekeeping_failed})
         if (c.*field)
             return true;
     return false;
@@ -114,6 +118,19 @@ std::optional<long long> checked_through(TimedReader& reader, const WalkProgress
     if (walk.passes == 0)
         return walk.position;
     return read_largest_id(reader, table, column);
+}
+
+// The deep checks of T's type that failed and that are due, from geo_ssf_deep_checks (WORK's),
+// read by READER.
+void count_deep_checks(TypeStatus& t, const ClaimableWork& work, const std::function<TimedReader&()>& reader) {
+    const Replicable& r = *t.replicable;
+    if (!r.verification_enabled)
+        return;
+    count_fields(t, {&StatusCounts::deep_check_failed, &StatusCounts::deep_check_due}, [&] {
+        auto counts = deep_checks::count(reader(), r, work.available(r));
+        t.counts.deep_check_failed = counts.failed;
+        t.counts.deep_check_due = counts.due;
+    });
 }
 
 // The primary: the states table's tallies, which a scope (or missing triggers) makes counted
@@ -162,6 +179,9 @@ void count_on_primary(pqxx::connection& main, TypeStatus& t, Clock::time_point d
         }
         t.counts.count = *state_rows_up_to_checked + count_in_scope(reader, r, *checked);
     });
+    std::optional<TimedReader> deep_check_reader;
+    count_deep_checks(t, k_primary_deep_check,
+                      [&]() -> TimedReader& { return deep_check_reader.emplace(main, deadline, timeout_text); });
 }
 
 // A secondary: the registry's tallies, and how many records in scope on the primary have no
@@ -245,6 +265,10 @@ void count_on_secondary(pqxx::connection* main, const std::string& main_unavaila
     });
     count_fields(t, {&StatusCounts::missing_on_primary},
                  [&] { counts.missing_on_primary = count_missing_on_primary(geo_reader, r); });
+    count_deep_checks(t, k_registry_deep_check, [&]() -> TimedReader& { return geo_reader; });
+    if (r.housekeeping_enabled)
+        count_fields(t, {&StatusCounts::housekeeping_failed},
+                     [&] { counts.housekeeping_failed = housekeeping_table::count_failed(geo_reader, r); });
     count_fields(t, {&StatusCounts::oldest_pending_age}, [&] {
         OldestPending oldest = read_oldest_pending(geo_reader, r);
         if (!oldest.tracked)

@@ -38,6 +38,12 @@ struct StatusCounts {
     std::optional<long long> registry_missing;
     // Ours, secondary: registry rows synced while the primary had no repository for them.
     std::optional<long long> missing_on_primary;
+    // Ours: records whose repository (a secondary: its copy) failed its last deep check, and those
+    // whose deep check is due; unset when verification is disabled.
+    std::optional<long long> deep_check_failed;
+    std::optional<long long> deep_check_due;
+    // Ours, secondary: copies whose last housekeeping failed; unset when housekeeping is disabled.
+    std::optional<long long> housekeeping_failed;
     // Ours: the rows that wait: on a secondary the registry rows neither synced nor failed
     // (pending, or being fetched), on a primary the state rows neither checksummed nor failed.
     std::optional<long long> pending;

@@ -40,6 +40,9 @@ const Field k_primary_fields[] = {
     {"checksum_failed_count", &StatusCounts::checksum_failed, "Failed to checksum",
      "Number of {T} that failed to calculate the checksum on primary", true, Percentage::none},
     {"checksum_pending_count", &StatusCounts::pending, "Pending", nullptr, false, Percentage::none},
+    {"deep_check_failed_count", &StatusCounts::deep_check_failed, "Failed deep check", nullptr, true,
+     Percentage::none},
+    {"deep_check_due_count", &StatusCounts::deep_check_due, "Due a deep check", nullptr, false, Percentage::none},
 };
 
 const Field k_secondary_fields[] = {
@@ -63,6 +66,11 @@ const Field k_secondary_fields[] = {
      "Number of {T} on primary with no registry row on secondary yet", false, Percentage::none},
     {"missing_on_primary_count", &StatusCounts::missing_on_primary, "Missing on primary",
      "Number of {T} synced on secondary while the primary had no repository for them", false, Percentage::none},
+    {"deep_check_failed_count", &StatusCounts::deep_check_failed, "Failed deep check", nullptr, true,
+     Percentage::none},
+    {"deep_check_due_count", &StatusCounts::deep_check_due, "Due a deep check", nullptr, false, Percentage::none},
+    {"housekeeping_failed_count", &StatusCounts::housekeeping_failed, "Failed housekeeping", nullptr, true,
+     Percentage::none},
 };
 
 template <size_t N>
@@ -483,7 +491,7 @@ void type_gauges(Exposition& exposition, const TypeStatus& t, Role role) {
         for (const auto& [state, records] : states)
             exposition.gauge(name, help, std::to_string(records), {{"type", r.name}, {"state", state}});
     };
-    auto count = [&](const char* name, const char* help, const std::optional<long long>& value) {
+    auto count = [&](const std::string& name, const std::string& help, const std::optional<long long>& value) {
         if (value)
             exposition.gauge(name, help, std::to_string(*value), type);
     };
@@ -505,6 +513,13 @@ void type_gauges(Exposition& exposition, const TypeStatus& t, Role role) {
               "How long the oldest change the registry waits for has waited (0 when none waits)",
               t.counts.oldest_pending_age);
     }
+    std::string repositories = role == Role::primary ? "repositories" : "copies";
+    count("geo_ssf_deep_check_failed_records", "Records of the type whose " + repositories + " failed their last deep check",
+          t.counts.deep_check_failed);
+    count("geo_ssf_deep_check_due_records", "Records of the type whose " + repositories + "' deep check is due",
+          t.counts.deep_check_due);
+    count("geo_ssf_housekeeping_failed_records", "Records of the type whose copy's last housekeeping failed",
+          t.counts.housekeeping_failed);
     if (t.walk && t.walk->passed_unix_time)
         exposition.gauge("geo_ssf_last_full_pass_timestamp_seconds",
                          std::string("When ") + (role == Role::primary ? "the state-row backfill" : "registry consistency") +

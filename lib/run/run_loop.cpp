@@ -116,9 +116,11 @@ void add_results(const std::string& replicable, const std::vector<RecordResult>&
 void log_unlogged_failures(RunKind& kind, const std::string& replicable, const TypeTotals& totals) {
     if (spdlog::should_log(spdlog::level::info) || totals.failed <= k_failures_logged)
         return;
+    std::string more = "and " + std::to_string(totals.failed - k_failures_logged) + " more failures";
+    std::string filter = kind.work().failed_filter;
     log_record(spdlog::level::err, LogFields{replicable, std::nullopt, std::nullopt},
-               "and " + std::to_string(totals.failed - k_failures_logged) + " more failures: geo-ssf list " +
-                   replicable + " " + kind.work().failed_filter + " (or geo-ssf -v to log each)");
+               filter.empty() ? more + " (geo-ssf -v to log each)"
+                              : more + ": geo-ssf list " + replicable + " " + filter + " (or geo-ssf -v to log each)");
 }
 
 }  // namespace
@@ -207,6 +209,7 @@ std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replica
             all.push_back(std::move(totals));
             continue;
         }
+        auto type_started = Clock::now();
         try {
             run_type(kind, *r, limits, out_of_time, totals);
         } catch (const pqxx::sql_error& e) {
@@ -215,6 +218,7 @@ std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replica
             totals.error = r->name + " (" + r->file.string() + ") did not run: " + first_line(e.what());
             spdlog::error("{}", totals.error);
         }
+        totals.seconds = std::chrono::duration<double>(Clock::now() - type_started).count();
         log_unlogged_failures(kind, r->name, totals);
         all.push_back(std::move(totals));
     }

@@ -75,9 +75,16 @@ struct TypeTotals {
     long long failed = 0;
     std::vector<RecordFailure> failures;
     bool stopped_by_max_runtime = false;  // --max-runtime passed before the type ran out of due records
+    double seconds = 0;                   // how long the type's share of the run took
     // Why the type could not run: its definition (scope, repository_path) fails against the
     // database. Empty when it ran. The other types still run.
     std::string error;
+};
+
+// A verify run: the verification of each type, then the deep checks that are due.
+struct VerifyRun {
+    std::vector<TypeTotals> types;
+    std::vector<TypeTotals> deep_checks;
 };
 
 // A batch of claimed records of one type, as a kind of run works it.

@@ -101,14 +101,18 @@ public:
                          run.removals_failed);
         for (const auto& t : run.types)
             counters.add(t.replicable, "sync", t);
+        for (const auto& t : run.housekeeping)
+            counters.add(t.replicable, "housekeeping", t);
         std::vector<TypeTotals> totals = run.types;
         if (stop_requested())
             return totals;
         follow_changes(counters);  // between the two halves, so that a long pass delays no change for long
-        auto verification = verify(site, in_turn(verified, m_turn), follow_limits(config.verification, slice));
-        for (const auto& t : verification)
+        VerifyRun verification = verify(site, in_turn(verified, m_turn), follow_limits(config.verification, slice));
+        for (const auto& t : verification.types)
             counters.add(t.replicable, "verification", t);
-        totals.insert(totals.end(), verification.begin(), verification.end());
+        for (const auto& t : verification.deep_checks)
+            counters.add(t.replicable, "deep_check", t);
+        totals.insert(totals.end(), verification.types.begin(), verification.types.end());
         return totals;
     }
 

@@ -1,5 +1,7 @@
 #include "secondary/reverify.hpp"
 
+#include "run/deep_check_marks.hpp"
+#include "secondary/deep_check.hpp"
 #include "secondary/registry_marks.hpp"
 #include "secondary/verify.hpp"
 
@@ -14,5 +16,13 @@ const MarkingSteps k_reverify_steps = {registry_marks::mark_ids<Mark::verificati
                                        verify_records,
                                        "for re-verification",
                                        ""};
+
+const MarkingSteps k_deep_reverify_steps = {deep_check_marks::mark_ids<k_registry_deep_check>,
+                                            deep_check_marks::count_selection<k_registry_deep_check>,
+                                            deep_check_marks::mark_selection<k_registry_deep_check>,
+                                            deep_check_marks::selection_ids<k_registry_deep_check>,
+                                            deep_check_records,
+                                            "for a deep check",
+                                            ""};
 
 }  // namespace geo_ssf::secondary

@@ -5,6 +5,7 @@
 #include "common/stop.hpp"
 #include "common/url.hpp"
 #include "db/copies.hpp"
+#include "db/deep_checks.hpp"
 #include "db/model_table.hpp"
 #include "db/primary_reads.hpp"
 #include "db/registry_table.hpp"
@@ -14,6 +15,7 @@
 #include "repo/staging.hpp"
 #include "repo/storage.hpp"
 #include "secondary/event_replay.hpp"
+#include "secondary/housekeeping.hpp"
 #include "secondary/registry_consistency.hpp"
 #include "secondary/removal.hpp"
 #include "secondary/undefined_types.hpp"
@@ -22,6 +24,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 
 namespace geo_ssf::secondary {
 
@@ -53,9 +56,9 @@ void purge_quarantined_copies(const Config& config, const Replicable& r) {
 class MirrorBatch : public ClaimedBatchOf<SyncOutcome> {
 public:
     MirrorBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<Claim> claims,
-                RepositoryPaths paths)
+                RepositoryPaths paths, std::map<long long, int> repairs)
         : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)),
-          m_paths(std::move(paths)) {}
+          m_paths(std::move(paths)), m_repairs(std::move(repairs)) {}
 
     bool work(size_t i) override {
         const Claim& c = m_claims[i];
@@ -71,10 +74,13 @@ public:
             if (auto around = repository_around(config.storage_root, target))
                 throw RuntimeError("repository path \"" + printable(path->second) + "\" is refused: it lies inside the "
                                    "repository " + around->string());
-            restore_quarantined_copy(config, m_replicable, c.id, target);
+            // A copy a deep check moved aside as damaged stays there: the record is cloned afresh.
+            if (auto repairs = m_repairs.find(c.id); repairs == m_repairs.end() || repairs->second == 0)
+                restore_quarantined_copy(config, m_replicable, c.id, target);
             auto result = mirror_repository(primary_repository_url(config.primary_url, path->second), target,
                                             config.storage_root, config.transport, config.max_refs);
             m_outcomes[i] = sync_succeeded(result.missing_on_primary);
+            m_outcomes[i].cloned = result.cloned;
         } catch (const GitProgramInterrupted& e) {
             if (stop_requested())
                 return false;  // not the record's failure: the next run fetches it
@@ -107,6 +113,7 @@ private:
     const Replicable& m_replicable;
     std::string m_claim_time;
     RepositoryPaths m_paths;
+    std::map<long long, int> m_repairs;  // copies moved aside as damaged since they last passed a deep check
 };
 
 class Sync : public RunKind {
@@ -135,7 +142,13 @@ public:
             paths.paths.erase(id);
             paths.invalid[id] = std::move(reason);
         }
-        return std::make_unique<MirrorBatch>(m_site, r, claim_time, std::move(claims), std::move(paths));
+        std::map<long long, int> repairs;
+        {
+            pqxx::read_transaction tx(m_site.geo_database());
+            repairs = deep_checks::repairs_of(tx, r, ids_of(claims));
+        }
+        return std::make_unique<MirrorBatch>(m_site, r, claim_time, std::move(claims), std::move(paths),
+                                             std::move(repairs));
     }
 
     const RemovalReport& removals() const { return m_removals; }
@@ -184,6 +197,7 @@ SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits&
     run.events = consume_events(
         site, k_event_batch, [&] { return stop_requested() || limits.out_of_time(started); }, &run.removals_failed);
     run.types = run_types(kind, types, limits, started);
+    run.housekeeping = housekeep(site, types, limits, started);
     run.removals_failed += kind.removals().failed;
     run.removals_refused = kind.removals().refused;
     return run;

@@ -15,12 +15,14 @@ namespace geo_ssf::secondary {
 struct SyncRun {
     EventCounts events;
     std::vector<TypeTotals> types;  // succeeded: records synced
+    std::vector<TypeTotals> housekeeping;  // of the copies fetched into (and failed ones due again)
     int removals_failed = 0;        // copies of removed records still on disk, rows kept for a retry
     std::vector<std::string> removals_refused;  // mass removals refused (mass_removal), one line each
 };
 
 // One sync run for every replication-enabled type in TYPES (all when empty), until nothing is
-// due, LIMITS.max_runtime passes or a stop is requested. A mass removal of registry rows by
+// due, LIMITS.max_runtime passes or a stop is requested, then the housekeeping of the copies
+// (secondary/housekeeping.hpp) within the same bounds. A mass removal of registry rows by
 // registry consistency is refused unless ALLOW_MASS_REMOVAL.
 SyncRun sync(Site& site, const std::vector<std::string>& types, const RunLimits& limits, bool allow_mass_removal);
 

@@ -9,6 +9,7 @@
 #include "repo/mirror.hpp"
 #include "repo/ref_differences.hpp"
 #include "repo/storage.hpp"
+#include "secondary/deep_check.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -129,7 +130,7 @@ private:
 
 }  // namespace
 
-std::vector<TypeTotals> verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits) {
+VerifyRun verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits) {
     auto started = Clock::now();
     std::vector<const Replicable*> replicated;
     for (const Replicable* r :
@@ -137,7 +138,10 @@ std::vector<TypeTotals> verify(Site& site, const std::vector<std::string>& types
         if (r->replication_enabled)
             replicated.push_back(r);
     SecondaryVerification kind(site);
-    return run_types(kind, replicated, limits, started);
+    VerifyRun run;
+    run.types = run_types(kind, replicated, limits, started);
+    run.deep_checks = deep_check(site, replicated, limits, started);
+    return run;
 }
 
 std::vector<long long> verify_due_records(Site& site, const Replicable& r, const std::vector<long long>& ids,

@@ -11,8 +11,10 @@
 
 namespace geo_ssf::secondary {
 
-// Verifies every type in TYPES (all when empty) whose replication and verification are enabled.
-std::vector<TypeTotals> verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits);
+// Verifies every type in TYPES (all when empty) whose replication and verification are enabled,
+// then checks the objects of the copies whose deep check is due (secondary/deep_check.hpp), within
+// the same bounds.
+VerifyRun verify(Site& site, const std::vector<std::string>& types, const RunLimits& limits);
 
 // Verifies at once those of the records IDS of R whose verification is due (follow: records
 // events name, or just synced). Returns the ids verified; adds what it did to TOTALS.

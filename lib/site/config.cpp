@@ -166,12 +166,16 @@ void read_storage(YamlReader& yaml, const std::filesystem::path& base, Config& c
 void read_runs(YamlReader& yaml, const std::filesystem::path& base, Config& config) {
     YamlReader verification = yaml.mapping("verification");
     verification.allow_only(
-        {"batch_size", "jobs", "timeout", "reverification_interval", "metrics_file", "backfill_batch_size"});
+        {"batch_size", "jobs", "timeout", "reverification_interval", "metrics_file", "backfill_batch_size",
+         "deep_interval"});
     config.verification = read_batch(verification, base, config.verification);
     config.backfill_batch_size = static_cast<int>(
         verification.integer("backfill_batch_size", 1, 1000000).value_or(config.backfill_batch_size));
     config.reverification_interval =
         verification.duration("reverification_interval").value_or(config.reverification_interval);
+    config.deep_interval = verification.duration("deep_interval").value_or(config.deep_interval);
+    if (config.deep_interval.count() <= 0)
+        verification.fail("deep_interval", "must be longer than 0s");
 
     YamlReader sync = yaml.mapping("sync");
     sync.allow_only({"batch_size", "jobs", "timeout", "consistency_batch_size", "metrics_file", "max_removal_share",

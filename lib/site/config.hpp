@@ -55,6 +55,8 @@ struct Config {
     std::filesystem::path migrations_dir;      // with main/ and geo/
     BatchSettings verification{1000, 2, std::chrono::hours(8), {}};
     std::chrono::seconds reverification_interval = std::chrono::hours(24 * 7);
+    // verification.deep_interval: how often each repository's objects are checked whole.
+    std::chrono::seconds deep_interval = std::chrono::hours(24 * 30);
     BatchSettings sync{100, 2, std::chrono::hours(3), {}};
     FollowSettings follow;
     std::chrono::seconds status_timeout = std::chrono::minutes(5);

@@ -202,7 +202,8 @@ bool is_reserved_sql_word(std::string_view text) {
 bool is_geo_ssf_table(std::string_view text) {
     for (std::string_view own : {"geo_events", "geo_ssf_tallies", "event_log_states", "schema_migrations",
                                  "geo_ssf_schema_migrations", "geo_ssf_cursors", "geo_ssf_ref_differences",
-                                 "geo_ssf_changes", "geo_ssf_lag_histogram", "geo_ssf_copies", "geo_ssf_removals"})
+                                 "geo_ssf_changes", "geo_ssf_lag_histogram", "geo_ssf_copies", "geo_ssf_removals",
+                                 "geo_ssf_deep_checks", "geo_ssf_housekeeping"})
         if (text == own)
             return true;
     return false;

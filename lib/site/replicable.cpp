@@ -286,7 +286,7 @@ Replicable load_replicable(const std::filesystem::path& file) {
     YamlReader yaml = YamlReader::load_file(file);
     yaml.allow_only({"name", "plural", "class_name", "title", "title_plural", "kind", "model_table",
                      "model_key", "states_table", "registry_table", "foreign_key", "repository_path", "scope",
-                     "replication_enabled", "verification_enabled"});
+                     "replication_enabled", "verification_enabled", "housekeeping_enabled"});
     Replicable r;
     r.file = file;
     r.name = required_identifier(yaml, "name");
@@ -311,6 +311,7 @@ Replicable load_replicable(const std::filesystem::path& file) {
     r.scope = yaml.string("scope").value_or("");
     r.replication_enabled = yaml.boolean("replication_enabled").value_or(true);
     r.verification_enabled = yaml.boolean("verification_enabled").value_or(true);
+    r.housekeeping_enabled = yaml.boolean("housekeeping_enabled").value_or(true);
     if (file.stem() != r.name)
         yaml.fail("name", "\"" + r.name + "\" does not match the file name; expected " + r.name + ".yml");
     return r;

@@ -73,6 +73,9 @@ struct Replicable {
     std::string scope;  // SQL predicate over the model table; empty means every record
     bool replication_enabled = true;
     bool verification_enabled = true;
+    // The seed's housekeeping_enabled?: a secondary repacks its copies after syncs
+    // (geo-ssf-sync(1), HOUSEKEEPING).
+    bool housekeeping_enabled = true;
     std::filesystem::path file;
 };
 

@@ -136,7 +136,8 @@ TEST_CASE("status: a primary's counts equal the ones computed from the seeded ro
               count(scoped, [&](long long id) { return has_state(id) && id % 5 == 3; }));
         CHECK(w["cool_widgets_checksum_pending_count"] ==
               count(scoped, [&](long long id) { return has_state(id) && id % 5 <= 1; }));  // pending, started
-        CHECK(w.size() == 8);  // name, status, GitLab's four primary fields, pending and the last full pass
+        // name, status, GitLab's four primary fields, pending, the last full pass, the failed and due deep checks
+        CHECK(w.size() == 10);
         const json& g = type_in(status, "gadget");
         CHECK(g["gadgets_count"] == 0);
         CHECK(g["gadgets_checksum_total_count"] == 0);

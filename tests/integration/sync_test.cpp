@@ -392,7 +392,8 @@ TEST_CASE("sync: a storage root another user owns stops sync, verify and --now b
                                                             {"resync", "cool_widget", "1", "2", "--now"},
                                                             {"resync", "cool_widget", "--failed", "--now"},
                                                             {"reverify", "cool_widget", "1", "--now"},
-                                                            {"reverify", "cool_widget", "1", "2", "--now"}};
+                                                            {"reverify", "cool_widget", "1", "2", "--now"},
+                                                            {"reverify", "cool_widget", "1", "--deep", "--now"}};
     auto refused_all = [&](const std::function<RunResult(std::vector<std::string>)>& run, const std::string& owner,
                            const std::string& runner, const std::string& sudo_user) {
         std::string before = rows();

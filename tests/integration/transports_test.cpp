@@ -205,6 +205,8 @@ TEST_CASE("transports: ssh host keys are never trusted on first use") {
         set_storage(site, server.url_base() + site.storage.string(),
                     indent("ssh_key", server.user_key()) + indent("ssh_known_hosts", site.dir / "empty_known_hosts"));
         RunResult sync = site.secondary({"sync"}, direct());
+        CAPTURE(sync.out);
+        CAPTURE(sync.err);
         CHECK(sync.status == 1);
         std::string failure = site.registry(1, "last_sync_failure");
         CHECK(failure.find("unknown host key for " + host + ": ssh-ed25519 " + server.host_fingerprint()) !=
@@ -222,6 +224,8 @@ TEST_CASE("transports: ssh host keys are never trusted on first use") {
         set_storage(site, server.url_base() + site.storage.string(),
                     indent("ssh_key", server.user_key()) + indent("ssh_known_hosts", site.dir / "changed_known_hosts"));
         RunResult sync = site.secondary({"sync"}, direct());
+        CAPTURE(sync.out);
+        CAPTURE(sync.err);
         CHECK(sync.status == 1);
         CHECK(site.registry(1, "last_sync_failure").find("HOST KEY CHANGED for " + host + ": it offers ssh-ed25519 " +
                                                          server.host_fingerprint()) != std::string::npos);

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <stdexcept>
 #include <string>
 
 using namespace geo_ssf;
@@ -312,6 +313,119 @@ TEST_CASE("transitions::the due predicates come from the enums") {
     CHECK(sql::verification_restarted(2) ==
           "((verification_state = 0 AND verification_started_at = $2::timestamptz) OR (verification_state = 1 AND "
           "verification_started_at > $2::timestamptz))");
+}
+
+
+TEST_CASE("transitions::a deep check passes: due an interval on, its failures and repairs forgotten") {
+    Row failed = {{C::deep_check_state, of(VerificationState::failed)},
+                  {C::deep_check_due_at, at(500)},
+                  {C::deep_check_failure, text("git fsck: missing blob 1a2b")},
+                  {C::deep_check_retry_count, number(2)},
+                  {C::deep_check_retry_at, at(900)},
+                  {C::deep_check_repairs, number(1)}};
+    Row started = transition::deep_check_started().apply(failed, {{P::claim_time, text("2026-12-10 10:00:00+00")}});
+    CHECK(cell(started, C::deep_check_state) == of(VerificationState::started));
+    CHECK(cell(started, C::deep_check_started_at) == text("2026-12-10 10:00:00+00"));
+    Row passed = transition::deep_check_succeeded().apply(started, {{P::seconds, number(3)}, {P::due_in, number(2592000)}},
+                                                          k_now);
+    CHECK(cell(passed, C::deep_check_state) == of(VerificationState::succeeded));
+    CHECK(cell(passed, C::deep_checked_at) == at(1000));
+    CHECK(cell(passed, C::deep_check_seconds) == number(3));
+    CHECK(cell(passed, C::deep_check_due_at) == at(1000 + 2592000));
+    CHECK(cell(passed, C::deep_check_failure) == k_null);
+    CHECK(cell(passed, C::deep_check_retry_count) == number(0));
+    CHECK(cell(passed, C::deep_check_retry_at) == k_null);
+    CHECK(cell(passed, C::deep_check_repairs) == number(0));
+}
+
+TEST_CASE("transitions::a deep check fails: the failure, its backoff and the repairs; the schedule stays") {
+    Row scheduled = {{C::deep_check_state, of(VerificationState::started)}, {C::deep_check_due_at, at(500)}};
+    Parameters outcome = {{P::failure, text("git fsck: missing blob 1a2b")},
+                          {P::seconds, number(2)},
+                          {P::retry_count, number(1)},
+                          {P::retry_in, number(16)},
+                          {P::repairs, number(1)}};
+    Row failed = transition::deep_check_failed().apply(scheduled, outcome, k_now);
+    CHECK(cell(failed, C::deep_check_state) == of(VerificationState::failed));
+    CHECK(cell(failed, C::deep_checked_at) == at(1000));
+    CHECK(cell(failed, C::deep_check_failure) == text("git fsck: missing blob 1a2b"));
+    CHECK(cell(failed, C::deep_check_retry_count) == number(1));
+    CHECK(cell(failed, C::deep_check_retry_at) == at(1016));
+    CHECK(cell(failed, C::deep_check_repairs) == number(1));
+    CHECK(cell(failed, C::deep_check_due_at) == at(500));
+    Row timed_out = transition::deep_check_timed_out().apply(
+        scheduled, {{P::failure, text("Deep check timed out after 28800")}, {P::retry_in, number(30)}}, k_now);
+    CHECK(cell(timed_out, C::deep_check_state) == of(VerificationState::failed));
+    CHECK(cell(timed_out, C::deep_check_retry_count) == number(1));
+    CHECK(cell(timed_out, C::deep_check_retry_at) == at(1030));
+    // reverify --deep: due now, the failure kept until the next result.
+    Row due = transition::deep_check_due().apply(failed, {}, k_now);
+    CHECK(cell(due, C::deep_check_state) == of(VerificationState::pending));
+    CHECK(cell(due, C::deep_check_due_at) == at(1000));
+    CHECK(cell(due, C::deep_check_failure) == text("git fsck: missing blob 1a2b"));
+    CHECK(cell(transition::released(C::deep_check_state).apply(scheduled), C::deep_check_state) ==
+          of(VerificationState::pending));
+}
+
+TEST_CASE("transitions::a copy that failed its deep check is synced afresh, or with backoff after a fresh clone") {
+    Row repaired = transition::copy_repaired().apply(verified_registry_row(), {}, k_now);
+    CHECK(cell(repaired, C::state) == of(SyncState::pending));
+    CHECK(cell(repaired, C::verification_state) == of(VerificationState::disabled));
+    Parameters outcome = {{P::failure, text("Error syncing repository: a fresh clone failed its deep check again")},
+                          {P::retry_count, number(1)},
+                          {P::retry_in, number(20)}};
+    Row backed_off = transition::copy_repair_backed_off().apply(verified_registry_row(), outcome, k_now);
+    CHECK(cell(backed_off, C::state) == of(SyncState::failed));
+    CHECK(cell(backed_off, C::retry_count) == number(1));
+    CHECK(cell(backed_off, C::retry_at) == at(1020));
+    CHECK(cell(backed_off, C::last_sync_failure) ==
+          text("Error syncing repository: a fresh clone failed its deep check again"));
+    CHECK(cell(backed_off, C::verification_state) == of(VerificationState::disabled));
+}
+
+TEST_CASE("transitions::housekeeping: requested after a sync, a fresh copy to be packed whole; its outcomes") {
+    Row done = {{C::housekeeping_state, of(VerificationState::succeeded)},
+                {C::housekeeping_fresh_copy, Cell{false}},
+                {C::full_repacked_at, at(10)}};
+    CHECK(cell(transition::housekeeping_requested().apply(done), C::housekeeping_state) ==
+          of(VerificationState::pending));
+    CHECK(cell(transition::housekeeping_requested().apply(done), C::housekeeping_fresh_copy) == Cell{false});
+    Row fresh = transition::housekeeping_requested_for_fresh_copy().apply(done);
+    CHECK(cell(fresh, C::housekeeping_fresh_copy) == Cell{true});
+
+    Parameters full = {{P::tasks, text("full repack, commit-graph")}, {P::full_repack, Cell{true}}, {P::seconds, number(2)}};
+    Row packed = transition::housekeeping_succeeded().apply(fresh, full, k_now);
+    CHECK(cell(packed, C::housekeeping_state) == of(VerificationState::succeeded));
+    CHECK(cell(packed, C::housekept_at) == at(1000));
+    CHECK(cell(packed, C::housekeeping_tasks) == text("full repack, commit-graph"));
+    CHECK(cell(packed, C::housekeeping_fresh_copy) == Cell{false});
+    CHECK(cell(packed, C::full_repacked_at) == at(1000));
+    Parameters light = {{P::tasks, text("nothing to do")}, {P::full_repack, Cell{false}}, {P::seconds, number(0)}};
+    CHECK(cell(transition::housekeeping_succeeded().apply(done, light, k_now), C::full_repacked_at) == at(10));
+
+    Parameters failure = {{P::tasks, text("full repack")},
+                          {P::failure, text("full repack failed: bad config")},
+                          {P::seconds, number(1)},
+                          {P::retry_count, number(1)},
+                          {P::retry_in, number(16)}};
+    Row failed = transition::housekeeping_failed().apply(fresh, failure, k_now);
+    CHECK(cell(failed, C::housekeeping_state) == of(VerificationState::failed));
+    CHECK(cell(failed, C::housekeeping_failure) == text("full repack failed: bad config"));
+    CHECK(cell(failed, C::housekeeping_retry_at) == at(1016));
+    CHECK(cell(failed, C::housekeeping_fresh_copy) == Cell{true});  // the retry packs it whole
+    CHECK(transition::housekeeping_succeeded().set_list("g").find(
+              "full_repacked_at = CASE WHEN o.full_repack THEN now() ELSE g.full_repacked_at END") != std::string::npos);
+}
+
+TEST_CASE("transitions::the deep checks' and housekeeping's predicates come from the enums") {
+    CHECK(sql::deep_check_scheduled_and_due() == "deep_check_state IN (0, 2) AND deep_check_due_at <= now()");
+    CHECK(sql::deep_check_failed_and_due() ==
+          "deep_check_state = 3 AND (deep_check_retry_at IS NULL OR deep_check_retry_at < now())");
+    CHECK(sql::housekeeping_pending() == "housekeeping_state = 0");
+    CHECK(sql::housekeeping_started_for("cool_widget", "g", "cool_widget_id") ==
+          "EXISTS (SELECT FROM geo_ssf_housekeeping w WHERE w.replicable = 'cool_widget' AND w.record_id = "
+          "g.cool_widget_id AND w.housekeeping_state = 1)");
+    CHECK_THROWS_AS(sql::type_literal("x'; DROP TABLE y; --"), std::logic_error);
 }
 
 }

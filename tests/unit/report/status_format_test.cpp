@@ -219,13 +219,14 @@ TEST_CASE("status_format: JSON has exactly GitLab's field names plus ours") {
         keys.push_back(it.key());
     std::sort(keys.begin(), keys.end());
     std::vector<std::string> expected = {
-        "cool_widgets_count", "cool_widgets_failed_count", "cool_widgets_last_change_sync_lag_seconds",
-        "cool_widgets_last_change_verification_lag_seconds", "cool_widgets_last_full_pass_at",
-        "cool_widgets_missing_on_primary_count", "cool_widgets_oldest_pending_age_seconds",
-        "cool_widgets_oldest_pending_at", "cool_widgets_oldest_unsynced_change_age_seconds",
-        "cool_widgets_oldest_unverified_change_age_seconds", "cool_widgets_pending_count",
-        "cool_widgets_registry_count", "cool_widgets_registry_missing_count", "cool_widgets_synced_count",
-        "cool_widgets_synced_in_percentage", "cool_widgets_verification_failed_count",
+        "cool_widgets_count", "cool_widgets_deep_check_due_count", "cool_widgets_deep_check_failed_count",
+        "cool_widgets_failed_count", "cool_widgets_housekeeping_failed_count",
+        "cool_widgets_last_change_sync_lag_seconds", "cool_widgets_last_change_verification_lag_seconds",
+        "cool_widgets_last_full_pass_at", "cool_widgets_missing_on_primary_count",
+        "cool_widgets_oldest_pending_age_seconds", "cool_widgets_oldest_pending_at",
+        "cool_widgets_oldest_unsynced_change_age_seconds", "cool_widgets_oldest_unverified_change_age_seconds",
+        "cool_widgets_pending_count", "cool_widgets_registry_count", "cool_widgets_registry_missing_count",
+        "cool_widgets_synced_count", "cool_widgets_synced_in_percentage", "cool_widgets_verification_failed_count",
         "cool_widgets_verification_total_count", "cool_widgets_verified_count", "cool_widgets_verified_in_percentage",
         "name", "status"};
     CHECK(keys == expected);

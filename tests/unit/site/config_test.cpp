@@ -64,6 +64,7 @@ TEST_CASE("config::load_config applies defaults and resolves paths against the c
     CHECK(c.verification.jobs == 2);
     CHECK(c.verification.timeout == std::chrono::hours(8));
     CHECK(c.reverification_interval == std::chrono::hours(7 * 24));
+    CHECK(c.deep_interval == std::chrono::hours(30 * 24));
     CHECK(c.sync.batch_size == 100);
     CHECK(c.sync.timeout == std::chrono::hours(3));
     CHECK(c.sync.metrics_file.empty());
@@ -83,7 +84,8 @@ databases: {main: "host=db1 dbname=app", geo: "dbname=app_geo"}
 storage: {root: /srv/repos, primary_url: "https://primary.example.com/repos", trust_primary_owner: true}
 replicables: types
 migrations: /opt/migrations
-verification: {batch_size: 50, jobs: 4, timeout: 2h, reverification_interval: 1d, metrics_file: /var/lib/ne/verify.prom}
+verification: {batch_size: 50, jobs: 4, timeout: 2h, reverification_interval: 1d, metrics_file: /var/lib/ne/verify.prom,
+               deep_interval: 14d}
 sync: {batch_size: 10, jobs: 8, timeout: 90m, metrics_file: metrics/sync.prom}
 follow: {poll_interval: 250ms, pass_interval: 5m, metrics_file: follow.prom}
 status: {timeout: 30s}
@@ -101,6 +103,7 @@ status: {timeout: 30s}
     CHECK(c.verification.jobs == 4);
     CHECK(c.verification.timeout == std::chrono::hours(2));
     CHECK(c.reverification_interval == std::chrono::hours(24));
+    CHECK(c.deep_interval == std::chrono::hours(14 * 24));
     CHECK(c.sync.jobs == 8);
     CHECK(c.sync.timeout == std::chrono::minutes(90));
     CHECK(c.verification.metrics_file == "/var/lib/ne/verify.prom");
@@ -118,6 +121,7 @@ status: {timeout: 30s}
     CHECK(r.repository_path.render({"42"}) == "cool_widgets/42.git");
     CHECK(r.replication_enabled);
     CHECK_FALSE(r.verification_enabled);
+    CHECK(r.housekeeping_enabled);  // without the key, as definitions written before it
     CHECK_THROWS_WITH_AS(c.replicable("gadget"), doctest::Contains("unknown replicable \"gadget\" (known: cool_widget)"),
                          UsageError);
 }
@@ -189,6 +193,10 @@ TEST_CASE("config::load_config names the file, the key and what is wrong") {
               std::string::npos);
         write_file(file, minimal + "follow: {pass_interval: 500ms}\n");
         CHECK(load_error(file).find("follow.pass_interval: expected a duration such as 90s") != std::string::npos);
+    }
+    SUBCASE("a deep check interval of nothing") {
+        write_file(file, minimal + "verification: {deep_interval: 0s}\n");
+        CHECK(load_error(file).find("verification.deep_interval: expected a duration such as") != std::string::npos);
     }
     SUBCASE("a list where a value belongs") {
         write_file(file, replace(minimal, "main: \"dbname=app\"", "main: [a, b]"));

@@ -1,0 +1,130 @@
+#include "primary/deep_check.hpp"
+
+#include "common/error.hpp"
+#include "common/stop.hpp"
+#include "db/claims.hpp"
+#include "db/deep_checks.hpp"
+#include "db/primary_reads.hpp"
+#include "repo/deep_check.hpp"
+#include "repo/git_program.hpp"
+#include "repo/storage.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+namespace geo_ssf::primary {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using deep_checks::PrimaryOutcome;
+
+class DeepCheckBatch : public ClaimedBatchOf<PrimaryOutcome> {
+public:
+    DeepCheckBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<Claim> claims,
+                   RepositoryPaths paths)
+        : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)),
+          m_paths(std::move(paths)) {}
+
+    bool work(size_t i) override {
+        const Claim& c = m_claims[i];
+        const Config& config = m_site.config();
+        auto started = Clock::now();
+        auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
+        m_outcomes[i].failed_before = c.previous_state == static_cast<int16_t>(VerificationState::failed);
+        try {
+            if (auto invalid = m_paths.invalid.find(c.id); invalid != m_paths.invalid.end())
+                throw RuntimeError(invalid->second);
+            auto path = m_paths.paths.find(c.id);
+            if (path == m_paths.paths.end())
+                throw RuntimeError("the record no longer exists");
+            auto location = repository_location(config.storage_root, path->second);
+            DeepCheckResult result = geo_ssf::deep_check(location, config.verification.timeout, "verification.timeout");
+            m_methods[i] = result.method;
+            if (result.verdict == DeepCheckResult::Verdict::passed)
+                m_outcomes[i].check = deep_checks::passed(seconds());
+            else
+                m_outcomes[i].check =
+                    deep_checks::failed(c.retry_count,
+                                        result.verdict == DeepCheckResult::Verdict::unchecked
+                                            ? "not checked: " + result.problem
+                                            : result.problem,
+                                        seconds(), 0);
+        } catch (const GitProgramInterrupted& e) {
+            if (stop_requested())
+                return false;  // not the repository's failure: the next run checks it
+            m_outcomes[i].check = deep_checks::failed(c.retry_count, e.what(), seconds(), 0);
+        } catch (const std::exception& e) {
+            m_outcomes[i].check = deep_checks::failed(c.retry_count, e.what(), seconds(), 0);
+        }
+        return true;
+    }
+
+    RecordResult result(size_t i) const override {
+        const PrimaryOutcome& o = m_outcomes[i];
+        if (o.check.passed) {
+            char seconds[32];
+            std::snprintf(seconds, sizeof seconds, "%.2f s", o.check.seconds);
+            return {m_claims[i].id, RecordResult::Kind::succeeded,
+                    std::string("passed (") + m_methods[i] + ", " + seconds + ")"};
+        }
+        return {m_claims[i].id, RecordResult::Kind::failed, "deep check: " + o.check.failure.value_or("")};
+    }
+
+private:
+    void record_outcomes(const std::vector<std::pair<long long, PrimaryOutcome>>& outcomes) override {
+        deep_checks::record_primary_outcomes(m_site.main_database(), m_replicable, m_claim_time, outcomes,
+                                             m_site.config().deep_interval);
+    }
+
+    Site& m_site;
+    const Replicable& m_replicable;
+    std::string m_claim_time;
+    RepositoryPaths m_paths;
+    std::vector<const char*> m_methods = std::vector<const char*>(m_claims.size(), "");
+};
+
+class DeepCheck : public RunKind {
+public:
+    explicit DeepCheck(Site& site) : m_site(site) {}
+
+    Site& site() override { return m_site; }
+    const ClaimableWork& work() const override { return k_primary_deep_check; }
+
+    void prepare(const Replicable& r, TypeTotals&) override {
+        const Config& config = m_site.config();
+        if (long long scheduled = deep_checks::schedule_first_checks(m_site.main_database(), r, config.deep_interval,
+                                                                     config.backfill_batch_size))
+            spdlog::info("{}: scheduled the first deep checks of {} repositories", r.name, scheduled);
+    }
+
+    std::unique_ptr<ClaimedBatch> batch(const Replicable& r, const std::string& claim_time,
+                                        std::vector<Claim> claims) override {
+        RepositoryPaths paths = read_repository_paths(m_site.main_database(), r, ids_of(claims));
+        return std::make_unique<DeepCheckBatch>(m_site, r, claim_time, std::move(claims), std::move(paths));
+    }
+
+private:
+    Site& m_site;
+};
+
+}  // namespace
+
+std::vector<TypeTotals> deep_check(Site& site, const std::vector<const Replicable*>& types, const RunLimits& limits,
+                                   Clock::time_point started) {
+    DeepCheck kind(site);
+    RunLimits unshown = limits;  // the progress line is the verification's
+    unshown.progress = nullptr;
+    return run_types(kind, types, unshown, started);
+}
+
+std::vector<RecordResult> deep_check_records(Site& site, const std::string& replicable,
+                                             const std::vector<long long>& ids, int jobs) {
+    const Replicable& r = site.config().replicable(replicable);
+    deep_checks::create_missing_rows(site.main_database(), r, ids, k_primary_deep_check.available(r));
+    DeepCheck kind(site);
+    return run_records(kind, r, ids, jobs, "no state row yet, or another run is checking it right now");
+}
+
+}  // namespace geo_ssf::primary

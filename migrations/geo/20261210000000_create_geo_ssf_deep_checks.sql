@@ -1,0 +1,1 @@
+../main/20261210000000_create_geo_ssf_deep_checks.sql
