@@ -216,11 +216,16 @@ TEST_CASE("migrate: --format json prints one object at the end, with ISO 8601 ti
     REQUIRE(would["databases"].size() == 1);
     CHECK(would["databases"][0]["database"] == "main");
     auto pending = versions(would["databases"][0]["would_apply"]);
-    REQUIRE(pending.size() == 6);
+    REQUIRE(pending.size() >= 2);  // geo-ssf's own, then the type's
     CHECK(pending.front() == "create_geo_events");
-    CHECK(pending.back() == "create_cool_widget_states");
-    CHECK(would["databases"][0]["would_apply"][0]["source"] == "geo-ssf");
-    CHECK(would["databases"][0]["would_apply"][5]["source"].get<std::string>().ends_with("_create_cool_widget_states.sql"));
+    CHECK(would["databases"][0]["would_apply"].front()["source"] == "geo-ssf");
+    bool type_pending = false;
+    for (const auto& m : would["databases"][0]["would_apply"])
+        if (m["name"] == "create_cool_widget_states") {
+            type_pending = true;
+            CHECK(m["source"].get<std::string>().ends_with("_create_cool_widget_states.sql"));
+        }
+    CHECK(type_pending);
 
     RunResult before = sites.primary_run({"migrate", "--status", "--format", "json"});
     REQUIRE(before.status == 0);
@@ -245,7 +250,7 @@ TEST_CASE("migrate: --format json prints one object at the end, with ISO 8601 ti
     CAPTURE(status.out);
     REQUIRE(status.status == 0);
     nlohmann::json listed = nlohmann::json::parse(status.out)["databases"][0]["migrations"];
-    REQUIRE(listed.size() == 6);
+    REQUIRE(listed.size() == pending.size());
     std::string expected = sites.main_db.scalar(
         "SELECT to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM geo_ssf_schema_migrations "
         "WHERE name = 'create_geo_events'");
