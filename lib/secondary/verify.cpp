@@ -122,7 +122,8 @@ private:
 
 class SecondaryVerification : public RunKind {
 public:
-    explicit SecondaryVerification(Site& site) : m_site(site) {}
+    // Refused before any record is claimed when another user owns the storage root.
+    explicit SecondaryVerification(Site& site) : m_site(site) { require_own_storage_root(site.config().storage_root); }
 
     Site& site() override { return m_site; }
     const ClaimableWork& work() const override { return k_registry_verification; }
