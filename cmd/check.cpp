@@ -45,8 +45,8 @@ ExitStatus check_promotion(Invocation& invocation, bool json) {
 Runner define_check(CLI::App& app) {
     auto options = std::make_shared<CheckOptions>();
     app.description("Check that this site is ready: the config is valid, each database is reachable and "
-                    "migrated, the storage root is readable (primary) or writable (secondary), and a secondary "
-                    "can read the primary's repositories as this user. With --promotion, on a secondary: whether "
+                    "migrated, the storage root is readable (primary) or writable and owned by this user "
+                    "(secondary), and a secondary can read the primary's repositories as this user. With --promotion, on a secondary: whether "
                     "promoting it now would lose anything, record by record. Exit status 1 if any check failed "
                     "(with --promotion: if promoting now would lose or leave unproven any record).");
     app.add_flag("--promotion", options->promotion,

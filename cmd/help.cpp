@@ -2,6 +2,7 @@
 #include "command.hpp"
 #include "common/error.hpp"
 #include "common/subprocess.hpp"
+#include "site/secrets.hpp"
 
 #include <iostream>
 #include <string>
@@ -18,6 +19,7 @@ int run_man(const std::vector<std::string>& args, bool quiet) {
     ProcessSpec spec;
     spec.argv = {"man"};
     spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    spec.environment = environment_without(k_secret_variables);  // nor its pager
     spec.input = ProcessInput::inherit();
     spec.out = quiet ? ProcessOutput::discard() : ProcessOutput::inherit();
     spec.err = spec.out;

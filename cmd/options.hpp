@@ -69,6 +69,7 @@ struct RecordSelection {
     bool now = false;
     bool dry_run = false;
     std::optional<int> limit;  // --now with --all or --failed: at most this many records
+    std::string format = "table";
 
     bool bulk() const { return all || failed; }
 };
@@ -86,6 +87,10 @@ inline void add_record_selection(CLI::App& app, RecordSelection& selection, cons
                        std::to_string(k_now_failed_limit) + "; --all --now needs it)")
         ->check(CLI::Range(1, 1000000));
     app.add_flag("--dry-run", selection.dry_run, "Print how many records would change; change nothing");
+    app.add_option("--format", selection.format,
+                   "Output format: table prints a line per record worked as its batch is done; json prints one "
+                   "object at the end (the records worked with --now, else the count marked)")
+        ->check(CLI::IsMember({"table", "json"}));
 }
 
 inline void check_record_selection(const RecordSelection& selection) {

@@ -16,7 +16,8 @@ Runner define_resync(CLI::App& app) {
                     "until the sync), so the next sync run fetches them; --now syncs the given IDs at once and prints "
                     "the outcome. --all and --failed work in batches of 1000 rows, with a progress line on a "
                     "terminal. --failed --now syncs at most --limit failed records (default 100, lowest ids first) "
-                    "and leaves the others to the next sync run; --all --now needs --limit.");
+                    "and leaves the others to the next sync run; --all --now needs --limit. --now runs only as the "
+                    "storage root's owner, as sync does.");
     add_record_selection(app, *options, "Every record whose sync failed",
                          "Sync the given IDs (or, with --all or --failed, up to --limit records) now and print the "
                          "outcome");
@@ -25,7 +26,8 @@ Runner define_resync(CLI::App& app) {
   geo-ssf resync cool_widget 42 --now
   geo-ssf resync cool_widget --failed --dry-run
   geo-ssf resync cool_widget --failed --now --limit 10
-  geo-ssf resync cool_widget --all)");
+  geo-ssf resync cool_widget --all
+  geo-ssf resync cool_widget --failed --now --limit 10 --format json | jq -r '.records[] | select(.outcome != "succeeded") | .id')");
 
     return [options](Invocation& invocation) {
         const Replicable& r = invocation.config().replicable(options->replicable);

@@ -28,7 +28,8 @@ Runner define_reverify(CLI::App& app) {
                     "line on a terminal. --failed --now checksums at most --limit failed records (default 100, lowest "
                     "ids first) and leaves the others to the next verify run; --all --now needs --limit. With --deep, "
                     "the same for the deep checks of every object (--failed: those whose deep check failed): due at "
-                    "the next verify run, or run at once with --now.");
+                    "the next verify run, or run at once with --now. On a secondary, --now runs only as the storage "
+                    "root's owner, as verify does.");
     add_record_selection(app, options->selection, "Every record whose verification (with --deep: deep check) failed",
                          "Checksum (with --deep: deep-check) the given IDs (or, with --all or --failed, up to --limit "
                          "records) now and print the results");
@@ -42,7 +43,8 @@ Runner define_reverify(CLI::App& app) {
   geo-ssf reverify cool_widget --failed --now --limit 10
   geo-ssf reverify cool_widget --all
   geo-ssf reverify cool_widget 42 --deep --now
-  geo-ssf reverify cool_widget --all --deep)");
+  geo-ssf reverify cool_widget --all --deep
+  geo-ssf reverify cool_widget --failed --now --limit 10 --format json | jq -r '.records[] | select(.outcome != "succeeded") | .id')");
 
     return [options](Invocation& invocation) {
         const Replicable& r = invocation.config().replicable(options->selection.replicable);

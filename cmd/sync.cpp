@@ -34,6 +34,7 @@ Runner define_sync(CLI::App& app) {
                     "Every step, event replay included, stops at --max-runtime and the next run resumes. "
                     "Copies keep their refs packed; sync.max_refs bounds the refs of a repository. Then the copies "
                     "fetched into are housekept (repacked as their shape asks; see geo-ssf-sync(1), HOUSEKEEPING). "
+                    "Runs only as the storage root's owner (exit status 5 otherwise, nothing touched). "
                     "Exit status 1 if any record failed.");
     app.add_option("replicable", options->replicables, "Only these types (default: every replication-enabled type)");
     options->limits.add_to(app, "sync", "Repositories mirrored at once");
@@ -44,6 +45,7 @@ Runner define_sync(CLI::App& app) {
     app.footer(R"(Examples:
   geo-ssf sync
   geo-ssf sync cool_widget --jobs 8 --max-runtime 55s
+  sudo -u geo-ssf geo-ssf sync              # as the user the units run as, who owns the storage root
   * * * * *  geo-ssf sync --max-runtime 55s --format json >>/var/log/geo-ssf/sync.log
   * * * * *  geo-ssf -q sync --max-runtime 55s --metrics-file /var/lib/geo-ssf/metrics/geo-ssf-sync.prom)");
 

@@ -31,7 +31,8 @@ Runner define_verify(CLI::App& app) {
                     "with the primary's checksum, and a mismatch names the refs that differ and makes the next sync "
                     "fetch it again. Then the deep checks that are due (verification.deep_interval) check every "
                     "object of a repository; a copy that fails is moved to the quarantine and cloned again by the "
-                    "next sync. On a terminal, a progress line on stderr; --metrics-file writes the run's metrics for "
+                    "next sync. A secondary runs only as its storage root's owner (exit status 5 otherwise, nothing "
+                    "touched). On a terminal, a progress line on stderr; --metrics-file writes the run's metrics for "
                     "node_exporter. Exit status 1 if any record failed.");
     app.add_option("replicable", options->replicables, "Only these types (default: every verification-enabled type)");
     options->limits.add_to(app, "verification", "Repositories checksummed at once");

@@ -17,7 +17,7 @@ FileDescriptor::~FileDescriptor() {
         ::close(m_fd);
 }
 
-int read_file(int fd, std::string& out, size_t size_hint) {
+int read_file(int fd, std::string& out, size_t size_hint, size_t max_size) {
     size_t size = 0;
     out.resize(std::max(size_hint, out.capacity()));
     while (true) {
@@ -28,6 +28,8 @@ int read_file(int fd, std::string& out, size_t size_hint) {
             return errno;
         }
         size += static_cast<size_t>(n);
+        if (size > max_size)
+            return EFBIG;
         if (size < out.size())
             break;
         out.resize(2 * out.size());

@@ -25,7 +25,8 @@ private:
 // Reads FD, a regular file, into OUT (which keeps its capacity from one file to the next),
 // starting with room for SIZE_HINT bytes. A read that does not fill the room has reached the
 // end of the file (callers read files replaced by rename, never written in place), which saves
-// the second read() that would only confirm it. Returns 0 or an errno value.
-int read_file(int fd, std::string& out, size_t size_hint);
+// the second read() that would only confirm it. Returns 0 or an errno value: EFBIG once more
+// than MAX_SIZE bytes come, so that no file (a device behind a symbolic link) is read forever.
+int read_file(int fd, std::string& out, size_t size_hint, size_t max_size);
 
 }  // namespace geo_ssf

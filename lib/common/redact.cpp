@@ -47,12 +47,12 @@ std::string redact_url_credentials(std::string_view text) {
             --begin;
         size_t end = text.find_first_of(k_url_end, separator);
         std::string_view url = text.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin);
-        auto password = credentials_in(url).password;
-        if (!password)
+        auto userinfo = credentials_in(url).userinfo;
+        if (!userinfo)
             continue;
-        out.append(text.substr(copied, begin + password->begin - copied));
+        out.append(text.substr(copied, begin + userinfo->begin - copied));
         out.append(k_redacted);
-        copied = begin + password->end;
+        copied = begin + userinfo->end;
     }
     out.append(text.substr(copied));
     return out;

@@ -294,6 +294,17 @@ ProcessExit Process::wait() {
     return *m_exit;
 }
 
+std::vector<std::string> environment_without(std::span<const std::string_view> names) {
+    std::vector<std::string> out;
+    for (char** entry = environ; *entry; ++entry) {
+        std::string_view variable = *entry;
+        std::string_view name = variable.substr(0, variable.find('='));
+        if (std::find(names.begin(), names.end(), name) == names.end())
+            out.emplace_back(variable);
+    }
+    return out;
+}
+
 ProcessResult run_process(const ProcessSpec& spec, const ProcessLimits& limits) {
     Process process(spec);
     ProcessResult result;

@@ -13,7 +13,9 @@
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -110,6 +112,10 @@ private:
     size_t m_input_written = 0;
     std::chrono::steady_clock::time_point m_last_output;
 };
+
+// This process's environment ("NAME=value") without the variables NAMES: for a program that
+// must not see a secret this process was given.
+std::vector<std::string> environment_without(std::span<const std::string_view> names);
 
 // Bounds for run_process, each optional.
 struct ProcessLimits {

@@ -99,6 +99,13 @@ std::string origin_of(const Url& url) {
     return url.scheme + "://" + host + (url.port.empty() ? "" : ":" + url.port);
 }
 
+std::string without_userinfo(const std::string& text) {
+    auto url = parse_url(text);
+    if (!url || !url->userinfo_span)
+        return text;
+    return text.substr(0, url->userinfo_span->begin) + text.substr(url->userinfo_span->end + 1);
+}
+
 std::optional<std::filesystem::path> local_path_of(const std::string& url) {
     if (url.find("://") == std::string::npos)
         return url;

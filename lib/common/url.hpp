@@ -45,6 +45,10 @@ std::string percent_decoded(std::string_view text);
 // "scheme://host" or "scheme://host:port", an IP literal in brackets: the server a URL names.
 std::string origin_of(const Url& url);
 
+// TEXT without its userinfo and the '@' after it ("https://host/x" for "https://u:p@host/x");
+// TEXT as it is when RFC 3986 does not accept it or it has none.
+std::string without_userinfo(const std::string& text);
+
 // The folder a file:// URL or a plain path names, as git reads them (a file:// URL's %XX
 // escapes decoded, its host ignored); nullopt for any other URL ("scheme://...").
 std::optional<std::filesystem::path> local_path_of(const std::string& url);

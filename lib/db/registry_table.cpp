@@ -194,7 +194,7 @@ long long record_verification_outcomes(
     if (outcomes.empty())
         return 0;
     nlohmann::json disabled = nlohmann::json::array(), succeeded = nlohmann::json::array(),
-                   failed = nlohmann::json::array();
+                   failed = nlohmann::json::array(), failed_without_resync = nlohmann::json::array();
     for (const auto& [id, o] : outcomes) {
         nlohmann::json row = {{parameter_name(P::id), id},
                               {parameter_name(P::checksum), json_or_null(o.checksum)},
@@ -210,8 +210,10 @@ long long record_verification_outcomes(
             disabled.push_back(std::move(row));
         else if (o.state == VerificationState::succeeded)
             succeeded.push_back(std::move(row));
-        else
+        else if (o.resync)
             failed.push_back(std::move(row));
+        else
+            failed_without_resync.push_back(std::move(row));
     }
     const ClaimableWork& work = k_registry_verification;
     pqxx::work tx(geo);
@@ -223,6 +225,10 @@ long long record_verification_outcomes(
     recorded += static_cast<long long>(verified_ids.size());
     recorded += static_cast<long long>(
         record_claimed(tx, work, r, transition::registry_verification_failed(), failed, claim_time).size());
+    recorded += static_cast<long long>(record_claimed(tx, work, r,
+                                                      transition::registry_verification_failed_without_resync(),
+                                                      failed_without_resync, claim_time)
+                                           .size());
     record_where(tx, work, r, transition::verification_succeeded_while_restarted(VerificationTable::registry),
                  succeeded, sql::verification_restarted(2), claim_time);
     record_ref_differences(tx, r, outcomes);

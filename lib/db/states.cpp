@@ -189,6 +189,27 @@ RegistryVerificationOutcome registry_verification_mismatched(int previous_retry_
                                             thread_random_30);
 }
 
+RegistryVerificationOutcome registry_verification_mismatched_without_resync(int previous_retry_count,
+                                                                            const std::string& checksum,
+                                                                            std::string_view reason,
+                                                                            const std::function<int()>& random_30) {
+    RegistryVerificationOutcome o;
+    o.state = VerificationState::failed;
+    o.failure = truncate_failure(std::string(reason));
+    o.retry_count = next_retry_count(previous_retry_count);
+    o.retry_in = retry_delay(o.retry_count, k_retry_cap, random_30);
+    o.checksum = checksum;
+    o.checksum_mismatch = true;
+    o.checksum_mismatched = checksum;
+    return o;
+}
+
+RegistryVerificationOutcome registry_verification_mismatched_without_resync(int previous_retry_count,
+                                                                            const std::string& checksum,
+                                                                            std::string_view reason) {
+    return registry_verification_mismatched_without_resync(previous_retry_count, checksum, reason, thread_random_30);
+}
+
 RegistryVerificationOutcome registry_verification_failed(int previous_retry_count, std::string_view reason,
                                                          const std::function<int()>& random_30) {
     return registry_failure(previous_retry_count, "Error during verification: " + std::string(reason), random_30);

@@ -119,6 +119,17 @@ RegistryVerificationOutcome registry_verification_mismatched(int previous_retry_
                                                              const std::function<int()>& random_30);
 RegistryVerificationOutcome registry_verification_mismatched(int previous_retry_count, const std::string& checksum,
                                                              const std::string& primary_checksum, long long registry_id);
+// The local checksum differs from the primary's, though the copy has every ref the primary
+// advertises as it advertises them: the primary's checksum counts refs it does not advertise, or
+// is older than its refs. Fetching again cannot mend that, so only the verification fails, with
+// REASON and its backoff, and the sync stays as it is.
+RegistryVerificationOutcome registry_verification_mismatched_without_resync(int previous_retry_count,
+                                                                            const std::string& checksum,
+                                                                            std::string_view reason,
+                                                                            const std::function<int()>& random_30);
+RegistryVerificationOutcome registry_verification_mismatched_without_resync(int previous_retry_count,
+                                                                            const std::string& checksum,
+                                                                            std::string_view reason);
 // The local copy could not be checksummed.
 RegistryVerificationOutcome registry_verification_failed(int previous_retry_count, std::string_view reason,
                                                          const std::function<int()>& random_30);

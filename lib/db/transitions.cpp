@@ -375,14 +375,19 @@ Transition verification_failed() {
             {C::verified_at, V::now()}};
 }
 
+Transition registry_verification_failed_without_resync() {
+    return verification_failed().then(
+        {{C::verification_checksum, V::hex_parameter(P::checksum)},
+         {C::checksum_mismatch, V::parameter(P::checksum_mismatch)},
+         {C::verification_checksum_mismatched, V::hex_parameter(P::mismatched_checksum)}});
+}
+
 Transition registry_verification_failed() {
-    return verification_failed().then({{C::verification_checksum, V::hex_parameter(P::checksum)},
-                                       {C::checksum_mismatch, V::parameter(P::checksum_mismatch)},
-                                       {C::verification_checksum_mismatched, V::hex_parameter(P::mismatched_checksum)},
-                                       {C::state, V::of(SyncState::failed)},
-                                       {C::retry_count, V::parameter(P::sync_retry_count)},
-                                       {C::retry_at, V::now_plus_parameter(P::sync_retry_in)},
-                                       {C::last_sync_failure, V::parameter(P::sync_failure)}});
+    return registry_verification_failed_without_resync().then(
+        {{C::state, V::of(SyncState::failed)},
+         {C::retry_count, V::parameter(P::sync_retry_count)},
+         {C::retry_at, V::now_plus_parameter(P::sync_retry_in)},
+         {C::last_sync_failure, V::parameter(P::sync_failure)}});
 }
 
 Transition verification_disabled() { return {{C::verification_state, V::of(VerificationState::disabled)}}; }

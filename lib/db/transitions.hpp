@@ -216,6 +216,9 @@ Transition verification_failed();
 // A registry's failed verification (a mismatch, or a copy that cannot be checksummed), coupled
 // with the sync: it fails too, so that the next sync fetches the copy again.
 Transition registry_verification_failed();
+// A registry's mismatch that fetching again cannot mend (the copy has every ref the primary
+// advertises): the verification fails with its backoff and mismatch columns, the sync stays.
+Transition registry_verification_failed_without_resync();
 // The primary has not verified the record yet: nothing to compare with.
 Transition verification_disabled();
 // Succeeded, but restarted while the checksum was computed (GitLab's track_checksum_attempt!):

@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "repo/git.hpp"
 #include "repo/refs.hpp"
+#include "repo/special_files.hpp"
 
 #include <openssl/evp.h>
 
@@ -112,6 +113,8 @@ std::string checksum_of_show_ref(std::string_view output) {
 
 // ---------------------------------------------------------------------------------------------
 std::string repository_checksum(const std::filesystem::path& repository) {
+    // Nothing libgit2 opens here may hold the thread (a FIFO); the scanner checks the refs.
+    refuse_special_files(repository);
     // The fast open and a config-free object database: the checksum reads neither config nor
     // work tree, and libgit2's full open reads four config files per repository.
     git::Repository repo = git::open_bare_repository(repository);

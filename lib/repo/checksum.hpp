@@ -64,8 +64,10 @@ std::string checksum_of_show_ref(std::string_view output);
 // symbolic refs resolved (a symbolic ref to a ref that does not exist is left out, as git
 // does), annotated tags not peeled. Reads the refs itself and checks with libgit2 that every
 // ref's object exists. Throws GitError (lib/git.hpp) when the repository does not exist
-// ("repository does not exist"), cannot be read, or has a corrupt ref or a ref to a missing
-// object, naming the ref: better than Gitaly, which returns the zero checksum then.
+// ("repository does not exist"), is a work tree rather than a repository, cannot be read, holds
+// a FIFO, a socket or a device where a file is read (special_files.hpp), or has a corrupt ref or
+// a ref to a missing object, naming the ref: better than Gitaly, which returns the zero checksum
+// then.
 // Needs git::Library alive; safe to call on several threads at once.
 std::string repository_checksum(const std::filesystem::path& repository);
 

@@ -31,8 +31,11 @@ std::optional<std::string> read_secret(const std::filesystem::path& file, const 
     return line;
 }
 
-std::optional<Password> password_for(const TransportSettings& settings, std::string user, std::string& failure) {
+std::optional<Password> password_for(const TransportSettings& settings, const std::string& url_user,
+                                     std::string& failure) {
     Password out;
+    std::string user = user_or_git(url_user);
+    std::string user_named = url_user.empty() ? "user " + user : "the URL's user";
     if (!settings.credentials_file.empty()) {
         auto read = read_secret(settings.credentials_file, "storage.credentials_file", failure);
         if (!read)
@@ -42,14 +45,15 @@ std::optional<Password> password_for(const TransportSettings& settings, std::str
             out.password = *read;  // a token, with the URL's user name
         } else {
             user = read->substr(0, colon);
+            user_named = "user " + user;
             out.password = read->substr(colon + 1);
         }
         std::fill(read->begin(), read->end(), '\0');
-        out.authentication =
-            "the credentials of storage.credentials_file " + settings.credentials_file.string() + " (user " + user + ")";
+        out.authentication = "the credentials of storage.credentials_file " + settings.credentials_file.string() +
+                             " (" + user_named + ")";
     } else if (const char* env = std::getenv("GEO_SSF_PRIMARY_PASSWORD"); env && *env) {
         out.password = env;
-        out.authentication = "GEO_SSF_PRIMARY_PASSWORD (user " + user + ")";
+        out.authentication = "GEO_SSF_PRIMARY_PASSWORD (" + user_named + ")";
     } else {
         failure = "the primary asks for a password: set storage.credentials_file or GEO_SSF_PRIMARY_PASSWORD";
         return std::nullopt;

@@ -23,9 +23,12 @@ struct Password {
 };
 
 // The user and password SETTINGS give a primary that asks for them: storage.credentials_file
-// ("user:password", or a token sent with USER, the URL's), else GEO_SSF_PRIMARY_PASSWORD with
-// USER; nullopt, with the reason in FAILURE, when there are none.
-std::optional<Password> password_for(const TransportSettings& settings, std::string user, std::string& failure);
+// ("user:password", or a token sent with URL_USER, the URL's user name, else git), else
+// GEO_SSF_PRIMARY_PASSWORD with URL_USER (else git); nullopt, with the reason in FAILURE, when
+// there are none. A user name from the URL may be a token itself: `authentication` calls it
+// "the URL's user", never by its name.
+std::optional<Password> password_for(const TransportSettings& settings, const std::string& url_user,
+                                     std::string& failure);
 
 // The user name of a URL, or git when it has none (as libgit2 logs in over ssh).
 std::string user_or_git(const std::string& from_url);

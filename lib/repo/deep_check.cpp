@@ -4,6 +4,7 @@
 #include "repo/checksum.hpp"
 #include "repo/git.hpp"
 #include "repo/git_program.hpp"
+#include "repo/special_files.hpp"
 
 #include <git2.h>
 
@@ -17,6 +18,14 @@ namespace fs = std::filesystem;
 namespace {
 
 using Verdict = DeepCheckResult::Verdict;
+
+// A GitError naming a FIFO, a socket or a device among the files a deep check reads: its refs
+// and every object (special_files.hpp), refused before anything opens the repository.
+void refuse_special_files_read(const fs::path& gitdir) {
+    refuse_special_files(gitdir);
+    refuse_special_files_under(gitdir, "refs");
+    refuse_special_files_under(gitdir, "objects");
+}
 
 std::vector<std::string> problem_lines(std::string_view text) {
     std::vector<std::string> out;
@@ -103,6 +112,7 @@ DeepCheckResult deep_check_with_libgit2(const fs::path& gitdir) {
     DeepCheckResult result;
     result.method = "libgit2";
     try {
+        refuse_special_files_read(gitdir);
         git::Repository opened = git::open_bare_repository(gitdir);
         git::Odb odb = git::open_odb(fs::path(git_repository_commondir(opened.get())) / "objects");
         // Objects are read through a repository around the config-free object database.
@@ -134,6 +144,7 @@ DeepCheckResult deep_check(const fs::path& gitdir, std::chrono::seconds timeout,
     DeepCheckResult result;
     result.method = "git fsck";
     try {
+        refuse_special_files_read(gitdir);
         git::open_bare_repository(gitdir);
     } catch (const GitError& e) {
         result.verdict = Verdict::corrupt;

@@ -13,7 +13,8 @@ namespace geo_ssf {
 struct DeepCheckResult {
     enum class Verdict {
         passed,
-        corrupt,    // an object unreadable, damaged or missing, or no repository to open
+        corrupt,    // an object unreadable, damaged or missing, no repository to open, or a FIFO, a socket
+                    // or a device where a file of it is read (special_files.hpp)
         unchecked,  // the check itself could not run to its end (not the repository's fault)
     };
     Verdict verdict = Verdict::passed;

@@ -24,6 +24,13 @@ public:
     using GitError::GitError;
 };
 
+// The primary's repository is one that no copy could match or that nothing may read
+// (mirror.hpp says which): a fresh clone would be refused the same way.
+class UncopyablePrimaryError : public GitError {
+public:
+    using GitError::GitError;
+};
+
 // Every ref, forced, as a mirror takes them.
 inline constexpr char k_mirror_refspec[] = "+refs/*:refs/*";
 

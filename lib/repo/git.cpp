@@ -38,6 +38,9 @@ void throw_if_unreadable(const std::filesystem::path& path) {
 // Turns a failed open of PATH into the error users should see.
 [[noreturn]] void throw_open_error(int rc, const std::filesystem::path& path) {
     throw_if_unreadable(path);
+    struct stat st;
+    if (rc == GIT_ENOTFOUND && ::stat((path / ".git").c_str(), &st) == 0)
+        throw GitError("not a bare repository: a work tree, whose repository is in .git");
     if (rc == GIT_ENOTFOUND)
         throw GitError("repository does not exist");
     throw GitError("cannot open the repository: " + last_error_message());

@@ -116,7 +116,7 @@ Repository open_repository(const std::filesystem::path& path);
 // without reading any config file: git_repository_open_bare, the fast open for work on many
 // repositories. It checks the layout (HEAD, objects/, refs/) but not the owner or the format
 // version; pair it with open_odb, since repository_odb() would load the config after all.
-// Errors as open_repository.
+// Errors as open_repository, and a work tree (PATH/.git) is "not a bare repository".
 Repository open_bare_repository(const std::filesystem::path& path);
 
 // The repository's object database (owned: freeing it does not free the repository).

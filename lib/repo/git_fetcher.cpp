@@ -2,6 +2,7 @@
 // time bounds and stop requests of a fetch, after the primary's refs are counted for
 // sync.max_refs.
 #include "common/redact.hpp"
+#include "common/shell_quoted.hpp"
 #include "common/url.hpp"
 #include "repo/fetcher.hpp"
 #include "repo/git.hpp"
@@ -10,17 +11,34 @@
 
 #include <spdlog/spdlog.h>
 
+#include <string>
 #include <utility>
+#include <vector>
 
 namespace geo_ssf {
 
 namespace {
 
 // URL as git takes it: a local path as file://, since a plain path would be cloned with hard
-// links, sharing the primary's files instead of copying them.
+// links, sharing the primary's files instead of copying them; no userinfo but an ssh:// URL's
+// user name, which ssh needs and which is no secret there (the key is): git's command line is
+// for every local user to read, and git_transport hands the user and password to a credential
+// helper instead.
 std::string git_url(const std::string& url) {
     auto path = local_path_of(url);
-    return !path || url.starts_with("file://") ? url : "file://" + std::filesystem::absolute(*path).string();
+    if (path)
+        return url.starts_with("file://") ? url : "file://" + std::filesystem::absolute(*path).string();
+    auto parsed = parse_url(url);
+    return parsed && parsed->scheme == "ssh" ? url : without_userinfo(url);
+}
+
+// The options that make git see every ref of a local primary: the primary's own configuration
+// may hide some from upload-pack (uploadpack.hideRefs, transfer.hideRefs), which its checksum
+// counts all the same. A later "!refs" entry exposes them again. The command runs in a shell.
+std::vector<std::string> upload_pack_options(const std::filesystem::path& git, const std::string& url) {
+    if (!local_path_of(url))
+        return {};  // a server applies its own configuration; verify says when refs are hidden
+    return {"--upload-pack=" + shell_quoted(git.string()) + " -c 'uploadpack.hideRefs=!refs' upload-pack"};
 }
 
 // Refuses the primary at URL if it has more than MAX_REFS refs, before git fetches from it, and
@@ -66,8 +84,11 @@ public:
     void clone(const std::filesystem::path& gitdir) override {
         default_branch_within_max_refs(m_url, m_transport, m_max_refs);
         spdlog::debug("{}: git clone --mirror from {}", gitdir.string(), redact_url_credentials(m_url));
-        run_git(m_git, {"clone", "--mirror", "--progress", "--template=", git_url(m_url), gitdir.string()}, m_transport,
-                what(), m_setup);
+        std::vector<std::string> args = {"clone", "--mirror", "--progress", "--template="};
+        for (std::string& option : upload_pack_options(m_git, m_url))
+            args.push_back(std::move(option));
+        args.insert(args.end(), {git_url(m_url), gitdir.string()});
+        run_git(m_git, args, m_transport, what(), m_setup);
         run_git(m_git, {"--git-dir=" + gitdir.string(), "config", "--remove-section", "remote.origin"}, m_transport,
                 what());
     }
@@ -75,10 +96,12 @@ public:
     void fetch(git_repository* repository, const std::filesystem::path& gitdir) override {
         auto branch = default_branch_within_max_refs(m_url, m_transport, m_max_refs);
         spdlog::debug("{}: git fetch --prune from {}", gitdir.string(), redact_url_credentials(m_url));
-        run_git(m_git,
-                {"--git-dir=" + gitdir.string(), "fetch", "--progress", "--prune", "--no-write-fetch-head",
-                 git_url(m_url), k_mirror_refspec},
-                m_transport, what(), m_setup);
+        std::vector<std::string> args = {"--git-dir=" + gitdir.string(), "fetch", "--progress", "--prune",
+                                         "--no-write-fetch-head"};
+        for (std::string& option : upload_pack_options(m_git, m_url))
+            args.push_back(std::move(option));
+        args.insert(args.end(), {git_url(m_url), k_mirror_refspec});
+        run_git(m_git, args, m_transport, what(), m_setup);
         set_head(repository, branch);
     }
 

@@ -3,18 +3,18 @@
 #include "common/redact.hpp"
 #include "common/stop.hpp"
 #include "common/subprocess.hpp"
+#include "site/secrets.hpp"
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
+#include <string>
+#include <string_view>
 #include <system_error>
 
 #include <spdlog/spdlog.h>
-
-extern char** environ;
 
 namespace geo_ssf {
 
@@ -34,16 +34,15 @@ std::optional<std::filesystem::path> find_on_path(const std::string& program) {
     return std::nullopt;
 }
 
-// This process's environment without git's variables (GIT_DIR, GIT_CONFIG_*, ...) and those
-// git_transport passes (GEO_SSF_GIT_*), then git told to read neither the system's nor the
-// user's configuration and never to prompt.
+// This process's environment without git's variables (GIT_DIR, GIT_CONFIG_*, GIT_TRACE, ...),
+// those git_transport passes (GEO_SSF_GIT_*) and the secrets geo-ssf was given (secrets.hpp),
+// then git told to read neither the system's nor the user's configuration and never to prompt.
 // SETUP's variables and configuration come last.
 std::vector<std::string> git_environment(const GitSetup& setup) {
     std::vector<std::string> env;
-    for (char** entry = environ; *entry; ++entry)
-        if (std::strncmp(*entry, "GIT_", 4) != 0 && std::strncmp(*entry, "GEO_SSF_GIT_", 12) != 0 &&
-            std::strncmp(*entry, "LC_ALL=", 7) != 0)
-            env.emplace_back(*entry);
+    for (std::string& entry : environment_without(k_secret_variables))
+        if (!entry.starts_with("GIT_") && !entry.starts_with("GEO_SSF_GIT_") && !entry.starts_with("LC_ALL="))
+            env.push_back(std::move(entry));
     // GIT_ASKPASS empty: no program is asked for a password, not even SSH_ASKPASS. A variable of
     // SETUP's takes the place of the one here of the same name.
     for (std::string_view setting : {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
@@ -99,6 +98,7 @@ std::string last_message(const std::string& output) {
 bool recent_enough(const std::filesystem::path& git) {
     ProcessSpec spec;
     spec.argv = {git.string(), "--version"};
+    spec.environment = git_environment({});  // GIT_TRACE and its kind are not for this run either
     spec.out = ProcessOutput::capture();
     spec.err = ProcessOutput::discard();
     ProcessResult result;

@@ -42,6 +42,7 @@ std::optional<std::filesystem::path> git_program();
 // while data comes), throwing GitProgramInterrupted with the reason libgit2's fetches give.
 // Throws GitError "WHAT: <git's last message>" when it fails.
 // SETUP adds to that (git_transport.hpp).
+// Git gets neither geo-ssf's secrets (site/secrets.hpp) nor git's variables of this process.
 void run_git(const std::filesystem::path& git, const std::vector<std::string>& args, const TransportSettings& transport,
              std::string_view what, const GitSetup& setup = {});
 

@@ -104,10 +104,11 @@ std::optional<GitSetup> git_transport(const std::string& url, const TransportSet
         config.emplace_back("http.sslCAPath", empty_folder().string());
     }
     std::string failure;
-    auto given = password_for(
-        settings, user_or_git(parsed->user.value_or("")), failure);
+    auto given = password_for(settings, parsed->user.value_or(""), failure);
     if (given && (has_line_break(given->user) || has_line_break(given->password)))
         return std::nullopt;  // they would end the helper's answer early
+    if (!given && parsed->user)
+        return std::nullopt;  // the URL's user (a token?) goes to git only through the helper below
     if (given) {
         // Given only to the primary's host, when it asks ("get"); never stored or erased elsewhere.
         config.emplace_back("credential." + origin_of(*parsed) + ".helper",

@@ -16,9 +16,11 @@
 namespace geo_ssf {
 
 // What git needs to fetch from URL under SETTINGS; nullopt when git cannot follow the rules
-// above (a password in the URL, which would be in git's command line; a key with a passphrase,
-// which ssh would ask for; a path ssh would read otherwise) or URL uses another scheme. A
-// missing or unreadable secret is left for the libgit2 session, which says why.
+// above (a password in the URL, which git would read from its command line; a key with a
+// passphrase, which ssh would ask for; a path ssh would read otherwise) or URL uses another
+// scheme. A missing or unreadable secret is left for the libgit2 session, which says why; so is
+// the user of an http(s):// URL with no password to go with it. Git is given such a URL without
+// its userinfo (git_fetcher.cpp): the user, which may be a token, comes from the helper.
 std::optional<GitSetup> git_transport(const std::string& url, const TransportSettings& settings);
 
 }  // namespace geo_ssf

@@ -3,6 +3,7 @@
 #include "repo/git.hpp"
 #include "repo/git_program.hpp"
 #include "repo/packed_refs.hpp"
+#include "repo/special_files.hpp"
 
 #include <sys/stat.h>
 
@@ -138,6 +139,8 @@ HousekeepingPlan plan_housekeeping(const CopyShape& shape, bool fresh_copy,
 void pack_copy_refs(const fs::path& gitdir, const HousekeepingPlan& plan) {
     if (!plan.pack_refs)
         return;
+    refuse_special_files(gitdir);
+    refuse_special_files_under(gitdir, "refs");
     git::Repository repository = git::open_repository(gitdir);
     keep_refs_packed(repository.get(), gitdir);
 }

@@ -64,7 +64,8 @@ HousekeepingPlan plan_housekeeping(const CopyShape& shape, bool fresh_copy,
 void run_housekeeping(const std::filesystem::path& git, const std::filesystem::path& gitdir,
                       const HousekeepingPlan& plan, std::chrono::seconds timeout, const char* timeout_name);
 
-// Packs the loose refs of the copy at GITDIR, when PLAN says so, without the git program.
+// Packs the loose refs of the copy at GITDIR, when PLAN says so, without the git program; a
+// GitError naming a FIFO, a socket or a device among its refs (special_files.hpp) opens nothing.
 void pack_copy_refs(const std::filesystem::path& gitdir, const HousekeepingPlan& plan);
 
 }  // namespace geo_ssf

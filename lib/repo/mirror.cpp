@@ -9,6 +9,7 @@
 #include "repo/git_program.hpp"
 #include "repo/primary_owner.hpp"
 #include "repo/packed_refs.hpp"
+#include "repo/special_files.hpp"
 #include "repo/staging.hpp"
 #include "repo/storage.hpp"
 
@@ -17,6 +18,34 @@
 namespace geo_ssf {
 
 namespace {
+
+constexpr char k_shallow_primary[] =
+    "the primary's repository is shallow: its history is cut, so no copy of it is whole; make it whole on the primary "
+    "(git fetch --unshallow)";
+
+bool has_entry(const std::filesystem::path& path) {
+    std::error_code ec;
+    return std::filesystem::exists(std::filesystem::symlink_status(path, ec));
+}
+
+// What a local primary's repository must be before anything reads it: nothing in it that would
+// hold a reader (special_files.hpp), a bare repository (its own verify checksums no work tree),
+// and whole (a shallow one has a cut history, which git fetches into a copy only by refusing
+// every ref that moved, exit status 0).
+void check_local_primary(const std::filesystem::path& primary) {
+    try {
+        refuse_special_files(primary);
+        refuse_special_files_under(primary, "refs");
+        refuse_special_files_under(primary, "objects");
+    } catch (const GitError& e) {
+        throw UncopyablePrimaryError(std::string("the primary's repository is refused: ") + e.what());
+    }
+    if (!has_entry(primary / "HEAD") && has_entry(primary / ".git"))
+        throw UncopyablePrimaryError("the primary's repository is not bare: it is a work tree, whose repository is in "
+                                     ".git; geo-ssf copies bare repositories only");
+    if (has_entry(primary / "shallow"))
+        throw UncopyablePrimaryError(k_shallow_primary);
+}
 
 bool is_missing_on_primary(const std::string& url) {
     auto path = local_path_of(url);
@@ -67,6 +96,17 @@ std::string primary_repository_url(const std::string& primary_url, const std::st
     return base + "/" + relative_path;
 }
 
+void check_primary_repository_path(const std::string& primary_url, const std::string& relative_path) {
+    auto root = local_path_of(primary_url);
+    if (!root)
+        return;  // the server applies its own rules
+    try {
+        repository_location(*root, relative_path);
+    } catch (const RuntimeError& e) {
+        throw RuntimeError(std::string("the primary's ") + e.what());
+    }
+}
+
 MirrorResult mirror_repository(const std::string& url, const std::filesystem::path& target,
                                const std::filesystem::path& storage_root, const TransportSettings& transport,
                                long long max_refs) {
@@ -75,11 +115,16 @@ MirrorResult mirror_repository(const std::string& url, const std::filesystem::pa
     if (auto path = local_path_of(url))
         require_trusted_owner(*path, transport);
     try {
+        if (auto primary = local_path_of(url))
+            check_local_primary(*primary);
         auto fetcher = fetcher_for(url, transport, max_refs);
         std::error_code ec;
         if (!std::filesystem::exists(target / "HEAD", ec))
             return clone_into_place(*fetcher, target, storage_root);
         try {
+            // libgit2 reads the copy's config and refs on this thread, where nothing stops it.
+            refuse_special_files(target);
+            refuse_special_files_under(target, "refs");
             git::Repository repository = git::open_repository(target);
             fetcher->fetch(repository.get(), target);
             keep_refs_packed(repository.get(), target);
@@ -87,6 +132,8 @@ MirrorResult mirror_repository(const std::string& url, const std::filesystem::pa
             return {false, false};
         } catch (const TooManyRefsError&) {
             throw;  // a fresh clone would be refused the same way
+        } catch (const UncopyablePrimaryError&) {
+            throw;
         } catch (const GitProgramInterrupted&) {
             throw;  // stopped, not broken
         } catch (const GitError&) {

@@ -15,6 +15,12 @@ namespace geo_ssf {
 // ssh://, or a plain path) joined with the relative path.
 std::string primary_repository_url(const std::string& primary_url, const std::string& relative_path);
 
+// For a file:// or plain-path PRIMARY_URL, refuses RELATIVE_PATH as the primary's own verify
+// refuses it (storage.hpp's repository_location: a symbolic link out of its storage root, ...),
+// so that a secondary copies nothing from outside the primary's storage: a RuntimeError "the
+// primary's repository path ... is refused: ...". Nothing for a network primary.
+void check_primary_repository_path(const std::string& primary_url, const std::string& relative_path);
+
 struct MirrorResult {
     bool missing_on_primary = false;  // nothing to fetch: the primary has no such repository
     bool cloned = false;              // made afresh rather than fetched into
@@ -25,9 +31,12 @@ struct MirrorResult {
 // repository; a copy that a fetch cannot repair (corrupt, objects missing) is replaced by a
 // fresh clone. A network URL is reached as TRANSPORT says (keys, host keys, CA, credentials,
 // timeouts). A primary advertising more than MAX_REFS refs is refused (TooManyRefsError, in
-// fetcher.hpp) before anything is written. The copy's refs are kept in packed-refs: all of them
-// in a fresh copy, and in one fetched into once its loose refs (those changed since) outgrow a
-// bound that scales with packed-refs. Throws GitError with the reason on failure.
+// fetcher.hpp) before anything is written, as is a local primary that no copy could match or
+// that nothing may read (UncopyablePrimaryError): a work tree, a shallow repository, one holding
+// a FIFO, a socket or a device where git reads a file (special_files.hpp). The copy's refs are
+// kept in packed-refs: all of them in a fresh copy, and in one fetched into once its loose refs
+// (those changed since) outgrow a bound that scales with packed-refs. Throws GitError with the
+// reason on failure.
 MirrorResult mirror_repository(const std::string& source_url, const std::filesystem::path& target,
                                const std::filesystem::path& storage_root, const TransportSettings& transport,
                                long long max_refs);

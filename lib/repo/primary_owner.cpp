@@ -3,10 +3,10 @@
 #include "common/error.hpp"
 #include "common/redact.hpp"
 #include "common/url.hpp"
+#include "common/users.hpp"
 #include "repo/git.hpp"
 
 #include <git2.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,13 +17,6 @@
 namespace geo_ssf {
 
 namespace {
-
-// "git (uid 998)", or the uid alone when it has no name.
-std::string user_name(uid_t uid) {
-    std::string id = "uid " + std::to_string(uid);
-    const passwd* entry = getpwuid(uid);
-    return entry && entry->pw_name ? std::string(entry->pw_name) + " (" + id + ")" : id;
-}
 
 // A git configuration file of this process's own, removed when it ends, trusting every
 // repository's owner; empty when it cannot be written.

@@ -17,7 +17,7 @@ struct RefDifference {
 };
 
 // The refs that differ between the local repository and SOURCE_URL's, as listed by the
-// remote (no fetch). Only refs that count for the checksum are compared.
+// remote (no fetch). Only refs that count for the checksum are compared, HEAD included.
 std::vector<RefDifference> compare_refs(const std::filesystem::path& local, const std::string& source_url,
                                         const TransportSettings& transport);
 

@@ -25,6 +25,41 @@ namespace geo_ssf {
 namespace {
 
 constexpr int k_max_symref_hops = 4;  // git's SYMREF_MAXDEPTH: five reads, the ref's own included
+// A loose ref holds an object id or "ref: <name>": a file larger than this is no ref.
+constexpr size_t k_max_ref_file_size = 64 * 1024;
+
+// What MODE makes a file that nothing may open (a FIFO would block the read, a device may never
+// end); nullptr for a regular file or a folder.
+const char* special_kind(mode_t mode) {
+    if (S_ISFIFO(mode))
+        return "a FIFO";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    return nullptr;
+}
+
+[[noreturn]] void throw_special(std::string_view name, const char* kind) {
+    throw GitError(printable(name) + " is " + kind + ", not a regular file");
+}
+
+// Opens FILE in the folder DIR_FD for reading without ever blocking: a FIFO put in a ref's place
+// opens at once, and reads as empty (a corrupt ref) rather than waiting for a writer.
+int open_for_reading(int dir_fd, const char* file) {
+    return ::openat(dir_fd, file, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+}
+
+// 0 when FD is a regular file; else throws what it is, naming it NAME, or returns the errno.
+int require_regular_file(int fd, std::string_view name, struct stat& st) {
+    if (::fstat(fd, &st) != 0)
+        return errno;
+    if (const char* kind = special_kind(st.st_mode))
+        throw_special(name, kind);
+    return S_ISDIR(st.st_mode) ? EISDIR : 0;
+}
 
 // One loose ref; names and targets live in RefScan's arena, as offsets so the arena can grow.
 struct LooseRef {
@@ -124,15 +159,21 @@ private:
             if (file.front() == '.' || file.ends_with(k_lock_suffix))
                 continue;
             unsigned char type = entry->d_type;
+            const char* kind = nullptr;
             if (type == DT_UNKNOWN || type == DT_LNK) {
                 // git follows symbolic links here, and ignores what it cannot stat.
                 struct stat st;
                 if (::fstatat(dir.get(), entry->d_name, &st, 0) != 0)
                     continue;
                 type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+                kind = special_kind(st.st_mode);
+            } else if (type != DT_DIR && type != DT_REG) {
+                kind = type == DT_FIFO ? "a FIFO" : type == DT_SOCK ? "a socket" : "a device";
             }
             name.resize(prefix_size);
             name.append(file);
+            if (kind)
+                throw_special(name, kind);
             if (type == DT_DIR) {
                 int sub = ::openat(dir.get(), entry->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (sub < 0) {
@@ -152,10 +193,10 @@ private:
     void read_loose_ref(int dir_fd, const char* file, std::string_view name) {
         if (!is_valid_refname(name))
             throw GitError("invalid reference name '" + printable(name) + "'");
-        FileDescriptor fd(::openat(dir_fd, file, O_RDONLY | O_CLOEXEC));
+        FileDescriptor fd(open_for_reading(dir_fd, file));
         if (fd.get() < 0 && errno == ENOENT)  // deleted (or packed) meanwhile; packed-refs is read next
             return;
-        int error = fd.get() < 0 ? errno : read_file(fd.get(), m_file, 256);
+        int error = fd.get() < 0 ? errno : read_file(fd.get(), m_file, 256, k_max_ref_file_size);
         if (error)
             throw GitError("cannot read reference " + printable(name) + ": " + errno_text(error));
         RefContent content = parse_ref_content(m_file);
@@ -178,15 +219,16 @@ private:
 
     // Reads packed-refs into m_packed_text and parses it; none is no ref.
     void read_packed_refs() {
-        FileDescriptor fd(::openat(m_commondir.get(), "packed-refs", O_RDONLY | O_CLOEXEC));
+        FileDescriptor fd(open_for_reading(m_commondir.get(), "packed-refs"));
         if (fd.get() < 0 && errno == ENOENT)
             return;
         int error = fd.get() < 0 ? errno : 0;
         struct stat st;
-        if (!error && ::fstat(fd.get(), &st) != 0)
-            error = errno;
         if (!error)
-            error = read_file(fd.get(), m_packed_text, static_cast<size_t>(st.st_size) + 1);
+            error = require_regular_file(fd.get(), "packed-refs", st);
+        if (!error)  // a regular file ends; one that grows while it is read is cut at twice its size
+            error = read_file(fd.get(), m_packed_text, static_cast<size_t>(st.st_size) + 1,
+                              2 * static_cast<size_t>(st.st_size) + k_max_ref_file_size);
         if (error)
             throw GitError("cannot read packed-refs: " + errno_text(error));
         m_packed = parse_packed_refs(m_packed_text);
@@ -240,10 +282,15 @@ private:
     // Reads the root ref NAME (HEAD, FETCH_HEAD...) into m_file; false when there is none.
     bool read_root_ref(std::string_view name) {
         std::string file(name);
-        FileDescriptor fd(::openat(m_gitdir.get(), file.c_str(), O_RDONLY | O_CLOEXEC));
+        FileDescriptor fd(open_for_reading(m_gitdir.get(), file.c_str()));
         if (fd.get() < 0 && (errno == ENOENT || errno == ENOTDIR))
             return false;
-        int error = fd.get() < 0 ? errno : read_file(fd.get(), m_file, 256);
+        int error = fd.get() < 0 ? errno : 0;
+        struct stat st;
+        if (!error)
+            error = require_regular_file(fd.get(), name, st);
+        if (!error)
+            error = read_file(fd.get(), m_file, 256, k_max_ref_file_size);
         if (error)
             throw GitError("cannot read " + printable(name) + ": " + errno_text(error));
         return true;

@@ -150,7 +150,7 @@ struct RemoteSession::State {
             return git_credential_ssh_key_from_agent(out, user.c_str());
         }
         if (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) {
-            auto given = password_for(settings, user_name(user_from_url), failure);
+            auto given = password_for(settings, user_from_url ? user_from_url : "", failure);
             if (!given)
                 return -1;
             authentication = given->authentication;

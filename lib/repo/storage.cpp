@@ -1,6 +1,7 @@
 #include "repo/storage.hpp"
 
 #include "common/error.hpp"
+#include "common/users.hpp"
 #include "site/replicable.hpp"
 
 #include <sys/stat.h>
@@ -50,6 +51,20 @@ std::filesystem::path repository_location(const std::filesystem::path& root, con
     if (inside.empty() || *inside.begin() == "..")
         return refuse("it leads outside the storage root through a symbolic link");
     return location;
+}
+
+std::optional<std::string> foreign_storage_root(const std::filesystem::path& root) {
+    struct stat st {};
+    if (::stat(root.c_str(), &st) != 0 || st.st_uid == ::geteuid())
+        return std::nullopt;
+    return "storage root " + root.string() + " belongs to " + user_name(st.st_uid) + ", not to " +
+           user_name(::geteuid()) + ", which runs geo-ssf; run geo-ssf as that user: sudo -u " + sudo_user(st.st_uid) +
+           " geo-ssf ...";
+}
+
+void require_own_storage_root(const std::filesystem::path& root) {
+    if (auto refusal = foreign_storage_root(root))
+        throw RuntimeError(*refusal);
 }
 
 std::filesystem::path own_folder(const std::filesystem::path& dir, bool create) {

@@ -15,6 +15,16 @@ namespace geo_ssf {
 // links) outside ROOT.
 std::filesystem::path repository_location(const std::filesystem::path& root, const std::string& relative);
 
+// Why ROOT, a secondary's storage root, is not for the user running geo-ssf to work in: it
+// belongs to another user (the units' geo-ssf), whom the message names with the command to run
+// as that user. What a run writes there would belong to the wrong user, and libgit2 refuses to
+// read another user's copies. Nothing when this user owns ROOT, or when ROOT cannot be looked
+// at (what uses it then says why).
+std::optional<std::string> foreign_storage_root(const std::filesystem::path& root);
+
+// Throws that refusal as a RuntimeError (exit status 5), before a run touches any record.
+void require_own_storage_root(const std::filesystem::path& root);
+
 // DIR, created (mode 0700) when missing and CREATE; an empty path when it is missing and not
 // CREATE. Refused (RuntimeError) unless it is a real folder, not a symbolic link, owned by the
 // running user: geo-ssf's own folders under the root hold what it removes, so they must not

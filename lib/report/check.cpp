@@ -20,6 +20,7 @@
 #include "repo/mirror.hpp"
 #include "repo/primary_owner.hpp"
 #include "repo/remote_session.hpp"
+#include "repo/storage.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -109,7 +110,7 @@ void check_git_program(Checker& checker, const Config& config) {
 }
 
 // A primary only reads its repositories: the root must be readable by this user. A secondary
-// writes its copies there: the root must be writable.
+// writes its copies there: the root must be writable, and this user's.
 void check_storage_root(Checker& checker, const std::filesystem::path& root, Role role) {
     bool primary = role == Role::primary;
     const std::string name = primary ? "storage root present and readable" : "storage root present and writable";
@@ -134,7 +135,11 @@ void check_storage_root(Checker& checker, const std::filesystem::path& root, Rol
     }
     close(fd);
     unlink(probe.c_str());
-    checker.record(name, true, root.string());
+    // Writable by root is not enough: sync and verify refuse a root another user owns.
+    if (auto refusal = foreign_storage_root(root))
+        checker.record(name, false, *refusal);
+    else
+        checker.record(name, true, root.string());
 }
 
 // The tallies status counts from against the rows themselves, in one snapshot.

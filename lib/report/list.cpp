@@ -112,7 +112,8 @@ std::string failure_column(const ListedRecord& rec, bool wide) {
     auto failure = rec.last_sync_failure ? rec.last_sync_failure : rec.verification_failure;
     if (!failure && rec.missing_on_primary)
         return "missing on the primary";
-    return wide ? failure.value_or("") : cut(failure);
+    // A terminal would take control characters in a stored text (a path, git's words) for commands.
+    return printable(wide ? failure.value_or("") : cut(failure), std::string::npos);
 }
 
 }  // namespace
@@ -205,7 +206,7 @@ std::string format_quarantine_page_table(const QuarantinePage& page) {
         double purge_in = seconds_from(page.now, copy.removed_at + page.retention);
         rows.push_back({std::to_string(copy.id), relative_time_in_words(seconds_from(page.now, copy.removed_at)),
                         purge_in > 0 ? relative_time_in_words(purge_in) : "by the next sync", megabytes_text(copy.bytes),
-                        copy.path.string()});
+                        printable(copy.path.string(), std::string::npos)});
     }
     std::string out = format_table({"ID", "REMOVED", "PURGED", "SIZE", "PATH"}, rows);
     if (page.copies.empty())

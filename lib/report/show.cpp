@@ -70,16 +70,20 @@ nlohmann::ordered_json json_row(const TableRow& row) {
     return out;
 }
 
+// TEXT for a terminal, which would take its control characters (from a record's path, a stored
+// failure) for commands: each shown as \xNN.
+std::string shown(const std::string& text) { return printable(text, std::string::npos); }
+
 // Every column of ROW, then EXTRA lines (what the columns mean: when the next retry is), names
 // and values aligned.
 void add_row_lines(std::string& out, const TableRow& row,
                    const std::vector<std::pair<std::string, std::optional<std::string>>>& extra) {
     std::vector<std::pair<std::string, std::string>> lines;
     for (const auto& c : row.columns)
-        lines.emplace_back(c.name, readable_value(c));
+        lines.emplace_back(shown(c.name), shown(readable_value(c)));
     for (const auto& [label, value] : extra)
         if (value)
-            lines.emplace_back(label, *value);
+            lines.emplace_back(label, shown(*value));
     size_t width = 0;
     for (const auto& line : lines)
         width = std::max(width, line.first.size());
@@ -186,8 +190,9 @@ std::string format_record_table(const RecordDetails& d) {
     const Replicable& r = *d.replicable;
     std::string out = r.name + " " + std::to_string(d.id) + "\n";
     if (d.on_primary) {
-        out += "  repository path  " + (d.repository_path ? *d.repository_path : "unknown: " + d.path_error) + "\n";
-        out += std::string("  in scope         ") + (d.in_scope ? "yes" : "no (scope: " + r.scope + ")") + "\n";
+        out += "  repository path  " +
+               shown(d.repository_path ? *d.repository_path : "unknown: " + d.path_error) + "\n";
+        out += std::string("  in scope         ") + (d.in_scope ? "yes" : "no (scope: " + shown(r.scope) + ")") + "\n";
     } else {
         out += "  not on the primary: no " + r.model_table + " row (deleted there; the next sync removes the registry "
                "row)\n";
@@ -227,10 +232,11 @@ std::string format_record_table(const RecordDetails& d) {
         const ColumnValue* state = d.state->column("verification_state");
         out += "  verification_state     " + (state ? readable_value(*state) : "-") + "\n";
         auto checksum = column_text(d.state, "verification_checksum");
-        out += "  verification_checksum  " + checksum.value_or("-");
+        out += "  verification_checksum  " + shown(checksum.value_or("-"));
         if (auto match = checksums_match(d))
-            out += *match ? "  (matches this site's)" : "  (DIFFERS from this site's " +
-                                                             *column_text(d.registry, "verification_checksum") + ")";
+            out += *match ? "  (matches this site's)"
+                          : "  (DIFFERS from this site's " + shown(*column_text(d.registry, "verification_checksum")) +
+                                ")";
         out += "\n";
     } else {
         out += "  no state row: the primary has not verified it yet\n";

@@ -127,7 +127,8 @@ private:
 
 class DeepCheck : public RunKind {
 public:
-    explicit DeepCheck(Site& site) : m_site(site) {}
+    // Refused before any record is claimed when another user owns the storage root.
+    explicit DeepCheck(Site& site) : m_site(site) { require_own_storage_root(site.config().storage_root); }
 
     Site& site() override { return m_site; }
     const ClaimableWork& work() const override { return k_registry_deep_check; }

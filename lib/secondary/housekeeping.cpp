@@ -89,7 +89,8 @@ private:
 
 class Housekeeping : public RunKind {
 public:
-    explicit Housekeeping(Site& site) : m_site(site) {}
+    // Refused before any record is claimed when another user owns the storage root.
+    explicit Housekeeping(Site& site) : m_site(site) { require_own_storage_root(site.config().storage_root); }
 
     Site& site() override { return m_site; }
     const ClaimableWork& work() const override { return k_housekeeping; }

@@ -74,6 +74,7 @@ public:
             if (auto around = repository_around(config.storage_root, target))
                 throw RuntimeError("repository path \"" + printable(path->second) + "\" is refused: it lies inside the "
                                    "repository " + around->string());
+            check_primary_repository_path(config.primary_url, path->second);
             // A copy a deep check moved aside as damaged stays there: the record is cloned afresh.
             if (auto repairs = m_repairs.find(c.id); repairs == m_repairs.end() || repairs->second == 0)
                 restore_quarantined_copy(config, m_replicable, c.id, target);
@@ -118,7 +119,12 @@ private:
 
 class Sync : public RunKind {
 public:
-    Sync(Site& site, bool allow_mass_removal) : m_site(site) { m_removals.allowed = allow_mass_removal; }
+    // Refused before anything under the storage root or any record is touched when another user
+    // owns the root: what the run writes there would be that user's no more.
+    Sync(Site& site, bool allow_mass_removal) : m_site(site) {
+        require_own_storage_root(site.config().storage_root);
+        m_removals.allowed = allow_mass_removal;
+    }
 
     Site& site() override { return m_site; }
     const ClaimableWork& work() const override { return k_registry_sync; }
@@ -180,6 +186,7 @@ std::string sync_failure_concerns(std::string_view reason, const Config& config,
 SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits& limits, bool allow_mass_removal) {
     auto started = Clock::now();
     const Config& config = site.config();
+    Sync kind(site, allow_mass_removal);
     auto types = select_run_types(config, names, &Replicable::replication_enabled, "replication");
     if (int removed = remove_abandoned_mirror_folders(config.storage_root))
         spdlog::info("removed {} folders left by interrupted syncs", removed);
@@ -190,7 +197,6 @@ SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits&
     // Event replay is bounded like the steps after it: it stops between batches.
     run.events = consume_events(
         site, k_event_batch, [&] { return stop_requested() || limits.out_of_time(started); }, &run.removals_failed);
-    Sync kind(site, allow_mass_removal);
     run.types = run_types(kind, types, limits, started);
     run.housekeeping = housekeep(site, types, limits, started);
     run.removals_failed += kind.removals().failed;
@@ -207,8 +213,8 @@ std::vector<long long> sync_due_records(Site& site, const Replicable& r, const s
 std::vector<RecordResult> sync_records(Site& site, const std::string& replicable, const std::vector<long long>& ids,
                                        int jobs) {
     const Replicable& r = site.config().replicable(replicable);
-    registry_table::create_rows(site.geo_database(), r, ids);
     Sync kind(site, false);
+    registry_table::create_rows(site.geo_database(), r, ids);
     return run_records(kind, r, ids, jobs, "another run is syncing this record right now");
 }
 

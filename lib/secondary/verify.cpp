@@ -14,6 +14,8 @@
 #include <spdlog/spdlog.h>
 
 #include <map>
+#include <string>
+#include <vector>
 
 namespace geo_ssf::secondary {
 
@@ -21,32 +23,29 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Why a copy whose refs are those the primary advertises still has another checksum.
+constexpr char k_refs_match[] =
+    "Checksum does not match the primary's, though this copy has every ref the primary advertises: the primary's "
+    "checksum counts refs it hides (uploadpack.hideRefs) or predates its refs; not fetched again";
+
 // "refs differ: refs/heads/main here 1a2b3c4 primary 5d6e7f8; refs/tags/v1 only on the primary"
-std::string describe_ref_differences(const std::filesystem::path& local, const std::string& url,
-                                     const TransportSettings& transport) {
-    try {
-        auto differences = compare_refs(local, url, transport);
-        if (differences.empty())
-            return "the refs listed by the primary match";
-        std::string out = "refs differ:";
-        for (size_t i = 0; i < differences.size(); ++i) {
-            const auto& d = differences[i];
-            if (i == 5) {
-                out += " and " + std::to_string(differences.size() - 5) + " more";
-                break;
-            }
-            out += (i ? "; " : " ") + printable(d.name);
-            if (d.here.empty())
-                out += " only on the primary";
-            else if (d.primary.empty())
-                out += " only here";
-            else
-                out += " here " + d.here.substr(0, 12) + " primary " + d.primary.substr(0, 12);
+std::string describe_ref_differences(const std::vector<RefDifference>& differences) {
+    std::string out = "refs differ:";
+    for (size_t i = 0; i < differences.size(); ++i) {
+        const auto& d = differences[i];
+        if (i == 5) {
+            out += " and " + std::to_string(differences.size() - 5) + " more";
+            break;
         }
-        return out;
-    } catch (const std::exception& e) {
-        return "cannot compare refs: " + redact_url_credentials(e.what());
+        out += (i ? "; " : " ") + printable(d.name);
+        if (d.here.empty())
+            out += " only on the primary";
+        else if (d.primary.empty())
+            out += " only here";
+        else
+            out += " here " + d.here.substr(0, 12) + " primary " + d.primary.substr(0, 12);
     }
+    return out;
 }
 
 class CompareBatch : public ClaimedBatchOf<RegistryVerificationOutcome> {
@@ -74,9 +73,21 @@ public:
                 m_outcomes[i] = registry_verification_succeeded(checksum);
                 return true;
             }
+            std::vector<RefDifference> differences;
+            try {
+                differences = compare_refs(local, primary_repository_url(config.primary_url, path->second),
+                                           config.transport);
+            } catch (const std::exception& e) {
+                m_outcomes[i] = registry_verification_mismatched(c.retry_count, checksum, p->second.checksum, c.row_id);
+                m_outcomes[i].ref_differences = "cannot compare refs: " + redact_url_credentials(e.what());
+                return true;
+            }
+            if (differences.empty()) {  // a fetch would bring nothing: no resync, the verification backs off
+                m_outcomes[i] = registry_verification_mismatched_without_resync(c.retry_count, checksum, k_refs_match);
+                return true;
+            }
             m_outcomes[i] = registry_verification_mismatched(c.retry_count, checksum, p->second.checksum, c.row_id);
-            m_outcomes[i].ref_differences = describe_ref_differences(
-                local, primary_repository_url(config.primary_url, path->second), config.transport);
+            m_outcomes[i].ref_differences = describe_ref_differences(differences);
         } catch (const std::exception& e) {
             m_outcomes[i] = registry_verification_failed(c.retry_count, redact_url_credentials(e.what()));
         }
@@ -111,7 +122,8 @@ private:
 
 class SecondaryVerification : public RunKind {
 public:
-    explicit SecondaryVerification(Site& site) : m_site(site) {}
+    // Refused before any record is claimed when another user owns the storage root.
+    explicit SecondaryVerification(Site& site) : m_site(site) { require_own_storage_root(site.config().storage_root); }
 
     Site& site() override { return m_site; }
     const ClaimableWork& work() const override { return k_registry_verification; }

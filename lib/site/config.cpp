@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <string>
 
 namespace geo_ssf {
 
@@ -134,6 +135,25 @@ void read_transport(const YamlReader& storage, const std::filesystem::path& base
     transport.trust_primary_owner = storage.boolean("trust_primary_owner").value_or(false);
 }
 
+// A network PRIMARY_URL must read one way only: RFC 3986's, which is how git, curl and libgit2
+// find its host. A password or token with a raw '/', '?' or '#' puts the '@' after the host,
+// where nothing takes it for credentials, and redaction could not find them either; and
+// primary_url's repositories are named by appending their paths, which a query or a fragment
+// would swallow. The value is never echoed: it may hold a secret.
+void check_primary_url(const YamlReader& storage, const std::string& url) {
+    if (local_path_of(url))
+        return;
+    auto parsed = parse_url(url);
+    if (parsed ? parsed->path.find('@') != std::string::npos || parsed->query || parsed->fragment
+               : url.find('@') != std::string::npos)
+        storage.fail("primary_url", "is refused: it is no valid URL, or it has a '?', a '#' or an '@' after its host; "
+                                    "write a password's or a token's '/', '?', '#' and '@' as %2F, %3F, %23 and %40, "
+                                    "or keep them in storage.credentials_file");
+    if (parsed && parsed->scheme == "http")
+        storage.fail("primary_url", "http:// is refused: nothing checks the server's identity, a password would travel "
+                                    "in clear, and a proxy would not be used as for https://; use https://");
+}
+
 void read_storage(YamlReader& yaml, const std::filesystem::path& base, Config& config) {
     YamlReader storage = yaml.mapping("storage");
     storage.allow_only({"root", "primary_url", "ssh_key", "ssh_key_passphrase_file", "ssh_known_hosts", "ca_file",
@@ -147,6 +167,8 @@ void read_storage(YamlReader& yaml, const std::filesystem::path& base, Config& c
         config.primary_url = resolve(base, config.primary_url).string();  // a plain path
     if (config.role == Role::secondary && config.primary_url.empty())
         storage.fail("primary_url", "is required on a secondary: where the primary's repositories are fetched from");
+    if (!config.primary_url.empty())
+        check_primary_url(storage, config.primary_url);
     if (config.role == Role::secondary) {
         // A secondary that removes and replaces copies under a root that is (or holds, or lies
         // in) the primary's storage would remove and replace the primary's repositories.

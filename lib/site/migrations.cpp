@@ -145,7 +145,8 @@ std::vector<AppliedMigration> applied_migrations(pqxx::connection& connection) {
     std::vector<AppliedMigration> out;
     if (!table)
         return out;
-    for (const auto& row : tx.exec("SELECT version, name, to_char(applied_at, 'YYYY-MM-DD HH24:MI:SS TZ') "
+    for (const auto& row : tx.exec("SELECT version, name, "
+                                   "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
                                    "FROM " + *table + " ORDER BY version"))
         out.push_back({row[0].as<std::string>(), row[1].as<std::string>(), row[2].as<std::string>()});
     return out;

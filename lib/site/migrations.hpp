@@ -37,7 +37,7 @@ std::vector<Migration> discover_migrations(DatabaseKind kind, const std::filesys
 struct AppliedMigration {
     std::string version;
     std::string name;
-    std::string applied_at;
+    std::string applied_at;  // ISO 8601 in UTC, to the second: "2026-03-12T09:45:01Z"
 };
 
 // What geo_ssf_schema_migrations records (or, before migrate takes it over, the schema_migrations

@@ -11,50 +11,119 @@
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
-#include <sys/stat.h>
+#include <sys/fanotify.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <csignal>
-#include <thread>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 using namespace geo_ssf::test;
 
 namespace {
 
-// Blocks whoever opens REPOSITORY's packed-refs until release() is called: the file becomes a
-// FIFO, so a fetch from it or a checksum of it waits inside the run, holding its claim.
-class HeldPackedRefs {
-public:
-    explicit HeldPackedRefs(const std::filesystem::path& repository) : m_file(repository / "packed-refs") {
-        if (std::filesystem::exists(m_file))
-            m_content = read_file(m_file);
-        std::filesystem::remove(m_file);
-        REQUIRE(::mkfifo(m_file.c_str(), 0644) == 0);
+// Whether process PID is ANCESTOR or one of its descendants.
+bool descends_from(pid_t pid, pid_t ancestor) {
+    while (pid > 1 && pid != ancestor) {
+        std::string stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+        auto end = stat.rfind(')');  // after the program's name: state, then the parent's pid
+        if (end == std::string::npos)
+            return false;
+        std::istringstream fields(stat.substr(end + 1));
+        std::string state;
+        fields >> state >> pid;
     }
-    ~HeldPackedRefs() { release(); }
+    return pid == ancestor;
+}
 
-    // Lets the waiting run read the refs, and puts the regular file back for later readers.
-    void release() {
-        if (m_released)
-            return;
-        m_released = true;
-        std::signal(SIGPIPE, SIG_IGN);             // a reader may close before reading everything
-        int fd = ::open(m_file.c_str(), O_WRONLY);  // waits for the run to open it
-        auto replacement = m_file.string() + ".regular";
-        write_file(replacement, m_content);
-        std::filesystem::rename(replacement, m_file);
-        if (fd >= 0) {
-            [[maybe_unused]] auto written = ::write(fd, m_content.data(), m_content.size());
-            ::close(fd);
+// Holds the opens of REPOSITORY's packed-refs (written first with git pack-refs, as after a gc)
+// by a run and the programs it starts, until release(): fanotify asks this process for a
+// permission before each open of the file, and a run's waits unanswered. A fetch from the
+// repository or a checksum of it waits inside the run, holding its claim. Other processes'
+// opens are let through whenever holding() looks. Releasing answers the opens held and closes
+// the fanotify group, whose unanswered opens the kernel then lets through: it never waits for
+// the run, whatever the run did. fanotify's permission events need CAP_SYS_ADMIN: the tests run
+// as root (scripts/test.sh).
+class HeldOpens {
+public:
+    explicit HeldOpens(const std::filesystem::path& repository) {
+        auto file = repository / "packed-refs";
+        shell("git -C '" + repository.string() + "' pack-refs --all");
+        m_group = ::fanotify_init(FAN_CLASS_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK, O_RDONLY | O_CLOEXEC);
+        if (m_group < 0)
+            throw std::runtime_error(std::string("fanotify_init: ") + std::strerror(errno) +
+                                     ": holding a file's opens needs CAP_SYS_ADMIN: run the tests as root "
+                                     "(scripts/test.sh)");
+        if (::fanotify_mark(m_group, FAN_MARK_ADD, FAN_OPEN_PERM, AT_FDCWD, file.c_str()) != 0) {
+            std::string error = std::strerror(errno);
+            release();
+            throw std::runtime_error("fanotify_mark " + file.string() + ": " + error);
         }
+    }
+    ~HeldOpens() { release(); }
+    HeldOpens(const HeldOpens&) = delete;
+    HeldOpens& operator=(const HeldOpens&) = delete;
+
+    // Whether RUN, or a program it started, is held in its open of the file; looks at the opens
+    // asked for so far, and lets the other processes' through.
+    bool holding(const BackgroundRun& run) {
+        alignas(fanotify_event_metadata) char buffer[4096];
+        ssize_t length;
+        while (m_group >= 0 && (length = ::read(m_group, buffer, sizeof buffer)) > 0) {
+            auto* event = reinterpret_cast<fanotify_event_metadata*>(buffer);
+            for (; FAN_EVENT_OK(event, length); event = FAN_EVENT_NEXT(event, length)) {
+                if (event->fd < 0)
+                    continue;
+                if (descends_from(event->pid, run.pid()))
+                    m_held.push_back(event->fd);
+                else
+                    allow(event->fd);
+            }
+        }
+        return !m_held.empty();
+    }
+
+    // Lets every open through, now and from now on.
+    void release() {
+        for (int fd : m_held)
+            allow(fd);
+        m_held.clear();
+        if (m_group >= 0)
+            ::close(m_group);
+        m_group = -1;
     }
 
 private:
-    std::filesystem::path m_file;
-    std::string m_content;
-    bool m_released = false;
+    void allow(int fd) {
+        fanotify_response response{fd, FAN_ALLOW};
+        [[maybe_unused]] auto written = ::write(m_group, &response, sizeof response);
+        ::close(fd);
+    }
+
+    int m_group = -1;
+    std::vector<int> m_held;  // the held opens' files, by which each is answered
 };
+
+// Waits until HELD holds an open of the file by RUN; fails the test if RUN ends first.
+void wait_for_held_open(HeldOpens& held, BackgroundRun& run) {
+    if (!wait_until([&] { return held.holding(run) || run.ended(); }) || !held.holding(run))
+        FAIL("the run never opened the held file: " << run.err_so_far());
+}
+
+// Runs geo-ssf with ARGS while HELD holds RUN, letting the opens of the held file by others through.
+RunResult run_while_held(HeldOpens& held, const BackgroundRun& run, const std::vector<std::string>& args) {
+    BackgroundRun other(args);
+    if (!wait_until([&] {
+            held.holding(run);
+            return other.ended();
+        }))
+        FAIL("geo-ssf " << args.back() << " did not end: " << other.err_so_far());
+    return other.wait();
+}
 
 // Takes, on CONNECTION, the lock of the run whose claim time is COLUMN of record ID's row in
 // TABLE: to the runs under test, that row belongs to a live run.
@@ -130,11 +199,13 @@ TEST_CASE("fidelity: a sync that finishes after its row was marked pending leave
     REQUIRE(site.secondary({"sync"}).status == 0);
     site.geo_db.exec("UPDATE cool_widget_registry SET state = 3, retry_count = 3, retry_at = now() - interval '1 second',"
                      " last_sync_failure = 'Error syncing repository: earlier'");
-    HeldPackedRefs held(site.repository(1));
+    HeldOpens held(site.repository(1));
     BackgroundRun sync({"-c", site.secondary_config.string(), "sync"});
+    wait_for_held_open(held, sync);  // the fetch reads the primary's refs
     wait_for(site.geo_db, "SELECT state = 1 FROM cool_widget_registry WHERE cool_widget_id = 1");
     // A bulk resync while the fetch runs: GitLab's bulk update sets the state alone.
-    REQUIRE(site.secondary({"resync", "cool_widget", "--all"}).status == 0);
+    REQUIRE(run_while_held(held, sync, {"-c", site.secondary_config.string(), "resync", "cool_widget", "--all"})
+                .status == 0);
     CHECK(site.registry(1, "retry_count") == "3");
     held.release();
     RunResult done = sync.wait();
@@ -151,10 +222,11 @@ TEST_CASE("fidelity: a checksum restarted while it ran goes back to pending and 
     REQUIRE(site.run({"verify"}).status == 0);
     std::string first = site.state_of(1, "encode(verification_checksum, 'hex')");
     site.main_db.exec("UPDATE cool_widget_states SET verification_state = 0, verification_checksum = NULL");
-    HeldPackedRefs held(site.repository(1));
+    HeldOpens held(site.repository(1));
     BackgroundRun verify({"-c", site.config.string(), "verify"});
+    wait_for_held_open(held, verify);  // the checksum reads the refs
     wait_for(site.main_db, "SELECT verification_state = 1 FROM cool_widget_states WHERE cool_widget_id = 1");
-    REQUIRE(site.run({"reverify", "cool_widget", "1"}).status == 0);
+    REQUIRE(run_while_held(held, verify, {"-c", site.config.string(), "reverify", "cool_widget", "1"}).status == 0);
     held.release();
     RunResult done = verify.wait();
     CAPTURE(done.err);

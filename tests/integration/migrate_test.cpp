@@ -5,7 +5,10 @@
 
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
+#include <regex>
 
 #include <thread>
 
@@ -195,6 +198,71 @@ TEST_CASE("migrate: a second run applies nothing, and --status and --dry-run cha
     RunResult status_after = sites.primary_run({"migrate", "--status"});
     CHECK(status_after.out.find("pending") == std::string::npos);
     CHECK(status_after.out.find("create_cool_widget_states") != std::string::npos);
+}
+
+TEST_CASE("migrate: --format json prints one object at the end, with ISO 8601 times") {
+    TwoConfiguredSites sites;
+    sites.generate_cool_widget();
+    auto versions = [](const nlohmann::json& list) {
+        std::vector<std::string> out;
+        for (const auto& m : list)
+            out.push_back(m["name"].get<std::string>());
+        return out;
+    };
+    RunResult dry = sites.primary_run({"migrate", "--dry-run", "--format", "json"});
+    CAPTURE(dry.out);
+    REQUIRE(dry.status == 0);
+    nlohmann::json would = nlohmann::json::parse(dry.out);
+    REQUIRE(would["databases"].size() == 1);
+    CHECK(would["databases"][0]["database"] == "main");
+    auto pending = versions(would["databases"][0]["would_apply"]);
+    REQUIRE(pending.size() >= 2);  // geo-ssf's own, then the type's
+    CHECK(pending.front() == "create_geo_events");
+    CHECK(would["databases"][0]["would_apply"].front()["source"] == "geo-ssf");
+    bool type_pending = false;
+    for (const auto& m : would["databases"][0]["would_apply"])
+        if (m["name"] == "create_cool_widget_states") {
+            type_pending = true;
+            CHECK(m["source"].get<std::string>().ends_with("_create_cool_widget_states.sql"));
+        }
+    CHECK(type_pending);
+
+    RunResult before = sites.primary_run({"migrate", "--status", "--format", "json"});
+    REQUIRE(before.status == 0);
+    for (const auto& m : nlohmann::json::parse(before.out)["databases"][0]["migrations"]) {
+        CHECK(m["status"] == "pending");
+        CHECK(m["applied_at"].is_null());
+    }
+
+    RunResult applied = sites.primary_run({"migrate", "--format", "json"});
+    CAPTURE(applied.out);
+    REQUIRE(applied.status == 0);
+    CHECK(versions(nlohmann::json::parse(applied.out)["databases"][0]["applied"]) == pending);
+    RunResult again = sites.primary_run({"migrate", "--format", "json"});
+    CHECK(nlohmann::json::parse(again.out) ==
+          nlohmann::json::parse(R"({"databases": [{"database": "main", "applied": []}]})"));
+    // -q: nothing on success, as sync's summary.
+    CHECK(sites.primary_run({"-q", "migrate", "--format", "json"}).out.empty());
+
+    // Even where the session's time zone is another one, applied_at is UTC.
+    sites.main_db.exec("ALTER DATABASE " + sites.main_db.name() + " SET timezone = 'America/New_York'");
+    RunResult status = sites.primary_run({"migrate", "--status", "--format", "json"});
+    CAPTURE(status.out);
+    REQUIRE(status.status == 0);
+    nlohmann::json listed = nlohmann::json::parse(status.out)["databases"][0]["migrations"];
+    REQUIRE(listed.size() == pending.size());
+    std::string expected = sites.main_db.scalar(
+        "SELECT to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM geo_ssf_schema_migrations "
+        "WHERE name = 'create_geo_events'");
+    CHECK(listed[0]["name"] == "create_geo_events");
+    CHECK(listed[0]["status"] == "applied");
+    CHECK(listed[0]["applied_at"] == expected);
+    CHECK(std::regex_match(listed[0]["applied_at"].get<std::string>(),
+                           std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
+    // The table says the same time.
+    RunResult table = sites.primary_run({"migrate", "--status"});
+    CHECK(table.out.find("applied " + expected.substr(0, 10) + " " + expected.substr(11, 8) + " UTC") !=
+          std::string::npos);
 }
 
 TEST_CASE("migrate: beside a Rails application's schema_migrations and ar_internal_metadata, which stay untouched") {

@@ -199,7 +199,7 @@ TEST_CASE("run output: resync --failed --now syncs --limit failed records now an
     REQUIRE(site.run({"verify"}).status == 0);
     std::string good = read_file(site.secondary_config);
     std::string bad = good;
-    bad.replace(bad.find("file://"), 7, "http://127.0.0.1:1/");
+    bad.replace(bad.find("file://"), 7, "https://127.0.0.1:1/");
     write_file(site.secondary_config, bad);
     REQUIRE(site.secondary({"sync"}).status == 1);
     REQUIRE(site.registry_count("state = 3") == 3);
@@ -224,6 +224,67 @@ TEST_CASE("run output: resync --failed --now syncs --limit failed records now an
     sync = site.secondary({"sync", "--format", "json"});
     CHECK(nlohmann::json::parse(sync.out)["synced"] == 2);
     CHECK(site.secondary({"resync", "cool_widget", "--failed", "--now"}).out == "no cool_widget record(s) to sync\n");
+}
+
+TEST_CASE("run output: resync and reverify --format json print one object at the end") {
+    SecondaryFixture site;
+    site.add_records(1, 3);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    std::filesystem::remove_all(site.repository(2));
+    // A row a run holds: not claimed, as another run's.
+    site.geo_db.exec("UPDATE cool_widget_registry SET state = 1 WHERE cool_widget_id = 3");
+
+    RunResult now = site.secondary({"resync", "cool_widget", "1", "2", "3", "--now", "--format", "json"});
+    CAPTURE(now.out);
+    CAPTURE(now.err);
+    CHECK(now.status == 1);
+    nlohmann::json synced = nlohmann::json::parse(now.out);
+    CHECK(synced["replicable"] == "cool_widget");
+    CHECK(synced["now"] == true);
+    CHECK(synced["dry_run"] == false);
+    CHECK(synced["selected"] == 3);
+    CHECK(synced["succeeded"] == 2);
+    CHECK(synced["failed"] == 1);
+    CHECK(synced["deferred"] == 0);
+    REQUIRE(synced["records"].size() == 3);
+    CHECK(synced["records"][0] ==
+          nlohmann::json::parse(R"({"id": 1, "outcome": "succeeded", "detail": "", "concerns": null})"));
+    CHECK(synced["records"][1]["outcome"] == "succeeded");
+    CHECK(synced["records"][1]["detail"] == "missing on the primary");
+    CHECK(synced["records"][2] == nlohmann::json::parse(R"({"id": 3, "outcome": "failed",
+        "detail": "another run is syncing this record right now", "concerns": null})"));
+
+    RunResult verified = site.secondary({"reverify", "cool_widget", "1", "3", "--now", "--format", "json"});
+    CAPTURE(verified.out);
+    CHECK(verified.status == 1);
+    nlohmann::json checksummed = nlohmann::json::parse(verified.out);
+    CHECK(checksummed["succeeded"] == 1);
+    CHECK(checksummed["failed"] == 1);
+    CHECK(checksummed["records"][0]["outcome"] == "succeeded");
+    CHECK(checksummed["records"][0]["detail"] == site.registry(1, "encode(verification_checksum, 'hex')"));
+    CHECK(checksummed["records"][1]["detail"] == "not synced yet, or another run is verifying it right now");
+
+    // --dry-run with --now: how many would be worked, no records; without --now: the count marked.
+    nlohmann::json dry =
+        nlohmann::json::parse(site.secondary({"resync", "cool_widget", "1", "2", "--now", "--dry-run", "--format", "json"}).out);
+    CHECK(dry == nlohmann::json::parse(R"({"replicable": "cool_widget", "now": true, "dry_run": true, "selected": 2,
+        "succeeded": 0, "failed": 0, "deferred": 0, "records": []})"));
+    RunResult marked = site.secondary({"resync", "cool_widget", "--all", "--format", "json"});
+    CHECK(marked.status == 0);
+    CHECK(nlohmann::json::parse(marked.out) ==
+          nlohmann::json::parse(R"({"replicable": "cool_widget", "now": false, "dry_run": false, "marked": 3})"));
+    CHECK(nlohmann::json::parse(site.secondary({"reverify", "cool_widget", "--failed", "--format", "json"}).out)["marked"] ==
+          0);
+    RunResult none = site.secondary({"resync", "cool_widget", "--failed", "--now", "--format", "json"});
+    CHECK(none.status == 0);
+    CHECK(nlohmann::json::parse(none.out)["selected"] == 0);
+    // Ids from standard input, in batches: still one object.
+    RunOptions ids;
+    ids.input = "1\n3\n";
+    nlohmann::json piped = nlohmann::json::parse(
+        site.secondary({"reverify", "cool_widget", "-", "--format", "json"}, ids).out);
+    CHECK(piped["marked"].is_number());
 }
 
 TEST_CASE("run output: reverify --failed --now checksums up to 100 by default; --all --now needs --limit") {

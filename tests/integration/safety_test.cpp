@@ -10,6 +10,7 @@
 #include <csignal>
 #include <thread>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace geo_ssf::test;
@@ -39,6 +40,35 @@ void slug_records(SecondaryFixture& site) {
     site.repositories.create(site.storage, "cool_widgets/a", 1);
     site.repositories.create(site.storage, "cool_widgets/b", 2);
     set_template(site, "repository_path", "\"cool_widgets/{slug}\"");
+}
+
+// RUN's result once it has ended on its own, or at the first SIGTERM (a stop request), which it
+// must honour: a run is never held for good.
+RunResult run_to_its_end(BackgroundRun& run) {
+    if (!wait_until([&] { return run.ended(); }, std::chrono::seconds(300))) {
+        run.signal(SIGTERM);
+        REQUIRE_MESSAGE(wait_until([&] { return run.ended(); }, std::chrono::seconds(60)),
+                        "the run ignored SIGTERM");
+    }
+    return run.wait();
+}
+
+// Replaces the primary's repository of record ID with what COMMAND (a shell line, run in a
+// folder of its own with $from the repository and $to where the new one goes) makes.
+void replace_primary_repository(SecondaryFixture& site, long long id, const std::string& command) {
+    auto from = site.dir / ("original-" + std::to_string(id) + ".git");
+    std::filesystem::rename(site.repository(id), from);
+    shell("from='" + from.string() + "' to='" + site.repository(id).string() + "' && " + command);
+}
+
+// Points the secondary's storage.primary_url at URL.
+void set_primary_url(SecondaryFixture& site, const std::string& url) {
+    std::string text = read_file(site.secondary_config);
+    auto at = text.find("primary_url: \"");
+    REQUIRE(at != std::string::npos);
+    auto end = text.find('"', at + 14);
+    text.replace(at, end - at + 1, "primary_url: \"" + url + "\"");
+    write_file(site.secondary_config, text);
 }
 
 }  // namespace
@@ -345,8 +375,8 @@ TEST_CASE("safety: credentials in an https primary_url never appear in output, l
         CAPTURE(run.err);
         CHECK(run.out.find(secret) == std::string::npos);
         CHECK(run.err.find(secret) == std::string::npos);
-        named = named || run.err.find("https://alice:***@127.0.0.1:1/") != std::string::npos ||
-                run.out.find("https://alice:***@127.0.0.1:1/") != std::string::npos;
+        named = named || run.err.find("https://***@127.0.0.1:1/") != std::string::npos ||
+                run.out.find("https://***@127.0.0.1:1/") != std::string::npos;
     }
     CHECK(named);
     std::string stored = site.geo_db.scalar("SELECT string_agg(r::text, ' ') FROM cool_widget_registry r");
@@ -592,6 +622,306 @@ TEST_CASE("safety: records with ids of 0 and below are listed, as status counts 
     auto quarantine = nlohmann::json::parse(
         site.secondary({"list", "cool_widget", "--quarantined", "--format", "json"}).out);
     CHECK(quarantine["quarantined"].size() == 3);
+}
+
+TEST_CASE("safety: a FIFO in a primary's repository fails its record with the reason; sync, checksum and verify end") {
+    std::string place;
+    SUBCASE("packed-refs") { place = "packed-refs"; }
+    SUBCASE("objects/info/alternates") { place = "objects/info/alternates"; }
+    SUBCASE("a loose ref") { place = "refs/heads/fifo"; }
+    SUBCASE("config") { place = "config"; }
+    CAPTURE(place);
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    auto fifo = site.repository(1) / place;
+    std::filesystem::create_directories(fifo.parent_path());
+    std::filesystem::remove(fifo);
+    REQUIRE(mkfifo(fifo.c_str(), 0644) == 0);
+    const std::string reason = place + " is a FIFO, not a regular file";
+
+    BackgroundRun checksum({"checksum", site.repository(1).string(), site.repository(2).string()});
+    RunResult summed = run_to_its_end(checksum);
+    CAPTURE(summed.err);
+    CHECK(summed.status == 1);
+    CHECK(summed.err.find(site.repository(1).string() + ": " + reason) != std::string::npos);
+    CHECK(summed.out == show_ref_checksum(site.repository(2)) + " " + site.repository(2).string() + "\n");
+
+    BackgroundRun verify({"-c", site.config.string(), "verify"});
+    RunResult verified = run_to_its_end(verify);
+    CAPTURE(verified.err);
+    CHECK(verified.status == 1);
+    CHECK(site.state_of(1, "verification_state") == "3");
+    CHECK(site.state_of(1, "verification_failure") == "Error during verification: " + reason);
+    CHECK(site.state_of(2, "verification_state") == "2");
+
+    BackgroundRun sync({"-c", site.secondary_config.string(), "sync"});
+    RunResult synced = run_to_its_end(sync);
+    CAPTURE(synced.err);
+    CHECK(synced.status == 1);
+    CHECK(site.registry(1, "state") == "3");
+    CHECK(site.registry(1, "last_sync_failure") ==
+          "Error syncing repository: the primary's repository is refused: " + reason);
+    CHECK_FALSE(std::filesystem::exists(site.copy(1)));
+    CHECK(site.registry(2, "state") == "2");
+}
+
+TEST_CASE("safety: a FIFO or a device in a secondary's copy is never opened: verify fails it, sync replaces it") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    std::filesystem::remove(site.copy(1) / "packed-refs");
+    REQUIRE(mkfifo((site.copy(1) / "packed-refs").c_str(), 0644) == 0);
+    std::filesystem::create_symlink("/dev/zero", site.copy(1) / "refs" / "heads" / "endless");
+    BackgroundRun verify({"-c", site.secondary_config.string(), "verify"});
+    RunResult verified = run_to_its_end(verify);
+    CAPTURE(verified.err);
+    CHECK(verified.status == 1);
+    CHECK(site.registry(1, "verification_failure").find(" is a ") != std::string::npos);
+    site.geo_db.exec("UPDATE cool_widget_registry SET retry_at = now() - interval '1 second'");
+    BackgroundRun sync({"-c", site.secondary_config.string(), "sync"});
+    RunResult synced = run_to_its_end(sync);
+    CAPTURE(synced.err);
+    CHECK(synced.status == 0);
+    CHECK(std::filesystem::is_regular_file(site.copy(1) / "packed-refs"));
+    CHECK(show_ref_checksum(site.copy(1)) == show_ref_checksum(site.repository(1)));
+}
+
+TEST_CASE("safety: a deep check finds a FIFO in a repository or a copy as damage, and ends") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    const std::string reason = "packed-refs is a FIFO, not a regular file";
+    auto replace_with_fifo = [](const std::filesystem::path& repository) {
+        std::filesystem::remove(repository / "packed-refs");
+        REQUIRE(mkfifo((repository / "packed-refs").c_str(), 0644) == 0);
+    };
+    SUBCASE("on the primary") {
+        replace_with_fifo(site.repository(1));
+        BackgroundRun deep({"-c", site.config.string(), "reverify", "cool_widget", "1", "--deep", "--now"});
+        RunResult checked = run_to_its_end(deep);
+        CAPTURE(checked.err);
+        CHECK(checked.status == 1);
+        CHECK(checked.out.starts_with("1 failed deep check: " + reason));
+    }
+    SUBCASE("on a secondary") {
+        replace_with_fifo(site.copy(1));
+        BackgroundRun deep({"-c", site.secondary_config.string(), "reverify", "cool_widget", "1", "--deep", "--now"});
+        RunResult checked = run_to_its_end(deep);
+        CAPTURE(checked.err);
+        CHECK(checked.status == 1);
+        CHECK(checked.out.find(reason) != std::string::npos);
+    }
+}
+
+TEST_CASE("safety: a primary's repository linked from outside its storage root is not copied, as its verify refuses it") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    // A repository outside the primary's storage, with a branch nobody may copy.
+    TempDir outside;
+    auto secret = outside / "secret.git";
+    shell("git clone -q --bare '" + site.repository(1).string() + "' '" + secret.string() + "' && git -C '" +
+          secret.string() + "' update-ref refs/heads/secret-branch main");
+    std::filesystem::remove_all(site.repository(1));
+    std::filesystem::create_directory_symlink(secret, site.repository(1));
+
+    REQUIRE(site.run({"verify"}).status == 1);
+    const std::string refused = "repository path \"cool_widgets/1.git\" is refused: it leads outside the storage root "
+                                "through a symbolic link";
+    CHECK(site.state_of(1, "verification_failure") == "Error during verification: " + refused);
+    RunResult sync = site.secondary({"sync"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 1);
+    CHECK(site.registry(1, "last_sync_failure") == "Error syncing repository: the primary's " + refused);
+    CHECK_FALSE(std::filesystem::exists(site.copy(1)));
+    CHECK(shell("grep -rl secret-branch '" + site.secondary_storage.string() + "' || true").empty());
+    CHECK(site.registry(2, "state") == "2");
+}
+
+TEST_CASE("safety: a shallow or non-bare primary fails its record with the reason and backs off, never synced") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    // Record 1 shallow with a new commit, which a fetch into the copy would refuse while exiting 0;
+    // record 3 shallow before its first sync; record 2 a work tree, its repository in .git.
+    replace_primary_repository(site, 1,
+                               "git clone -q --bare --depth 1 \"file://$from\" \"$to\" && cd \"$to\" && "
+                               "c=$(git -c user.name=t -c user.email=t@example.com commit-tree main^{tree} -p main -m new) "
+                               "&& git update-ref refs/heads/main $c");
+    site.add_records(3, 3);
+    replace_primary_repository(site, 3, "git clone -q --bare --depth 1 \"file://$from\" \"$to\"");
+    replace_primary_repository(site, 2, "git clone -q \"$from\" \"$to\"");
+    REQUIRE(site.run({"event", "cool_widget", "updated", "1", "2"}).status == 0);
+
+    RunResult sync = site.secondary({"sync"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 1);
+    for (long long id : {1, 3}) {
+        CAPTURE(id);
+        CHECK(site.registry(id, "state") == "3");
+        CHECK(site.registry(id, "last_sync_failure").rfind("Error syncing repository: the primary's repository is "
+                                                           "shallow: its history is cut", 0) == 0);
+        CHECK(site.registry(id, "retry_at > now()") == "true");
+    }
+    CHECK_FALSE(std::filesystem::exists(site.copy(3)));
+    CHECK(site.registry(2, "state") == "3");
+    CHECK(site.registry(2, "last_sync_failure") ==
+          "Error syncing repository: the primary's repository is not bare: it is a work tree, whose repository is in "
+          ".git; geo-ssf copies bare repositories only");
+    // The primary's own verify says why it cannot checksum the work tree.
+    REQUIRE(site.run({"verify"}).status == 1);
+    CHECK(site.state_of(2, "verification_failure") ==
+          "Error during verification: not a bare repository: a work tree, whose repository is in .git");
+    // Backing off: the next run claims none of them.
+    auto next = nlohmann::json::parse(site.secondary({"sync", "--format", "json"}).out);
+    CHECK(next["claimed"] == 0);
+}
+
+TEST_CASE("safety: refs the primary's configuration hides from upload-pack are copied from a local primary") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    // Counted by the checksum, hidden from git's upload-pack by the repository's own configuration.
+    shell("git -C '" + site.repository(1).string() + "' update-ref refs/keep-around/" + site.repositories.head_commit() +
+          " main && git -C '" + site.repository(1).string() + "' config uploadpack.hideRefs refs/keep-around");
+    REQUIRE(site.run({"verify"}).status == 0);
+    RunResult sync = site.secondary({"sync"});
+    CAPTURE(sync.err);
+    REQUIRE(sync.status == 0);
+    CHECK(show_ref_checksum(site.copy(1)) == show_ref_checksum(site.repository(1)));
+    CHECK(site.secondary({"verify"}).status == 0);
+    CHECK(site.registry(1, "verification_state") == "2");
+}
+
+TEST_CASE("safety: a token as the URL's user never appears in output, logs or the registry") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    const std::string token = "glpat-S3cretT0ken";
+    set_primary_url(site, "https://" + token + "@127.0.0.1:1/repositories");
+    RunOptions with_password;
+    with_password.env["GEO_SSF_PRIMARY_PASSWORD"] = "x-oauth-basic";
+    std::vector<RunResult> runs;
+    runs.push_back(site.secondary({"sync", "-vv"}, with_password));
+    CHECK(runs.back().status == 1);
+    runs.push_back(site.secondary({"sync", "-vv", "--log-format", "json", "--format", "json"}));
+    runs.push_back(site.secondary({"show", "cool_widget", "1"}));
+    runs.push_back(site.secondary({"show", "cool_widget", "1", "--format", "json"}));
+    runs.push_back(site.secondary({"list", "cool_widget", "--format", "json"}));
+    runs.push_back(site.secondary({"list", "cool_widget", "--wide"}));
+    runs.push_back(site.secondary({"resync", "cool_widget", "1", "--now"}, with_password));
+    runs.push_back(site.secondary({"check"}, with_password));
+    bool named = false;
+    for (const auto& run : runs) {
+        CAPTURE(run.out);
+        CAPTURE(run.err);
+        CHECK(run.out.find("S3cret") == std::string::npos);
+        CHECK(run.err.find("S3cret") == std::string::npos);
+        named = named || run.err.find("https://***@127.0.0.1:1/") != std::string::npos ||
+                run.out.find("https://***@127.0.0.1:1/") != std::string::npos;
+    }
+    CHECK(named);
+    std::string stored = site.geo_db.scalar("SELECT string_agg(r::text, ' ') FROM cool_widget_registry r");
+    CAPTURE(stored);
+    CHECK(stored.find("S3cret") == std::string::npos);
+    CHECK(site.registry(1, "state") == "3");
+}
+
+TEST_CASE("safety: a primary_url that reads two ways, or plain http://, is refused without being echoed") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    // Passwords with a raw '/', '#', '?' or '@' after it: RFC 3986 (and git, curl, libgit2) find
+    // the host before the '@', and the password in the path, the fragment or the query.
+    for (const char* password : {"pa/S3cret", "12/S3cret", "pa#S3cret", "12#S3cret", "pa?S3cret"}) {
+        CAPTURE(password);
+        set_primary_url(site, std::string("https://alice:") + password + "@127.0.0.1:1/repositories");
+        for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+                 {"sync", "-vv"}, {"check"}, {"show", "cool_widget", "1"}, {"list", "cool_widget"}}) {
+            RunResult run = site.secondary(args);
+            CAPTURE(run.out);
+            CAPTURE(run.err);
+            bool check = args[0] == "check";  // which reports a configuration error as a failed check
+            CHECK(run.status == (check ? 1 : 3));
+            CHECK((check ? run.out : run.err)
+                      .find("storage.primary_url: is refused: it is no valid URL, or it has a '?', a '#' or an '@' "
+                            "after its host; write a password's or a token's '/', '?', '#' and '@' as %2F, %3F, "
+                            "%23 and %40") != std::string::npos);
+            CHECK(run.out.find("S3cret") == std::string::npos);
+            CHECK(run.err.find("S3cret") == std::string::npos);
+        }
+    }
+    set_primary_url(site, "https://alice:pa%2FS3cret@127.0.0.1:1/repositories");  // written as it must be
+    RunResult escaped = site.secondary({"sync"});
+    CHECK(escaped.status == 1);
+    CHECK(escaped.err.find("S3cret") == std::string::npos);
+    CHECK(site.registry(1, "last_sync_failure").find("https://***@127.0.0.1:1/") != std::string::npos);
+    // http:// would bypass the proxy and make a 404 "missing on the primary": refused.
+    set_primary_url(site, "http://127.0.0.1:1/repositories");
+    RunResult plain = site.secondary({"sync"});
+    CHECK(plain.status == 3);
+    CHECK(plain.err.find("storage.primary_url: http:// is refused") != std::string::npos);
+    RunResult checked = site.secondary({"check"});
+    CHECK(checked.status == 1);
+    CHECK(checked.out.find("FAILED  configuration valid: ") != std::string::npos);
+    CHECK(checked.out.find("storage.primary_url: http:// is refused") != std::string::npos);
+}
+
+TEST_CASE("safety: programs geo-ssf runs get no secret of its environment, and git none of the caller's git variables") {
+    SecondaryFixture site;
+    site.add_records(1, 1);
+    // git and man on PATH that write down their command line and environment, then do their work.
+    auto bin = site.dir / "bin";
+    auto log = site.dir / "programs.log";
+    std::string real_git = shell("command -v git");
+    real_git.erase(real_git.find_last_not_of('\n') + 1);
+    write_file(bin / "git", "#!/bin/sh\n{ echo \"ARGS $*\"; env; } >>'" + log.string() + "'\nexec '" + real_git +
+                                "' \"$@\"\n");
+    write_file(bin / "man", "#!/bin/sh\n{ echo \"ARGS man $*\"; env; } >>'" + log.string() + "'\nexit 0\n");
+    for (const char* program : {"git", "man"})
+        std::filesystem::permissions(bin / program, std::filesystem::perms::owner_all);
+    RunOptions options;
+    options.env["PATH"] = bin.string() + ":" + std::getenv("PATH");
+    options.env["GEO_SSF_PRIMARY_PASSWORD"] = "S3cret-primary";
+    options.env["GIT_TRACE"] = (site.dir / "git-trace").string();
+    options.env["GIT_DIR"] = (site.dir / "nowhere").string();
+    RunResult sync = site.secondary({"sync"}, options);
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(site.secondary({"help", "sync"}, options).status == 0);
+    std::string seen = read_file(log);
+    CHECK(seen.find("ARGS --version") != std::string::npos);
+    CHECK(seen.find("ARGS clone --mirror") != std::string::npos);
+    CHECK(seen.find("ARGS man ") != std::string::npos);
+    CHECK(seen.find("S3cret") == std::string::npos);
+    CHECK(seen.find("PGPASSWORD=") == std::string::npos);
+    std::string seen_by_git = seen.substr(0, seen.find("ARGS man "));  // man and its pager may trace git
+    CHECK(seen_by_git.find("GIT_TRACE") == std::string::npos);
+    CHECK(seen_by_git.find("GIT_DIR=" + (site.dir / "nowhere").string()) == std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(site.dir / "git-trace"));
+}
+
+TEST_CASE("safety: show and list print control characters of a path or a stored failure escaped, never raw") {
+    SecondaryFixture site;
+    site.main_db.exec("ALTER TABLE cool_widgets ADD COLUMN slug text");
+    site.main_db.exec("GRANT SELECT ON ALL TABLES IN SCHEMA public TO " + site.reader);
+    set_template(site, "repository_path", "\"cool_widgets/{slug}.git\"");
+    site.main_db.exec("INSERT INTO cool_widgets (id, slug) VALUES (1, 'x' || chr(27) || '[2J')");
+    REQUIRE(site.secondary({"sync"}).status == 0);  // missing on the primary
+    site.geo_db.exec("UPDATE cool_widget_registry SET state = 3, last_sync_failure = 'bad' || chr(27) || "
+                     "']0;title' || chr(7)");
+    std::vector<RunResult> runs = {site.secondary({"show", "cool_widget", "1"}),
+                                   site.secondary({"list", "cool_widget"}),
+                                   site.secondary({"list", "cool_widget", "--wide"}),
+                                   site.run({"show", "cool_widget", "1"})};
+    for (const auto& run : runs) {
+        CAPTURE(run.out);
+        CHECK(run.status == 0);
+        CHECK(run.out.find('\x1b') == std::string::npos);
+        CHECK(run.out.find('\x07') == std::string::npos);
+    }
+    CHECK(runs[0].out.find("cool_widgets/x\\x1b[2J.git") != std::string::npos);
+    CHECK(runs[0].out.find("bad\\x1b]0;title\\x07") != std::string::npos);
+    CHECK(runs[2].out.find("bad\\x1b]0;title\\x07") != std::string::npos);
+    CHECK(runs[3].out.find("cool_widgets/x\\x1b[2J.git") != std::string::npos);
 }
 
 }  // TEST_SUITE

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <csignal>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -267,7 +268,7 @@ TEST_CASE("sync: a repository missing on the primary is synced as missing; an un
     CHECK(site.registry(1, "missing_on_primary") == "false");
 
     std::string text = read_file(site.secondary_config);
-    text.replace(text.find("file://"), 7, "http://127.0.0.1:1/");
+    text.replace(text.find("file://"), 7, "https://127.0.0.1:1/");
     write_file(site.secondary_config, text);
     REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
     RunResult sync = site.secondary({"sync"});
@@ -366,6 +367,82 @@ TEST_CASE("sync: a local primary another user owns is read only when trusted, wh
     CAPTURE(verified.err);
     CHECK(verified.status == 0);
     CHECK(site.registry_count("verification_state = 2") == 2);
+}
+
+TEST_CASE("sync: a storage root another user owns stops sync, verify and --now before any record is touched") {
+    // The units run geo-ssf as its own user, who owns the storage root; root (or anyone else)
+    // running a one-off command there is told whom to run it as, and changes nothing.
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    site.geo_db.exec("UPDATE cool_widget_registry SET state = 3, retry_count = 2, retry_at = now() - interval '1 "
+                     "second', last_sync_failure = 'earlier' WHERE cool_widget_id = 2");
+    auto rows = [&] {
+        return site.geo_db.scalar("SELECT string_agg(r::text, ' | ' ORDER BY id) FROM cool_widget_registry r");
+    };
+    auto entries = [&] {
+        std::set<std::string> out;
+        for (const auto& entry : std::filesystem::recursive_directory_iterator(site.secondary_storage))
+            out.insert(entry.path().string());
+        return out;
+    };
+    const std::vector<std::vector<std::string>> commands = {{"sync"},
+                                                            {"verify"},
+                                                            {"resync", "cool_widget", "1", "2", "--now"},
+                                                            {"resync", "cool_widget", "--failed", "--now"},
+                                                            {"reverify", "cool_widget", "1", "--now"},
+                                                            {"reverify", "cool_widget", "1", "2", "--now"},
+                                                            {"reverify", "cool_widget", "1", "--deep", "--now"}};
+    auto refused_all = [&](const std::function<RunResult(std::vector<std::string>)>& run, const std::string& owner,
+                           const std::string& runner, const std::string& sudo_user) {
+        std::string before = rows();
+        auto listed = entries();
+        for (const auto& command : commands) {
+            std::string line;
+            for (const auto& word : command)
+                line += word + " ";
+            CAPTURE(line);
+            RunResult r = run(command);
+            CAPTURE(r.out);
+            CHECK(r.status == 5);
+            CHECK(r.out.empty());
+            CHECK(r.err == "geo-ssf: error: storage root " + site.secondary_storage.string() + " belongs to " + owner +
+                               ", not to " + runner + ", which runs geo-ssf; run geo-ssf as that user: sudo -u " +
+                               sudo_user + " geo-ssf ...\n");
+        }
+        CHECK(rows() == before);  // no state, retry count or failure changed
+        CHECK(entries() == listed);
+        CHECK(site.geo_db.scalar("SELECT count(*) FROM cool_widget_registry WHERE retry_count = 2") == "1");
+    };
+
+    // Another user's root, root running the command.
+    shell("chown -R 65534:65534 '" + site.secondary_storage.string() + "'");
+    refused_all([&](std::vector<std::string> args) { return site.secondary(args); }, "nobody (uid 65534)",
+                "root (uid 0)", "nobody");
+    RunResult check = site.secondary({"check"});
+    CHECK(check.status == 1);
+    CHECK(check.out.find("FAILED  storage root present and writable: storage root " + site.secondary_storage.string() +
+                         " belongs to nobody (uid 65534), not to root (uid 0)") != std::string::npos);
+    // Marking only writes the tracking database: any user may.
+    CHECK(site.secondary({"resync", "cool_widget", "--failed", "--dry-run"}).status == 0);
+
+    // The reverse: an unprivileged user on root's storage root.
+    shell("chown -R 0:0 '" + site.secondary_storage.string() + "'");
+    open_to_others(site.dir.path());
+    refused_all(
+        [&](std::vector<std::string> args) {
+            args.insert(args.begin(), {"-c", site.secondary_config.string()});
+            return run_geo_ssf_as_nobody(args);
+        },
+        "root (uid 0)", "nobody (uid 65534)", "root");
+
+    // As the owner, the same command works the records.
+    RunResult now = site.secondary({"resync", "cool_widget", "2", "--now"});
+    CAPTURE(now.err);
+    CHECK(now.status == 0);
+    CHECK(now.out == "2 synced\n");
+    CHECK(site.registry(2, "retry_count") == "0");
 }
 
 TEST_CASE("sync: a secondary without its primary's types refuses to run, naming them and the fix") {

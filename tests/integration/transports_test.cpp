@@ -5,8 +5,11 @@
 #include "secondary_fixture.hpp"
 #include "servers.hpp"
 
+#include "common/redact.hpp"
 #include "repo/git_program.hpp"
 #include "repo/git_transport.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <signal.h>
 #include <sys/stat.h>
@@ -111,7 +114,7 @@ TEST_CASE("transports: ssh with a key file and known_hosts, by git and without g
     RunResult sync = site.secondary({"-vv", "sync"}, options);
     CAPTURE(sync.err);
     CHECK(sync.status == 0);
-    CHECK((sync.err.find(": git clone --mirror from " + server.url_base()) != std::string::npos) == by_git);
+    CHECK((sync.err.find(": git clone --mirror from " + geo_ssf::redact_url_credentials(server.url_base())) != std::string::npos) == by_git);
     for (long long id : {1, 2})
         CHECK(refs_of(site.copy(id)) == refs_of(site.repository(id)));
     CHECK(site.secondary({"verify"}, options).status == 0);
@@ -119,7 +122,7 @@ TEST_CASE("transports: ssh with a key file and known_hosts, by git and without g
     RunResult check = site.secondary({"check"}, direct());
     CAPTURE(check.out);
     CHECK(check.status == 0);
-    CHECK(check.out.find("passed  primary reachable for cool_widget: " + server.url_base()) != std::string::npos);
+    CHECK(check.out.find("passed  primary reachable for cool_widget: " + geo_ssf::redact_url_credentials(server.url_base())) != std::string::npos);
     CHECK(check.out.find("passed  primary's identity for cool_widget: host key ssh-ed25519 " + server.host_fingerprint() +
                          " of [127.0.0.1]:" + std::to_string(server.port()) + " is in " + server.known_hosts().string() +
                          "\n") != std::string::npos);
@@ -132,7 +135,7 @@ TEST_CASE("transports: ssh with a key file and known_hosts, by git and without g
     sync = site.secondary({"-vv", "sync"}, options);
     CHECK(sync.status == 0);
     CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
-    CHECK((sync.err.find(": git fetch --prune from " + server.url_base()) != std::string::npos) == by_git);
+    CHECK((sync.err.find(": git fetch --prune from " + geo_ssf::redact_url_credentials(server.url_base())) != std::string::npos) == by_git);
 
     // A wrong key: the records it fetches fail with the reason and back off; the others stay synced.
     set_storage(site, server.url_base() + site.storage.string(),
@@ -214,7 +217,7 @@ TEST_CASE("transports: ssh host keys are never trusted on first use") {
         CHECK(!std::filesystem::exists(site.copy(1)));
         RunResult check = site.secondary({"check"}, direct());
         CHECK(check.status == 1);
-        CHECK(check.out.find("FAILED  primary's identity for cool_widget: cannot connect to " + server.url_base()) !=
+        CHECK(check.out.find("FAILED  primary's identity for cool_widget: cannot connect to " + geo_ssf::redact_url_credentials(server.url_base())) !=
               std::string::npos);
         CHECK(check.out.find("unknown host key for " + host) != std::string::npos);
     }
@@ -280,7 +283,7 @@ TEST_CASE("transports: https with basic auth and a CA of the site's own, by git 
     RunResult sync = site.secondary({"-vv", "sync"}, options);
     CAPTURE(sync.err);
     CHECK(sync.status == 0);
-    CHECK((sync.err.find(": git clone --mirror from " + server.url_base()) != std::string::npos) == by_git);
+    CHECK((sync.err.find(": git clone --mirror from " + geo_ssf::redact_url_credentials(server.url_base())) != std::string::npos) == by_git);
     CHECK(sync.err.find(secret) == std::string::npos);
     for (long long id : {1, 2})
         CHECK(refs_of(site.copy(id)) == refs_of(site.repository(id)));
@@ -295,7 +298,7 @@ TEST_CASE("transports: https with basic auth and a CA of the site's own, by git 
     sync = site.secondary({"-vv", "sync"}, proxied);
     CAPTURE(sync.err);
     CHECK(sync.status == 0);
-    CHECK((sync.err.find(": git fetch --prune from " + server.url_base()) != std::string::npos) == by_git);
+    CHECK((sync.err.find(": git fetch --prune from " + geo_ssf::redact_url_credentials(server.url_base())) != std::string::npos) == by_git);
     CHECK(refs_of(site.copy(2)) == refs_of(site.repository(2)));
     CHECK(proxy.tunnels() >= (by_git ? 2 : 1));  // git's own connection goes through it too
 
@@ -328,7 +331,7 @@ TEST_CASE("transports: https with a wrong password or an untrusted certificate f
     CHECK(site.registry(1, "state") == "3");
     CHECK(site.registry(404, "state") == "3");
     CHECK(site.registry(404, "missing_on_primary") == "false");
-    CHECK(site.registry(1, "last_sync_failure").find("authentication to localhost failed with GEO_SSF_PRIMARY_PASSWORD (user geo)") !=
+    CHECK(site.registry(1, "last_sync_failure").find("authentication to localhost failed with GEO_SSF_PRIMARY_PASSWORD (the URL's user)") !=
           std::string::npos);
     CHECK(site.registry(1, "retry_at > now()") == "true");
     outputs.push_back(site.secondary({"--log-format", "json", "-v", "sync"}, options));
@@ -337,7 +340,7 @@ TEST_CASE("transports: https with a wrong password or an untrusted certificate f
     outputs.push_back(site.secondary({"status", "--format", "json"}, options));
     outputs.push_back(site.secondary({"check"}, options));
     CHECK(outputs.back().status == 1);
-    CHECK(outputs.back().out.find("FAILED  primary's authentication for cool_widget: cannot connect to https://geo@localhost") !=
+    CHECK(outputs.back().out.find("FAILED  primary's authentication for cool_widget: cannot connect to https://***@localhost") !=
           std::string::npos);
     CHECK(outputs.back().out.find("passed  primary's identity for cool_widget: TLS certificate of localhost verified against " +
                                   server.ca_file().string()) != std::string::npos);
@@ -569,6 +572,89 @@ TEST_CASE("transports: the git program checks the host key, the certificate and 
         CHECK(through_proxy == "ok");
         CHECK(proxy.tunnels() == 1);
     }
+}
+
+TEST_CASE("transports: the user of an https URL, a token, reaches git through its credential helper, never its "
+          "command line nor a message") {
+    SecondaryFixture site;
+    const std::string token = "glpat-T0kenUser";
+    const std::string secret = "x-oauth-Pa55word";
+    HttpsServer server(site.dir / "https", site.storage, token, secret);
+    site.add_records(1, 1);
+    std::string url = server.url_base();
+    url.insert(url.find("//") + 2, token + "@");
+    set_storage(site, url, indent("ca_file", server.ca_file()));
+    // A git on PATH that writes down each command line it is given, then does its work.
+    auto bin = site.dir / "bin";
+    auto log = site.dir / "git.log";
+    std::string real_git = shell("command -v git");
+    real_git.erase(real_git.find_last_not_of('\n') + 1);
+    write_file(bin / "git", "#!/bin/sh\necho \"ARGS $*\" >>'" + log.string() + "'\nexec '" + real_git + "' \"$@\"\n");
+    std::filesystem::permissions(bin / "git", std::filesystem::perms::owner_all);
+    RunOptions options = direct({{"GEO_SSF_PRIMARY_PASSWORD", secret}, {"PATH", bin.string() + ":" + std::getenv("PATH")}});
+
+    RunResult sync = site.secondary({"-vv", "sync"}, options);
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
+    std::string command_lines = read_file(log);
+    CAPTURE(command_lines);
+    CHECK(command_lines.find("ARGS clone --mirror") != std::string::npos);  // git did the transfer
+    CHECK(command_lines.find("T0ken") == std::string::npos);
+    CHECK(sync.err.find("git clone --mirror from https://***@localhost:") != std::string::npos);
+    site.push(1);
+    REQUIRE(site.run({"event", "cool_widget", "updated", "1"}).status == 0);
+    RunResult fetched = site.secondary({"-vv", "sync"}, options);
+    CAPTURE(fetched.err);
+    CHECK(fetched.status == 0);
+    CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
+    CHECK(read_file(log).find("T0ken") == std::string::npos);
+
+    RunResult check = site.secondary({"check"}, options);
+    CAPTURE(check.out);
+    CHECK(check.out.find("accepted: GEO_SSF_PRIMARY_PASSWORD (the URL's user)") != std::string::npos);
+    // A wrong password: refused, and neither the token nor the password is shown or stored.
+    RunOptions wrong = options;
+    wrong.env["GEO_SSF_PRIMARY_PASSWORD"] = "wrong-Pa55word";
+    site.push(1);
+    REQUIRE(site.run({"event", "cool_widget", "updated", "1"}).status == 0);
+    RunResult refused = site.secondary({"-vv", "sync"}, wrong);
+    CHECK(refused.status == 1);
+    CHECK(site.registry(1, "last_sync_failure").find("authentication to localhost failed with GEO_SSF_PRIMARY_PASSWORD "
+                                                     "(the URL's user)") != std::string::npos);
+    for (const RunResult& run : {sync, fetched, check, refused, site.secondary({"show", "cool_widget", "1"}, wrong)}) {
+        CHECK(run.out.find("T0ken") == std::string::npos);
+        CHECK(run.err.find("T0ken") == std::string::npos);
+        CHECK(run.err.find("Pa55word") == std::string::npos);
+    }
+    CHECK(site.geo_db.scalar("SELECT string_agg(r::text, ' ') FROM cool_widget_registry r").find("T0ken") ==
+          std::string::npos);
+}
+
+TEST_CASE("transports: refs a network primary hides from upload-pack fail the verification with the reason, and the "
+          "copy is not fetched again for nothing") {
+    SecondaryFixture site;
+    GitDaemon daemon(site.dir / "git-daemon", site.storage);
+    site.add_records(1, 1);
+    // Counted by the checksum, hidden by the repository's own configuration.
+    shell("git -C '" + site.repository(1).string() + "' update-ref refs/keep-around/" + site.repositories.head_commit() +
+          " main && git -C '" + site.repository(1).string() + "' config uploadpack.hideRefs refs/keep-around");
+    REQUIRE(site.run({"verify"}).status == 0);
+    set_storage(site, daemon.url_base() + "/", "");
+    REQUIRE(site.secondary({"sync"}, direct()).status == 0);
+    RunResult verify = site.secondary({"verify", "--format", "json"}, direct());
+    CAPTURE(verify.err);
+    CHECK(verify.status == 1);
+    const std::string reason = "Checksum does not match the primary's, though this copy has every ref the primary "
+                               "advertises: the primary's checksum counts refs it hides (uploadpack.hideRefs) or "
+                               "predates its refs; not fetched again";
+    CHECK(nlohmann::json::parse(verify.out)["replicables"][0]["failures"][0]["reason"] == reason);
+    CHECK(site.registry(1, "verification_failure") == reason);
+    CHECK(site.registry(1, "checksum_mismatch") == "true");
+    CHECK(site.registry(1, "verification_retry_at > now()") == "true");
+    CHECK(site.registry(1, "state") == "2");  // a fetch would bring nothing
+    CHECK(nlohmann::json::parse(site.secondary({"sync", "--format", "json"}, direct()).out)["claimed"] == 0);
+    CHECK(nlohmann::json::parse(site.secondary({"verify", "--format", "json"}, direct()).out)["claimed"] == 0);
 }
 
 }  // TEST_SUITE

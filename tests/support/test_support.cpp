@@ -105,6 +105,7 @@ BackgroundRun::~BackgroundRun() = default;
 
 void BackgroundRun::signal(int signal_number) { m_process->signal(signal_number); }
 
+bool BackgroundRun::ended() { return m_result || m_process->exit_if_ended(); }
 std::string BackgroundRun::err_so_far() const { return read_file(m_io.path() / "stderr"); }
 
 void BackgroundRun::wait_for_err(const std::string& text) {

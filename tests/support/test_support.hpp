@@ -65,6 +65,8 @@ public:
     BackgroundRun(const BackgroundRun&) = delete;
     BackgroundRun& operator=(const BackgroundRun&) = delete;
     void signal(int signal_number);
+    // Whether the process has ended (without waiting).
+    bool ended();
     int pid() const { return m_process->pid(); }
     // What it has written to stderr so far.
     std::string err_so_far() const;

@@ -92,7 +92,7 @@ TEST_CASE("logging: print_error_line is one line, in the log format; only a line
         print_error_line("/srv/a.git: repository does not exist  ");
     });
     REQUIRE(text.size() == 2);
-    CHECK(text[0] == "geo-ssf: error: cannot fetch https://user:***@host/a.git: refused");
+    CHECK(text[0] == "geo-ssf: error: cannot fetch https://***@host/a.git: refused");
     CHECK(text[1] == "geo-ssf: error: /srv/a.git: repository does not exist");
 
     setup_logging(0, LogFormat::json);
@@ -103,7 +103,7 @@ TEST_CASE("logging: print_error_line is one line, in the log format; only a line
     REQUIRE(json.size() == 2);
     auto final_line = nlohmann::json::parse(json[0]);
     CHECK(final_line["level"] == "error");
-    CHECK(final_line["message"] == "cannot fetch https://user:***@host/a.git: refused");
+    CHECK(final_line["message"] == "cannot fetch https://***@host/a.git: refused");
     CHECK(final_line["exit_status"] == 5);
     CHECK(final_line["command"] == "checksum");
     auto going_on = nlohmann::json::parse(json[1]);

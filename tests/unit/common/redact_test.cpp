@@ -8,23 +8,24 @@ using namespace geo_ssf;
 
 TEST_SUITE("redact") {
 
-TEST_CASE("redact::redact_url_credentials hides the password of every URL") {
+TEST_CASE("redact::redact_url_credentials hides the userinfo of every URL, a user name alone included") {
     CHECK(redact_url_credentials("cannot fetch from https://user:t0k3n@host:8443/a/b.git: refused") ==
-          "cannot fetch from https://user:***@host:8443/a/b.git: refused");
-    CHECK(redact_url_credentials("\"ssh://git:pw@h/x\" and http://u:p@q@h2/") == "\"ssh://git:***@h/x\" and http://u:***@h2/");
+          "cannot fetch from https://***@host:8443/a/b.git: refused");
+    CHECK(redact_url_credentials("\"ssh://git:pw@h/x\" and http://u:p@q@h2/") == "\"ssh://***@h/x\" and http://***@h2/");
     CHECK(redact_url_credentials("https://host/path?x=a:b@c") == "https://host/path?x=a:b@c");
-    CHECK(redact_url_credentials("https://user@host/x") == "https://user@host/x");
+    CHECK(redact_url_credentials("https://glpat-T0ken@host/x") == "https://***@host/x");  // a token as the user
+    CHECK(redact_url_credentials("https://T0ken:x-oauth-basic@host/x") == "https://***@host/x");
     CHECK(redact_url_credentials("file:///srv/repos") == "file:///srv/repos");
     CHECK(redact_url_credentials("no url") == "no url");
 }
 
 TEST_CASE("redact::redact_url_credentials: URLs no parser accepts, and URLs inside URLs") {
-    CHECK(redact_url_credentials("invalid URI \"postgresql://u:SECRET@[h/x\"") == "invalid URI \"postgresql://u:***@[h/x\"");
-    CHECK(redact_url_credentials("https://u:S3cr%zzEt@host/x") == "https://u:***@host/x");
-    CHECK(redact_url_credentials("<https://u:p@h/x>") == "<https://u:***@h/x>");
-    CHECK(redact_url_credentials("https://h/go?to=https://u:p@h2/x") == "https://h/go?to=https://u:***@h2/x");
-    CHECK(redact_url_credentials("a https://u:p@h/ b git://x:y@[::1]:9/z c") == "a https://u:***@h/ b git://x:***@[::1]:9/z c");
-    CHECK(redact_url_credentials("https://u:@h/") == "https://u:***@h/");
+    CHECK(redact_url_credentials("invalid URI \"postgresql://u:SECRET@[h/x\"") == "invalid URI \"postgresql://***@[h/x\"");
+    CHECK(redact_url_credentials("https://u:S3cr%zzEt@host/x") == "https://***@host/x");
+    CHECK(redact_url_credentials("<https://u:p@h/x>") == "<https://***@h/x>");
+    CHECK(redact_url_credentials("https://h/go?to=https://u:p@h2/x") == "https://h/go?to=https://***@h2/x");
+    CHECK(redact_url_credentials("a https://u:p@h/ b git://x:y@[::1]:9/z c") == "a https://***@h/ b git://***@[::1]:9/z c");
+    CHECK(redact_url_credentials("https://u:@h/") == "https://***@h/");
     CHECK(redact_url_credentials("://") == "://");
     CHECK(redact_url_credentials("https://") == "https://");
 }

@@ -147,4 +147,13 @@ TEST_CASE("url::origin_of names the server") {
     CHECK(origin_of(*parse_url("http://[::1]:8080/a")) == "http://[::1]:8080");
 }
 
+TEST_CASE("url::without_userinfo drops the user name and the password with their '@'") {
+    CHECK(without_userinfo("https://user:pw@host:8443/a") == "https://host:8443/a");
+    CHECK(without_userinfo("https://glpat-T0ken@host/a") == "https://host/a");
+    CHECK(without_userinfo("https://u:p%40ss@[::1]/a") == "https://[::1]/a");
+    CHECK(without_userinfo("https://host/a@b") == "https://host/a@b");
+    CHECK(without_userinfo("https://u:p/x@host/a") == "https://u:p/x@host/a");  // no valid userinfo: as it is
+    CHECK(without_userinfo("/srv/repositories") == "/srv/repositories");
+}
+
 }  // TEST_SUITE

@@ -242,6 +242,22 @@ TEST_CASE("transitions::verification outcomes") {
         CHECK(cell(after, C::retry_at) == at(1020));
         CHECK(cell(after, C::last_sync_failure) == text("Verification failed with: Checksum does not match"));
     }
+    SUBCASE("a mismatch that a fetch cannot mend fails the verification alone: the sync stays") {
+        Parameters outcome = {{P::checksum, text("aaaa")},
+                              {P::failure, text("Checksum does not match the primary's, though ...")},
+                              {P::retry_count, number(1)},
+                              {P::retry_in, number(16)},
+                              {P::checksum_mismatch, Cell{true}},
+                              {P::mismatched_checksum, text("aaaa")}};
+        Row before = verified_registry_row();
+        Row after = transition::registry_verification_failed_without_resync().apply(before, outcome, k_now);
+        CHECK(cell(after, C::verification_state) == of(VerificationState::failed));
+        CHECK(cell(after, C::verification_retry_at) == at(1016));
+        CHECK(cell(after, C::checksum_mismatch) == Cell{true});
+        CHECK(cell(after, C::verification_checksum_mismatched) == text("aaaa"));
+        for (C column : {C::state, C::retry_count, C::retry_at, C::last_sync_failure})
+            CHECK(cell(after, column) == cell(before, column));
+    }
     SUBCASE("disabled changes the state alone") {
         Row before = verified_registry_row();
         Row after = transition::verification_disabled().apply(before);

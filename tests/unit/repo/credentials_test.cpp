@@ -59,16 +59,24 @@ TEST_CASE("credentials::password_for: a user and password, a token, the environm
     CHECK(given->user == "from-url");
     CHECK(given->password == "t0ken");
 
+    CHECK(given->authentication == "the credentials of storage.credentials_file " + settings.credentials_file.string() +
+                                       " (the URL's user)");
+
     settings.credentials_file.clear();
-    CHECK_FALSE(password_for(settings, "git", failure));
+    CHECK_FALSE(password_for(settings, "", failure));
     CHECK(failure == "the primary asks for a password: set storage.credentials_file or GEO_SSF_PRIMARY_PASSWORD");
     setenv("GEO_SSF_PRIMARY_PASSWORD", "from-env", 1);
-    given = password_for(settings, "git", failure);
-    unsetenv("GEO_SSF_PRIMARY_PASSWORD");
+    given = password_for(settings, "", failure);
     REQUIRE(given);
     CHECK(given->user == "git");
     CHECK(given->password == "from-env");
     CHECK(given->authentication == "GEO_SSF_PRIMARY_PASSWORD (user git)");
+    // A user name from the URL may be a token: never named.
+    given = password_for(settings, "glpat-T0ken", failure);
+    unsetenv("GEO_SSF_PRIMARY_PASSWORD");
+    REQUIRE(given);
+    CHECK(given->user == "glpat-T0ken");
+    CHECK(given->authentication == "GEO_SSF_PRIMARY_PASSWORD (the URL's user)");
 }
 
 TEST_CASE("credentials::user_or_git") {

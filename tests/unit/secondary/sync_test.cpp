@@ -15,10 +15,10 @@ TEST_CASE("secondary::sync_failure_concerns names the copy or the primary a fail
     config.storage_root = "/var/lib/geo-ssf/repositories";
     config.primary_url = "https://git:secret@primary.example.com/repositories/";
     const std::string copy = "copy /var/lib/geo-ssf/repositories/cool_widgets/7.git";
-    const std::string primary = "primary https://git:***@primary.example.com/repositories/cool_widgets/7.git";
+    const std::string primary = "primary https://***@primary.example.com/repositories/cool_widgets/7.git";
     auto concerns = [&](const char* reason) { return sync_failure_concerns(reason, config, "cool_widgets/7.git"); };
 
-    CHECK(concerns("Error syncing repository: cannot connect to https://git:***@primary.example.com/...: "
+    CHECK(concerns("Error syncing repository: cannot connect to https://***@primary.example.com/...: "
                    "connection refused") == primary);
     CHECK(concerns("Error syncing repository: the primary advertises 12 refs, more than sync.max_refs (10)") ==
           primary);
