@@ -188,7 +188,7 @@ TEST_CASE("migrate: a second run applies nothing, and --status and --dry-run cha
     REQUIRE(sites.primary_run({"migrate"}).status == 0);
     std::string applied = sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations");
     // geo_events and its notifications, geo_ssf_tallies, geo_ssf_cursors and its passes, geo_ssf_deep_checks,
-    // cool_widget_states
+    // geo_ssf_primaries, cool_widget_states
     CHECK(applied == "8");
     RunResult again = sites.primary_run({"migrate"});
     CHECK(again.status == 0);
