@@ -20,6 +20,11 @@ std::optional<std::chrono::milliseconds> parse_interval(std::string_view text);
 // The shortest text parse_interval reads back as the same value: "500ms", "2s", "1m30s".
 std::string format_interval(std::chrono::milliseconds value);
 
+// Seconds since START on the steady clock, for the timings runs record.
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 // Whole milliseconds since START on the steady clock, for timings in debug logs.
 inline long long milliseconds_since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();

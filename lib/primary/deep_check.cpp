@@ -1,5 +1,6 @@
 #include "primary/deep_check.hpp"
 
+#include "common/duration.hpp"
 #include "common/error.hpp"
 #include "common/stop.hpp"
 #include "db/claims.hpp"
@@ -8,10 +9,9 @@
 #include "repo/deep_check.hpp"
 #include "repo/git_program.hpp"
 #include "repo/storage.hpp"
+#include "run/deep_check_result.hpp"
 
 #include <spdlog/spdlog.h>
-
-#include <cstdio>
 
 namespace geo_ssf::primary {
 
@@ -31,7 +31,7 @@ public:
         const Claim& c = m_claims[i];
         const Config& config = m_site.config();
         auto started = Clock::now();
-        auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
+        auto seconds = [&] { return seconds_since(started); };
         m_outcomes[i].failed_before = c.previous_state == static_cast<int16_t>(VerificationState::failed);
         try {
             if (auto invalid = m_paths.invalid.find(c.id); invalid != m_paths.invalid.end())
@@ -62,14 +62,7 @@ public:
     }
 
     RecordResult result(size_t i) const override {
-        const PrimaryOutcome& o = m_outcomes[i];
-        if (o.check.passed) {
-            char seconds[32];
-            std::snprintf(seconds, sizeof seconds, "%.2f s", o.check.seconds);
-            return {m_claims[i].id, RecordResult::Kind::succeeded,
-                    std::string("passed (") + m_methods[i] + ", " + seconds + ")"};
-        }
-        return {m_claims[i].id, RecordResult::Kind::failed, "deep check: " + o.check.failure.value_or("")};
+        return deep_check_record_result(m_claims[i].id, m_outcomes[i].check, m_methods[i]);
     }
 
 private:

@@ -85,7 +85,7 @@ SessionEnd run_session(Site& site, Follower& follower, FollowReport& report, con
             auto started = Clock::now();
             report.last_pass_started = unix_now();
             auto totals = follower.run_pass(k_pass_slice, report.counters);
-            report.last_pass_seconds = std::chrono::duration<double>(Clock::now() - started).count();
+            report.last_pass_seconds = seconds_since(started);
             report.last_pass.clear();
             add_to_last_pass(report, totals);
             ++report.counters.passes;

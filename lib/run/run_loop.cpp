@@ -218,7 +218,7 @@ std::vector<TypeTotals> run_types(RunKind& kind, const std::vector<const Replica
             totals.error = r->name + " (" + r->file.string() + ") did not run: " + first_line(e.what());
             spdlog::error("{}", totals.error);
         }
-        totals.seconds = std::chrono::duration<double>(Clock::now() - type_started).count();
+        totals.seconds = seconds_since(type_started);
         log_unlogged_failures(kind, r->name, totals);
         all.push_back(std::move(totals));
     }

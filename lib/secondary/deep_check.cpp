@@ -1,5 +1,6 @@
 #include "secondary/deep_check.hpp"
 
+#include "common/duration.hpp"
 #include "common/error.hpp"
 #include "common/logging.hpp"
 #include "common/stop.hpp"
@@ -9,6 +10,7 @@
 #include "repo/git_program.hpp"
 #include "repo/quarantine.hpp"
 #include "repo/storage.hpp"
+#include "run/deep_check_result.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -55,7 +57,7 @@ public:
         const Config& config = m_site.config();
         int repairs = m_repairs[c.id];
         auto started = Clock::now();
-        auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - started).count(); };
+        auto seconds = [&] { return seconds_since(started); };
         try {
             auto path = m_paths.paths.find(c.id);
             if (path == m_paths.paths.end())
@@ -100,14 +102,7 @@ public:
     }
 
     RecordResult result(size_t i) const override {
-        const CopyOutcome& o = m_outcomes[i];
-        if (o.check.passed) {
-            char seconds[32];
-            std::snprintf(seconds, sizeof seconds, "%.2f s", o.check.seconds);
-            return {m_claims[i].id, RecordResult::Kind::succeeded,
-                    std::string("passed (") + m_methods[i] + ", " + seconds + ")"};
-        }
-        return {m_claims[i].id, RecordResult::Kind::failed, "deep check: " + o.check.failure.value_or("")};
+        return deep_check_record_result(m_claims[i].id, m_outcomes[i].check, m_methods[i]);
     }
 
 private:

@@ -21,10 +21,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using housekeeping_table::HousekeepingOutcome;
 
-double seconds_since(Clock::time_point start) {
-    return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 class HousekeepingBatch : public ClaimedBatchOf<HousekeepingOutcome> {
 public:
     HousekeepingBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<Claim> claims,
