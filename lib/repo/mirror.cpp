@@ -13,6 +13,9 @@
 #include "repo/staging.hpp"
 #include "repo/storage.hpp"
 
+#include <sstream>
+#include <string>
+#include <string_view>
 #include <system_error>
 
 namespace geo_ssf {
@@ -55,18 +58,6 @@ bool is_missing_on_primary(const std::string& url) {
     return !std::filesystem::exists(*path, ec);
 }
 
-// Whether MESSAGE, of a failed transfer from URL, says the primary has no such repository. The
-// URL is taken out first: a failure of any kind names it, and ".../1404.git" is no answer.
-bool looks_like_not_found(std::string message, const std::string& url) {
-    std::string named = redact_url_credentials(url);
-    for (size_t at; !named.empty() && (at = message.find(named)) != std::string::npos;)
-        message.erase(at, named.size());
-    for (const char* text : {"not found", "404", "does not appear to be a git repository", "does not exist"})
-        if (message.find(text) != std::string::npos)
-            return true;
-    return false;
-}
-
 MirrorResult clone_into_place(Fetcher& fetcher, const std::filesystem::path& target,
                               const std::filesystem::path& storage_root) {
     // Only a repository (a broken copy, an interrupted one) is replaced, never what else is there.
@@ -88,6 +79,25 @@ MirrorResult clone_into_place(Fetcher& fetcher, const std::filesystem::path& tar
 }
 
 }  // namespace
+
+bool looks_like_not_found(std::string message, const std::string& url) {
+    std::string named = redact_url_credentials(url);
+    for (size_t at; !named.empty() && (at = message.find(named)) != std::string::npos;)
+        message.erase(at, named.size());
+    for (const char* text : {"not found", "does not appear to be a git repository", "does not exist"})
+        if (message.find(text) != std::string::npos)
+            return true;
+    // 404 as an HTTP status: a word of its own ("returned error: 404", "status code: 404"), never
+    // digits within a port ("[127.0.0.1]:40423") or a host key's fingerprint.
+    std::istringstream words(message);
+    for (std::string word; words >> word;) {
+        while (!word.empty() && std::string_view(":;,.()\"'").find(word.back()) != std::string_view::npos)
+            word.pop_back();
+        if (word == "404")
+            return true;
+    }
+    return false;
+}
 
 std::string primary_repository_url(const std::string& primary_url, const std::string& relative_path) {
     std::string base = primary_url;

@@ -21,6 +21,12 @@ std::string primary_repository_url(const std::string& primary_url, const std::st
 // primary's repository path ... is refused: ...". Nothing for a network primary.
 void check_primary_repository_path(const std::string& primary_url, const std::string& relative_path);
 
+// Whether MESSAGE, of a failed transfer from the network primary URL, says the primary has no
+// such repository: "not found", "does not exist", "does not appear to be a git repository", or
+// an HTTP 404. URL is taken out first: a failure of any kind names it, and ".../1404.git" is no
+// answer.
+bool looks_like_not_found(std::string message, const std::string& url);
+
 struct MirrorResult {
     bool missing_on_primary = false;  // nothing to fetch: the primary has no such repository
     bool cloned = false;              // made afresh rather than fetched into

@@ -229,7 +229,8 @@ TEST_CASE("migrate: --format json prints one object at the end, with ISO 8601 ti
 
     RunResult before = sites.primary_run({"migrate", "--status", "--format", "json"});
     REQUIRE(before.status == 0);
-    for (const auto& m : nlohmann::json::parse(before.out)["databases"][0]["migrations"]) {
+    nlohmann::json pending_list = nlohmann::json::parse(before.out);  // kept: a loop over a temporary's member dangles
+    for (const auto& m : pending_list["databases"][0]["migrations"]) {
         CHECK(m["status"] == "pending");
         CHECK(m["applied_at"].is_null());
     }

@@ -312,6 +312,30 @@ TEST_CASE("transports: https with basic auth and a CA of the site's own, by git 
     }
 }
 
+TEST_CASE("transports: a repository the https server answers 404 for is synced as missing on the primary") {
+    SecondaryFixture site;
+    HttpsServer server(site.dir / "https", site.storage, "geo", "s3cret-Pa55word-404");
+    site.add_records(1, 2);
+    REQUIRE(site.run({"verify"}).status == 0);
+    std::filesystem::remove_all(site.repository(2));
+    write_file(site.dir / "credentials", "geo:s3cret-Pa55word-404\n");
+    chmod((site.dir / "credentials").c_str(), 0600);
+    set_storage(site, server.url_base(),
+                indent("ca_file", server.ca_file()) + indent("credentials_file", site.dir / "credentials"));
+    RunOptions options = direct();
+    SUBCASE("git fetches") {}
+    SUBCASE("libgit2 fetches") { options = without_git(site, options); }
+    CAPTURE(options.env.count("PATH"));
+
+    RunResult sync = site.secondary({"sync"}, options);
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(site.registry(1, "missing_on_primary") == "false");
+    CHECK(site.registry(2, "state") == "2");
+    CHECK(site.registry(2, "missing_on_primary") == "true");
+    CHECK_FALSE(std::filesystem::exists(site.copy(2)));
+}
+
 TEST_CASE("transports: https with a wrong password or an untrusted certificate fails clearly, never shows the secret") {
     SecondaryFixture site;
     const std::string secret = "right-Secret-4711";

@@ -490,12 +490,16 @@ std::string StandbyServer::conninfo(const std::string& dbname) const {
 std::string StandbyServer::scalar(const std::string& sql, const std::string& dbname) {
     // With max_standby_streaming_delay = 0 replay cancels the test's own queries too, even
     // while they connect (reading the shared catalogs that other tests' CREATE and DROP
-    // DATABASE change): those are tried again.
+    // DATABASE change): those are tried again. A conflict that ends the session while it is set
+    // up leaves libpq no reason to give ("Could not obtain client encoding: not connected").
     for (int attempt = 1;; ++attempt) {
         try {
             pqxx::connection c(conninfo(dbname));
             auto rows = pqxx::nontransaction(c).exec(sql);
             return rows.empty() || rows[0][0].is_null() ? "" : rows[0][0].c_str();
+        } catch (const pqxx::broken_connection&) {
+            if (attempt == 10)
+                throw;
         } catch (const std::exception& e) {
             if (attempt == 10 || std::string(e.what()).find("conflict with recovery") == std::string::npos)
                 throw;
