@@ -58,6 +58,45 @@ void record_promoted_primary(pqxx::transaction_base& tx, const PrimaryRecord& pr
                    primary.last_event_id.value_or(0), primary.promoted_from);
 }
 
+FollowedPrimary primary_followed_through(pqxx::transaction_base& tx) {
+    DatabaseIdentity database = database_identity(tx);
+    FollowedPrimary out;
+    out.system_identifier = database.system_identifier;
+    out.timeline = database.timeline;
+    if (auto primary = current_primary(tx)) {
+        out.generation = primary->generation;
+        out.site_name = primary->site_name;
+        out.last_event_id = primary->last_event_id;
+    }
+    return out;
+}
+
+std::optional<FollowedPrimary> recorded_followed_primary(pqxx::transaction_base& tx) {
+    if (!table_exists(tx, "geo_ssf_followed_primary"))
+        return std::nullopt;
+    auto rows = tx.exec("SELECT system_identifier, generation, site_name, timeline, storage_root_adopted"
+                        " FROM geo_ssf_followed_primary");
+    if (rows.empty())
+        return std::nullopt;
+    FollowedPrimary out;
+    out.system_identifier = rows[0][0].as<std::string>();
+    out.generation = rows[0][1].as<int>();
+    out.site_name = text_or_empty(rows[0][2]);
+    out.timeline = rows[0][3].as<int>();
+    out.storage_root_adopted = rows[0][4].as<bool>();
+    return out;
+}
+
+void record_followed_primary(pqxx::transaction_base& tx, const FollowedPrimary& primary) {
+    tx.exec_params("INSERT INTO geo_ssf_followed_primary (system_identifier, generation, site_name, timeline,"
+                   " storage_root_adopted) VALUES ($1, $2, NULLIF($3, ''), $4, $5)"
+                   " ON CONFLICT (singleton) DO UPDATE SET system_identifier = EXCLUDED.system_identifier,"
+                   " generation = EXCLUDED.generation, site_name = EXCLUDED.site_name, timeline = EXCLUDED.timeline,"
+                   " storage_root_adopted = EXCLUDED.storage_root_adopted, noticed_at = now()",
+                   primary.system_identifier, primary.generation, primary.site_name, primary.timeline,
+                   primary.storage_root_adopted);
+}
+
 std::optional<PromotionRecord> latest_promotion(pqxx::transaction_base& tx) {
     if (!table_exists(tx, "geo_ssf_promotions"))
         return std::nullopt;

@@ -24,6 +24,16 @@ std::optional<PrimaryRecord> current_primary(pqxx::transaction_base& tx);
 // Records PRIMARY, a promoted site, in TX: nothing when its generation is there already.
 void record_promoted_primary(pqxx::transaction_base& tx, const PrimaryRecord& primary);
 
+// The primary whose database TX reads (a secondary's databases.main, or a standby of it).
+FollowedPrimary primary_followed_through(pqxx::transaction_base& tx);
+
+// The primary a secondary's tracking database TX records following; nullopt when none is
+// recorded yet (a new tracking database), or the table is not there yet.
+std::optional<FollowedPrimary> recorded_followed_primary(pqxx::transaction_base& tx);
+
+// Records PRIMARY as the one the secondary whose tracking database TX writes follows.
+void record_followed_primary(pqxx::transaction_base& tx, const FollowedPrimary& primary);
+
 // This site's latest promotion; nullopt when it has none, or the table is not there yet.
 std::optional<PromotionRecord> latest_promotion(pqxx::transaction_base& tx);
 

@@ -87,4 +87,10 @@ std::string describe_primary(const PrimaryRecord& primary) {
     return text + " at " + primary.became_primary_at + ")";
 }
 
+std::string describe_followed_primary(const FollowedPrimary& primary) {
+    std::string text = primary.generation == 0 ? std::string("the primary (no promotion recorded")
+                                               : primary.site_name + " (generation " + std::to_string(primary.generation);
+    return text + ", database " + primary.system_identifier + ", timeline " + std::to_string(primary.timeline) + ")";
+}
+
 }  // namespace geo_ssf

@@ -32,6 +32,25 @@ struct PrimaryRecord {
     std::string became_primary_at;           // UTC, to the second
 };
 
+// The primary a secondary follows, as the primary's database names itself: which database
+// (cluster) it is and which promotion made it the primary. Two are the same primary when both
+// agree; the timeline is kept to tell an admin, as a standby's moves without a promotion.
+struct FollowedPrimary {
+    std::string system_identifier;
+    int generation = 0;     // of geo_ssf_primaries' newest row; 0 when it has none
+    std::string site_name;  // that row's site; empty when none
+    int timeline = 0;
+    std::optional<long long> last_event_id;  // that row's: the newest event kept at the promotion
+    bool storage_root_adopted = false;       // recorded: the storage root's repositories sorted out
+
+    bool same_primary(const FollowedPrimary& other) const {
+        return system_identifier == other.system_identifier && generation == other.generation;
+    }
+};
+
+// "lisbon (generation 1, database 7412..., timeline 2)": a followed primary as messages name it.
+std::string describe_followed_primary(const FollowedPrimary& primary);
+
 // This site's latest promotion, as its tracking database records it (geo_ssf_promotions).
 struct PromotionRecord {
     int generation = 0;  // the generation the site becomes the primary as

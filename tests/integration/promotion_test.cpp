@@ -8,7 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -50,6 +54,29 @@ std::string replaced(std::string text, const std::string& from, const std::strin
 std::string tracking_snapshot(SecondaryFixture& site) {
     return site.geo_db.scalar("SELECT string_agg(r::text, ';' ORDER BY cool_widget_id) FROM cool_widget_registry r") +
            "|" + site.geo_db.scalar("SELECT string_agg(e::text, ';') FROM event_log_states e");
+}
+
+// The inode of PATH's folder: a copy cloned again is built beside and renamed into place, so a
+// copy with the same inode was fetched into, never cloned again.
+ino_t inode_of(const std::filesystem::path& path) {
+    struct stat st {};
+    REQUIRE(::stat(path.c_str(), &st) == 0);
+    return st.st_ino;
+}
+
+// The inodes of the copies of records 1..LAST under ROOT.
+std::map<long long, ino_t> copy_inodes(const std::filesystem::path& root, long long last) {
+    std::map<long long, ino_t> out;
+    for (long long id = 1; id <= last; ++id)
+        out[id] = inode_of(root / "cool_widgets" / (std::to_string(id) + ".git"));
+    return out;
+}
+
+// A site's config: a secondary reading MAIN, keeping its rows in GEO, copying from PRIMARY_STORAGE.
+std::string secondary_config_text(const std::string& name, const std::string& main, const std::string& geo,
+                                  const std::filesystem::path& root, const std::filesystem::path& primary_storage) {
+    return "site: {name: " + name + ", role: secondary}\ndatabases:\n  main: \"" + main + "\"\n  geo: \"" + geo +
+           "\"\nstorage: {root: " + root.string() + ", primary_url: \"file://" + primary_storage.string() + "\"}\n";
 }
 
 }  // namespace
@@ -387,6 +414,149 @@ TEST_CASE("promotion: promote makes the secondary whose standby was promoted the
     CHECK(old_check.status == 1);
     CHECK(has(old_check.out, "FAILED  site role: this site (primary-site) is set up as the primary, but its main "
                              "database names secondary"));
+}
+
+TEST_CASE("promotion: after a promotion another secondary is repointed and the old primary comes back as a secondary, "
+          "each ending fully verified with no copy cloned again; what the new primary lacks goes to the quarantine") {
+    StandbySite site;
+    site.add_records(1, 4);
+    REQUIRE(site.run({"verify"}).status == 0);
+    site.standby->catch_up();
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    REQUIRE(site.secondary({"verify"}).status == 0);
+
+    // A second secondary, reading the primary's database directly.
+    TestDatabase second_geo;
+    const auto second_storage = site.dir / "second-repositories";
+    std::filesystem::create_directories(second_storage);
+    const auto second_config = site.dir / "second.yml";
+    const std::string reader = " user=" + site.reader + " password=reader";
+    write_file(second_config, secondary_config_text("second", site.main_db.conninfo() + reader, second_geo.conninfo(),
+                                                    second_storage, site.storage));
+    auto second = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"-c", second_config.string()});
+        return run_geo_ssf(args);
+    };
+    auto second_verified = [&] {
+        return second_geo.scalar("SELECT string_agg(cool_widget_id::text, ',' ORDER BY cool_widget_id) FROM "
+                                 "cool_widget_registry WHERE verification_state = 2");
+    };
+    REQUIRE(second({"migrate"}).status == 0);
+    REQUIRE(second({"sync"}).status == 0);
+    REQUIRE(second({"verify"}).status == 0);
+    REQUIRE(second_verified() == "1,2,3,4");
+
+    // A push to 2 that the second secondary syncs and the one to be promoted does not: after the
+    // promotion, the second holds a copy newer than the new primary's.
+    site.push(2);
+    REQUIRE(site.run({"event", "cool_widget", "updated", "2"}).status == 0);
+    REQUIRE(site.run({"verify"}).status == 0);
+    REQUIRE(second({"sync"}).status == 0);
+    REQUIRE(second({"verify"}).status == 0);
+    REQUIRE(second_verified() == "1,2,3,4");
+    site.standby->catch_up();
+    const auto second_inodes = copy_inodes(second_storage, 4);
+    const auto old_primary_inodes = copy_inodes(site.storage, 4);
+
+    // The primary is lost; the standby is promoted, then the secondary.
+    site.standby->promote();
+    write_file(site.secondary_config, replaced(read_file(site.secondary_config), reader, ""));
+    RunResult promoted = site.secondary({"promote", "--accept-data-loss"});
+    CAPTURE(promoted.out);
+    CAPTURE(promoted.err);
+    REQUIRE(promoted.status == 0);
+    CHECK(has(promoted.out, "lost  cool_widget 2: checksum_differs: "));
+    REQUIRE(site.secondary({"verify"}).status == 0);  // the new primary checksums 2 as it holds it
+    const std::string new_checksum_2 =
+        site.on_standby("SELECT encode(verification_checksum, 'hex') FROM cool_widget_states WHERE cool_widget_id = 2");
+    REQUIRE(!new_checksum_2.empty());
+
+    // The second secondary is repointed at the new primary's database and repositories.
+    write_file(second_config,
+               secondary_config_text("second", site.standby->conninfo(site.main_db.name()) + reader,
+                                     second_geo.conninfo(), second_storage, site.secondary_storage));
+    RunResult repointed = second({"sync"});
+    CAPTURE(repointed.out);
+    CAPTURE(repointed.err);
+    CHECK(repointed.status == 0);
+    CHECK(has(repointed.err, "the primary changed: it was the primary (no promotion recorded, database "));
+    CHECK(has(repointed.err, "it is now secondary (generation 1, database "));
+    CHECK(has(repointed.err, "4 synced copies are verified again against the new primary's checksums"));
+    // Verification finds 2 different, a sync fetches it into place, and it is verified equal.
+    // Verification finds 2 different; its resync backs off as any does (the wait is skipped here);
+    // a sync fetches it into place, and it is verified equal.
+    auto verify_and_fetch = [](TestDatabase& geo, const std::function<RunResult(std::vector<std::string>)>& on_site) {
+        RunResult verified = on_site({"verify"});
+        CAPTURE(verified.err);
+        CHECK(verified.status == 1);
+        CHECK(has(verified.err, "cool_widget 2: checksum mismatch: refs differ: "));
+        geo.exec("UPDATE cool_widget_registry SET retry_at = now() - interval '1 second' WHERE state = 3");
+        CHECK(on_site({"sync"}).status == 0);
+        CHECK(on_site({"verify"}).status == 0);
+    };
+    verify_and_fetch(second_geo, second);
+    CHECK(second_verified() == "1,2,3,4");
+    CHECK(second_geo.scalar("SELECT encode(verification_checksum, 'hex') FROM cool_widget_registry WHERE "
+                            "cool_widget_id = 2") == new_checksum_2);
+    CHECK(copy_inodes(second_storage, 4) == second_inodes);
+    // Nothing more on the next run: the change is recorded.
+    RunResult quiet = second({"sync"});
+    CHECK(!has(quiet.err, "the primary changed"));
+
+    // The new primary's events reach it: a push to 1 there.
+    commit_on_main(site.secondary_storage / "cool_widgets" / "1.git");
+    REQUIRE(site.secondary({"event", "cool_widget", "updated", "1"}).status == 0);
+    REQUIRE(site.secondary({"verify"}).status == 0);
+    REQUIRE(second({"sync"}).status == 0);
+    REQUIRE(second({"verify"}).status == 0);
+    CHECK(second_geo.scalar("SELECT encode(verification_checksum, 'hex') FROM cool_widget_registry WHERE "
+                            "cool_widget_id = 1") ==
+          site.on_standby("SELECT encode(verification_checksum, 'hex') FROM cool_widget_states WHERE "
+                          "cool_widget_id = 1"));
+
+    // The old primary comes back as a secondary: its database re-made from the new primary's (here
+    // read directly), a new tracking database, its repositories where they were. Record 5 was
+    // created there after the standby was promoted: the new primary has no such record.
+    site.add_records(5, 5);
+    TestDatabase returning_geo;
+    const auto returning_config = site.dir / "returning.yml";
+    write_file(returning_config,
+               secondary_config_text("primary-site", site.standby->conninfo(site.main_db.name()) + reader,
+                                     returning_geo.conninfo(), site.storage, site.secondary_storage));
+    auto returning = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"-c", returning_config.string()});
+        return run_geo_ssf(args);
+    };
+    REQUIRE(returning({"migrate"}).status == 0);
+    RunResult adopted = returning({"sync"});
+    CAPTURE(adopted.out);
+    CAPTURE(adopted.err);
+    CHECK(adopted.status == 0);
+    CHECK(has(adopted.err, "the storage root holds 5 repositories: 4 are copies of records in scope, kept and fetched "
+                           "into rather than cloned again; 1 that no record claims moved to " +
+                               (site.storage / ".geo-ssf-removed" / ".unclaimed").string() + "/"));
+    CHECK(!std::filesystem::exists(site.repository(5)));
+    bool quarantined = false;
+    for (const auto& moved : std::filesystem::directory_iterator(site.storage / ".geo-ssf-removed" / ".unclaimed"))
+        quarantined = quarantined || std::filesystem::exists(moved.path() / "cool_widgets" / "5.git" / "HEAD");
+    CHECK(quarantined);
+    auto returning_verified = [&] {
+        return returning_geo.scalar("SELECT string_agg(cool_widget_id::text, ',' ORDER BY cool_widget_id) FROM "
+                                    "cool_widget_registry WHERE verification_state = 2");
+    };
+    // Its first sync fetched every kept copy up to the new primary's (2 back to its state there).
+    CHECK(has(adopted.out, "cool_widget: 4 claimed, 4 synced, 0 failed"));
+    CHECK(returning({"verify"}).status == 0);
+    CHECK(returning_verified() == "1,2,3,4");
+    CHECK(copy_inodes(site.storage, 4) == old_primary_inodes);
+    for (long long id : {1, 2})
+        CHECK(returning_geo.scalar("SELECT encode(verification_checksum, 'hex') FROM cool_widget_registry WHERE "
+                                   "cool_widget_id = " + std::to_string(id)) ==
+              site.on_standby("SELECT encode(verification_checksum, 'hex') FROM cool_widget_states WHERE "
+                              "cool_widget_id = " + std::to_string(id)));
+    // The sorting out is done once.
+    RunResult again = returning({"sync"});
+    CHECK(!has(again.err, "the storage root holds"));
 }
 
 }  // TEST_SUITE
