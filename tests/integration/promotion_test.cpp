@@ -8,7 +8,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <pqxx/pqxx>
+
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <functional>
@@ -557,6 +561,84 @@ TEST_CASE("promotion: after a promotion another secondary is repointed and the o
     // The sorting out is done once.
     RunResult again = returning({"sync"});
     CHECK(!has(again.err, "the storage root holds"));
+}
+
+TEST_CASE("promotion: a promote killed at each step and run again finishes it, as one run would have") {
+    StandbySite site;
+    site.add_records(1, 4);
+    REQUIRE(site.run({"verify"}).status == 0);
+    site.standby->catch_up();
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    REQUIRE(site.secondary({"verify"}).status == 0);
+    site.push(2);
+    REQUIRE(site.run({"event", "cool_widget", "updated", "2"}).status == 0);
+    site.add_records(5, 5);
+    REQUIRE(site.run({"verify"}).status == 0);
+    site.standby->catch_up();
+    site.standby->promote();
+    write_file(site.secondary_config,
+               replaced(read_file(site.secondary_config), " user=" + site.reader + " password=reader", ""));
+    const std::string main_conninfo = site.standby->conninfo(site.main_db.name());
+
+    // Each step's first write waits on a lock the test holds (SHARE: reads go on, writes wait);
+    // promote is killed there, mid-transaction, and the lock released. Each run goes one step
+    // further than the one before.
+    struct Stop {
+        std::string conninfo;
+        std::string table;
+        std::string step_done;  // the step recorded when the run is killed
+    };
+    const std::vector<Stop> stops = {{site.geo_db.conninfo(), "geo_ssf_promotion_records", "begun"},
+                                     {main_conninfo, "cool_widget_states", "compared"},
+                                     {main_conninfo, "geo_events", "states"},
+                                     {main_conninfo, "geo_ssf_primaries", "event_log"}};
+    for (const auto& stop : stops) {
+        CAPTURE(stop.table);
+        pqxx::connection holder(stop.conninfo);
+        pqxx::work hold(holder);
+        hold.exec("LOCK TABLE " + stop.table + " IN SHARE MODE");
+        BackgroundRun promote({"-c", site.secondary_config.string(), "promote", "--accept-data-loss"});
+        pqxx::connection watcher(stop.conninfo);
+        REQUIRE(wait_until([&] {
+            pqxx::nontransaction ask(watcher);
+            return ask.exec1("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = '" + stop.table +
+                             "'::regclass")[0]
+                       .as<int>() > 0 ||
+                   promote.ended();
+        }));
+        REQUIRE_MESSAGE(!promote.ended(), promote.err_so_far());
+        promote.signal(SIGKILL);
+        CHECK(promote.wait().status == 128 + SIGKILL);
+        hold.abort();
+        // The killed run's sessions end without committing what they waited to write.
+        REQUIRE(wait_until([&] {
+            pqxx::nontransaction ask(watcher);
+            return ask.exec1("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'geo-ssf'")[0]
+                       .as<int>() == 0;
+        }));
+        CHECK(site.geo_db.scalar("SELECT step || ' ' || (finished_at IS NULL) FROM geo_ssf_promotions") ==
+              stop.step_done + " true");
+        RunResult refused = site.secondary({"verify"});
+        CHECK(refused.status == 3);
+        CHECK(has(refused.err, "is not finished (last step done: " + stop.step_done + ")"));
+    }
+
+    RunResult finished = site.secondary({"promote", "--format", "json"});
+    CAPTURE(finished.err);
+    REQUIRE(finished.status == 0);
+    json result = json::parse(finished.out);
+    CHECK(result["resumed"] == true);
+    CHECK(reported(result["report"]) ==
+          std::set<std::pair<long long, std::string>>{{2, "checksum_differs"}, {5, "not_registered"}});
+    CHECK(site.on_standby("SELECT string_agg(cool_widget_id::text, ',' ORDER BY cool_widget_id) FROM "
+                          "cool_widget_states WHERE verification_state = 0 AND verification_checksum IS NULL") == "2,5");
+    CHECK(site.on_standby("SELECT count(*) || ' ' || max(site_name) FROM geo_ssf_primaries") == "1 secondary");
+    CHECK(site.geo_db.scalar("SELECT count(*) FROM geo_ssf_promotion_records") == "2");
+    CHECK(site.geo_db.scalar("SELECT step FROM geo_ssf_promotions WHERE finished_at IS NOT NULL") == "finished");
+    // The event log goes on from the newest event kept, with no gap.
+    std::string newest = site.on_standby("SELECT max(id) FROM geo_events");
+    REQUIRE(site.secondary({"event", "cool_widget", "updated", "1"}).status == 0);
+    CHECK(site.on_standby("SELECT max(id) FROM geo_events") == std::to_string(std::stoll(newest) + 1));
 }
 
 }  // TEST_SUITE
