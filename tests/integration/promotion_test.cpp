@@ -372,6 +372,13 @@ TEST_CASE("promotion: promote makes the secondary whose standby was promoted the
     CAPTURE(checked.out);
     CHECK(has(checked.out, "passed  site role: primary, recorded in the main database: secondary (generation 1 at "));
     CHECK(has(checked.out, "passed  tracking database kept aside: "));
+    // status counts it as the primary it is: the states rows, not the registry kept aside.
+    RunResult status = site.secondary({"status", "--format", "json"});
+    CAPTURE(status.err);
+    CHECK(status.status == 0);
+    json counted = json::parse(status.out);
+    CHECK(counted["role"] == "primary");
+    CHECK(counted["replicables"][0]["cool_widgets_checksummed_count"] == 2);
     RunResult sync = site.secondary({"sync"});
     CHECK(sync.status == 2);
     CHECK(has(sync.err, "'sync' runs on a secondary site; " + site.secondary_config.string() +
