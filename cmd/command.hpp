@@ -35,12 +35,16 @@ struct Invocation {
     std::optional<std::filesystem::path> config_file;  // where the config is, if anywhere
     std::unique_ptr<Site> site;                        // set when the config was loaded
     MigrationNeed migrations = MigrationNeed::none;    // the command's, from its CommandSpec
+    std::optional<Role> role;                          // the only role that may run it, from its CommandSpec
+    std::string command;                               // its name
 
     // The loaded config, for the checks of the command's arguments: they need no database.
     const Config& config() const { return site->config(); }
-    // The site, its databases' migrations checked as the command's CommandSpec declares on the
-    // first call. A command asks for it once its arguments are checked, so that a usage error is
-    // found without a database.
+    // The site, on the first call given the role its databases record (a promoted secondary is
+    // the primary; an old primary whose database names another site, or a promotion not
+    // finished, is a ConfigError), checked against the command's role, and its databases'
+    // migrations checked as the command's CommandSpec declares. A command asks for it once its
+    // arguments are checked, so that a usage error is found without a database.
     Site& required_site();
 
 private:
@@ -75,6 +79,7 @@ Runner define_generate(CLI::App& app);
 Runner define_help(CLI::App& app);
 Runner define_list(CLI::App& app);
 Runner define_migrate(CLI::App& app);
+Runner define_promote(CLI::App& app);
 Runner define_replicables(CLI::App& app);
 Runner define_resync(CLI::App& app);
 Runner define_reverify(CLI::App& app);

@@ -6,6 +6,7 @@
 #include "common/error.hpp"
 #include "common/logging.hpp"
 #include "common/versions.hpp"
+#include "db/site_identity.hpp"
 #include "repo/git.hpp"
 #include "site/errors.hpp"
 
@@ -61,6 +62,8 @@ const CommandSpec k_commands[] = {
      "Replay events and mirror the repositories that are due (secondary)"},
     {"resync", ConfigNeed::required, MigrationNeed::role_database, Role::secondary, true, define_resync,
      "Mark records for another fetch, or fetch them now (secondary)"},
+    {"promote", ConfigNeed::required, MigrationNeed::none, Role::secondary, false, define_promote,
+     "Make this secondary the primary, once its main database is promoted"},
     {"follow", ConfigNeed::required, MigrationNeed::every_database, std::nullopt, true, define_follow,
      "Replicate and verify each change as it happens (a service)"},
     {"completion", ConfigNeed::none, MigrationNeed::none, std::nullopt, false, define_completion,
@@ -191,11 +194,16 @@ ExitStatus run(int argc, char** argv, Invocation& invocation) {
             invocation.site = std::make_unique<Site>(load_config(*invocation.config_file));
     }
     invocation.migrations = spec->migrations;
+    invocation.role = spec->role;
+    invocation.command = spec->name;
     set_log_context(invocation.site ? invocation.site->config().site_name : std::string(), spec->name);
-    if (spec->role && invocation.site && invocation.site->config().role != *spec->role)
+    // A site set up as the primary never becomes a secondary by its databases (it needs a config
+    // of one): refused before any database is asked. A secondary may have been promoted
+    // (Invocation::required_site).
+    if (spec->role && invocation.site && invocation.site->config().role == Role::primary &&
+        *spec->role != Role::primary)
         throw UsageError(std::string("'") + spec->name + "' runs on a " + role_name(*spec->role) + " site; " +
-                         invocation.site->config().file.string() + " is a " +
-                         role_name(invocation.site->config().role));
+                         invocation.site->config().file.string() + " is a primary");
 
     // libgit2 is set up once for the whole run, as its documentation asks.
     std::optional<git::Library> libgit2;
@@ -224,6 +232,23 @@ ExitStatus run(int argc, char** argv, Invocation& invocation) {
 }  // namespace
 
 Site& Invocation::required_site() {
+    // The commands that use the databases of a role: they act as the role the databases record.
+    // The others (replicables, list, migrate) read only what the config says, or no database.
+    if (!m_migrations_checked && (migrations != MigrationNeed::none || role)) {
+        SiteRole resolved = read_site_role(*site);
+        if (resolved.refusal)
+            throw ConfigError(*resolved.refusal);
+        site->set_role(resolved);
+        if (role && site->role() != *role) {
+            const Config& config = site->config();
+            std::string what = config.role == site->role()
+                                   ? config.file.string() + " is a " + role_name(config.role)
+                                   : config.file.string() + " sets up a " + role_name(config.role) +
+                                         ", but this site is the " + role_name(site->role()) + " now (" +
+                                         resolved.description + ")";
+            throw UsageError("'" + command + "' runs on a " + role_name(*role) + " site; " + what);
+        }
+    }
     if (!m_migrations_checked) {
         if (migrations != MigrationNeed::none)
             site->require_migrated(site->role_database_kind());

@@ -59,13 +59,17 @@ Runner define_status(CLI::App& app) {
   * * * * *  geo-ssf -q status --format prometheus --output /var/lib/geo-ssf/metrics/geo-ssf.prom)");
 
     return [options](Invocation& invocation) {
-        auto types = select_status_types(invocation.config(), options->replicables);
+        // The names are checked before any database is asked.
+        const Config& config = invocation.config();
+        auto types = select_status_types(config, config.role, options->replicables);
         try {
             invocation.site->open_databases();  // at once, before their migrations are checked
         } catch (const DatabaseError&) {
             // Connected to again below: a secondary counts its registries without the primary's database.
         }
         Site& site = invocation.required_site();
+        if (site.role() != config.role)  // a promoted secondary counts as the primary it is
+            types = select_status_types(config, site.role(), options->replicables);
         if (options->recount)
             recount_tallies(site, types);
         SiteStatus status = collect_status(site, std::move(types));

@@ -47,16 +47,12 @@ std::string repository_path_of(const Replicable& replicable, const pqxx::row& ro
     return replicable.repository_path.render(values);
 }
 
-RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& replicable,
-                                 const std::vector<long long>& ids) {
+namespace {
+
+// The paths of the rows of RESULT: each an id, then the path columns.
+RepositoryPaths paths_of_rows(const Replicable& replicable, const pqxx::result& result) {
     RepositoryPaths out;
-    if (ids.empty())
-        return out;
-    const std::string& key = replicable.model_key;
-    for (const auto& row : tx.exec_params("SELECT m." + key + ", " + repository_path_columns_sql(replicable, "m") +
-                                              " FROM " + replicable.model_table + " m WHERE m." + key +
-                                              " = ANY($1::bigint[])",
-                                          bigint_array(ids))) {
+    for (const auto& row : result) {
         long long id = row[0].as<long long>();
         try {
             out.paths[id] = repository_path_of(replicable, row, 1);
@@ -65,6 +61,30 @@ RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& r
         }
     }
     return out;
+}
+
+}  // namespace
+
+RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& replicable,
+                                 const std::vector<long long>& ids) {
+    if (ids.empty())
+        return {};
+    const std::string& key = replicable.model_key;
+    return paths_of_rows(replicable,
+                         tx.exec_params("SELECT m." + key + ", " + repository_path_columns_sql(replicable, "m") +
+                                            " FROM " + replicable.model_table + " m WHERE m." + key +
+                                            " = ANY($1::bigint[])",
+                                        bigint_array(ids)));
+}
+
+RepositoryPaths repository_paths_in_scope_after(pqxx::transaction_base& tx, const Replicable& replicable,
+                                                long long after, int limit) {
+    const std::string& key = replicable.model_key;
+    return paths_of_rows(replicable,
+                         tx.exec_params("SELECT m." + key + ", " + repository_path_columns_sql(replicable, "m") +
+                                            " FROM " + replicable.model_table + " m WHERE m." + key + " > $1 AND " +
+                                            scope_predicate_of(replicable, "m") + " ORDER BY m." + key + " LIMIT $2",
+                                        after, limit));
 }
 
 std::vector<long long> ids_in_scope(pqxx::transaction_base& tx, const Replicable& replicable,

@@ -43,6 +43,11 @@ struct RepositoryPaths {
 RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& replicable,
                                  const std::vector<long long>& ids);
 
+// The repository paths of up to LIMIT records in scope with ids above AFTER, lowest first: a
+// walk over every copy a secondary should hold. Empty maps: none is left.
+RepositoryPaths repository_paths_in_scope_after(pqxx::transaction_base& tx, const Replicable& replicable,
+                                                long long after, int limit);
+
 // Of IDS, the records that exist and are in R's scope, ascending.
 std::vector<long long> ids_in_scope(pqxx::transaction_base& tx, const Replicable& replicable,
                                     const std::vector<long long>& ids);

@@ -1,7 +1,14 @@
 #include "db/promotion.hpp"
 
+#include "db/event_log.hpp"
+#include "db/model_table.hpp"
+#include "db/transitions.hpp"
+
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace geo_ssf {
 
@@ -120,6 +127,117 @@ std::optional<CopyLoss> copy_loss(const std::optional<PrimaryVerificationState>&
     if (copy->checksum != primary->checksum)
         return make_loss("checksum_differs", "its copy was verified with another checksum than the primary's");
     return std::nullopt;
+}
+
+namespace {
+
+// "geo-pro": the advisory lock of promote.
+constexpr long long k_promotion_lock_key = 0x67656f2d70726fLL;
+
+// The states rows of IDS ($1) that a reset would still change.
+std::string not_reset_yet(const Replicable& r) {
+    return r.foreign_key + " = ANY($1::bigint[]) AND (verification_state <> " +
+           sql::value(VerificationState::pending) + " OR verification_checksum IS NOT NULL)";
+}
+
+}  // namespace
+
+PromotionLock::PromotionLock(pqxx::connection& geo) : m_geo(geo) {
+    m_held = pqxx::nontransaction(m_geo)
+                 .exec1("SELECT pg_try_advisory_lock(" + std::to_string(k_promotion_lock_key) + ")")[0]
+                 .as<bool>();
+}
+
+PromotionLock::~PromotionLock() {
+    if (!m_held || !m_geo.is_open())
+        return;
+    try {
+        pqxx::nontransaction(m_geo).exec("SELECT pg_advisory_unlock(" + std::to_string(k_promotion_lock_key) + ")");
+    } catch (...) {
+        // The connection is gone, and the lock with it.
+    }
+}
+
+void record_promotion_start(pqxx::transaction_base& tx, int generation, const std::string& from_site,
+                            bool accepted_data_loss) {
+    tx.exec_params("INSERT INTO geo_ssf_promotions (generation, from_site, accepted_data_loss, step)"
+                   " VALUES ($1, NULLIF($2, ''), $3, 'begun') ON CONFLICT (generation) DO NOTHING",
+                   generation, from_site, accepted_data_loss);
+}
+
+void record_promotion_step(pqxx::transaction_base& tx, int generation, const std::string& step) {
+    tx.exec_params("UPDATE geo_ssf_promotions SET step = $2 WHERE generation = $1", generation, step);
+}
+
+void add_lost_records(pqxx::transaction_base& tx, int generation, const std::vector<LostRecord>& records) {
+    if (records.empty())
+        return;
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& record : records)
+        rows.push_back({{"replicable", record.replicable},
+                        {"record_id", record.id},
+                        {"reason", record.loss.reason},
+                        {"detail", record.loss.detail}});
+    tx.exec_params("INSERT INTO geo_ssf_promotion_records (generation, replicable, record_id, reason, detail)"
+                   " SELECT $1, r.replicable, r.record_id, r.reason, r.detail FROM jsonb_to_recordset($2::jsonb)"
+                   " AS r(replicable text, record_id bigint, reason text, detail text) ON CONFLICT DO NOTHING",
+                   generation, rows.dump());
+}
+
+std::vector<LostRecord> lost_records(pqxx::transaction_base& tx, int generation) {
+    std::vector<LostRecord> out;
+    for (const auto& row : tx.exec_params("SELECT replicable, record_id, reason, detail FROM geo_ssf_promotion_records"
+                                          " WHERE generation = $1 ORDER BY replicable, record_id",
+                                          generation))
+        out.push_back({row[0].as<std::string>(), row[1].as<long long>(),
+                       {row[2].as<std::string>(), row[3].as<std::string>()}});
+    return out;
+}
+
+std::vector<long long> lost_record_ids(pqxx::transaction_base& tx, int generation, const Replicable& r, long long after,
+                                       int limit) {
+    std::vector<long long> out;
+    for (const auto& row : tx.exec_params("SELECT record_id FROM geo_ssf_promotion_records WHERE generation = $1"
+                                          " AND replicable = $2 AND record_id > $3 ORDER BY record_id LIMIT $4",
+                                          generation, r.name, after, limit))
+        out.push_back(row[0].as<long long>());
+    return out;
+}
+
+void record_promotion_last_event(pqxx::transaction_base& tx, int generation, long long last_event_id) {
+    tx.exec_params("UPDATE geo_ssf_promotions SET last_event_id = $2 WHERE generation = $1", generation, last_event_id);
+}
+
+void record_promotion_finished(pqxx::transaction_base& tx, int generation, const std::string& report_file) {
+    tx.exec_params("UPDATE geo_ssf_promotions SET step = 'finished', report_file = NULLIF($2, ''),"
+                   " finished_at = now() WHERE generation = $1",
+                   generation, report_file);
+}
+
+long long reset_states_rows(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids) {
+    if (ids.empty())
+        return 0;
+    return tx.exec_params("UPDATE " + r.states_table + " g SET " +
+                              transition::verification_pending_after_promotion().set_list("g") + " WHERE " +
+                              not_reset_yet(r),
+                          bigint_array(ids))
+        .affected_rows();
+}
+
+long long states_rows_to_reset(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids) {
+    if (ids.empty())
+        return 0;
+    return tx.exec_params1("SELECT count(*) FROM " + r.states_table + " WHERE " + not_reset_yet(r), bigint_array(ids))[0]
+        .as<long long>();
+}
+
+long long settle_event_log(pqxx::transaction_base& tx) {
+    // EXCLUSIVE lets readers be and waits for every insert under way to end.
+    tx.exec("LOCK TABLE geo_events IN EXCLUSIVE MODE");
+    long long newest = newest_event_id(tx);
+    tx.exec_params("SELECT setval(pg_get_serial_sequence('geo_events', 'id'), $1, $2)", newest > 0 ? newest : 1,
+                   newest > 0);
+    return newest;
 }
 
 }  // namespace geo_ssf

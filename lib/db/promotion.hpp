@@ -1,6 +1,7 @@
-// The SQL of a secondary's promotion preflight (secondary/promotion.hpp): how far the main
-// database's standby has replayed, and what is compared record by record between the primary's
-// states rows (main database) and this site's registry (tracking database).
+// The SQL of a secondary's promotion (secondary/promotion.hpp): how far the main database's
+// standby has replayed, and what is compared record by record between the primary's states rows
+// (main database) and this site's registry (tracking database); the promotion's own bookkeeping
+// in the tracking database; and what it changes in the main database once that is this site's.
 #pragma once
 
 #include "db/model_table.hpp"
@@ -70,5 +71,51 @@ struct LostRecord {
     long long id = 0;
     CopyLoss loss;
 };
+
+// Only one promote runs on a site at a time: held on the tracking database for the object's
+// lifetime, if it could be taken.
+class PromotionLock {
+public:
+    explicit PromotionLock(pqxx::connection& geo);
+    ~PromotionLock();
+    PromotionLock(const PromotionLock&) = delete;
+    PromotionLock& operator=(const PromotionLock&) = delete;
+    bool held() const { return m_held; }
+
+private:
+    pqxx::connection& m_geo;
+    bool m_held = false;
+};
+
+// The promotion's bookkeeping, in the tracking database ---------------------------------------
+
+// Records, in TX, the promotion to GENERATION as begun (step "begun"), unless it is recorded already.
+void record_promotion_start(pqxx::transaction_base& tx, int generation, const std::string& from_site,
+                            bool accepted_data_loss);
+// Records, in TX, that the promotion of GENERATION has done STEP.
+void record_promotion_step(pqxx::transaction_base& tx, int generation, const std::string& step);
+// Adds RECORDS to the data-loss report of GENERATION.
+void add_lost_records(pqxx::transaction_base& tx, int generation, const std::vector<LostRecord>& records);
+// The lost records of GENERATION, by type and id.
+std::vector<LostRecord> lost_records(pqxx::transaction_base& tx, int generation);
+// The lost records of GENERATION of type R with ids above AFTER, at most LIMIT, by id.
+std::vector<long long> lost_record_ids(pqxx::transaction_base& tx, int generation, const Replicable& r, long long after,
+                                       int limit);
+void record_promotion_last_event(pqxx::transaction_base& tx, int generation, long long last_event_id);
+// Records the promotion of GENERATION as finished, with its report's file.
+void record_promotion_finished(pqxx::transaction_base& tx, int generation, const std::string& report_file);
+
+// What a promotion changes in the main database ------------------------------------------------
+
+// The states rows of R's records IDS become pending without the old primary's checksum
+// (transition::verification_pending_after_promotion), so that `verify` checksums what is here.
+// Returns how many rows changed.
+long long reset_states_rows(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids);
+// How many of them are not pending without a checksum yet.
+long long states_rows_to_reset(pqxx::transaction_base& tx, const Replicable& r, const std::vector<long long>& ids);
+
+// The event log continues here: with inserts held off, its sequence is set to the newest event,
+// so that the next event follows it without a gap. Returns that newest id (0: none).
+long long settle_event_log(pqxx::transaction_base& tx);
 
 }  // namespace geo_ssf

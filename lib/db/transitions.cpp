@@ -332,6 +332,16 @@ Transition verification_pending(VerificationTable table) {
 
 Transition verification_pending_bulk() { return {{C::verification_state, V::of(VerificationState::pending)}}; }
 
+Transition verification_pending_after_promotion() {
+    return {{C::verification_state, V::of(VerificationState::pending)},
+            {C::verification_checksum, V::null()},
+            {C::verification_failure, V::null()},
+            {C::verification_retry_count, V::number(0)},
+            {C::verification_retry_at, V::null()},
+            {C::verified_at, V::null()},
+            {C::verification_started_at, V::null()}};
+}
+
 Transition verification_started() {
     return {{C::verification_state, V::of(VerificationState::started)},
             {C::verification_started_at, V::parameter(P::claim_time)}};

@@ -205,6 +205,9 @@ Transition removal_failed();
 Transition verification_pending(VerificationTable table);
 // The bulk mark of reverify --all and --failed: only the state changes.
 Transition verification_pending_bulk();
+// A states row of a record whose copy was not verified equal when its site was promoted: pending,
+// without the old primary's checksum (which the repository here may not have), a fresh start.
+Transition verification_pending_after_promotion();
 Transition verification_started();
 // Started → succeeded with the checksum parameter.
 Transition verification_succeeded(VerificationTable table);

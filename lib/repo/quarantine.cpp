@@ -22,6 +22,8 @@ namespace fs = std::filesystem;
 namespace {
 
 const char* k_quarantine_folder = ".geo-ssf-removed";
+// Beside the types' folders; a type's name has no dot, so none is called so.
+const char* k_unclaimed_folder = ".unclaimed";
 
 // "20261129T182800Z": sorts as it ages, and tells an admin when the copy was removed.
 std::string stamp_of(SystemTime time) {
@@ -185,6 +187,50 @@ int purge_quarantine(const fs::path& storage_root, const std::string& type, std:
             ++purged;
         }
         fs::remove(record.path(), ec);  // only when it is empty now
+    }
+    return purged;
+}
+
+fs::path quarantine_unclaimed(const fs::path& storage_root, const std::vector<std::string>& relative_paths,
+                              SystemTime now) {
+    for (const auto& relative : relative_paths)
+        if (!is_bare_repository(storage_root / relative))
+            throw RuntimeError((storage_root / relative).string() +
+                               " is not a bare repository (HEAD, objects/, refs/); it is left in place");
+    fs::path folder = type_folder(storage_root, k_unclaimed_folder, true);
+    std::string stamp = stamp_of(now);
+    fs::path destination = folder / stamp;
+    std::error_code ec;
+    for (int n = 2; fs::exists(fs::symlink_status(destination, ec)); ++n)
+        destination = folder / (stamp + "-" + std::to_string(n));
+    destination = own_folder(destination, true);
+    for (const auto& relative : relative_paths) {
+        fs::path from = storage_root / relative;
+        fs::path to = destination / relative;
+        fs::create_directories(to.parent_path(), ec);
+        if (ec)
+            throw RuntimeError("cannot create " + to.parent_path().string() + ": " + ec.message());
+        move(from, to);
+    }
+    return destination;
+}
+
+int purge_unclaimed(const fs::path& storage_root, std::chrono::seconds retention, SystemTime now) {
+    fs::path folder = type_folder(storage_root, k_unclaimed_folder, false);
+    if (folder.empty())
+        return 0;
+    int purged = 0;
+    std::error_code ec;
+    for (const auto& moved : fs::directory_iterator(folder, ec)) {
+        // Named as copies are, without their ".git".
+        auto stamped = parse_copy_name(moved.path().filename().string() + ".git", now);
+        if (!stamped || !is_folder_not_link(moved.path()) ||
+            stamped->time + retention > std::chrono::floor<std::chrono::seconds>(now))
+            continue;
+        fs::remove_all(moved.path(), ec);
+        if (ec)
+            throw RuntimeError("cannot purge " + moved.path().string() + ": " + ec.message());
+        ++purged;
     }
     return purged;
 }

@@ -29,6 +29,18 @@ bool restore_from_quarantine(const std::filesystem::path& storage_root, const st
 int purge_quarantine(const std::filesystem::path& storage_root, const std::string& type,
                      std::chrono::seconds retention, SystemTime now);
 
+// Moves the bare repositories RELATIVE_PATHS under STORAGE_ROOT, which no record claims (a
+// returning old primary's repositories that the new primary does not have), into the
+// quarantine's <root>/.geo-ssf-removed/.unclaimed/<UTC time>/, each at its relative path; they
+// are purged with the rest. Returns the folder they went to. A RuntimeError, before anything is
+// moved, when one is not a bare repository; when one cannot be moved, those before it stay moved.
+std::filesystem::path quarantine_unclaimed(const std::filesystem::path& storage_root,
+                                           const std::vector<std::string>& relative_paths, SystemTime now);
+
+// Removes the folders of unclaimed repositories moved there more than RETENTION before NOW.
+// Returns how many were removed.
+int purge_unclaimed(const std::filesystem::path& storage_root, std::chrono::seconds retention, SystemTime now);
+
 struct QuarantinedCopy {
     long long id = 0;  // the record's
     std::filesystem::path path;

@@ -7,10 +7,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <set>
 #include <string>
+#include <system_error>
+#include <vector>
 
 namespace geo_ssf {
 
@@ -124,6 +127,32 @@ bool is_bare_repository(const std::filesystem::path& path) {
     return is_folder_not_link(path) &&
            std::filesystem::symlink_status(path / "HEAD", ec).type() == std::filesystem::file_type::regular &&
            is_folder_not_link(path / "objects") && is_folder_not_link(path / "refs");
+}
+
+std::vector<std::string> repositories_under(const std::filesystem::path& root) {
+    namespace fs = std::filesystem;
+    std::vector<std::string> out;
+    std::error_code ec;
+    auto it = fs::recursive_directory_iterator(root, fs::directory_options::none, ec);
+    if (ec)
+        throw RuntimeError("cannot read the storage root " + root.string() + ": " + ec.message());
+    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec)
+            throw RuntimeError("cannot read the storage root " + root.string() + ": " + ec.message());
+        const fs::path& path = it->path();
+        if (it.depth() == 0 && path.filename().string().starts_with(k_reserved_folder_prefix)) {
+            it.disable_recursion_pending();
+            continue;
+        }
+        if (!is_folder_not_link(path))
+            continue;  // a file, or a link the iterator does not follow
+        if (is_bare_repository(path)) {
+            out.push_back(path.lexically_relative(root).generic_string());
+            it.disable_recursion_pending();
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
 }
 
 }  // namespace geo_ssf

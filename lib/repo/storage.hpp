@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
-#include <string>
+#include <vector>
 
 namespace geo_ssf {
 
@@ -44,5 +44,9 @@ bool is_folder_not_link(const std::filesystem::path& path);
 
 // A bare repository's own layout: HEAD, objects/ and refs/, none of them a symbolic link.
 bool is_bare_repository(const std::filesystem::path& path);
+
+// The bare repositories under ROOT, as paths relative to it ("@hashed/ab/cd/abcd.git"), sorted:
+// none inside another, none in geo-ssf's own folders (.geo-ssf-*), no symbolic link followed.
+std::vector<std::string> repositories_under(const std::filesystem::path& root);
 
 }  // namespace geo_ssf

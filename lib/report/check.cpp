@@ -11,6 +11,7 @@
 #include "common/paths.hpp"
 #include "report/status.hpp"
 #include "db/model_table.hpp"
+#include "db/site_identity.hpp"
 #include "db/tallies.hpp"
 #include "db/type_tables.hpp"
 #include "secondary/undefined_types.hpp"
@@ -304,6 +305,37 @@ void check_primary(Checker& checker, const Config& config) {
     }
 }
 
+// Which role the site plays and where that comes from: the config, or the databases (a promoted
+// secondary is the primary; an old primary whose database names another site is refused, the
+// split brain). CONFIG's role becomes the one the databases give, for the checks after this one.
+void check_role(Checker& checker, Config& config) {
+    const std::string name = "site role";
+    std::unique_ptr<pqxx::connection> main, geo;
+    try {
+        main = connect_database(config.main_database, "main", Access::read_only);
+    } catch (const Error&) {
+        return;  // already reported
+    }
+    if (config.role == Role::secondary && config.geo_database) {
+        try {
+            geo = connect_database(*config.geo_database, "geo", Access::read_only);
+        } catch (const Error&) {
+            // The tracking database's own checks say why; without it the config decides.
+        }
+    }
+    try {
+        SiteRole role = read_site_role(config, [&]() -> pqxx::connection& { return *main; }, geo.get());
+        checker.record(name, !role.refusal, role.description);
+        if (!role.refusal && role.role != config.role) {
+            config.role = role.role;
+            checker.record("tracking database kept aside", true,
+                           "databases.geo is no longer used: this site is the primary since its promotion");
+        }
+    } catch (const pqxx::failure& e) {
+        checker.record(name, false, describe_database_error(e));
+    }
+}
+
 }  // namespace
 
 std::vector<CheckResult> check_site(const std::optional<std::filesystem::path>& config_file,
@@ -326,6 +358,7 @@ std::vector<CheckResult> check_site(const std::optional<std::filesystem::path>& 
     }
 
     check_repository_paths(checker, config);
+    check_role(checker, config);
     check_database(checker, config, DatabaseKind::main, config.main_database);
     if (config.role == Role::secondary)
         check_database(checker, config, DatabaseKind::geo, *config.geo_database);

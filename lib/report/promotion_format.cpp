@@ -1,6 +1,7 @@
 #include "report/promotion_format.hpp"
 
 #include <algorithm>
+#include <cstddef>
 #include <string>
 #include <utility>
 
@@ -45,6 +46,40 @@ nlohmann::json promotion_check_json(const secondary::PromotionCheck& check) {
                          {"lost", std::move(lost)}});
     }
     return {{"promotable", check.passed()}, {"checks", std::move(checks)}, {"replicables", std::move(types)}};
+}
+
+nlohmann::json promotion_report_json(const secondary::PromotionResult& result) {
+    nlohmann::json records = nlohmann::json::array(), counts = nlohmann::json::object();
+    for (const auto& record : result.lost) {
+        nlohmann::json one = lost_json(record);
+        one["replicable"] = record.replicable;
+        records.push_back(std::move(one));
+        counts[record.replicable] = counts.value(record.replicable, 0) + 1;
+    }
+    const PrimaryRecord& primary = result.primary;
+    return {{"site", primary.site_name},
+            {"generation", primary.generation},
+            {"promoted_from", primary.promoted_from},
+            {"became_primary_at", primary.became_primary_at},
+            {"system_identifier", primary.system_identifier},
+            {"timeline", primary.timeline},
+            {"last_event_id", primary.last_event_id.value_or(0)},
+            {"accepted_data_loss", result.accepted_data_loss},
+            {"lost_records", std::move(counts)},
+            {"records", std::move(records)}};
+}
+
+std::string format_lost_records(const secondary::PromotionResult& result, size_t limit) {
+    std::string out;
+    for (size_t i = 0; i < result.lost.size() && i < limit; ++i) {
+        const LostRecord& record = result.lost[i];
+        out += "lost  " + record.replicable + " " + std::to_string(record.id) + ": " + record.loss.reason + ": " +
+               record.loss.detail + "\n";
+    }
+    if (result.lost.size() > limit)
+        out += "... and " + std::to_string(result.lost.size() - limit) + " more, in " + result.report_file.string() +
+               "\n";
+    return out;
 }
 
 }  // namespace geo_ssf

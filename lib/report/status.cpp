@@ -383,12 +383,12 @@ bool counted_in_status(const Replicable& replicable, Role role) {
     return role == Role::primary ? replicable.verification_enabled : replicable.replication_enabled;
 }
 
-std::vector<TypeStatus> select_status_types(const Config& config, const std::vector<std::string>& names) {
-    bool primary = config.role == Role::primary;
+std::vector<TypeStatus> select_status_types(const Config& config, Role role, const std::vector<std::string>& names) {
+    bool primary = role == Role::primary;
     std::vector<TypeStatus> out;
     if (names.empty()) {
         for (const auto& r : config.replicables)
-            if (counted_in_status(r, config.role))
+            if (counted_in_status(r, role))
                 out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}, {}, {}, {}});
         return out;
     }
@@ -399,7 +399,7 @@ std::vector<TypeStatus> select_status_types(const Config& config, const std::vec
             seen = seen || t.replicable == &r;
         if (seen)
             continue;
-        if (counted_in_status(r, config.role))
+        if (counted_in_status(r, role))
             out.push_back({&r, TypeOutcome::counted, "", {}, {}, {}, {}, {}, {}});
         else
             out.push_back({&r, TypeOutcome::disabled,
@@ -418,7 +418,7 @@ SiteStatus collect_status(Site& site, std::vector<TypeStatus> types) {
     const Config& config = site.config();
     SiteStatus status;
     status.site = config.site_name;
-    status.role = config.role;
+    status.role = site.role();
     std::string timeout_text = format_duration(config.status_timeout);
     // A secondary counts what its tracking database holds even while the primary's database
     // cannot be reached; what needs that database is unknown.
@@ -474,7 +474,7 @@ void recount_tallies(Site& site, const std::vector<TypeStatus>& types) {
     for (const auto& t : types) {
         if (t.outcome != TypeOutcome::counted)
             continue;
-        TalliedTable table = tallied_table_of(*t.replicable, site.config().role);
+        TalliedTable table = tallied_table_of(*t.replicable, site.role());
         if (auto rows = recount_tallies(db, table, lock_timeout))
             spdlog::info("{}: recounted {} rows of {}", t.replicable->name, *rows, table.name);
         else

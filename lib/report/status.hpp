@@ -127,11 +127,10 @@ struct SiteStatus {
 // verification is enabled, on a secondary when its replication is.
 bool counted_in_status(const Replicable& replicable, Role role);
 
-// The types status covers: every type this role counts (counted_in_status) when NAMES is
-// empty; else the named
-// ones, in order, once each, those this role does not count marked disabled with the reason.
-// An unknown name is a UsageError.
-std::vector<TypeStatus> select_status_types(const Config& config, const std::vector<std::string>& names);
+// The types status covers on a site acting as ROLE: every type that role counts
+// (counted_in_status) when NAMES is empty; else the named ones, in order, once each, those the
+// role does not count marked disabled with the reason. An unknown name is a UsageError.
+std::vector<TypeStatus> select_status_types(const Config& config, Role role, const std::vector<std::string>& names);
 
 // Counts TYPES (from select_status_types) on SITE. Each type gets status.timeout: a count
 // that cannot finish within it leaves that type unknown and the others are still counted.

@@ -6,6 +6,7 @@
 #include "db/primary_reads.hpp"
 #include "db/standby.hpp"
 #include "secondary/event_replay.hpp"
+#include "secondary/followed_primary.hpp"
 #include "secondary/sync.hpp"
 #include "secondary/verify.hpp"
 
@@ -35,6 +36,7 @@ public:
             if (r.verification_enabled)
                 m_verified.push_back(&r);
         }
+        follow_primary(site);  // before any event is replayed: a new primary's cursor
         bool standby = read_primary(site.main_database(), [](pqxx::transaction_base& tx) { return in_recovery(tx); });
         if (!standby)
             m_notifications = std::make_unique<EventNotifications>(site.config().main_database);

@@ -15,6 +15,7 @@
 #include "repo/staging.hpp"
 #include "repo/storage.hpp"
 #include "secondary/event_replay.hpp"
+#include "secondary/followed_primary.hpp"
 #include "secondary/housekeeping.hpp"
 #include "secondary/registry_consistency.hpp"
 #include "secondary/removal.hpp"
@@ -42,14 +43,18 @@ void restore_quarantined_copy(const Config& config, const Replicable& r, long lo
         spdlog::info("{} {}: its copy is back from the quarantine; the fetch brings it up to date", r.name, id);
 }
 
-// Purges what the quarantine has kept for longer than sync.removed_retention.
-void purge_quarantined_copies(const Config& config, const Replicable& r) {
+// Purges what the quarantine has kept for longer than sync.removed_retention: the copies of R's
+// records, or without R the repositories no record claimed.
+void purge_quarantined_copies(const Config& config, const Replicable* r) {
+    const std::string what = r ? r->name + ": " : std::string();
     try {
-        if (int purged = purge_quarantine(config.storage_root, r.name, config.removed_retention,
-                                          std::chrono::system_clock::now()))
-            spdlog::info("{}: purged {} quarantined repositories older than sync.removed_retention", r.name, purged);
+        auto now = std::chrono::system_clock::now();
+        if (int purged = r ? purge_quarantine(config.storage_root, r->name, config.removed_retention, now)
+                           : purge_unclaimed(config.storage_root, config.removed_retention, now))
+            spdlog::info("{}purged {} quarantined {} older than sync.removed_retention", what, purged,
+                         r ? "repositories" : "folders of unclaimed repositories");
     } catch (const Error& e) {
-        spdlog::warn("{}: the quarantine was not purged: {}", r.name, e.what());
+        spdlog::warn("{}the quarantine was not purged: {}", what, e.what());
     }
 }
 
@@ -131,7 +136,7 @@ public:
 
     void prepare(const Replicable& r, TypeTotals& totals) override {
         reconcile_registry(m_site, r, totals, m_removals);
-        purge_quarantined_copies(m_site.config(), r);
+        purge_quarantined_copies(m_site.config(), &r);
     }
 
     std::unique_ptr<ClaimedBatch> batch(const Replicable& r, const std::string& claim_time,
@@ -192,6 +197,8 @@ SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits&
         spdlog::info("removed {} folders left by interrupted syncs", removed);
     require_primary_folder(config);
     require_every_type_defined(site);  // before any event is replayed, and its record skipped for good
+    follow_primary(site);               // before any event is replayed: a new primary's cursor
+    purge_quarantined_copies(config, nullptr);
     SyncRun run;
     run.removals_failed += finish_requested_removals(site);
     // Event replay is bounded like the steps after it: it stops between batches.

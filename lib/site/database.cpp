@@ -115,6 +115,11 @@ void set_up_session(pqxx::connection& connection, Access access) {
         setup.exec("SET default_transaction_read_only = on");
 }
 
+void allow_writes(pqxx::connection& connection) {
+    pqxx::nontransaction setup(connection);
+    setup.exec("SET default_transaction_read_only = off");
+}
+
 std::unique_ptr<pqxx::connection> connect_database(const std::string& conninfo, std::string_view label,
                                                    Access access) {
     std::unique_ptr<pqxx::connection> connection;

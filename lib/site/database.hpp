@@ -18,6 +18,10 @@ enum class Access { read_write, read_only };
 // Access::read_only; again after a reconnection.
 void set_up_session(pqxx::connection& connection, Access access);
 
+// Lifts the read-only default of a session set up with Access::read_only: a secondary's main
+// database, once the site is its primary.
+void allow_writes(pqxx::connection& connection);
+
 // Opens a connection with libpq's CONNINFO (so PG* variables, ~/.pgpass and service files
 // apply). A read-only connection refuses every write, so a secondary cannot change the
 // primary's database by mistake. Throws DatabaseError naming LABEL ("main", "geo").

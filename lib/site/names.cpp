@@ -203,7 +203,8 @@ bool is_geo_ssf_table(std::string_view text) {
     for (std::string_view own : {"geo_events", "geo_ssf_tallies", "event_log_states", "schema_migrations",
                                  "geo_ssf_schema_migrations", "geo_ssf_cursors", "geo_ssf_ref_differences",
                                  "geo_ssf_changes", "geo_ssf_lag_histogram", "geo_ssf_copies", "geo_ssf_removals",
-                                 "geo_ssf_deep_checks", "geo_ssf_housekeeping"})
+                                 "geo_ssf_deep_checks", "geo_ssf_housekeeping", "geo_ssf_primaries",
+                                 "geo_ssf_promotions", "geo_ssf_promotion_records"})
         if (text == own)
             return true;
     return false;

@@ -5,12 +5,19 @@
 #include "common/paths.hpp"
 
 #include <future>
+#include <utility>
 #include <vector>
 
 namespace geo_ssf {
 
 Site::Site(Config config) : m_config(std::move(config)) {}
 Site::~Site() = default;
+
+void Site::set_role(SiteRole role) {
+    m_role = std::move(role);
+    if (m_main && is_primary() && m_config.role != Role::primary)
+        allow_writes(*m_main);
+}
 
 pqxx::connection& Site::main_database() {
     if (!m_main) {

@@ -4,6 +4,7 @@
 #include "site/config.hpp"
 #include "site/database.hpp"
 #include "site/migrations.hpp"
+#include "site/site_role.hpp"
 
 #include <pqxx/pqxx>
 
@@ -19,7 +20,14 @@ public:
     ~Site();
 
     const Config& config() const { return m_config; }
-    bool is_primary() const { return m_config.role == Role::primary; }
+    // What the site acts as: the config's site.role until set_role gives the role its databases
+    // record (a promoted secondary is the primary; site/site_role.hpp).
+    Role role() const { return m_role ? m_role->role : m_config.role; }
+    bool is_primary() const { return role() == Role::primary; }
+    const std::optional<SiteRole>& resolved_role() const { return m_role; }
+    // Sets the role the databases record. A main database opened read-only for a secondary that
+    // is the primary now is let write.
+    void set_role(SiteRole role);
 
     // The main database: read-write on the primary, read-only on a secondary, which must never
     // write to the primary's data.
@@ -52,6 +60,7 @@ public:
 
 private:
     Config m_config;
+    std::optional<SiteRole> m_role;
     std::unique_ptr<pqxx::connection> m_main;
     std::unique_ptr<pqxx::connection> m_geo;
     // Declared after the connections, so that they go first.

@@ -21,7 +21,7 @@ TEST_CASE("check: passes on a ready site and names what is not ready") {
     CHECK(before.status == 1);
     CHECK(before.out.find("passed  configuration valid") != std::string::npos);
     CHECK(before.out.find("passed  main database reachable") != std::string::npos);
-    CHECK(before.out.find("FAILED  main database has no pending migrations: 7 pending") != std::string::npos);
+    CHECK(before.out.find("FAILED  main database has no pending migrations: 8 pending") != std::string::npos);
     CHECK(before.out.find("passed  storage root present and readable") != std::string::npos);
 
     REQUIRE(sites.primary_run({"migrate"}).status == 0);

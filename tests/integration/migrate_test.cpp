@@ -188,8 +188,8 @@ TEST_CASE("migrate: a second run applies nothing, and --status and --dry-run cha
     REQUIRE(sites.primary_run({"migrate"}).status == 0);
     std::string applied = sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations");
     // geo_events and its notifications, geo_ssf_tallies, geo_ssf_cursors and its passes, geo_ssf_deep_checks,
-    // cool_widget_states
-    CHECK(applied == "7");
+    // geo_ssf_primaries, cool_widget_states
+    CHECK(applied == "8");
     RunResult again = sites.primary_run({"migrate"});
     CHECK(again.status == 0);
     CHECK(again.out == "main: no pending migrations\n");
@@ -287,7 +287,7 @@ TEST_CASE("migrate: beside a Rails application's schema_migrations and ar_intern
     RunResult migrated = sites.primary_run({"migrate"});
     CAPTURE(migrated.err);
     REQUIRE(migrated.status == 0);
-    CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations") == "7");
+    CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations") == "8");
     CHECK(sites.primary_run({"migrate", "--status"}).out.find("pending") == std::string::npos);
     RunResult check = sites.primary_run({"check"});
     CAPTURE(check.out);
@@ -312,7 +312,7 @@ TEST_CASE("migrate: the schema_migrations of an earlier geo-ssf is taken over, n
     CHECK(again.status == 0);
     CHECK(again.out == "main: no pending migrations\n");
     CHECK(sites.main_db.scalar("SELECT to_regclass('schema_migrations')::text") == "");
-    CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations") == "7");
+    CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations") == "8");
     // The name is free for the application's own table.
     CHECK_NOTHROW(sites.main_db.exec("CREATE TABLE schema_migrations (version character varying PRIMARY KEY)"));
 }
@@ -339,7 +339,7 @@ TEST_CASE("migrate: concurrent runs apply each migration once") {
         };
         CHECK(count("applied main 20260101000000_create_geo_events") == 1);
         CHECK(count("_create_cool_widget_states") == 1);
-        CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations") == "7");
+        CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations") == "8");
     }
 }
 
@@ -357,7 +357,7 @@ TEST_CASE("migrate: a failing migration leaves its database unchanged and names 
     CHECK(sites.main_db.scalar("SELECT to_regclass('half_done')::text") == "");
     CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations WHERE version = '20990101000000'") == "0");
     // The migrations before it were applied and stay so.
-    CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations") == "6");
+    CHECK(sites.main_db.scalar("SELECT count(*) FROM geo_ssf_schema_migrations") == "7");
 }
 
 TEST_CASE("migrate: malformed migration files are configuration errors") {

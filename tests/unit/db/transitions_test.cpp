@@ -76,6 +76,18 @@ TEST_CASE("transitions::the bulk marks change only the state") {
     CHECK(verified == expected);
 }
 
+TEST_CASE("transitions::after a promotion a states row is pending without the old primary's checksum") {
+    Row before = failed_registry_row();
+    Row after = transition::verification_pending_after_promotion().apply(before);
+    CHECK(cell(after, C::verification_state) == of(VerificationState::pending));
+    CHECK(cell(after, C::verification_checksum) == k_null);
+    CHECK(cell(after, C::verification_failure) == k_null);
+    CHECK(cell(after, C::verification_retry_count) == number(0));
+    CHECK(cell(after, C::verified_at) == k_null);
+    // What it does not write stays.
+    CHECK(cell(after, C::state) == cell(before, C::state));
+}
+
 TEST_CASE("transitions::a claim stamps the state started with the claim time") {
     Parameters claim = {{P::claim_time, text("2026-12-06 10:00:00+00")}};
     Row synced = transition::sync_started().apply(failed_registry_row(), claim);

@@ -1,4 +1,5 @@
 #include "repo/quarantine.hpp"
+#include "repo/storage.hpp"
 
 #include "test_support.hpp"
 
@@ -7,6 +8,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 using namespace geo_ssf;
 using geo_ssf::test::TempDir;
@@ -72,3 +74,39 @@ TEST_CASE("quarantine::purge and restore act only on names geo-ssf writes") {
 }
 
 }
+
+TEST_SUITE("quarantine") {
+
+TEST_CASE("quarantine::repositories no record claims are found, moved aside at their paths, and purged in time") {
+    TempDir root;
+    make_bare(root / "cool_widgets" / "1.git", "1");
+    make_bare(root / "@hashed" / "ab" / "cd" / "abcd.git", "hashed");
+    make_bare(root / "cool_widgets" / "1.git" / "inner.git", "inside another");  // not a repository of its own
+    make_bare(root / ".geo-ssf-tmp" / "half.git", "geo-ssf's own");
+    fs::create_directories(root / "empty" / "folder");
+    write_file(root / "cool_widgets" / "notes.txt", "a file");
+    fs::create_directory_symlink(root / "@hashed", root / "linked");
+
+    CHECK(repositories_under(root.path()) ==
+          std::vector<std::string>{"@hashed/ab/cd/abcd.git", "cool_widgets/1.git"});
+
+    auto moved_at = utc(2026, 12, 1);
+    fs::path folder = quarantine_unclaimed(root.path(), {"@hashed/ab/cd/abcd.git"}, moved_at);
+    CHECK(folder == root / ".geo-ssf-removed" / ".unclaimed" / "20261201T000000Z");
+    CHECK(test::read_file(folder / "@hashed" / "ab" / "cd" / "abcd.git" / "mark") == "hashed");
+    CHECK_FALSE(fs::exists(root / "@hashed" / "ab" / "cd" / "abcd.git"));
+    CHECK(repositories_under(root.path()) == std::vector<std::string>{"cool_widgets/1.git"});
+    // A second sorting out in the same second gets a folder of its own.
+    CHECK(quarantine_unclaimed(root.path(), {"cool_widgets/1.git"}, moved_at) ==
+          root / ".geo-ssf-removed" / ".unclaimed" / "20261201T000000Z-2");
+    // Not a repository: refused, left in place.
+    CHECK_THROWS_WITH(quarantine_unclaimed(root.path(), {"empty"}, moved_at),
+                      doctest::Contains("is not a bare repository"));
+    CHECK(fs::exists(root / "empty" / "folder"));
+
+    CHECK(purge_unclaimed(root.path(), std::chrono::hours(24 * 7), utc(2026, 12, 7)) == 0);
+    CHECK(purge_unclaimed(root.path(), std::chrono::hours(24 * 7), utc(2026, 12, 9)) == 2);
+    CHECK(fs::is_empty(root / ".geo-ssf-removed" / ".unclaimed"));
+}
+
+}  // TEST_SUITE
