@@ -1,6 +1,6 @@
 // The git program fetcher: git clone --mirror and git fetch --prune, run by run_git under the
 // time bounds and stop requests of a fetch, after the primary's refs are counted for
-// sync.max_refs.
+// sync.max_refs; a copy whose refs are all as the primary's is not fetched into.
 #include "common/redact.hpp"
 #include "common/shell_quoted.hpp"
 #include "common/url.hpp"
@@ -11,7 +11,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -41,36 +44,86 @@ std::vector<std::string> upload_pack_options(const std::filesystem::path& git, c
     return {"--upload-pack=" + shell_quoted(git.string()) + " -c 'uploadpack.hideRefs=!refs' upload-pack"};
 }
 
-// Refuses the primary at URL if it has more than MAX_REFS refs, before git fetches from it, and
-// returns its default branch. A local primary is read directly rather than through libgit2's
+// Refs by name, each with the object it points at; HEAD and peeled tags left out.
+using RefList = std::vector<std::pair<std::string, git_oid>>;
+
+// The refs of REPOSITORY as git advertises them: a symbolic ref by the object it resolves to
+// (one that resolves to nothing is left out, as git leaves it out), sorted by name.
+RefList refs_of_repository(git_repository* repository) {
+    RefList refs;
+    git::ReferenceIterator iterator =
+        git::make<git::ReferenceIterator>(git_reference_iterator_new, "cannot list refs", repository);
+    git_reference* raw = nullptr;
+    while (git_reference_next(&raw, iterator.get()) == 0) {
+        git::Reference ref(raw);
+        git_oid oid;
+        if (git_reference_type(ref.get()) == GIT_REFERENCE_DIRECT)
+            refs.emplace_back(git_reference_name(ref.get()), *git_reference_target(ref.get()));
+        else if (git_reference_name_to_id(&oid, repository, git_reference_name(ref.get())) == 0)
+            refs.emplace_back(git_reference_name(ref.get()), oid);
+    }
+    std::sort(refs.begin(), refs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return refs;
+}
+
+bool same_refs(const RefList& a, const RefList& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+        return x.first == y.first && git_oid_equal(&x.second, &y.second);
+    });
+}
+
+// What the primary at URL has, read before git runs: its default branch and its refs.
+struct PrimaryListing {
+    std::optional<std::string> default_branch;
+    RefList refs;
+};
+
+// Lists the primary at URL, refusing it (TooManyRefsError) if it has more than MAX_REFS refs,
+// before git fetches from it. A local primary is read directly rather than through libgit2's
 // local transport, which would peel every tag, reading the primary's pack (80 MB of memory for
 // a large repository).
-std::optional<std::string> default_branch_within_max_refs(const std::string& url, const TransportSettings& transport,
-                                                          long long max_refs) {
+PrimaryListing list_primary_within_max_refs(const std::string& url, const TransportSettings& transport,
+                                            long long max_refs) {
+    PrimaryListing listing;
     if (auto path = local_path_of(url)) {
         git::Repository primary = git::open_repository(*path);
-        git::ReferenceIterator iterator =
-            git::make<git::ReferenceIterator>(git_reference_iterator_new, "cannot list refs", primary.get());
-        size_t refs = 0;
-        const char* name = nullptr;
-        while (git_reference_next_name(&name, iterator.get()) == 0)
-            ++refs;
-        check_max_refs(refs, max_refs);
+        {
+            // Counted by name first: a primary of millions of refs is refused before they are read.
+            git::ReferenceIterator names =
+                git::make<git::ReferenceIterator>(git_reference_iterator_new, "cannot list refs", primary.get());
+            size_t refs = 0;
+            const char* name = nullptr;
+            while (git_reference_next_name(&name, names.get()) == 0)
+                ++refs;
+            check_max_refs(refs, max_refs);
+        }
+        listing.refs = refs_of_repository(primary.get());
         git_reference* raw = nullptr;
         if (git_reference_lookup(&raw, primary.get(), "HEAD") != 0)
-            return std::nullopt;
+            return listing;
         git::Reference head(raw);
         const char* branch = git_reference_symbolic_target(head.get());
         git_reference* target = nullptr;
         if (!branch || git_reference_lookup(&target, primary.get(), branch) != 0)
-            return std::nullopt;  // unborn, as the primary advertises no HEAD then
+            return listing;  // unborn, as the primary advertises no HEAD then
         git_reference_free(target);
-        return std::string(branch);
+        listing.default_branch = branch;
+        return listing;
     }
     git::Remote remote = remote_for(url);
     RemoteSession session(transport, url);
     connect_within_max_refs(remote.get(), url, session, max_refs);
-    return default_branch(remote.get());
+    listing.default_branch = default_branch(remote.get());
+    const git_remote_head** heads = nullptr;
+    size_t count = 0;
+    git::check(git_remote_ls(&heads, &count, remote.get()), "cannot list the refs of " + redact_url_credentials(url));
+    for (size_t i = 0; i < count; ++i) {
+        std::string_view name = heads[i]->name;
+        if (name != "HEAD" && !name.ends_with("^{}"))
+            listing.refs.emplace_back(std::string(name), heads[i]->oid);
+    }
+    std::sort(listing.refs.begin(), listing.refs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return listing;
 }
 
 class GitProgramFetcher : public Fetcher {
@@ -82,7 +135,7 @@ public:
     // git clone writes a fresh copy's refs straight into packed-refs and sets HEAD itself; the
     // remote it records goes, as geo-ssf always names the primary's URL itself.
     void clone(const std::filesystem::path& gitdir) override {
-        default_branch_within_max_refs(m_url, m_transport, m_max_refs);
+        list_primary_within_max_refs(m_url, m_transport, m_max_refs);
         spdlog::debug("{}: git clone --mirror from {}", gitdir.string(), redact_url_credentials(m_url));
         std::vector<std::string> args = {"clone", "--mirror", "--progress", "--template="};
         for (std::string& option : upload_pack_options(m_git, m_url))
@@ -94,7 +147,13 @@ public:
     }
 
     void fetch(git_repository* repository, const std::filesystem::path& gitdir) override {
-        auto branch = default_branch_within_max_refs(m_url, m_transport, m_max_refs);
+        PrimaryListing primary = list_primary_within_max_refs(m_url, m_transport, m_max_refs);
+        // Every ref already as the primary has it: git would transfer nothing and prune nothing.
+        if (same_refs(primary.refs, refs_of_repository(repository))) {
+            spdlog::debug("{}: every ref is as the primary has it: nothing to fetch", gitdir.string());
+            set_head(repository, primary.default_branch);
+            return;
+        }
         spdlog::debug("{}: git fetch --prune from {}", gitdir.string(), redact_url_credentials(m_url));
         std::vector<std::string> args = {"--git-dir=" + gitdir.string(), "fetch", "--progress", "--prune",
                                          "--no-write-fetch-head"};
@@ -102,7 +161,7 @@ public:
             args.push_back(std::move(option));
         args.insert(args.end(), {git_url(m_url), k_mirror_refspec});
         run_git(m_git, args, m_transport, what(), m_setup);
-        set_head(repository, branch);
+        set_head(repository, primary.default_branch);
     }
 
 private:

@@ -83,6 +83,24 @@ std::string secondary_config_text(const std::string& name, const std::string& ma
            "\"\nstorage: {root: " + root.string() + ", primary_url: \"file://" + primary_storage.string() + "\"}\n";
 }
 
+// Records 1..4 on the primary, checksummed there, synced and verified on the secondary.
+void copy_four_records(StandbySite& site) {
+    site.add_records(1, 4);
+    REQUIRE(site.run({"verify"}).status == 0);
+    site.standby->catch_up();
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    REQUIRE(site.secondary({"verify"}).status == 0);
+    REQUIRE(site.registry_count("verification_state = 2") == 4);
+}
+
+// The standby promoted as a DBA does it, the primary lost; the secondary given a role there that
+// may write (the primary's owner) instead of the reader's.
+void promote_standby(StandbySite& site) {
+    site.standby->promote();
+    write_file(site.secondary_config,
+               replaced(read_file(site.secondary_config), " user=" + site.reader + " password=reader", ""));
+}
+
 }  // namespace
 
 TEST_SUITE("promotion") {
@@ -90,12 +108,7 @@ TEST_SUITE("promotion") {
 TEST_CASE("promotion: check --promotion against a real standby, before and after pg_ctl promote, names exactly the "
           "records not verified here") {
     StandbySite site;
-    site.add_records(1, 4);
-    REQUIRE(site.run({"verify"}).status == 0);
-    site.standby->catch_up();
-    REQUIRE(site.secondary({"sync"}).status == 0);
-    REQUIRE(site.secondary({"verify"}).status == 0);
-    REQUIRE(site.registry_count("verification_state = 2") == 4);
+    copy_four_records(site);
 
     // Everything synced, verified and replayed: promoting now loses nothing. The other tests write
     // to the same cluster, so the standby may have received some of their WAL and not replayed it
@@ -252,12 +265,7 @@ TEST_CASE("promotion: check --promotion names the records a scope leaves out, an
 TEST_CASE("promotion: promote makes the secondary whose standby was promoted the primary, its data-loss report exactly "
           "the records not verified here; a rerun finishes it after a failure; the old primary refuses to act") {
     StandbySite site;
-    site.add_records(1, 4);
-    REQUIRE(site.run({"verify"}).status == 0);
-    site.standby->catch_up();
-    REQUIRE(site.secondary({"sync"}).status == 0);
-    REQUIRE(site.secondary({"verify"}).status == 0);
-    REQUIRE(site.registry_count("verification_state = 2") == 4);
+    copy_four_records(site);
     // As in the first test: a push to 2 checksummed again, a new record 5, a push to 3 not
     // checksummed yet; the secondary syncs none of it.
     site.push(2);
@@ -279,11 +287,8 @@ TEST_CASE("promotion: promote makes the secondary whose standby was promoted the
                                "with pg_ctl promote -D <its data folder> on its host, SELECT pg_promote()"));
     CHECK(promotions() == "0");
 
-    // The primary is lost: the DBA promotes the standby, and gives the site a role on it that may
-    // write (the primary's owner) instead of the reader's.
-    site.standby->promote();
-    write_file(site.secondary_config,
-               replaced(read_file(site.secondary_config), " user=" + site.reader + " password=reader", ""));
+    // The primary is lost: the DBA promotes the standby.
+    promote_standby(site);
 
     // The preflight fails: without --accept-data-loss nothing is done.
     RunResult refused = site.secondary({"promote"});
@@ -430,11 +435,7 @@ TEST_CASE("promotion: promote makes the secondary whose standby was promoted the
 TEST_CASE("promotion: after a promotion another secondary is repointed and the old primary comes back as a secondary, "
           "each ending fully verified with no copy cloned again; what the new primary lacks goes to the quarantine") {
     StandbySite site;
-    site.add_records(1, 4);
-    REQUIRE(site.run({"verify"}).status == 0);
-    site.standby->catch_up();
-    REQUIRE(site.secondary({"sync"}).status == 0);
-    REQUIRE(site.secondary({"verify"}).status == 0);
+    copy_four_records(site);
 
     // A second secondary, reading the primary's database directly.
     TestDatabase second_geo;
@@ -470,8 +471,7 @@ TEST_CASE("promotion: after a promotion another secondary is repointed and the o
     const auto old_primary_inodes = copy_inodes(site.storage, 4);
 
     // The primary is lost; the standby is promoted, then the secondary.
-    site.standby->promote();
-    write_file(site.secondary_config, replaced(read_file(site.secondary_config), reader, ""));
+    promote_standby(site);
     RunResult promoted = site.secondary({"promote", "--accept-data-loss"});
     CAPTURE(promoted.out);
     CAPTURE(promoted.err);
@@ -572,19 +572,13 @@ TEST_CASE("promotion: after a promotion another secondary is repointed and the o
 
 TEST_CASE("promotion: a promote killed at each step and run again finishes it, as one run would have") {
     StandbySite site;
-    site.add_records(1, 4);
-    REQUIRE(site.run({"verify"}).status == 0);
-    site.standby->catch_up();
-    REQUIRE(site.secondary({"sync"}).status == 0);
-    REQUIRE(site.secondary({"verify"}).status == 0);
+    copy_four_records(site);
     site.push(2);
     REQUIRE(site.run({"event", "cool_widget", "updated", "2"}).status == 0);
     site.add_records(5, 5);
     REQUIRE(site.run({"verify"}).status == 0);
     site.standby->catch_up();
-    site.standby->promote();
-    write_file(site.secondary_config,
-               replaced(read_file(site.secondary_config), " user=" + site.reader + " password=reader", ""));
+    promote_standby(site);
     const std::string main_conninfo = site.standby->conninfo(site.main_db.name());
 
     // Each step's first write waits on a lock the test holds (SHARE: reads go on, writes wait);

@@ -238,6 +238,33 @@ TEST_CASE("sync: a mismatch names the refs that differ and the next sync repairs
     CHECK(site.geo_db.scalar("SELECT count(*) FROM geo_ssf_ref_differences") == "0");
 }
 
+TEST_CASE("sync: a copy whose refs are all as the primary's is not fetched into; a copy with one ref behind is") {
+    auto has = [](const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; };
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    REQUIRE(site.secondary({"sync"}).status == 0);
+    site.push(2);
+    REQUIRE(site.secondary({"resync", "cool_widget", "--all"}).status == 0);
+    RunResult sync = site.secondary({"-vv", "sync"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(has(sync.err, site.copy(1).string() + ": every ref is as the primary has it: nothing to fetch"));
+    CHECK(!has(sync.err, site.copy(1).string() + ": git fetch --prune"));
+    CHECK(has(sync.err, site.copy(2).string() + ": git fetch --prune"));
+    CHECK(refs_of(site.copy(2)) == refs_of(site.repository(2)));
+    // HEAD still follows the primary's default branch when nothing is fetched.
+    shell("cd '" + site.repository(1).string() + "' && git update-ref refs/heads/feature $(git rev-parse main) && "
+          "git symbolic-ref HEAD refs/heads/feature");
+    REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
+    REQUIRE(site.secondary({"sync"}).status == 0);  // the new branch is fetched
+    CHECK(read_file(site.copy(1) / "HEAD") == "ref: refs/heads/feature\n");
+    shell("cd '" + site.repository(1).string() + "' && git symbolic-ref HEAD refs/heads/main");
+    REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
+    RunResult head = site.secondary({"-vv", "sync"});
+    CHECK(has(head.err, site.copy(1).string() + ": every ref is as the primary has it: nothing to fetch"));
+    CHECK(read_file(site.copy(1) / "HEAD") == "ref: refs/heads/main\n");
+}
+
 TEST_CASE("sync: copies corrupted or deleted by hand heal without manual steps") {
     SecondaryFixture site;
     site.add_records(1, 3);
