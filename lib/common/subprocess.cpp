@@ -310,7 +310,15 @@ ProcessResult run_process(const ProcessSpec& spec, const ProcessLimits& limits) 
     ProcessResult result;
     auto started = Clock::now();
     std::optional<Clock::time_point> terminated;
+    size_t output_seen = 0;
+    auto report_output = [&] {
+        if (limits.on_output && process.out().size() != output_seen) {
+            output_seen = process.out().size();
+            limits.on_output(process.out());
+        }
+    };
     while (process.pump(std::chrono::milliseconds(200))) {
+        report_output();
         auto now = Clock::now();
         if (!terminated) {
             if (limits.stop && limits.stop())
@@ -328,6 +336,7 @@ ProcessResult run_process(const ProcessSpec& spec, const ProcessLimits& limits) 
             terminated = now;
         }
     }
+    report_output();
     result.exit = process.wait();
     result.out = process.out();
     result.err = process.err();

@@ -123,6 +123,9 @@ struct ProcessLimits {
     std::optional<std::chrono::milliseconds> quiet_timeout;  // since it last wrote to a captured stream
     std::function<bool()> stop;                              // asked a few times a second: true stops it
     std::chrono::milliseconds grace = std::chrono::seconds(10);  // after SIGTERM, before SIGKILL
+    // Called with all of its standard output so far (captured, without a capture_limit) each time
+    // more has arrived; what it throws kills the program and reaches run_process's caller.
+    std::function<void(std::string_view out)> on_output;
 };
 
 // Why run_process's program ended: by itself, or stopped by one of the limits.

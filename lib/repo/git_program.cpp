@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -32,37 +33,6 @@ std::optional<std::filesystem::path> find_on_path(const std::string& program) {
             return candidate;
     }
     return std::nullopt;
-}
-
-// This process's environment without git's variables (GIT_DIR, GIT_CONFIG_*, GIT_TRACE, ...),
-// those git_transport passes (GEO_SSF_GIT_*) and the secrets geo-ssf was given (secrets.hpp),
-// then git told to read neither the system's nor the user's configuration and never to prompt.
-// SETUP's variables and configuration come last.
-std::vector<std::string> git_environment(const GitSetup& setup) {
-    std::vector<std::string> env;
-    for (std::string& entry : environment_without(k_secret_variables))
-        if (!entry.starts_with("GIT_") && !entry.starts_with("GEO_SSF_GIT_") && !entry.starts_with("LC_ALL="))
-            env.push_back(std::move(entry));
-    // GIT_ASKPASS empty: no program is asked for a password, not even SSH_ASKPASS. A variable of
-    // SETUP's takes the place of the one here of the same name.
-    for (std::string_view setting : {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
-                                     "GIT_ASKPASS=", "LC_ALL=C"}) {  // messages in English, as libgit2's
-        std::string_view name = setting.substr(0, setting.find('=') + 1);
-        if (std::none_of(setup.environment.begin(), setup.environment.end(),
-                         [&](const std::string& set) { return set.starts_with(name); }))
-            env.emplace_back(setting);
-    }
-    env.insert(env.end(), setup.environment.begin(), setup.environment.end());
-    // No automatic gc or maintenance: git would detach it (setsid), beyond fetch_timeout and a
-    // stop, repacking a copy that geo-ssf packs, checksums and moves itself.
-    std::vector<std::pair<std::string, std::string>> config = {{"gc.auto", "0"}, {"maintenance.auto", "false"}};
-    config.insert(config.end(), setup.config.begin(), setup.config.end());
-    for (size_t i = 0; i < config.size(); ++i) {
-        env.push_back("GIT_CONFIG_KEY_" + std::to_string(i) + "=" + config[i].first);
-        env.push_back("GIT_CONFIG_VALUE_" + std::to_string(i) + "=" + config[i].second);
-    }
-    env.push_back("GIT_CONFIG_COUNT=" + std::to_string(config.size()));
-    return env;
 }
 
 // What git said last on its standard error, without "fatal: " or "error: ". Its advice after a
@@ -117,6 +87,37 @@ bool recent_enough(const std::filesystem::path& git) {
 
 }  // namespace
 
+// This process's environment without git's variables (GIT_DIR, GIT_CONFIG_*, GIT_TRACE, ...),
+// those git_transport passes (GEO_SSF_GIT_*) and the secrets geo-ssf was given (secrets.hpp),
+// then git told to read neither the system's nor the user's configuration and never to prompt.
+// SETUP's variables and configuration come last.
+std::vector<std::string> git_environment(const GitSetup& setup) {
+    std::vector<std::string> env;
+    for (std::string& entry : environment_without(k_secret_variables))
+        if (!entry.starts_with("GIT_") && !entry.starts_with("GEO_SSF_GIT_") && !entry.starts_with("LC_ALL="))
+            env.push_back(std::move(entry));
+    // GIT_ASKPASS empty: no program is asked for a password, not even SSH_ASKPASS. A variable of
+    // SETUP's takes the place of the one here of the same name.
+    for (std::string_view setting : {"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null", "GIT_TERMINAL_PROMPT=0",
+                                     "GIT_ASKPASS=", "LC_ALL=C"}) {  // messages in English, as libgit2's
+        std::string_view name = setting.substr(0, setting.find('=') + 1);
+        if (std::none_of(setup.environment.begin(), setup.environment.end(),
+                         [&](const std::string& set) { return set.starts_with(name); }))
+            env.emplace_back(setting);
+    }
+    env.insert(env.end(), setup.environment.begin(), setup.environment.end());
+    // No automatic gc or maintenance: git would detach it (setsid), beyond fetch_timeout and a
+    // stop, repacking a copy that geo-ssf packs, checksums and moves itself.
+    std::vector<std::pair<std::string, std::string>> config = {{"gc.auto", "0"}, {"maintenance.auto", "false"}};
+    config.insert(config.end(), setup.config.begin(), setup.config.end());
+    for (size_t i = 0; i < config.size(); ++i) {
+        env.push_back("GIT_CONFIG_KEY_" + std::to_string(i) + "=" + config[i].first);
+        env.push_back("GIT_CONFIG_VALUE_" + std::to_string(i) + "=" + config[i].second);
+    }
+    env.push_back("GIT_CONFIG_COUNT=" + std::to_string(config.size()));
+    return env;
+}
+
 GitOutput run_git_in(const std::filesystem::path& git, const std::filesystem::path& gitdir,
                      const std::vector<std::string>& args, std::chrono::seconds timeout, std::string_view timeout_name,
                      std::string_view what) {
@@ -154,23 +155,13 @@ std::optional<std::filesystem::path> git_program() {
     return found;
 }
 
-void run_git(const std::filesystem::path& git, const std::vector<std::string>& args, const TransportSettings& transport,
-             std::string_view what, const GitSetup& setup) {
-    ProcessSpec spec;
-    spec.argv = {git.string()};
-    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-    spec.environment = git_environment(setup);
-    spec.input = ProcessInput::null();
-    spec.out = ProcessOutput::discard();
-    spec.err = ProcessOutput::capture();
-    spec.capture_limit = 16384;  // the end is what explains a failure
-    // A group of its own, so that a stop reaches the programs git starts (upload-pack,
-    // pack-objects, index-pack).
-    spec.own_process_group = true;
+ProcessResult run_transfer(const ProcessSpec& spec, const TransportSettings& transport, std::string_view what,
+                           std::function<void(std::string_view)> on_output) {
     ProcessLimits limits;
     limits.stop = stop_requested;
     limits.timeout = transport.fetch_timeout;
     limits.quiet_timeout = transport.fetch_stall_timeout;
+    limits.on_output = std::move(on_output);
     ProcessResult result;
     try {
         result = run_process(spec, limits);
@@ -192,6 +183,23 @@ void run_git(const std::filesystem::path& git, const std::vector<std::string>& a
     }
     if (!result.exit.succeeded())
         throw GitError(std::string(what) + ": " + redact_url_credentials(last_message(result.err)));
+    return result;
+}
+
+void run_git(const std::filesystem::path& git, const std::vector<std::string>& args, const TransportSettings& transport,
+             std::string_view what, const GitSetup& setup) {
+    ProcessSpec spec;
+    spec.argv = {git.string()};
+    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
+    spec.environment = git_environment(setup);
+    spec.input = ProcessInput::null();
+    spec.out = ProcessOutput::discard();
+    spec.err = ProcessOutput::capture();
+    spec.capture_limit = 16384;  // the end is what explains a failure
+    // A group of its own, so that a stop reaches the programs git starts (upload-pack,
+    // pack-objects, index-pack).
+    spec.own_process_group = true;
+    run_transfer(spec, transport, what);
 }
 
 }  // namespace geo_ssf

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,12 +31,26 @@ public:
 struct GitSetup {
     std::vector<std::string> environment;
     std::vector<std::pair<std::string, std::string>> config;
+    std::string ssh_command;  // for an ssh:// primary, the command git runs ssh with (GIT_SSH_COMMAND)
 };
 
 // The git program on PATH; nullopt when it is not installed.
 std::optional<std::filesystem::path> git_program();
 
-// Runs GIT with ARGS and waits for it. Git reads no configuration but the repository's own (not
+// The environment git runs with: this process's without git's variables (GIT_DIR,
+// GIT_CONFIG_*, GIT_TRACE, ...) and the secrets geo-ssf was given (site/secrets.hpp); git told to
+// read neither the system's nor the user's configuration and never to prompt; then SETUP's.
+std::vector<std::string> git_environment(const GitSetup& setup);
+
+// Runs SPEC, a program that talks to the primary (git, or ssh listing its refs), and waits for
+// it. It is stopped (SIGTERM, so that git removes its lock files) once a stop is requested,
+// after TRANSPORT's fetch_timeout, or when it writes nothing for fetch_stall_timeout, throwing
+// GitProgramInterrupted with the reason libgit2's fetches give. Throws GitError "WHAT: <its last
+// message>" when it fails. ON_OUTPUT, when given, is run_process's on_output.
+ProcessResult run_transfer(const ProcessSpec& spec, const TransportSettings& transport, std::string_view what,
+                           std::function<void(std::string_view)> on_output = {});
+
+// Runs GIT with ARGS and waits for it, as run_transfer runs a program. Git reads no configuration but the repository's own (not
 // the system's, not the user's) and never prompts. It is stopped (SIGTERM, so that it removes
 // its lock files) once a stop is requested, after TRANSPORT's fetch_timeout, or when it writes
 // nothing for fetch_stall_timeout (a fetch is run with --progress, which reports every second
