@@ -14,8 +14,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
+#include <string>
+#include <system_error>
 #include <vector>
 
 namespace geo_ssf::test {
@@ -57,6 +62,30 @@ int connect_to(int port) {
 
 std::string quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
 
+// The processes whose parent is PARENT, from /proc.
+std::vector<pid_t> child_processes(pid_t parent) {
+    std::vector<pid_t> children;
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+        std::string name = it->path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        std::ifstream stat(it->path() / "stat");
+        std::string line;
+        std::getline(stat, line);
+        // "pid (comm) state ppid ...": the name in parentheses may hold blanks and parentheses.
+        auto close = line.rfind(')');
+        if (close == std::string::npos)
+            continue;
+        std::istringstream rest(line.substr(close + 1));
+        std::string state;
+        long ppid = 0;
+        if (rest >> state >> ppid && ppid == parent)
+            children.push_back(static_cast<pid_t>(std::stol(name)));
+    }
+    return children;
+}
+
 }  // namespace
 
 int free_port() {
@@ -82,6 +111,10 @@ Daemon::~Daemon() { stop(); }
 void Daemon::stop() {
     if (!m_process)
         return;
+    // The connections it serves first (sshd's leave its process group): a stopped server serves
+    // nobody, not even a client that shares a connection it opened before.
+    for (pid_t child : child_processes(m_process->pid()))
+        ::kill(child, SIGTERM);
     m_process->signal(SIGTERM);
     m_process->wait();
     m_process.reset();
@@ -118,7 +151,11 @@ SshServer::SshServer(const std::filesystem::path& dir, const std::string& delay)
                                         "\nAuthorizedKeysFile " + (dir / "authorized_keys").string() +
                                         "\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n"
                                         "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\n"
-                                        "PermitRootLogin prohibit-password\nLogLevel VERBOSE\n");
+                                        "PermitRootLogin prohibit-password\nLogLevel VERBOSE\n"
+                                        // bash reads the user's ~/.bashrc when sshd runs it, unless it
+                                        // is a nested shell: a session costs what a git server's does,
+                                        // not what this machine's home makes it.
+                                        "SetEnv SHLVL=2\n");
     if (geteuid() == 0)
         std::filesystem::create_directories("/run/sshd");  // sshd's privilege separation folder, as root
     m_daemon = std::make_unique<Daemon>("/usr/sbin/sshd",
