@@ -7,7 +7,9 @@
 #include "repo/fetcher.hpp"
 #include "repo/git.hpp"
 #include "repo/git_program.hpp"
+#include "repo/ref_advertisement.hpp"
 #include "repo/remote_session.hpp"
+#include "repo/ssh_listing.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -44,9 +46,6 @@ std::vector<std::string> upload_pack_options(const std::filesystem::path& git, c
     return {"--upload-pack=" + shell_quoted(git.string()) + " -c 'uploadpack.hideRefs=!refs' upload-pack"};
 }
 
-// Refs by name, each with the object it points at; HEAD and peeled tags left out.
-using RefList = std::vector<std::pair<std::string, git_oid>>;
-
 // The refs of REPOSITORY as git advertises them: a symbolic ref by the object it resolves to
 // (one that resolves to nothing is left out, as git leaves it out), sorted by name.
 RefList refs_of_repository(git_repository* repository) {
@@ -72,18 +71,47 @@ bool same_refs(const RefList& a, const RefList& b) {
     });
 }
 
-// What the primary at URL has, read before git runs: its default branch and its refs.
-struct PrimaryListing {
-    std::optional<std::string> default_branch;
-    RefList refs;
-};
+// Lists the network primary at URL through a libgit2 session (remote_session.hpp).
+PrimaryListing list_by_libgit2(const std::string& url, const TransportSettings& transport, long long max_refs) {
+    PrimaryListing listing;
+    git::Remote remote = remote_for(url);
+    RemoteSession session(transport, url);
+    connect_within_max_refs(remote.get(), url, session, max_refs);
+    listing.default_branch = default_branch(remote.get());
+    const git_remote_head** heads = nullptr;
+    size_t count = 0;
+    git::check(git_remote_ls(&heads, &count, remote.get()), "cannot list the refs of " + redact_url_credentials(url));
+    for (size_t i = 0; i < count; ++i) {
+        std::string_view name = heads[i]->name;
+        if (name != "HEAD" && !name.ends_with("^{}"))
+            listing.refs.emplace_back(std::string(name), heads[i]->oid);
+    }
+    std::sort(listing.refs.begin(), listing.refs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return listing;
+}
 
 // Lists the primary at URL, refusing it (TooManyRefsError) if it has more than MAX_REFS refs,
 // before git fetches from it. A local primary is read directly rather than through libgit2's
 // local transport, which would peel every tag, reading the primary's pack (80 MB of memory for
-// a large repository).
-PrimaryListing list_primary_within_max_refs(const std::string& url, const TransportSettings& transport,
-                                            long long max_refs) {
+// a large repository); an ssh:// one by SETUP's ssh command, whose connection git's then reuses,
+// where libgit2 would open one of its own.
+PrimaryListing list_primary_within_max_refs(const std::string& url, const GitSetup& setup,
+                                            const TransportSettings& transport, long long max_refs) {
+    if (!setup.ssh_command.empty()) {
+        try {
+            return list_over_ssh(url, setup, transport, max_refs);
+        } catch (const TooManyRefsError&) {
+            throw;
+        } catch (const GitProgramInterrupted&) {
+            throw;
+        } catch (const GitError&) {
+            // ssh says little ("Host key verification failed."): a libgit2 session says which host
+            // key was offered, or which key was refused, as when it listed every primary. Its
+            // listing is not used: when it gets through, ssh's reason stands.
+            list_by_libgit2(url, transport, max_refs);
+            throw;
+        }
+    }
     PrimaryListing listing;
     if (auto path = local_path_of(url)) {
         git::Repository primary = git::open_repository(*path);
@@ -110,20 +138,7 @@ PrimaryListing list_primary_within_max_refs(const std::string& url, const Transp
         listing.default_branch = branch;
         return listing;
     }
-    git::Remote remote = remote_for(url);
-    RemoteSession session(transport, url);
-    connect_within_max_refs(remote.get(), url, session, max_refs);
-    listing.default_branch = default_branch(remote.get());
-    const git_remote_head** heads = nullptr;
-    size_t count = 0;
-    git::check(git_remote_ls(&heads, &count, remote.get()), "cannot list the refs of " + redact_url_credentials(url));
-    for (size_t i = 0; i < count; ++i) {
-        std::string_view name = heads[i]->name;
-        if (name != "HEAD" && !name.ends_with("^{}"))
-            listing.refs.emplace_back(std::string(name), heads[i]->oid);
-    }
-    std::sort(listing.refs.begin(), listing.refs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    return listing;
+    return list_by_libgit2(url, transport, max_refs);
 }
 
 class GitProgramFetcher : public Fetcher {
@@ -135,7 +150,7 @@ public:
     // git clone writes a fresh copy's refs straight into packed-refs and sets HEAD itself; the
     // remote it records goes, as geo-ssf always names the primary's URL itself.
     void clone(const std::filesystem::path& gitdir) override {
-        list_primary_within_max_refs(m_url, m_transport, m_max_refs);
+        list_primary_within_max_refs(m_url, m_setup, m_transport, m_max_refs);
         spdlog::debug("{}: git clone --mirror from {}", gitdir.string(), redact_url_credentials(m_url));
         std::vector<std::string> args = {"clone", "--mirror", "--progress", "--template="};
         for (std::string& option : upload_pack_options(m_git, m_url))
@@ -147,7 +162,7 @@ public:
     }
 
     void fetch(git_repository* repository, const std::filesystem::path& gitdir) override {
-        PrimaryListing primary = list_primary_within_max_refs(m_url, m_transport, m_max_refs);
+        PrimaryListing primary = list_primary_within_max_refs(m_url, m_setup, m_transport, m_max_refs);
         // Every ref already as the primary has it: git would transfer nothing and prune nothing.
         if (same_refs(primary.refs, refs_of_repository(repository))) {
             spdlog::debug("{}: every ref is as the primary has it: nothing to fetch", gitdir.string());

@@ -1,6 +1,8 @@
 #include "repo/git_transport.hpp"
 
+#include "common/digest.hpp"
 #include "common/shell_quoted.hpp"
+#include "common/subprocess.hpp"
 #include "common/url.hpp"
 #include "repo/credentials.hpp"
 #include "repo/git.hpp"
@@ -9,6 +11,7 @@
 #include <stdlib.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <string_view>
 #include <system_error>
@@ -27,26 +30,84 @@ bool plain_for_ssh(const std::filesystem::path& path) {
     return true;
 }
 
-// An empty folder of this process's own, removed when it ends: curl, under git, trusts the
-// system's CA folder besides http.sslCAInfo unless http.sslCAPath names another one. Empty when
-// it cannot be made.
+// A folder of this process's own (mkdtemp's, which only its owner may enter), removed when the
+// process ends; empty when it cannot be made.
+struct PrivateFolder {
+    std::filesystem::path path;
+    explicit PrivateFolder(const char* prefix) {
+        std::error_code ec;
+        std::string name = (std::filesystem::temp_directory_path(ec) / (std::string(prefix) + "XXXXXX")).string();
+        if (!ec && ::mkdtemp(name.data()))
+            path = name;
+    }
+    ~PrivateFolder() {
+        std::error_code ec;
+        if (!path.empty())
+            std::filesystem::remove_all(path, ec);
+    }
+    PrivateFolder(const PrivateFolder&) = delete;
+    PrivateFolder& operator=(const PrivateFolder&) = delete;
+};
+
+// An empty folder: curl, under git, trusts the system's CA folder besides http.sslCAInfo unless
+// http.sslCAPath names another one.
 const std::filesystem::path& empty_folder() {
-    struct Folder {
-        std::filesystem::path path;
-        Folder() {
+    static const PrivateFolder folder("geo-ssf-no-ca-");
+    return folder.path;
+}
+
+// How long a shared ssh connection outlives its last session.
+constexpr char k_ssh_connection_linger[] = "60";
+
+// Where the ssh connections to primaries are shared (ssh's ControlPath): a fetch's listing
+// opens one, and git's fetch and the next records' listings and fetches reuse it, without a key
+// exchange or a login of their own. When this process ends, each connection is closed rather
+// than left to linger. Empty when there is no such folder, or its sockets' paths would be
+// longer than a socket's path may be (ssh_control_path's 16 characters, and 17 more while ssh
+// makes one).
+const std::filesystem::path& ssh_control_folder() {
+    struct Folder : PrivateFolder {
+        Folder() : PrivateFolder("geo-ssf-ssh-") {
             std::error_code ec;
-            std::string name = (std::filesystem::temp_directory_path(ec) / "geo-ssf-no-ca-XXXXXX").string();
-            if (!ec && ::mkdtemp(name.data()))
-                path = name;
+            if (!path.empty() && (path.string().size() + 1 + 16 + 17 >= 100 || !plain_for_ssh(path))) {
+                std::filesystem::remove(path, ec);
+                path.clear();
+            }
         }
         ~Folder() {
             std::error_code ec;
-            if (!path.empty())
-                std::filesystem::remove(path, ec);
+            for (std::filesystem::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+                ProcessSpec spec;
+                spec.argv = {"ssh", "-F", "/dev/null", "-o", "ControlPath=" + it->path().string(), "-O", "exit",
+                             "primary"};
+                spec.out = ProcessOutput::discard();
+                spec.err = ProcessOutput::discard();
+                ProcessLimits limits;
+                limits.timeout = std::chrono::seconds(5);
+                try {
+                    run_process(spec, limits);
+                } catch (const std::system_error&) {
+                    // the connection ends on its own once it has lingered
+                }
+            }
         }
     };
     static const Folder folder;
     return folder.path;
+}
+
+// The socket of the connection that an ssh COMMAND to the host, port and user of URL shares, in
+// FOLDER: named by a digest of all four (ssh's own %C would leave the command's key and
+// known_hosts out, and take 40 characters of a socket path's 107), so that a connection opened
+// under one storage's settings serves no other.
+std::string ssh_control_path(const std::filesystem::path& folder, const std::string& command, const Url& url) {
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string name;
+    for (unsigned char byte : sha256(command + '\n' + url.user.value_or("") + '@' + origin_of(url)).substr(0, 8)) {
+        name += digits[byte >> 4];
+        name += digits[byte & 15];
+    }
+    return (folder / name).string();
 }
 
 // git's http.proxy from the user's or the system's git configuration, which libgit2 reads and
@@ -88,6 +149,10 @@ std::optional<GitSetup> git_transport(const std::string& url, const TransportSet
             command += " -o User=git";
         if (!settings.ssh_key.empty())
             command += " -o IdentitiesOnly=yes -o IdentityAgent=none -i " + shell_quoted(settings.ssh_key.string());
+        if (const auto& folder = ssh_control_folder(); !folder.empty())
+            command += std::string(" -o ControlMaster=auto -o ControlPersist=") + k_ssh_connection_linger +
+                       " -o ControlPath=" + ssh_control_path(folder, command, *parsed);
+        setup.ssh_command = command;
         env.push_back("GIT_SSH_COMMAND=" + command);
         env.push_back("GIT_SSH_VARIANT=ssh");
         return setup;

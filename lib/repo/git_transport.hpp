@@ -1,7 +1,8 @@
 // How the git program reaches a network primary under the rules the libgit2 sessions follow
 // (remote_session.hpp): for ssh://, an ssh command that reads no ssh configuration, never
 // prompts, accepts only a host key in the same known_hosts file and offers storage.ssh_key (else
-// the ssh-agent's keys); for http(s)://, storage.ca_file in place of the system's CA store, the
+// the ssh-agent's keys), sharing one connection to each host among the process's ssh runs; for
+// http(s)://, storage.ca_file in place of the system's CA store, the
 // user's or the system's http.proxy (which libgit2 reads and git is told not to), and the user
 // and password of storage.credentials_file (or GEO_SSF_PRIMARY_PASSWORD), which a credential
 // helper hands over from the environment.

@@ -163,6 +163,35 @@ TEST_CASE("transports: ssh with a key file and known_hosts, by git and without g
     CHECK(std::filesystem::is_empty(site.secondary_storage / ".geo-ssf-tmp"));
 }
 
+TEST_CASE("transports: over ssh, a run's listings and fetches share one connection, closed when the run ends") {
+    SecondaryFixture site;
+    SshServer server(site.dir / "ssh");
+    site.add_records(1, 3);
+    set_storage(site, server.url_base() + site.storage.string(),
+                indent("ssh_key", server.user_key()) + indent("ssh_known_hosts", server.known_hosts()));
+    auto tmp = site.dir / "tmp";  // where the run keeps the shared connection's socket
+    std::filesystem::create_directories(tmp);
+    RunOptions options = direct({{"TMPDIR", tmp.string()}});
+    RunResult sync = site.secondary({"sync", "--jobs", "1"}, options);
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    for (long long id : {1, 2, 3})
+        CHECK(refs_of(site.copy(id)) == refs_of(site.repository(id)));
+    // Three listings and three clones, one login: each would log in twice by itself.
+    std::string log = read_file(site.dir / "ssh" / "sshd.log");
+    size_t logins = 0;
+    for (size_t at = log.find("Accepted publickey"); at != std::string::npos; at = log.find("Accepted publickey", at + 1))
+        ++logins;
+    CAPTURE(log);
+    CHECK(logins == 1);
+    // The connection is closed when the run ends, not left to linger, and its folder goes.
+    CHECK(wait_until([&] { return log.find("Received disconnect") != std::string::npos ||
+                                  (log = read_file(site.dir / "ssh" / "sshd.log")).find("Received disconnect") !=
+                                      std::string::npos; },
+                     std::chrono::seconds(30)));
+    CHECK(std::filesystem::is_empty(tmp));
+}
+
 TEST_CASE("transports: ssh stopped mid-run: the fetched records are synced, the rest fail and heal later") {
     SecondaryFixture site;
     // Each record's fetch waits a second for the server: the test stops it long before all 8
@@ -182,10 +211,12 @@ TEST_CASE("transports: ssh stopped mid-run: the fetched records are synced, the 
     CHECK(synced >= 1);
     CHECK(failed >= 1);
     CHECK(synced + failed == 8);
-    // Records after the stop find no server; the one connecting as it stopped may see it go.
+    // Records after the stop find no server; the one fetching as it stopped sees its connection,
+    // which the run's fetches shared, go.
     CHECK(site.registry_count("state = 3 AND last_sync_failure LIKE '%Connection refused%'") >= 1);
     CHECK(site.registry_count("state = 3 AND last_sync_failure NOT LIKE '%Connection refused%' AND "
-                              "last_sync_failure NOT LIKE '%Connection reset by peer%'") == 0);
+                              "last_sync_failure NOT LIKE '%Connection reset by peer%' AND "
+                              "last_sync_failure NOT LIKE '%closed by remote host%'") == 0);
     CHECK(std::filesystem::is_empty(site.secondary_storage / ".geo-ssf-tmp"));
 
     server = std::make_unique<SshServer>(site.dir / "ssh2");
