@@ -8,7 +8,9 @@
 
 #include <chrono>
 #include <fstream>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 
@@ -164,6 +166,21 @@ TEST_CASE("subprocess::run_process stops a program at its bounds, and its whole 
         CHECK(result.end == ProcessEnd::timed_out);
         CHECK(result.exit.signal == SIGKILL);
     }
+}
+
+TEST_CASE("subprocess::run_process shows the output as it arrives, and what on_output throws ends the program") {
+    // The program writes a line, then waits for ever: only a call while it runs can end it.
+    ProcessSpec spec = shell_spec("echo $$; exec sleep 600");
+    ProcessLimits limits;
+    std::string seen;
+    limits.on_output = [&](std::string_view out) {
+        seen = out;
+        if (out.ends_with('\n'))
+            throw std::runtime_error("seen enough");
+    };
+    CHECK_THROWS_WITH(run_process(spec, limits), "seen enough");
+    REQUIRE(seen.ends_with('\n'));
+    CHECK(ends(std::stoi(seen)));  // killed and reaped as the Process went
 }
 
 TEST_CASE("subprocess::Process kills and reaps what is still running when it goes") {
