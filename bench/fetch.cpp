@@ -4,7 +4,8 @@
 // the first sync against `git clone --mirror`, and the sync after commits, tags and branch
 // moves and deletions on the primary against `git fetch --prune` of that mirror clone: time and
 // peak memory (of the process and the programs it waits for; the daemon's side is not counted),
-// then the disk each copy takes and the loose refs left in it.
+// then the disk each copy takes and the loose refs left in it. The syncs after changes are the
+// median of three rounds from the same state.
 // Run under pg_virtualenv:
 //   build/bench/fetch-bench [BARE-REPOSITORY]
 // Without an argument it builds a repository the size of a large project (~160,000 objects,
@@ -16,7 +17,9 @@
 #include "large_repository.hpp"
 #include "servers.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <vector>
 
 namespace {
 
@@ -62,6 +65,19 @@ std::vector<std::string> git_command(const Transport& t, std::vector<std::string
     args.insert(args.begin(), t.git_options.begin(), t.git_options.end());
     args.insert(args.begin(), "git");
     return args;
+}
+
+// How many times the syncs after changes are measured.
+constexpr int k_rounds = 3;
+
+// The run of median time among RUNS (its peak memory with it); a failed run's status wins.
+ProcessFigures median(std::vector<ProcessFigures> runs) {
+    std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.seconds < b.seconds; });
+    ProcessFigures middle = runs[runs.size() / 2];
+    for (const auto& run : runs)
+        if (run.status)
+            middle.status = run.status;
+    return middle;
 }
 
 void print(const char* what, const ProcessFigures& f) {
@@ -121,11 +137,34 @@ int main(int argc, char** argv) try {
                                                      t.mirror.string()}), log);
         t.first_sync = bench::measure({binary, "-c", t.config.string(), "sync"}, log);
     }
+    // The syncs after changes, k_rounds times from the same state (the mirror clone and the copy
+    // put back as the first syncs left them), each figure the median of its rounds: one run on a
+    // shared machine varies by a tenth.
+    for (auto& t : transports)
+        for (const auto& folder : {t.mirror, t.copy})
+            bench::run("cp -a '" + folder.string() + "' '" + folder.string() + ".before'");
     change_primary(source);
-    for (auto& t : transports) {
-        t.git_fetch = bench::measure(git_command(t, {"--git-dir=" + t.mirror.string(), "fetch", "-q", "--prune"}), log);
-        t.later_sync = bench::measure({binary, "-c", t.config.string(), "resync", "cool_widget", "1", "--now"}, log);
-        t.current_sync = bench::measure({binary, "-c", t.config.string(), "resync", "cool_widget", "1", "--now"}, log);
+    std::vector<std::vector<ProcessFigures>> git_fetches(transports.size()), later_syncs(transports.size()),
+        current_syncs(transports.size());
+    for (int round = 0; round < k_rounds; ++round) {
+        for (size_t i = 0; i < transports.size(); ++i) {
+            Transport& t = transports[i];
+            if (round > 0)
+                for (const auto& folder : {t.mirror, t.copy})
+                    bench::run("rm -rf '" + folder.string() + "' && cp -a '" + folder.string() + ".before' '" +
+                               folder.string() + "'");
+            git_fetches[i].push_back(
+                bench::measure(git_command(t, {"--git-dir=" + t.mirror.string(), "fetch", "-q", "--prune"}), log));
+            later_syncs[i].push_back(
+                bench::measure({binary, "-c", t.config.string(), "resync", "cool_widget", "1", "--now"}, log));
+            current_syncs[i].push_back(
+                bench::measure({binary, "-c", t.config.string(), "resync", "cool_widget", "1", "--now"}, log));
+        }
+    }
+    for (size_t i = 0; i < transports.size(); ++i) {
+        transports[i].git_fetch = median(git_fetches[i]);
+        transports[i].later_sync = median(later_syncs[i]);
+        transports[i].current_sync = median(current_syncs[i]);
     }
 
     std::string counts = root / "counts";
@@ -136,6 +175,7 @@ int main(int argc, char** argv) try {
     std::printf("primary: %s, %lld objects, %lld refs, %lld KiB on disk%s (%.0f s to make)\n",
                 argc > 1 ? argv[1] : "built", objects, refs, bench::disk_kib(source),
                 argc > 1 ? "" : ", 200 commits and 40 branch changes between the syncs", made);
+    std::printf("fetches and resyncs after changes: the median of %d rounds\n", k_rounds);
     for (const auto& t : transports) {
         std::printf("%s://\n", t.name.c_str());
         print("git clone --mirror:", t.git_clone);
