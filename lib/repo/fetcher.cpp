@@ -4,25 +4,22 @@
 #include "common/url.hpp"
 #include "repo/git_transport.hpp"
 #include "repo/primary_owner.hpp"
+#include "repo/ref_advertisement.hpp"
 
-#include <string_view>
 #include <utility>
 
 namespace geo_ssf {
 
 namespace {
 
-// The refs a remote's listing counts: HEAD and the peeled lines of annotated tags ("^{}") are
-// not refs of their own.
+// The refs a remote's listing counts (is_advertised_ref).
 size_t count_advertised_refs(git_remote* remote, const std::string& url, RemoteSession& session) {
     const git_remote_head** heads = nullptr;
     size_t listed = 0;
     session.check(git_remote_ls(&heads, &listed, remote), "cannot list the refs of " + redact_url_credentials(url));
     size_t refs = 0;
-    for (size_t i = 0; i < listed; ++i) {
-        std::string_view name = heads[i]->name;
-        refs += name != "HEAD" && !name.ends_with("^{}");
-    }
+    for (size_t i = 0; i < listed; ++i)
+        refs += is_advertised_ref(heads[i]->name);
     return refs;
 }
 

@@ -61,7 +61,7 @@ RefList refs_of_repository(git_repository* repository) {
         else if (git_reference_name_to_id(&oid, repository, git_reference_name(ref.get())) == 0)
             refs.emplace_back(git_reference_name(ref.get()), oid);
     }
-    std::sort(refs.begin(), refs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    sort_by_name(refs);
     return refs;
 }
 
@@ -82,11 +82,10 @@ PrimaryListing list_by_libgit2(const std::string& url, const TransportSettings& 
     size_t count = 0;
     git::check(git_remote_ls(&heads, &count, remote.get()), "cannot list the refs of " + redact_url_credentials(url));
     for (size_t i = 0; i < count; ++i) {
-        std::string_view name = heads[i]->name;
-        if (name != "HEAD" && !name.ends_with("^{}"))
-            listing.refs.emplace_back(std::string(name), heads[i]->oid);
+        if (is_advertised_ref(heads[i]->name))
+            listing.refs.emplace_back(heads[i]->name, heads[i]->oid);
     }
-    std::sort(listing.refs.begin(), listing.refs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    sort_by_name(listing.refs);
     return listing;
 }
 

@@ -44,6 +44,12 @@ std::optional<std::string> symref_target(std::string_view capabilities, std::str
 
 }  // namespace
 
+bool is_advertised_ref(std::string_view name) { return name != "HEAD" && !name.ends_with("^{}"); }
+
+void sort_by_name(RefList& refs) {
+    std::sort(refs.begin(), refs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+}
+
 bool RefAdvertisementReader::read(std::string_view received) {
     while (!m_ended && received.size() - m_offset >= k_length_digits) {
         auto length = hex_length(received.substr(m_offset, k_length_digits));
@@ -100,8 +106,8 @@ void RefAdvertisementReader::read_line(std::string_view line) {
         m_head = true;
         return;
     }
-    if (name.ends_with("^{}"))
-        return;  // the object an annotated tag points at, not a ref
+    if (!is_advertised_ref(name))
+        return;
     if (static_cast<long long>(m_listing.refs.size()) >= m_max_refs)
         throw TooManyRefsError("the primary advertises at least " + std::to_string(m_max_refs + 1) +
                                " refs, more than sync.max_refs (" + std::to_string(m_max_refs) + "); nothing was fetched");
@@ -111,8 +117,7 @@ void RefAdvertisementReader::read_line(std::string_view line) {
 PrimaryListing RefAdvertisementReader::listing() && {
     if (m_head && m_head_target)
         m_listing.default_branch = std::move(m_head_target);
-    std::sort(m_listing.refs.begin(), m_listing.refs.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+    sort_by_name(m_listing.refs);
     return std::move(m_listing);
 }
 

@@ -18,6 +18,13 @@ namespace geo_ssf {
 // Refs by name, each with the object it points at; HEAD and peeled tags left out.
 using RefList = std::vector<std::pair<std::string, git_oid>>;
 
+// Whether NAME, as a primary advertises it, is a ref of its own: neither HEAD nor the object an
+// annotated tag points at ("refs/tags/v1^{}").
+bool is_advertised_ref(std::string_view name);
+
+// REFS sorted by name, as git lists them.
+void sort_by_name(RefList& refs);
+
 // What a primary has, listed before git fetches from it.
 struct PrimaryListing {
     std::optional<std::string> default_branch;  // HEAD's target; nullopt when HEAD is unborn or detached
