@@ -87,10 +87,7 @@ bool recent_enough(const std::filesystem::path& git) {
 
 }  // namespace
 
-// This process's environment without git's variables (GIT_DIR, GIT_CONFIG_*, GIT_TRACE, ...),
-// those git_transport passes (GEO_SSF_GIT_*) and the secrets geo-ssf was given (secrets.hpp),
-// then git told to read neither the system's nor the user's configuration and never to prompt.
-// SETUP's variables and configuration come last.
+// Without GEO_SSF_GIT_* too: those git_transport passes are SETUP's to give.
 std::vector<std::string> git_environment(const GitSetup& setup) {
     std::vector<std::string> env;
     for (std::string& entry : environment_without(k_secret_variables))
