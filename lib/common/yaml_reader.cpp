@@ -165,6 +165,28 @@ std::optional<std::chrono::milliseconds> YamlReader::interval(const char* key) c
     return value;
 }
 
+std::optional<std::vector<std::string>> YamlReader::strings(const char* key) const {
+    const YAML::Node value = m_node[key];
+    if (!value || value.IsNull())
+        return std::nullopt;
+    if (!value.IsSequence())
+        fail(key, "expected a list, such as [a, b]");
+    std::vector<std::string> out;
+    for (const auto& item : value) {
+        if (!item.IsScalar())
+            fail(key, "expected a list of single values, not of lists or mappings");
+        out.push_back(item.Scalar());
+    }
+    return out;
+}
+
+std::vector<std::string> YamlReader::keys() const {
+    std::vector<std::string> out;
+    for (const auto& entry : m_node)
+        out.push_back(entry.first.Scalar());
+    return out;
+}
+
 YamlReader YamlReader::mapping(const char* key) const {
     const YAML::Node value = m_node[key];
     if (value && !value.IsNull() && !value.IsMap())

@@ -9,6 +9,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace geo_ssf {
 
@@ -31,8 +32,12 @@ public:
     std::optional<std::chrono::milliseconds> interval(const char* key) const;
     // A share written as a percentage, "10%", from 0 to 100 percent; returned as 0.1.
     std::optional<double> percentage(const char* key) const;
+    // A list of single values ("[a, b]"); nullopt when the key is absent or null.
+    std::optional<std::vector<std::string>> strings(const char* key) const;
     // A nested mapping; absent keys give an empty mapping.
     YamlReader mapping(const char* key) const;
+    // This mapping's keys, in the file's order.
+    std::vector<std::string> keys() const;
 
     [[noreturn]] void fail(const char* key, const std::string& what) const;
     const std::filesystem::path& file() const { return m_file; }

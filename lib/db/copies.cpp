@@ -43,17 +43,14 @@ std::string describe(const std::string& path, const std::string& other, const st
 
 }  // namespace
 
-std::map<long long, std::string> reserve(pqxx::connection& geo, const std::string& storage, const Replicable& r,
-                                         const std::map<long long, std::string>& paths) {
-    std::map<long long, std::string> refused;
-    if (paths.empty())
-        return refused;
+namespace {
+
+// reserve() for the records of R whose copies are in STORAGE: PATHS, record id → path.
+void reserve_in(pqxx::transaction_base& tx, const std::string& storage, const Replicable& r,
+                const std::map<long long, std::string>& paths, std::map<long long, std::string>& refused) {
     nlohmann::json wanted = nlohmann::json::array();
     for (const auto& [id, path] : paths)
         wanted.push_back({{"id", id}, {"path", path}, {"folders", folders_above(path)}});
-    pqxx::work tx(geo);
-    // One reservation at a time, so that two hosts cannot reserve a path and one inside it at once.
-    tx.exec("LOCK TABLE geo_ssf_copies IN SHARE ROW EXCLUSIVE MODE");
     const std::string records = "jsonb_to_recordset($1::jsonb) AS w(id bigint, path text, folders text[])";
     // The same path, a folder around it, a path inside it: three lookups of the primary key each.
     const std::string columns = "SELECT w.id, c.path, c.replicable, c.record_id, c.removal IS NOT NULL FROM w";
@@ -95,23 +92,52 @@ std::map<long long, std::string> reserve(pqxx::connection& geo, const std::strin
     tx.exec_params("INSERT INTO geo_ssf_copies (storage, path, replicable, record_id) SELECT $2, w.path, $3, w.id FROM " +
                        records + " ON CONFLICT DO NOTHING",
                    inserted.dump(), storage, r.name);
+}
+
+}  // namespace
+
+std::map<long long, std::string> reserve(pqxx::connection& geo, const Replicable& r,
+                                         const std::map<long long, RepositoryLocation>& locations) {
+    std::map<long long, std::string> refused;
+    if (locations.empty())
+        return refused;
+    std::map<std::string, std::map<long long, std::string>> by_storage;
+    for (const auto& [id, location] : locations)
+        by_storage[location.storage][id] = location.path;
+    pqxx::work tx(geo);
+    // One reservation at a time, so that two hosts cannot reserve a path and one inside it at once.
+    tx.exec("LOCK TABLE geo_ssf_copies IN SHARE ROW EXCLUSIVE MODE");
+    for (const auto& [storage, paths] : by_storage)
+        reserve_in(tx, storage, r, paths, refused);
     tx.commit();
     return refused;
 }
 
-std::vector<std::string> paths_of(pqxx::transaction_base& tx, const std::string& storage, const Replicable& r,
-                                  long long id) {
-    std::vector<std::string> out;
-    for (const auto& row : tx.exec_params("SELECT path FROM geo_ssf_copies WHERE storage = $1 AND replicable = $2 AND "
-                                          "record_id = $3 ORDER BY recorded_at DESC, path",
-                                          storage, r.name, id))
-        out.push_back(row[0].as<std::string>());
+
+std::vector<RepositoryLocation> locations_of(pqxx::transaction_base& tx, const Replicable& r, long long id) {
+    std::vector<RepositoryLocation> out;
+    for (const auto& row : tx.exec_params("SELECT storage, path FROM geo_ssf_copies WHERE replicable = $1 AND "
+                                          "record_id = $2 ORDER BY recorded_at DESC, storage, path",
+                                          r.name, id))
+        out.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
     return out;
 }
 
-std::optional<Holder> holder_of(pqxx::transaction_base& tx, const std::string& storage, const std::string& path) {
+std::vector<std::pair<long long, RepositoryLocation>> live_copies(pqxx::transaction_base& tx, const Replicable& r,
+                                                                  const std::vector<long long>& ids) {
+    std::vector<std::pair<long long, RepositoryLocation>> out;
+    if (ids.empty())
+        return out;
+    for (const auto& row : tx.exec_params("SELECT record_id, storage, path FROM geo_ssf_copies WHERE replicable = $1 AND "
+                                          "record_id = ANY($2::bigint[]) AND removal IS NULL ORDER BY 1, 2, 3",
+                                          r.name, bigint_array(ids)))
+        out.push_back({row[0].as<long long>(), {row[1].as<std::string>(), row[2].as<std::string>()}});
+    return out;
+}
+
+std::optional<Holder> holder_of(pqxx::transaction_base& tx, const RepositoryLocation& location) {
     auto rows = tx.exec_params("SELECT replicable, record_id FROM geo_ssf_copies WHERE storage = $1 AND path = $2",
-                               storage, path);
+                               location.storage, location.path);
     if (rows.empty())
         return std::nullopt;
     return Holder{rows[0][0].as<std::string>(), rows[0][1].as<long long>()};
@@ -130,8 +156,7 @@ std::vector<long long> unrecorded_copies(pqxx::transaction_base& tx, const Repli
     return out;
 }
 
-std::vector<bool> request_removals(pqxx::transaction_base& tx, const std::string& storage,
-                                   const std::vector<Removal>& removals) {
+std::vector<bool> request_removals(pqxx::transaction_base& tx, const std::vector<Removal>& removals) {
     std::vector<bool> requested;
     for (const auto& removal : removals) {
         // A path no record holds is taken for this one; one it holds gets the request; one
@@ -140,7 +165,8 @@ std::vector<bool> request_removals(pqxx::transaction_base& tx, const std::string
             "INSERT INTO geo_ssf_copies AS c (storage, path, replicable, record_id, removal) VALUES ($1, $2, $3, $4, $5)"
             " ON CONFLICT (storage, path) DO UPDATE SET removal = EXCLUDED.removal, recorded_at = now()"
             " WHERE c.replicable = EXCLUDED.replicable AND c.record_id = EXCLUDED.record_id RETURNING 1",
-            storage, removal.path, removal.replicable->name, removal.id, removal.quarantine ? "quarantine" : "delete");
+            removal.location.storage, removal.location.path, removal.replicable->name, removal.id,
+            removal.quarantine ? "quarantine" : "delete");
         requested.push_back(!rows.empty());
     }
     return requested;
@@ -148,29 +174,28 @@ std::vector<bool> request_removals(pqxx::transaction_base& tx, const std::string
 
 std::string removal_lock_sql() { return "hashtextextended('geo-ssf removal ' || $1 || ':' || $2, 0)"; }
 
-std::optional<TakenRemoval> take_removal(pqxx::transaction_base& tx, const std::string& storage,
-                                         const std::string& path) {
-    tx.exec_params("SELECT pg_advisory_xact_lock(" + removal_lock_sql() + ")", storage, path);
+std::optional<TakenRemoval> take_removal(pqxx::transaction_base& tx, const RepositoryLocation& location) {
+    tx.exec_params("SELECT pg_advisory_xact_lock(" + removal_lock_sql() + ")", location.storage, location.path);
     auto rows = tx.exec_params("SELECT replicable, record_id, removal FROM geo_ssf_copies WHERE storage = $1 AND "
                                "path = $2 AND removal IS NOT NULL FOR UPDATE",
-                               storage, path);
+                               location.storage, location.path);
     if (rows.empty())
         return std::nullopt;
-    return TakenRemoval{rows[0][0].as<std::string>(), rows[0][1].as<long long>(), path,
+    return TakenRemoval{rows[0][0].as<std::string>(), rows[0][1].as<long long>(), location,
                         rows[0][2].as<std::string>() == "quarantine"};
 }
 
-std::vector<std::string> requested_removals(pqxx::transaction_base& tx, const std::string& storage, int limit) {
-    std::vector<std::string> out;
-    for (const auto& row : tx.exec_params("SELECT path FROM geo_ssf_copies WHERE storage = $1 AND removal IS NOT NULL "
-                                          "ORDER BY path LIMIT $2",
-                                          storage, limit))
-        out.push_back(row[0].as<std::string>());
+std::vector<RepositoryLocation> requested_removals(pqxx::transaction_base& tx, int limit) {
+    std::vector<RepositoryLocation> out;
+    for (const auto& row : tx.exec_params("SELECT storage, path FROM geo_ssf_copies WHERE removal IS NOT NULL "
+                                          "ORDER BY storage, path LIMIT $1",
+                                          limit))
+        out.push_back({row[0].as<std::string>(), row[1].as<std::string>()});
     return out;
 }
 
-void finish_removal(pqxx::transaction_base& tx, const std::string& storage, const std::string& path) {
-    tx.exec_params("DELETE FROM geo_ssf_copies WHERE storage = $1 AND path = $2", storage, path);
+void finish_removal(pqxx::transaction_base& tx, const RepositoryLocation& location) {
+    tx.exec_params("DELETE FROM geo_ssf_copies WHERE storage = $1 AND path = $2", location.storage, location.path);
 }
 
 void log_removals(pqxx::transaction_base& tx, const Replicable& r, long long records) {

@@ -10,30 +10,33 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace geo_ssf::copies {
 
-// The storage of a site with one storage root.
-inline constexpr const char* k_default_storage = "default";
+// Reserves LOCATIONS (record id → storage and path relative to its root) for those records of
+// R, in one transaction that no other reservation runs beside. A path is refused when another
+// record holds it, or holds a path it lies inside of or around, in the same storage. Returns
+// why, for each record refused; a record that held another location keeps that one too (its
+// old copy stays until the new one is verified: superseded_copies).
+std::map<long long, std::string> reserve(pqxx::connection& geo, const Replicable& r,
+                                         const std::map<long long, RepositoryLocation>& locations);
 
-// Reserves PATHS (record id → path relative to the storage's root) in STORAGE for those records
-// of R, in one transaction that no other reservation runs beside. A path is refused when
-// another record holds it, or holds a path it lies inside of or around. Returns why, for each
-// record refused; a record that held another path keeps that one too (its old copy stays).
-std::map<long long, std::string> reserve(pqxx::connection& geo, const std::string& storage, const Replicable& r,
-                                         const std::map<long long, std::string>& paths);
+// The locations record ID of R holds, newest first (one, unless its path or its storage changed
+// on the primary).
+std::vector<RepositoryLocation> locations_of(pqxx::transaction_base& tx, const Replicable& r, long long id);
 
-// The paths record ID of R holds in STORAGE (one, unless its path changed on the primary).
-std::vector<std::string> paths_of(pqxx::transaction_base& tx, const std::string& storage, const Replicable& r,
-                                  long long id);
+// The live copies (no removal requested) of the records IDS of R: record id and location.
+std::vector<std::pair<long long, RepositoryLocation>> live_copies(pqxx::transaction_base& tx, const Replicable& r,
+                                                                  const std::vector<long long>& ids);
 
 struct Holder {
     std::string replicable;
     long long record_id = 0;
 };
 // Which record holds PATH in STORAGE; nullopt when none does.
-std::optional<Holder> holder_of(pqxx::transaction_base& tx, const std::string& storage, const std::string& path);
+std::optional<Holder> holder_of(pqxx::transaction_base& tx, const RepositoryLocation& location);
 
 // The records of R in [FIRST, LAST] that are synced (with a repository) and hold no path yet:
 // copies made before geo-ssf recorded them, which registry consistency records as it passes.
@@ -45,36 +48,34 @@ std::vector<long long> unrecorded_copies(pqxx::transaction_base& tx, const Repli
 struct Removal {
     const Replicable* replicable = nullptr;
     long long id = 0;
-    std::string path;  // relative to the storage's root
+    RepositoryLocation location;
     bool quarantine = false;
 };
 
 // Records, in TX (the transaction that removes the records' registry rows), that these copies
 // are to be removed. A path another record holds is left to it, and not requested (false in
 // the result, in the order of REMOVALS).
-std::vector<bool> request_removals(pqxx::transaction_base& tx, const std::string& storage,
-                                   const std::vector<Removal>& removals);
+std::vector<bool> request_removals(pqxx::transaction_base& tx, const std::vector<Removal>& removals);
 
 // A removal this run has taken: its row is locked until the transaction commits, so that no
 // other run works on it meanwhile; a run that dies lets it go.
 struct TakenRemoval {
     std::string replicable;
     long long id = 0;
-    std::string path;
+    RepositoryLocation location;
     bool quarantine = false;
 };
 // Takes the removal of PATH in STORAGE, if it is still requested: waits while another run
 // removes that path (a transaction-level advisory lock, removal_lock_sql, held until TX ends),
 // then reads the request; nullopt when it is done already.
-std::optional<TakenRemoval> take_removal(pqxx::transaction_base& tx, const std::string& storage,
-                                         const std::string& path);
+std::optional<TakenRemoval> take_removal(pqxx::transaction_base& tx, const RepositoryLocation& location);
 // The advisory lock key of the removal of the path in $2 of the storage in $1.
 std::string removal_lock_sql();
-// The paths whose removals are requested in STORAGE and not done yet (those of runs killed
-// before they were done, or under way in other runs), at most LIMIT.
-std::vector<std::string> requested_removals(pqxx::transaction_base& tx, const std::string& storage, int limit);
+// The copies whose removals are requested and not done yet (those of runs killed before they
+// were done, or under way in other runs), at most LIMIT.
+std::vector<RepositoryLocation> requested_removals(pqxx::transaction_base& tx, int limit);
 // The removal of PATH is done: its row goes.
-void finish_removal(pqxx::transaction_base& tx, const std::string& storage, const std::string& path);
+void finish_removal(pqxx::transaction_base& tx, const RepositoryLocation& location);
 
 // Counts RECORDS of R whose registry rows registry consistency removed now, for its bound on
 // removals over a day.

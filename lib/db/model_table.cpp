@@ -5,37 +5,73 @@
 #include "db/transitions.hpp"
 #include "site/database.hpp"
 
+#include <algorithm>
 #include <limits>
 
 namespace geo_ssf {
 
+namespace {
+
+// The condition over the model table's own columns that selects the site's records: the type's
+// scope and, on a secondary that replicates some storages only, the storage. Empty: every record.
+std::string site_condition(const Replicable& replicable) {
+    std::string storages;
+    if (replicable.synced_storages) {
+        const auto& synced = *replicable.synced_storages;
+        if (replicable.storage_column.empty())
+            storages = std::find(synced.begin(), synced.end(), k_default_storage) == synced.end() ? "false" : "";
+        else {
+            std::string names;
+            for (const auto& name : synced)  // plain words (the config checks them): no quote to double
+                names += (names.empty() ? "'" : ", '") + name + "'";
+            storages = names.empty() ? "false" : replicable.storage_column + " IN (" + names + ")";
+        }
+    }
+    if (replicable.scope.empty())
+        return storages;
+    return storages.empty() ? "(" + replicable.scope + ")" : "(" + replicable.scope + ") AND " + storages;
+}
+
+}  // namespace
+
 std::string scope_predicate(const Replicable& replicable) {
-    return replicable.scope.empty() ? "true" : "(" + replicable.scope + ")";
+    std::string condition = site_condition(replicable);
+    return condition.empty() ? "true" : "(" + condition + ")";
 }
 
 std::string scope_predicate_of(const Replicable& replicable, const std::string& alias) {
-    if (replicable.scope.empty())
+    std::string condition = site_condition(replicable);
+    if (condition.empty())
         return "true";
     const std::string& key = replicable.model_key;
     return "EXISTS (SELECT FROM " + replicable.model_table + " geo_ssf_scoped WHERE geo_ssf_scoped." + key + " = " +
-           alias + "." + key + " AND (" + replicable.scope + "))";
+           alias + "." + key + " AND (" + condition + "))";
 }
 
 std::string in_scope_predicate(const Replicable& replicable, const std::string& column) {
-    if (replicable.scope.empty())
+    std::string condition = site_condition(replicable);
+    if (condition.empty())
         return "true";
-    return column + " IN (SELECT " + replicable.model_key + " FROM " + replicable.model_table + " WHERE " +
-           scope_predicate(replicable) + ")";
+    return column + " IN (SELECT " + replicable.model_key + " FROM " + replicable.model_table + " WHERE (" + condition +
+           "))";
 }
 
-std::string repository_path_columns_sql(const Replicable& replicable, const std::string& alias) {
+namespace {
+
+// The SELECT list that reads a record's location over alias ALIAS: its repository path columns
+// as text, then its storage column, if the type has one.
+std::string location_columns_sql(const Replicable& replicable, const std::string& alias) {
     std::string out;
     for (const auto& column : replicable.repository_path.columns())
         out += (out.empty() ? "" : ", ") + alias + "." + column + "::text";
+    if (!replicable.storage_column.empty())
+        out += ", " + alias + "." + replicable.storage_column + "::text";
     return out;
 }
 
-std::string repository_path_of(const Replicable& replicable, const pqxx::row& row, int first) {
+// The location of one record from the columns location_columns_sql selected, starting at FIRST
+// in ROW. A NULL column, or a path that does not render, is a RuntimeError.
+RepositoryLocation location_of(const Replicable& replicable, const pqxx::row& row, int first) {
     const auto& columns = replicable.repository_path.columns();
     std::vector<std::string> values;
     for (size_t i = 0; i < columns.size(); ++i) {
@@ -44,18 +80,23 @@ std::string repository_path_of(const Replicable& replicable, const pqxx::row& ro
             throw RuntimeError("repository path column " + columns[i] + " is NULL");
         values.push_back(field.as<std::string>());
     }
-    return replicable.repository_path.render(values);
+    RepositoryLocation location{k_default_storage, replicable.repository_path.render(values)};
+    if (!replicable.storage_column.empty()) {
+        const auto& field = row[static_cast<pqxx::row::size_type>(first + static_cast<int>(columns.size()))];
+        if (field.is_null())
+            throw RuntimeError("storage column " + replicable.storage_column + " is NULL");
+        location.storage = field.as<std::string>();
+    }
+    return location;
 }
 
-namespace {
-
-// The paths of the rows of RESULT: each an id, then the path columns.
+// The locations of the rows of RESULT: each an id, then the location columns.
 RepositoryPaths paths_of_rows(const Replicable& replicable, const pqxx::result& result) {
     RepositoryPaths out;
     for (const auto& row : result) {
         long long id = row[0].as<long long>();
         try {
-            out.paths[id] = repository_path_of(replicable, row, 1);
+            out.paths[id] = location_of(replicable, row, 1);
         } catch (const Error& e) {
             out.invalid[id] = e.what();
         }
@@ -65,13 +106,21 @@ RepositoryPaths paths_of_rows(const Replicable& replicable, const pqxx::result& 
 
 }  // namespace
 
+const RepositoryLocation& RepositoryPaths::location(long long id, const char* gone) const {
+    if (auto found = paths.find(id); found != paths.end())
+        return found->second;
+    if (auto reason = invalid.find(id); reason != invalid.end())
+        throw RuntimeError(reason->second);
+    throw RuntimeError(gone);
+}
+
 RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& replicable,
                                  const std::vector<long long>& ids) {
     if (ids.empty())
         return {};
     const std::string& key = replicable.model_key;
     return paths_of_rows(replicable,
-                         tx.exec_params("SELECT m." + key + ", " + repository_path_columns_sql(replicable, "m") +
+                         tx.exec_params("SELECT m." + key + ", " + location_columns_sql(replicable, "m") +
                                             " FROM " + replicable.model_table + " m WHERE m." + key +
                                             " = ANY($1::bigint[])",
                                         bigint_array(ids)));
@@ -81,7 +130,7 @@ RepositoryPaths repository_paths_in_scope_after(pqxx::transaction_base& tx, cons
                                                 long long after, int limit) {
     const std::string& key = replicable.model_key;
     return paths_of_rows(replicable,
-                         tx.exec_params("SELECT m." + key + ", " + repository_path_columns_sql(replicable, "m") +
+                         tx.exec_params("SELECT m." + key + ", " + location_columns_sql(replicable, "m") +
                                             " FROM " + replicable.model_table + " m WHERE m." + key + " > $1 AND " +
                                             scope_predicate_of(replicable, "m") + " ORDER BY m." + key + " LIMIT $2",
                                         after, limit));
@@ -122,7 +171,7 @@ std::optional<long long> first_id_in_scope(pqxx::transaction_base& tx, const Rep
 
 std::optional<ModelRow> model_row(pqxx::transaction_base& tx, const Replicable& replicable, long long id) {
     auto rows = tx.exec_params("SELECT " + scope_predicate(replicable) + ", " +
-                                   repository_path_columns_sql(replicable, "m") + " FROM " + replicable.model_table +
+                                   location_columns_sql(replicable, "m") + " FROM " + replicable.model_table +
                                    " m WHERE m." + replicable.model_key + " = $1",
                                id);
     if (rows.empty())
@@ -130,7 +179,9 @@ std::optional<ModelRow> model_row(pqxx::transaction_base& tx, const Replicable& 
     ModelRow row;
     row.in_scope = rows[0][0].as<bool>();
     try {
-        row.repository_path = repository_path_of(replicable, rows[0], 1);
+        RepositoryLocation location = location_of(replicable, rows[0], 1);
+        row.storage = location.storage;
+        row.repository_path = location.path;
     } catch (const std::exception& e) {
         row.path_error = e.what();
     }
@@ -163,10 +214,11 @@ std::vector<long long> verified_ids(pqxx::transaction_base& tx, const Replicable
     return out;
 }
 
-std::optional<std::string> repository_path_from_id(const Replicable& replicable, long long id) {
-    if (replicable.repository_path.columns() != std::vector<std::string>{replicable.model_key})
+std::optional<RepositoryLocation> location_from_id(const Replicable& replicable, long long id) {
+    if (replicable.repository_path.columns() != std::vector<std::string>{replicable.model_key} ||
+        !replicable.storage_column.empty())
         return std::nullopt;
-    return replicable.repository_path.render({std::to_string(id)});
+    return RepositoryLocation{k_default_storage, replicable.repository_path.render({std::to_string(id)})};
 }
 
 IdRanges::IdRanges(const Replicable& replicable, int batch, std::optional<long long> after)
@@ -262,10 +314,16 @@ std::optional<DefinitionMisfit> definition_misfit(pqxx::dbtransaction& tx, const
         const char* verb = missing.size() == 1 ? " is not a column of " : " are not columns of ";
         return DefinitionMisfit{"repository_path", names + verb + r.model_table};
     }
+    if (!r.storage_column.empty() &&
+        tx.exec_params("SELECT FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND attnum > 0 AND NOT "
+                       "attisdropped",
+                       r.model_table, r.storage_column)
+            .empty())
+        return DefinitionMisfit{"storage_column", r.storage_column + " is not a column of " + r.model_table};
 
     try {
         pqxx::subtransaction probe(tx, "definition");
-        probe.exec("EXPLAIN SELECT " + repository_path_columns_sql(r, "m") + ", m." + r.model_key + " FROM " +
+        probe.exec("EXPLAIN SELECT " + location_columns_sql(r, "m") + ", m." + r.model_key + " FROM " +
                    r.model_table + " m WHERE " + scope_predicate(r));
     } catch (const pqxx::sql_error& e) {
         return DefinitionMisfit{"scope", "not a condition on " + r.model_table + ": " + describe_database_error(e)};

@@ -27,17 +27,17 @@ std::string scope_predicate_of(const Replicable& replicable, const std::string& 
 // record: for a table other than the model table whose COLUMN holds record ids.
 std::string in_scope_predicate(const Replicable& replicable, const std::string& column);
 
-// The SELECT list that reads a record's repository path columns as text, over alias ALIAS.
-std::string repository_path_columns_sql(const Replicable& replicable, const std::string& alias);
+// Why a secondary's work on a record stops when the primary has no row for it.
+inline constexpr const char* k_gone_from_primary = "the record no longer exists on the primary";
 
-// The repository path of one record from the columns repository_path_columns_sql selected,
-// starting at FIRST in ROW. A NULL column is a RuntimeError.
-std::string repository_path_of(const Replicable& replicable, const pqxx::row& row, int first);
-
-// The repository paths of records, read from their rows.
+// The repository locations of records, read from their rows.
 struct RepositoryPaths {
-    std::map<long long, std::string> paths;    // records that exist and whose path renders
-    std::map<long long, std::string> invalid;  // records whose path cannot be rendered: why
+    std::map<long long, RepositoryLocation> paths;  // records that exist and whose path renders
+    std::map<long long, std::string> invalid;       // records whose location cannot be read: why
+
+    // Record ID's location; a RuntimeError saying why there is none: its reason in invalid, or
+    // GONE for a record that does not exist.
+    const RepositoryLocation& location(long long id, const char* gone = "the record no longer exists") const;
 };
 // The repository paths of the records IDS; ids with no record are in neither map.
 RepositoryPaths repository_paths(pqxx::transaction_base& tx, const Replicable& replicable,
@@ -61,6 +61,7 @@ std::optional<long long> first_id_in_scope(pqxx::transaction_base& tx, const Rep
 // why it cannot be rendered). nullopt when the record does not exist.
 struct ModelRow {
     bool in_scope = false;
+    std::string storage;
     std::string repository_path;
     std::string path_error;
 };
@@ -79,9 +80,9 @@ std::map<long long, PrimaryVerificationState> verification_states(pqxx::transact
 std::vector<long long> verified_ids(pqxx::transaction_base& tx, const Replicable& replicable,
                                     const std::vector<long long>& ids);
 
-// The repository path of a record that is gone, when the template needs nothing but its key
-// (the model_key column, {id} by default).
-std::optional<std::string> repository_path_from_id(const Replicable& replicable, long long id);
+// The repository location of a record that is gone, when the template needs nothing but its
+// key (the model_key column, {id} by default) and the type has no storage column.
+std::optional<RepositoryLocation> location_from_id(const Replicable& replicable, long long id);
 
 // Walks the model table's ids (its model_key) in ranges of at most BATCH ids: [first, last]. The
 // first range starts at the smallest id there can be, or just after AFTER when a walk resumes.
@@ -115,7 +116,7 @@ void require_records(pqxx::connection& main, const Replicable& replicable, const
 bool model_table_exists(pqxx::transaction_base& tx, const Replicable& r);
 
 // Where a replicable's definition does not fit its model table: the definition key at fault
-// (model_key, repository_path or scope) and why, in words naming the table and column.
+// (model_key, repository_path, storage_column or scope) and why, in words naming the table and column.
 struct DefinitionMisfit {
     std::string key;
     std::string reason;

@@ -34,12 +34,8 @@ public:
         auto seconds = [&] { return seconds_since(started); };
         m_outcomes[i].failed_before = c.previous_state == static_cast<int16_t>(VerificationState::failed);
         try {
-            if (auto invalid = m_paths.invalid.find(c.id); invalid != m_paths.invalid.end())
-                throw RuntimeError(invalid->second);
-            auto path = m_paths.paths.find(c.id);
-            if (path == m_paths.paths.end())
-                throw RuntimeError("the record no longer exists");
-            auto location = repository_location(config.storage_root, path->second);
+            const RepositoryLocation& found = m_paths.location(c.id);
+            auto location = repository_location(config.storage(found.storage).root, found.path);
             DeepCheckResult result = geo_ssf::deep_check(location, config.verification.timeout, "verification.timeout");
             m_methods[i] = result.method;
             if (result.verdict == DeepCheckResult::Verdict::passed)

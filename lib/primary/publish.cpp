@@ -20,9 +20,9 @@ std::string id_list(const std::vector<long long>& ids) {
     return out;
 }
 
-// The repository path of each record in IDS: from its row when it still exists, or from the
-// id alone when the template needs nothing else.
-std::map<long long, std::string> deleted_paths(pqxx::transaction_base& tx, const Replicable& r,
+// The repository location of each record in IDS: from its row when it still exists, or from the
+// id alone when the template needs nothing else and the type has one storage.
+std::map<long long, RepositoryLocation> deleted_locations(pqxx::transaction_base& tx, const Replicable& r,
                                                const std::vector<long long>& ids) {
     RepositoryPaths known = repository_paths(tx, r, ids);
     if (!known.invalid.empty())
@@ -32,13 +32,13 @@ std::map<long long, std::string> deleted_paths(pqxx::transaction_base& tx, const
     for (long long id : ids) {
         if (known.paths.count(id))
             continue;
-        if (auto path = repository_path_from_id(r, id))
-            known.paths[id] = *path;
+        if (auto location = location_from_id(r, id))
+            known.paths[id] = *location;
         else
             unknown.push_back(id);
     }
     if (!unknown.empty())
-        throw UsageError("no " + r.name + " record with id " + id_list(unknown) + ", so its repository path is unknown; "
+        throw UsageError("no " + r.name + " record with id " + id_list(unknown) + ", so its repository's location is unknown; "
                          "publish the deleted event before deleting the record");
     return known.paths;
 }
@@ -48,13 +48,14 @@ std::map<long long, std::string> deleted_paths(pqxx::transaction_base& tx, const
 std::vector<long long> with_repository(Site& site, pqxx::transaction_base& tx, const Replicable& r,
                                        const std::vector<long long>& ids) {
     std::vector<long long> out;
-    for (const auto& [id, path] : repository_paths(tx, r, ids).paths) {
+    for (const auto& [id, location] : repository_paths(tx, r, ids).paths) {
         std::error_code ec;
         try {
-            if (std::filesystem::exists(repository_location(site.config().storage_root, path) / "HEAD", ec))
+            const Storage& storage = site.config().storage(location.storage);
+            if (std::filesystem::exists(repository_location(storage.root, location.path) / "HEAD", ec))
                 out.push_back(id);
         } catch (const Error&) {
-            // A path the storage root refuses has no repository here.
+            // A path the storage root refuses, or a storage this site lacks, has no repository here.
         }
     }
     return out;
@@ -71,9 +72,9 @@ PublishResult publish_events(Site& site, const std::string& name, EventName even
 
     nlohmann::json payloads = nlohmann::json::array();
     if (event == EventName::deleted) {
-        for (const auto& [id, path] : deleted_paths(tx, r, ids))
-            payloads.push_back({{"model_record_id", id}, {"repository_storage", "default"}, {"disk_path", path},
-                                {"full_path", path}});
+        for (const auto& [id, location] : deleted_locations(tx, r, ids))
+            payloads.push_back({{"model_record_id", id}, {"repository_storage", location.storage},
+                                {"disk_path", location.path}, {"full_path", location.path}});
     } else {
         auto missing = missing_model_ids(tx, r, ids);
         if (!missing.empty())

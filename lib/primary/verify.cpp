@@ -36,7 +36,8 @@ public:
             return true;
         }
         try {
-            auto location = repository_location(m_site.config().storage_root, repository_path(c.id));
+            const RepositoryLocation& found = m_paths.location(c.id);
+            auto location = repository_location(m_site.config().storage(found.storage).root, found.path);
             m_outcomes[i] = verification_succeeded(repository_checksum(location));
         } catch (const std::exception& e) {
             m_outcomes[i] = verification_failed(c.retry_count, e.what());
@@ -50,7 +51,7 @@ public:
             return {m_claims[i].id, RecordResult::Kind::succeeded, o.checksum.value_or("")};
         RecordResult failed{m_claims[i].id, RecordResult::Kind::failed, o.failure.value_or("")};
         if (auto path = m_paths.paths.find(m_claims[i].id); path != m_paths.paths.end())
-            failed.concerns = "repository " + (m_site.config().storage_root / path->second).string();
+            failed.concerns = "repository " + m_site.config().describe(path->second);
         return failed;
     }
 
@@ -58,16 +59,6 @@ private:
     void record_outcomes(const std::vector<std::pair<long long, VerificationOutcome>>& outcomes) override {
         states_table::record_verification_outcomes(m_site.main_database(), m_replicable, m_claim_time, outcomes,
                                                    m_replicable.replication_enabled);
-    }
-
-    // Where record ID's repository is; a RuntimeError when its path cannot be rendered.
-    const std::string& repository_path(long long id) const {
-        if (auto invalid = m_paths.invalid.find(id); invalid != m_paths.invalid.end())
-            throw RuntimeError(invalid->second);
-        auto path = m_paths.paths.find(id);
-        if (path == m_paths.paths.end())
-            throw RuntimeError("the record no longer exists");
-        return path->second;
     }
 
     Site& m_site;

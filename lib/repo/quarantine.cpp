@@ -241,9 +241,12 @@ std::string megabytes_text(long long bytes) {
     return size;
 }
 
-std::string describe_quarantine(const QuarantineUsage& usage, const fs::path& storage_root) {
+std::string describe_quarantine(const QuarantineUsage& usage, const std::vector<fs::path>& storage_roots) {
+    std::string folders;
+    for (const auto& root : storage_roots)
+        folders += (folders.empty() ? "" : ", ") + (root / k_quarantine_folder).string();
     return std::to_string(usage.repositories) + (usage.repositories == 1 ? " repository, " : " repositories, ") +
-           megabytes_text(usage.bytes) + " in " + (storage_root / k_quarantine_folder).string();
+           megabytes_text(usage.bytes) + " in " + folders;
 }
 
 std::vector<QuarantinedCopy> quarantined_copies(const fs::path& storage_root, const std::string& type, long long after,

@@ -64,7 +64,8 @@ QuarantineUsage quarantine_usage(const std::filesystem::path& storage_root);
 // "1.2 MB": the size of a copy or of the quarantine.
 std::string megabytes_text(long long bytes);
 
-// "9 repositories, 1.2 MB in <root>/.geo-ssf-removed": what status and check print.
-std::string describe_quarantine(const QuarantineUsage& usage, const std::filesystem::path& storage_root);
+// "9 repositories, 1.2 MB in <root>/.geo-ssf-removed": what status and check print, for the
+// quarantines of STORAGE_ROOTS together.
+std::string describe_quarantine(const QuarantineUsage& usage, const std::vector<std::filesystem::path>& storage_roots);
 
 }  // namespace geo_ssf

@@ -65,9 +65,10 @@ std::optional<std::string> foreign_storage_root(const std::filesystem::path& roo
            " geo-ssf ...";
 }
 
-void require_own_storage_root(const std::filesystem::path& root) {
-    if (auto refusal = foreign_storage_root(root))
-        throw RuntimeError(*refusal);
+void require_own_storage_roots(const Config& config) {
+    for (const auto& storage : config.storages)
+        if (auto refusal = foreign_storage_root(storage.root))
+            throw RuntimeError(*refusal);
 }
 
 std::filesystem::path own_folder(const std::filesystem::path& dir, bool create) {

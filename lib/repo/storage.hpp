@@ -2,6 +2,8 @@
 // by being absolute, not through a symbolic link.
 #pragma once
 
+#include "site/config.hpp"
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -22,8 +24,9 @@ std::filesystem::path repository_location(const std::filesystem::path& root, con
 // at (what uses it then says why).
 std::optional<std::string> foreign_storage_root(const std::filesystem::path& root);
 
-// Throws that refusal as a RuntimeError (exit status 5), before a run touches any record.
-void require_own_storage_root(const std::filesystem::path& root);
+// Throws that refusal for the first of CONFIG's storage roots that has one, as a RuntimeError
+// (exit status 5), before a run touches any record.
+void require_own_storage_roots(const Config& config);
 
 // DIR, created (mode 0700) when missing and CREATE; an empty path when it is missing and not
 // CREATE. Refused (RuntimeError) unless it is a real folder, not a symbolic link, owned by the

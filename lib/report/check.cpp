@@ -77,14 +77,23 @@ void check_repository_paths(Checker& checker, const Config& config) {
         checker.record(name, true, std::to_string(types.size()) + " type(s)");
 }
 
+// A check's NAME for STORAGE: the name alone for the default storage, as a site of one storage
+// has always seen it; "NAME (storage X)" for the others.
+std::string storage_check_name(const std::string& name, const Storage& storage) {
+    return storage.name == k_default_storage ? name : name + " (storage " + storage.name + ")";
+}
+
 // What the quarantine holds is not a fault; a quarantine folder geo-ssf cannot use is.
 void check_quarantine(Checker& checker, const Config& config) {
-    try {
-        checker.record("quarantine", true,
-                       describe_quarantine(quarantine_usage(config.storage_root), config.storage_root) +
-                           ", purged after " + format_duration(config.removed_retention));
-    } catch (const Error& e) {
-        checker.record("quarantine", false, e.what());
+    for (const auto& storage : config.storages) {
+        const std::string name = storage_check_name("quarantine", storage);
+        try {
+            checker.record(name, true,
+                           describe_quarantine(quarantine_usage(storage.root), {storage.root}) + ", purged after " +
+                               format_duration(config.removed_retention));
+        } catch (const Error& e) {
+            checker.record(name, false, e.what());
+        }
     }
 }
 
@@ -111,9 +120,11 @@ void check_git_program(Checker& checker, const Config& config) {
 
 // A primary only reads its repositories: the root must be readable by this user. A secondary
 // writes its copies there: the root must be writable, and this user's.
-void check_storage_root(Checker& checker, const std::filesystem::path& root, Role role) {
+void check_storage_root(Checker& checker, const Storage& storage, Role role) {
+    const std::filesystem::path& root = storage.root;
     bool primary = role == Role::primary;
-    const std::string name = primary ? "storage root present and readable" : "storage root present and writable";
+    const std::string name = storage_check_name(
+        primary ? "storage root present and readable" : "storage root present and writable", storage);
     std::error_code ec;
     if (!std::filesystem::is_directory(root, ec)) {
         checker.record(name, false, root.string() + " is not a folder");
@@ -260,11 +271,14 @@ void check_database(Checker& checker, const Config& config, DatabaseKind kind, c
 // CA says, whether it lets us in); from a file:// or plain-path primary, as this user (whether
 // another user's repository is trusted, storage.trust_primary_owner).
 void check_primary(Checker& checker, const Config& config) {
-    if (auto folder = local_path_of(config.primary_url)) {
+    for (const auto& storage : config.storages) {
+        auto folder = local_path_of(storage.primary_url);
+        if (!folder)
+            continue;
         // sync refuses to run without it, as an unmounted share would fail every record.
         std::error_code ec;
         bool present = std::filesystem::is_directory(*folder, ec);
-        checker.record("primary's storage present", present,
+        checker.record(storage_check_name("primary's storage present", storage), present,
                        present ? folder->string() : folder->string() + " is not a folder; is the primary's storage mounted?");
         if (!present)
             return;
@@ -278,27 +292,36 @@ void check_primary(Checker& checker, const Config& config) {
     for (const auto& r : config.replicables) {
         if (!r.replication_enabled)
             continue;
-        std::optional<std::string> path;
+        std::optional<RepositoryLocation> location;
         try {
             pqxx::read_transaction tx(*connection);
             if (auto first = first_id_in_scope(tx, r)) {
                 auto paths = repository_paths(tx, r, {*first});
                 if (!paths.paths.empty())
-                    path = paths.paths.begin()->second;
+                    location = paths.paths.begin()->second;
             }
         } catch (const pqxx::failure&) {
             continue;  // the model table checks say why
         }
-        if (!path)
+        if (!location)
             continue;  // no record yet: nothing to fetch
+        const Storage* storage = nullptr;
+        for (const auto& s : config.storages)
+            if (s.name == location->storage)
+                storage = &s;
+        if (!storage) {
+            checker.record("primary readable for " + r.name, false,
+                           "its record's storage \"" + printable(location->storage) + "\" is not one of this site's");
+            continue;
+        }
         git::Library libgit2;
-        std::string url = primary_repository_url(config.primary_url, *path);
-        if (local_path_of(config.primary_url)) {
-            LocalPrimaryProbe probe = probe_local_primary(url, config.transport);
+        std::string url = primary_repository_url(storage->primary_url, location->path);
+        if (local_path_of(storage->primary_url)) {
+            LocalPrimaryProbe probe = probe_local_primary(url, storage->transport);
             checker.record("primary readable for " + r.name, probe.readable, probe.detail);
             continue;
         }
-        RemoteProbe probe = probe_remote(url, config.transport);
+        RemoteProbe probe = probe_remote(url, storage->transport);
         checker.record("primary reachable for " + r.name, probe.reachable, probe.detail);
         checker.record("primary's identity for " + r.name, probe.identity_ok, probe.identity);
         checker.record("primary's authentication for " + r.name, probe.authentication_ok, probe.authentication);
@@ -362,7 +385,8 @@ std::vector<CheckResult> check_site(const std::optional<std::filesystem::path>& 
     check_database(checker, config, DatabaseKind::main, config.main_database);
     if (config.role == Role::secondary)
         check_database(checker, config, DatabaseKind::geo, *config.geo_database);
-    check_storage_root(checker, config.storage_root, config.role);
+    for (const auto& storage : config.storages)
+        check_storage_root(checker, storage, config.role);
     check_git_program(checker, config);
     if (config.role == Role::secondary) {
         check_quarantine(checker, config);

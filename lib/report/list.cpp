@@ -176,11 +176,24 @@ QuarantinePage list_quarantined(Site& site, const std::string& replicable, long 
     QuarantinePage page;
     page.retention = config.removed_retention;
     page.now = std::chrono::system_clock::now();
-    page.copies = quarantined_copies(config.storage_root, r.name, after, limit + 1);
+    // Each storage's quarantine, merged by record and age; then the first LIMIT + 1 records.
+    for (const auto& storage : config.storages)
+        for (auto& copy : quarantined_copies(storage.root, r.name, after, limit + 1))
+            page.copies.push_back(std::move(copy));
+    std::stable_sort(page.copies.begin(), page.copies.end(), [](const QuarantinedCopy& a, const QuarantinedCopy& b) {
+        return a.id != b.id ? a.id < b.id : a.removed_at < b.removed_at;
+    });
     std::vector<long long> ids;
     for (const auto& copy : page.copies)
         if (ids.empty() || ids.back() != copy.id)
             ids.push_back(copy.id);
+    if (ids.size() > static_cast<size_t>(limit) + 1) {
+        long long beyond = ids[static_cast<size_t>(limit) + 1];
+        page.copies.erase(std::find_if(page.copies.begin(), page.copies.end(),
+                                       [&](const QuarantinedCopy& c) { return c.id == beyond; }),
+                          page.copies.end());
+        ids.resize(static_cast<size_t>(limit) + 1);
+    }
     if (static_cast<int>(ids.size()) > limit) {
         page.copies.erase(std::remove_if(page.copies.begin(), page.copies.end(),
                                          [&](const QuarantinedCopy& c) { return c.id == ids.back(); }),

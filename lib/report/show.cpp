@@ -132,8 +132,10 @@ RecordDetails record_details(Site& site, const std::string& replicable, long lon
         if (auto model = model_row(tx, r, record_id)) {
             read.on_primary = true;
             read.in_scope = model->in_scope;
-            if (model->path_error.empty())
+            if (model->path_error.empty()) {
                 read.repository_path = model->repository_path;
+                read.storage = model->storage;
+            }
             read.path_error = model->path_error;
         }
         read.state = read_table_row(tx, r.states_table, r.foreign_key, record_id);
@@ -190,6 +192,8 @@ std::string format_record_table(const RecordDetails& d) {
     const Replicable& r = *d.replicable;
     std::string out = r.name + " " + std::to_string(d.id) + "\n";
     if (d.on_primary) {
+        if (!r.storage_column.empty())
+            out += "  storage          " + shown(d.storage ? *d.storage : "unknown: " + d.path_error) + "\n";
         out += "  repository path  " +
                shown(d.repository_path ? *d.repository_path : "unknown: " + d.path_error) + "\n";
         out += std::string("  in scope         ") + (d.in_scope ? "yes" : "no (scope: " + shown(r.scope) + ")") + "\n";
@@ -251,6 +255,7 @@ std::string format_record_json(const RecordDetails& d) {
     out["id"] = d.id;
     out["on_primary"] = d.on_primary;
     out["in_scope"] = d.on_primary ? nlohmann::ordered_json(d.in_scope) : nlohmann::ordered_json(nullptr);
+    out["storage"] = d.storage ? nlohmann::ordered_json(*d.storage) : nullptr;
     out["repository_path"] = d.repository_path ? nlohmann::ordered_json(*d.repository_path) : nullptr;
     if (!d.path_error.empty())
         out["repository_path_error"] = d.path_error;

@@ -21,6 +21,7 @@ struct RecordDetails {
     bool in_scope = false;                       // and the type's scope selects it
     std::optional<std::string> repository_path;  // when it exists and its path columns are set
     std::string path_error;                      // why there is no path, when it exists
+    std::optional<std::string> storage;          // the storage it names, when it exists and names one
     std::optional<TableRow> state;               // the primary's state row (main database)
     bool secondary = false;
     std::optional<TableRow> registry;            // secondary: the registry row (tracking database)

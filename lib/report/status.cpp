@@ -452,8 +452,14 @@ SiteStatus collect_status(Site& site, std::vector<TypeStatus> types) {
     status.types = std::move(types);
     if (!site.is_primary()) {
         try {
-            status.quarantine = quarantine_usage(config.storage_root);
-            status.storage_root = config.storage_root;
+            QuarantineUsage total;
+            for (const auto& storage : config.storages) {
+                QuarantineUsage usage = quarantine_usage(storage.root);
+                total.repositories += usage.repositories;
+                total.bytes += usage.bytes;
+                status.storage_roots.push_back(storage.root);
+            }
+            status.quarantine = total;
         } catch (const Error& e) {
             spdlog::warn("the quarantine is not counted: {}", e.what());
         }

@@ -113,7 +113,7 @@ struct SiteStatus {
     std::vector<TypeStatus> types;
     // Secondary: the copies of removed records that sync keeps for sync.removed_retention.
     std::optional<QuarantineUsage> quarantine;
-    std::filesystem::path storage_root;
+    std::vector<std::filesystem::path> storage_roots;  // whose quarantines `quarantine` counts
 
     // Whether everything that was asked for is known: no count and no event position timed out
     // (what geo_ssf_status_last_success_timestamp_seconds stands for).

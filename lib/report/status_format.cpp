@@ -414,7 +414,7 @@ std::string format_status_table(const SiteStatus& status) {
                        ? duration_in_words(*status.db_replication_lag_seconds)
                        : "unknown: the standby has replayed no transaction since it started");
     if (status.quarantine)
-        events.add("Quarantined", describe_quarantine(*status.quarantine, status.storage_root));
+        events.add("Quarantined", describe_quarantine(*status.quarantine, status.storage_roots));
     out += events.render(false);
     for (const auto& t : status.types)
         out += "\n" + type_block(t, status.role);

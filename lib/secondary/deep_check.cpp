@@ -59,10 +59,9 @@ public:
         auto started = Clock::now();
         auto seconds = [&] { return seconds_since(started); };
         try {
-            auto path = m_paths.paths.find(c.id);
-            if (path == m_paths.paths.end())
-                throw RuntimeError("the record no longer exists on the primary");
-            auto location = repository_location(config.storage_root, path->second);
+            const RepositoryLocation& found = m_paths.location(c.id, k_gone_from_primary);
+            const Storage& storage = config.storage(found.storage);
+            auto location = repository_location(storage.root, found.path);
             DeepCheckResult result = geo_ssf::deep_check(location, config.verification.timeout, "verification.timeout");
             m_methods[i] = result.method;
             if (result.verdict == DeepCheckResult::Verdict::passed) {
@@ -83,7 +82,7 @@ public:
             std::string problem = result.problem;
             if (repair != CopyRepair::none) {
                 try {
-                    quarantine_repository(config.storage_root, m_replicable.name, c.id, location,
+                    quarantine_repository(storage.root, m_replicable.name, c.id, location,
                                           std::chrono::system_clock::now());
                 } catch (const Error& e) {
                     repair = CopyRepair::none;
@@ -122,8 +121,8 @@ private:
 
 class DeepCheck : public RunKind {
 public:
-    // Refused before any record is claimed when another user owns the storage root.
-    explicit DeepCheck(Site& site) : m_site(site) { require_own_storage_root(site.config().storage_root); }
+    // Refused before any record is claimed when another user owns a storage root.
+    explicit DeepCheck(Site& site) : m_site(site) { require_own_storage_roots(site.config()); }
 
     Site& site() override { return m_site; }
     const ClaimableWork& work() const override { return k_registry_deep_check; }

@@ -28,7 +28,7 @@ struct EventAction {
     const Replicable* replicable = nullptr;
     EventName name = EventName::updated;
     long long id = 0;
-    std::optional<std::string> removal;  // deleted: the disk_path of the copy to remove
+    std::optional<RepositoryLocation> removal;  // deleted: the copy to remove (repository_storage, disk_path)
 };
 
 const Replicable* replicable_named(Site& site, const std::string& name) {
@@ -76,13 +76,26 @@ std::optional<EventAction> event_action(Site& site, const Event& event) {
                          action.id, printable(payload["disk_path"].dump()), r->repository_path.text());
             return std::nullopt;
         }
-        auto own = repository_path_from_id(*r, action.id);
-        if (own && *own != path) {
+        // The storage the event names, for a type whose records name theirs; one of this site's.
+        std::string storage = k_default_storage;
+        if (!r->storage_column.empty()) {
+            const auto& named = payload.contains("repository_storage") ? payload["repository_storage"] : nlohmann::json();
+            bool known = named.is_string() && std::any_of(site.config().storages.begin(), site.config().storages.end(),
+                                                          [&](const Storage& s) { return s.name == named.get<std::string>(); });
+            if (!known) {
+                spdlog::warn("event {}: {} deleted {} skipped: repository_storage {} is not one of this site's storages",
+                             event.id, r->name, action.id, printable(named.dump()));
+                return std::nullopt;
+            }
+            storage = named.get<std::string>();
+        }
+        auto own = location_from_id(*r, action.id);
+        if (own && own->path != path) {
             spdlog::warn("event {}: {} deleted {} skipped: disk_path {} is not the path of record {}, {}", event.id,
-                         r->name, action.id, printable(path), action.id, printable(*own));
+                         r->name, action.id, printable(path), action.id, printable(own->path));
             return std::nullopt;
         }
-        action.removal = path;
+        action.removal = RepositoryLocation{storage, path};
     }
     return action;
 }
@@ -92,20 +105,21 @@ std::optional<EventAction> event_action(Site& site, const Event& event) {
 std::vector<Removal> removals_for(pqxx::transaction_base& tx, const EventAction& action) {
     const Replicable& r = *action.replicable;
     std::vector<Removal> out;
-    auto recorded = copies::paths_of(tx, copies::k_default_storage, r, action.id);
+    auto recorded = copies::locations_of(tx, r, action.id);
     if (!recorded.empty()) {
         if (action.removal && std::find(recorded.begin(), recorded.end(), *action.removal) == recorded.end())
-            spdlog::warn("{} deleted {}: disk_path {} is not where its copy is; its copy at {} is removed", r.name,
-                         action.id, printable(*action.removal), printable(recorded.front()));
-        for (const auto& path : recorded)
-            out.push_back({&r, action.id, path, false});
+            spdlog::warn("{} deleted {}: {} (repository_storage, disk_path) is not where its copy is; its copy in {} "
+                         "is removed", r.name, action.id, printable(action.removal->storage + ":" + action.removal->path),
+                         printable(recorded.front().storage + ":" + recorded.front().path));
+        for (const auto& location : recorded)
+            out.push_back({&r, action.id, location, false});
         return out;
     }
     if (!action.removal)
         return out;
-    if (auto holder = copies::holder_of(tx, copies::k_default_storage, *action.removal)) {
+    if (auto holder = copies::holder_of(tx, *action.removal)) {
         spdlog::warn("{} deleted {}: disk_path {} is the copy of {} {}; it stays", r.name, action.id,
-                     printable(*action.removal), holder->replicable, holder->record_id);
+                     printable(action.removal->path), holder->replicable, holder->record_id);
         return out;
     }
     out.push_back({&r, action.id, *action.removal, false});

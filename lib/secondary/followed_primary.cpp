@@ -15,6 +15,8 @@
 #include <algorithm>
 #include <chrono>
 #include <limits>
+#include <map>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -24,13 +26,18 @@ namespace {
 
 constexpr int k_adoption_batch = 10000;
 
-// Sorts out the repositories under SITE's storage root against the records in scope on the
+// Sorts out the repositories under SITE's storage roots against the records in scope on the
 // primary (followed_primary.hpp). Nothing is moved when no record claims any of them: a primary
 // with no records in scope more likely means a wrong database than a site to empty.
-StorageAdoption adopt_storage_root(Site& site) {
+StorageAdoption adopt_storage_roots(Site& site) {
     const Config& config = site.config();
     StorageAdoption out;
-    std::vector<std::string> found = repositories_under(config.storage_root);
+    // Each storage's repositories, as (storage, path) sorted: one list to look records up in.
+    std::vector<std::pair<std::string, std::string>> found;
+    for (const auto& storage : config.storages)
+        for (auto& path : repositories_under(storage.root))
+            found.emplace_back(storage.name, std::move(path));
+    std::sort(found.begin(), found.end());
     out.found = static_cast<long long>(found.size());
     if (found.empty())
         return out;
@@ -44,23 +51,43 @@ StorageAdoption adopt_storage_root(Site& site) {
             });
             if (page.paths.empty() && page.invalid.empty())
                 break;
-            for (const auto& [id, path] : page.paths)
-                if (auto at = std::lower_bound(found.begin(), found.end(), path); at != found.end() && *at == path)
+            for (const auto& [id, location] : page.paths) {
+                std::pair<std::string, std::string> key{location.storage, location.path};
+                if (auto at = std::lower_bound(found.begin(), found.end(), key); at != found.end() && *at == key)
                     claimed[static_cast<size_t>(at - found.begin())] = true;
+            }
             after = std::max(page.paths.empty() ? after : page.paths.rbegin()->first,
                              page.invalid.empty() ? after : page.invalid.rbegin()->first);
         }
     }
+    std::map<std::string, std::vector<std::string>> unclaimed;  // by storage
     for (size_t i = 0; i < found.size(); ++i) {
         if (claimed[i])
             ++out.adopted;
         else
-            out.unclaimed.push_back(found[i]);
+            unclaimed[found[i].first].push_back(found[i].second);
     }
-    if (out.adopted == 0)
+    if (out.adopted == 0) {
+        for (auto& [storage, paths] : unclaimed)
+            out.unclaimed.insert(out.unclaimed.end(), paths.begin(), paths.end());
         return out;
-    if (!out.unclaimed.empty())
-        out.quarantine = quarantine_unclaimed(config.storage_root, out.unclaimed, std::chrono::system_clock::now());
+    }
+    auto now = std::chrono::system_clock::now();
+    for (auto& [storage, paths] : unclaimed) {
+        out.quarantines.push_back(quarantine_unclaimed(config.storage(storage).root, paths, now));
+        out.unclaimed.insert(out.unclaimed.end(), paths.begin(), paths.end());
+    }
+    return out;
+}
+
+std::string roots_hold(const Config& config) {
+    return config.storages.size() == 1 ? "the storage root holds" : "the storage roots hold";
+}
+
+std::string folder_list(const std::vector<std::filesystem::path>& folders) {
+    std::string out;
+    for (const auto& folder : folders)
+        out += (out.empty() ? "" : ", ") + folder.string();
     return out;
 }
 
@@ -110,20 +137,20 @@ FollowedPrimaryChange follow_primary(Site& site) {
     }
     change.now.storage_root_adopted = before && before->storage_root_adopted;
     if (!change.now.storage_root_adopted) {
-        change.adoption = adopt_storage_root(site);
+        change.adoption = adopt_storage_roots(site);
         const StorageAdoption& adoption = *change.adoption;
         if (adoption.adopted == 0 && !adoption.unclaimed.empty()) {
-            spdlog::warn("the storage root {} holds {} repositories, and no record in scope on the primary claims any: "
-                         "none is moved; is databases.main the right database?",
-                         site.config().storage_root.string(), adoption.found);
+            spdlog::warn("{} {} repositories, and no record in scope on the primary claims any: none is moved; is "
+                         "databases.main the right database?",
+                         roots_hold(site.config()), adoption.found);
         } else {
             change.now.storage_root_adopted = true;
             if (adoption.found > 0)
                 spdlog::log(adoption.unclaimed.empty() ? spdlog::level::info : spdlog::level::warn,
-                            "the storage root holds {} repositories: {} are copies of records in scope, kept and "
+                            "{} {} repositories: {} are copies of records in scope, kept and "
                              "fetched into rather than cloned again; {} that no record claims moved to {}",
-                             adoption.found, adoption.adopted, adoption.unclaimed.size(),
-                             adoption.unclaimed.empty() ? std::string("the quarantine") : adoption.quarantine.string());
+                            roots_hold(site.config()), adoption.found, adoption.adopted, adoption.unclaimed.size(),
+                             adoption.unclaimed.empty() ? std::string("the quarantine") : folder_list(adoption.quarantines));
         }
     }
     pqxx::work tx(site.geo_database());

@@ -1,7 +1,7 @@
 // Which primary a secondary follows, noticed at the start of every sync: the primary's database
 // names itself (db/site_identity.hpp) and the tracking database records the one followed.
 //
-//   a new tracking database  the storage root's repositories are sorted out once: a copy of a
+//   a new tracking database  the storage roots' repositories are sorted out once: a copy of a
 //                            record in scope is kept, and the sync fetches into it rather than
 //                            cloning it again (an old primary back as a secondary, a tracking
 //                            database made anew); any other goes to the quarantine, never
@@ -22,12 +22,12 @@
 
 namespace geo_ssf::secondary {
 
-// What the sorting out of a storage root found.
+// What the sorting out of the storage roots found.
 struct StorageAdoption {
-    long long found = 0;    // bare repositories under the storage root
-    long long adopted = 0;  // of those, copies of records in scope: kept
-    std::vector<std::string> unclaimed;  // the others, relative to the root
-    std::filesystem::path quarantine;    // where they went; empty when nowhere
+    long long found = 0;    // bare repositories under the storage roots
+    long long adopted = 0;  // of those, copies of records in scope, in their records' storages: kept
+    std::vector<std::string> unclaimed;  // the others, relative to their roots
+    std::vector<std::filesystem::path> quarantines;  // where they went, a folder per storage; empty when nowhere
 };
 
 struct FollowedPrimaryChange {

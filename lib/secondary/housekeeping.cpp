@@ -34,10 +34,8 @@ public:
         auto started = Clock::now();
         HousekeepingPlan plan;
         try {
-            auto path = m_paths.paths.find(c.id);
-            if (path == m_paths.paths.end())
-                throw RuntimeError("the record no longer exists on the primary");
-            auto location = repository_location(config.storage_root, path->second);
+            const RepositoryLocation& found = m_paths.location(c.id, k_gone_from_primary);
+            auto location = repository_location(config.storage(found.storage).root, found.path);
             const auto& history = m_history[c.id];
             plan = plan_housekeeping(inspect_copy(location, std::chrono::system_clock::now()), history.fresh_copy,
                                      history.seconds_since_full_repack);
@@ -85,8 +83,8 @@ private:
 
 class Housekeeping : public RunKind {
 public:
-    // Refused before any record is claimed when another user owns the storage root.
-    explicit Housekeeping(Site& site) : m_site(site) { require_own_storage_root(site.config().storage_root); }
+    // Refused before any record is claimed when another user owns a storage root.
+    explicit Housekeeping(Site& site) : m_site(site) { require_own_storage_roots(site.config()); }
 
     Site& site() override { return m_site; }
     const ClaimableWork& work() const override { return k_housekeeping; }

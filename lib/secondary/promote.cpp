@@ -37,7 +37,7 @@ bool step_reached(const std::optional<PromotionRecord>& promotion, const std::st
 }
 
 std::filesystem::path default_report_file(const Config& config, int generation, bool create) {
-    std::filesystem::path folder = config.storage_root / ".geo-ssf-promotions";
+    std::filesystem::path folder = config.home_storage().root / ".geo-ssf-promotions";
     if (create)
         folder = own_folder(folder, true);
     return folder / ("generation-" + std::to_string(generation) + ".json");

@@ -28,14 +28,15 @@ std::vector<Removal> removals_of(Site& site, pqxx::transaction_base& tx, const R
     std::vector<long long> gone = read_missing_ids(site.main_database(), r, unused);
     std::vector<Removal> removals;
     for (long long id : gone) {
-        auto paths = copies::paths_of(tx, copies::k_default_storage, r, id);
-        if (paths.empty())
-            if (auto path = repository_path_from_id(r, id))
-                paths.push_back(*path);
-        if (paths.empty())
-            spdlog::warn("{} {}: the record is gone and its repository path is unknown; its repository stays", r.name, id);
-        for (const auto& path : paths)
-            removals.push_back({&r, id, path, true});
+        auto locations = copies::locations_of(tx, r, id);
+        if (locations.empty())
+            if (auto location = location_from_id(r, id))
+                locations.push_back(*location);
+        if (locations.empty())
+            spdlog::warn("{} {}: the record is gone and its repository's location is unknown; its repository stays",
+                         r.name, id);
+        for (const auto& location : locations)
+            removals.push_back({&r, id, location, true});
     }
     if (!removals.empty())
         spdlog::info("{}: {} records are gone from the primary without a deleted event; their repositories move to "
@@ -52,7 +53,7 @@ void record_copies(Site& site, const Replicable& r, const std::vector<long long>
     if (ids.empty())
         return;
     RepositoryPaths paths = read_repository_paths(site.main_database(), r, ids);
-    for (const auto& [id, reason] : copies::reserve(site.geo_database(), copies::k_default_storage, r, paths.paths))
+    for (const auto& [id, reason] : copies::reserve(site.geo_database(), r, paths.paths))
         spdlog::warn("{} {}: {}", r.name, id, reason);
 }
 

@@ -25,22 +25,22 @@ const Replicable* replicable_named(const Config& config, const std::string& name
     return nullptr;
 }
 
-// Does the requested removal of PATH, if no other run has it. False when it failed.
-bool remove_one(Site& site, const std::string& path) {
+// Does the requested removal of the copy at LOCATION, if no other run has it. False when it failed.
+bool remove_one(Site& site, const RepositoryLocation& location) {
     const Config& config = site.config();
     pqxx::work tx(site.geo_database());
-    auto taken = copies::take_removal(tx, copies::k_default_storage, path);
+    auto taken = copies::take_removal(tx, location);
     if (!taken)
         return true;  // done, or under way in another run
     std::string failure;
     try {
-        auto location = repository_location(config.storage_root, taken->path);
+        const Storage& storage = config.storage(location.storage);
+        auto folder = repository_location(storage.root, location.path);
         if (taken->quarantine)
-            quarantine_repository(config.storage_root, taken->replicable, taken->id, location,
-                                  std::chrono::system_clock::now());
+            quarantine_repository(storage.root, taken->replicable, taken->id, folder, std::chrono::system_clock::now());
         else
-            remove_repository(location, config.storage_root);
-        copies::finish_removal(tx, copies::k_default_storage, taken->path);
+            remove_repository(folder, storage.root);
+        copies::finish_removal(tx, location);
         tx.commit();
         return true;
     } catch (const Error& e) {
@@ -56,15 +56,15 @@ bool remove_one(Site& site, const std::string& path) {
 
 }  // namespace
 
-std::vector<Removal> request_removals(Site&, pqxx::transaction_base& tx, const std::vector<Removal>& removals) {
+std::vector<Removal> request_removals(Site& site, pqxx::transaction_base& tx, const std::vector<Removal>& removals) {
     std::vector<Removal> requested;
-    auto accepted = copies::request_removals(tx, copies::k_default_storage, removals);
+    auto accepted = copies::request_removals(tx, removals);
     for (size_t i = 0; i < removals.size(); ++i) {
         if (accepted[i])
             requested.push_back(removals[i]);
         else
             spdlog::warn("{} {}: its repository is not removed: {} is another record's copy", removals[i].replicable->name,
-                         removals[i].id, printable(removals[i].path));
+                         removals[i].id, printable(site.config().describe(removals[i].location)));
     }
     return requested;
 }
@@ -72,22 +72,44 @@ std::vector<Removal> request_removals(Site&, pqxx::transaction_base& tx, const s
 int remove_repositories(Site& site, const std::vector<Removal>& removals) {
     int failed = 0;
     for (const auto& removal : removals)
-        if (!remove_one(site, removal.path))
+        if (!remove_one(site, removal.location))
             ++failed;
     return failed;
 }
 
+int remove_superseded_copies(Site& site, const Replicable& r, const std::map<long long, RepositoryLocation>& current) {
+    if (current.empty())
+        return 0;
+    std::vector<long long> ids;
+    for (const auto& [id, location] : current)
+        ids.push_back(id);
+    std::vector<Removal> removals;
+    pqxx::work tx(site.geo_database());
+    for (const auto& [id, location] : copies::live_copies(tx, r, ids))
+        if (location != current.at(id)) {
+            spdlog::info("{} {}: its copy at {} is superseded by the verified one at {}; it moves to the quarantine",
+                         r.name, id, printable(site.config().describe(location)),
+                         printable(site.config().describe(current.at(id))));
+            removals.push_back({&r, id, location, true});
+        }
+    if (removals.empty())
+        return 0;
+    removals = request_removals(site, tx, removals);
+    tx.commit();
+    return remove_repositories(site, removals);
+}
+
 int finish_requested_removals(Site& site) {
-    std::vector<std::string> paths;
+    std::vector<RepositoryLocation> locations;
     {
         pqxx::read_transaction tx(site.geo_database());
-        paths = copies::requested_removals(tx, copies::k_default_storage, k_resumed_per_run);
+        locations = copies::requested_removals(tx, k_resumed_per_run);
     }
-    if (!paths.empty())
-        spdlog::info("finishing {} removals that an earlier run requested", paths.size());
+    if (!locations.empty())
+        spdlog::info("finishing {} removals that an earlier run requested", locations.size());
     int failed = 0;
-    for (const auto& path : paths)
-        if (!remove_one(site, path))
+    for (const auto& location : locations)
+        if (!remove_one(site, location))
             ++failed;
     return failed;
 }

@@ -34,12 +34,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // A copy that registry consistency moved to the quarantine comes back when its record does.
-void restore_quarantined_copy(const Config& config, const Replicable& r, long long id,
+// Only from the quarantine of the storage the copy belongs in: one storage's copy is not moved
+// into another's file system.
+void restore_quarantined_copy(const Storage& storage, const Replicable& r, long long id,
                               const std::filesystem::path& target) {
     std::error_code ec;
     if (std::filesystem::exists(std::filesystem::symlink_status(target, ec)))
         return;
-    if (restore_from_quarantine(config.storage_root, r.name, id, target))
+    if (restore_from_quarantine(storage.root, r.name, id, target))
         spdlog::info("{} {}: its copy is back from the quarantine; the fetch brings it up to date", r.name, id);
 }
 
@@ -49,8 +51,11 @@ void purge_quarantined_copies(const Config& config, const Replicable* r) {
     const std::string what = r ? r->name + ": " : std::string();
     try {
         auto now = std::chrono::system_clock::now();
-        if (int purged = r ? purge_quarantine(config.storage_root, r->name, config.removed_retention, now)
-                           : purge_unclaimed(config.storage_root, config.removed_retention, now))
+        int purged = 0;
+        for (const auto& storage : config.storages)
+            purged += r ? purge_quarantine(storage.root, r->name, config.removed_retention, now)
+                        : purge_unclaimed(storage.root, config.removed_retention, now);
+        if (purged)
             spdlog::info("{}purged {} quarantined {} older than sync.removed_retention", what, purged,
                          r ? "repositories" : "folders of unclaimed repositories");
     } catch (const Error& e) {
@@ -69,22 +74,18 @@ public:
         const Claim& c = m_claims[i];
         const Config& config = m_site.config();
         try {
-            auto path = m_paths.paths.find(c.id);
-            if (path == m_paths.paths.end()) {
-                auto invalid = m_paths.invalid.find(c.id);
-                throw RuntimeError(invalid != m_paths.invalid.end() ? invalid->second
-                                                                    : "the record no longer exists on the primary");
-            }
-            auto target = repository_location(config.storage_root, path->second);
-            if (auto around = repository_around(config.storage_root, target))
-                throw RuntimeError("repository path \"" + printable(path->second) + "\" is refused: it lies inside the "
+            const RepositoryLocation& location = m_paths.location(c.id, k_gone_from_primary);
+            const Storage& storage = config.storage(location.storage);
+            auto target = repository_location(storage.root, location.path);
+            if (auto around = repository_around(storage.root, target))
+                throw RuntimeError("repository path \"" + printable(location.path) + "\" is refused: it lies inside the "
                                    "repository " + around->string());
-            check_primary_repository_path(config.primary_url, path->second);
+            check_primary_repository_path(storage.primary_url, location.path);
             // A copy a deep check moved aside as damaged stays there: the record is cloned afresh.
             if (auto repairs = m_repairs.find(c.id); repairs == m_repairs.end() || repairs->second == 0)
-                restore_quarantined_copy(config, m_replicable, c.id, target);
-            auto result = mirror_repository(primary_repository_url(config.primary_url, path->second), target,
-                                            config.storage_root, config.transport, config.max_refs);
+                restore_quarantined_copy(storage, m_replicable, c.id, target);
+            auto result = mirror_repository(primary_repository_url(storage.primary_url, location.path), target,
+                                            storage.root, storage.transport, config.max_refs);
             m_outcomes[i] = sync_succeeded(result.missing_on_primary);
             m_outcomes[i].cloned = result.cloned;
         } catch (const GitProgramInterrupted& e) {
@@ -113,6 +114,14 @@ private:
         // Verification becomes pending where the primary has a checksum to compare with.
         std::vector<long long> verified = read_verified_ids(m_site.main_database(), m_replicable, ids_of(m_claims));
         registry_table::record_sync_outcomes(m_site.geo_database(), m_replicable, m_claim_time, outcomes, verified);
+        if (!m_replicable.verification_enabled) {  // no verification to wait for
+            std::map<long long, RepositoryLocation> synced;
+            for (const auto& [id, outcome] : outcomes)
+                if (outcome.state == SyncState::synced)
+                    if (auto path = m_paths.paths.find(id); path != m_paths.paths.end())
+                        synced.emplace(id, path->second);
+            remove_superseded_copies(m_site, m_replicable, synced);
+        }
     }
 
     Site& m_site;
@@ -124,10 +133,10 @@ private:
 
 class Sync : public RunKind {
 public:
-    // Refused before anything under the storage root or any record is touched when another user
+    // Refused before anything under a storage root or any record is touched when another user
     // owns the root: what the run writes there would be that user's no more.
     Sync(Site& site, bool allow_mass_removal) : m_site(site) {
-        require_own_storage_root(site.config().storage_root);
+        require_own_storage_roots(site.config());
         m_removals.allowed = allow_mass_removal;
     }
 
@@ -143,7 +152,7 @@ public:
                                         std::vector<Claim> claims) override {
         RepositoryPaths paths = read_repository_paths(m_site.main_database(), r, ids_of(claims));
         // Each path is reserved for its record before anything is fetched into it.
-        auto refused = copies::reserve(m_site.geo_database(), copies::k_default_storage, r, paths.paths);
+        auto refused = copies::reserve(m_site.geo_database(), r, paths.paths);
         for (auto& [id, reason] : refused) {
             paths.paths.erase(id);
             paths.invalid[id] = std::move(reason);
@@ -166,26 +175,35 @@ private:
 
 // A file:// or plain-path primary whose folder is absent (an unmounted share) would fail
 // every record: one clear error instead.
-void require_primary_folder(const Config& config) {
-    auto folder = local_path_of(config.primary_url);
-    std::error_code ec;
-    if (folder && !std::filesystem::is_directory(*folder, ec))
-        throw RuntimeError("storage.primary_url " + redact_url_credentials(config.primary_url) +
-                           " is not a folder; is the primary's storage mounted?");
+void require_primary_folders(const Config& config) {
+    for (const auto& storage : config.storages) {
+        auto folder = local_path_of(storage.primary_url);
+        std::error_code ec;
+        if (folder && !std::filesystem::is_directory(*folder, ec))
+            throw RuntimeError((storage.name == k_default_storage ? "storage" : "storages." + storage.name) +
+                               ".primary_url " + redact_url_credentials(storage.primary_url) +
+                               " is not a folder; is the primary's storage mounted?");
+    }
 }
 
 }  // namespace
 
-std::string sync_failure_concerns(std::string_view reason, const Config& config, const std::string& relative_path) {
+std::string sync_failure_concerns(std::string_view reason, const Config& config, const RepositoryLocation& location) {
+    const Storage* storage = nullptr;
+    for (const auto& s : config.storages)
+        if (s.name == location.storage)
+            storage = &s;
+    if (!storage)
+        return "copy " + config.describe(location);
     // Writing the copy fails for want of room or of a writable file system whatever the message
     // names; otherwise a message that names the storage root is about this site's side.
-    bool copy = reason.find(config.storage_root.string()) != std::string_view::npos ||
+    bool copy = reason.find(storage->root.string()) != std::string_view::npos ||
                 reason.find("storage root") != std::string_view::npos;
     for (const char* local : {"No space left on device", "Disk quota exceeded", "Read-only file system"})
         copy = copy || reason.find(local) != std::string_view::npos;
     if (copy)
-        return "copy " + (config.storage_root / relative_path).string();
-    return "primary " + redact_url_credentials(primary_repository_url(config.primary_url, relative_path));
+        return "copy " + (storage->root / location.path).string();
+    return "primary " + redact_url_credentials(primary_repository_url(storage->primary_url, location.path));
 }
 
 SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits& limits, bool allow_mass_removal) {
@@ -193,9 +211,12 @@ SyncRun sync(Site& site, const std::vector<std::string>& names, const RunLimits&
     const Config& config = site.config();
     Sync kind(site, allow_mass_removal);
     auto types = select_run_types(config, names, &Replicable::replication_enabled, "replication");
-    if (int removed = remove_abandoned_mirror_folders(config.storage_root))
+    int removed = 0;
+    for (const auto& storage : config.storages)
+        removed += remove_abandoned_mirror_folders(storage.root);
+    if (removed)
         spdlog::info("removed {} folders left by interrupted syncs", removed);
-    require_primary_folder(config);
+    require_primary_folders(config);
     require_every_type_defined(site);  // before any event is replayed, and its record skipped for good
     follow_primary(site);               // before any event is replayed: a new primary's cursor
     purge_quarantined_copies(config, nullptr);

@@ -26,10 +26,10 @@ struct SyncRun {
 // registry consistency is refused unless ALLOW_MASS_REMOVAL.
 SyncRun sync(Site& site, const std::vector<std::string>& types, const RunLimits& limits, bool allow_mass_removal);
 
-// What the failed sync of the record at RELATIVE_PATH concerns, for its log line: "copy <path>"
-// when REASON names the storage root or a local write's lack of room or rights, else "primary
+// What the failed sync of the record at LOCATION concerns, for its log line: "copy <path>"
+// when REASON names its storage's root or a local write's lack of room or rights, else "primary
 // <url>" (a primary that did not answer, refused, or has no usable repository there).
-std::string sync_failure_concerns(std::string_view reason, const Config& config, const std::string& relative_path);
+std::string sync_failure_concerns(std::string_view reason, const Config& config, const RepositoryLocation& location);
 // Syncs at once those of the records IDS of R whose sync is due (follow: records events name).
 // Returns the ids synced; adds what it did to TOTALS.
 std::vector<long long> sync_due_records(Site& site, const Replicable& r, const std::vector<long long>& ids,

@@ -10,6 +10,7 @@
 #include "repo/ref_differences.hpp"
 #include "repo/storage.hpp"
 #include "secondary/deep_check.hpp"
+#include "secondary/removal.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -64,10 +65,9 @@ public:
             return true;
         }
         try {
-            auto path = m_paths.paths.find(c.id);
-            if (path == m_paths.paths.end())
-                throw RuntimeError("the record no longer exists on the primary");
-            auto local = repository_location(config.storage_root, path->second);
+            const RepositoryLocation& found = m_paths.location(c.id, k_gone_from_primary);
+            const Storage& storage = config.storage(found.storage);
+            auto local = repository_location(storage.root, found.path);
             std::string checksum = repository_checksum(local);
             if (checksum == p->second.checksum) {
                 m_outcomes[i] = registry_verification_succeeded(checksum);
@@ -75,8 +75,8 @@ public:
             }
             std::vector<RefDifference> differences;
             try {
-                differences = compare_refs(local, primary_repository_url(config.primary_url, path->second),
-                                           config.transport);
+                differences = compare_refs(local, primary_repository_url(storage.primary_url, found.path),
+                                           storage.transport);
             } catch (const std::exception& e) {
                 m_outcomes[i] = registry_verification_mismatched(c.retry_count, checksum, p->second.checksum, c.row_id);
                 m_outcomes[i].ref_differences = "cannot compare refs: " + redact_url_credentials(e.what());
@@ -104,13 +104,19 @@ public:
         RecordResult failed{id, RecordResult::Kind::failed,
                             o.ref_differences ? "checksum mismatch: " + *o.ref_differences : o.failure.value_or("")};
         if (auto path = m_paths.paths.find(id); path != m_paths.paths.end())
-            failed.concerns = "copy " + (m_site.config().storage_root / path->second).string();
+            failed.concerns = "copy " + m_site.config().describe(path->second);
         return failed;
     }
 
 private:
     void record_outcomes(const std::vector<std::pair<long long, RegistryVerificationOutcome>>& outcomes) override {
         registry_table::record_verification_outcomes(m_site.geo_database(), m_replicable, m_claim_time, outcomes);
+        std::map<long long, RepositoryLocation> verified;
+        for (const auto& [id, outcome] : outcomes)
+            if (outcome.state == VerificationState::succeeded)
+                if (auto path = m_paths.paths.find(id); path != m_paths.paths.end())
+                    verified.emplace(id, path->second);
+        remove_superseded_copies(m_site, m_replicable, verified);
     }
 
     Site& m_site;
@@ -122,8 +128,8 @@ private:
 
 class SecondaryVerification : public RunKind {
 public:
-    // Refused before any record is claimed when another user owns the storage root.
-    explicit SecondaryVerification(Site& site) : m_site(site) { require_own_storage_root(site.config().storage_root); }
+    // Refused before any record is claimed when another user owns a storage root.
+    explicit SecondaryVerification(Site& site) : m_site(site) { require_own_storage_roots(site.config()); }
 
     Site& site() override { return m_site; }
     const ClaimableWork& work() const override { return k_registry_verification; }

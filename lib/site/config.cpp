@@ -6,14 +6,35 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <tuple>
 
 namespace geo_ssf {
 
 std::string role_name(Role role) { return role == Role::primary ? "primary" : "secondary"; }
+
+const Storage& Config::storage(const std::string& name) const {
+    for (const auto& s : storages)
+        if (s.name == name)
+            return s;
+    std::string known;
+    for (const auto& s : storages)
+        known += (known.empty() ? "" : ", ") + s.name;
+    throw RuntimeError("its storage \"" + printable(name) + "\" is not one of this site's (" + known +
+                       "; storage:, storages: in " + file.string() + ")");
+}
+
+std::string Config::describe(const RepositoryLocation& location) const {
+    for (const auto& s : storages)
+        if (s.name == location.storage)
+            return (s.root / location.path).string();
+    return location.storage + ":" + location.path;
+}
 
 const Replicable& Config::replicable(const std::string& name) const {
     for (const auto& r : replicables)
@@ -118,21 +139,24 @@ std::filesystem::path existing_file(const YamlReader& section, const char* key, 
     return file;
 }
 
-void read_transport(const YamlReader& storage, const std::filesystem::path& base, TransportSettings& transport) {
-    transport.ssh_key = existing_file(storage, "ssh_key", base, true);
-    transport.ssh_key_passphrase_file = existing_file(storage, "ssh_key_passphrase_file", base, true);
+// The transport keys SECTION has; those it lacks keep their values in TRANSPORT.
+void read_transport(const YamlReader& section, const std::filesystem::path& base, TransportSettings& transport) {
+    for (auto [key, value, secret] : {std::tuple{"ssh_key", &transport.ssh_key, true},
+                                      std::tuple{"ssh_key_passphrase_file", &transport.ssh_key_passphrase_file, true},
+                                      std::tuple{"ssh_known_hosts", &transport.ssh_known_hosts, false},
+                                      std::tuple{"ca_file", &transport.ca_file, false},
+                                      std::tuple{"credentials_file", &transport.credentials_file, true}})
+        if (auto file = existing_file(section, key, base, secret); !file.empty())
+            *value = file;
     if (!transport.ssh_key_passphrase_file.empty() && transport.ssh_key.empty())
-        storage.fail("ssh_key_passphrase_file", "needs storage.ssh_key: the key it unlocks");
-    transport.ssh_known_hosts = existing_file(storage, "ssh_known_hosts", base, false);
-    transport.ca_file = existing_file(storage, "ca_file", base, false);
-    transport.credentials_file = existing_file(storage, "credentials_file", base, true);
+        section.fail("ssh_key_passphrase_file", "needs ssh_key: the key it unlocks");
     for (auto [key, value] : {std::pair{"fetch_timeout", &transport.fetch_timeout},
                               std::pair{"fetch_stall_timeout", &transport.fetch_stall_timeout}}) {
-        *value = storage.duration(key).value_or(*value);
+        *value = section.duration(key).value_or(*value);
         if (value->count() <= 0)
-            storage.fail(key, "must be longer than 0s");
+            section.fail(key, "must be longer than 0s");
     }
-    transport.trust_primary_owner = storage.boolean("trust_primary_owner").value_or(false);
+    transport.trust_primary_owner = section.boolean("trust_primary_owner").value_or(transport.trust_primary_owner);
 }
 
 // A network PRIMARY_URL must read one way only: RFC 3986's, which is how git, curl and libgit2
@@ -154,35 +178,86 @@ void check_primary_url(const YamlReader& storage, const std::string& url) {
                                     "in clear, and a proxy would not be used as for https://; use https://");
 }
 
-void read_storage(YamlReader& yaml, const std::filesystem::path& base, Config& config) {
-    YamlReader storage = yaml.mapping("storage");
-    storage.allow_only({"root", "primary_url", "ssh_key", "ssh_key_passphrase_file", "ssh_known_hosts", "ca_file",
-                        "credentials_file", "fetch_timeout", "fetch_stall_timeout", "trust_primary_owner"});
-    auto root = storage.string("root");
+const std::initializer_list<const char*> k_storage_keys = {
+    "root", "primary_url", "ssh_key", "ssh_key_passphrase_file", "ssh_known_hosts", "ca_file", "credentials_file",
+    "fetch_timeout", "fetch_stall_timeout", "trust_primary_owner"};
+
+// Storage names go into SQL and into messages: plain words ("default", "nfs-01", "gitaly_2").
+bool is_storage_name(const std::string& name) {
+    if (name.empty() || name.size() > 64 || name.front() == '.' || name.front() == '-')
+        return false;
+    for (unsigned char c : name)
+        if (!std::isalnum(c) && c != '_' && c != '-' && c != '.')
+            return false;
+    return true;
+}
+
+// One storage's settings from SECTION; a key SECTION lacks keeps its value in INHERITED (the
+// `storage:` section's, for the storages named under `storages:`).
+Storage read_storage_section(const YamlReader& section, const std::filesystem::path& base, const Config& config,
+                             std::string name, const Storage& inherited) {
+    section.allow_only(k_storage_keys);
+    Storage storage = inherited;
+    storage.name = std::move(name);
+    auto root = section.string("root");
     if (!root || root->empty())
-        storage.fail("root", "is required: the folder that holds this site's repositories");
-    config.storage_root = resolve(base, *root);
-    config.primary_url = storage.string("primary_url").value_or("");
-    if (!config.primary_url.empty() && config.primary_url.find("://") == std::string::npos)
-        config.primary_url = resolve(base, config.primary_url).string();  // a plain path
-    if (config.role == Role::secondary && config.primary_url.empty())
-        storage.fail("primary_url", "is required on a secondary: where the primary's repositories are fetched from");
-    if (!config.primary_url.empty())
-        check_primary_url(storage, config.primary_url);
+        section.fail("root", "is required: the folder that holds this storage's repositories");
+    storage.root = resolve(base, *root);
+    if (auto url = section.string("primary_url")) {
+        storage.primary_url = *url;
+        if (!url->empty() && url->find("://") == std::string::npos)
+            storage.primary_url = resolve(base, *url).string();  // a plain path
+    }
+    if (config.role == Role::secondary && storage.primary_url.empty())
+        section.fail("primary_url", "is required on a secondary: where the primary's repositories are fetched from");
+    if (!storage.primary_url.empty())
+        check_primary_url(section, storage.primary_url);
     if (config.role == Role::secondary) {
         // A secondary that removes and replaces copies under a root that is (or holds, or lies
         // in) the primary's storage would remove and replace the primary's repositories.
-        std::optional<std::filesystem::path> primary = local_path_of(config.primary_url);
-        if (primary && paths_overlap(config.storage_root, *primary)) {
+        std::optional<std::filesystem::path> primary = local_path_of(storage.primary_url);
+        if (primary && paths_overlap(storage.root, *primary)) {
             try {
-                storage.fail("root", config.storage_root.string() + " overlaps the primary's storage " +
-                                         primary->string() + " (storage.primary_url): a secondary must keep its copies apart");
+                section.fail("root", storage.root.string() + " overlaps the primary's storage " + primary->string() +
+                                         " (primary_url): a secondary must keep its copies apart");
             } catch (const ConfigError& e) {
                 throw StorageOverlapError(e.what());
             }
         }
     }
-    read_transport(storage, base, config.transport);
+    read_transport(section, base, storage.transport);
+    return storage;
+}
+
+// `storage:` (the storage named default) and `storages:` (the others). The transport keys of
+// `storage:` are every storage's defaults; root and primary_url are each storage's own. Without
+// `storages:`, storage.root is required.
+void read_storages(YamlReader& yaml, const std::filesystem::path& base, Config& config) {
+    YamlReader storage = yaml.mapping("storage");
+    YamlReader named = yaml.mapping("storages");
+    std::vector<std::string> names = named.keys();
+    storage.allow_only(k_storage_keys);
+    Storage defaults;
+    read_transport(storage, base, defaults.transport);
+    if (storage.string("root") || names.empty())
+        config.storages.push_back(read_storage_section(storage, base, config, k_default_storage, defaults));
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
+        if (!is_storage_name(name))
+            named.fail(name.c_str(), "is no usable storage name: letters, digits, '_', '-' and '.', at most 64, "
+                                     "not beginning with '.' or '-'");
+        if (name == k_default_storage && !config.storages.empty())
+            named.fail(name.c_str(), "is the storage of the storage: section; name it in one of the two");
+        config.storages.push_back(read_storage_section(named.mapping(name.c_str()), base, config, name, defaults));
+    }
+    // Two storages over one folder would hold each other's copies and quarantines.
+    for (size_t i = 0; i < config.storages.size(); ++i)
+        for (size_t j = i + 1; j < config.storages.size(); ++j)
+            if (paths_overlap(config.storages[i].root, config.storages[j].root))
+                throw StorageOverlapError(config.file.string() + ": storages " + config.storages[i].name + " (" +
+                                          config.storages[i].root.string() + ") and " + config.storages[j].name +
+                                          " (" + config.storages[j].root.string() +
+                                          ") overlap: each storage needs a folder of its own");
 }
 
 void read_runs(YamlReader& yaml, const std::filesystem::path& base, Config& config) {
@@ -201,7 +276,7 @@ void read_runs(YamlReader& yaml, const std::filesystem::path& base, Config& conf
 
     YamlReader sync = yaml.mapping("sync");
     sync.allow_only({"batch_size", "jobs", "timeout", "consistency_batch_size", "metrics_file", "max_removal_share",
-                     "max_removal_count", "removed_retention", "max_refs"});
+                     "max_removal_count", "removed_retention", "max_refs", "storages"});
     config.sync = read_batch(sync, base, config.sync);
     config.consistency_batch_size = static_cast<int>(
         sync.integer("consistency_batch_size", 1, 1000000).value_or(config.consistency_batch_size));
@@ -210,6 +285,16 @@ void read_runs(YamlReader& yaml, const std::filesystem::path& base, Config& conf
         sync.integer("max_removal_count", 0, 1000000000).value_or(config.max_removal_count);
     config.removed_retention = sync.duration("removed_retention").value_or(config.removed_retention);
     config.max_refs = sync.integer("max_refs", 1, 1000000000).value_or(config.max_refs);
+    if (auto storages = sync.strings("storages")) {
+        if (config.role != Role::secondary)
+            sync.fail("storages", "is a secondary's setting: a primary checksums the records of every storage");
+        for (const auto& name : *storages)
+            if (std::none_of(config.storages.begin(), config.storages.end(),
+                             [&](const Storage& s) { return s.name == name; }))
+                sync.fail("storages", "names \"" + printable(name) + "\", which is not one of this site's storages "
+                                      "(storage:, storages:)");
+        config.synced_storages = std::move(storages);
+    }
 
     YamlReader follow = yaml.mapping("follow");
     follow.allow_only({"poll_interval", "pass_interval", "metrics_file"});
@@ -231,18 +316,26 @@ Config load_config(const std::filesystem::path& file) {
         throw ConfigError(file.string() + ": no such config file (see geo-ssf(1), CONFIGURATION)");
     YamlReader yaml = YamlReader::load_file(file);
     yaml.allow_only(
-        {"site", "databases", "storage", "replicables", "migrations", "verification", "sync", "follow", "status"});
+        {"site", "databases", "storage", "storages", "replicables", "migrations", "verification", "sync", "follow", "status"});
 
     Config config;
     config.file = std::filesystem::absolute(file).lexically_normal();
     std::filesystem::path base = config.file.parent_path();
     read_site(yaml, config);
     read_databases(yaml, config);
-    read_storage(yaml, base, config);
+    read_storages(yaml, base, config);
     config.replicables_dir = resolve(base, yaml.string("replicables").value_or("replicables"));
     config.migrations_dir = resolve(base, yaml.string("migrations").value_or("migrations"));
     read_runs(yaml, base, config);
     config.replicables = load_replicables(config.replicables_dir);
+    for (auto& r : config.replicables) {
+        if (r.storage_column.empty() && std::none_of(config.storages.begin(), config.storages.end(), [](const Storage& s) {
+                return s.name == k_default_storage;
+            }))
+            throw ConfigError(r.file.string() + ": its records are in the storage named default (it has no "
+                              "storage_column), which " + config.file.string() + " does not describe (storage.root)");
+        r.synced_storages = config.synced_storages;
+    }
     return config;
 }
 

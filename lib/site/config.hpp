@@ -42,15 +42,23 @@ struct FollowSettings {
     std::filesystem::path metrics_file;  // node_exporter textfile follow keeps up to date; empty: none
 };
 
+// One of a site's storages (a Gitaly shard): the folder that holds its repositories and, on a
+// secondary, where and how they are fetched from. The `storage:` section is the storage named
+// "default"; `storages:` names the others.
+struct Storage {
+    std::string name;
+    std::filesystem::path root;
+    std::string primary_url;      // secondaries only
+    TransportSettings transport;  // how primary_url is reached over the network
+};
+
 struct Config {
     std::filesystem::path file;
     std::string site_name = "primary";
     Role role = Role::primary;
     std::string main_database;                 // libpq connection string or URI
     std::optional<std::string> geo_database;   // the tracking database; secondaries only
-    std::filesystem::path storage_root;
-    std::string primary_url;                   // secondaries only
-    TransportSettings transport;               // how primary_url is reached over the network
+    std::vector<Storage> storages;             // by name; at least one
     std::filesystem::path replicables_dir;
     std::filesystem::path migrations_dir;      // with main/ and geo/
     BatchSettings verification{1000, 2, std::chrono::hours(8), {}};
@@ -74,10 +82,21 @@ struct Config {
     std::chrono::seconds removed_retention = std::chrono::hours(24 * 7);
     // sync.max_refs: a repository whose primary advertises more refs is not fetched.
     long long max_refs = 1000000;
+    // sync.storages: the storages a secondary replicates (selective sync); nullopt: every one.
+    std::optional<std::vector<std::string>> synced_storages;
     std::vector<Replicable> replicables;
 
     // The replicable called NAME (singular or plural); throws UsageError listing the known ones.
     const Replicable& replicable(const std::string& name) const;
+    // The storage called NAME, which a record's storage column names; a RuntimeError (that
+    // record's failure) when this site has none of that name.
+    const Storage& storage(const std::string& name) const;
+    // LOCATION as a folder, for messages: its storage's root and its path, unchecked; for a
+    // storage this site lacks, "<storage>:<path>".
+    std::string describe(const RepositoryLocation& location) const;
+    // Where this site keeps what belongs to no storage (promotion reports): the default storage,
+    // else the first by name.
+    const Storage& home_storage() const { return storages.front(); }
 };
 
 // Where the config is: EXPLICIT (--config), else $GEO_SSF_CONFIG, else ./geo-ssf.yml, else

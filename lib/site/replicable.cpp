@@ -285,7 +285,7 @@ std::string required_text(const YamlReader& yaml, const char* key) {
 Replicable load_replicable(const std::filesystem::path& file) {
     YamlReader yaml = YamlReader::load_file(file);
     yaml.allow_only({"name", "plural", "class_name", "title", "title_plural", "kind", "model_table",
-                     "model_key", "states_table", "registry_table", "foreign_key", "repository_path", "scope",
+                     "model_key", "states_table", "registry_table", "foreign_key", "repository_path", "scope", "storage_column",
                      "replication_enabled", "verification_enabled", "housekeeping_enabled"});
     Replicable r;
     r.file = file;
@@ -309,6 +309,8 @@ Replicable load_replicable(const std::filesystem::path& file) {
         yaml.fail("repository_path", e.what());
     }
     r.scope = yaml.string("scope").value_or("");
+    if (auto column = yaml.string("storage_column"))
+        r.storage_column = checked_identifier(yaml, "storage_column", column);
     r.replication_enabled = yaml.boolean("replication_enabled").value_or(true);
     r.verification_enabled = yaml.boolean("verification_enabled").value_or(true);
     r.housekeeping_enabled = yaml.boolean("housekeeping_enabled").value_or(true);

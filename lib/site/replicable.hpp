@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,17 @@ bool is_reserved_storage_folder(std::string_view first_segment);
 bool can_render_same_path(const RepositoryPathTemplate& a, const RepositoryPathTemplate& b);
 bool can_render_nested_path(const RepositoryPathTemplate& outer, const RepositoryPathTemplate& inner);
 
+// The storage of the `storage:` section, and of the records of a type without storage_column.
+inline constexpr const char* k_default_storage = "default";
+
+// Where a record's repository is: in which of the site's storages, and where under its root.
+struct RepositoryLocation {
+    std::string storage;
+    std::string path;
+
+    bool operator==(const RepositoryLocation&) const = default;
+};
+
 struct Replicable {
     std::string name;          // cool_widget
     std::string plural;        // cool_widgets
@@ -71,6 +83,12 @@ struct Replicable {
     std::string foreign_key;     // cool_widget_id
     RepositoryPathTemplate repository_path;
     std::string scope;  // SQL predicate over the model table; empty means every record
+    // The model column that names a record's storage (GitLab's repository_storage); empty: every
+    // record is in the storage named default.
+    std::string storage_column;
+    // The storages whose records this site replicates (the config's sync.storages, a secondary's
+    // selective sync): with the scope, what a site's records are. nullopt: every storage.
+    std::optional<std::vector<std::string>> synced_storages;
     bool replication_enabled = true;
     bool verification_enabled = true;
     // The seed's housekeeping_enabled?: a secondary repacks its copies after syncs

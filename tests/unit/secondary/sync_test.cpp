@@ -12,11 +12,14 @@ TEST_SUITE("secondary") {
 
 TEST_CASE("secondary::sync_failure_concerns names the copy or the primary a failed sync is about") {
     Config config;
-    config.storage_root = "/var/lib/geo-ssf/repositories";
-    config.primary_url = "https://git:secret@primary.example.com/repositories/";
+    Storage storage;
+    storage.name = k_default_storage;
+    storage.root = "/var/lib/geo-ssf/repositories";
+    storage.primary_url = "https://git:secret@primary.example.com/repositories/";
+    config.storages.push_back(storage);
     const std::string copy = "copy /var/lib/geo-ssf/repositories/cool_widgets/7.git";
     const std::string primary = "primary https://***@primary.example.com/repositories/cool_widgets/7.git";
-    auto concerns = [&](const char* reason) { return sync_failure_concerns(reason, config, "cool_widgets/7.git"); };
+    auto concerns = [&](const char* reason) { return sync_failure_concerns(reason, config, {k_default_storage, "cool_widgets/7.git"}); };
 
     CHECK(concerns("Error syncing repository: cannot connect to https://***@primary.example.com/...: "
                    "connection refused") == primary);
@@ -28,6 +31,9 @@ TEST_CASE("secondary::sync_failure_concerns names the copy or the primary a fail
                    "device") == copy);
     CHECK(concerns("Error syncing repository: repository path \"x\" is refused: it leads outside the storage root "
                    "through a symbolic link") == copy);
+    // A storage the site lacks: its copy, named by storage and path.
+    CHECK(sync_failure_concerns("its storage \"gone\" is not one of this site's", config, {"gone", "a/7.git"}) ==
+          "copy gone:a/7.git");
 }
 
 }  // TEST_SUITE

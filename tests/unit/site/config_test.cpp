@@ -57,7 +57,9 @@ TEST_CASE("config::load_config applies defaults and resolves paths against the c
     CHECK(c.site_name == "primary");
     CHECK(c.main_database == "dbname=app");
     CHECK_FALSE(c.geo_database.has_value());
-    CHECK(c.storage_root == dir.path() / "repos");
+    REQUIRE(c.storages.size() == 1);
+    CHECK(c.storages[0].name == "default");
+    CHECK(c.storages[0].root == dir.path() / "repos");
     CHECK(c.replicables_dir == dir.path() / "replicables");
     CHECK(c.migrations_dir == dir.path() / "migrations");
     CHECK(c.verification.batch_size == 1000);
@@ -70,7 +72,7 @@ TEST_CASE("config::load_config applies defaults and resolves paths against the c
     CHECK(c.sync.metrics_file.empty());
     CHECK(c.verification.metrics_file.empty());
     CHECK(c.status_timeout == std::chrono::minutes(5));
-    CHECK_FALSE(c.transport.trust_primary_owner);
+    CHECK_FALSE(c.storages[0].transport.trust_primary_owner);
     CHECK(c.follow.poll_interval == std::chrono::milliseconds(250));
     CHECK(c.follow.pass_interval == std::chrono::minutes(1));
     CHECK(c.follow.metrics_file.empty());
@@ -95,9 +97,9 @@ status: {timeout: 30s}
     CHECK(c.site_name == "london");
     CHECK(c.role == Role::secondary);
     CHECK(c.geo_database == "dbname=app_geo");
-    CHECK(c.storage_root == "/srv/repos");
-    CHECK(c.primary_url == "https://primary.example.com/repos");
-    CHECK(c.transport.trust_primary_owner);
+    CHECK(c.storage("default").root == "/srv/repos");
+    CHECK(c.storage("default").primary_url == "https://primary.example.com/repos");
+    CHECK(c.storage("default").transport.trust_primary_owner);
     CHECK(c.migrations_dir == "/opt/migrations");
     CHECK(c.verification.batch_size == 50);
     CHECK(c.verification.jobs == 4);
@@ -201,6 +203,83 @@ TEST_CASE("config::load_config names the file, the key and what is wrong") {
     SUBCASE("a list where a value belongs") {
         write_file(file, replace(minimal, "main: \"dbname=app\"", "main: [a, b]"));
         CHECK(load_error(file).find("databases.main: expected a single value") != std::string::npos);
+    }
+}
+
+TEST_CASE("config::load_config reads several storages; each inherits the transport keys of storage:") {
+    TempDir dir;
+    auto file = dir / "geo-ssf.yml";
+    write_file(dir / "id_ed25519", "key");
+    std::filesystem::permissions(dir / "id_ed25519", std::filesystem::perms::owner_read);
+    write_file(dir / "other_key", "key");
+    std::filesystem::permissions(dir / "other_key", std::filesystem::perms::owner_read);
+    const std::string secondary = R"(site: {role: secondary}
+databases: {main: a, geo: b}
+storage: {root: repos, primary_url: "ssh://git@primary/srv/default", ssh_key: id_ed25519, fetch_timeout: 10m}
+storages:
+  nfs-02: {root: /mnt/nfs-02/repos, primary_url: "ssh://git@primary/srv/nfs-02"}
+  nfs-01: {root: /mnt/nfs-01/repos, primary_url: "https://primary/nfs-01", ssh_key: other_key}
+)";
+    write_file(file, secondary);
+    Config c = load_config(file);
+    REQUIRE(c.storages.size() == 3);
+    CHECK(c.storages[0].name == "default");  // first: the home of what belongs to no storage
+    CHECK(c.storages[1].name == "nfs-01");
+    CHECK(c.storages[2].name == "nfs-02");
+    CHECK(&c.home_storage() == &c.storages[0]);
+    CHECK(c.storage("nfs-02").root == "/mnt/nfs-02/repos");
+    CHECK(c.storage("nfs-02").transport.ssh_key == dir.path() / "id_ed25519");  // inherited
+    CHECK(c.storage("nfs-01").transport.ssh_key == dir.path() / "other_key");   // its own
+    CHECK(c.storage("nfs-01").transport.fetch_timeout == std::chrono::minutes(10));
+    CHECK_FALSE(c.synced_storages.has_value());
+    CHECK_THROWS_WITH_AS(c.storage("nfs-03"), doctest::Contains("its storage \"nfs-03\" is not one of this site's "
+                                                                "(default, nfs-01, nfs-02"),
+                         RuntimeError);
+    CHECK(c.describe({"nfs-01", "a/1.git"}) == "/mnt/nfs-01/repos/a/1.git");
+    CHECK(c.describe({"nfs-03", "a/1.git"}) == "nfs-03:a/1.git");
+
+    SUBCASE("without storage.root there is no default storage") {
+        write_file(file, replace(secondary, "root: repos, ", ""));
+        Config named = load_config(file);
+        REQUIRE(named.storages.size() == 2);
+        CHECK(named.home_storage().name == "nfs-01");
+        // A type without storage_column keeps its records in the default storage: refused.
+        write_file(dir / "replicables" / "cool_widget.yml", k_cool_widget);
+        CHECK(load_error(file).find("cool_widget.yml: its records are in the storage named default (it has no "
+                                    "storage_column)") != std::string::npos);
+        write_file(dir / "replicables" / "cool_widget.yml", k_cool_widget + std::string("storage_column: shard\n"));
+        CHECK(load_config(file).replicable("cool_widget").storage_column == "shard");
+    }
+    SUBCASE("selective sync by storage") {
+        write_file(dir / "replicables" / "cool_widget.yml", k_cool_widget);
+        write_file(file, secondary + "sync: {storages: [nfs-01]}\n");
+        Config selective = load_config(file);
+        REQUIRE(selective.synced_storages.has_value());
+        CHECK(*selective.synced_storages == std::vector<std::string>{"nfs-01"});
+        CHECK(selective.replicable("cool_widget").synced_storages == selective.synced_storages);
+        write_file(file, secondary + "sync: {storages: [nfs-09]}\n");
+        CHECK(load_error(file).find("sync.storages: names \"nfs-09\", which is not one of this site's storages") !=
+              std::string::npos);
+        write_file(file, secondary + "sync: {storages: nfs-01}\n");
+        CHECK(load_error(file).find("sync.storages: expected a list") != std::string::npos);
+        write_file(file, replace(secondary, "site: {role: secondary}", "site: {role: primary}") +
+                             "sync: {storages: [nfs-01]}\n");
+        CHECK(load_error(file).find("sync.storages: is a secondary's setting") != std::string::npos);
+    }
+    SUBCASE("refused: a bad name, default named twice, overlapping roots, a storage without root") {
+        write_file(file, secondary + "  \"a b\": {root: /x, primary_url: /p}\n");
+        CHECK(load_error(file).find("storages.a b: is no usable storage name") != std::string::npos);
+        write_file(file, secondary + "  default: {root: /x, primary_url: /p}\n");
+        CHECK(load_error(file).find("storages.default: is the storage of the storage: section") != std::string::npos);
+        write_file(file, secondary + "  nfs-03: {root: /mnt/nfs-01/repos/inner, primary_url: /p}\n");
+        CHECK(load_error(file).find("storages nfs-01 (/mnt/nfs-01/repos) and nfs-03 (/mnt/nfs-01/repos/inner) overlap") !=
+              std::string::npos);
+        write_file(file, secondary + "  nfs-03: {primary_url: /p}\n");
+        CHECK(load_error(file).find("storages.nfs-03.root: is required") != std::string::npos);
+        write_file(file, secondary + "  nfs-03: {root: /x}\n");  // each storage's primary_url is its own
+        CHECK(load_error(file).find("storages.nfs-03.primary_url: is required on a secondary") != std::string::npos);
+        write_file(file, secondary + "  nfs-03: {root: /x, primary_url: /x/p}\n");
+        CHECK(load_error(file).find("storages.nfs-03.root: /x overlaps the primary's storage /x/p") != std::string::npos);
     }
 }
 
