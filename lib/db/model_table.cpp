@@ -34,6 +34,17 @@ std::string site_condition(const Replicable& replicable) {
 
 }  // namespace
 
+std::string describe_scope(const Replicable& replicable) {
+    std::string out = replicable.scope.empty() ? "" : "the scope (" + replicable.scope + ")";
+    if (replicable.synced_storages) {
+        std::string names;
+        for (const auto& name : *replicable.synced_storages)
+            names += (names.empty() ? "" : ", ") + name;
+        out += (out.empty() ? "" : " and ") + std::string("sync.storages (") + names + ")";
+    }
+    return out;
+}
+
 std::string scope_predicate(const Replicable& replicable) {
     std::string condition = site_condition(replicable);
     return condition.empty() ? "true" : "(" + condition + ")";

@@ -23,6 +23,10 @@ std::string scope_predicate(const Replicable& replicable);
 // a subquery over the model table alone.
 std::string scope_predicate_of(const Replicable& replicable, const std::string& alias);
 
+// What leaves a type's records out of this site's, in words: "the scope (archived = false)",
+// "sync.storages (nfs-01)", or both joined by "and"; empty when the site has every record.
+std::string describe_scope(const Replicable& replicable);
+
 // "COLUMN IN (<the ids of the records in scope>)", or "true" when the type replicates every
 // record: for a table other than the model table whose COLUMN holds record ids.
 std::string in_scope_predicate(const Replicable& replicable, const std::string& column);

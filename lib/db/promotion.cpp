@@ -50,7 +50,7 @@ std::vector<PrimaryRecordState> records_in_scope(pqxx::transaction_base& tx, con
 std::vector<long long> records_out_of_scope(pqxx::transaction_base& tx, const Replicable& r, long long after,
                                             int limit) {
     std::vector<long long> out;
-    if (r.scope.empty())
+    if (describe_scope(r).empty())
         return out;
     // A scope that is NULL for a record leaves it out, as it does everywhere else.
     const std::string& key = r.model_key;

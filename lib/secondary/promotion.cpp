@@ -189,17 +189,17 @@ PromotionCheck check_promotion(Site& site, const std::function<void(const Prefli
                     " records in scope would be lost or are not proven: " + describe_losses(type.lost) +
                     (r.replication_enabled && !r.verification_enabled ? " (verification is disabled on this site)"
                                                                       : ""));
-        if (!r.scope.empty()) {
+        if (std::string scope = describe_scope(r); !scope.empty()) {
             std::vector<long long> outside = outside_scope(site, r);
             std::string scope_name = "records of " + r.name + " outside this site's scope";
             if (outside.empty())
                 add(scope_name, true, "none");
             else
                 add(scope_name, false,
-                    "the scope (" + r.scope + ") leaves out " + std::to_string(outside.size()) +
+                    scope + " leaves out " + std::to_string(outside.size()) +
                         " of the primary's records, which promoting now would lose: " + listed_ids(outside));
             for (long long id : outside)
-                type.lost.push_back({r.name, id, {"out_of_scope", "outside this site's scope (" + r.scope + ")"}});
+                type.lost.push_back({r.name, id, {"out_of_scope", "outside this site's records: " + scope}});
             std::sort(type.lost.begin(), type.lost.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
         }
         out.types.push_back(std::move(type));

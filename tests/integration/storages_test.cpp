@@ -119,6 +119,18 @@ TEST_CASE("two storages: each record is checksummed, fetched and verified in its
     for (long long id : {1, 2, 3, 4})
         CHECK(sites.registry(id, "verification_state") == "2");
 
+    // check looks at every storage: a missing root fails its line alone.
+    RunResult checked = sites.secondary({"check"});
+    CHECK(mentions(checked.out, "storage root present and writable: " + (sites.dir / "secondary-default").string()));
+    CHECK(mentions(checked.out, "storage root present and writable (storage nfs-01): " +
+                                    (sites.dir / "secondary-nfs-01").string()));
+    std::filesystem::rename(sites.dir / "secondary-nfs-01", sites.dir / "elsewhere");
+    checked = sites.secondary({"check"});
+    CHECK(checked.status != 0);
+    CHECK(mentions(checked.out, "storage root present and writable (storage nfs-01): " +
+                                    (sites.dir / "secondary-nfs-01").string() + " is not a folder"));
+    std::filesystem::rename(sites.dir / "elsewhere", sites.dir / "secondary-nfs-01");
+
     RunResult shown = sites.secondary({"show", "cool_widget", "3"});
     CHECK(mentions(shown.out, "storage          nfs-01"));
 
@@ -196,6 +208,11 @@ TEST_CASE("selective sync by storage: a secondary with sync.storages replicates 
     auto counts = nlohmann::json::parse(status.out)["replicables"][0];
     CHECK(counts["cool_widgets_registry_count"] == 2);
     CHECK(counts["cool_widgets_synced_count"] == 2);
+    // The promotion preflight names what selective sync leaves out.
+    REQUIRE(sites.secondary({"verify"}).status == 0);
+    RunResult preflight = sites.secondary({"check", "--promotion"});
+    CHECK(preflight.status != 0);
+    CHECK(mentions(preflight.out, "sync.storages (nfs-01) leaves out 2 of the primary's records"));
 
     // A record that moves into a replicated storage joins; one that moves out leaves the registry
     // (half the rows: the mass-removal guard asks for confirmation).
