@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 namespace geo_ssf {
 
@@ -70,14 +71,35 @@ std::string in_scope_predicate(const Replicable& replicable, const std::string& 
 namespace {
 
 // The SELECT list that reads a record's location over alias ALIAS: its repository path columns
-// as text, then its storage column, if the type has one.
+// as text, then its storage column and its pool path columns, if the type has them.
 std::string location_columns_sql(const Replicable& replicable, const std::string& alias) {
     std::string out;
     for (const auto& column : replicable.repository_path.columns())
         out += (out.empty() ? "" : ", ") + alias + "." + column + "::text";
     if (!replicable.storage_column.empty())
         out += ", " + alias + "." + replicable.storage_column + "::text";
+    if (replicable.pool_repository_path)
+        for (const auto& column : replicable.pool_repository_path->columns())
+            out += ", " + alias + "." + column + "::text";
     return out;
+}
+
+// The pool path of the record in ROW, from the columns after its location's (location_columns_sql,
+// from FIRST); nullopt when the type has no pools or a pool column is NULL. A RuntimeError when
+// the path does not render.
+std::optional<std::string> pool_of(const Replicable& replicable, const pqxx::row& row, int first) {
+    if (!replicable.pool_repository_path)
+        return std::nullopt;
+    int at = first + static_cast<int>(replicable.repository_path.columns().size()) +
+             (replicable.storage_column.empty() ? 0 : 1);
+    std::vector<std::string> values;
+    for (size_t i = 0; i < replicable.pool_repository_path->columns().size(); ++i) {
+        const auto& field = row[static_cast<pqxx::row::size_type>(at + static_cast<int>(i))];
+        if (field.is_null())
+            return std::nullopt;
+        values.push_back(field.as<std::string>());
+    }
+    return replicable.pool_repository_path->render(values);
 }
 
 // The location of one record from the columns location_columns_sql selected, starting at FIRST
@@ -107,7 +129,10 @@ RepositoryPaths paths_of_rows(const Replicable& replicable, const pqxx::result& 
     for (const auto& row : result) {
         long long id = row[0].as<long long>();
         try {
-            out.paths[id] = location_of(replicable, row, 1);
+            RepositoryLocation location = location_of(replicable, row, 1);
+            if (auto pool = pool_of(replicable, row, 1))
+                out.pools[id] = *pool;
+            out.paths[id] = std::move(location);
         } catch (const Error& e) {
             out.invalid[id] = e.what();
         }
@@ -311,12 +336,15 @@ std::optional<DefinitionMisfit> definition_misfit(pqxx::dbtransaction& tx, const
         return DefinitionMisfit{"model_key",
                                 key_column + " is not unique: no primary key or unique index on that column alone"};
 
+    auto has_column = [&](const std::string& column) {
+        return !tx.exec_params("SELECT FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND attnum > 0 "
+                               "AND NOT attisdropped",
+                               r.model_table, column)
+                    .empty();
+    };
     std::vector<std::string> missing;
     for (const auto& column : r.repository_path.columns())
-        if (tx.exec_params("SELECT FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND attnum > 0 "
-                           "AND NOT attisdropped",
-                           r.model_table, column)
-                .empty())
+        if (!has_column(column))
             missing.push_back("{" + column + "}");
     if (!missing.empty()) {
         std::string names;
@@ -325,12 +353,12 @@ std::optional<DefinitionMisfit> definition_misfit(pqxx::dbtransaction& tx, const
         const char* verb = missing.size() == 1 ? " is not a column of " : " are not columns of ";
         return DefinitionMisfit{"repository_path", names + verb + r.model_table};
     }
-    if (!r.storage_column.empty() &&
-        tx.exec_params("SELECT FROM pg_attribute WHERE attrelid = $1::regclass AND attname = $2 AND attnum > 0 AND NOT "
-                       "attisdropped",
-                       r.model_table, r.storage_column)
-            .empty())
+    if (!r.storage_column.empty() && !has_column(r.storage_column))
         return DefinitionMisfit{"storage_column", r.storage_column + " is not a column of " + r.model_table};
+    if (r.pool_repository_path)
+        for (const auto& column : r.pool_repository_path->columns())
+            if (!has_column(column))
+                return DefinitionMisfit{"pool_repository_path", "{" + column + "} is not a column of " + r.model_table};
 
     try {
         pqxx::subtransaction probe(tx, "definition");

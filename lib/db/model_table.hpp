@@ -38,6 +38,7 @@ inline constexpr const char* k_gone_from_primary = "the record no longer exists 
 struct RepositoryPaths {
     std::map<long long, RepositoryLocation> paths;  // records that exist and whose path renders
     std::map<long long, std::string> invalid;       // records whose location cannot be read: why
+    std::map<long long, std::string> pools;         // records in a pool: its path, in their storage
 
     // Record ID's location; a RuntimeError saying why there is none: its reason in invalid, or
     // GONE for a record that does not exist.

@@ -38,8 +38,9 @@ class Fetcher {
 public:
     virtual ~Fetcher() = default;
     // Makes a new copy at GITDIR (absent): every object and ref, HEAD on the primary's default
-    // branch, every ref in packed-refs.
-    virtual void clone(const std::filesystem::path& gitdir) = 0;
+    // branch, every ref in packed-refs. With POOL, the copy borrows the pool copy's objects
+    // (pools.hpp), and those the pool has do not travel.
+    virtual void clone(const std::filesystem::path& gitdir, const std::optional<std::filesystem::path>& pool) = 0;
     // Fetches every ref into REPOSITORY (at GITDIR), deleting the refs the primary no longer
     // has, and points HEAD at the primary's default branch.
     virtual void fetch(git_repository* repository, const std::filesystem::path& gitdir) = 0;

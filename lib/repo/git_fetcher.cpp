@@ -148,10 +148,12 @@ public:
 
     // git clone writes a fresh copy's refs straight into packed-refs and sets HEAD itself; the
     // remote it records goes, as geo-ssf always names the primary's URL itself.
-    void clone(const std::filesystem::path& gitdir) override {
+    void clone(const std::filesystem::path& gitdir, const std::optional<std::filesystem::path>& pool) override {
         list_primary_within_max_refs(m_url, m_setup, m_transport, m_max_refs);
         spdlog::debug("{}: git clone --mirror from {}", gitdir.string(), redact_url_credentials(m_url));
         std::vector<std::string> args = {"clone", "--mirror", "--progress", "--template="};
+        if (pool)  // the pool's refs are the haves, and its objects/info/alternates names the pool
+            args.insert(args.end(), {"--reference", pool->string()});
         for (std::string& option : upload_pack_options(m_git, m_url))
             args.push_back(std::move(option));
         args.insert(args.end(), {git_url(m_url), gitdir.string()});

@@ -199,4 +199,21 @@ void run_git(const std::filesystem::path& git, const std::vector<std::string>& a
     run_transfer(spec, transport, what);
 }
 
+void run_git_task(const std::filesystem::path& git, const std::filesystem::path& gitdir, const char* task,
+                  const std::vector<std::string>& args, std::chrono::seconds timeout, const char* timeout_name) {
+    const std::string what = std::string(task) + " failed";
+    GitOutput output = run_git_in(git, gitdir, args, timeout, timeout_name, what);
+    if (output.exit.succeeded())
+        return;
+    std::string message = output.err.empty() ? output.out : output.err;
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+        message.pop_back();
+    auto last_line = message.rfind('\n');
+    if (last_line != std::string::npos)
+        message = message.substr(last_line + 1);
+    if (message.empty())
+        message = "git exited with status " + std::to_string(output.exit.status());
+    throw GitError(what + ": " + message);
+}
+
 }  // namespace geo_ssf

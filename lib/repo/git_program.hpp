@@ -77,4 +77,9 @@ GitOutput run_git_in(const std::filesystem::path& git, const std::filesystem::pa
                      const std::vector<std::string>& args, std::chrono::seconds timeout, std::string_view timeout_name,
                      std::string_view what);
 
+// run_git_in for one task on a copy (a repack): a failure is a GitError "TASK failed: <git's
+// last line of output>".
+void run_git_task(const std::filesystem::path& git, const std::filesystem::path& gitdir, const char* task,
+                  const std::vector<std::string>& args, std::chrono::seconds timeout, const char* timeout_name);
+
 }  // namespace geo_ssf

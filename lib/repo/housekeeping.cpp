@@ -67,24 +67,6 @@ long long count_loose_refs(const fs::path& refs) {
     return files;
 }
 
-// Runs one task's git command; a failure names the task and what git said.
-void run_task(const fs::path& git, const fs::path& gitdir, const char* task, const std::vector<std::string>& args,
-              std::chrono::seconds timeout, const char* timeout_name) {
-    const std::string what = std::string(task) + " failed";
-    GitOutput output = run_git_in(git, gitdir, args, timeout, timeout_name, what);
-    if (output.exit.succeeded())
-        return;
-    std::string message = output.err.empty() ? output.out : output.err;
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
-        message.pop_back();
-    auto last_line = message.rfind('\n');
-    if (last_line != std::string::npos)
-        message = message.substr(last_line + 1);
-    if (message.empty())
-        message = "git exited with status " + std::to_string(output.exit.status());
-    throw GitError(what + ": " + message);
-}
-
 }  // namespace
 
 std::string HousekeepingPlan::describe() const {
@@ -150,15 +132,16 @@ void run_housekeeping(const fs::path& git, const fs::path& gitdir, const Houseke
     pack_copy_refs(gitdir, plan);
     if (plan.prune) {
         auto days = std::chrono::duration_cast<std::chrono::hours>(k_prune_grace).count() / 24;
-        run_task(git, gitdir, "prune", {"prune", "--expire=" + std::to_string(days) + ".days.ago"}, timeout,
+        run_git_task(git, gitdir, "prune", {"prune", "--expire=" + std::to_string(days) + ".days.ago"}, timeout,
                  timeout_name);
     }
+    // -l: the objects a copy borrows from its pool stay in the pool (pools.hpp).
     if (plan.full_repack)
-        run_task(git, gitdir, "full repack", {"repack", "-a", "-d", "-q"}, timeout, timeout_name);
+        run_git_task(git, gitdir, "full repack", {"repack", "-a", "-d", "-l", "-q"}, timeout, timeout_name);
     if (plan.incremental_repack)
-        run_task(git, gitdir, "incremental repack", {"repack", "-d", "-q", "--geometric=2"}, timeout, timeout_name);
+        run_git_task(git, gitdir, "incremental repack", {"repack", "-d", "-l", "-q", "--geometric=2"}, timeout, timeout_name);
     if (plan.commit_graph)
-        run_task(git, gitdir, "commit-graph",
+        run_git_task(git, gitdir, "commit-graph",
                  {"commit-graph", "write", "--reachable", "--no-progress",
                   plan.full_repack ? "--split=replace" : "--split"},
                  timeout, timeout_name);

@@ -2,6 +2,7 @@
 // credentials, time bounds). A fresh copy's refs are written straight to packed-refs.
 #include "common/redact.hpp"
 #include "repo/fetcher.hpp"
+#include "repo/pools.hpp"
 #include "repo/git.hpp"
 #include "repo/packed_refs.hpp"
 #include "repo/remote_session.hpp"
@@ -56,9 +57,13 @@ public:
 
     // Downloads every object, then writes every ref once, in packed-refs, where a fetch would
     // write each as a file of its own and then pack them.
-    void clone(const std::filesystem::path& gitdir) override {
+    void clone(const std::filesystem::path& gitdir, const std::optional<std::filesystem::path>& pool) override {
         git::Repository repository =
             git::make<git::Repository>(git_repository_init, "cannot create a repository", gitdir.c_str(), 1u);
+        // libgit2 negotiates with the copy's own refs only: the pool's objects still travel, and
+        // the copy's next housekeeping (git repack -l) drops what the pool has.
+        if (pool)
+            borrow_pool_objects(gitdir, *pool);
         git::Remote remote = remote_for(m_url, repository.get());
         RemoteSession session(m_transport, m_url);
         connect_within_max_refs(remote.get(), m_url, session, m_max_refs);

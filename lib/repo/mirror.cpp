@@ -7,6 +7,7 @@
 #include "repo/fetcher.hpp"
 #include "repo/git.hpp"
 #include "repo/git_program.hpp"
+#include "repo/pools.hpp"
 #include "repo/primary_owner.hpp"
 #include "repo/packed_refs.hpp"
 #include "repo/special_files.hpp"
@@ -59,7 +60,7 @@ bool is_missing_on_primary(const std::string& url) {
 }
 
 MirrorResult clone_into_place(Fetcher& fetcher, const std::filesystem::path& target,
-                              const std::filesystem::path& storage_root) {
+                              const std::filesystem::path& storage_root, const std::optional<std::filesystem::path>& pool) {
     // Only a repository (a broken copy, an interrupted one) is replaced, never what else is there.
     std::error_code exists_ec;
     if (std::filesystem::exists(std::filesystem::symlink_status(target, exists_ec)))
@@ -68,7 +69,7 @@ MirrorResult clone_into_place(Fetcher& fetcher, const std::filesystem::path& tar
                            ", which is no part of a repository");
     auto staged = new_staging_folder(storage_root);
     try {
-        fetcher.clone(staged);
+        fetcher.clone(staged, pool);
     } catch (...) {
         std::error_code ec;
         std::filesystem::remove_all(staged, ec);
@@ -119,7 +120,7 @@ void check_primary_repository_path(const std::string& primary_url, const std::st
 
 MirrorResult mirror_repository(const std::string& url, const std::filesystem::path& target,
                                const std::filesystem::path& storage_root, const TransportSettings& transport,
-                               long long max_refs) {
+                               long long max_refs, const std::optional<std::filesystem::path>& pool) {
     if (is_missing_on_primary(url))
         return {true, false};
     if (auto path = local_path_of(url))
@@ -130,15 +131,21 @@ MirrorResult mirror_repository(const std::string& url, const std::filesystem::pa
         auto fetcher = fetcher_for(url, transport, max_refs);
         std::error_code ec;
         if (!std::filesystem::exists(target / "HEAD", ec))
-            return clone_into_place(*fetcher, target, storage_root);
+            return clone_into_place(*fetcher, target, storage_root, pool);
         try {
             // libgit2 reads the copy's config and refs on this thread, where nothing stops it.
             refuse_special_files(target);
             refuse_special_files_under(target, "refs");
+            // A copy that joined a pool borrows from it before the fetch, which then brings only
+            // what the pool lacks; its own objects that the pool has go at its next full repack.
+            if (pool)
+                borrow_pool_objects(target, *pool);
             git::Repository repository = git::open_repository(target);
             fetcher->fetch(repository.get(), target);
             keep_refs_packed(repository.get(), target);
             repository_checksum(target);  // every ref readable and every tip present
+            if (!pool)
+                stop_borrowing(target, transport.fetch_timeout, "storage.fetch_timeout");
             return {false, false};
         } catch (const TooManyRefsError&) {
             throw;  // a fresh clone would be refused the same way
@@ -150,7 +157,7 @@ MirrorResult mirror_repository(const std::string& url, const std::filesystem::pa
             if (is_missing_on_primary(url))
                 return {true, false};
             // The copy here is beyond what a fetch repairs: start again from the primary.
-            return clone_into_place(*fetcher, target, storage_root);
+            return clone_into_place(*fetcher, target, storage_root, pool);
         }
     } catch (const GitProgramInterrupted&) {
         throw;  // stopped or out of time: no answer from the primary

@@ -7,6 +7,7 @@
 #include "site/transport_settings.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 namespace geo_ssf {
@@ -41,10 +42,11 @@ struct MirrorResult {
 // that nothing may read (UncopyablePrimaryError): a work tree, a shallow repository, one holding
 // a FIFO, a socket or a device where git reads a file (special_files.hpp). The copy's refs are
 // kept in packed-refs: all of them in a fresh copy, and in one fetched into once its loose refs
-// (those changed since) outgrow a bound that scales with packed-refs. Throws GitError with the
-// reason on failure.
+// (those changed since) outgrow a bound that scales with packed-refs. With POOL (a pool copy, up
+// to date), the copy borrows its objects (pools.hpp); without, a copy that borrowed is made
+// self-contained. Throws GitError with the reason on failure.
 MirrorResult mirror_repository(const std::string& source_url, const std::filesystem::path& target,
                                const std::filesystem::path& storage_root, const TransportSettings& transport,
-                               long long max_refs);
+                               long long max_refs, const std::optional<std::filesystem::path>& pool = std::nullopt);
 
 }  // namespace geo_ssf

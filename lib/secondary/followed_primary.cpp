@@ -51,10 +51,14 @@ StorageAdoption adopt_storage_roots(Site& site) {
             });
             if (page.paths.empty() && page.invalid.empty())
                 break;
-            for (const auto& [id, location] : page.paths) {
-                std::pair<std::string, std::string> key{location.storage, location.path};
+            auto claim = [&](const std::pair<std::string, std::string>& key) {
                 if (auto at = std::lower_bound(found.begin(), found.end(), key); at != found.end() && *at == key)
                     claimed[static_cast<size_t>(at - found.begin())] = true;
+            };
+            for (const auto& [id, location] : page.paths) {
+                claim({location.storage, location.path});
+                if (auto pool = page.pools.find(id); pool != page.pools.end())
+                    claim({location.storage, pool->second});  // its members borrow from it
             }
             after = std::max(page.paths.empty() ? after : page.paths.rbegin()->first,
                              page.invalid.empty() ? after : page.invalid.rbegin()->first);

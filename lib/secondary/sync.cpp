@@ -17,6 +17,7 @@
 #include "secondary/event_replay.hpp"
 #include "secondary/followed_primary.hpp"
 #include "secondary/housekeeping.hpp"
+#include "secondary/pool_copies.hpp"
 #include "secondary/registry_consistency.hpp"
 #include "secondary/removal.hpp"
 #include "secondary/undefined_types.hpp"
@@ -66,9 +67,9 @@ void purge_quarantined_copies(const Config& config, const Replicable* r) {
 class MirrorBatch : public ClaimedBatchOf<SyncOutcome> {
 public:
     MirrorBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<Claim> claims,
-                RepositoryPaths paths, std::map<long long, int> repairs)
+                RepositoryPaths paths, std::map<long long, int> repairs, PoolCopies& pools)
         : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)),
-          m_paths(std::move(paths)), m_repairs(std::move(repairs)) {}
+          m_paths(std::move(paths)), m_repairs(std::move(repairs)), m_pools(pools) {}
 
     bool work(size_t i) override {
         const Claim& c = m_claims[i];
@@ -84,8 +85,11 @@ public:
             // A copy a deep check moved aside as damaged stays there: the record is cloned afresh.
             if (auto repairs = m_repairs.find(c.id); repairs == m_repairs.end() || repairs->second == 0)
                 restore_quarantined_copy(storage, m_replicable, c.id, target);
+            std::optional<std::filesystem::path> pool;
+            if (auto in_pool = m_paths.pools.find(c.id); in_pool != m_paths.pools.end())
+                pool = m_pools.bring_up_to_date(storage, in_pool->second);
             auto result = mirror_repository(primary_repository_url(storage.primary_url, location.path), target,
-                                            storage.root, storage.transport, config.max_refs);
+                                            storage.root, storage.transport, config.max_refs, pool);
             m_outcomes[i] = sync_succeeded(result.missing_on_primary);
             m_outcomes[i].cloned = result.cloned;
         } catch (const GitProgramInterrupted& e) {
@@ -129,6 +133,7 @@ private:
     std::string m_claim_time;
     RepositoryPaths m_paths;
     std::map<long long, int> m_repairs;  // copies moved aside as damaged since they last passed a deep check
+    PoolCopies& m_pools;
 };
 
 class Sync : public RunKind {
@@ -163,7 +168,7 @@ public:
             repairs = deep_checks::repairs_of(tx, r, ids_of(claims));
         }
         return std::make_unique<MirrorBatch>(m_site, r, claim_time, std::move(claims), std::move(paths),
-                                             std::move(repairs));
+                                             std::move(repairs), m_pools);
     }
 
     const RemovalReport& removals() const { return m_removals; }
@@ -171,6 +176,7 @@ public:
 private:
     Site& m_site;
     RemovalReport m_removals;
+    PoolCopies m_pools{m_site.config()};
 };
 
 // A file:// or plain-path primary whose folder is absent (an unmounted share) would fail

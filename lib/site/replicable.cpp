@@ -286,6 +286,7 @@ Replicable load_replicable(const std::filesystem::path& file) {
     YamlReader yaml = YamlReader::load_file(file);
     yaml.allow_only({"name", "plural", "class_name", "title", "title_plural", "kind", "model_table",
                      "model_key", "states_table", "registry_table", "foreign_key", "repository_path", "scope", "storage_column",
+                     "pool_repository_path",
                      "replication_enabled", "verification_enabled", "housekeeping_enabled"});
     Replicable r;
     r.file = file;
@@ -309,6 +310,18 @@ Replicable load_replicable(const std::filesystem::path& file) {
         yaml.fail("repository_path", e.what());
     }
     r.scope = yaml.string("scope").value_or("");
+    if (auto pool = yaml.string("pool_repository_path"); pool && !pool->empty()) {
+        try {
+            r.pool_repository_path = RepositoryPathTemplate::parse(*pool);
+        } catch (const ConfigError& e) {
+            yaml.fail("pool_repository_path", e.what());
+        }
+        if (can_render_same_path(*r.pool_repository_path, r.repository_path) ||
+            can_render_nested_path(*r.pool_repository_path, r.repository_path) ||
+            can_render_nested_path(r.repository_path, *r.pool_repository_path))
+            yaml.fail("pool_repository_path", "can render a record's repository path, or one inside or around it; "
+                                              "give the pools a folder of their own, such as \"@pools/{pool_id}.git\"");
+    }
     if (auto column = yaml.string("storage_column"))
         r.storage_column = checked_identifier(yaml, "storage_column", column);
     r.replication_enabled = yaml.boolean("replication_enabled").value_or(true);

@@ -89,6 +89,10 @@ struct Replicable {
     // The storages whose records this site replicates (the config's sync.storages, a secondary's
     // selective sync): with the scope, what a site's records are. nullopt: every storage.
     std::optional<std::vector<std::string>> synced_storages;
+    // Where a record's pool repository is (the seed's pool_repository), in the record's storage:
+    // "@pools/{pool_id}.git". A record whose placeholder columns are NULL has none. Forks share
+    // their objects through their pool (objects/info/alternates), on a secondary too.
+    std::optional<RepositoryPathTemplate> pool_repository_path;
     bool replication_enabled = true;
     bool verification_enabled = true;
     // The seed's housekeeping_enabled?: a secondary repacks its copies after syncs
