@@ -91,7 +91,7 @@ int main(int argc, char** argv) try {
     std::string clones = "git clone -q --mirror file://" + pool.string() + " '" + (baseline / "pool.git").string() +
                          "' && for i in $(seq 1 " + std::to_string(forks) + "); do git clone -q --mirror --reference '" +
                          (baseline / "pool.git").string() + "' file://" + (root / "primary").string() +
-                         "/cool_widgets/$i.git '" + baseline.string() + "/cool_widgets/$i.git' || exit 1; done";
+                         "/cool_widgets/$i.git '" + baseline.string() + "/cool_widgets/'$i.git || exit 1; done";
     auto git_first = bench::measure({"sh", "-c", clones}, log);
     auto first = bench::measure({binary, "-c", secondary.string(), "sync"}, log);
 
@@ -101,7 +101,8 @@ int main(int argc, char** argv) try {
         push(root / "primary" / "cool_widgets" / (std::to_string(id) + ".git"), 2, "push " + std::to_string(id));
         ids += " " + std::to_string(id);
     }
-    bench::run("'" + binary + "' -c '" + primary.string() + "' event cool_widget updated" + ids + " >/dev/null");
+    bench::run("'" + binary + "' -c '" + primary.string() + "' event cool_widget updated" + ids + " >/dev/null && '" +
+               binary + "' -c '" + primary.string() + "' verify >/dev/null 2>&1");
     std::string fetches = "for i in" + ids + "; do git --git-dir='" + baseline.string() +
                           "/cool_widgets/'$i.git fetch -q --prune file://" + (root / "primary").string() +
                           "/cool_widgets/$i.git '+refs/*:refs/*' || exit 1; done";
@@ -122,10 +123,12 @@ int main(int argc, char** argv) try {
                 primary_bytes / 1e6, secondary_bytes / 1e6, static_cast<double>(secondary_bytes) / primary_bytes,
                 baseline_bytes / 1e6, (pool_bytes * static_cast<double>(forks)) / 1e6);
     std::printf("first sync:  geo-ssf %6.2f s, git clone --mirror (pool, then forks --reference) %6.2f s: %.2fx, exit "
-                "%d, peak %.1f MB\n",
-                first.seconds, git_first.seconds, first.seconds / git_first.seconds, first.status, first.peak_kib / 1024.0);
-    std::printf("after pushes to 10 forks: geo-ssf sync %6.2f s, git fetch --prune of the 10 %6.2f s: %.2fx, exit %d\n",
-                later.seconds, git_later.seconds, later.seconds / git_later.seconds, later.status);
+                "%d (git's %d), peak %.1f MB\n",
+                first.seconds, git_first.seconds, first.seconds / git_first.seconds, first.status, git_first.status,
+                first.peak_kib / 1024.0);
+    std::printf("after pushes to 10 forks: geo-ssf sync %6.2f s, git fetch --prune of the 10 %6.2f s: %.2fx, exit %d "
+                "(git's %d)\n",
+                later.seconds, git_later.seconds, later.seconds / git_later.seconds, later.status, git_later.status);
     std::printf("verify after it: %.2f s, exit %d; %lld of %d records synced and verified\n", verified.seconds,
                 verified.status, good, forks);
     if (!std::getenv("GEO_SSF_BENCH_KEEP"))

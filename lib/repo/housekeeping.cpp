@@ -3,6 +3,7 @@
 #include "repo/git.hpp"
 #include "repo/git_program.hpp"
 #include "repo/packed_refs.hpp"
+#include "repo/pools.hpp"
 #include "repo/special_files.hpp"
 
 #include <sys/stat.h>
@@ -92,6 +93,7 @@ CopyShape inspect_copy(const fs::path& gitdir, std::chrono::system_clock::time_p
     std::error_code ec;
     shape.commit_graph = fs::exists(gitdir / "objects" / "info" / "commit-graph", ec) ||
                          fs::exists(gitdir / "objects" / "info" / "commit-graphs" / "commit-graph-chain", ec);
+    shape.borrows_objects = !borrowed_object_folders(gitdir).empty();
     return shape;
 }
 
@@ -114,7 +116,7 @@ HousekeepingPlan plan_housekeeping(const CopyShape& shape, bool fresh_copy,
     bool repack = plan.full_repack || plan.incremental_repack;
     // Before a repack, which would pack them for good; on their own once there are many.
     plan.prune = shape.old_loose_objects > 0 && (repack || shape.old_loose_objects >= k_loose_objects_limit);
-    plan.commit_graph = repack || fresh_copy || !shape.commit_graph;
+    plan.commit_graph = !shape.borrows_objects && (repack || fresh_copy || !shape.commit_graph);
     return plan;
 }
 
@@ -133,18 +135,19 @@ void run_housekeeping(const fs::path& git, const fs::path& gitdir, const Houseke
     if (plan.prune) {
         auto days = std::chrono::duration_cast<std::chrono::hours>(k_prune_grace).count() / 24;
         run_git_task(git, gitdir, "prune", {"prune", "--expire=" + std::to_string(days) + ".days.ago"}, timeout,
-                 timeout_name);
+                     timeout_name);
     }
     // -l: the objects a copy borrows from its pool stay in the pool (pools.hpp).
     if (plan.full_repack)
         run_git_task(git, gitdir, "full repack", {"repack", "-a", "-d", "-l", "-q"}, timeout, timeout_name);
     if (plan.incremental_repack)
-        run_git_task(git, gitdir, "incremental repack", {"repack", "-d", "-l", "-q", "--geometric=2"}, timeout, timeout_name);
+        run_git_task(git, gitdir, "incremental repack", {"repack", "-d", "-l", "-q", "--geometric=2"}, timeout,
+                     timeout_name);
     if (plan.commit_graph)
         run_git_task(git, gitdir, "commit-graph",
-                 {"commit-graph", "write", "--reachable", "--no-progress",
-                  plan.full_repack ? "--split=replace" : "--split"},
-                 timeout, timeout_name);
+                     {"commit-graph", "write", "--reachable", "--no-progress",
+                      plan.full_repack ? "--split=replace" : "--split"},
+                     timeout, timeout_name);
 }
 
 }  // namespace geo_ssf

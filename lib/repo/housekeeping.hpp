@@ -33,6 +33,9 @@ struct CopyShape {
     long long loose_refs = 0;
     long long loose_refs_allowed = 0;  // packed_refs.hpp's bound for this copy
     bool commit_graph = false;
+    // It borrows objects from a pool (pools.hpp): git reads the pool's commit-graph then, and
+    // a graph of the copy's own would hold the whole network's history again.
+    bool borrows_objects = false;
 };
 
 // The shape of the copy at GITDIR, from its files, at NOW (for the age of loose objects).

@@ -58,6 +58,12 @@ void stop_borrowing(const std::filesystem::path& copy, std::chrono::seconds time
         throw GitError("cannot remove " + alternates_file(copy).string() + ": " + ec.message());
 }
 
+void write_pool_commit_graph(const std::filesystem::path& pool, std::chrono::seconds timeout, const char* timeout_name) {
+    if (auto git = git_program())
+        run_git_task(*git, pool, "commit-graph", {"commit-graph", "write", "--reachable", "--no-progress", "--split"},
+                     timeout, timeout_name);
+}
+
 namespace {
 
 int open_folder(const std::filesystem::path& folder) {

@@ -122,6 +122,9 @@ TEST_CASE("pools: 20 forks borrow from the secondary's copy of their pool; pushe
         CHECK(network.alternates_of(network.copy(id)) == pool_objects);
         CHECK_FALSE(ForkNetwork::has_own_object(network.copy(id), pool_head));
     }
+    // git reads the pool's commit-graph for its forks: they have none of their own.
+    CHECK(std::filesystem::exists(network.pool_copy() / "objects" / "info" / "commit-graphs" / "commit-graph-chain"));
+    CHECK_FALSE(std::filesystem::exists(network.copy(3) / "objects" / "info" / "commit-graphs"));
     CHECK(network.alternates_of(network.copy(21)).empty());
     CHECK(ForkNetwork::has_own_object(network.copy(21), pool_head));
     // The pool is nobody's record: no registry row, and it is never quarantined.

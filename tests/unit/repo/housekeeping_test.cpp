@@ -149,6 +149,20 @@ TEST_CASE("housekeeping::inspect_copy counts loose objects (and the old ones), p
     CHECK(shape.loose_refs == 2);
     CHECK(shape.loose_refs_allowed == 16);
     CHECK(shape.commit_graph);
+    CHECK_FALSE(shape.borrows_objects);
+    write_file(copy / "objects" / "info" / "alternates", "/srv/@pools/1.git/objects\n");
+    CHECK(inspect_copy(copy, now).borrows_objects);
+}
+
+TEST_CASE("housekeeping::a copy that borrows from a pool gets no commit-graph of its own: git reads the pool's") {
+    CopyShape fork = tidy_copy();
+    fork.commit_graph = false;
+    fork.borrows_objects = true;
+    CHECK(plan_housekeeping(fork, true, std::nullopt).nothing());
+    fork.packs = 40;
+    HousekeepingPlan plan = plan_housekeeping(fork, false, 1 * k_day);
+    CHECK(plan.full_repack);
+    CHECK_FALSE(plan.commit_graph);
 }
 
 }  // TEST_SUITE
