@@ -24,6 +24,7 @@ struct StatusOptions {
     std::string format = "table";
     std::optional<std::string> output;
     bool recount = false;
+    bool by_storage = false;
 };
 
 double unix_now() {
@@ -51,8 +52,13 @@ Runner define_status(CLI::App& app) {
     app.add_flag("--recount", options->recount,
                  "First replace the stored tallies the counts come from by counting every row (writers to each "
                  "table wait meanwhile): for tallies `geo-ssf check` finds wrong");
+    app.add_flag("--by-storage", options->by_storage,
+                 "Also break each type's counts down by storage: on a primary its records by the storage their row "
+                 "names, on a secondary its registry rows by the storage their copy is in (a count over the type's "
+                 "rows, within status.timeout)");
     app.footer(R"(Examples:
   geo-ssf status
+  geo-ssf status --by-storage
   geo-ssf status cool_widget --format json | jq '.replicables[0]'
   geo-ssf status --format prometheus
   geo-ssf -v status --recount      # after geo-ssf check finds tallies that disagree with their rows
@@ -72,7 +78,7 @@ Runner define_status(CLI::App& app) {
             types = select_status_types(config, site.role(), options->replicables);
         if (options->recount)
             recount_tallies(site, types);
-        SiteStatus status = collect_status(site, std::move(types));
+        SiteStatus status = collect_status(site, std::move(types), options->by_storage);
         for (const auto& t : status.types)
             if (t.outcome == TypeOutcome::unknown)
                 spdlog::warn("{}: counts unknown: {}", t.replicable->name, t.reason);

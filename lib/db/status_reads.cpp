@@ -5,6 +5,7 @@
 #include "db/model_table.hpp"
 #include "db/standby.hpp"
 #include "db/tallies.hpp"
+#include "db/transitions.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -104,6 +105,43 @@ long long count_in_scope(TimedReader& main, const Replicable& r, std::optional<l
     if (!above)
         return as_count(main.exec(sql)[0][0]);
     return as_count(main.exec(sql + " AND " + r.model_key + " > $1", *above)[0][0]);
+}
+
+std::map<std::string, StorageCounts> primary_counts_by_storage(TimedReader& main, const Replicable& r) {
+    std::string storage = r.storage_column.empty() ? "'" + std::string(k_default_storage) + "'"
+                                                   : "coalesce(m." + r.storage_column + "::text, '')";
+    std::map<std::string, StorageCounts> out;
+    for (const auto& row : main.exec("SELECT " + storage + ", count(*), count(*) FILTER (WHERE s.verification_state = " +
+                                     sql::value(VerificationState::succeeded) + "), count(*) FILTER (WHERE "
+                                     "s.verification_state = " + sql::value(VerificationState::failed) + ") FROM " +
+                                     r.states_table + " s JOIN " + r.model_table + " m ON m." + r.model_key + " = s." +
+                                     r.foreign_key + " WHERE " + scope_predicate_of(r, "m") + " GROUP BY 1")) {
+        StorageCounts& counts = out[row[0].as<std::string>()];
+        counts.records = row[1].as<long long>();
+        counts.verified = row[2].as<long long>();
+        counts.failed = row[3].as<long long>();
+    }
+    return out;
+}
+
+std::map<std::string, StorageCounts> secondary_counts_by_storage(TimedReader& geo, const Replicable& r) {
+    std::map<std::string, StorageCounts> out;
+    for (const auto& row : geo.exec(
+             "SELECT coalesce(c.storage, ''), count(*), count(*) FILTER (WHERE g.state = " +
+                 sql::value(SyncState::synced) + "), count(*) FILTER (WHERE g.state = " + sql::value(SyncState::synced) +
+                 " AND g.verification_state = " + sql::value(VerificationState::succeeded) + "), count(*) FILTER "
+                 "(WHERE g.state = " + sql::value(SyncState::failed) + " OR g.verification_state = " +
+                 sql::value(VerificationState::failed) + ") FROM " + r.registry_table + " g LEFT JOIN LATERAL (SELECT "
+                 "storage FROM geo_ssf_copies WHERE replicable = $1 AND record_id = g." + r.foreign_key +
+                 " AND removal IS NULL ORDER BY recorded_at DESC LIMIT 1) c ON true GROUP BY 1",
+             r.name)) {
+        StorageCounts& counts = out[row[0].as<std::string>()];
+        counts.records = row[1].as<long long>();
+        counts.synced = row[2].as<long long>();
+        counts.verified = row[3].as<long long>();
+        counts.failed = row[4].as<long long>();
+    }
+    return out;
 }
 
 long long count_missing_on_primary(TimedReader& geo, const Replicable& r) {

@@ -8,6 +8,7 @@
 #include "db/timed_reader.hpp"
 #include "site/replicable.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -50,6 +51,20 @@ long long count_rows_above(TimedReader& reader, const std::string& table, const 
 long long count_in_scope(TimedReader& main, const Replicable& r, std::optional<long long> above = std::nullopt);
 // A secondary's registry rows synced while the primary had no repository for them.
 long long count_missing_on_primary(TimedReader& geo, const Replicable& r);
+
+// One storage's share of a type's rows (status --by-storage).
+struct StorageCounts {
+    long long records = 0;               // a primary's state rows in scope; a secondary's registry rows
+    std::optional<long long> synced;     // secondary: synced
+    long long verified = 0;              // checksummed on a primary; verified on a secondary
+    long long failed = 0;                // failed to checksum; failed to sync or to verify
+};
+// A primary's state rows of R's records in scope, by the storage their model row names
+// (k_default_storage for a type without storage_column).
+std::map<std::string, StorageCounts> primary_counts_by_storage(TimedReader& main, const Replicable& r);
+// A secondary's registry rows of R, by the storage of their newest copy (geo_ssf_copies); rows
+// without a copy yet under "".
+std::map<std::string, StorageCounts> secondary_counts_by_storage(TimedReader& geo, const Replicable& r);
 
 // The ids of COLUMN in TABLE's rows that PREDICATE selects, read through one transaction: one
 // side of a comparison of id sets (id_set_difference.hpp).

@@ -414,7 +414,7 @@ std::vector<TypeStatus> select_status_types(const Config& config, Role role, con
     return out;
 }
 
-SiteStatus collect_status(Site& site, std::vector<TypeStatus> types) {
+SiteStatus collect_status(Site& site, std::vector<TypeStatus> types, bool by_storage) {
     const Config& config = site.config();
     SiteStatus status;
     status.site = config.site_name;
@@ -448,6 +448,17 @@ SiteStatus collect_status(Site& site, std::vector<TypeStatus> types) {
         }
         if (!t.unknown_fields.empty())
             t.outcome = any_counted(t.counts) ? TypeOutcome::partial : TypeOutcome::unknown;
+        if (by_storage && t.outcome != TypeOutcome::unknown) {
+            const Replicable& r = *t.replicable;
+            try {
+                TimedReader reader(site.is_primary() ? *main : site.geo_database(),
+                                   Clock::now() + config.status_timeout, timeout_text);
+                status.by_storage[r.name] = site.is_primary() ? primary_counts_by_storage(reader, r)
+                                                              : secondary_counts_by_storage(reader, r);
+            } catch (const CountCancelled& cancelled) {
+                status.by_storage_unknown[r.name] = cancelled.reason;
+            }
+        }
     }
     status.types = std::move(types);
     if (!site.is_primary()) {

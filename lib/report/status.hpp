@@ -114,6 +114,11 @@ struct SiteStatus {
     // Secondary: the copies of removed records that sync keeps for sync.removed_retention.
     std::optional<QuarantineUsage> quarantine;
     std::vector<std::filesystem::path> storage_roots;  // whose quarantines `quarantine` counts
+    // status --by-storage: each counted type's rows by storage (status_reads.hpp), by type name;
+    // a type whose breakdown did not finish within status.timeout is absent, and said why in
+    // by_storage_unknown.
+    std::map<std::string, std::map<std::string, StorageCounts>> by_storage;
+    std::map<std::string, std::string> by_storage_unknown;
 
     // Whether everything that was asked for is known: no count and no event position timed out
     // (what geo_ssf_status_last_success_timestamp_seconds stands for).
@@ -142,7 +147,9 @@ std::vector<TypeStatus> select_status_types(const Config& config, Role role, con
 // through to the end, and above the largest checked id after that. A record that lost its row
 // where the walk has been (created without an event below the largest id, a row deleted by
 // hand) goes uncounted until the walk's next pass reaches it and gives it its row back.
-SiteStatus collect_status(Site& site, std::vector<TypeStatus> types);
+// With BY_STORAGE, each counted type's rows are also broken down by storage (status --by-storage):
+// a count over the type's rows, within status.timeout of its own.
+SiteStatus collect_status(Site& site, std::vector<TypeStatus> types, bool by_storage = false);
 
 // status --recount: replaces the stored tallies of the counted TYPES by a count of their rows
 // (writers wait meanwhile, at most status.timeout).

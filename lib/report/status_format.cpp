@@ -1,6 +1,7 @@
 #include "report/status_format.hpp"
 
 #include "common/json.hpp"
+#include "common/text_table.hpp"
 #include "common/time_words.hpp"
 
 #include <nlohmann/json.hpp>
@@ -399,6 +400,35 @@ std::string escape_help_text(const std::string& text) {
     return out;
 }
 
+namespace {
+
+// The name a storage has in status: "(no copy yet)" for a secondary's rows without a copy.
+std::string storage_shown(const std::string& storage) { return storage.empty() ? "(no copy yet)" : storage; }
+
+// status --by-storage as a table: a row per type and storage.
+std::string by_storage_table(const SiteStatus& status) {
+    bool primary = status.role == Role::primary;
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [type, storages] : status.by_storage)
+        for (const auto& [storage, counts] : storages) {
+            std::vector<std::string> row = {type, storage_shown(storage), std::to_string(counts.records)};
+            if (!primary)
+                row.push_back(std::to_string(counts.synced.value_or(0)));
+            row.push_back(std::to_string(counts.verified));
+            row.push_back(std::to_string(counts.failed));
+            rows.push_back(std::move(row));
+        }
+    std::vector<std::string> header = primary ? std::vector<std::string>{"TYPE", "STORAGE", "RECORDS", "CHECKSUMMED", "FAILED"}
+                                              : std::vector<std::string>{"TYPE", "STORAGE", "REGISTRY", "SYNCED", "VERIFIED",
+                                                                         "FAILED"};
+    std::string out = "By storage\n" + format_table(header, rows);
+    for (const auto& [type, reason] : status.by_storage_unknown)
+        out += type + ": by storage unknown: " + one_line(reason) + "\n";
+    return out;
+}
+
+}  // namespace
+
 std::string format_status_table(const SiteStatus& status) {
     bool primary = status.role == Role::primary;
     std::string out = status.site + " (" + role_name(status.role) + " site)\n";
@@ -418,6 +448,8 @@ std::string format_status_table(const SiteStatus& status) {
     out += events.render(false);
     for (const auto& t : status.types)
         out += "\n" + type_block(t, status.role);
+    if (!status.by_storage.empty() || !status.by_storage_unknown.empty())
+        out += "\n" + by_storage_table(status);
     if (status.types.empty())
         out += std::string("\nNo replicable has ") + (primary ? "verification" : "replication") +
                " enabled; see geo-ssf replicables" +
@@ -476,6 +508,23 @@ std::string format_status_json(const SiteStatus& status) {
                 optional_json(lag.oldest_unverified_age);
         }
         out["replicables"].push_back(std::move(type));
+    }
+    if (!status.by_storage.empty() || !status.by_storage_unknown.empty()) {
+        out["storages"] = nlohmann::ordered_json::array();
+        for (const auto& [type, storages] : status.by_storage)
+            for (const auto& [storage, counts] : storages) {
+                nlohmann::ordered_json row;
+                row["replicable"] = type;
+                row["storage"] = storage.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(storage);
+                row["records"] = counts.records;
+                if (!primary)
+                    row["synced"] = counts.synced.value_or(0);
+                row[primary ? "checksummed" : "verified"] = counts.verified;
+                row["failed"] = counts.failed;
+                out["storages"].push_back(std::move(row));
+            }
+        for (const auto& [type, reason] : status.by_storage_unknown)
+            out["storages_unknown"][type] = reason;
     }
     return out.dump(2) + "\n";
 }
@@ -570,6 +619,22 @@ std::string format_status_prometheus(const SiteStatus& status, double now, const
     }
     lags.write_to(exposition);
     pending.write_to(exposition);
+    LabeledGauge storages("geo_ssf_storage_records",
+                          primary ? "Records of the type in scope on the primary, by storage and by whether they are "
+                                    "checksummed or failed"
+                                  : "Registry rows of the type, by the storage of their copy and by whether they are "
+                                    "synced, verified or failed");
+    for (const auto& [type, by_storage] : status.by_storage)
+        for (const auto& [storage, counts] : by_storage) {
+            std::string labels = "type=\"" + escape_label_value(type) + "\",storage=\"" +
+                                 escape_label_value(storage_shown(storage)) + "\",state=\"";
+            storages.add(labels + "all\"", std::to_string(counts.records));
+            if (counts.synced)
+                storages.add(labels + "synced\"", std::to_string(*counts.synced));
+            storages.add(labels + (primary ? "checksummed" : "verified") + "\"", std::to_string(counts.verified));
+            storages.add(labels + "failed\"", std::to_string(counts.failed));
+        }
+    storages.write_to(exposition);
     if (status.events_known) {
         if (status.last_event) {
             exposition.gauge("geo_last_event_id", "Database event ID on the primary",

@@ -119,6 +119,25 @@ TEST_CASE("two storages: each record is checksummed, fetched and verified in its
     for (long long id : {1, 2, 3, 4})
         CHECK(sites.registry(id, "verification_state") == "2");
 
+    // status breaks the counts down by storage, on both sites.
+    RunResult by_storage = sites.primary({"status", "--by-storage", "--format", "json"});
+    REQUIRE_MESSAGE(by_storage.status == 0, by_storage.err);
+    auto primary_rows = nlohmann::json::parse(by_storage.out)["storages"];
+    REQUIRE(primary_rows.size() == 2);
+    CHECK(primary_rows[0]["storage"] == "default");
+    CHECK(primary_rows[0]["records"] == 2);
+    CHECK(primary_rows[0]["checksummed"] == 2);
+    CHECK(primary_rows[1]["storage"] == "nfs-01");
+    CHECK(primary_rows[1]["records"] == 2);
+    by_storage = sites.secondary({"status", "--by-storage"});
+    REQUIRE_MESSAGE(by_storage.status == 0, by_storage.err);
+    CHECK(mentions(by_storage.out, "By storage\nTYPE         STORAGE  REGISTRY  SYNCED  VERIFIED  FAILED\n"
+                                   "cool_widget  default  2         2       2         0\n"
+                                   "cool_widget  nfs-01   2         2       2         0\n"));
+    by_storage = sites.secondary({"status", "--by-storage", "--format", "prometheus"});
+    CHECK(mentions(by_storage.out, "geo_ssf_storage_records{site=\"secondary-site\",type=\"cool_widget\",storage=\"nfs-01\","
+                                   "state=\"verified\"} 2"));
+
     // check looks at every storage: a missing root fails its line alone.
     RunResult checked = sites.secondary({"check"});
     CHECK(mentions(checked.out, "storage root present and writable: " + (sites.dir / "secondary-default").string()));
