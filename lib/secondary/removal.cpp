@@ -77,21 +77,25 @@ int remove_repositories(Site& site, const std::vector<Removal>& removals) {
     return failed;
 }
 
-int remove_superseded_copies(Site& site, const Replicable& r, const std::map<long long, RepositoryLocation>& current) {
-    if (current.empty())
-        return 0;
+int remove_superseded_copies(Site& site, const Replicable& r, const RepositoryPaths& current,
+                             const std::vector<long long>& good) {
     std::vector<long long> ids;
-    for (const auto& [id, location] : current)
-        ids.push_back(id);
+    for (long long id : good)
+        if (current.paths.count(id))
+            ids.push_back(id);
+    if (ids.empty())
+        return 0;
     std::vector<Removal> removals;
     pqxx::work tx(site.geo_database());
-    for (const auto& [id, location] : copies::live_copies(tx, r, ids))
-        if (location != current.at(id)) {
+    for (const auto& [id, location] : copies::live_copies(tx, r, ids)) {
+        const RepositoryLocation& now = current.paths.at(id);
+        if (location != now) {
             spdlog::info("{} {}: its copy at {} is superseded by the verified one at {}; it moves to the quarantine",
                          r.name, id, printable(site.config().describe(location)),
-                         printable(site.config().describe(current.at(id))));
+                         printable(site.config().describe(now)));
             removals.push_back({&r, id, location, true});
         }
+    }
     if (removals.empty())
         return 0;
     removals = request_removals(site, tx, removals);

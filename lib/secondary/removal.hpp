@@ -6,9 +6,9 @@
 #pragma once
 
 #include "db/copies.hpp"
+#include "db/model_table.hpp"
 #include "site/site.hpp"
 
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,11 +27,12 @@ std::vector<Removal> request_removals(Site& site, pqxx::transaction_base& tx, co
 // removed: ...") and due; the request stays for the next sync. Returns how many failed.
 int remove_repositories(Site& site, const std::vector<Removal>& removals);
 
-// Moves to the quarantine the copies that records of R hold elsewhere than CURRENT, record id
-// → where the primary has the record now (its path or its storage changed there): called once
-// the copies at CURRENT are verified, or synced for a type that is not verified, so that a
-// record is never without a good copy. Returns how many failed.
-int remove_superseded_copies(Site& site, const Replicable& r, const std::map<long long, RepositoryLocation>& current);
+// Moves to the quarantine the copies that the records GOOD of R hold elsewhere than where the
+// primary has them now (CURRENT: their path or their storage changed there). Called with the
+// records whose copies at CURRENT are now verified, or synced for a type that is not verified,
+// so that a record is never without a good copy. Returns how many failed.
+int remove_superseded_copies(Site& site, const Replicable& r, const RepositoryPaths& current,
+                             const std::vector<long long>& good);
 
 // Does the removals requested by runs that stopped before doing them. Returns how many failed.
 int finish_requested_removals(Site& site);

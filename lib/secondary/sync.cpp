@@ -119,12 +119,11 @@ private:
         std::vector<long long> verified = read_verified_ids(m_site.main_database(), m_replicable, ids_of(m_claims));
         registry_table::record_sync_outcomes(m_site.geo_database(), m_replicable, m_claim_time, outcomes, verified);
         if (!m_replicable.verification_enabled) {  // no verification to wait for
-            std::map<long long, RepositoryLocation> synced;
+            std::vector<long long> synced;
             for (const auto& [id, outcome] : outcomes)
                 if (outcome.state == SyncState::synced)
-                    if (auto path = m_paths.paths.find(id); path != m_paths.paths.end())
-                        synced.emplace(id, path->second);
-            remove_superseded_copies(m_site, m_replicable, synced);
+                    synced.push_back(id);
+            remove_superseded_copies(m_site, m_replicable, m_paths, synced);
         }
     }
 

@@ -111,12 +111,11 @@ public:
 private:
     void record_outcomes(const std::vector<std::pair<long long, RegistryVerificationOutcome>>& outcomes) override {
         registry_table::record_verification_outcomes(m_site.geo_database(), m_replicable, m_claim_time, outcomes);
-        std::map<long long, RepositoryLocation> verified;
+        std::vector<long long> verified;
         for (const auto& [id, outcome] : outcomes)
             if (outcome.state == VerificationState::succeeded)
-                if (auto path = m_paths.paths.find(id); path != m_paths.paths.end())
-                    verified.emplace(id, path->second);
-        remove_superseded_copies(m_site, m_replicable, verified);
+                verified.push_back(id);
+        remove_superseded_copies(m_site, m_replicable, m_paths, verified);
     }
 
     Site& m_site;
