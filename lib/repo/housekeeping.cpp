@@ -120,6 +120,14 @@ HousekeepingPlan plan_housekeeping(const CopyShape& shape, bool fresh_copy,
     return plan;
 }
 
+HousekeepingPlan plan_pool_housekeeping(const CopyShape& shape) {
+    HousekeepingPlan plan;
+    plan.pack_refs = shape.loose_refs > shape.loose_refs_allowed;
+    plan.incremental_repack = shape.loose_objects >= k_loose_objects_limit || shape.packs > k_packs_limit;
+    plan.commit_graph = true;
+    return plan;
+}
+
 void pack_copy_refs(const fs::path& gitdir, const HousekeepingPlan& plan) {
     if (!plan.pack_refs)
         return;

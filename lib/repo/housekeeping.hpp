@@ -60,6 +60,13 @@ struct HousekeepingPlan {
 HousekeepingPlan plan_housekeeping(const CopyShape& shape, bool fresh_copy,
                                    std::optional<double> seconds_since_full_repack);
 
+// The tasks for a pool copy (pools.hpp) of SHAPE after a fetch: its refs packed past the bound,
+// loose objects and small packs rolled up as for a copy (a geometric repack keeps every object of
+// the packs it rolls up, reachable or not), and a commit-graph layer for what the fetch brought,
+// which the pool's members read as theirs. Never a prune nor a full repack: either could drop an
+// object that a member reaches and the pool does not.
+HousekeepingPlan plan_pool_housekeeping(const CopyShape& shape);
+
 // Runs PLAN on the copy at GITDIR: the refs with libgit2, the rest with the git program GIT (each
 // run bounded by TIMEOUT, named TIMEOUT_NAME). Throws GitError naming the task that failed, and
 // GitProgramInterrupted when a stop or the timeout ended one; a task that failed leaves the copy

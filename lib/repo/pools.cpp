@@ -3,6 +3,7 @@
 #include "common/atomic_file.hpp"
 #include "common/error.hpp"
 #include "repo/git_program.hpp"
+#include "repo/housekeeping.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -58,10 +59,12 @@ void stop_borrowing(const std::filesystem::path& copy, std::chrono::seconds time
         throw GitError("cannot remove " + alternates_file(copy).string() + ": " + ec.message());
 }
 
-void write_pool_commit_graph(const std::filesystem::path& pool, std::chrono::seconds timeout, const char* timeout_name) {
+void housekeep_pool(const std::filesystem::path& pool, std::chrono::seconds timeout, const char* timeout_name) {
+    HousekeepingPlan plan = plan_pool_housekeeping(inspect_copy(pool, std::chrono::system_clock::now()));
     if (auto git = git_program())
-        run_git_task(*git, pool, "commit-graph", {"commit-graph", "write", "--reachable", "--no-progress", "--split"},
-                     timeout, timeout_name);
+        run_housekeeping(*git, pool, plan, timeout, timeout_name);
+    else
+        pack_copy_refs(pool, plan);
 }
 
 namespace {

@@ -26,9 +26,10 @@ std::vector<std::filesystem::path> borrowed_object_folders(const std::filesystem
 // still borrows then, and stays whole.
 void stop_borrowing(const std::filesystem::path& copy, std::chrono::seconds timeout, const char* timeout_name);
 
-// Brings POOL's commit-graph up to date (a new layer for its new commits), which the copies that
-// borrow from it read as theirs. Nothing without the git program.
-void write_pool_commit_graph(const std::filesystem::path& pool, std::chrono::seconds timeout, const char* timeout_name);
+// Housekeeps the pool copy POOL after a fetch (plan_pool_housekeeping in housekeeping.hpp): its
+// commit-graph, which the copies that borrow from it read as theirs, and a geometric repack past
+// the thresholds; never a prune. Nothing without the git program but its refs packed.
+void housekeep_pool(const std::filesystem::path& pool, std::chrono::seconds timeout, const char* timeout_name);
 
 // An exclusive lock on the folder that holds the pool at POOL (created when missing), held until
 // the end of its scope: one process at a time fetches into the pools of that folder, whichever

@@ -22,7 +22,7 @@ std::filesystem::path PoolCopies::bring_up_to_date(const Storage& storage, const
                                                     storage.root, storage.transport, m_config.max_refs);
             if (result.missing_on_primary)
                 throw RuntimeError("the primary has no such repository");
-            write_pool_commit_graph(target, m_config.sync.timeout, "sync.timeout");
+            housekeep_pool(target, m_config.sync.timeout, "sync.timeout");
             if (result.cloned)
                 spdlog::info("pool {}: copied from the primary", printable(m_config.describe({storage.name, path})));
         } catch (const std::exception& e) {

@@ -166,7 +166,8 @@ TEST_CASE("pools: 20 forks borrow from the secondary's copy of their pool; pushe
     CHECK(ForkNetwork::has_own_object(network.copy(9), pool_head));
 }
 
-TEST_CASE("pools: a damaged pool copy is copied again before the next fork that needs it") {
+TEST_CASE("pools: a damaged pool copy is copied again before the next fork that needs it; its packs are rolled up, "
+          "nothing pruned") {
     ForkNetwork network;
     REQUIRE(network.primary({"verify"}).status == 0);
     RunResult synced = network.secondary({"sync"});
@@ -182,6 +183,20 @@ TEST_CASE("pools: a damaged pool copy is copied again before the next fork that 
     for (long long id : {3, 4})
         CHECK(shell("git -C '" + network.copy(id).string() + "' fsck --no-progress >/dev/null 2>&1 && echo whole || "
                     "echo broken") == "whole\n");
+
+    // Packs pile up in the pool copy (20 of one object each, one of them reached by no ref of the
+    // pool's: a member's): the next sync rolls them up and keeps every object.
+    const std::string pool = network.pool_copy().string();
+    std::string unreachable = shell("cd '" + pool + "' && for i in $(seq 1 20); do o=$(echo object $i | git hash-object "
+                                    "-w --stdin) && echo $o | git pack-objects -q objects/pack/pack >/dev/null && "
+                                    "rm objects/$(echo $o | cut -c1-2)/$(echo $o | cut -c3-) || exit 1; done; echo $o");
+    unreachable.pop_back();
+    auto packs = [&] { return std::stoi(shell("ls '" + pool + "'/objects/pack/*.pack | wc -l")); };
+    REQUIRE(packs() > 16);
+    resynced = network.secondary({"resync", "cool_widget", "4", "--now"});
+    REQUIRE_MESSAGE(resynced.status == 0, resynced.err);
+    CHECK(packs() <= 2);
+    CHECK(shell("git -C '" + pool + "' cat-file -t " + unreachable) == "blob\n");
     RunResult compared = network.secondary({"verify"});
     REQUIRE_MESSAGE(compared.status == 0, compared.err);
     CHECK(network.verified() == k_forks + 1);

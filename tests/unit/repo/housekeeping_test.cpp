@@ -165,4 +165,18 @@ TEST_CASE("housekeeping::a copy that borrows from a pool gets no commit-graph of
     CHECK_FALSE(plan.commit_graph);
 }
 
+TEST_CASE("housekeeping::a pool copy is rolled up past the thresholds, never pruned nor packed whole") {
+    CopyShape pool = tidy_copy();
+    HousekeepingPlan plan = plan_pool_housekeeping(pool);
+    CHECK(plan.describe() == "commit-graph");  // a layer for what the fetch brought
+    pool.packs = 40;
+    pool.old_loose_objects = 100;
+    pool.loose_objects = 100;
+    plan = plan_pool_housekeeping(pool);
+    CHECK(plan.incremental_repack);
+    CHECK_FALSE(plan.full_repack);  // would drop what only members reach
+    CHECK_FALSE(plan.prune);
+    CHECK(plan.commit_graph);
+}
+
 }  // TEST_SUITE
