@@ -5,6 +5,7 @@
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <string>
@@ -127,6 +128,14 @@ TEST_CASE("pools: 20 forks borrow from the secondary's copy of their pool; pushe
     CHECK_FALSE(std::filesystem::exists(network.copy(3) / "objects" / "info" / "commit-graphs"));
     CHECK(network.alternates_of(network.copy(21)).empty());
     CHECK(ForkNetwork::has_own_object(network.copy(21), pool_head));
+    // A deep check of a fork's copy follows its alternates into the pool copy: every object is there.
+    RunResult deep = network.secondary({"reverify", "cool_widget", "--all", "--deep"});
+    REQUIRE_MESSAGE(deep.status == 0, deep.err);
+    RunResult checked = network.secondary({"verify", "--format", "json"});
+    REQUIRE_MESSAGE(checked.status == 0, checked.err);
+    auto deep_checks = nlohmann::json::parse(checked.out)["deep_checks"];
+    CHECK(deep_checks["succeeded"] == k_forks + 1);
+    CHECK(deep_checks["failed"] == 0);
     // The pool is nobody's record: no registry row, and it is never quarantined.
     CHECK(network.geo_db.scalar("SELECT count(*) FROM geo_ssf_copies WHERE path LIKE '@pools/%'") == "0");
 
