@@ -305,10 +305,7 @@ void check_primary(Checker& checker, const Config& config) {
         }
         if (!location)
             continue;  // no record yet: nothing to fetch
-        const Storage* storage = nullptr;
-        for (const auto& s : config.storages)
-            if (s.name == location->storage)
-                storage = &s;
+        const Storage* storage = config.find_storage(location->storage);
         if (!storage) {
             checker.record("primary readable for " + r.name, false,
                            "its record's storage \"" + printable(location->storage) + "\" is not one of this site's");

@@ -80,9 +80,7 @@ std::optional<EventAction> event_action(Site& site, const Event& event) {
         std::string storage = k_default_storage;
         if (!r->storage_column.empty()) {
             const auto& named = payload.contains("repository_storage") ? payload["repository_storage"] : nlohmann::json();
-            bool known = named.is_string() && std::any_of(site.config().storages.begin(), site.config().storages.end(),
-                                                          [&](const Storage& s) { return s.name == named.get<std::string>(); });
-            if (!known) {
+            if (!named.is_string() || !site.config().find_storage(named.get<std::string>())) {
                 spdlog::warn("event {}: {} deleted {} skipped: repository_storage {} is not one of this site's storages",
                              event.id, r->name, action.id, printable(named.dump()));
                 return std::nullopt;

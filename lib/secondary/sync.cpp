@@ -194,10 +194,7 @@ void require_primary_folders(const Config& config) {
 }  // namespace
 
 std::string sync_failure_concerns(std::string_view reason, const Config& config, const RepositoryLocation& location) {
-    const Storage* storage = nullptr;
-    for (const auto& s : config.storages)
-        if (s.name == location.storage)
-            storage = &s;
+    const Storage* storage = config.find_storage(location.storage);
     if (!storage)
         return "copy " + config.describe(location);
     // Writing the copy fails for want of room or of a writable file system whatever the message

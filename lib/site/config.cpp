@@ -18,10 +18,16 @@ namespace geo_ssf {
 
 std::string role_name(Role role) { return role == Role::primary ? "primary" : "secondary"; }
 
-const Storage& Config::storage(const std::string& name) const {
+const Storage* Config::find_storage(const std::string& name) const {
     for (const auto& s : storages)
         if (s.name == name)
-            return s;
+            return &s;
+    return nullptr;
+}
+
+const Storage& Config::storage(const std::string& name) const {
+    if (const Storage* found = find_storage(name))
+        return *found;
     std::string known;
     for (const auto& s : storages)
         known += (known.empty() ? "" : ", ") + s.name;
@@ -30,9 +36,8 @@ const Storage& Config::storage(const std::string& name) const {
 }
 
 std::string Config::describe(const RepositoryLocation& location) const {
-    for (const auto& s : storages)
-        if (s.name == location.storage)
-            return (s.root / location.path).string();
+    if (const Storage* s = find_storage(location.storage))
+        return (s->root / location.path).string();
     return location.storage + ":" + location.path;
 }
 
@@ -289,8 +294,7 @@ void read_runs(YamlReader& yaml, const std::filesystem::path& base, Config& conf
         if (config.role != Role::secondary)
             sync.fail("storages", "is a secondary's setting: a primary checksums the records of every storage");
         for (const auto& name : *storages)
-            if (std::none_of(config.storages.begin(), config.storages.end(),
-                             [&](const Storage& s) { return s.name == name; }))
+            if (!config.find_storage(name))
                 sync.fail("storages", "names \"" + printable(name) + "\", which is not one of this site's storages "
                                       "(storage:, storages:)");
         config.synced_storages = std::move(storages);
@@ -329,9 +333,7 @@ Config load_config(const std::filesystem::path& file) {
     read_runs(yaml, base, config);
     config.replicables = load_replicables(config.replicables_dir);
     for (auto& r : config.replicables) {
-        if (r.storage_column.empty() && std::none_of(config.storages.begin(), config.storages.end(), [](const Storage& s) {
-                return s.name == k_default_storage;
-            }))
+        if (r.storage_column.empty() && !config.find_storage(k_default_storage))
             throw ConfigError(r.file.string() + ": its records are in the storage named default (it has no "
                               "storage_column), which " + config.file.string() + " does not describe (storage.root)");
         r.synced_storages = config.synced_storages;

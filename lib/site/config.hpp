@@ -88,6 +88,8 @@ struct Config {
 
     // The replicable called NAME (singular or plural); throws UsageError listing the known ones.
     const Replicable& replicable(const std::string& name) const;
+    // The storage called NAME; nullptr when this site has none of that name.
+    const Storage* find_storage(const std::string& name) const;
     // The storage called NAME, which a record's storage column names; a RuntimeError (that
     // record's failure) when this site has none of that name.
     const Storage& storage(const std::string& name) const;
