@@ -136,7 +136,9 @@ Process::Process(const ProcessSpec& spec) : m_own_group(spec.own_process_group),
         posix_spawn_file_actions_adddup2(&setup.actions, input_pipe->fds[0], STDIN_FILENO);
         break;
     }
-    redirect_output(setup, spec.out, STDOUT_FILENO, out_pipe);
+    redirect_output(setup, spec.out, spec.out_fd, out_pipe);
+    if (spec.out_fd != STDOUT_FILENO)
+        posix_spawn_file_actions_addopen(&setup.actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
     redirect_output(setup, spec.err, STDERR_FILENO, err_pipe);
     if (spec.cwd)
         posix_spawn_file_actions_addchdir_np(&setup.actions, spec.cwd->c_str());
@@ -221,8 +223,13 @@ bool Process::read_from(Capture& capture) {
         return false;
     }
     capture.text.append(buffer, static_cast<size_t>(n));
+    size_t keep = m_capture_limit;  // the end is what explains a failure
+    if (&capture == &m_out) {
+        m_out_received += static_cast<size_t>(n);
+        keep = std::max(keep, static_cast<size_t>(n));  // what this read brought, for run_process's on_output
+    }
     if (m_capture_limit && capture.text.size() > 2 * m_capture_limit)
-        capture.text.erase(0, capture.text.size() - m_capture_limit);  // the end is what explains a failure
+        capture.text.erase(0, capture.text.size() - keep);
     m_last_output = Clock::now();
     return true;
 }
@@ -312,9 +319,10 @@ ProcessResult run_process(const ProcessSpec& spec, const ProcessLimits& limits) 
     std::optional<Clock::time_point> terminated;
     size_t output_seen = 0;
     auto report_output = [&] {
-        if (limits.on_output && process.out().size() != output_seen) {
-            output_seen = process.out().size();
-            limits.on_output(process.out());
+        if (limits.on_output && process.out_received() != output_seen) {
+            size_t arrived = std::min(process.out_received() - output_seen, process.out().size());
+            output_seen = process.out_received();
+            limits.on_output(std::string_view(process.out()).substr(process.out().size() - arrived));
         }
     };
     while (process.pump(std::chrono::milliseconds(200))) {

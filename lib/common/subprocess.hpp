@@ -51,6 +51,9 @@ struct ProcessSpec {
     ProcessInput input;
     ProcessOutput out;
     ProcessOutput err;
+    // The descriptor OUT is given to; another one (3 to 9) for a program that writes what is
+    // wanted there (git's packet trace), its standard output then discarded.
+    int out_fd = 1;
     bool own_process_group = false;
     size_t capture_limit = 0;  // >0: of a captured stream, at least the last this many bytes are kept
 };
@@ -89,6 +92,8 @@ public:
     std::optional<ProcessExit> exit_if_ended();
 
     const std::string& out() const { return m_out.text; }
+    // How many bytes it has written to a captured standard output, kept or not.
+    size_t out_received() const { return m_out_received; }
     const std::string& err() const { return m_err.text; }
     // When it last wrote to a captured stream (or started).
     std::chrono::steady_clock::time_point last_output() const { return m_last_output; }
@@ -107,6 +112,7 @@ private:
     std::optional<ProcessExit> m_exit;
     size_t m_capture_limit = 0;
     Capture m_out, m_err;
+    size_t m_out_received = 0;
     int m_input_fd = -1;
     std::string m_input;
     size_t m_input_written = 0;
@@ -123,9 +129,9 @@ struct ProcessLimits {
     std::optional<std::chrono::milliseconds> quiet_timeout;  // since it last wrote to a captured stream
     std::function<bool()> stop;                              // asked a few times a second: true stops it
     std::chrono::milliseconds grace = std::chrono::seconds(10);  // after SIGTERM, before SIGKILL
-    // Called with all of its standard output so far (captured, without a capture_limit) each time
-    // more has arrived; what it throws kills the program and reaches run_process's caller.
-    std::function<void(std::string_view out)> on_output;
+    // Called with what has arrived on its captured standard output since the last call, whatever
+    // its capture_limit; what it throws kills the program and reaches run_process's caller.
+    std::function<void(std::string_view arrived)> on_output;
 };
 
 // Why run_process's program ended: by itself, or stopped by one of the limits.

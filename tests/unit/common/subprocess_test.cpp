@@ -173,14 +173,35 @@ TEST_CASE("subprocess::run_process shows the output as it arrives, and what on_o
     ProcessSpec spec = shell_spec("echo $$; exec sleep 600");
     ProcessLimits limits;
     std::string seen;
-    limits.on_output = [&](std::string_view out) {
-        seen = out;
-        if (out.ends_with('\n'))
+    limits.on_output = [&](std::string_view arrived) {
+        seen += arrived;
+        if (seen.ends_with('\n'))
             throw std::runtime_error("seen enough");
     };
     CHECK_THROWS_WITH(run_process(spec, limits), "seen enough");
     REQUIRE(seen.ends_with('\n'));
     CHECK(ends(std::stoi(seen)));  // killed and reaped as the Process went
+}
+
+TEST_CASE("subprocess::run_process: output captured from another descriptor arrives whole, in order, past the capture "
+          "limit") {
+    // 200,000 bytes on descriptor 3, numbered lines; the program's standard output is discarded.
+    ProcessSpec spec = shell_spec("echo on-stdout; i=0; while [ $i -lt 20000 ]; do printf '%09d\\n' $i; i=$((i+1)); "
+                                  "done >&3");
+    spec.out_fd = 3;
+    spec.capture_limit = 1000;
+    ProcessLimits limits;
+    std::string seen;
+    limits.on_output = [&](std::string_view arrived) { seen += arrived; };
+    ProcessResult result = run_process(spec, limits);
+    CHECK(result.exit.succeeded());
+    REQUIRE(seen.size() == 200000);
+    CHECK(seen.find("on-stdout") == std::string::npos);
+    bool in_order = true;
+    for (int i = 0; i < 20000; ++i)
+        in_order = in_order && std::stoi(seen.substr(static_cast<size_t>(i) * 10, 9)) == i;
+    CHECK(in_order);
+    CHECK(result.out.size() < 20000);  // only the end is kept
 }
 
 TEST_CASE("subprocess::Process kills and reaps what is still running when it goes") {
