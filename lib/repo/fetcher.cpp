@@ -4,7 +4,7 @@
 #include "common/url.hpp"
 #include "repo/git_transport.hpp"
 #include "repo/primary_owner.hpp"
-#include "repo/ref_advertisement.hpp"
+#include "repo/ref_listing.hpp"
 
 #include <utility>
 

@@ -50,10 +50,10 @@ public:
 std::unique_ptr<Fetcher> libgit2_fetcher(const std::string& url, const TransportSettings& transport,
                                          long long max_refs);
 
-// The git program GIT with SETUP (git_transport.hpp), after the primary's refs are listed for
-// sync.max_refs: over ssh:// by SETUP's ssh command (ssh_listing.hpp), whose connection git's
-// fetch shares; otherwise by a libgit2 session, which checks its identity and the credentials, so
-// that a refusal reads the same either way.
+// The git program GIT with SETUP (git_transport.hpp). The primary's refs are counted for
+// sync.max_refs as git's own session lists them (ref_listing.hpp), so no connection is made for
+// the listing alone. When git fails to reach a network primary, a libgit2 session says why (which
+// host key or certificate, which credentials), so that a refusal reads the same either way.
 std::unique_ptr<Fetcher> git_program_fetcher(const std::filesystem::path& git, GitSetup setup, const std::string& url,
                                              const TransportSettings& transport, long long max_refs);
 

@@ -59,8 +59,8 @@ const std::filesystem::path& empty_folder() {
 // How long a shared ssh connection outlives its last session.
 constexpr char k_ssh_connection_linger[] = "60";
 
-// Where the ssh connections to primaries are shared (ssh's ControlPath): a fetch's listing
-// opens one, and git's fetch and the next records' listings and fetches reuse it, without a key
+// Where the ssh connections to primaries are shared (ssh's ControlPath): a record's fetch
+// opens one, and the next records' fetches reuse it, without a key
 // exchange or a login of their own. When this process ends, each connection is closed rather
 // than left to linger. Empty when there is no such folder, or its sockets' paths would be
 // longer than a socket's path may be (ssh_control_path's 16 characters, and 17 more while ssh

@@ -1,6 +1,5 @@
-#include "repo/ref_advertisement.hpp"
+#include "repo/ref_listing.hpp"
 
-#include "common/error.hpp"
 #include "repo/fetcher.hpp"
 
 #include <algorithm>
@@ -9,35 +8,62 @@ namespace geo_ssf {
 
 namespace {
 
-// pkt-line's bounds: its four hex digits count themselves, and a line holds at most 65516 bytes.
-constexpr size_t k_length_digits = 4;
-constexpr size_t k_largest_line = 65520;
+bool is_octal(char c) { return c >= '0' && c <= '7'; }
 
-[[noreturn]] void malformed(const std::string& why) {
-    throw GitError("the primary's ref listing is not git's: " + why);
-}
-
-std::optional<size_t> hex_length(std::string_view digits) {
-    size_t length = 0;
-    for (char c : digits) {
-        int value = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (value < 0)
-            return std::nullopt;
-        length = length * 16 + static_cast<size_t>(value);
+// PAYLOAD as the trace wrote it, its "\<octal>" escapes made bytes again. Git writes a byte with
+// printf's %o of a char: "\0" for the NUL before v0's capabilities, and a byte past ASCII as
+// "\351" where char is unsigned, "\37777777751" where it is signed. A ref name holds no control
+// character, so no other escape is followed by a digit of its own.
+std::string unescaped(std::string_view payload) {
+    std::string out;
+    out.reserve(payload.size());
+    for (size_t i = 0; i < payload.size(); ++i) {
+        if (payload[i] != '\\') {
+            out += payload[i];
+            continue;
+        }
+        size_t digits = 0;
+        while (digits < 11 && i + 1 + digits < payload.size() && is_octal(payload[i + 1 + digits]))
+            ++digits;
+        std::string_view octal = payload.substr(i + 1, digits);
+        if (digits == 11 && octal.starts_with("37777777"))
+            ;  // a signed char past ASCII
+        else if (digits >= 3 && (octal[0] == '2' || octal[0] == '3'))
+            octal = octal.substr(0, 3);  // an unsigned one
+        else
+            octal = octal.substr(0, std::min<size_t>(digits, 2));  // a control character
+        if (octal.empty()) {
+            out += '\\';
+            continue;
+        }
+        unsigned long value = 0;
+        for (char c : octal)
+            value = value * 8 + static_cast<unsigned long>(c - '0');
+        out += static_cast<char>(value & 0xff);
+        i += octal.size();
     }
-    return length;
+    return out;
 }
 
-// The value of the capability NAME=... for KEY ("symref=HEAD:refs/heads/main" gives
-// "refs/heads/main" for key "HEAD"), among the blank-separated CAPABILITIES.
-std::optional<std::string> symref_target(std::string_view capabilities, std::string_view key) {
-    std::string prefix = "symref=" + std::string(key) + ":";
-    while (!capabilities.empty()) {
-        auto blank = capabilities.find(' ');
-        std::string_view capability = capabilities.substr(0, blank);
-        capabilities = blank == std::string_view::npos ? std::string_view() : capabilities.substr(blank + 1);
-        if (capability.starts_with(prefix))
-            return std::string(capability.substr(prefix.size()));
+// The length of the object id LINE starts with (SHA-1's or SHA-256's), followed by a blank; 0
+// when it starts with none.
+size_t object_id_length(std::string_view line) {
+    for (size_t length : {40, 64})
+        if (line.size() > length && line[length] == ' ' &&
+            line.substr(0, length).find_first_not_of("0123456789abcdef") == std::string_view::npos)
+            return length;
+    return 0;
+}
+
+// The value of WORD=... among the blank-separated WORDS ("symref=HEAD:refs/heads/main" for
+// "symref=HEAD:" gives "refs/heads/main").
+std::optional<std::string> value_after(std::string_view words, std::string_view word) {
+    while (!words.empty()) {
+        auto blank = words.find(' ');
+        std::string_view candidate = words.substr(0, blank);
+        words = blank == std::string_view::npos ? std::string_view() : words.substr(blank + 1);
+        if (candidate.starts_with(word))
+            return std::string(candidate.substr(word.size()));
     }
     return std::nullopt;
 }
@@ -46,79 +72,81 @@ std::optional<std::string> symref_target(std::string_view capabilities, std::str
 
 bool is_advertised_ref(std::string_view name) { return name != "HEAD" && !name.ends_with("^{}"); }
 
-void sort_by_name(RefList& refs) {
-    std::sort(refs.begin(), refs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+std::vector<std::string> packet_trace_environment() {
+    return {"GIT_TRACE_PACKET=" + std::to_string(k_packet_trace_fd), "GIT_TRACE_BARE=1"};
 }
 
-bool RefAdvertisementReader::read(std::string_view received) {
-    while (!m_ended && received.size() - m_offset >= k_length_digits) {
-        auto length = hex_length(received.substr(m_offset, k_length_digits));
-        if (!length)
-            malformed("a line does not start with its length");
-        if (*length == 0) {
-            m_offset += k_length_digits;
-            m_ended = true;
-            break;
+void RefListingReader::read(std::string_view arrived) {
+    while (!m_ended && !arrived.empty()) {
+        auto end = arrived.find('\n');
+        if (end == std::string_view::npos) {
+            m_partial.append(arrived);
+            return;
         }
-        if (*length <= k_length_digits || *length > k_largest_line)
-            malformed("a line of length " + std::to_string(*length));
-        if (received.size() - m_offset < *length)
-            break;  // the rest of the line has not arrived
-        std::string_view line = received.substr(m_offset + k_length_digits, *length - k_length_digits);
-        m_offset += *length;
-        if (line.ends_with('\n'))
-            line.remove_suffix(1);
-        read_line(line);
+        if (m_partial.empty()) {
+            read_line(arrived.substr(0, end));
+        } else {
+            m_partial.append(arrived.substr(0, end));
+            std::string line = std::move(m_partial);
+            m_partial.clear();
+            read_line(line);
+        }
+        arrived.remove_prefix(end + 1);
     }
-    return m_ended;
 }
 
-void RefAdvertisementReader::read_line(std::string_view line) {
-    if (line.starts_with("ERR "))
-        throw GitError("the primary says: " + std::string(line.substr(4)));
-    if (m_first && line == "version 1")
-        return;  // a protocol v1 server's first line; the listing that follows is v0's
-    std::string_view capabilities;
-    if (auto nul = line.find('\0'); nul != std::string_view::npos) {
-        if (!m_first)
-            malformed("capabilities after the first line");
-        capabilities = line.substr(nul + 1);
-        line = line.substr(0, nul);
+void RefListingReader::read_line(std::string_view line) {
+    constexpr std::string_view prefix = "packet: ";
+    if (!line.starts_with(prefix))
+        return;
+    line.remove_prefix(prefix.size());
+    auto who_starts = line.find_first_not_of(' ');
+    auto direction = line.find_first_of("<>", who_starts);
+    if (direction == std::string_view::npos || line[direction] != '<' || line.substr(direction + 1, 1) != " ")
+        return;  // not a line received
+    std::string_view who = line.substr(who_starts, direction - who_starts);
+    std::string payload = unescaped(line.substr(direction + 2));
+    // The first program to receive a ref is the one whose listing is read: in a local fetch,
+    // upload-pack's lines are traced too, and over https, remote-curl's.
+    if (m_who.empty()) {
+        if (!object_id_length(payload))
+            return;
+        m_who = who;
+    } else if (who != m_who) {
+        return;
     }
-    bool first = m_first;
-    m_first = false;
-    constexpr size_t hex = GIT_OID_HEXSZ;
-    if (line.size() < hex + 2 || line[hex] != ' ')
-        malformed("a line is not an object id and a name");
-    std::string_view name = line.substr(hex + 1);
-    // Checked here: libgit2 reports a bad digit through its error state, which needs it initialized.
-    std::string_view digits = line.substr(0, hex);
-    if (digits.find_first_not_of("0123456789abcdef") != std::string_view::npos)
-        malformed("a line's object id is not hexadecimal");
-    git_oid oid;
-    git_oid_fromstrn(&oid, digits.data(), hex);
-    if (first) {
-        m_head_target = symref_target(capabilities, "HEAD");
-        if (name == "capabilities^{}" && git_oid_is_zero(&oid))
-            return;  // a repository without refs
+    if (payload == "0000") {
+        m_ended = true;
+        return;
     }
+    read_listing_line(payload);
+}
+
+void RefListingReader::read_listing_line(std::string_view line) {
+    size_t oid = object_id_length(line);
+    if (!oid)
+        return;
+    std::string_view rest = line.substr(oid + 1);
+    std::string_view attributes;
+    if (auto nul = rest.find('\0'); nul != std::string_view::npos) {  // v0's first line
+        m_head_target = value_after(rest.substr(nul + 1), "symref=HEAD:");
+        rest = rest.substr(0, nul);
+    } else if (auto blank = rest.find(' '); blank != std::string_view::npos) {  // v2's attributes
+        attributes = rest.substr(blank + 1);
+        rest = rest.substr(0, blank);
+    }
+    std::string_view name = rest;
     if (name == "HEAD") {
         m_head = true;
+        if (!attributes.empty())
+            m_head_target = value_after(attributes, "symref-target:");
         return;
     }
     if (!is_advertised_ref(name))
-        return;
-    if (static_cast<long long>(m_listing.refs.size()) >= m_max_refs)
-        throw TooManyRefsError("the primary advertises at least " + std::to_string(m_max_refs + 1) +
-                               " refs, more than sync.max_refs (" + std::to_string(m_max_refs) + "); nothing was fetched");
-    m_listing.refs.emplace_back(std::string(name), oid);
-}
-
-PrimaryListing RefAdvertisementReader::listing() && {
-    if (m_head && m_head_target)
-        m_listing.default_branch = std::move(m_head_target);
-    sort_by_name(m_listing.refs);
-    return std::move(m_listing);
+        return;  // a peeled tag, or v0's "capabilities^{}" of a repository without refs
+    if (++m_refs > static_cast<unsigned long long>(m_max_refs))
+        throw TooManyRefsError("the primary lists more refs than sync.max_refs (" + std::to_string(m_max_refs) +
+                               ") allows; the fetch was stopped before any ref was written");
 }
 
 }  // namespace geo_ssf

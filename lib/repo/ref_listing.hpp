@@ -1,59 +1,64 @@
-// What a primary's upload-pack advertises before a fetch (git's protocol v0): pkt-lines, the
-// first "<oid> <name>\0<capabilities>", the others "<oid> <name>", a flush-pkt ("0000") at the
-// end. Read as it arrives, so that a primary of more refs than sync.max_refs is refused before
-// the rest of its listing is read.
+// What the primary lists to git before a fetch, read from git's own packet trace (GIT_TRACE_PACKET)
+// as git receives it: the refs counted for sync.max_refs, and HEAD's branch. The listing of git's
+// own session serves, so that no connection is opened for the listing alone.
+//
+// A trace line reads "packet: <who><direction> <payload>": WHO names the program (fetch, clone,
+// remote-curl, and for a local primary upload-pack too), '<' what it received; a byte outside
+// printable ASCII is written "\<octal>". In protocol v2 the listing is ls-refs' answer: "<oid>
+// <name>[ symref-target:<branch>][ peeled:<oid>]" for each ref (HEAD among them when it is asked
+// for), then a flush-pkt, traced as "0000". Protocol v0's is read as well: "<oid>
+// HEAD\0<capabilities>" first (symref=HEAD:<branch> among them), then "<oid> <name>" for each ref
+// and "<oid> <name>^{}" for what a tag points at, then a flush-pkt.
 #pragma once
-
-#include <git2/oid.h>
 
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace geo_ssf {
 
-// Refs by name, each with the object it points at; HEAD and peeled tags left out.
-using RefList = std::vector<std::pair<std::string, git_oid>>;
-
-// Whether NAME, as a primary advertises it, is a ref of its own: neither HEAD nor the object an
+// Whether NAME, as a primary lists it, is a ref of its own: neither HEAD nor the object an
 // annotated tag points at ("refs/tags/v1^{}").
 bool is_advertised_ref(std::string_view name);
 
-// REFS sorted by name, as git lists them.
-void sort_by_name(RefList& refs);
+// The descriptor git writes its packet trace on (packet_trace_environment), which the program
+// running git reads.
+inline constexpr int k_packet_trace_fd = 3;
 
-// What a primary has, listed before git fetches from it.
-struct PrimaryListing {
-    std::optional<std::string> default_branch;  // HEAD's target; nullopt when HEAD is unborn or detached
-    RefList refs;                               // sorted by name
-};
+// The variables that make git write its packet trace on k_packet_trace_fd, lines without times.
+std::vector<std::string> packet_trace_environment();
 
-class RefAdvertisementReader {
+class RefListingReader {
 public:
-    explicit RefAdvertisementReader(long long max_refs) : m_max_refs(max_refs) {}
+    explicit RefListingReader(long long max_refs) : m_max_refs(max_refs) {}
 
-    // Reads the pkt-lines of RECEIVED (everything received so far) past those already read;
-    // true once the advertisement has ended. Throws TooManyRefsError (fetcher.hpp) as soon as
-    // there are more refs than MAX_REFS, and GitError when the primary says "ERR" or sends what
-    // is no advertisement.
-    bool read(std::string_view received);
+    // Reads ARRIVED, the trace's next bytes. Throws TooManyRefsError (fetcher.hpp) as soon as the
+    // listing names more refs than MAX_REFS.
+    void read(std::string_view arrived);
 
-    // The listing read, refs sorted by name.
-    PrimaryListing listing() &&;
+    // Whether the listing has been read to its end.
+    bool ended() const { return m_ended; }
+    // The refs it names (is_advertised_ref).
+    size_t refs() const { return m_refs; }
+    // Whether it names HEAD with an object: not when HEAD names a branch that does not exist.
+    bool lists_head() const { return m_head; }
+    long long max_refs() const { return m_max_refs; }
+    // HEAD's branch; nullopt when HEAD is detached, or unborn (the listing then has no HEAD).
+    std::optional<std::string> default_branch() const { return m_head ? m_head_target : std::nullopt; }
 
 private:
     void read_line(std::string_view line);
+    void read_listing_line(std::string_view line);
 
     long long m_max_refs;
-    size_t m_offset = 0;  // in RECEIVED, of the first pkt-line not yet read
+    std::string m_partial;  // a line whose end has not arrived
+    std::string m_who;      // the program whose listing is read, once it has received a ref
     bool m_ended = false;
-    bool m_first = true;
-    bool m_head = false;  // HEAD was advertised
-    std::optional<std::string> m_head_target;  // from the symref capability
-    PrimaryListing m_listing;
+    size_t m_refs = 0;
+    bool m_head = false;
+    std::optional<std::string> m_head_target;
 };
 
 }  // namespace geo_ssf

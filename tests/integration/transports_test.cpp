@@ -331,7 +331,7 @@ TEST_CASE("transports: https with basic auth and a CA of the site's own, by git 
     CHECK(sync.status == 0);
     CHECK((sync.err.find(": git fetch --prune from " + geo_ssf::redact_url_credentials(server.url_base())) != std::string::npos) == by_git);
     CHECK(refs_of(site.copy(2)) == refs_of(site.repository(2)));
-    CHECK(proxy.tunnels() >= (by_git ? 2 : 1));  // git's own connection goes through it too
+    CHECK(proxy.tunnels() >= 1);  // the one connection of a fetch, git's or libgit2's, goes through it
 
     SUBCASE("a credentials file others may read is refused") {
         chmod((site.dir / "credentials").c_str(), 0644);
@@ -654,7 +654,7 @@ TEST_CASE("transports: the user of an https URL, a token, reaches git through it
     CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
     std::string command_lines = read_file(log);
     CAPTURE(command_lines);
-    CHECK(command_lines.find("ARGS clone --mirror") != std::string::npos);  // git did the transfer
+    CHECK(command_lines.find(" clone --mirror") != std::string::npos);  // git did the transfer
     CHECK(command_lines.find("T0ken") == std::string::npos);
     CHECK(sync.err.find("git clone --mirror from https://***@localhost:") != std::string::npos);
     site.push(1);

@@ -1,13 +1,12 @@
-#include "repo/ref_advertisement.hpp"
+#include "repo/ref_listing.hpp"
 
 #include "common/error.hpp"
 #include "repo/fetcher.hpp"
-#include "repo/git.hpp"
 #include "test_support.hpp"
 
 #include <doctest/doctest.h>
 
-#include <cstdio>
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -19,108 +18,156 @@ namespace {
 const std::string k_one = "0123456789abcdef0123456789abcdef01234567";
 const std::string k_two = "89abcdef0123456789abcdef0123456789abcdef";
 
-std::string pkt(const std::string& payload) {
-    char length[5];
-    std::snprintf(length, sizeof length, "%04zx", payload.size() + 4);
-    return length + payload;
+std::string received(const std::string& who, const std::string& payload) {
+    return "packet: " + std::string(who.size() < 12 ? 12 - who.size() : 0, ' ') + who + "< " + payload + "\n";
 }
 
-// An advertisement as upload-pack sends it: HEAD first with the capabilities, a peeled tag.
-std::string advertisement() {
-    using namespace std::string_literals;
-    return pkt(k_one + " HEAD\0multi_ack symref=HEAD:refs/heads/main agent=git/2.39\n"s) +
-           pkt(k_one + " refs/heads/main\n") + pkt(k_two + " refs/tags/v1\n") + pkt(k_one + " refs/tags/v1^{}\n") +
-           pkt(k_two + " refs/heads/feature\n") + "0000";
+std::string sent(const std::string& who, const std::string& payload) {
+    return "packet: " + std::string(who.size() < 12 ? 12 - who.size() : 0, ' ') + who + "> " + payload + "\n";
 }
 
-std::string names(const PrimaryListing& listing) {
-    std::string out;
-    for (const auto& [name, oid] : listing.refs)
-        out += name + "=" + git::oid_hex(oid).substr(0, 4) + " ";
-    return out;
+// A v0 listing as git fetch traces it, upload-pack's own lines (a local fetch) in between.
+std::string v0_trace() {
+    return sent("upload-pack", k_one + " HEAD\\0multi_ack symref=HEAD:refs/heads/main") +
+           received("fetch", k_one + " HEAD\\0multi_ack thin-pack symref=HEAD:refs/heads/main agent=git/2.39.5") +
+           received("fetch", k_one + " refs/heads/main") + sent("upload-pack", k_one + " refs/heads/main") +
+           received("fetch", k_two + " refs/tags/v1") + received("fetch", k_one + " refs/tags/v1^{}") +
+           received("fetch", k_two + " refs/heads/feature") + received("fetch", "0000") +
+           sent("fetch", "want " + k_one) + received("fetch", k_two + " refs/heads/after-the-listing") +
+           received("sideband", "PACK ...");
 }
 
 }  // namespace
 
-TEST_SUITE("ref_advertisement") {
+TEST_SUITE("ref_listing") {
 
-TEST_CASE("ref_advertisement: refs sorted, HEAD and peeled tags left out, the default branch from symref") {
-    RefAdvertisementReader reader(10);
-    CHECK(reader.read(advertisement()));
-    PrimaryListing listing = std::move(reader).listing();
-    CHECK(names(listing) == "refs/heads/feature=89ab refs/heads/main=0123 refs/tags/v1=89ab ");
-    CHECK(listing.default_branch == "refs/heads/main");
+TEST_CASE("ref_listing: v0's listing counted, HEAD and peeled tags left out, the default branch from symref") {
+    RefListingReader reader(10);
+    reader.read(v0_trace());
+    CHECK(reader.ended());
+    CHECK(reader.refs() == 3);
+    CHECK(reader.default_branch() == "refs/heads/main");
 }
 
-TEST_CASE("ref_advertisement: read as it arrives, a line split anywhere") {
-    std::string all = advertisement();
-    for (size_t cut : {size_t{1}, size_t{3}, size_t{4}, size_t{30}, all.size() - 4, all.size() - 1}) {
-        CAPTURE(cut);
-        RefAdvertisementReader reader(10);
-        CHECK_FALSE(reader.read(std::string_view(all).substr(0, cut)));
-        CHECK(reader.read(all));
-        CHECK(std::move(reader).listing().refs.size() == 3);
+TEST_CASE("ref_listing: read as it arrives, a line split anywhere") {
+    std::string trace = v0_trace();
+    for (size_t split = 0; split <= trace.size(); split += 7) {
+        CAPTURE(split);
+        RefListingReader reader(10);
+        reader.read(std::string_view(trace).substr(0, split));
+        reader.read(std::string_view(trace).substr(split));
+        CHECK(reader.ended());
+        CHECK(reader.refs() == 3);
+        CHECK(reader.default_branch() == "refs/heads/main");
     }
+    RefListingReader unfinished(10);
+    unfinished.read(trace.substr(0, trace.find("0000")));
+    CHECK_FALSE(unfinished.ended());
 }
 
-TEST_CASE("ref_advertisement: more refs than max_refs are refused as soon as they are read") {
-    RefAdvertisementReader reader(2);
-    std::string all = advertisement();
-    // The third ref, refs/heads/feature, comes before the flush-pkt: refused without it.
-    CHECK_THROWS_WITH_AS(reader.read(all.substr(0, all.size() - 4)),
-                         "the primary advertises at least 3 refs, more than sync.max_refs (2); nothing was fetched",
+TEST_CASE("ref_listing: more refs than max_refs stop the listing as soon as they are read") {
+    RefListingReader reader(2);
+    std::string trace = v0_trace();
+    auto third = trace.find("refs/heads/feature");
+    reader.read(trace.substr(0, third));  // HEAD, main, v1 and v1^{}: two refs
+    CHECK_THROWS_AS(reader.read(trace.substr(third)), TooManyRefsError);
+    RefListingReader enough(3);
+    enough.read(trace);
+    CHECK(enough.ended());
+    CHECK_THROWS_WITH_AS(RefListingReader(0).read(v0_trace()),
+                         "the primary lists more refs than sync.max_refs (0) allows; the fetch was stopped before any "
+                         "ref was written",
                          TooManyRefsError);
-    RefAdvertisementReader enough(3);
-    CHECK(enough.read(all));
 }
 
-TEST_CASE("ref_advertisement: an empty repository, an unborn or detached HEAD, protocol v1's version line") {
-    using namespace std::string_literals;
-    RefAdvertisementReader empty(0);
-    CHECK(empty.read(pkt(std::string(40, '0') + " capabilities^{}\0agent=git/2.39\n"s) + "0000"));
-    PrimaryListing none = std::move(empty).listing();
-    CHECK(none.refs.empty());
-    CHECK_FALSE(none.default_branch);
+TEST_CASE("ref_listing: an empty repository, an unborn or a detached HEAD, remote-curl's service line") {
+    RefListingReader empty(0);
+    empty.read(received("fetch", std::string(40, '0') + " capabilities^{}\\0multi_ack agent=git/2.39.5") +
+               received("fetch", "0000"));
+    CHECK(empty.ended());
+    CHECK(empty.refs() == 0);
+    CHECK_FALSE(empty.default_branch());
 
-    // HEAD not advertised (unborn): a symref capability alone names no default branch.
-    RefAdvertisementReader unborn(10);
-    CHECK(unborn.read(pkt(k_one + " refs/heads/other\0symref=HEAD:refs/heads/main\n"s) + "0000"));
-    CHECK_FALSE(std::move(unborn).listing().default_branch);
+    RefListingReader unborn(10);  // HEAD names a branch that does not exist: no HEAD line
+    unborn.read(received("fetch", k_one + " refs/heads/other\\0multi_ack symref=HEAD:refs/heads/main") +
+                received("fetch", "0000"));
+    CHECK(unborn.refs() == 1);
+    CHECK_FALSE(unborn.default_branch());
 
-    RefAdvertisementReader detached(10);
-    CHECK(detached.read(pkt("version 1\n") + pkt(k_one + " HEAD\0agent=git/2.39\n"s) + pkt(k_one + " refs/heads/main\n") +
-                        "0000"));
-    PrimaryListing listing = std::move(detached).listing();
-    CHECK(listing.refs.size() == 1);
-    CHECK_FALSE(listing.default_branch);
+    RefListingReader detached(10);
+    detached.read(received("remote-curl", "# service=git-upload-pack") + received("remote-curl", "0000") +
+                  received("remote-curl", k_one + " HEAD\\0multi_ack agent=git/2.39.5") +
+                  received("remote-curl", k_one + " refs/heads/main") + received("remote-curl", "0000"));
+    CHECK(detached.ended());
+    CHECK(detached.refs() == 1);
+    CHECK_FALSE(detached.default_branch());
 }
 
-TEST_CASE("ref_advertisement: the primary's ERR and what is no advertisement are errors, never a crash") {
-    CHECK_THROWS_WITH_AS(RefAdvertisementReader(10).read(pkt("ERR access denied or repository not exported: /x\n")),
-                         "the primary says: access denied or repository not exported: /x", GitError);
-    for (std::string bad : {std::string("zzzz"), std::string("0003"), std::string("fff1") + std::string(65517, 'x'),
-                            pkt("not an advertisement"), pkt(k_one.substr(0, 39) + "g refs/heads/main"),
-                            pkt(k_one + " refs/heads/main\n") + pkt(k_one + std::string(" refs/heads/x\0caps\n", 19))}) {
-        CAPTURE(bad.substr(0, 60));
-        CHECK_THROWS_AS(RefAdvertisementReader(10).read(bad), GitError);
+TEST_CASE("ref_listing: v2's form, and a SHA-256 repository's") {
+    RefListingReader v2(10);
+    v2.read(received("fetch", "version 2") + received("fetch", "ls-refs=unborn") + received("fetch", "0000") +
+            received("fetch", k_one + " HEAD symref-target:refs/heads/trunk") +
+            received("fetch", k_one + " refs/heads/trunk") +
+            received("fetch", k_two + " refs/tags/v1 peeled:" + k_one) + received("fetch", "0000"));
+    CHECK(v2.ended());
+    CHECK(v2.refs() == 2);
+    CHECK(v2.default_branch() == "refs/heads/trunk");
+
+    const std::string sha256(64, 'a');
+    RefListingReader long_ids(10);
+    long_ids.read(received("clone", sha256 + " HEAD\\0symref=HEAD:refs/heads/main object-format=sha256") +
+                  received("clone", sha256 + " refs/heads/main") + received("clone", "0000"));
+    CHECK(long_ids.refs() == 1);
+    CHECK(long_ids.default_branch() == "refs/heads/main");
+}
+
+TEST_CASE("ref_listing: a branch name past ASCII, as git escapes it with a signed or an unsigned char") {
+    // "refs/heads/café1": é is the bytes 0xc3 0xa9, and a digit follows it.
+    for (std::string escaped : {std::string("caf\\37777777703\\37777777651") + "1", std::string("caf\\303\\2511")}) {
+        CAPTURE(escaped);
+        RefListingReader reader(10);
+        reader.read(received("fetch", k_one + " HEAD\\0symref=HEAD:refs/heads/" + escaped + " agent=git") +
+                    received("fetch", k_one + " refs/heads/" + escaped) + received("fetch", "0000"));
+        CHECK(reader.default_branch() == "refs/heads/caf\xc3\xa9" "1");
     }
 }
 
-TEST_CASE("ref_advertisement: the advertisement of a real git upload-pack") {
+TEST_CASE("ref_listing: what is not a listing is passed over, never a crash") {
+    RefListingReader reader(10);
+    reader.read("garbage\n\n" + std::string("packet:") + "\npacket: fetch<\npacket:       fetch<x\n" +
+                received("fetch", "ERR access denied") + received("fetch", k_one.substr(0, 39) + "g refs/heads/x") +
+                received("fetch", "\\") + received("fetch", "trailing \\3"));
+    CHECK_FALSE(reader.ended());
+    CHECK(reader.refs() == 0);
+}
+
+TEST_CASE("ref_listing: the trace of a real git clone and fetch") {
     TempDir dir;
     RepositoryFactory factory(dir.path());
     factory.create(dir.path(), "one.git", 7);
     auto repository = dir.path() / "one.git";
-    // A flush-pkt on its input ends upload-pack after the advertisement, as the ssh listing does.
-    std::string received = shell("printf 0000 | git upload-pack '" + repository.string() + "'");
-    RefAdvertisementReader reader(100);
-    CHECK(reader.read(received));
-    PrimaryListing listing = std::move(reader).listing();
-    CHECK(listing.default_branch == "refs/heads/main");
-    std::string expected;
-    for (const auto& [name, oid] : listing.refs)
-        expected += git::oid_hex(oid) + " " + name + "\n";
-    CHECK(expected == refs_of(repository));
+    shell("git --git-dir='" + repository.string() + "' symbolic-ref HEAD refs/heads/main");
+    std::string environment = "GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_TRACE_BARE=1 GIT_TRACE_PACKET=3 ";
+    std::string trace = shell(environment + "git -c protocol.version=0 clone -q --mirror 'file://" + repository.string() +
+                              "' '" + (dir.path() / "copy.git").string() + "' 3>&1 >/dev/null");
+    std::string listed = refs_of(repository);
+    size_t refs = static_cast<size_t>(std::count(listed.begin(), listed.end(), '\n'));
+    REQUIRE(refs > 1);
+    RefListingReader reader(100);
+    reader.read(trace);
+    CHECK(reader.ended());
+    CHECK(reader.refs() == refs);
+    CHECK(reader.default_branch() == "refs/heads/main");
+    RefListingReader too_few(static_cast<long long>(refs) - 1);
+    CHECK_THROWS_AS(too_few.read(trace), TooManyRefsError);
+
+    std::string fetch = shell(environment + "git -c protocol.version=0 --git-dir='" + (dir.path() / "copy.git").string() +
+                              "' fetch --prune 'file://" + repository.string() + "' '+refs/*:refs/*' 3>&1 >/dev/null");
+    RefListingReader again(100);
+    again.read(fetch);
+    CHECK(again.ended());
+    CHECK(again.refs() == refs);
+    CHECK(again.default_branch() == "refs/heads/main");
 }
 
 }
