@@ -65,16 +65,9 @@ void run_git_listing(const std::filesystem::path& git, const std::vector<std::st
     GitSetup traced = setup;
     for (std::string& variable : packet_trace_environment())
         traced.environment.push_back(std::move(variable));
-    ProcessSpec spec;
-    spec.argv = {git.string()};
-    spec.argv.insert(spec.argv.end(), args.begin(), args.end());
-    spec.environment = git_environment(traced);
-    spec.input = ProcessInput::null();
+    ProcessSpec spec = git_transfer_spec(git, args, traced);
     spec.out = ProcessOutput::capture();
     spec.out_fd = k_packet_trace_fd;
-    spec.err = ProcessOutput::capture();
-    spec.capture_limit = 16384;     // the end is what explains a failure
-    spec.own_process_group = true;  // so that a stop reaches upload-pack, pack-objects, index-pack
     try {
         run_transfer(spec, transport, what, [&](std::string_view arrived) { listing.read(arrived); });
     } catch (const TooManyRefsError&) {

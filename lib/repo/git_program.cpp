@@ -183,8 +183,8 @@ ProcessResult run_transfer(const ProcessSpec& spec, const TransportSettings& tra
     return result;
 }
 
-void run_git(const std::filesystem::path& git, const std::vector<std::string>& args, const TransportSettings& transport,
-             std::string_view what, const GitSetup& setup) {
+ProcessSpec git_transfer_spec(const std::filesystem::path& git, const std::vector<std::string>& args,
+                              const GitSetup& setup) {
     ProcessSpec spec;
     spec.argv = {git.string()};
     spec.argv.insert(spec.argv.end(), args.begin(), args.end());
@@ -196,7 +196,12 @@ void run_git(const std::filesystem::path& git, const std::vector<std::string>& a
     // A group of its own, so that a stop reaches the programs git starts (upload-pack,
     // pack-objects, index-pack).
     spec.own_process_group = true;
-    run_transfer(spec, transport, what);
+    return spec;
+}
+
+void run_git(const std::filesystem::path& git, const std::vector<std::string>& args, const TransportSettings& transport,
+             std::string_view what, const GitSetup& setup) {
+    run_transfer(git_transfer_spec(git, args, setup), transport, what);
 }
 
 void run_git_task(const std::filesystem::path& git, const std::filesystem::path& gitdir, const char* task,

@@ -50,6 +50,11 @@ std::vector<std::string> git_environment(const GitSetup& setup);
 ProcessResult run_transfer(const ProcessSpec& spec, const TransportSettings& transport, std::string_view what,
                            std::function<void(std::string_view)> on_output = {});
 
+// What run_git runs: GIT with ARGS in SETUP's environment (git_environment), no input, its
+// standard output discarded, the end of its standard error kept, in a process group of its own.
+ProcessSpec git_transfer_spec(const std::filesystem::path& git, const std::vector<std::string>& args,
+                              const GitSetup& setup);
+
 // Runs GIT with ARGS and waits for it, as run_transfer runs a program. Git reads no configuration but the repository's own (not
 // the system's, not the user's) and never prompts. It is stopped (SIGTERM, so that it removes
 // its lock files) once a stop is requested, after TRANSPORT's fetch_timeout, or when it writes
