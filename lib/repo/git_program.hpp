@@ -42,7 +42,7 @@ std::optional<std::filesystem::path> git_program();
 // read neither the system's nor the user's configuration and never to prompt; then SETUP's.
 std::vector<std::string> git_environment(const GitSetup& setup);
 
-// Runs SPEC, a program that talks to the primary (git, or ssh listing its refs), and waits for
+// Runs SPEC, a program that talks to the primary (git clone or fetch), and waits for
 // it. It is stopped (SIGTERM, so that git removes its lock files) once a stop is requested,
 // after TRANSPORT's fetch_timeout, or when it writes nothing for fetch_stall_timeout, throwing
 // GitProgramInterrupted with the reason libgit2's fetches give. Throws GitError "WHAT: <its last
