@@ -205,6 +205,18 @@ std::optional<long long> first_id_in_scope(pqxx::transaction_base& tx, const Rep
     return rows.empty() ? std::nullopt : std::optional<long long>(rows[0][0].as<long long>());
 }
 
+std::optional<long long> first_id_in_storage(pqxx::transaction_base& tx, const Replicable& replicable,
+                                             const std::string& storage) {
+    if (replicable.storage_column.empty())
+        return storage == k_default_storage ? first_id_in_scope(tx, replicable) : std::nullopt;
+    const std::string& key = replicable.model_key;
+    auto rows = tx.exec_params("SELECT " + key + " FROM " + replicable.model_table + " WHERE " +
+                                   scope_predicate(replicable) + " AND " + replicable.storage_column +
+                                   "::text = $1 ORDER BY " + key + " LIMIT 1",
+                               storage);
+    return rows.empty() ? std::nullopt : std::optional<long long>(rows[0][0].as<long long>());
+}
+
 std::optional<ModelRow> model_row(pqxx::transaction_base& tx, const Replicable& replicable, long long id) {
     auto rows = tx.exec_params("SELECT " + scope_predicate(replicable) + ", " +
                                    location_columns_sql(replicable, "m") + " FROM " + replicable.model_table +

@@ -61,6 +61,10 @@ std::vector<long long> ids_in_scope_between(pqxx::transaction_base& tx, const Re
                                             long long first, long long last);
 // The smallest id of a record in scope; nullopt when there is none.
 std::optional<long long> first_id_in_scope(pqxx::transaction_base& tx, const Replicable& replicable);
+// The smallest id of a record in scope whose repository is in the storage named STORAGE; nullopt
+// when there is none.
+std::optional<long long> first_id_in_storage(pqxx::transaction_base& tx, const Replicable& replicable,
+                                             const std::string& storage);
 
 // What `show` reads of one record: whether the scope selects it, and its repository path (or
 // why it cannot be rendered). nullopt when the record does not exist.

@@ -266,7 +266,8 @@ void check_database(Checker& checker, const Config& config, DatabaseKind kind, c
 }
 
 
-// Reads one record's repository of each replicated type from the primary, as sync does: over
+// Reads the repository of one record of each replicated type in each storage from the primary, as
+// sync does: over
 // the network as `git ls-remote` does (whether it answers, whether it is who known_hosts or the
 // CA says, whether it lets us in); from a file:// or plain-path primary, as this user (whether
 // another user's repository is trusted, storage.trust_primary_owner).
@@ -292,36 +293,43 @@ void check_primary(Checker& checker, const Config& config) {
     for (const auto& r : config.replicables) {
         if (!r.replication_enabled)
             continue;
-        std::optional<RepositoryLocation> location;
+        // One record of each storage, so that each storage's primary is probed: its first.
+        std::vector<RepositoryLocation> locations;
         try {
             pqxx::read_transaction tx(*connection);
             if (auto first = first_id_in_scope(tx, r)) {
                 auto paths = repository_paths(tx, r, {*first});
-                if (!paths.paths.empty())
-                    location = paths.paths.begin()->second;
+                if (!paths.paths.empty() && !config.find_storage(paths.paths.begin()->second.storage)) {
+                    checker.record("primary readable for " + r.name, false,
+                                   "its record's storage \"" + printable(paths.paths.begin()->second.storage) +
+                                       "\" is not one of this site's");
+                    continue;
+                }
             }
+            for (const auto& storage : config.storages)
+                if (auto id = first_id_in_storage(tx, r, storage.name)) {
+                    auto paths = repository_paths(tx, r, {*id});
+                    if (!paths.paths.empty())
+                        locations.push_back(paths.paths.begin()->second);
+                }
         } catch (const pqxx::failure&) {
             continue;  // the model table checks say why
         }
-        if (!location)
-            continue;  // no record yet: nothing to fetch
-        const Storage* storage = config.find_storage(location->storage);
-        if (!storage) {
-            checker.record("primary readable for " + r.name, false,
-                           "its record's storage \"" + printable(location->storage) + "\" is not one of this site's");
-            continue;
-        }
         git::Library libgit2;
-        std::string url = primary_repository_url(storage->primary_url, location->path);
-        if (local_path_of(storage->primary_url)) {
-            LocalPrimaryProbe probe = probe_local_primary(url, storage->transport);
-            checker.record("primary readable for " + r.name, probe.readable, probe.detail);
-            continue;
+        for (const auto& location : locations) {  // none without a record yet: nothing to fetch
+            const Storage& storage = config.storage(location.storage);
+            auto named = [&](const std::string& check) { return storage_check_name(check + " for " + r.name, storage); };
+            std::string url = primary_repository_url(storage.primary_url, location.path);
+            if (local_path_of(storage.primary_url)) {
+                LocalPrimaryProbe probe = probe_local_primary(url, storage.transport);
+                checker.record(named("primary readable"), probe.readable, probe.detail);
+                continue;
+            }
+            RemoteProbe probe = probe_remote(url, storage.transport);
+            checker.record(named("primary reachable"), probe.reachable, probe.detail);
+            checker.record(named("primary's identity"), probe.identity_ok, probe.identity);
+            checker.record(named("primary's authentication"), probe.authentication_ok, probe.authentication);
         }
-        RemoteProbe probe = probe_remote(url, storage->transport);
-        checker.record("primary reachable for " + r.name, probe.reachable, probe.detail);
-        checker.record("primary's identity for " + r.name, probe.identity_ok, probe.identity);
-        checker.record("primary's authentication for " + r.name, probe.authentication_ok, probe.authentication);
     }
 }
 

@@ -149,6 +149,27 @@ TEST_CASE("two storages: each record is checksummed, fetched and verified in its
     CHECK(mentions(checked.out, "storage root present and writable (storage nfs-01): " +
                                     (sites.dir / "secondary-nfs-01").string() + " is not a folder"));
     std::filesystem::rename(sites.dir / "elsewhere", sites.dir / "secondary-nfs-01");
+    // The primary is read in each storage, with its first record there: a repository of nfs-01's
+    // that cannot be read fails that storage's line alone.
+    auto third = sites.dir / "primary-nfs-01" / TwoStorages::path(3);
+    auto line_of = [](const std::string& text, const std::string& start) {
+        auto at = text.find(start);
+        return at == std::string::npos ? std::string() : text.substr(at, text.find('\n', at) - at);
+    };
+    const std::string nfs_01 = "primary readable for cool_widget (storage nfs-01): " + third.string() + ": ";
+    CHECK(line_of(checked.out, "primary readable for cool_widget: " + (sites.dir / "primary-default").string())
+              .ends_with(" refs"));
+    CHECK(line_of(checked.out, nfs_01).ends_with(" refs"));
+    std::filesystem::rename(third / "objects", third / "objects-away");
+    checked = sites.secondary({"check"});
+    CAPTURE(checked.out);
+    CHECK(checked.status != 0);
+    CHECK(line_of(checked.out, "primary readable for cool_widget: " + (sites.dir / "primary-default").string())
+              .ends_with(" refs"));
+    std::string unreadable = line_of(checked.out, nfs_01);
+    CHECK(!unreadable.empty());
+    CHECK(!unreadable.ends_with(" refs"));
+    std::filesystem::rename(third / "objects-away", third / "objects");
 
     RunResult shown = sites.secondary({"show", "cool_widget", "3"});
     CHECK(mentions(shown.out, "storage          nfs-01"));
