@@ -50,31 +50,42 @@ private:
 };
 
 // No two types may put copies in one place: two templates that can render the same path, or one
-// a path inside the other's, would let one record's sync or removal act on another's copy.
+// a path inside the other's, would let one record's sync or removal act on another's copy, or on
+// another type's pool copy. A type's own pool template is kept apart from its records' paths
+// when the type is read (replicable.cpp).
 void check_repository_paths(Checker& checker, const Config& config) {
     const std::string name = "repository paths of the types apart";
+    struct Paths {
+        const Replicable* type;
+        std::string what;  // "cool_widget", or "cool_widget's pools"
+        const RepositoryPathTemplate* path;
+    };
+    std::vector<Paths> all;
+    for (const auto& r : config.replicables) {
+        all.push_back({&r, r.name, &r.repository_path});
+        if (r.pool_repository_path)
+            all.push_back({&r, r.name + "'s pools", &*r.pool_repository_path});
+    }
     bool apart = true;
-    const auto& types = config.replicables;
-    for (size_t i = 0; i < types.size(); ++i)
-        for (size_t j = i + 1; j < types.size(); ++j) {
-            const Replicable& a = types[i];
-            const Replicable& b = types[j];
-            std::string how = can_render_same_path(a.repository_path, b.repository_path) ? "the same path"
-                              : can_render_nested_path(a.repository_path, b.repository_path)
-                                  ? "a path inside one of " + a.name + "'s"
-                              : can_render_nested_path(b.repository_path, a.repository_path)
-                                  ? "a path inside one of " + b.name + "'s"
-                                  : "";
+    for (size_t i = 0; i < all.size(); ++i)
+        for (size_t j = i + 1; j < all.size(); ++j) {
+            const Paths& a = all[i];
+            const Paths& b = all[j];
+            if (a.type == b.type)
+                continue;
+            std::string how = can_render_same_path(*a.path, *b.path)     ? "the same path"
+                              : can_render_nested_path(*a.path, *b.path) ? "a path inside one of " + a.what + "'s"
+                              : can_render_nested_path(*b.path, *a.path) ? "a path inside one of " + b.what + "'s"
+                                                                         : "";
             if (how.empty())
                 continue;
             apart = false;
             checker.record(name, false,
-                           a.name + " (" + a.repository_path.text() + ") and " + b.name + " (" +
-                               b.repository_path.text() + ") can render " + how +
-                               "; give each type a folder of its own");
+                           a.what + " (" + a.path->text() + ") and " + b.what + " (" + b.path->text() +
+                               ") can render " + how + "; give each type a folder of its own");
         }
     if (apart)
-        checker.record(name, true, std::to_string(types.size()) + " type(s)");
+        checker.record(name, true, std::to_string(config.replicables.size()) + " type(s)");
 }
 
 // A check's NAME for STORAGE: the name alone for the default storage, as a site of one storage

@@ -497,6 +497,19 @@ TEST_CASE("safety: check refuses two types whose repository paths can meet") {
     check = site.run({"check"});
     CHECK(check.out.find("repository paths of the types apart") != std::string::npos);
     CHECK(check.out.find("can render") == std::string::npos);
+    // A type's pools are kept apart from the other types' records too.
+    site.main_db.exec("ALTER TABLE gadgets ADD COLUMN pool_id bigint");
+    auto definition = site.dir / "replicables" / "gadget.yml";
+    std::string gadget = read_file(definition);
+    write_file(definition, gadget + "pool_repository_path: \"cool_widgets/{pool_id}.git\"\n");
+    check = site.run({"check"});
+    CAPTURE(check.out);
+    CHECK(check.status == 1);
+    CHECK(check.out.find("cool_widget (cool_widgets/{id}.git) and gadget's pools (cool_widgets/{pool_id}.git) can "
+                         "render the same path") != std::string::npos);
+    write_file(definition, gadget + "pool_repository_path: \"@pools/{pool_id}.git\"\n");
+    check = site.run({"check"});
+    CHECK(check.out.find("can render") == std::string::npos);
 }
 
 TEST_CASE("safety: a run killed between removing registry rows and moving the copies leaves them for the next run") {
