@@ -106,17 +106,34 @@ void RefListingReader::read_line(std::string_view line) {
         return;  // not a line received
     std::string_view who = line.substr(who_starts, direction - who_starts);
     std::string payload = unescaped(line.substr(direction + 2));
-    // The first program to receive a ref is the one whose listing is read: in a local fetch,
-    // upload-pack's lines are traced too, and over https, remote-curl's.
+    auto receiver = m_receivers.find(who);
+    if (receiver == m_receivers.end()) {
+        if (m_receivers.size() >= 8)
+            return;  // more programs than a fetch runs: none of them lists
+        receiver = m_receivers.emplace(std::string(who), Receiver{payload == "version 2", 0, false}).first;
+        if (receiver->second.version_2)
+            return;
+    }
+    // A program that reads requests passes a listing on without reading it: remote-curl over
+    // https (traced as "git"), upload-pack from a local primary.
+    if (payload.starts_with("command="))
+        receiver->second.requests = true;
+    if (receiver->second.requests)
+        return;
+    // In protocol v2 the listing ends at the second flush-pkt, after the capabilities'; in v0 at
+    // the first after a ref (remote-curl's "# service=" line has one of its own before).
+    if (payload == "0000") {
+        ++receiver->second.flushes;
+        if (receiver->second.version_2 ? receiver->second.flushes == 2 : who == m_who)
+            m_ended = true;
+        return;
+    }
+    // The first program to receive a ref is the one whose refs are counted.
     if (m_who.empty()) {
         if (!object_id_length(payload))
             return;
         m_who = who;
     } else if (who != m_who) {
-        return;
-    }
-    if (payload == "0000") {
-        m_ended = true;
         return;
     }
     read_listing_line(payload);

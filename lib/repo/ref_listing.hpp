@@ -12,6 +12,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,12 +51,20 @@ public:
     std::optional<std::string> default_branch() const { return m_head ? m_head_target : std::nullopt; }
 
 private:
+    // What one program has received of the listing.
+    struct Receiver {
+        bool version_2 = false;  // its first line said so: a flush-pkt ends the capabilities first
+        int flushes = 0;
+        bool requests = false;   // it reads a client's requests ("command=ls-refs"), not a listing
+    };
+
     void read_line(std::string_view line);
     void read_listing_line(std::string_view line);
 
     long long m_max_refs;
     std::string m_partial;  // a line whose end has not arrived
-    std::string m_who;      // the program whose listing is read, once it has received a ref
+    std::map<std::string, Receiver, std::less<>> m_receivers;
+    std::string m_who;      // the program whose refs are counted: the first to receive one
     bool m_ended = false;
     size_t m_refs = 0;
     bool m_head = false;

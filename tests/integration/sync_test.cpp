@@ -267,6 +267,38 @@ TEST_CASE("sync: a copy's HEAD follows the primary's default branch, whether or 
     CHECK(read_file(site.copy(1) / "HEAD") == "ref: refs/heads/main\n");
 }
 
+TEST_CASE("sync: an empty repository is copied, filled, and emptied again as the primary's is") {
+    SecondaryFixture site;
+    auto ref_count = [](const std::filesystem::path& repository) {
+        return shell("git --git-dir='" + repository.string() + "' for-each-ref | wc -l");
+    };
+    site.add_records(1, 1);
+    std::filesystem::remove_all(site.repository(1));
+    shell("git init -q --bare '" + site.repository(1).string() + "'");
+    RunResult sync = site.secondary({"sync"});
+    CAPTURE(sync.err);
+    CHECK(sync.status == 0);
+    CHECK(site.registry(1, "state") == "2");
+    CHECK(std::filesystem::exists(site.copy(1) / "HEAD"));
+    CHECK(ref_count(site.copy(1)) == "0\n");
+    std::filesystem::remove_all(site.repository(1));
+    site.repositories.create(site.storage, "cool_widgets/1.git", 1);
+    REQUIRE(ref_count(site.repository(1)) != "0\n");
+    REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
+    sync = site.secondary({"sync"});
+    CHECK_MESSAGE(sync.status == 0, sync.err);
+    CHECK(refs_of(site.copy(1)) == refs_of(site.repository(1)));
+    // Every ref deleted on the primary, HEAD unborn: the copy's go too.
+    shell("git --git-dir='" + site.repository(1).string() + "' for-each-ref --format='delete %(refname)' | git --git-dir='" +
+          site.repository(1).string() + "' update-ref --stdin");
+    REQUIRE(ref_count(site.repository(1)) == "0\n");
+    REQUIRE(site.secondary({"resync", "cool_widget", "1"}).status == 0);
+    sync = site.secondary({"sync"});
+    CHECK_MESSAGE(sync.status == 0, sync.err);
+    CHECK(site.registry(1, "state") == "2");
+    CHECK(ref_count(site.copy(1)) == "0\n");
+}
+
 TEST_CASE("sync: copies corrupted or deleted by hand heal without manual steps") {
     SecondaryFixture site;
     site.add_records(1, 3);

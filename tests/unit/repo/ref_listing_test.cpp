@@ -121,6 +121,34 @@ TEST_CASE("ref_listing: v2's form, and a SHA-256 repository's") {
     CHECK(long_ids.default_branch() == "refs/heads/main");
 }
 
+TEST_CASE("ref_listing: v2 over https, remote-curl (traced as git) reading the requests it passes on") {
+    std::string capabilities = received("git", "version 2") + received("git", "version 2") +
+                               received("git", "ls-refs=unborn") + received("git", "0000") +
+                               received("fetch", "version 2") + received("fetch", "ls-refs=unborn") +
+                               received("fetch", "0000");
+    std::string request = received("git", "command=ls-refs") + received("git", "0001") + received("git", "peel") +
+                          received("git", "ref-prefix refs/") + received("git", "0000");
+    RefListingReader reader(10);
+    reader.read(capabilities + request);
+    CHECK_FALSE(reader.ended());  // remote-curl's second flush-pkt ends a request, not the listing
+    reader.read(received("fetch", k_one + " HEAD symref-target:refs/heads/main") +
+                received("fetch", k_one + " refs/heads/main") + received("fetch", k_two + " refs/heads/other"));
+    CHECK_FALSE(reader.ended());
+    reader.read(received("fetch", "0000"));
+    CHECK(reader.ended());
+    CHECK(reader.refs() == 2);
+    CHECK(reader.default_branch() == "refs/heads/main");
+
+    // A repository without refs lists at most its unborn HEAD: the listing ends all the same.
+    RefListingReader empty(0);
+    empty.read(capabilities + request + received("fetch", "unborn HEAD symref-target:refs/heads/main") +
+               received("fetch", "0000"));
+    CHECK(empty.ended());
+    CHECK(empty.refs() == 0);
+    CHECK_FALSE(empty.lists_head());
+    CHECK_FALSE(empty.default_branch());
+}
+
 TEST_CASE("ref_listing: a branch name past ASCII, as git escapes it with a signed or an unsigned char") {
     // "refs/heads/café1": é is the bytes 0xc3 0xa9, and a digit follows it.
     for (std::string escaped : {std::string("caf\\37777777703\\37777777651") + "1", std::string("caf\\303\\2511")}) {
@@ -141,15 +169,17 @@ TEST_CASE("ref_listing: what is not a listing is passed over, never a crash") {
     CHECK(reader.refs() == 0);
 }
 
-TEST_CASE("ref_listing: the trace of a real git clone and fetch") {
+TEST_CASE("ref_listing: the trace of a real git clone and fetch, and of an empty repository's") {
     TempDir dir;
     RepositoryFactory factory(dir.path());
     factory.create(dir.path(), "one.git", 7);
     auto repository = dir.path() / "one.git";
     shell("git --git-dir='" + repository.string() + "' symbolic-ref HEAD refs/heads/main");
-    std::string environment = "GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_TRACE_BARE=1 GIT_TRACE_PACKET=3 ";
-    std::string trace = shell(environment + "git -c protocol.version=0 clone -q --mirror 'file://" + repository.string() +
-                              "' '" + (dir.path() / "copy.git").string() + "' 3>&1 >/dev/null");
+    // As the fetcher runs git: protocol v2 (git's default), HEAD asked for by a fetch.
+    std::string traced = "GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_TRACE_BARE=1 GIT_TRACE_PACKET=3 git ";
+    auto trace_of = [&](const std::string& command) { return shell(traced + command + " 3>&1 >/dev/null 2>&1 || true"); };
+    std::string trace =
+        trace_of("clone -q --mirror 'file://" + repository.string() + "' '" + (dir.path() / "copy.git").string() + "'");
     std::string listed = refs_of(repository);
     size_t refs = static_cast<size_t>(std::count(listed.begin(), listed.end(), '\n'));
     REQUIRE(refs > 1);
@@ -161,13 +191,34 @@ TEST_CASE("ref_listing: the trace of a real git clone and fetch") {
     RefListingReader too_few(static_cast<long long>(refs) - 1);
     CHECK_THROWS_AS(too_few.read(trace), TooManyRefsError);
 
-    std::string fetch = shell(environment + "git -c protocol.version=0 --git-dir='" + (dir.path() / "copy.git").string() +
-                              "' fetch --prune 'file://" + repository.string() + "' '+refs/*:refs/*' 3>&1 >/dev/null");
+    std::string fetch = trace_of("--git-dir='" + (dir.path() / "copy.git").string() + "' fetch --prune 'file://" +
+                                 repository.string() + "' '+refs/*:refs/*' HEAD");
     RefListingReader again(100);
     again.read(fetch);
     CHECK(again.ended());
     CHECK(again.refs() == refs);
     CHECK(again.default_branch() == "refs/heads/main");
+
+    // An empty repository: its clone lists nothing, a fetch of HEAD fails after the listing.
+    shell("git init -q --bare '" + (dir.path() / "empty.git").string() + "'");
+    RefListingReader empty_clone(0);
+    empty_clone.read(trace_of("clone -q --mirror 'file://" + (dir.path() / "empty.git").string() + "' '" +
+                              (dir.path() / "empty-copy.git").string() + "'"));
+    CHECK(empty_clone.ended());
+    RefListingReader empty_fetch(0);
+    empty_fetch.read(trace_of("--git-dir='" + (dir.path() / "copy.git").string() + "' fetch --prune 'file://" +
+                              (dir.path() / "empty.git").string() + "' '+refs/*:refs/*' HEAD"));
+    CHECK(empty_fetch.ended());
+    CHECK_FALSE(empty_fetch.lists_head());
+}
+
+TEST_CASE("ref_listing: what is not a listing is passed over, never a crash") {
+    RefListingReader reader(10);
+    reader.read("garbage\n\n" + std::string("packet:") + "\npacket: fetch<\npacket:       fetch<x\n" +
+                received("fetch", "ERR access denied") + received("fetch", k_one.substr(0, 39) + "g refs/heads/x") +
+                received("fetch", "\\") + received("fetch", "trailing \\3"));
+    CHECK_FALSE(reader.ended());
+    CHECK(reader.refs() == 0);
 }
 
 }
