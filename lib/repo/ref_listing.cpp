@@ -10,6 +10,10 @@ namespace {
 
 bool is_octal(char c) { return c >= '0' && c <= '7'; }
 
+// More programs than one clone or fetch runs (git, its transport helper, the sideband demuxer):
+// past these, a trace line names none whose listing counts.
+constexpr size_t k_most_receivers = 8;
+
 // PAYLOAD as the trace wrote it, its "\<octal>" escapes made bytes again. Git writes a byte with
 // printf's %o of a char: "\0" for the NUL before v0's capabilities, and a byte past ASCII as
 // "\351" where char is unsigned, "\37777777751" where it is signed. A ref name holds no control
@@ -108,23 +112,31 @@ void RefListingReader::read_line(std::string_view line) {
     std::string payload = unescaped(line.substr(direction + 2));
     auto receiver = m_receivers.find(who);
     if (receiver == m_receivers.end()) {
-        if (m_receivers.size() >= 8)
+        if (m_receivers.size() >= k_most_receivers)
             return;  // more programs than a fetch runs: none of them lists
-        receiver = m_receivers.emplace(std::string(who), Receiver{payload == "version 2", 0, false}).first;
-        if (receiver->second.version_2)
-            return;
+        receiver = m_receivers.emplace(std::string(who), Receiver{}).first;
     }
+    Receiver& from = receiver->second;
     // A program that reads requests passes a listing on without reading it: remote-curl over
     // https (traced as "git"), upload-pack from a local primary.
     if (payload.starts_with("command="))
-        receiver->second.requests = true;
-    if (receiver->second.requests)
+        from.requests = true;
+    if (from.requests)
         return;
-    // In protocol v2 the listing ends at the second flush-pkt, after the capabilities'; in v0 at
-    // the first after a ref (remote-curl's "# service=" line has one of its own before).
+    // Protocol v2 starts with "version 2" (over https after a "# service=" line and its flush-pkt,
+    // on some servers): the capabilities then end at a flush-pkt of their own.
+    if (payload == "version 2" && m_who.empty()) {
+        from.version_2 = true;
+        from.flushes = 0;
+        return;
+    }
+    // Where the listing ends: in v2 at the receiver's second flush-pkt, in v0 at its first after
+    // a ref; either way the receiver whose refs are counted, or any when no ref came (an empty
+    // repository).
     if (payload == "0000") {
-        ++receiver->second.flushes;
-        if (receiver->second.version_2 ? receiver->second.flushes == 2 : who == m_who)
+        ++from.flushes;
+        bool counted = m_who.empty() || who == m_who;
+        if (counted && (from.version_2 ? from.flushes == 2 : who == m_who))
             m_ended = true;
         return;
     }
@@ -163,7 +175,7 @@ void RefListingReader::read_listing_line(std::string_view line) {
         return;  // a peeled tag, or v0's "capabilities^{}" of a repository without refs
     if (++m_refs > static_cast<unsigned long long>(m_max_refs))
         throw TooManyRefsError("the primary lists more refs than sync.max_refs (" + std::to_string(m_max_refs) +
-                               ") allows; the fetch was stopped before any ref was written");
+                               ") allows; the fetch was stopped");
 }
 
 }  // namespace geo_ssf

@@ -2,9 +2,9 @@
 // as git receives it: the refs counted for sync.max_refs, and HEAD's branch. The listing of git's
 // own session serves, so that no connection is opened for the listing alone.
 //
-// A trace line reads "packet: <who><direction> <payload>": WHO names the program (fetch, clone,
-// remote-curl, and for a local primary upload-pack too), '<' what it received; a byte outside
-// printable ASCII is written "\<octal>". In protocol v2 the listing is ls-refs' answer: "<oid>
+// A trace line reads "packet: <who><direction> <payload>": WHO names the program (fetch or clone;
+// "git" for remote-curl over https, which passes requests and answers on; "sideband" for pack
+// data), '<' what it received; a byte outside printable ASCII is written "\<octal>". In protocol v2 the listing is ls-refs' answer: "<oid>
 // <name>[ symref-target:<branch>][ peeled:<oid>]" for each ref (HEAD among them when it is asked
 // for), then a flush-pkt, traced as "0000". Protocol v0's is read as well: "<oid>
 // HEAD\0<capabilities>" first (symref=HEAD:<branch> among them), then "<oid> <name>" for each ref
