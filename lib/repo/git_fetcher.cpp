@@ -128,8 +128,9 @@ public:
             throw;
         } catch (const GitProgramInterrupted&) {
             throw;
-        } catch (const GitError&) {
-            if (!listing.ended() || listing.lists_head())
+        } catch (const GitError& e) {
+            if (!listing.ended() || listing.lists_head() ||
+                std::string_view(e.what()).find("couldn't find remote ref HEAD") == std::string_view::npos)
                 throw;
             RefListingReader again(m_max_refs);
             run_git_listing(m_git, args, m_setup, m_url, m_transport, again, what());
