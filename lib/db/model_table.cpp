@@ -212,7 +212,7 @@ std::optional<long long> first_id_in_storage(pqxx::transaction_base& tx, const R
     const std::string& key = replicable.model_key;
     auto rows = tx.exec_params("SELECT " + key + " FROM " + replicable.model_table + " WHERE " +
                                    scope_predicate(replicable) + " AND " + replicable.storage_column +
-                                   "::text = $1 ORDER BY " + key + " LIMIT 1",
+                                   " = $1 ORDER BY " + key + " LIMIT 1",  // no cast: an index on it serves
                                storage);
     return rows.empty() ? std::nullopt : std::optional<long long>(rows[0][0].as<long long>());
 }

@@ -310,12 +310,10 @@ void check_primary(Checker& checker, const Config& config) {
             pqxx::read_transaction tx(*connection);
             if (auto first = first_id_in_scope(tx, r)) {
                 auto paths = repository_paths(tx, r, {*first});
-                if (!paths.paths.empty() && !config.find_storage(paths.paths.begin()->second.storage)) {
+                if (!paths.paths.empty() && !config.find_storage(paths.paths.begin()->second.storage))
                     checker.record("primary readable for " + r.name, false,
                                    "its record's storage \"" + printable(paths.paths.begin()->second.storage) +
                                        "\" is not one of this site's");
-                    continue;
-                }
             }
             for (const auto& storage : config.storages)
                 if (auto id = first_id_in_storage(tx, r, storage.name)) {
