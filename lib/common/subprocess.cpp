@@ -120,6 +120,8 @@ ssize_t write_without_sigpipe(int fd, const char* data, size_t size) {
 Process::Process(const ProcessSpec& spec) : m_own_group(spec.own_process_group), m_capture_limit(spec.capture_limit) {
     if (spec.argv.empty())
         throw std::system_error(std::make_error_code(std::errc::invalid_argument), "no program to run");
+    if (spec.out_fd != STDOUT_FILENO && spec.out_fd <= STDERR_FILENO)
+        throw std::system_error(std::make_error_code(std::errc::invalid_argument), "out_fd is a standard stream");
     SpawnSetup setup;
     std::optional<Pipe> input_pipe, out_pipe, err_pipe;
     switch (spec.input.kind) {

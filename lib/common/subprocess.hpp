@@ -51,7 +51,7 @@ struct ProcessSpec {
     ProcessInput input;
     ProcessOutput out;
     ProcessOutput err;
-    // The descriptor OUT is given to; another one (3 to 9) for a program that writes what is
+    // The descriptor OUT is given to: 1, or another past 2 for a program that writes what is
     // wanted there (git's packet trace), its standard output then discarded.
     int out_fd = 1;
     bool own_process_group = false;
