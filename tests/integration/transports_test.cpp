@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <memory>
+#include <string>
 
 using namespace geo_ssf::test;
 
@@ -341,6 +343,56 @@ TEST_CASE("transports: https with basic auth and a CA of the site's own, by git 
                                " has mode 0644; a file holding a secret must be readable by its owner only") !=
               std::string::npos);
     }
+}
+
+TEST_CASE("transports: sync.max_refs stops git within the primary's listing over git://, ssh and https") {
+    SecondaryFixture site;
+    site.add_records(1, 2);
+    std::unique_ptr<GitDaemon> daemon;
+    std::unique_ptr<SshServer> ssh;
+    std::unique_ptr<HttpsServer> https;
+    const std::string secret = "max-refs-Pa55word";
+    RunOptions options = direct();
+    SUBCASE("git://") {
+        daemon = std::make_unique<GitDaemon>(site.dir / "git-daemon", site.storage);
+        set_storage(site, daemon->url_base() + "/", "");
+    }
+    SUBCASE("ssh") {
+        ssh = std::make_unique<SshServer>(site.dir / "ssh");
+        set_storage(site, ssh->url_base() + site.storage.string(),
+                    indent("ssh_key", ssh->user_key()) + indent("ssh_known_hosts", ssh->known_hosts()));
+    }
+    SUBCASE("https") {
+        https = std::make_unique<HttpsServer>(site.dir / "https", site.storage, "geo", secret);
+        write_file(site.dir / "credentials", "geo:" + secret + "\n");
+        chmod((site.dir / "credentials").c_str(), 0600);
+        set_storage(site, https->url_base(),
+                    indent("ca_file", https->ca_file()) + indent("credentials_file", site.dir / "credentials"));
+    }
+    RunResult sync = site.secondary({"-vv", "sync"}, options);
+    CAPTURE(sync.err);
+    REQUIRE(sync.status == 0);
+    REQUIRE(sync.err.find("git clone --mirror") != std::string::npos);  // git, not libgit2, fetches
+    write_file(site.secondary_config, read_file(site.secondary_config) + "sync: {max_refs: 100}\n");
+    // Far more refs than the limit and than the trace's pipe holds.
+    auto add_refs = [](const std::filesystem::path& repository) {
+        shell("for i in $(seq 1 3000); do echo \"create refs/heads/many-$i HEAD\"; done | git -C '" +
+              repository.string() + "' update-ref --stdin");
+    };
+    add_refs(site.repository(1));
+    add_refs(site.repository(2));
+    std::string before = refs_of(site.copy(1));
+    std::filesystem::remove_all(site.copy(2));
+    RunResult refused = site.secondary({"resync", "cool_widget", "1", "2", "--now"}, options);
+    CAPTURE(refused.out);
+    CHECK(refused.status == 1);
+    for (long long id : {1, 2}) {
+        CAPTURE(id);
+        std::string failure = site.registry(id, "last_sync_failure");
+        CHECK_MESSAGE(failure.find("more refs than sync.max_refs (100) allows") != std::string::npos, failure);
+    }
+    CHECK(refs_of(site.copy(1)) == before);
+    CHECK(!std::filesystem::exists(site.copy(2)));
 }
 
 TEST_CASE("transports: a repository the https server answers 404 for is synced as missing on the primary") {
