@@ -58,7 +58,7 @@ void list_by_libgit2(const std::string& url, const TransportSettings& transport,
 
 // Runs GIT with ARGS, a clone or fetch from the primary at URL, giving LISTING git's packet trace
 // (ref_listing.hpp) as it arrives: git is stopped once the primary lists more refs than
-// sync.max_refs allows, before it writes any ref.
+// sync.max_refs allows (geo-ssf-sync(1), Refs, says how soon).
 void run_git_listing(const std::filesystem::path& git, const std::vector<std::string>& args, const GitSetup& setup,
                      const std::string& url, const TransportSettings& transport, RefListingReader& listing,
                      std::string_view what) {
@@ -124,11 +124,7 @@ public:
         RefListingReader listing(m_max_refs);
         try {
             run_git_listing(m_git, with_head, m_setup, m_url, m_transport, listing, what());
-        } catch (const TooManyRefsError&) {
-            throw;
-        } catch (const GitProgramInterrupted&) {
-            throw;
-        } catch (const GitError& e) {
+        } catch (const GitError& e) {  // a refused max_refs or a stop never says that git found no HEAD
             if (!listing.ended() || listing.lists_head() ||
                 std::string_view(e.what()).find("couldn't find remote ref HEAD") == std::string_view::npos)
                 throw;
