@@ -262,10 +262,15 @@ TEST_CASE("standby: a read cancelled by a recovery conflict is tried once more; 
     // the primary to take a conflicting lock on the table under the view, even on a slow machine
     // (a conflict that finds the session between statements ends the whole connection). Those locks are the
     // only conflicts: with hot_standby_feedback the other tests' vacuuming cancels nothing here.
+    // Only statements like a pattern in slow_reads sleep, and only while it holds one: the
+    // reads before the one a case aims at, and those after its conflicts, run at full speed.
     StandbySite site({"max_standby_streaming_delay = 0", "hot_standby_feedback = on", "wal_receiver_status_interval = 1s"});
     site.standby->wait_for_feedback();
+    site.main_db.exec("CREATE TABLE slow_reads (pattern text NOT NULL)");
     site.main_db.exec("CREATE FUNCTION geo_ssf_test_slow(id bigint) RETURNS boolean LANGUAGE plpgsql AS $$"
-                      " BEGIN IF id >= 4 THEN PERFORM pg_sleep(5); END IF; RETURN true; END $$");
+                      " BEGIN IF id >= 4 AND EXISTS (SELECT FROM slow_reads WHERE current_query() LIKE pattern) THEN"
+                      " PERFORM pg_sleep(5); END IF; RETURN true; END $$");
+    site.main_db.exec("GRANT SELECT ON slow_reads TO " + site.reader);
     site.main_db.exec("CREATE VIEW slow_cool_widgets AS SELECT * FROM cool_widgets WHERE geo_ssf_test_slow(id)");
     site.main_db.exec("GRANT SELECT ON slow_cool_widgets TO " + site.reader);
     std::filesystem::create_directories(site.dir / "secondary-replicables");
@@ -284,6 +289,12 @@ TEST_CASE("standby: a read cancelled by a recovery conflict is tried once more; 
     REQUIRE(site.run({"event", "cool_widget", "created", "4", "5"}).status == 0);
     site.standby->catch_up();
     std::string cursor = site.event_cursor();
+    auto slow_reads = [&](const std::string& pattern) {
+        site.main_db.exec("INSERT INTO slow_reads VALUES ('" + pattern + "')");
+        site.standby->catch_up();
+    };
+    // Replayed after any conflict taken before it.
+    auto fast_reads = [&] { site.main_db.exec("DELETE FROM slow_reads"); };
     auto conflict = [&] { site.main_db.exec("LOCK TABLE cool_widgets IN ACCESS EXCLUSIVE MODE"); };
     // Conflicts every tenth of a second until RUN ends: every read of the records, the one tried
     // once more included, is cancelled, however slowly this machine runs it.
@@ -302,9 +313,12 @@ TEST_CASE("standby: a read cancelled by a recovery conflict is tried once more; 
     };
 
     SUBCASE("cancelled twice: a database error, and the batch of events is not recorded") {
+        slow_reads("%");
         BackgroundRun run({"-c", site.secondary_config.string(), "-v", "sync"});
         sleeping_statement(site);
         RunResult sync = conflicts_until_done(run);
+        fast_reads();
+        site.standby->catch_up();
         CAPTURE(sync.err);
         CHECK(sync.status == 4);
         CHECK(sync.err.find("trying it once more") != std::string::npos);
@@ -325,12 +339,15 @@ TEST_CASE("standby: a read cancelled by a recovery conflict is tried once more; 
         CHECK(site.event_cursor() != cursor);
     }
     SUBCASE("cancelled twice while reading the claimed records: the claims are put back as they were") {
-        BackgroundRun run({"-c", site.secondary_config.string(), "sync"});
         // Events and registry consistency read the records too, and register them; the claimed
         // batch's repository paths are read last.
         const std::string paths = "SELECT m.id, m.id::text FROM slow_cool_widgets m WHERE m.id = ANY%";
+        slow_reads(paths);
+        BackgroundRun run({"-c", site.secondary_config.string(), "sync"});
         sleeping_statement(site, paths);
         RunResult sync = conflicts_until_done(run);
+        fast_reads();
+        site.standby->catch_up();
         CAPTURE(sync.err);
         CHECK(sync.status == 4);
         CHECK(sync.err.find("canceling statement due to conflict with recovery") != std::string::npos);
@@ -347,9 +364,11 @@ TEST_CASE("standby: a read cancelled by a recovery conflict is tried once more; 
         CHECK(site.registry_count("state = 2") == 5);
     }
     SUBCASE("cancelled once: the read is tried again and the run succeeds") {
+        slow_reads("%");
         BackgroundRun run({"-c", site.secondary_config.string(), "-v", "sync"});
         sleeping_statement(site);
         conflict();
+        fast_reads();
         RunResult sync = run.wait();
         CAPTURE(sync.err);
         CHECK(sync.status == 0);
@@ -359,9 +378,11 @@ TEST_CASE("standby: a read cancelled by a recovery conflict is tried once more; 
         CHECK(refs_of(site.copy(5)) == refs_of(site.repository(5)));
     }
     SUBCASE("status: a count cancelled by a conflict is unknown, the others are counted") {
+        slow_reads("%");
         BackgroundRun run({"-c", site.secondary_config.string(), "status", "--format", "json"});
         sleeping_statement(site);
         conflict();
+        fast_reads();
         RunResult status = run.wait();
         CAPTURE(status.err);
         CHECK(status.status == 1);
