@@ -1,6 +1,7 @@
 #include "repo/staging.hpp"
 
 #include "common/error.hpp"
+#include "common/stop.hpp"
 #include "repo/storage.hpp"
 
 #include <signal.h>
@@ -79,6 +80,39 @@ void install_staged_copy(const std::filesystem::path& staged, const std::filesys
     } else {
         std::filesystem::rename(staged, target);
     }
+}
+
+void copy_into_place(const std::filesystem::path& source, const std::filesystem::path& target,
+                     const std::filesystem::path& storage_root) {
+    namespace fs = std::filesystem;
+    if (!is_bare_repository(source))
+        throw RuntimeError(source.string() + " is not a bare repository (HEAD, objects/, refs/)");
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(target, ec)))
+        throw RuntimeError(target.string() + " already exists");
+    auto staged = new_staging_folder(storage_root);
+    try {
+        fs::create_directory(staged, source);
+        for (fs::recursive_directory_iterator it(source), end; it != end; ++it) {
+            if (stop_requested())
+                throw RuntimeError("stopped before " + source.string() + " was copied whole");
+            auto to = staged / fs::relative(it->path(), source);
+            auto status = it->symlink_status();
+            if (fs::is_directory(status))
+                fs::create_directory(to, it->path());
+            else if (fs::is_regular_file(status))
+                fs::copy_file(it->path(), to);
+            else
+                throw RuntimeError(it->path().string() + " is neither a folder nor a regular file");
+        }
+    } catch (const fs::filesystem_error& e) {
+        fs::remove_all(staged, ec);
+        throw RuntimeError("cannot copy " + source.string() + ": " + e.code().message() + ": " + e.path1().string());
+    } catch (...) {
+        fs::remove_all(staged, ec);
+        throw;
+    }
+    install_staged_copy(staged, target, storage_root);
 }
 
 int remove_abandoned_mirror_folders(const std::filesystem::path& storage_root) {

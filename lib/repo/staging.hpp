@@ -17,6 +17,14 @@ std::filesystem::path new_staging_folder(const std::filesystem::path& storage_ro
 void install_staged_copy(const std::filesystem::path& staged, const std::filesystem::path& target,
                          const std::filesystem::path& storage_root);
 
+// Copies the bare repository at SOURCE into a staging folder of STORAGE_ROOT and renames it to
+// TARGET, which must hold nothing: a copy made from a copy this site already has. Only folders
+// and regular files are copied; anything else (a symbolic link, a FIFO, a device) is refused
+// with a RuntimeError naming it, as is a SOURCE that is not a bare repository; a stop request
+// ends the copy. Nothing half-copied stays behind.
+void copy_into_place(const std::filesystem::path& source, const std::filesystem::path& target,
+                     const std::filesystem::path& storage_root);
+
 // Removes what interrupted runs left in STORAGE_ROOT's staging folder (folders of processes
 // that are gone). Returns how many were removed.
 int remove_abandoned_mirror_folders(const std::filesystem::path& storage_root);
