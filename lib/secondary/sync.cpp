@@ -25,8 +25,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <limits>
 #include <map>
+#include <optional>
 
 namespace geo_ssf::secondary {
 
@@ -44,6 +46,42 @@ void restore_quarantined_copy(const Storage& storage, const Replicable& r, long 
         return;
     if (restore_from_quarantine(storage.root, r.name, id, target))
         spdlog::info("{} {}: its copy is back from the quarantine; the fetch brings it up to date", r.name, id);
+}
+
+// A record whose path or storage changed on the primary starts from its copy at the old place,
+// which this site keeps until the new one is verified: the fetch then brings what changed since
+// the last sync, where a clone would bring everything again. A copy that borrows from a pool,
+// or that cannot be copied, is not used: the record is cloned from the primary.
+// The folder of the copy at LOCATION when it holds a repository; nullopt otherwise (a storage the
+// site no longer has, a path no longer valid, a copy already gone).
+std::optional<std::filesystem::path> existing_copy(const Config& config, const RepositoryLocation& location) {
+    const Storage* storage = config.find_storage(location.storage);
+    if (!storage)
+        return std::nullopt;
+    try {
+        auto folder = repository_location(storage->root, location.path);
+        if (is_bare_repository(folder))
+            return folder;
+    } catch (const RuntimeError&) {
+    }
+    return std::nullopt;
+}
+
+void start_from_old_copy(const Config& config, const Replicable& r, long long id, const RepositoryLocation& old,
+                         const RepositoryLocation& location, const std::filesystem::path& target) {
+    auto old_copy = existing_copy(config, old);
+    std::error_code ec;
+    if (!old_copy || std::filesystem::exists(std::filesystem::symlink_status(target, ec)) ||
+        std::filesystem::exists(std::filesystem::symlink_status(*old_copy / "objects" / "info" / "alternates", ec)))
+        return;
+    try {
+        copy_into_place(*old_copy, target, config.storage(location.storage).root);
+        spdlog::info("{} {}: its copy at {} starts as a copy of the one at {}; the fetch brings it up to date", r.name,
+                     id, printable(config.describe(location)), printable(config.describe(old)));
+    } catch (const std::exception& e) {
+        if (!stop_requested())
+            spdlog::warn("{} {}: its old copy is not used, the record is cloned: {}", r.name, id, e.what());
+    }
 }
 
 // Purges what the quarantine has kept for longer than sync.removed_retention: the copies of R's
@@ -67,9 +105,11 @@ void purge_quarantined_copies(const Config& config, const Replicable* r) {
 class MirrorBatch : public ClaimedBatchOf<SyncOutcome> {
 public:
     MirrorBatch(Site& site, const Replicable& r, std::string claim_time, std::vector<Claim> claims,
-                RepositoryPaths paths, std::map<long long, int> repairs, PoolCopies& pools)
+                RepositoryPaths paths, std::map<long long, int> repairs,
+                std::map<long long, RepositoryLocation> old_copies, PoolCopies& pools)
         : ClaimedBatchOf(std::move(claims)), m_site(site), m_replicable(r), m_claim_time(std::move(claim_time)),
-          m_paths(std::move(paths)), m_repairs(std::move(repairs)), m_pools(pools) {}
+          m_paths(std::move(paths)), m_repairs(std::move(repairs)), m_old_copies(std::move(old_copies)),
+          m_pools(pools) {}
 
     bool work(size_t i) override {
         const Claim& c = m_claims[i];
@@ -83,11 +123,14 @@ public:
                                    "repository " + around->string());
             check_primary_repository_path(storage.primary_url, location.path);
             // A copy a deep check moved aside as damaged stays there: the record is cloned afresh.
-            if (auto repairs = m_repairs.find(c.id); repairs == m_repairs.end() || repairs->second == 0)
+            bool repaired = m_repairs.count(c.id) && m_repairs.at(c.id) > 0;
+            if (!repaired)
                 restore_quarantined_copy(storage, m_replicable, c.id, target);
             std::optional<std::filesystem::path> pool;
             if (auto in_pool = m_paths.pools.find(c.id); in_pool != m_paths.pools.end())
                 pool = m_pools.bring_up_to_date(storage, in_pool->second);
+            else if (auto old_copy = m_old_copies.find(c.id); old_copy != m_old_copies.end() && !repaired)
+                start_from_old_copy(config, m_replicable, c.id, old_copy->second, location, target);
             auto result = mirror_repository(primary_repository_url(storage.primary_url, location.path), target,
                                             storage.root, storage.transport, config.max_refs, pool);
             m_outcomes[i] = sync_succeeded(result.missing_on_primary);
@@ -132,6 +175,7 @@ private:
     std::string m_claim_time;
     RepositoryPaths m_paths;
     std::map<long long, int> m_repairs;  // copies moved aside as damaged since they last passed a deep check
+    std::map<long long, RepositoryLocation> m_old_copies;  // of records moved since: where their copy was
     PoolCopies& m_pools;
 };
 
@@ -162,12 +206,16 @@ public:
             paths.invalid[id] = std::move(reason);
         }
         std::map<long long, int> repairs;
+        std::map<long long, RepositoryLocation> old_copies;
         {
             pqxx::read_transaction tx(m_site.geo_database());
             repairs = deep_checks::repairs_of(tx, r, ids_of(claims));
+            for (const auto& [id, location] : copies::live_copies(tx, r, ids_of(claims)))
+                if (auto now = paths.paths.find(id); now != paths.paths.end() && now->second != location)
+                    old_copies.emplace(id, location);
         }
         return std::make_unique<MirrorBatch>(m_site, r, claim_time, std::move(claims), std::move(paths),
-                                             std::move(repairs), m_pools);
+                                             std::move(repairs), std::move(old_copies), m_pools);
     }
 
     const RemovalReport& removals() const { return m_removals; }

@@ -194,7 +194,8 @@ TEST_CASE("two storages: each record is checksummed, fetched and verified in its
     CHECK(sites.registry(1, "state") == "2");
 }
 
-TEST_CASE("two storages: a record moved to another storage is fetched there; its old copy goes once the new is verified") {
+TEST_CASE("two storages: a record moved to another storage starts from its old copy and is fetched there; the old "
+          "copy goes once the new is verified") {
     TwoStorages sites;
     REQUIRE(sites.primary({"verify"}).status == 0);
     sites.write_secondary();
@@ -207,17 +208,26 @@ TEST_CASE("two storages: a record moved to another storage is fetched there; its
     std::filesystem::create_directories(sites.dir / "primary-nfs-01" / "cool_widgets");
     std::filesystem::rename(sites.dir / "primary-default" / TwoStorages::path(2),
                             sites.dir / "primary-nfs-01" / TwoStorages::path(2));
+    commit_on_main(sites.dir / "primary-nfs-01" / TwoStorages::path(2));  // and pushed to since
     sites.main_db.exec("UPDATE cool_widgets SET repository_storage = 'nfs-01' WHERE id = 2");
     REQUIRE(sites.primary({"event", "cool_widget", "updated", "2"}).status == 0);
     RunResult verified = sites.primary({"verify"});
     REQUIRE_MESSAGE(verified.status == 0, verified.err);
     CHECK(sites.state(2) == "2 \\x" + show_ref_checksum(sites.dir / "primary-nfs-01" / TwoStorages::path(2)));
+    // An object only the old copy holds: a clone from the primary could not bring it.
+    auto old_copy = sites.dir / "secondary-default" / TwoStorages::path(2);
+    std::string only_here = shell("echo 'only in the old copy' | git --git-dir='" + old_copy.string() + "' hash-object -w --stdin");
+    only_here = only_here.substr(0, only_here.find('\n'));
 
-    RunResult synced = sites.secondary({"sync"});
+    RunResult synced = sites.secondary({"-v", "sync"});
     REQUIRE_MESSAGE(synced.status == 0, synced.err);
     CHECK(sites.copy_in("nfs-01", 2));
     CHECK(sites.copy_in("default", 2));  // kept until the new copy is verified
     CHECK(sites.quarantined_in("default") == 0);
+    auto new_copy = sites.dir / "secondary-nfs-01" / TwoStorages::path(2);
+    CHECK(mentions(synced.err, "starts as a copy of the one at"));
+    CHECK(shell("git --git-dir='" + new_copy.string() + "' cat-file -t " + only_here) == "blob\n");
+    CHECK(refs_of(new_copy) == refs_of(sites.dir / "primary-nfs-01" / TwoStorages::path(2)));
 
     RunResult compared = sites.secondary({"verify"});
     REQUIRE_MESSAGE(compared.status == 0, compared.err);
