@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -29,6 +30,16 @@ struct ProcessFigures {
     double seconds = 0;
     long peak_kib = 0;  // maximum resident set size
 };
+
+// The run of median time among RUNS (its peak memory with it); a failed run's status wins.
+inline ProcessFigures median(std::vector<ProcessFigures> runs) {
+    std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.seconds < b.seconds; });
+    ProcessFigures middle = runs[runs.size() / 2];
+    for (const auto& run : runs)
+        if (run.status)
+            middle.status = run.status;
+    return middle;
+}
 
 // Runs ARGV[0] with ARGV, stdout and stderr to LOG, and measures it.
 inline ProcessFigures measure(const std::vector<std::string>& argv, const std::filesystem::path& log) {

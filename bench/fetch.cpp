@@ -80,16 +80,6 @@ std::vector<std::string> git_command(const Transport& t, std::vector<std::string
 // How many times the syncs after changes are measured.
 constexpr int k_rounds = 3;
 
-// The run of median time among RUNS (its peak memory with it); a failed run's status wins.
-ProcessFigures median(std::vector<ProcessFigures> runs) {
-    std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.seconds < b.seconds; });
-    ProcessFigures middle = runs[runs.size() / 2];
-    for (const auto& run : runs)
-        if (run.status)
-            middle.status = run.status;
-    return middle;
-}
-
 void print(const char* what, const ProcessFigures& f) {
     std::printf("  %-30s %7.2f s, peak %7.1f MB", what, f.seconds, f.peak_kib / 1024.0);
     if (f.status)
@@ -163,8 +153,8 @@ int main(int argc, char** argv) try {
         }
     }
     for (size_t i = 0; i < transports.size(); ++i) {
-        transports[i].git_clone = median(git_clones[i]);
-        transports[i].first_sync = median(first_syncs[i]);
+        transports[i].git_clone = bench::median(git_clones[i]);
+        transports[i].first_sync = bench::median(first_syncs[i]);
         for (size_t round = 0; round < first_syncs[i].size(); ++round)
             if (first_syncs[i][round].seconds == transports[i].first_sync.seconds)
                 first_housekeeping[i] = first_housekeepings[i][round];
@@ -194,9 +184,9 @@ int main(int argc, char** argv) try {
         }
     }
     for (size_t i = 0; i < transports.size(); ++i) {
-        transports[i].git_fetch = median(git_fetches[i]);
-        transports[i].later_sync = median(later_syncs[i]);
-        transports[i].current_sync = median(current_syncs[i]);
+        transports[i].git_fetch = bench::median(git_fetches[i]);
+        transports[i].later_sync = bench::median(later_syncs[i]);
+        transports[i].current_sync = bench::median(current_syncs[i]);
     }
 
     std::string counts = root / "counts";

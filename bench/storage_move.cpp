@@ -16,7 +16,6 @@
 
 #include <pqxx/pqxx>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -28,12 +27,6 @@
 namespace {
 
 using bench::ProcessFigures;
-
-// The run of median time among RUNS.
-ProcessFigures median(std::vector<ProcessFigures> runs) {
-    std::sort(runs.begin(), runs.end(), [](const auto& a, const auto& b) { return a.seconds < b.seconds; });
-    return runs[runs.size() / 2];
-}
 
 void print(const char* what, const ProcessFigures& f) {
     std::printf("  %-44s %7.2f s, peak %7.1f MB, exit %d\n", what, f.seconds, f.peak_kib / 1024.0, f.status);
@@ -117,7 +110,7 @@ int main(int argc, char** argv) try {
         "SELECT state, verification_state, (SELECT string_agg(storage, ',') FROM geo_ssf_copies WHERE record_id = 1) "
         "FROM cool_widget_registry WHERE cool_widget_id = 1");
 
-    ProcessFigures move = median(moves), clone = median(clones), git_clone = median(git_clones);
+    ProcessFigures move = bench::median(moves), clone = bench::median(clones), git_clone = bench::median(git_clones);
     std::printf("storage move of %s (%lld KiB), 3 commits pushed since the last sync; the median of 3 rounds\n",
                 argc > 1 ? argv[1] : "a built repository", bench::disk_kib(after));
     print("geo-ssf sync, from the old copy:", move);
