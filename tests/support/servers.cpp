@@ -21,6 +21,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 namespace geo_ssf::test {
@@ -86,6 +87,21 @@ std::vector<pid_t> child_processes(pid_t parent) {
     return children;
 }
 
+// Waits until PID is stopped (by a SIGSTOP sent to it) or gone.
+void wait_until_stopped(pid_t pid) {
+    auto stopped = [pid] {
+        std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+        std::string line;
+        if (!std::getline(stat, line))
+            return true;
+        auto close = line.rfind(')');
+        return close == std::string::npos || close + 2 >= line.size() || line[close + 2] == 'T' ||
+               line[close + 2] == 'Z';
+    };
+    while (!stopped())
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
 }  // namespace
 
 int free_port() {
@@ -112,10 +128,16 @@ void Daemon::stop() {
     if (!m_process)
         return;
     // The connections it serves first (sshd's leave its process group): a stopped server serves
-    // nobody, not even a client that shares a connection it opened before.
-    for (pid_t child : child_processes(m_process->pid()))
+    // nobody, not even a client that shares a connection it opened before. The server is frozen
+    // while they are found, so that no connection it accepts meanwhile escapes: one accepted
+    // after the search would outlive it, and a client could share it for the rest of its run.
+    pid_t pid = m_process->pid();
+    ::kill(pid, SIGSTOP);
+    wait_until_stopped(pid);
+    for (pid_t child : child_processes(pid))
         ::kill(child, SIGTERM);
     m_process->signal(SIGTERM);
+    ::kill(pid, SIGCONT);
     m_process->wait();
     m_process.reset();
 }
