@@ -48,10 +48,6 @@ void restore_quarantined_copy(const Storage& storage, const Replicable& r, long 
         spdlog::info("{} {}: its copy is back from the quarantine; the fetch brings it up to date", r.name, id);
 }
 
-// A record whose path or storage changed on the primary starts from its copy at the old place,
-// which this site keeps until the new one is verified: the fetch then brings what changed since
-// the last sync, where a clone would bring everything again. A copy that borrows from a pool,
-// or that cannot be copied, is not used: the record is cloned from the primary.
 // The folder of the copy at LOCATION when it holds a repository; nullopt otherwise (a storage the
 // site no longer has, a path no longer valid, a copy already gone).
 std::optional<std::filesystem::path> existing_copy(const Config& config, const RepositoryLocation& location) {
@@ -67,6 +63,10 @@ std::optional<std::filesystem::path> existing_copy(const Config& config, const R
     return std::nullopt;
 }
 
+// A record whose path or storage changed on the primary starts from its copy at the old place,
+// which this site keeps until the new one is verified: the fetch then brings what changed since
+// the last sync, where a clone would bring everything again. A copy that borrows from a pool,
+// or that cannot be copied, is not used: the record is cloned from the primary.
 void start_from_old_copy(const Config& config, const Replicable& r, long long id, const RepositoryLocation& old,
                          const RepositoryLocation& location, const std::filesystem::path& target) {
     auto old_copy = existing_copy(config, old);
@@ -123,7 +123,8 @@ public:
                                    "repository " + around->string());
             check_primary_repository_path(storage.primary_url, location.path);
             // A copy a deep check moved aside as damaged stays there: the record is cloned afresh.
-            bool repaired = m_repairs.count(c.id) && m_repairs.at(c.id) > 0;
+            auto repairs = m_repairs.find(c.id);
+            bool repaired = repairs != m_repairs.end() && repairs->second > 0;
             if (!repaired)
                 restore_quarantined_copy(storage, m_replicable, c.id, target);
             std::optional<std::filesystem::path> pool;
