@@ -23,13 +23,6 @@ long long loose_refs(const std::filesystem::path& repository) {
     return files;
 }
 
-// COUNT more branches (and merge-request refs, each in a folder of its own) on the main commit.
-void add_refs(const std::filesystem::path& repository, int count, const std::string& prefix = "b") {
-    shell("for i in $(seq 1 " + std::to_string(count) + "); do echo \"create refs/heads/" + prefix +
-          "$i HEAD\"; echo \"create refs/merge-requests/" + prefix + "$i/head HEAD\"; done | git -C '" +
-          repository.string() + "' update-ref --stdin");
-}
-
 // Annotated tags to peel: one, a tag of that tag, and a ref outside refs/tags naming it.
 void add_annotated_tags(const std::filesystem::path& repository) {
     shell("cd '" + repository.string() + "' && git tag -a -m one annotated-1 HEAD && "

@@ -191,6 +191,12 @@ void commit_on_main(const std::filesystem::path& repository) {
           "git update-ref refs/heads/main $c");
 }
 
+void add_refs(const std::filesystem::path& repository, int count, const std::string& prefix) {
+    shell("for i in $(seq 1 " + std::to_string(count) + "); do echo \"create refs/heads/" + prefix +
+          "$i HEAD\"; echo \"create refs/merge-requests/" + prefix + "$i/head HEAD\"; done | git -C '" +
+          repository.string() + "' update-ref --stdin");
+}
+
 namespace {
 
 std::unique_ptr<pqxx::connection> connect_to_server() {

@@ -94,6 +94,10 @@ std::string refs_of(const std::filesystem::path& repository);
 // A new commit on main in REPOSITORY, as a push would leave it.
 void commit_on_main(const std::filesystem::path& repository);
 
+// COUNT more branches (and merge-request refs, each in a folder of its own) on the main commit
+// of REPOSITORY: twice COUNT refs.
+void add_refs(const std::filesystem::path& repository, int count, const std::string& prefix = "b");
+
 // A new, empty database on the PostgreSQL server the PG* variables point at (pg_virtualenv
 // sets them), dropped at the end of its scope. Tests fail when no server is reachable.
 class TestDatabase {
