@@ -89,6 +89,11 @@ inline void write_file(const std::filesystem::path& file, const std::string& tex
     std::ofstream(file) << text;
 }
 
+// TEXT added at the end of FILE.
+inline void append_file(const std::filesystem::path& file, const std::string& text) {
+    std::ofstream(file, std::ios::app) << text;
+}
+
 // A database of its own on the PG* server, dropped and made anew.
 inline std::string scratch_database(const std::string& name) {
     pqxx::connection server("dbname=postgres");

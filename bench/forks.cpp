@@ -14,8 +14,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <string>
 
 namespace {
@@ -28,11 +26,6 @@ long long disk_bytes(const std::filesystem::path& folder) {
         throw std::runtime_error("du failed on " + folder.string());
     ::pclose(in);
     return bytes;
-}
-
-std::string read_whole_file(const std::filesystem::path& file) {
-    std::ifstream in(file);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 // COMMITS new commits on FORK's HEAD, each with a blob of its own (a fork's own work).
@@ -59,9 +52,7 @@ int main(int argc, char** argv) try {
                                      (root / "primary").string() + "\"}\n");
     std::filesystem::create_directories(root / "secondary");
     bench::run("cd '" + root.string() + "' && '" + binary + "' -c primary.yml generate replicable CoolWidget >/dev/null");
-    bench::write_file(root / "replicables" / "cool_widget.yml",
-                      read_whole_file(root / "replicables" / "cool_widget.yml") +
-                          "pool_repository_path: \"@pools/{pool_id}.git\"\n");
+    bench::append_file(root / "replicables" / "cool_widget.yml", "pool_repository_path: \"@pools/{pool_id}.git\"\n");
     {
         pqxx::connection db(main_db);
         pqxx::nontransaction tx(db);

@@ -19,8 +19,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -30,11 +28,6 @@ using bench::ProcessFigures;
 
 void print(const char* what, const ProcessFigures& f) {
     std::printf("  %-44s %7.2f s, peak %7.1f MB, exit %d\n", what, f.seconds, f.peak_kib / 1024.0, f.status);
-}
-
-std::string read_whole_file(const std::filesystem::path& file) {
-    std::ifstream in(file);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
 }  // namespace
@@ -58,8 +51,7 @@ int main(int argc, char** argv) try {
                                      "secondary-nfs-01, primary_url: \"file://" +
                                      (root / "primary-nfs-01").string() + "\"}}\n");
     bench::run("cd '" + root.string() + "' && '" + binary + "' -c primary.yml generate replicable CoolWidget >/dev/null");
-    bench::write_file(root / "replicables" / "cool_widget.yml",
-                      read_whole_file(root / "replicables" / "cool_widget.yml") + "storage_column: repository_storage\n");
+    bench::append_file(root / "replicables" / "cool_widget.yml", "storage_column: repository_storage\n");
     pqxx::connection main(main_db);
     pqxx::nontransaction(main).exec(
         "CREATE TABLE cool_widgets (id bigserial PRIMARY KEY, repository_storage text NOT NULL); "
